@@ -1,0 +1,133 @@
+# brummd — one non-recursive GNU Makefile.
+#
+#   make                 build bin/brummd and bin/brummctl
+#   make check           build and run every Check suite (tests/test_*.c)
+#   make run             start brummd in the foreground on its embedded default
+#   make install         PREFIX=/usr/local DESTDIR=
+#   make deps            install missing build dependencies (apt-get)
+#   SAN=address,undefined / SAN=thread   sanitizer builds (own object dirs)
+#   DEVELOPER=1          adds -Werror
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+DESTDIR ?=
+
+CC      ?= cc
+PKGS     = libuv libcjson liburcu-memb liburcu-cds
+TESTPKGS = check
+
+# Install missing build dependencies before pkg-config is asked anything.
+# scripts/deps.sh exits 0 at once when everything is present.
+ifeq ($(filter clean deps,$(MAKECMDGOALS)),)
+DEPS_OK := $(shell sh scripts/deps.sh >&2 && echo ok)
+ifneq ($(DEPS_OK),ok)
+$(error missing build dependencies: see the messages above, or run 'sh scripts/deps.sh')
+endif
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHK_CFLAGS := $(shell pkg-config --cflags $(TESTPKGS) 2>/dev/null)
+CHK_LIBS   := $(shell pkg-config --libs $(TESTPKGS) 2>/dev/null)
+
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+WARN     = -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2 -Wvla
+ifeq ($(DEVELOPER),1)
+WARN    += -Werror
+endif
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(PKG_CFLAGS) -pthread -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS) -pthread
+
+ifneq ($(SAN),)
+ALL_CFLAGS  += -fsanitize=$(SAN) -fno-omit-frame-pointer
+ALL_LDFLAGS += -fsanitize=$(SAN)
+OBJDIR ?= obj-$(subst $(comma),-,$(SAN))
+BINOUT ?= bin-$(subst $(comma),-,$(SAN))
+else
+OBJDIR ?= obj
+BINOUT ?= bin
+endif
+comma := ,
+
+LIB_SRC    := $(wildcard lib/*.c proto/*.c)
+DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+CLI_SRC    := $(wildcard cli/*.c)
+TEST_SRC   := $(wildcard tests/test_*.c)
+TESTLIB_SRC:= $(filter-out $(TEST_SRC) tests/testchild.c,$(wildcard tests/*.c))
+
+LIB_OBJ    := $(LIB_SRC:%.c=$(OBJDIR)/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(OBJDIR)/%.o)
+CLI_OBJ    := $(CLI_SRC:%.c=$(OBJDIR)/%.o)
+TESTLIB_OBJ:= $(TESTLIB_SRC:%.c=$(OBJDIR)/%.o)
+TEST_BIN   := $(TEST_SRC:tests/%.c=$(BINOUT)/%)
+
+LIBBRM     := $(OBJDIR)/libbrm.a
+LIBDAEMON  := $(OBJDIR)/libbrmd.a
+
+PROGRAMS   := $(BINOUT)/brummd $(BINOUT)/brummctl $(BINOUT)/brm-testchild
+
+.PHONY: all check run install uninstall clean deps bench bench-quick
+all: $(BINOUT)/brummd $(BINOUT)/brummctl
+
+$(OBJDIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(OBJDIR)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHK_CFLAGS) -c -o $@ $<
+
+$(LIBBRM): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(LIBDAEMON): $(DAEMON_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BINOUT)/brummd: $(OBJDIR)/daemon/main.o $(LIBDAEMON) $(LIBBRM)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BINOUT)/brummctl: $(CLI_OBJ) $(LIBBRM)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BINOUT)/brm-testchild: $(OBJDIR)/tests/testchild.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+$(BINOUT)/test_%: $(OBJDIR)/tests/test_%.o $(TESTLIB_OBJ) $(LIBDAEMON) $(LIBBRM)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHK_LIBS)
+
+# Each suite finds the programs it runs through BRM_BINDIR.
+check: $(PROGRAMS) $(TEST_BIN)
+	@fail=0; for t in $(TEST_BIN); do \
+	    echo "== $$t"; \
+	    BRM_BINDIR=$(CURDIR)/$(BINOUT) $$t || fail=1; \
+	done; \
+	if [ $$fail -ne 0 ]; then echo "make check: FAILED"; exit 1; fi; \
+	echo "make check: all suites passed"
+
+run: $(BINOUT)/brummd $(BINOUT)/brummctl
+	./$(BINOUT)/brummd --foreground $(RUNFLAGS)
+
+install: $(BINOUT)/brummd $(BINOUT)/brummctl
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BINOUT)/brummd $(DESTDIR)$(SBINDIR)/brummd
+	install -m 0755 $(BINOUT)/brummctl $(DESTDIR)$(BINDIR)/brummctl
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/brummd $(DESTDIR)$(BINDIR)/brummctl
+
+deps:
+	sh scripts/deps.sh
+
+clean:
+	rm -rf obj obj-* bin bin-*
+
+-include $(shell find $(OBJDIR) -name '*.d' 2>/dev/null)

@@ -1,0 +1,62 @@
+/*
+ * spawn.h — start one child process without fork()'s cost and get a pidfd
+ * for it. The design reasoning is at the top of spawn.c.
+ *
+ * The child: runs in a new session (setsid), so its pid is its process
+ * group id and kill(-pid, sig) reaches its descendants; has stdin on
+ * /dev/null and stdout/stderr on pipes whose read ends the caller gets;
+ * inherits no other descriptor of the daemon; has default signal
+ * dispositions and an empty signal mask; optionally changes umask, cwd,
+ * group, supplementary groups (the user's, as initgroups gives) and user.
+ *
+ * Failure of any step before exec (chdir, setuid, execve, ...) is reported
+ * back synchronously as -errno plus a message naming the step and its
+ * subject; no child is left behind then.
+ */
+#ifndef BRM_SPAWN_H
+#define BRM_SPAWN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct brm_spawn_req {
+	char *const *argv;     /* argv[0]: a path, or a name looked up in PATH */
+	char *const *env;      /* "KEY=VALUE" entries over the daemon's environ; may be NULL */
+	const char *cwd;       /* NULL: unchanged */
+	const char *user;      /* name or numeric uid; NULL: unchanged */
+	const char *group;     /* name or numeric gid; NULL: the user's primary group */
+	int umask;             /* -1: inherit */
+	int pdeathsig;         /* 0: none; else sent to the child when the
+	                          spawning thread dies (PR_SET_PDEATHSIG) */
+};
+
+struct brm_spawned {
+	pid_t pid;
+	int pidfd;             /* O_CLOEXEC; readable when the child exits */
+	int stdout_fd;         /* read end, O_CLOEXEC | O_NONBLOCK */
+	int stderr_fd;         /* read end, O_CLOEXEC | O_NONBLOCK */
+};
+
+/*
+ * Start a child as described by @req.
+ * Returns 0 and fills @out (the caller owns the three descriptors and must
+ * reap the child, for example with brm_spawn_reap), or -errno with a message
+ * in @err such as "exec 'foo': No such file or directory" or
+ * "user 'bob': no such user".
+ * Context: any one thread at a time (in brummd: the loop thread). It blocks
+ * until the child has called execve or failed, typically ~100 us whatever
+ * the daemon's memory size.
+ */
+int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
+	      char *err, size_t errlen);
+
+/*
+ * Reap the child behind @pidfd without blocking.
+ * Returns 1 and *@status as waitpid() would fill it (use WIFEXITED etc.)
+ * when it has exited, 0 when it still runs, or -errno.
+ * Context: any thread.
+ */
+int brm_spawn_reap(int pidfd, int *status);
+
+#endif

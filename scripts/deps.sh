@@ -1,0 +1,34 @@
+#!/bin/sh
+# Install brummd's build dependencies when any is missing.
+# Debian/Ubuntu: apt-get, as root or through sudo. Elsewhere: say what is needed.
+set -u
+need=""
+command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
+for pair in libuv:libuv1-dev libcjson:libcjson-dev liburcu-memb:liburcu-dev \
+            liburcu-cds:liburcu-dev check:check; do
+	pc=${pair%%:*}; deb=${pair#*:}
+	if ! pkg-config --exists "$pc" 2>/dev/null; then
+		case " $need " in *" $deb "*) ;; *) need="$need $deb" ;; esac
+	fi
+done
+[ -z "$need" ] && exit 0
+
+echo "deps: missing build dependencies:$need" >&2
+if ! command -v apt-get >/dev/null 2>&1; then
+	echo "deps: no apt-get here; install the equivalents of:$need" >&2
+	echo "deps: (libuv >= 1.44, cJSON, liburcu >= 0.13, Check, pkg-config)" >&2
+	exit 1
+fi
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO="sudo"
+else
+	echo "deps: not root and no sudo: run as root: apt-get install$need" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >&2 || { echo "deps: apt-get update failed" >&2; exit 1; }
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq $need >&2 || { echo "deps: apt-get install$need failed" >&2; exit 1; }
+exit 0
