@@ -1,0 +1,1077 @@
+/*
+ * config.c — parse and validate brummd's JSON config and process specs.
+ *
+ * A config is written by a person, so parsing does not stop at the first
+ * problem: every problem goes into a struct report as one line naming its
+ * key path, what was expected and what was found, and parsing carries on.
+ * The result is thrown away at the end if anything was reported.
+ *
+ * Comments are blanked out in a private copy (replaced by spaces, newlines
+ * kept) instead of being removed with cJSON_Minify: the stripped text then
+ * has the same offsets as the file, so a syntax error can name its line and
+ * column.
+ *
+ * cJSON keeps duplicate keys as separate children and its lookups return
+ * the first; dup_flags() finds the later ones so that they are reported
+ * instead of silently ignored.
+ *
+ * No global state (cJSON_GetErrorPtr() is not used): safe from any thread.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "daemon/config.h"
+#include "lib/buf.h"
+#include "lib/util.h"
+#include "proto/proto.h"
+
+#define MAX_CONFIG_BYTES (4u << 20)
+#define MAX_DURATION_SECS (365.0 * 24 * 3600)
+#define MAX_SOCKET_PATH (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+#define MAX_SIGNAL 64
+#define MAX_REPORTED 100   /* lines; a huge bad spec must not make a huge reply */
+#define QUOTE_MAX 48       /* bytes of user text quoted in a message */
+#define SUGGEST_KEY_MAX 32 /* longer keys are too far from any known key */
+
+static const char *const top_keys[] = {
+	"socket", "workers", "processes", NULL
+};
+
+static const char *const spec_keys[] = {
+	"cmd", "shell", "cwd", "env", "autostart", "restart", "start_secs",
+	"start_retries", "backoff_secs", "backoff_max_secs", "stop_signal",
+	"stop_timeout_secs", "user", "group", "umask", NULL
+};
+
+/* ---- reporting ---------------------------------------------------------- */
+
+struct report {
+	struct brm_buf buf;
+	const char *source;   /* prefix of every line, or NULL */
+	unsigned n;           /* problems found, also those not shown */
+};
+
+static void report(struct report *r, const char *path, const char *fmt, ...)
+	BRM_PRINTF(3, 4);
+
+static void report_prefix(struct report *r, const char *path)
+{
+	if (r->buf.len)
+		brm_buf_addc(&r->buf, '\n');
+	if (r->source)
+		brm_buf_addf(&r->buf, "%s: ", r->source);
+	if (path && *path)
+		brm_buf_addf(&r->buf, "%s: ", path);
+}
+
+static void report(struct report *r, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (++r->n > MAX_REPORTED)
+		return;
+	report_prefix(r, path);
+	va_start(ap, fmt);
+	brm_buf_vaddf(&r->buf, fmt, ap);
+	va_end(ap);
+}
+
+/* The lines reported, for *err. Ownership: caller frees. */
+static char *report_finish(struct report *r)
+{
+	if (r->n > MAX_REPORTED) {
+		report_prefix(r, NULL);
+		brm_buf_addf(&r->buf, "%u more problems not shown",
+			     r->n - MAX_REPORTED);
+	}
+	return brm_buf_detach(&r->buf);
+}
+
+struct quoted {
+	char s[QUOTE_MAX * 4 + 8];
+};
+
+/* @s in double quotes, control bytes escaped, cut after QUOTE_MAX bytes. */
+static const char *quote_n(struct quoted *q, const char *s, size_t max)
+{
+	size_t o = 0, i;
+
+	if (max > QUOTE_MAX)
+		max = QUOTE_MAX;
+	q->s[o++] = '"';
+	for (i = 0; s[i] && i < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\') {
+			q->s[o++] = '\\';
+			q->s[o++] = (char)c;
+		} else if (c < 0x20 || c == 0x7f) {
+			snprintf(q->s + o, 5, "\\x%02x", c);
+			o += 4;
+		} else {
+			q->s[o++] = (char)c;
+		}
+	}
+	q->s[o++] = '"';
+	if (s[i]) {
+		memcpy(q->s + o, "...", 3);
+		o += 3;
+	}
+	q->s[o] = '\0';
+	return q->s;
+}
+
+static const char *quote(struct quoted *q, const char *s)
+{
+	return quote_n(q, s, QUOTE_MAX);
+}
+
+static bool plain_key(const char *k)
+{
+	size_t n = 0;
+
+	for (; k[n]; n++) {
+		unsigned char c = (unsigned char)k[n];
+
+		if (n >= BRM_MAX_NAME_LEN ||
+		    !(isalnum(c) || c == '_' || c == '-' || c == '.' || c == ':' || c == '@'))
+			return false;
+	}
+	return n > 0;
+}
+
+/* "BASE.KEY", with KEY quoted unless it is plain. Ownership: caller frees. */
+static char *keypath(const char *base, const char *key)
+{
+	struct quoted q;
+	const char *k = plain_key(key) ? key : quote(&q, key);
+
+	if (!base || !*base)
+		return brm_xstrdup(k);
+	return brm_xasprintf("%s.%s", base, k);
+}
+
+static const char *type_name(const cJSON *v)
+{
+	if (cJSON_IsBool(v))
+		return "a boolean";
+	if (cJSON_IsNull(v))
+		return "null";
+	if (cJSON_IsNumber(v))
+		return "a number";
+	if (cJSON_IsString(v))
+		return "a string";
+	if (cJSON_IsArray(v))
+		return "an array";
+	if (cJSON_IsObject(v))
+		return "an object";
+	return "an invalid value";
+}
+
+/* Line and column (from 1, in bytes) of offset @pos in @s. */
+static void line_col(const char *s, size_t pos, unsigned *line, unsigned *col)
+{
+	size_t bol = 0;
+
+	*line = 1;
+	for (size_t i = 0; i < pos; i++) {
+		if (s[i] == '\n') {
+			(*line)++;
+			bol = i + 1;
+		}
+	}
+	*col = (unsigned)(pos - bol + 1);
+}
+
+/* ---- unknown and duplicate keys ----------------------------------------- */
+
+/* Optimal string alignment distance, ignoring case; both at most SUGGEST_KEY_MAX. */
+static size_t distance(const char *a, size_t la, const char *b, size_t lb)
+{
+	size_t d[SUGGEST_KEY_MAX + 1][SUGGEST_KEY_MAX + 1];
+
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			int ca = tolower((unsigned char)a[i - 1]);
+			int cb = tolower((unsigned char)b[j - 1]);
+			size_t best = d[i - 1][j - 1] + (ca != cb);
+
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) == cb &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[la][lb];
+}
+
+/* The known key closest to @key, if it is close enough to be a typo. */
+static const char *suggest(const char *key, const char *const *known)
+{
+	size_t lk = strlen(key), best_d = 3;
+	const char *best = NULL;
+
+	if (lk > SUGGEST_KEY_MAX)
+		return NULL;
+	for (; *known; known++) {
+		size_t lc = strlen(*known), longer = lk > lc ? lk : lc, d;
+
+		if (lc > SUGGEST_KEY_MAX || longer - (lk < lc ? lk : lc) > 2)
+			continue;
+		d = distance(key, lk, *known, lc);
+		if (d < best_d && 3 * d <= longer) {
+			best_d = d;
+			best = *known;
+		}
+	}
+	return best;
+}
+
+static void unknown_key(struct report *r, const char *path, const char *key,
+			const char *const *known)
+{
+	const char *s = suggest(key, known);
+	struct brm_buf list = BRM_BUF_INIT;
+
+	if (s) {
+		report(r, path, "unknown key (did you mean \"%s\"?)", s);
+		return;
+	}
+	for (; *known; known++)
+		brm_buf_addf(&list, "%s\"%s\"", list.len ? ", " : "", *known);
+	report(r, path, "unknown key (known keys: %s)", list.p);
+	brm_buf_finish(&list);
+}
+
+struct keyref {
+	const char *key;
+	size_t idx;
+};
+
+static int keyref_cmp(const void *a, const void *b)
+{
+	const struct keyref *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	if (c)
+		return c;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/*
+ * One flag per child of object @obj, in order: true when an earlier sibling
+ * has the same key. Sorting keeps this O(n log n) for a hostile spec.
+ * Returns NULL for an object without children. Ownership: caller frees.
+ */
+static bool *dup_flags(const cJSON *obj)
+{
+	const cJSON *c;
+	struct keyref *refs;
+	bool *dup;
+	size_t n = 0;
+
+	cJSON_ArrayForEach(c, obj)
+		n++;
+	if (!n)
+		return NULL;
+	refs = brm_xcalloc(n, sizeof(*refs));
+	dup = brm_xcalloc(n, sizeof(*dup));
+	n = 0;
+	cJSON_ArrayForEach(c, obj) {
+		refs[n].key = c->string ? c->string : "";
+		refs[n].idx = n;
+		n++;
+	}
+	qsort(refs, n, sizeof(*refs), keyref_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (!strcmp(refs[i].key, refs[i - 1].key))
+			dup[refs[i].idx] = true;
+	free(refs);
+	return dup;
+}
+
+/* ---- values ------------------------------------------------------------- */
+
+static bool get_bool(struct report *r, const char *path, const cJSON *v, bool *out)
+{
+	if (!cJSON_IsBool(v)) {
+		report(r, path, "expected true or false, got %s", type_name(v));
+		return false;
+	}
+	*out = cJSON_IsTrue(v);
+	return true;
+}
+
+/* A non-empty string; replaces *@out. */
+static bool get_string(struct report *r, const char *path, const cJSON *v, char **out)
+{
+	if (!cJSON_IsString(v)) {
+		report(r, path, "expected a non-empty string, got %s", type_name(v));
+		return false;
+	}
+	if (!v->valuestring[0]) {
+		report(r, path, "must not be empty");
+		return false;
+	}
+	free(*out);
+	*out = brm_xstrdup(v->valuestring);
+	return true;
+}
+
+static bool is_int_in(const cJSON *v, long lo, long hi)
+{
+	double d = v->valuedouble;
+
+	return cJSON_IsNumber(v) && d >= (double)lo && d <= (double)hi &&
+	       d == (double)(long)d;
+}
+
+static bool get_int(struct report *r, const char *path, const cJSON *v,
+		    long lo, long hi, long *out)
+{
+	if (!cJSON_IsNumber(v)) {
+		report(r, path, "expected an integer from %ld to %ld, got %s",
+		       lo, hi, type_name(v));
+		return false;
+	}
+	if (!is_int_in(v, lo, hi)) {
+		report(r, path, "expected an integer from %ld to %ld, got %g",
+		       lo, hi, v->valuedouble);
+		return false;
+	}
+	*out = (long)v->valuedouble;
+	return true;
+}
+
+/*
+ * A duration string: DIGITS[.DIGITS] or .DIGITS, then ms, s, m or h.
+ * Returns NULL and *@secs, or what is wrong with it.
+ */
+static const char *duration_str(const char *s, double *secs)
+{
+	static const double pow10[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9 };
+	double mant = 0, v, unit;
+	unsigned frac = 0;
+	bool digits = false;
+	const char *p = s;
+
+	if (!*p)
+		return "is empty";
+	if (*p == '-')
+		return "is negative";
+	for (; isdigit((unsigned char)*p); p++, digits = true)
+		mant = mant * 10 + (*p - '0');
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return "has no digits after the decimal point";
+		for (; isdigit((unsigned char)*p); p++, digits = true) {
+			if (frac < 9) {     /* nanoseconds are enough */
+				mant = mant * 10 + (*p - '0');
+				frac++;
+			}
+		}
+	}
+	if (!digits)
+		return "does not start with a number";
+	if (!strcmp(p, "ms"))
+		unit = 0.001;
+	else if (!strcmp(p, "s"))
+		unit = 1;
+	else if (!strcmp(p, "m"))
+		unit = 60;
+	else if (!strcmp(p, "h"))
+		unit = 3600;
+	else if (!*p)
+		return "has no unit";
+	else
+		return "has an unknown unit";
+	v = mant / pow10[frac] * unit;
+	if (!(v <= MAX_DURATION_SECS))
+		return "is longer than a year";
+	*secs = v;
+	return NULL;
+}
+
+static const char *duration_num(double d, double *secs)
+{
+	if (d != d)
+		return "is not a number";
+	if (d < 0)
+		return "is negative";
+	if (!(d <= MAX_DURATION_SECS))
+		return "is longer than a year";
+	*secs = d;
+	return NULL;
+}
+
+#define DURATION_HINT "use a number of seconds or a string like \"250ms\", \"10s\", \"2m\" or \"1h\""
+
+static bool get_duration(struct report *r, const char *path, const cJSON *v, double *out)
+{
+	struct quoted q;
+	const char *why;
+
+	if (cJSON_IsNumber(v)) {
+		why = duration_num(v->valuedouble, out);
+		if (why)
+			report(r, path, "duration %g %s; " DURATION_HINT,
+			       v->valuedouble, why);
+	} else if (cJSON_IsString(v)) {
+		why = duration_str(v->valuestring, out);
+		if (why)
+			report(r, path, "duration %s %s; " DURATION_HINT,
+			       quote(&q, v->valuestring), why);
+	} else {
+		report(r, path, "expected a number of seconds or a string like \"10s\", got %s",
+		       type_name(v));
+		return false;
+	}
+	return !why;
+}
+
+int brm_duration_parse(const char *s, double *secs)
+{
+	if (!s || duration_str(s, secs))
+		return -EINVAL;
+	return 0;
+}
+
+int brm_duration_parse_json(const cJSON *v, double *secs)
+{
+	if (cJSON_IsNumber(v))
+		return duration_num(v->valuedouble, secs) ? -EINVAL : 0;
+	if (cJSON_IsString(v))
+		return brm_duration_parse(v->valuestring, secs);
+	return -EINVAL;
+}
+
+static void get_restart(struct report *r, const char *path, const cJSON *v,
+			enum brm_restart *out)
+{
+	static const enum brm_restart all[] = {
+		BRM_RESTART_ALWAYS, BRM_RESTART_ON_FAILURE, BRM_RESTART_NEVER
+	};
+	struct quoted q;
+
+	if (cJSON_IsString(v)) {
+		for (size_t i = 0; i < BRM_ARRAY_SIZE(all); i++) {
+			if (!strcmp(v->valuestring, brm_restart_name(all[i]))) {
+				*out = all[i];
+				return;
+			}
+		}
+	}
+	report(r, path, "expected one of \"always\", \"on-failure\", \"never\", got %s",
+	       cJSON_IsString(v) ? quote(&q, v->valuestring) : type_name(v));
+}
+
+static void get_signal(struct report *r, const char *path, const cJSON *v, int *out)
+{
+	struct quoted q;
+	int sig;
+
+	if (cJSON_IsString(v)) {
+		sig = brm_signal_parse(v->valuestring);
+		if (sig < 0)
+			report(r, path, "unknown signal %s; use a name like \"TERM\" or \"SIGTERM\", or a number from 1 to %d",
+			       quote(&q, v->valuestring), MAX_SIGNAL);
+		else
+			*out = sig;
+	} else if (cJSON_IsNumber(v)) {
+		if (is_int_in(v, 1, MAX_SIGNAL))
+			*out = (int)v->valuedouble;
+		else
+			report(r, path, "expected a signal number from 1 to %d, got %g",
+			       MAX_SIGNAL, v->valuedouble);
+	} else {
+		report(r, path, "expected a signal name like \"TERM\" or a number, got %s",
+		       type_name(v));
+	}
+}
+
+/* An octal string ("022", "0022") or a number taken as it is (18 == 022). */
+static void get_umask(struct report *r, const char *path, const cJSON *v, int *out)
+{
+	struct quoted q;
+
+	if (cJSON_IsString(v)) {
+		const char *s = v->valuestring;
+		size_t n = strspn(s, "01234567");
+		long m;
+
+		if (n == 0 || s[n] || n > 4 || (m = strtol(s, NULL, 8)) > 0777)
+			report(r, path, "expected an octal string from \"000\" to \"0777\", like \"022\", got %s",
+			       quote(&q, s));
+		else
+			*out = (int)m;
+	} else if (cJSON_IsNumber(v)) {
+		if (is_int_in(v, 0, 0777))
+			*out = (int)v->valuedouble;
+		else
+			report(r, path, "expected an integer from 0 to 511 or an octal string like \"022\", got %g",
+			       v->valuedouble);
+	} else {
+		report(r, path, "expected an octal string like \"022\", got %s", type_name(v));
+	}
+}
+
+/* ---- a process spec ----------------------------------------------------- */
+
+static void parse_cmd(struct report *r, const char *base, const cJSON *v,
+		      struct brm_proc_spec *s)
+{
+	char *path = keypath(base, "cmd");
+	const cJSON *c;
+	size_t n = 0, i = 0;
+
+	if (cJSON_IsString(v)) {
+		if (!s->shell) {
+			report(r, path, "a string needs \"shell\": true; use an array of arguments");
+		} else if (!v->valuestring[0]) {
+			report(r, path, "must not be empty");
+		} else {
+			s->argv = brm_xcalloc(4, sizeof(*s->argv));
+			s->argv[0] = brm_xstrdup("/bin/sh");
+			s->argv[1] = brm_xstrdup("-c");
+			s->argv[2] = brm_xstrdup(v->valuestring);
+		}
+		goto out_free_path;
+	}
+	if (!cJSON_IsArray(v)) {
+		report(r, path, "expected an array of strings, got %s", type_name(v));
+		goto out_free_path;
+	}
+	if (s->shell) {
+		report(r, path, "with \"shell\": true, expected a string, got an array");
+		goto out_free_path;
+	}
+	cJSON_ArrayForEach(c, v)
+		n++;
+	if (!n) {
+		report(r, path, "must not be empty; give at least the program to run");
+		goto out_free_path;
+	}
+	s->argv = brm_xcalloc(n + 1, sizeof(*s->argv));
+	n = 0;
+	cJSON_ArrayForEach(c, v) {
+		if (!cJSON_IsString(c))
+			report(r, path, "element %zu: expected a string, got %s", i, type_name(c));
+		else if (i == 0 && !c->valuestring[0])
+			report(r, path, "element 0: the program must not be empty");
+		else
+			s->argv[n++] = brm_xstrdup(c->valuestring);
+		i++;
+	}
+out_free_path:
+	free(path);
+}
+
+static void parse_env(struct report *r, const char *base, const cJSON *v,
+		      struct brm_proc_spec *s)
+{
+	char *path = keypath(base, "env");
+	const cJSON *c;
+	bool *dup;
+	size_t n = 0, i = 0;
+
+	if (!cJSON_IsObject(v)) {
+		report(r, path, "expected an object of strings, got %s", type_name(v));
+		goto out_free_path;
+	}
+	dup = dup_flags(v);
+	cJSON_ArrayForEach(c, v)
+		n++;
+	s->env = brm_xcalloc(n + 1, sizeof(*s->env));
+	n = 0;
+	cJSON_ArrayForEach(c, v) {
+		char *p = keypath(path, c->string);
+
+		if (dup[i++])
+			report(r, p, "duplicate key");
+		else if (!c->string[0])
+			report(r, p, "variable name must not be empty");
+		else if (strchr(c->string, '='))
+			report(r, p, "variable name must not contain '='");
+		else if (!cJSON_IsString(c))
+			report(r, p, "expected a string, got %s", type_name(c));
+		else
+			s->env[n++] = brm_xasprintf("%s=%s", c->string, c->valuestring);
+		free(p);
+	}
+	free(dup);
+	if (!n) {
+		free(s->env);
+		s->env = NULL;
+	}
+out_free_path:
+	free(path);
+}
+
+/*
+ * The spec in @obj, or NULL after reporting why it is not an object.
+ * A spec is returned even when problems were reported: the caller compares
+ * r->n before and after.
+ */
+static struct brm_proc_spec *parse_spec(struct report *r, const cJSON *obj,
+					const char *name, const char *base)
+{
+	struct brm_proc_spec *s;
+	const cJSON *c, *cmd = NULL;
+	bool *dup, max_set = false;
+	size_t i = 0;
+	long l;
+
+	if (!cJSON_IsObject(obj)) {
+		report(r, base, "expected an object, got %s", type_name(obj));
+		return NULL;
+	}
+	s = brm_spec_new(name);
+	dup = dup_flags(obj);
+	cJSON_ArrayForEach(c, obj) {
+		const char *k = c->string;
+		char *p = keypath(base, k);
+
+		if (dup[i++])
+			report(r, p, "duplicate key");
+		else if (!strcmp(k, "cmd"))
+			cmd = c;    /* after the loop: it depends on "shell" */
+		else if (!strcmp(k, "shell"))
+			get_bool(r, p, c, &s->shell);
+		else if (!strcmp(k, "cwd"))
+			get_string(r, p, c, &s->cwd);
+		else if (!strcmp(k, "env"))
+			parse_env(r, base, c, s);
+		else if (!strcmp(k, "autostart"))
+			get_bool(r, p, c, &s->autostart);
+		else if (!strcmp(k, "restart"))
+			get_restart(r, p, c, &s->restart);
+		else if (!strcmp(k, "start_secs"))
+			get_duration(r, p, c, &s->start_secs);
+		else if (!strcmp(k, "start_retries")) {
+			if (get_int(r, p, c, 0, 1000, &l))
+				s->start_retries = (unsigned)l;
+		} else if (!strcmp(k, "backoff_secs"))
+			get_duration(r, p, c, &s->backoff_secs);
+		else if (!strcmp(k, "backoff_max_secs"))
+			max_set = get_duration(r, p, c, &s->backoff_max_secs);
+		else if (!strcmp(k, "stop_signal"))
+			get_signal(r, p, c, &s->stop_signal);
+		else if (!strcmp(k, "stop_timeout_secs"))
+			get_duration(r, p, c, &s->stop_timeout_secs);
+		else if (!strcmp(k, "user"))
+			get_string(r, p, c, &s->user);
+		else if (!strcmp(k, "group"))
+			get_string(r, p, c, &s->group);
+		else if (!strcmp(k, "umask"))
+			get_umask(r, p, c, &s->umask);
+		else
+			unknown_key(r, p, k, spec_keys);
+		free(p);
+	}
+	free(dup);
+
+	if (cmd)
+		parse_cmd(r, base, cmd, s);
+	else
+		report(r, base, "missing \"cmd\"");
+
+	/* An unset maximum follows a first delay raised above it. */
+	if (s->backoff_max_secs < s->backoff_secs) {
+		if (max_set) {
+			char *p = keypath(base, "backoff_max_secs");
+
+			report(r, p, "must be at least backoff_secs (%g), got %g",
+			       s->backoff_secs, s->backoff_max_secs);
+			free(p);
+		} else {
+			s->backoff_max_secs = s->backoff_secs;
+		}
+	}
+	return s;
+}
+
+const char *brm_restart_name(enum brm_restart r)
+{
+	switch (r) {
+	case BRM_RESTART_ON_FAILURE:
+		return "on-failure";
+	case BRM_RESTART_ALWAYS:
+		return "always";
+	case BRM_RESTART_NEVER:
+		return "never";
+	}
+	return "unknown";
+}
+
+struct brm_proc_spec *brm_spec_new(const char *name)
+{
+	struct brm_proc_spec *s = brm_xcalloc(1, sizeof(*s));
+
+	s->name = brm_xstrdup(name ? name : "");
+	s->autostart = true;
+	s->restart = BRM_RESTART_ON_FAILURE;
+	s->start_secs = 1;
+	s->start_retries = 3;
+	s->backoff_secs = 0.1;
+	s->backoff_max_secs = 30;
+	s->stop_signal = SIGTERM;
+	s->stop_timeout_secs = 10;
+	s->umask = -1;
+	return s;
+}
+
+static char *xstrdup_or_null(const char *s)
+{
+	return s ? brm_xstrdup(s) : NULL;
+}
+
+struct brm_proc_spec *brm_spec_dup(const struct brm_proc_spec *s)
+{
+	struct brm_proc_spec *d = brm_xmalloc(sizeof(*d));
+
+	*d = *s;
+	d->name = brm_xstrdup(s->name);
+	d->argv = brm_strv_dup(s->argv);
+	d->cwd = xstrdup_or_null(s->cwd);
+	d->env = brm_strv_dup(s->env);
+	d->user = xstrdup_or_null(s->user);
+	d->group = xstrdup_or_null(s->group);
+	return d;
+}
+
+void brm_spec_destroy(struct brm_proc_spec *s)
+{
+	if (!s)
+		return;
+	free(s->name);
+	brm_strv_free(s->argv);
+	free(s->cwd);
+	brm_strv_free(s->env);
+	free(s->user);
+	free(s->group);
+	free(s);
+}
+
+struct brm_proc_spec *brm_spec_parse(const cJSON *obj, const char *name,
+				     const char *path, char **err)
+{
+	struct report r = { BRM_BUF_INIT, NULL, 0 };
+	struct brm_proc_spec *s;
+	struct quoted q;
+
+	*err = NULL;
+	if (!path)
+		path = "";
+	if (!brm_name_valid(name))
+		report(&r, path, "invalid process name %s: use 1 to %d letters, digits or '.', '_', ':', '@', '-', not starting with '.' or '-'",
+		       quote(&q, name ? name : ""), BRM_MAX_NAME_LEN);
+	s = parse_spec(&r, obj, name, path);
+	if (r.n) {
+		brm_spec_destroy(s);
+		*err = report_finish(&r);
+		return NULL;
+	}
+	brm_buf_finish(&r.buf);
+	return s;
+}
+
+/* ---- the whole config --------------------------------------------------- */
+
+/*
+ * Blank out // and block comments in place, newlines kept, so that offsets
+ * still match the original text. Reports an unterminated block comment.
+ */
+static bool strip_comments(struct report *r, char *s, size_t len)
+{
+	size_t i = 0, start;
+	unsigned line, col;
+
+	while (i < len) {
+		if (s[i] == '"') {
+			for (i++; i < len && s[i] != '"'; i++)
+				if (s[i] == '\\')
+					i++;
+			i++;
+		} else if (s[i] == '/' && i + 1 < len && s[i + 1] == '/') {
+			while (i < len && s[i] != '\n')
+				s[i++] = ' ';
+		} else if (s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
+			start = i;
+			s[i++] = ' ';
+			s[i++] = ' ';
+			while (i < len && !(s[i] == '*' && i + 1 < len && s[i + 1] == '/')) {
+				if (s[i] != '\n')
+					s[i] = ' ';
+				i++;
+			}
+			if (i >= len) {
+				line_col(s, start, &line, &col);
+				report(r, NULL, "unterminated comment starting at line %u, column %u",
+				       line, col);
+				return false;
+			}
+			s[i++] = ' ';
+			s[i++] = ' ';
+		} else {
+			i++;
+		}
+	}
+	return true;
+}
+
+static const char *skip_space(const char *p)
+{
+	while (*p && (unsigned char)*p <= ' ')
+		p++;
+	return p;
+}
+
+/* Parse the NUL-terminated @s (@len bytes before the NUL), or report where it fails. */
+static cJSON *parse_json(struct report *r, const char *s, size_t len)
+{
+	const char *end = NULL;
+	struct quoted q;
+	unsigned line, col;
+	cJSON *root;
+
+	if (!*skip_space(s)) {
+		report(r, NULL, "empty, expected a JSON object");
+		return NULL;
+	}
+	root = cJSON_ParseWithLengthOpts(s, len + 1, &end, 0);
+	if (!root) {
+		size_t pos = end && end >= s && end <= s + len ? (size_t)(end - s) : 0;
+
+		line_col(s, pos, &line, &col);
+		if (!s[pos])
+			report(r, NULL, "not valid JSON at line %u, column %u: unexpected end of the text",
+			       line, col);
+		else
+			report(r, NULL, "not valid JSON at line %u, column %u, near %s",
+			       line, col, quote_n(&q, s + pos, 20));
+		return NULL;
+	}
+	end = skip_space(end);
+	if (*end) {
+		line_col(s, (size_t)(end - s), &line, &col);
+		report(r, NULL, "unexpected text after the JSON object at line %u, column %u, near %s",
+		       line, col, quote_n(&q, end, 20));
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
+static int spec_cmp(const void *a, const void *b)
+{
+	const struct brm_proc_spec *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+static void parse_processes(struct report *r, const cJSON *v, struct brm_config *cfg)
+{
+	const cJSON *c;
+	bool *dup;
+	size_t n = 0, i = 0;
+
+	if (!cJSON_IsObject(v)) {
+		report(r, "processes", "expected an object of process specs by name, got %s",
+		       type_name(v));
+		return;
+	}
+	cJSON_ArrayForEach(c, v)
+		n++;
+	cfg->procs = brm_xcalloc(n ? n : 1, sizeof(*cfg->procs));
+	dup = dup_flags(v);
+	cJSON_ArrayForEach(c, v) {
+		char *p = keypath("processes", c->string);
+		struct brm_proc_spec *s;
+
+		if (dup[i++]) {
+			report(r, p, "duplicate process name");
+		} else if (!brm_name_valid(c->string)) {
+			report(r, p, "invalid process name: use 1 to %d letters, digits or '.', '_', ':', '@', '-', not starting with '.' or '-'",
+			       BRM_MAX_NAME_LEN);
+			brm_spec_destroy(parse_spec(r, c, c->string, p));
+		} else {
+			s = parse_spec(r, c, c->string, p);
+			if (s)
+				cfg->procs[cfg->nprocs++] = s;
+		}
+		free(p);
+	}
+	free(dup);
+	qsort(cfg->procs, cfg->nprocs, sizeof(*cfg->procs), spec_cmp);
+}
+
+static void parse_top(struct report *r, const cJSON *root, struct brm_config *cfg)
+{
+	const cJSON *c;
+	bool *dup;
+	size_t i = 0;
+	long l;
+
+	if (!cJSON_IsObject(root)) {
+		report(r, NULL, "expected a JSON object at the top level, got %s",
+		       type_name(root));
+		return;
+	}
+	dup = dup_flags(root);
+	cJSON_ArrayForEach(c, root) {
+		const char *k = c->string;
+		char *p = keypath(NULL, k);
+
+		if (dup[i++]) {
+			report(r, p, "duplicate key");
+		} else if (!strcmp(k, "socket")) {
+			if (get_string(r, p, c, &cfg->socket) &&
+			    strlen(cfg->socket) > MAX_SOCKET_PATH)
+				report(r, p, "longer than %zu bytes, the limit for a unix socket path",
+				       MAX_SOCKET_PATH);
+		} else if (!strcmp(k, "workers")) {
+			if (get_int(r, p, c, 1, 64, &l))
+				cfg->workers = (int)l;
+		} else if (!strcmp(k, "processes")) {
+			parse_processes(r, c, cfg);
+		} else {
+			unknown_key(r, p, k, top_keys);
+		}
+		free(p);
+	}
+	free(dup);
+}
+
+int brm_config_parse(const char *text, size_t len, const char *source,
+		     struct brm_config **out, char **err)
+{
+	struct report r = { BRM_BUF_INIT, source ? source : "<config>", 0 };
+	struct brm_config *cfg;
+	const char *nul;
+	unsigned line, col;
+	cJSON *root = NULL;
+	char *copy;
+
+	*out = NULL;
+	*err = NULL;
+	if (len > MAX_CONFIG_BYTES) {
+		report(&r, NULL, "larger than 4 MiB");
+		goto out_fail;
+	}
+	copy = brm_xmalloc(len + 1);
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	nul = memchr(copy, '\0', len);
+	if (nul) {
+		line_col(copy, (size_t)(nul - copy), &line, &col);
+		report(&r, NULL, "contains a NUL byte at line %u, column %u", line, col);
+	} else if (strip_comments(&r, copy, len)) {
+		root = parse_json(&r, copy, len);
+	}
+	free(copy);
+	if (!root)
+		goto out_fail;
+
+	cfg = brm_config_default();
+	free(cfg->source);
+	cfg->source = brm_xstrdup(r.source);
+	parse_top(&r, root, cfg);
+	cJSON_Delete(root);
+	if (r.n) {
+		brm_config_destroy(cfg);
+		goto out_fail;
+	}
+	brm_buf_finish(&r.buf);
+	*out = cfg;
+	return 0;
+
+out_fail:
+	*err = report_finish(&r);
+	return -EINVAL;
+}
+
+int brm_config_load(const char *path, struct brm_config **out, char **err)
+{
+	struct brm_buf b = BRM_BUF_INIT;
+	ssize_t n;
+	int fd, ret;
+
+	*out = NULL;
+	*err = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		goto out_read_error;
+	}
+	for (;;) {
+		brm_buf_grow(&b, 64 * 1024);
+		n = read(fd, b.p + b.len, b.cap - b.len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			close(fd);
+			goto out_read_error;
+		}
+		if (n == 0)
+			break;
+		b.len += (size_t)n;
+		if (b.len > MAX_CONFIG_BYTES) {
+			close(fd);
+			brm_buf_finish(&b);
+			*err = brm_xasprintf("cannot read config '%s': larger than 4 MiB", path);
+			return -EFBIG;
+		}
+	}
+	close(fd);
+	ret = brm_config_parse(b.p, b.len, path, out, err);
+	brm_buf_finish(&b);
+	return ret;
+
+out_read_error:
+	brm_buf_finish(&b);
+	*err = brm_xasprintf("cannot read config '%s': %s", path, strerror(-ret));
+	return ret;
+}
+
+struct brm_config *brm_config_default(void)
+{
+	struct brm_config *cfg = brm_xcalloc(1, sizeof(*cfg));
+
+	cfg->source = brm_xstrdup("<default>");
+	cfg->workers = 4;
+	return cfg;
+}
+
+void brm_config_destroy(struct brm_config *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->nprocs; i++)
+		brm_spec_destroy(cfg->procs[i]);
+	free(cfg->procs);
+	free(cfg->socket);
+	free(cfg->source);
+	free(cfg);
+}
