@@ -439,6 +439,7 @@ START_TEST(wrong_types_spec)
 		{ "\"cmd\": [\"x\"], \"umask\": \"0o22\"", "processes.web.umask: expected an octal string" },
 		{ "\"cmd\": [\"x\"], \"umask\": \"1777\"", "processes.web.umask: expected an octal string" },
 		{ "\"cmd\": [\"x\"], \"umask\": \"\"", "processes.web.umask: expected an octal string" },
+		{ "\"cmd\": [\"x\"], \"umask\": \"00022\"", "processes.web.umask: expected an octal string" },
 		{ "\"cmd\": [\"x\"], \"umask\": 512", "processes.web.umask: expected an integer from 0 to 511 or an octal string like \"022\", got 512" },
 		{ "\"cmd\": [\"x\"], \"umask\": true", "processes.web.umask: expected an octal string like \"022\", got a boolean" },
 		{ "\"shell\": true", "t.json: processes.web: missing \"cmd\"" },
