@@ -1,0 +1,91 @@
+/*
+ * cmd.h — a mutating request on its way from a worker thread to the loop
+ * thread and back.
+ *
+ * A worker parses and checks the request's params, fills a struct brm_cmd
+ * and submits it (wait-free enqueue + uv_async_send). The loop thread drains
+ * the whole queue on each wake-up (uv_async_send coalesces), executes each
+ * command, writes the complete JSON-RPC reply line into cmd->reply and calls
+ * cmd->done(cmd), which hands it back to its worker. The worker owns the
+ * command again from then on and frees it with brm_cmd_destroy().
+ *
+ * Ownership: the worker, until brm_cmdq_submit(); the loop thread, until it
+ * calls done(); the worker again after that.
+ */
+#ifndef BRM_CMD_H
+#define BRM_CMD_H
+
+#include <stdbool.h>
+#include <uv.h>
+#include <urcu/wfcqueue.h>
+
+#include "lib/buf.h"
+
+struct brm_proc_spec;
+
+enum brm_cmd_op {
+	BRM_CMD_START,
+	BRM_CMD_STOP,
+	BRM_CMD_RESTART,
+	BRM_CMD_SIGNAL,
+	BRM_CMD_ADD,
+	BRM_CMD_REMOVE,
+};
+
+struct brm_cmd {
+	struct cds_wfcq_node node;
+	enum brm_cmd_op op;
+
+	/* The request, filled by the worker. */
+	char *id_json;                /* the request's id as JSON text */
+	char **names;                 /* NULL-terminated; NULL with all */
+	bool all;
+	bool wait;
+	double timeout_secs;          /* with wait */
+	int signo;                    /* BRM_CMD_SIGNAL */
+	struct brm_proc_spec *spec;   /* BRM_CMD_ADD; the loop takes it */
+
+	/* The reply: one complete JSON-RPC line, written by the loop. */
+	struct brm_buf reply;
+
+	/* Routing back to the worker; set by the worker. */
+	bool no_reply;                /* a JSON-RPC notification: drop the reply */
+	void (*done)(struct brm_cmd *cmd);
+	void *owner;                  /* the worker's connection */
+	struct cds_wfcq_node ret_node;/* for the worker's return queue */
+};
+
+/* Ownership: caller; free with brm_cmd_destroy(). Context: any thread. */
+struct brm_cmd *brm_cmd_create(enum brm_cmd_op op, const char *id_json);
+void brm_cmd_destroy(struct brm_cmd *cmd);
+
+/* The queue into the loop thread. */
+struct brm_cmdq {
+	struct cds_wfcq_head head;
+	struct cds_wfcq_tail tail;
+	uv_async_t async;
+	void (*execute)(struct brm_cmd *cmd, void *arg);
+	void *arg;
+};
+
+/*
+ * Set up the queue on @loop; @execute runs on the loop thread for every
+ * submitted command. Context: loop thread.
+ */
+int brm_cmdq_init(struct brm_cmdq *q, uv_loop_t *loop,
+		  void (*execute)(struct brm_cmd *cmd, void *arg), void *arg);
+/* Close the async handle. Commands still queued are returned through done()
+ * with a "shutting down" error. Context: loop thread. */
+void brm_cmdq_close(struct brm_cmdq *q);
+
+/* Free every queued command without answering: for after the workers
+ * have gone. Context: loop thread, after brm_cmdq_close(). */
+void brm_cmdq_discard(struct brm_cmdq *q);
+
+/* Enqueue and wake the loop. Takes ownership of @cmd. Context: any thread. */
+void brm_cmdq_submit(struct brm_cmdq *q, struct brm_cmd *cmd);
+
+/* Execute every queued command now. Context: loop thread. */
+void brm_cmdq_drain(struct brm_cmdq *q);
+
+#endif

@@ -1,0 +1,506 @@
+/*
+ * control.c — mutating requests on the loop thread.
+ *
+ * A request is applied at once; what may take time is the answer. Without
+ * "wait" the reply is written straight away with the targets' snapshots
+ * (starting, stopping, ...). With "wait" a struct waiter remembers the
+ * targets and the goal, and the supervisor's observer hook re-checks every
+ * waiter after each published change; a one-shot timer bounds the wait.
+ * `remove` always waits: its reply is the last snapshot, sent when the
+ * process is gone.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/config.h"
+#include "daemon/control.h"
+#include "daemon/log.h"
+#include "lib/snapjson.h"
+#include "proto/proto.h"
+#include "proto/rpc.h"
+
+#define DEFAULT_WAIT_SECS 60.0
+
+enum goal {
+	GOAL_RUNNING,   /* start, restart */
+	GOAL_STOPPED,   /* stop */
+	GOAL_REMOVED,   /* remove */
+};
+
+struct waiter {
+	struct brm_control *ctl;
+	struct brm_cmd *cmd;
+	enum goal goal;
+	size_t n;
+	struct brm_proc **procs;   /* NULL entries: removed meanwhile */
+	uv_timer_t *timer;         /* NULL without a timeout */
+	double timeout_secs;
+	struct waiter *next;
+};
+
+struct brm_control {
+	uv_loop_t *loop;
+	struct brm_supervisor *sup;
+	struct waiter *waiters;
+	uint64_t generation;
+};
+
+/* ---- replies ------------------------------------------------------------ */
+
+static void snapshots_json(struct brm_buf *b, struct brm_proc **procs, size_t n)
+{
+	int64_t now = brm_now_wall_ms();
+	bool first = true;
+
+	brm_buf_adds(b, "{\"processes\":[");
+	for (size_t i = 0; i < n; i++) {
+		const struct brm_snapshot *s = procs[i] ? brm_proc_snapshot(procs[i]) : NULL;
+		if (!s)
+			continue;
+		if (!first)
+			brm_buf_addc(b, ',');
+		first = false;
+		brm_snapshot_json(b, s, now);
+	}
+	brm_buf_adds(b, "]}");
+}
+
+static void reply_snapshots(struct brm_cmd *cmd, struct brm_proc **procs, size_t n)
+{
+	struct brm_buf b = BRM_BUF_INIT;
+
+	snapshots_json(&b, procs, n);
+	brm_rpc_result(&cmd->reply, cmd->id_json, b.p, b.len);
+	brm_buf_finish(&b);
+}
+
+static void reply_one(struct brm_cmd *cmd, const struct brm_snapshot *s)
+{
+	struct brm_buf b = BRM_BUF_INIT;
+
+	brm_snapshot_json(&b, s, brm_now_wall_ms());
+	brm_rpc_result(&cmd->reply, cmd->id_json, b.p, b.len);
+	brm_buf_finish(&b);
+}
+
+static void reply_error(struct brm_cmd *cmd, int code, const char *msg,
+			struct brm_proc **procs, size_t n)
+{
+	struct brm_buf data = BRM_BUF_INIT;
+
+	if (procs)
+		snapshots_json(&data, procs, n);
+	brm_rpc_error(&cmd->reply, cmd->id_json, code, msg, procs ? data.p : NULL);
+	brm_buf_finish(&data);
+}
+
+static void reply_errorf(struct brm_cmd *cmd, int code, const char *fmt, ...)
+	BRM_PRINTF(3, 4);
+static void reply_errorf(struct brm_cmd *cmd, int code, const char *fmt, ...)
+{
+	struct brm_buf msg = BRM_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	brm_buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	reply_error(cmd, code, msg.p, NULL, 0);
+	brm_buf_finish(&msg);
+}
+
+/* ---- waiters ------------------------------------------------------------ */
+
+static void on_timer_closed(uv_handle_t *h)
+{
+	free(h);
+}
+
+static void waiter_free(struct waiter *w)
+{
+	if (w->timer)
+		uv_close((uv_handle_t *)w->timer, on_timer_closed);
+	free(w->procs);
+	free(w);
+}
+
+static void waiter_unlink(struct waiter *w)
+{
+	struct waiter **pp = &w->ctl->waiters;
+
+	while (*pp && *pp != w)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = w->next;
+}
+
+/* Finish @w: the reply is in w->cmd; hand it back and free the waiter. */
+static void waiter_done(struct waiter *w)
+{
+	struct brm_cmd *cmd = w->cmd;
+
+	waiter_unlink(w);
+	waiter_free(w);
+	cmd->done(cmd);
+}
+
+enum verdict { PENDING, REACHED, FAILED };
+
+static enum verdict judge(const struct waiter *w, const struct brm_proc *p)
+{
+	enum brm_state st;
+
+	if (!p)
+		return w->goal == GOAL_RUNNING ? FAILED : REACHED;
+	st = brm_proc_state(p);
+	switch (w->goal) {
+	case GOAL_RUNNING:
+		if (st == BRM_RUNNING)
+			return REACHED;
+		if (st == BRM_STARTING || st == BRM_BACKOFF || st == BRM_STOPPING)
+			return PENDING;
+		return FAILED;
+	case GOAL_STOPPED:
+		return brm_proc_settled(p) && st != BRM_BACKOFF ? REACHED : PENDING;
+	case GOAL_REMOVED:
+		return PENDING;
+	}
+	return PENDING;
+}
+
+static void describe_states(struct brm_buf *b, const struct waiter *w, bool only_unreached)
+{
+	bool first = true;
+
+	for (size_t i = 0; i < w->n; i++) {
+		const struct brm_proc *p = w->procs[i];
+		const struct brm_snapshot *s;
+
+		if (!p || (only_unreached && judge(w, p) == REACHED))
+			continue;
+		s = brm_proc_snapshot(p);
+		brm_buf_addf(b, "%s%s is %s", first ? "" : "; ", brm_proc_name(p),
+			     brm_state_name(brm_proc_state(p)));
+		if (s && s->error)
+			brm_buf_addf(b, " (%s)", s->error);
+		first = false;
+	}
+}
+
+/* Re-check @w; answer it when settled. Returns true when it was answered. */
+static bool waiter_check(struct waiter *w)
+{
+	bool pending = false, failed = false;
+	struct brm_buf msg = BRM_BUF_INIT;
+	const char *goal = w->goal == GOAL_RUNNING ? "running" : "stopped";
+
+	if (w->goal == GOAL_REMOVED)
+		return false;
+	for (size_t i = 0; i < w->n; i++) {
+		switch (judge(w, w->procs[i])) {
+		case PENDING: pending = true; break;
+		case FAILED: failed = true; break;
+		case REACHED: break;
+		}
+	}
+	if (pending)
+		return false;
+	if (failed) {
+		brm_buf_addf(&msg, "did not reach %s: ", goal);
+		describe_states(&msg, w, true);
+		reply_error(w->cmd, BRM_E_CONFLICT, msg.p, w->procs, w->n);
+		brm_buf_finish(&msg);
+	} else {
+		reply_snapshots(w->cmd, w->procs, w->n);
+	}
+	waiter_done(w);
+	return true;
+}
+
+static void on_wait_timeout(uv_timer_t *t)
+{
+	struct waiter *w = t->data;
+	struct brm_buf msg = BRM_BUF_INIT;
+
+	brm_buf_addf(&msg, "timed out after %gs waiting for %s: ", w->timeout_secs,
+		     w->goal == GOAL_RUNNING ? "running" : w->goal == GOAL_STOPPED ? "stopped"
+										   : "removal");
+	describe_states(&msg, w, true);
+	reply_error(w->cmd, BRM_E_TIMEOUT, msg.p, w->procs, w->n);
+	brm_buf_finish(&msg);
+	waiter_done(w);
+}
+
+static struct waiter *waiter_add(struct brm_control *ctl, struct brm_cmd *cmd, enum goal goal,
+				 struct brm_proc **procs, size_t n, double timeout_secs)
+{
+	struct waiter *w = brm_xcalloc(1, sizeof(*w));
+
+	w->ctl = ctl;
+	w->cmd = cmd;
+	w->goal = goal;
+	w->n = n;
+	w->procs = brm_xcalloc(n ? n : 1, sizeof(*w->procs));
+	memcpy(w->procs, procs, n * sizeof(*procs));
+	w->timeout_secs = timeout_secs;
+	if (timeout_secs > 0) {
+		double ms = ceil(timeout_secs * 1000.0);
+		w->timer = brm_xmalloc(sizeof(*w->timer));
+		uv_timer_init(ctl->loop, w->timer);
+		w->timer->data = w;
+		uv_timer_start(w->timer, on_wait_timeout, ms > 1e12 ? (uint64_t)1e12 : (uint64_t)ms, 0);
+	}
+	w->next = ctl->waiters;
+	ctl->waiters = w;
+	return w;
+}
+
+static void observe(void *arg, struct brm_proc *p, enum brm_proc_event ev)
+{
+	struct brm_control *ctl = arg;
+	struct waiter *w, *next;
+
+	for (w = ctl->waiters; w; w = next) {
+		next = w->next;
+		if (ev == BRM_EV_REMOVED) {
+			for (size_t i = 0; i < w->n; i++) {
+				if (w->procs[i] != p)
+					continue;
+				if (w->goal == GOAL_REMOVED) {
+					reply_one(w->cmd, brm_proc_snapshot(p));
+					waiter_done(w);
+					goto next_waiter;
+				}
+				w->procs[i] = NULL;
+			}
+		}
+		waiter_check(w);
+next_waiter:;
+	}
+}
+
+/* ---- executing requests ------------------------------------------------- */
+
+static int cmp_proc_name(const void *a, const void *b)
+{
+	return strcmp(brm_proc_name(*(struct brm_proc *const *)a),
+		      brm_proc_name(*(struct brm_proc *const *)b));
+}
+
+struct collect {
+	struct brm_proc **v;
+	size_t n;
+};
+
+static void collect_one(struct brm_proc *p, void *arg)
+{
+	struct collect *c = arg;
+
+	c->v[c->n++] = p;
+}
+
+/*
+ * Resolve the command's targets. Returns the array (caller frees) and its
+ * length, or NULL after writing an error reply.
+ */
+static struct brm_proc **resolve(struct brm_control *ctl, struct brm_cmd *cmd, size_t *n)
+{
+	struct brm_proc **v;
+	size_t count;
+
+	if (cmd->all) {
+		struct collect c;
+		count = brm_supervisor_count(ctl->sup);
+		c.v = brm_xcalloc(count ? count : 1, sizeof(*c.v));
+		c.n = 0;
+		brm_supervisor_each(ctl->sup, collect_one, &c);
+		qsort(c.v, c.n, sizeof(*c.v), cmp_proc_name);
+		*n = c.n;
+		return c.v;
+	}
+	count = brm_strv_len(cmd->names);
+	v = brm_xcalloc(count ? count : 1, sizeof(*v));
+	for (size_t i = 0; i < count; i++) {
+		v[i] = brm_supervisor_find(ctl->sup, cmd->names[i]);
+		if (!v[i]) {
+			reply_errorf(cmd, BRM_E_NO_PROCESS, "no such process '%s'", cmd->names[i]);
+			free(v);
+			return NULL;
+		}
+	}
+	*n = count;
+	return v;
+}
+
+static const char *errno_text(int r)
+{
+	switch (r) {
+	case -ESHUTDOWN: return "brummd is shutting down";
+	case -EBUSY: return "it is being removed";
+	case -ESRCH: return "it is not running";
+	default: return strerror(-r);
+	}
+}
+
+static void exec_lifecycle(struct brm_control *ctl, struct brm_cmd *cmd)
+{
+	struct brm_proc **procs;
+	size_t n = 0;
+	enum goal goal = cmd->op == BRM_CMD_STOP ? GOAL_STOPPED : GOAL_RUNNING;
+	struct waiter *w;
+
+	procs = resolve(ctl, cmd, &n);
+	if (!procs) {
+		cmd->done(cmd);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int r;
+		switch (cmd->op) {
+		case BRM_CMD_START: r = brm_proc_start(procs[i]); break;
+		case BRM_CMD_STOP: r = brm_proc_stop(procs[i]); break;
+		case BRM_CMD_RESTART: r = brm_proc_restart(procs[i]); break;
+		case BRM_CMD_SIGNAL: r = brm_proc_signal(procs[i], cmd->signo); break;
+		default: r = -EINVAL; break;
+		}
+		if (r < 0) {
+			struct brm_buf msg = BRM_BUF_INIT;
+			brm_buf_addf(&msg, "cannot %s '%s': %s",
+				     cmd->op == BRM_CMD_START ? "start" :
+				     cmd->op == BRM_CMD_STOP ? "stop" :
+				     cmd->op == BRM_CMD_RESTART ? "restart" : "signal",
+				     brm_proc_name(procs[i]), errno_text(r));
+			if (r == -ESRCH)
+				brm_buf_addf(&msg, " (state %s)", brm_state_name(brm_proc_state(procs[i])));
+			reply_error(cmd, BRM_E_CONFLICT, msg.p, procs, n);
+			brm_buf_finish(&msg);
+			free(procs);
+			cmd->done(cmd);
+			return;
+		}
+	}
+	if (!cmd->wait || cmd->op == BRM_CMD_SIGNAL) {
+		reply_snapshots(cmd, procs, n);
+		free(procs);
+		cmd->done(cmd);
+		return;
+	}
+	w = waiter_add(ctl, cmd, goal, procs, n,
+		       cmd->timeout_secs > 0 ? cmd->timeout_secs : DEFAULT_WAIT_SECS);
+	free(procs);
+	waiter_check(w);
+}
+
+static void exec_add(struct brm_control *ctl, struct brm_cmd *cmd)
+{
+	struct brm_proc_spec *spec = cmd->spec;
+	struct brm_proc *p;
+	char *name = brm_xstrdup(spec->name);
+	int r;
+
+	cmd->spec = NULL;
+	r = brm_supervisor_add(ctl->sup, spec, brm_control_next_generation(ctl), &p);
+	if (r == -EEXIST) {
+		reply_errorf(cmd, BRM_E_CONFLICT, "process '%s' exists already", name);
+	} else if (r < 0) {
+		reply_errorf(cmd, BRM_E_CONFLICT, "cannot add '%s': %s", name, errno_text(r));
+	} else {
+		brm_log_info("%s: added", name);
+		if (brm_proc_spec(p)->autostart)
+			brm_proc_start(p);
+		reply_one(cmd, brm_proc_snapshot(p));
+	}
+	free(name);
+	cmd->done(cmd);
+}
+
+static void exec_remove(struct brm_control *ctl, struct brm_cmd *cmd)
+{
+	struct brm_proc **procs;
+	size_t n = 0;
+	int r;
+
+	procs = resolve(ctl, cmd, &n);
+	if (!procs) {
+		cmd->done(cmd);
+		return;
+	}
+	if (n != 1) {
+		reply_errorf(cmd, BRM_E_INVALID_PARAMS, "remove takes exactly one name");
+		free(procs);
+		cmd->done(cmd);
+		return;
+	}
+	/* Registered first: removal may complete inside brm_proc_remove. */
+	waiter_add(ctl, cmd, GOAL_REMOVED, procs, 1, 0);
+	brm_log_info("%s: removing", brm_proc_name(procs[0]));
+	r = brm_proc_remove(procs[0]);
+	if (r < 0)
+		brm_log_error("%s: remove: %s", brm_proc_name(procs[0]), errno_text(r));
+	free(procs);
+}
+
+void brm_control_execute(struct brm_cmd *cmd, void *arg)
+{
+	struct brm_control *ctl = arg;
+
+	switch (cmd->op) {
+	case BRM_CMD_START:
+	case BRM_CMD_STOP:
+	case BRM_CMD_RESTART:
+	case BRM_CMD_SIGNAL:
+		exec_lifecycle(ctl, cmd);
+		break;
+	case BRM_CMD_ADD:
+		exec_add(ctl, cmd);
+		break;
+	case BRM_CMD_REMOVE:
+		exec_remove(ctl, cmd);
+		break;
+	default:
+		reply_errorf(cmd, BRM_E_INTERNAL, "unknown command %d", (int)cmd->op);
+		cmd->done(cmd);
+		break;
+	}
+}
+
+/* ---- lifetime ----------------------------------------------------------- */
+
+struct brm_control *brm_control_create(uv_loop_t *loop, struct brm_supervisor *sup)
+{
+	struct brm_control *ctl = brm_xcalloc(1, sizeof(*ctl));
+
+	ctl->loop = loop;
+	ctl->sup = sup;
+	brm_supervisor_set_observer(sup, observe, ctl);
+	return ctl;
+}
+
+uint64_t brm_control_next_generation(struct brm_control *ctl)
+{
+	return ++ctl->generation;
+}
+
+void brm_control_cancel_all(struct brm_control *ctl)
+{
+	while (ctl->waiters) {
+		struct waiter *w = ctl->waiters;
+		reply_error(w->cmd, BRM_E_INTERNAL, "brummd is shutting down", w->procs, w->n);
+		waiter_done(w);
+	}
+}
+
+void brm_control_destroy(struct brm_control *ctl)
+{
+	if (!ctl)
+		return;
+	brm_supervisor_set_observer(ctl->sup, NULL, NULL);
+	while (ctl->waiters) {
+		struct waiter *w = ctl->waiters;
+		ctl->waiters = w->next;
+		brm_cmd_destroy(w->cmd);
+		waiter_free(w);
+	}
+	free(ctl);
+}

@@ -1,0 +1,293 @@
+/*
+ * main.c — brummd: options, start-up, the loop, and an orderly shutdown.
+ *
+ * The main thread becomes the loop thread: the only writer of the registry
+ * and the owner of every child. Start-up order matters:
+ *
+ *  1. mark every inherited descriptor close-on-exec, raise RLIMIT_NOFILE;
+ *  2. load the config (or the embedded default);
+ *  3. block all signals, create our own call_rcu thread (so it is joined at
+ *     exit and takes no signals), bind the socket, start the workers (they
+ *     inherit the blocked mask), then unblock signals on this thread only;
+ *  4. add the configured processes and start those with autostart.
+ *
+ * Shutdown (SIGTERM, SIGINT): stop every child in parallel within its stop
+ * timeout, answer outstanding requests, stop the workers, free everything
+ * after a grace period (rcu_barrier), exit 0.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "daemon/cmd.h"
+#include "daemon/config.h"
+#include "daemon/control.h"
+#include "daemon/log.h"
+#include "daemon/server.h"
+#include "daemon/supervise.h"
+#include "lib/client.h"
+#include "lib/registry.h"
+
+struct daemon {
+	uv_loop_t loop;
+	uv_signal_t sig_term, sig_int, sig_hup;
+	struct brm_registry *reg;
+	struct brm_supervisor *sup;
+	struct brm_control *ctl;
+	struct brm_cmdq cmdq;
+	struct brm_server *srv;
+	bool stopping;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: brummd [options]\n"
+		"\n"
+		"Supervise processes; serve their state and commands on a Unix socket.\n"
+		"\n"
+		"  -c, --config FILE        read the configuration from FILE (JSON, comments allowed);\n"
+		"                           without it brummd starts with no processes\n"
+		"      --check-config FILE  validate FILE, print any problems, exit 0 (valid) or 1\n"
+		"  -s, --socket PATH        listen on PATH (beats $BRUMMD_SOCKET and the config)\n"
+		"  -f, --foreground         run in the foreground (the default; for systemd and make run)\n"
+		"      --log-level LEVEL    debug, info (default), warn or error\n"
+		"  -h, --help               show this help\n"
+		"  -V, --version            print the version\n"
+		"\n"
+		"Default socket: $XDG_RUNTIME_DIR/brummd/brummd.sock, or /run/brummd/brummd.sock as root.\n"
+		"Talk to it with brummctl, or any JSON-RPC 2.0 client: one JSON object per line.\n");
+}
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			brm_log_warn("cannot raise the open-file limit: %s", strerror(errno));
+	}
+}
+
+/* ---- shutdown ----------------------------------------------------------- */
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	(void)h;
+}
+
+static void all_stopped(void *arg)
+{
+	struct daemon *d = arg;
+
+	brm_log_info("every process has stopped; shutting down");
+	brm_control_cancel_all(d->ctl);
+	brm_cmdq_close(&d->cmdq);
+	brm_server_stop(d->srv);
+	d->srv = NULL;
+	brm_cmdq_discard(&d->cmdq);
+	brm_control_destroy(d->ctl);
+	d->ctl = NULL;
+	brm_supervisor_destroy(d->sup);
+	d->sup = NULL;
+	uv_close((uv_handle_t *)&d->sig_term, on_handle_closed);
+	uv_close((uv_handle_t *)&d->sig_int, on_handle_closed);
+	uv_close((uv_handle_t *)&d->sig_hup, on_handle_closed);
+}
+
+static void on_stop_signal(uv_signal_t *h, int signum)
+{
+	struct daemon *d = h->data;
+
+	if (d->stopping) {
+		brm_log_info("SIG%s: already shutting down", brm_signal_name(signum));
+		return;
+	}
+	d->stopping = true;
+	brm_log_info("SIG%s: stopping %zu processes", brm_signal_name(signum),
+		     brm_supervisor_count(d->sup));
+	brm_supervisor_stop_all(d->sup, all_stopped, d);
+}
+
+static void on_hup(uv_signal_t *h, int signum)
+{
+	(void)h;
+	(void)signum;
+	brm_log_warn("SIGHUP: reloading the configuration is not supported yet; ignored");
+}
+
+/* ---- start-up ----------------------------------------------------------- */
+
+static int add_configured(struct daemon *d, struct brm_config *cfg)
+{
+	uint64_t gen = brm_control_next_generation(d->ctl);
+
+	for (size_t i = 0; i < cfg->nprocs; i++) {
+		struct brm_proc_spec *spec = cfg->procs[i];
+		struct brm_proc *p;
+		int r;
+
+		cfg->procs[i] = NULL;
+		r = brm_supervisor_add(d->sup, spec, gen, &p);
+		if (r < 0) {
+			brm_log_error("cannot add a configured process: %s", strerror(-r));
+			continue;
+		}
+		if (brm_proc_spec(p)->autostart)
+			brm_proc_start(p);
+	}
+	cfg->nprocs = 0;
+	return 0;
+}
+
+static int check_config(const char *path)
+{
+	struct brm_config *cfg = NULL;
+	char *err = NULL;
+
+	if (brm_config_load(path, &cfg, &err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		free(err);
+		return 1;
+	}
+	printf("%s: ok, %zu process%s\n", path, cfg->nprocs, cfg->nprocs == 1 ? "" : "es");
+	brm_config_destroy(cfg);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", required_argument, NULL, 'C' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "log-level", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = NULL, *socket_opt = NULL;
+	struct brm_config *cfg = NULL;
+	struct call_rcu_data *crdp;
+	struct brm_ctx ctx;
+	struct daemon d;
+	sigset_t all, old;
+	char *socket_path = NULL, *err = NULL;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "c:s:fhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config_path = optarg; break;
+		case 'C': return check_config(optarg);
+		case 's': socket_opt = optarg; break;
+		case 'f': break;
+		case 'L':
+			r = brm_log_level_parse(optarg);
+			if (r < 0) {
+				fprintf(stderr, "brummd: --log-level: expected debug, info, warn or"
+					" error, got '%s'\n", optarg);
+				return 2;
+			}
+			brm_log_set_level((enum brm_log_level)r);
+			break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("brummd %s\n", BRM_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "brummd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	/* No inherited descriptor may reach a child. */
+	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	raise_nofile();
+	signal(SIGPIPE, SIG_IGN);
+
+	if (config_path) {
+		if (brm_config_load(config_path, &cfg, &err) < 0) {
+			fprintf(stderr, "%s\n", err);
+			fprintf(stderr, "brummd: not started: fix the configuration (check it with"
+				" 'brummd --check-config %s')\n", config_path);
+			free(err);
+			return 1;
+		}
+	} else {
+		cfg = brm_config_default();
+	}
+	if (socket_opt)
+		socket_path = brm_xstrdup(socket_opt);
+	else if (getenv("BRUMMD_SOCKET") && *getenv("BRUMMD_SOCKET"))
+		socket_path = brm_xstrdup(getenv("BRUMMD_SOCKET"));
+	else if (cfg->socket)
+		socket_path = brm_xstrdup(cfg->socket);
+	else
+		socket_path = brm_socket_default_path();
+
+	memset(&d, 0, sizeof(d));
+	rcu_register_thread();
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	crdp = create_call_rcu_data(0, -1);
+	set_global_call_rcu_data(crdp);
+
+	uv_loop_init(&d.loop);
+	d.reg = brm_registry_create();
+	d.sup = brm_supervisor_create(&d.loop, d.reg);
+	d.ctl = brm_control_create(&d.loop, d.sup);
+	brm_cmdq_init(&d.cmdq, &d.loop, brm_control_execute, d.ctl);
+
+	ctx.reg = d.reg;
+	ctx.cmdq = &d.cmdq;
+	ctx.pid = getpid();
+	ctx.start_mono_ns = brm_now_mono_ns();
+	r = brm_server_create(socket_path, cfg->workers, &ctx, &d.srv, &err);
+	if (r < 0) {
+		fprintf(stderr, "brummd: %s\n", err);
+		free(err);
+		return 1;
+	}
+	r = brm_server_start(d.srv);
+	if (r < 0) {
+		fprintf(stderr, "brummd: cannot start worker threads: %s\n", strerror(-r));
+		return 1;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+	uv_signal_init(&d.loop, &d.sig_term);
+	uv_signal_init(&d.loop, &d.sig_int);
+	uv_signal_init(&d.loop, &d.sig_hup);
+	d.sig_term.data = d.sig_int.data = d.sig_hup.data = &d;
+	uv_signal_start(&d.sig_term, on_stop_signal, SIGTERM);
+	uv_signal_start(&d.sig_int, on_stop_signal, SIGINT);
+	uv_signal_start(&d.sig_hup, on_hup, SIGHUP);
+
+	brm_log_info("brummd %s (pid %d) listening on %s, config %s, %zu processes, %d workers",
+		     BRM_VERSION, (int)getpid(), socket_path, cfg->source, cfg->nprocs,
+		     cfg->workers);
+	add_configured(&d, cfg);
+	brm_config_destroy(cfg);
+
+	uv_run(&d.loop, UV_RUN_DEFAULT);
+
+	r = uv_loop_close(&d.loop);
+	if (r != 0)
+		brm_log_warn("loop closed with handles still open: %s", uv_strerror(r));
+	brm_registry_destroy(d.reg);
+	set_global_call_rcu_data(NULL);
+	call_rcu_data_free(crdp);
+	rcu_unregister_thread();
+	free(socket_path);
+	brm_log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,482 @@
+/*
+ * methods.c — the protocol methods: one small handler each, one table.
+ *
+ * Read-only handlers (ping, status) run entirely on the worker: they take
+ * rcu_read_lock(), find and serialise snapshots straight into the
+ * connection's output buffer, and unlock; they never wake the loop thread
+ * and, once the worker's buffers have grown, allocate nothing.
+ *
+ * Mutating handlers check every parameter here, on the worker, so the loop
+ * thread only sees well-formed commands; whether the names exist is decided
+ * on the loop thread, where the answer cannot change under it.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/config.h"
+#include "daemon/methods.h"
+#include "lib/snapjson.h"
+#include "proto/proto.h"
+#include "proto/rpc.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static enum brm_method_result invalid(struct brm_req *req, const char *fmt, ...)
+	BRM_PRINTF(2, 3);
+static enum brm_method_result invalid(struct brm_req *req, const char *fmt, ...)
+{
+	struct brm_buf *tmp = &req->scratch->tmp;
+	va_list ap;
+
+	brm_buf_reset(tmp);
+	va_start(ap, fmt);
+	brm_buf_vaddf(tmp, fmt, ap);
+	va_end(ap);
+	brm_rpc_error(req->out, req->id_json, BRM_E_INVALID_PARAMS, tmp->p, NULL);
+	return BRM_REPLIED;
+}
+
+static const char *json_type(const cJSON *v)
+{
+	if (cJSON_IsString(v)) return "a string";
+	if (cJSON_IsNumber(v)) return "a number";
+	if (cJSON_IsBool(v)) return "a boolean";
+	if (cJSON_IsNull(v)) return "null";
+	if (cJSON_IsArray(v)) return "an array";
+	if (cJSON_IsObject(v)) return "an object";
+	return "an unknown value";
+}
+
+/* Reject params not in @allowed (NULL-terminated). Returns false after replying. */
+static bool only_keys(struct brm_req *req, const char *const *allowed)
+{
+	const cJSON *it;
+
+	if (!req->params)
+		return true;
+	cJSON_ArrayForEach(it, req->params) {
+		bool ok = false;
+		for (size_t i = 0; allowed[i]; i++)
+			if (strcmp(it->string, allowed[i]) == 0)
+				ok = true;
+		if (!ok) {
+			struct brm_buf *tmp = &req->scratch->tmp;
+			brm_buf_reset(tmp);
+			brm_buf_adds(tmp, "params.");
+			brm_buf_adds(tmp, it->string);
+			brm_buf_adds(tmp, ": unknown parameter; expected");
+			for (size_t i = 0; allowed[i]; i++)
+				brm_buf_addf(tmp, "%s \"%s\"", i ? "," : "", allowed[i]);
+			brm_rpc_error(req->out, req->id_json, BRM_E_INVALID_PARAMS, tmp->p, NULL);
+			return false;
+		}
+	}
+	return true;
+}
+
+static const cJSON *param(const struct brm_req *req, const char *key)
+{
+	return req->params ? cJSON_GetObjectItemCaseSensitive(req->params, key) : NULL;
+}
+
+static bool valid_name_param(struct brm_req *req, const cJSON *v, const char *what)
+{
+	if (!cJSON_IsString(v)) {
+		invalid(req, "%s: expected a process name (string), got %s", what, json_type(v));
+		return false;
+	}
+	if (!brm_name_valid(v->valuestring)) {
+		invalid(req, "%s: invalid process name \"%.80s\": use 1-%d characters of"
+			" A-Z a-z 0-9 . _ : @ -, not starting with '.' or '-'",
+			what, v->valuestring, BRM_MAX_NAME_LEN);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Targets: exactly one of "name", "names" or "all": true.
+ * Returns false after replying with an error.
+ */
+static bool parse_targets(struct brm_req *req, struct brm_cmd *cmd)
+{
+	const cJSON *name = param(req, "name"), *names = param(req, "names");
+	const cJSON *all = param(req, "all");
+	int given = !!name + !!names + !!all;
+
+	if (given != 1) {
+		invalid(req, given ? "params: give only one of \"name\", \"names\" and \"all\""
+				   : "params: missing \"name\" (or \"names\", or \"all\": true)");
+		return false;
+	}
+	if (all) {
+		if (!cJSON_IsTrue(all)) {
+			invalid(req, "params.all: expected true, got %s",
+				cJSON_IsFalse(all) ? "false" : json_type(all));
+			return false;
+		}
+		cmd->all = true;
+		return true;
+	}
+	if (name) {
+		if (!valid_name_param(req, name, "params.name"))
+			return false;
+		cmd->names = brm_xcalloc(2, sizeof(char *));
+		cmd->names[0] = brm_xstrdup(name->valuestring);
+		return true;
+	}
+	if (!cJSON_IsArray(names) || cJSON_GetArraySize(names) == 0) {
+		invalid(req, "params.names: expected a non-empty array of process names, got %s",
+			cJSON_IsArray(names) ? "an empty array" : json_type(names));
+		return false;
+	}
+	{
+		int n = cJSON_GetArraySize(names), i = 0;
+		const cJSON *it;
+		char path[32];
+
+		cmd->names = brm_xcalloc((size_t)n + 1, sizeof(char *));
+		cJSON_ArrayForEach(it, names) {
+			snprintf(path, sizeof(path), "params.names[%d]", i);
+			if (!valid_name_param(req, it, path))
+				return false;
+			cmd->names[i++] = brm_xstrdup(it->valuestring);
+		}
+	}
+	return true;
+}
+
+static bool parse_wait(struct brm_req *req, struct brm_cmd *cmd)
+{
+	const cJSON *wait = param(req, "wait"), *timeout = param(req, "timeout_secs");
+
+	if (wait) {
+		if (!cJSON_IsBool(wait)) {
+			invalid(req, "params.wait: expected true or false, got %s", json_type(wait));
+			return false;
+		}
+		cmd->wait = cJSON_IsTrue(wait);
+	}
+	if (timeout) {
+		double secs;
+		if (brm_duration_parse_json(timeout, &secs) < 0 || !(secs > 0)) {
+			invalid(req, "params.timeout_secs: expected a positive number of seconds"
+				" (or a string like \"30s\"), got %s", json_type(timeout));
+			return false;
+		}
+		cmd->timeout_secs = secs;
+	}
+	return true;
+}
+
+/* ---- read-only methods -------------------------------------------------- */
+
+static void result_begin(struct brm_req *req)
+{
+	brm_buf_adds(req->out, "{\"jsonrpc\":\"2.0\",\"id\":");
+	brm_buf_adds(req->out, req->id_json);
+	brm_buf_adds(req->out, ",\"result\":");
+}
+
+static void result_end(struct brm_req *req)
+{
+	brm_buf_adds(req->out, "}\n");
+}
+
+static enum brm_method_result m_ping(struct brm_req *req, struct brm_cmd **cmd)
+{
+	static const char *const keys[] = { NULL };
+	double up = (double)(brm_now_mono_ns() - req->ctx->start_mono_ns) / 1e9;
+
+	if (!only_keys(req, keys))
+		return BRM_REPLIED;
+	result_begin(req);
+	brm_buf_adds(req->out, "{\"version\":\"" BRM_VERSION "\",\"pid\":");
+	brm_json_int(req->out, req->ctx->pid);
+	brm_buf_adds(req->out, ",\"uptime_secs\":");
+	brm_buf_addf(req->out, "%.3f", up);
+	brm_buf_addc(req->out, '}');
+	result_end(req);
+	return BRM_REPLIED;
+}
+
+static int cmp_snap_name(const void *a, const void *b)
+{
+	return strcmp((*(struct brm_snapshot *const *)a)->name,
+		      (*(struct brm_snapshot *const *)b)->name);
+}
+
+static void scratch_reserve(struct brm_scratch *s, size_t n)
+{
+	size_t cap = s->cap ? s->cap : 64;
+
+	if (n <= s->cap)
+		return;
+	while (cap < n)
+		cap *= 2;
+	s->snaps = brm_xrealloc(s->snaps, cap * sizeof(*s->snaps));
+	s->cap = cap;
+}
+
+static enum brm_method_result status_all(struct brm_req *req)
+{
+	struct brm_scratch *s = req->scratch;
+	struct brm_reg_iter it;
+	struct brm_reg_entry *e;
+	int64_t now = brm_now_wall_ms();
+	size_t n = 0;
+
+	rcu_read_lock();
+	scratch_reserve(s, brm_registry_count(req->ctx->reg) + 16);
+	brm_registry_for_each(req->ctx->reg, &it, e) {
+		if (n == s->cap)
+			scratch_reserve(s, n + 1);
+		s->snaps[n++] = brm_entry_snapshot(e);
+	}
+	qsort(s->snaps, n, sizeof(*s->snaps), cmp_snap_name);
+	result_begin(req);
+	brm_buf_adds(req->out, "{\"processes\":[");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			brm_buf_addc(req->out, ',');
+		brm_snapshot_json(req->out, s->snaps[i], now);
+	}
+	rcu_read_unlock();
+	brm_buf_adds(req->out, "]}");
+	result_end(req);
+	return BRM_REPLIED;
+}
+
+static enum brm_method_result m_status(struct brm_req *req, struct brm_cmd **cmd)
+{
+	static const char *const keys[] = { "name", "names", NULL };
+	const cJSON *name = param(req, "name"), *names = param(req, "names");
+	struct brm_reg_entry *e;
+	int64_t now = brm_now_wall_ms();
+	size_t mark;
+	const cJSON *it;
+	int i = 0;
+
+	if (!only_keys(req, keys))
+		return BRM_REPLIED;
+	if (name && names)
+		return invalid(req, "params: give \"name\" or \"names\", not both");
+	if (!name && !names)
+		return status_all(req);
+
+	if (name) {
+		if (!valid_name_param(req, name, "params.name"))
+			return BRM_REPLIED;
+		rcu_read_lock();
+		e = brm_registry_find(req->ctx->reg, name->valuestring);
+		if (!e) {
+			rcu_read_unlock();
+			brm_buf_reset(&req->scratch->tmp);
+			brm_buf_addf(&req->scratch->tmp, "no such process '%s'", name->valuestring);
+			brm_rpc_error(req->out, req->id_json, BRM_E_NO_PROCESS, req->scratch->tmp.p,
+				      NULL);
+			return BRM_REPLIED;
+		}
+		result_begin(req);
+		brm_snapshot_json(req->out, brm_entry_snapshot(e), now);
+		rcu_read_unlock();
+		result_end(req);
+		return BRM_REPLIED;
+	}
+
+	if (!cJSON_IsArray(names))
+		return invalid(req, "params.names: expected an array of process names, got %s",
+			       json_type(names));
+	cJSON_ArrayForEach(it, names) {
+		char path[32];
+		snprintf(path, sizeof(path), "params.names[%d]", i++);
+		if (!valid_name_param(req, it, path))
+			return BRM_REPLIED;
+	}
+	/* Written optimistically; rolled back if a name is missing. */
+	mark = req->out->len;
+	rcu_read_lock();
+	result_begin(req);
+	brm_buf_adds(req->out, "{\"processes\":[");
+	i = 0;
+	cJSON_ArrayForEach(it, names) {
+		e = brm_registry_find(req->ctx->reg, it->valuestring);
+		if (!e) {
+			rcu_read_unlock();
+			req->out->len = mark;
+			req->out->p[mark] = '\0';
+			brm_buf_reset(&req->scratch->tmp);
+			brm_buf_addf(&req->scratch->tmp, "no such process '%s'", it->valuestring);
+			brm_rpc_error(req->out, req->id_json, BRM_E_NO_PROCESS, req->scratch->tmp.p,
+				      NULL);
+			return BRM_REPLIED;
+		}
+		if (i++)
+			brm_buf_addc(req->out, ',');
+		brm_snapshot_json(req->out, brm_entry_snapshot(e), now);
+	}
+	rcu_read_unlock();
+	brm_buf_adds(req->out, "]}");
+	result_end(req);
+	return BRM_REPLIED;
+}
+
+/* ---- mutating methods --------------------------------------------------- */
+
+static enum brm_method_result lifecycle(struct brm_req *req, struct brm_cmd **out,
+					enum brm_cmd_op op)
+{
+	static const char *const keys[] = { "name", "names", "all", "wait", "timeout_secs", NULL };
+	struct brm_cmd *cmd;
+
+	if (!only_keys(req, keys))
+		return BRM_REPLIED;
+	cmd = brm_cmd_create(op, req->id_json);
+	if (!parse_targets(req, cmd) || !parse_wait(req, cmd)) {
+		brm_cmd_destroy(cmd);
+		return BRM_REPLIED;
+	}
+	*out = cmd;
+	return BRM_QUEUED;
+}
+
+static enum brm_method_result m_start(struct brm_req *req, struct brm_cmd **cmd)
+{
+	return lifecycle(req, cmd, BRM_CMD_START);
+}
+
+static enum brm_method_result m_stop(struct brm_req *req, struct brm_cmd **cmd)
+{
+	return lifecycle(req, cmd, BRM_CMD_STOP);
+}
+
+static enum brm_method_result m_restart(struct brm_req *req, struct brm_cmd **cmd)
+{
+	return lifecycle(req, cmd, BRM_CMD_RESTART);
+}
+
+static enum brm_method_result m_signal(struct brm_req *req, struct brm_cmd **out)
+{
+	static const char *const keys[] = { "name", "names", "all", "signal", NULL };
+	const cJSON *sig = param(req, "signal");
+	struct brm_cmd *cmd;
+	int signo = -1;
+
+	if (!only_keys(req, keys))
+		return BRM_REPLIED;
+	if (!sig)
+		return invalid(req, "params: missing \"signal\" (a name like \"HUP\" or a number)");
+	if (cJSON_IsString(sig))
+		signo = brm_signal_parse(sig->valuestring);
+	else if (cJSON_IsNumber(sig) && sig->valuedouble == floor(sig->valuedouble) &&
+		 sig->valuedouble >= 1 && sig->valuedouble <= 64)
+		signo = (int)sig->valuedouble;
+	if (signo < 1)
+		return invalid(req, "params.signal: expected a signal name like \"HUP\" or a"
+			       " number from 1 to 64");
+	cmd = brm_cmd_create(BRM_CMD_SIGNAL, req->id_json);
+	cmd->signo = signo;
+	if (!parse_targets(req, cmd)) {
+		brm_cmd_destroy(cmd);
+		return BRM_REPLIED;
+	}
+	*out = cmd;
+	return BRM_QUEUED;
+}
+
+static enum brm_method_result m_add(struct brm_req *req, struct brm_cmd **out)
+{
+	static const char *const keys[] = { "name", "spec", NULL };
+	const cJSON *name = param(req, "name"), *spec = param(req, "spec");
+	struct brm_proc_spec *ps;
+	struct brm_cmd *cmd;
+	char *err = NULL;
+
+	if (!only_keys(req, keys))
+		return BRM_REPLIED;
+	if (!name)
+		return invalid(req, "params: missing \"name\"");
+	if (!valid_name_param(req, name, "params.name"))
+		return BRM_REPLIED;
+	if (!spec)
+		return invalid(req, "params: missing \"spec\" (an object with at least \"cmd\")");
+	if (!cJSON_IsObject(spec))
+		return invalid(req, "params.spec: expected an object, got %s", json_type(spec));
+	ps = brm_spec_parse(spec, name->valuestring, "params.spec", &err);
+	if (!ps) {
+		/* Several problems arrive one per line; the wire message is one line. */
+		for (char *c = err; c && *c; c++)
+			if (*c == '\n')
+				*c = (c[1] ? ';' : '\0');
+		brm_rpc_error(req->out, req->id_json, BRM_E_INVALID_PARAMS,
+			      err ? err : "params.spec: invalid", NULL);
+		free(err);
+		return BRM_REPLIED;
+	}
+	cmd = brm_cmd_create(BRM_CMD_ADD, req->id_json);
+	cmd->spec = ps;
+	*out = cmd;
+	return BRM_QUEUED;
+}
+
+static enum brm_method_result m_remove(struct brm_req *req, struct brm_cmd **out)
+{
+	static const char *const keys[] = { "name", NULL };
+	const cJSON *name = param(req, "name");
+	struct brm_cmd *cmd;
+
+	if (!only_keys(req, keys))
+		return BRM_REPLIED;
+	if (!name)
+		return invalid(req, "params: missing \"name\"");
+	if (!valid_name_param(req, name, "params.name"))
+		return BRM_REPLIED;
+	cmd = brm_cmd_create(BRM_CMD_REMOVE, req->id_json);
+	cmd->names = brm_xcalloc(2, sizeof(char *));
+	cmd->names[0] = brm_xstrdup(name->valuestring);
+	*out = cmd;
+	return BRM_QUEUED;
+}
+
+/* ---- the table ---------------------------------------------------------- */
+
+/* Sorted by name. */
+const struct brm_method brm_methods[] = {
+	{ "add", true, m_add },
+	{ "ping", false, m_ping },
+	{ "remove", true, m_remove },
+	{ "restart", true, m_restart },
+	{ "signal", true, m_signal },
+	{ "start", true, m_start },
+	{ "status", false, m_status },
+	{ "stop", true, m_stop },
+	{ NULL, false, NULL },
+};
+
+static int cmp_method(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct brm_method *)elem)->name);
+}
+
+const struct brm_method *brm_method_find(const char *name)
+{
+	return bsearch(name, brm_methods, BRM_ARRAY_SIZE(brm_methods) - 1,
+		       sizeof(brm_methods[0]), cmp_method);
+}
+
+void brm_scratch_init(struct brm_scratch *s)
+{
+	s->snaps = NULL;
+	s->cap = 0;
+	brm_buf_init(&s->tmp);
+}
+
+void brm_scratch_finish(struct brm_scratch *s)
+{
+	free(s->snaps);
+	brm_buf_finish(&s->tmp);
+	brm_scratch_init(s);
+}

@@ -1,0 +1,58 @@
+/*
+ * methods.h — the table of protocol methods (one entry per method: name,
+ * handler, read-only or mutating), as redis registers its commands and sway
+ * its IPC handlers. The server parses a line, finds the method here and calls
+ * its handler.
+ *
+ * Context: worker threads (registered RCU readers). Handlers of read-only
+ * methods answer from the registry; handlers of mutating methods check their
+ * params and return a struct brm_cmd for the loop thread.
+ */
+#ifndef BRM_METHODS_H
+#define BRM_METHODS_H
+
+#include <stdbool.h>
+
+#include "daemon/cmd.h"
+#include "daemon/server.h"
+#include "lib/buf.h"
+#include "lib/registry.h"
+
+struct cJSON;
+
+/* Per-worker memory reused from request to request (no allocation once grown). */
+struct brm_scratch {
+	struct brm_snapshot **snaps;
+	size_t cap;
+	struct brm_buf tmp;
+};
+
+struct brm_req {
+	const struct brm_ctx *ctx;
+	const struct cJSON *params;   /* an object, or NULL */
+	const char *id_json;          /* "null" for notifications too */
+	struct brm_buf *out;          /* the reply line goes here */
+	struct brm_scratch *scratch;
+};
+
+enum brm_method_result {
+	BRM_REPLIED,   /* the reply (result or error) is in req->out */
+	BRM_QUEUED,    /* *cmd is set: submit it; the loop thread replies */
+};
+
+struct brm_method {
+	const char *name;
+	bool mutating;
+	enum brm_method_result (*handler)(struct brm_req *req, struct brm_cmd **cmd);
+};
+
+/* The method called @name, or NULL. */
+const struct brm_method *brm_method_find(const char *name);
+
+/* Every method, NULL-terminated by name (for tests and documentation). */
+extern const struct brm_method brm_methods[];
+
+void brm_scratch_init(struct brm_scratch *s);
+void brm_scratch_finish(struct brm_scratch *s);
+
+#endif

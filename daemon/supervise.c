@@ -1,0 +1,910 @@
+/*
+ * supervise.c — the state machine of each supervised process.
+ *
+ * Every process has one record (struct brm_proc), owned by the loop thread.
+ * Its state moves only here, and every move ends in publish(), which builds
+ * a new immutable snapshot and hands it to the registry, where worker
+ * threads read it without locks. Nothing else writes the registry.
+ *
+ * The events that move a process are few: a request (start, stop, restart,
+ * signal, remove), its exit (the pidfd becomes readable: O(1) per exit, no
+ * matter how many children there are, unlike libuv's waitpid sweep), and its
+ * one timer, whose meaning follows the state:
+ *
+ *	starting   start_secs passed: the process counts as running
+ *	backoff    the retry delay passed: start again
+ *	stopping   stop_timeout_secs passed: SIGKILL the process group; or,
+ *	           once the main process is gone, poll until its group is empty
+ *
+ * Each child leads its own session and process group (spawn.c), so a stop
+ * signal sent to the group reaches the grandchildren too. When a main
+ * process exits on its own, what is left of its group is killed: a
+ * grandchild must not outlive the process it belongs to and hold its port
+ * or its files while the next instance starts.
+ *
+ * Removal and shutdown wait for the process group to be gone; libuv handles
+ * are freed only in their close callbacks, so a record is freed when its
+ * last handle has closed.
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon/log.h"
+#include "daemon/spawn.h"
+#include "daemon/supervise.h"
+#include "lib/buf.h"
+
+/* After SIGKILL, how long a process group may take to disappear. */
+#define GROUP_KILL_GRACE_MS 2000
+/* How often to look whether a process group is gone once its leader is. */
+#define GROUP_POLL_MS 10
+
+struct exitwatch {
+	uv_poll_t poll;
+	int pidfd;
+	struct brm_proc *p;       /* NULL once the exit was handled */
+};
+
+struct outpipe {
+	uv_pipe_t pipe;
+	struct brm_proc *p;       /* NULL once the record is gone */
+	struct outpipe *next;
+	int stream;               /* 1 stdout, 2 stderr */
+};
+
+struct brm_proc {
+	struct brm_supervisor *sup;
+	struct brm_proc_spec *spec;
+	struct brm_reg_entry *entry;
+	char *cmd_display;
+	uint64_t generation;
+
+	enum brm_state state;
+	pid_t pid;                /* running main process, 0 when none */
+	pid_t pgid;               /* its process group while it may have members */
+	struct exitwatch *watch;  /* while pid != 0 */
+	struct outpipe *pipes;    /* open output pipes, of this run or earlier ones */
+
+	int exit_code;            /* -1 when none */
+	int exit_signal;
+	uint32_t restarts;
+	uint32_t start_failures;
+	int64_t since_ms;
+	int64_t started_ms;
+	int64_t next_retry_ms;
+	uint64_t started_mono_ns;
+	char *error;
+
+	uv_timer_t timer;
+	uint64_t stop_deadline;   /* uv_now() ms when SIGKILL is due */
+	bool killed;              /* SIGKILL sent in this stop */
+	bool leader_gone;         /* stopping: main process reaped */
+
+	bool start_after_stop;    /* restart / start while stopping */
+	bool removing;
+	bool freed;               /* unlinked; waiting for handle closes */
+	int closing;              /* handles still closing */
+
+	struct brm_proc *next;    /* sup->procs list */
+};
+
+struct brm_supervisor {
+	uv_loop_t *loop;
+	struct brm_registry *reg;
+	struct brm_proc *procs;
+	size_t nprocs;
+	brm_observer_fn observer;
+	void *observer_arg;
+	bool shutting_down;
+	void (*stop_all_done)(void *arg);
+	void *stop_all_arg;
+};
+
+static void publish(struct brm_proc *p);
+static void do_spawn(struct brm_proc *p);
+static void on_timer(uv_timer_t *t);
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static const char *restart_name(enum brm_restart r)
+{
+	return brm_restart_name(r);
+}
+
+static uint64_t secs_to_ms(double s)
+{
+	if (!(s > 0))
+		return 0;
+	if (s > 1e9)
+		s = 1e9;
+	return (uint64_t)llround(s * 1000.0);
+}
+
+static char *join_argv(char *const *argv)
+{
+	struct brm_buf b = BRM_BUF_INIT;
+
+	for (size_t i = 0; argv && argv[i]; i++) {
+		if (i)
+			brm_buf_addc(&b, ' ');
+		if (argv[i][0] && !strpbrk(argv[i], " \t\n'\"\\$`")) {
+			brm_buf_adds(&b, argv[i]);
+		} else {
+			brm_buf_addc(&b, '\'');
+			for (const char *c = argv[i]; *c; c++) {
+				if (*c == '\'')
+					brm_buf_adds(&b, "'\\''");
+				else
+					brm_buf_addc(&b, *c);
+			}
+			brm_buf_addc(&b, '\'');
+		}
+	}
+	return brm_buf_detach(&b);
+}
+
+static void set_error(struct brm_proc *p, const char *msg)
+{
+	free(p->error);
+	p->error = msg ? brm_xstrdup(msg) : NULL;
+}
+
+static void set_state(struct brm_proc *p, enum brm_state st)
+{
+	if (p->state != st) {
+		brm_log_debug("%s: %s -> %s", p->spec->name, brm_state_name(p->state),
+			      brm_state_name(st));
+		p->state = st;
+		p->since_ms = brm_now_wall_ms();
+	}
+}
+
+static bool group_alive(pid_t pgid)
+{
+	return pgid > 0 && kill(-pgid, 0) == 0;
+}
+
+static void kill_group(struct brm_proc *p, int sig)
+{
+	if (p->pgid > 0 && kill(-p->pgid, sig) == 0)
+		return;
+	/* The child may have left its group; reach at least the main process. */
+	if (p->pid > 0)
+		kill(p->pid, sig);
+}
+
+static void maybe_stop_all_done(struct brm_supervisor *sup);
+
+/* ---- handle lifetimes --------------------------------------------------- */
+
+static void proc_free_now(struct brm_proc *p)
+{
+	brm_spec_destroy(p->spec);
+	free(p->cmd_display);
+	free(p->error);
+	free(p);
+}
+
+static void on_proc_handle_closed(uv_handle_t *h)
+{
+	struct brm_proc *p = h->data;
+
+	if (--p->closing == 0 && p->freed)
+		proc_free_now(p);
+}
+
+static void on_watch_closed(uv_handle_t *h)
+{
+	struct exitwatch *w = (struct exitwatch *)h;
+
+	close(w->pidfd);
+	free(w);
+}
+
+static void on_pipe_closed(uv_handle_t *h)
+{
+	free(h);
+}
+
+static void pipe_close(struct outpipe *op)
+{
+	struct brm_proc *p = op->p;
+
+	if (p) {
+		struct outpipe **pp = &p->pipes;
+		while (*pp && *pp != op)
+			pp = &(*pp)->next;
+		if (*pp)
+			*pp = op->next;
+		op->p = NULL;
+	}
+	uv_close((uv_handle_t *)&op->pipe, on_pipe_closed);
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+/*
+ * Output is read so that a child never blocks on a full pipe. Capture into
+ * log rings and files is the log issue's work; until then it is dropped.
+ */
+static char read_scratch[65536];
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	(void)h;
+	(void)suggested;
+	buf->base = read_scratch;
+	buf->len = sizeof(read_scratch);
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	(void)buf;
+	if (n < 0)
+		pipe_close((struct outpipe *)s);
+}
+
+static void attach_pipe(struct brm_proc *p, int fd, int stream)
+{
+	struct outpipe *op = brm_xcalloc(1, sizeof(*op));
+	int r;
+
+	r = uv_pipe_init(p->sup->loop, &op->pipe, 0);
+	if (r == 0)
+		r = uv_pipe_open(&op->pipe, fd);
+	if (r != 0) {
+		brm_log_warn("%s: cannot watch output pipe: %s", p->spec->name, uv_strerror(r));
+		close(fd);
+		uv_close((uv_handle_t *)&op->pipe, on_pipe_closed);
+		return;
+	}
+	op->p = p;
+	op->stream = stream;
+	op->next = p->pipes;
+	p->pipes = op;
+	uv_read_start((uv_stream_t *)&op->pipe, on_alloc, on_read);
+}
+
+/* ---- publishing --------------------------------------------------------- */
+
+static void publish(struct brm_proc *p)
+{
+	struct brm_snapshot *s = brm_snapshot_create(p->spec->name, p->error, p->cmd_display);
+	struct brm_supervisor *sup = p->sup;
+
+	s->generation = p->generation;
+	s->state = p->state;
+	s->pid = p->pid;
+	s->exit_code = p->exit_code;
+	s->exit_signal = p->exit_signal;
+	s->restarts = p->restarts;
+	s->start_failures = p->start_failures;
+	s->since_ms = p->since_ms;
+	s->started_ms = p->pid ? p->started_ms : 0;
+	s->next_retry_ms = p->state == BRM_BACKOFF ? p->next_retry_ms : 0;
+	s->autostart = p->spec->autostart;
+	s->restart = restart_name(p->spec->restart);
+	if (p->entry)
+		brm_registry_publish(sup->reg, p->entry, s);
+	else
+		p->entry = brm_registry_insert(sup->reg, s);
+	if (sup->observer)
+		sup->observer(sup->observer_arg, p, BRM_EV_STATE);
+}
+
+/* ---- state machine ------------------------------------------------------ */
+
+static void arm_timer(struct brm_proc *p, uint64_t ms)
+{
+	uv_update_time(p->sup->loop);
+	uv_timer_start(&p->timer, on_timer, ms, 0);
+}
+
+/* The process reached a final stopped state; a pending start goes on. */
+static void finish_removal(struct brm_proc *p);
+
+static void settle_stopped(struct brm_proc *p)
+{
+	uv_timer_stop(&p->timer);
+	p->pgid = 0;
+	p->killed = false;
+	p->leader_gone = false;
+	set_state(p, BRM_STOPPED);
+	if (p->removing) {
+		publish(p);
+		finish_removal(p);
+		return;
+	}
+	if (p->start_after_stop && !p->sup->shutting_down) {
+		p->start_after_stop = false;
+		p->start_failures = 0;
+		publish(p);
+		do_spawn(p);
+		return;
+	}
+	p->start_after_stop = false;
+	publish(p);
+	maybe_stop_all_done(p->sup);
+}
+
+/* A start failed: back off and retry, or give up. */
+static void failed_start(struct brm_proc *p, const char *why)
+{
+	uint64_t delay;
+	double d;
+
+	set_error(p, why);
+	p->start_failures++;
+	if (p->sup->shutting_down || p->removing) {
+		settle_stopped(p);
+		return;
+	}
+	if (p->start_failures > p->spec->start_retries) {
+		char *msg = brm_xasprintf("%s (gave up after %u failed starts)", why,
+					  p->start_failures);
+		set_error(p, msg);
+		free(msg);
+		set_state(p, BRM_FATAL);
+		brm_log_warn("%s: fatal: %s", p->spec->name, p->error);
+		publish(p);
+		maybe_stop_all_done(p->sup);
+		return;
+	}
+	d = p->spec->backoff_secs * ldexp(1.0, (int)p->start_failures - 1);
+	if (d > p->spec->backoff_max_secs)
+		d = p->spec->backoff_max_secs;
+	delay = secs_to_ms(d);
+	p->next_retry_ms = brm_now_wall_ms() + (int64_t)delay;
+	set_state(p, BRM_BACKOFF);
+	brm_log_info("%s: start failed: %s; retry %u of %u in %.3gs", p->spec->name, why,
+		     p->start_failures, p->spec->start_retries, (double)delay / 1000.0);
+	publish(p);
+	arm_timer(p, delay);
+}
+
+static void on_exit_readable(uv_poll_t *h, int status, int events);
+
+static void do_spawn(struct brm_proc *p)
+{
+	struct brm_spawn_req req = {
+		.argv = p->spec->argv,
+		.env = p->spec->env,
+		.cwd = p->spec->cwd,
+		.user = p->spec->user,
+		.group = p->spec->group,
+		.umask = p->spec->umask,
+		.pdeathsig = SIGKILL,
+	};
+	struct brm_spawned out;
+	char err[512];
+	struct exitwatch *w;
+	int r;
+
+	r = brm_spawn(&req, &out, err, sizeof(err));
+	if (r < 0) {
+		brm_log_warn("%s: cannot start: %s", p->spec->name, err);
+		failed_start(p, err);
+		return;
+	}
+	p->pid = out.pid;
+	p->pgid = out.pid;
+	p->started_ms = brm_now_wall_ms();
+	p->started_mono_ns = brm_now_mono_ns();
+	p->killed = false;
+	p->leader_gone = false;
+
+	w = brm_xcalloc(1, sizeof(*w));
+	w->pidfd = out.pidfd;
+	w->p = p;
+	r = uv_poll_init(p->sup->loop, &w->poll, out.pidfd);
+	if (r == 0)
+		r = uv_poll_start(&w->poll, UV_READABLE, on_exit_readable);
+	if (r != 0) {
+		/* Without a way to learn of its exit, the child can't be supervised. */
+		brm_log_error("%s: cannot watch pid %d: %s; killing it", p->spec->name,
+			      (int)out.pid, uv_strerror(r));
+		kill(-out.pid, SIGKILL);
+		w->p = NULL;
+		uv_close((uv_handle_t *)&w->poll, on_watch_closed);
+		close(out.stdout_fd);
+		close(out.stderr_fd);
+		p->pid = 0;
+		failed_start(p, "cannot watch the process for its exit");
+		return;
+	}
+	p->watch = w;
+	attach_pipe(p, out.stdout_fd, 1);
+	attach_pipe(p, out.stderr_fd, 2);
+
+	p->next_retry_ms = 0;
+	set_state(p, BRM_STARTING);
+	brm_log_info("%s: started, pid %d", p->spec->name, (int)p->pid);
+	if (p->spec->start_secs <= 0) {
+		set_state(p, BRM_RUNNING);
+		set_error(p, NULL);
+		p->start_failures = 0;
+		publish(p);
+		return;
+	}
+	publish(p);
+	arm_timer(p, secs_to_ms(p->spec->start_secs));
+}
+
+static bool should_restart(const struct brm_proc *p, int code, int sig)
+{
+	switch (p->spec->restart) {
+	case BRM_RESTART_ALWAYS:
+		return true;
+	case BRM_RESTART_ON_FAILURE:
+		return sig != 0 || code != 0;
+	case BRM_RESTART_NEVER:
+		return false;
+	}
+	return false;
+}
+
+static void describe_exit(char *buf, size_t len, int code, int sig)
+{
+	if (sig) {
+		const char *n = brm_signal_name(sig);
+		if (n)
+			snprintf(buf, len, "killed by SIG%s", n);
+		else
+			snprintf(buf, len, "killed by signal %d", sig);
+	} else {
+		snprintf(buf, len, "exited with code %d", code);
+	}
+}
+
+static void handle_exit(struct brm_proc *p, int status)
+{
+	int code = -1, sig = 0;
+	char what[64], why[160];
+	double up;
+
+	if (WIFEXITED(status))
+		code = WEXITSTATUS(status);
+	else if (WIFSIGNALED(status))
+		sig = WTERMSIG(status);
+	p->exit_code = code;
+	p->exit_signal = sig;
+	up = (double)(brm_now_mono_ns() - p->started_mono_ns) / 1e9;
+	describe_exit(what, sizeof(what), code, sig);
+	brm_log_info("%s: pid %d %s after %.3fs", p->spec->name, (int)p->pid, what, up);
+	p->pid = 0;
+	p->started_ms = 0;
+
+	switch (p->state) {
+	case BRM_STOPPING:
+		p->leader_gone = true;
+		if (group_alive(p->pgid)) {
+			/* Wait for the rest of the group, up to the SIGKILL. */
+			uv_update_time(p->sup->loop);
+			publish(p);
+			arm_timer(p, GROUP_POLL_MS);
+			return;
+		}
+		settle_stopped(p);
+		return;
+
+	case BRM_STARTING:
+		if (group_alive(p->pgid))
+			kill(-p->pgid, SIGKILL);
+		p->pgid = 0;
+		uv_timer_stop(&p->timer);
+		if (code == 0 && p->spec->restart != BRM_RESTART_ALWAYS) {
+			/* A clean, quick exit is a finished job, not a failed start. */
+			set_error(p, NULL);
+			p->start_failures = 0;
+			set_state(p, BRM_EXITED);
+			publish(p);
+			maybe_stop_all_done(p->sup);
+			return;
+		}
+		snprintf(why, sizeof(why), "%s %.3gs after start (start_secs is %gs)", what, up,
+			 p->spec->start_secs);
+		failed_start(p, why);
+		return;
+
+	case BRM_RUNNING:
+		if (group_alive(p->pgid))
+			kill(-p->pgid, SIGKILL);
+		p->pgid = 0;
+		if (!p->sup->shutting_down && !p->removing && should_restart(p, code, sig)) {
+			p->restarts++;
+			p->start_failures = 0;
+			do_spawn(p);
+			return;
+		}
+		set_state(p, BRM_EXITED);
+		publish(p);
+		maybe_stop_all_done(p->sup);
+		return;
+
+	default:
+		brm_log_error("%s: exit in state %s", p->spec->name, brm_state_name(p->state));
+		p->pgid = 0;
+		publish(p);
+		return;
+	}
+}
+
+static void on_exit_readable(uv_poll_t *h, int status, int events)
+{
+	struct exitwatch *w = (struct exitwatch *)h;
+	struct brm_proc *p = w->p;
+	int wstatus = 0, r;
+
+	(void)events;
+	r = brm_spawn_reap(w->pidfd, &wstatus);
+	if (r == 0 && status == 0)
+		return;   /* spurious wake-up: it still runs */
+	if (r < 0) {
+		brm_log_error("%s: cannot reap: %s", p ? p->spec->name : "?", strerror(-r));
+		wstatus = W_EXITCODE(255, 0);
+	}
+	uv_poll_stop(&w->poll);
+	uv_close((uv_handle_t *)&w->poll, on_watch_closed);
+	if (!p)
+		return;
+	w->p = NULL;
+	p->watch = NULL;
+	handle_exit(p, wstatus);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	struct brm_proc *p = t->data;
+
+	switch (p->state) {
+	case BRM_STARTING:
+		set_state(p, BRM_RUNNING);
+		set_error(p, NULL);
+		p->start_failures = 0;
+		publish(p);
+		break;
+
+	case BRM_BACKOFF:
+		do_spawn(p);
+		break;
+
+	case BRM_STOPPING:
+		if (p->leader_gone && !group_alive(p->pgid)) {
+			settle_stopped(p);
+			break;
+		}
+		if (uv_now(p->sup->loop) >= p->stop_deadline) {
+			if (!p->killed) {
+				brm_log_warn("%s: did not stop within %gs; sending SIGKILL",
+					     p->spec->name, p->spec->stop_timeout_secs);
+				kill_group(p, SIGKILL);
+				p->killed = true;
+				p->stop_deadline = uv_now(p->sup->loop) + GROUP_KILL_GRACE_MS;
+			} else if (p->leader_gone) {
+				brm_log_error("%s: process group %d still exists after SIGKILL;"
+					      " giving up on it", p->spec->name, (int)p->pgid);
+				settle_stopped(p);
+				break;
+			}
+		}
+		if (p->leader_gone) {
+			arm_timer(p, GROUP_POLL_MS);
+		} else {
+			uint64_t now = uv_now(p->sup->loop);
+			arm_timer(p, p->stop_deadline > now ? p->stop_deadline - now : GROUP_POLL_MS);
+		}
+		break;
+
+	default:
+		break;
+	}
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+static void begin_stop(struct brm_proc *p)
+{
+	uint64_t ms = secs_to_ms(p->spec->stop_timeout_secs);
+
+	set_state(p, BRM_STOPPING);
+	p->killed = false;
+	p->leader_gone = false;
+	kill_group(p, p->spec->stop_signal);
+	/* A stopped (SIGSTOP) process would never see the stop signal. */
+	if (p->spec->stop_signal != SIGKILL)
+		kill_group(p, SIGCONT);
+	uv_update_time(p->sup->loop);
+	p->stop_deadline = uv_now(p->sup->loop) + ms;
+	publish(p);
+	arm_timer(p, ms);
+}
+
+int brm_proc_start(struct brm_proc *p)
+{
+	if (p->sup->shutting_down)
+		return -ESHUTDOWN;
+	if (p->removing)
+		return -EBUSY;
+	switch (p->state) {
+	case BRM_STARTING:
+	case BRM_RUNNING:
+		return 0;
+	case BRM_STOPPING:
+		p->start_after_stop = true;
+		return 0;
+	case BRM_BACKOFF:
+		uv_timer_stop(&p->timer);
+		/* fall through */
+	case BRM_STOPPED:
+	case BRM_EXITED:
+	case BRM_FATAL:
+	default:
+		p->start_failures = 0;
+		set_error(p, NULL);
+		do_spawn(p);
+		return 0;
+	}
+}
+
+int brm_proc_stop(struct brm_proc *p)
+{
+	p->start_after_stop = false;
+	switch (p->state) {
+	case BRM_STARTING:
+	case BRM_RUNNING:
+		begin_stop(p);
+		return 0;
+	case BRM_BACKOFF:
+		uv_timer_stop(&p->timer);
+		set_state(p, BRM_STOPPED);
+		publish(p);
+		maybe_stop_all_done(p->sup);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+int brm_proc_restart(struct brm_proc *p)
+{
+	if (p->sup->shutting_down)
+		return -ESHUTDOWN;
+	if (p->removing)
+		return -EBUSY;
+	switch (p->state) {
+	case BRM_STARTING:
+	case BRM_RUNNING:
+		begin_stop(p);
+		p->start_after_stop = true;
+		return 0;
+	case BRM_STOPPING:
+		p->start_after_stop = true;
+		return 0;
+	default:
+		return brm_proc_start(p);
+	}
+}
+
+int brm_proc_signal(struct brm_proc *p, int signo)
+{
+	if (p->pid <= 0)
+		return -ESRCH;
+	if (kill(-p->pgid, signo) < 0 && kill(p->pid, signo) < 0)
+		return -errno;
+	return 0;
+}
+
+static void finish_removal(struct brm_proc *p)
+{
+	struct brm_supervisor *sup = p->sup;
+	struct brm_proc **pp = &sup->procs;
+
+	while (*pp && *pp != p)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = p->next;
+	sup->nprocs--;
+	if (sup->observer)
+		sup->observer(sup->observer_arg, p, BRM_EV_REMOVED);
+	brm_registry_delete(sup->reg, p->entry);
+	p->entry = NULL;
+	while (p->pipes)
+		pipe_close(p->pipes);
+	p->freed = true;
+	p->closing++;
+	uv_close((uv_handle_t *)&p->timer, on_proc_handle_closed);
+	maybe_stop_all_done(sup);
+}
+
+int brm_proc_remove(struct brm_proc *p)
+{
+	if (p->removing)
+		return 0;
+	p->removing = true;
+	p->start_after_stop = false;
+	switch (p->state) {
+	case BRM_STARTING:
+	case BRM_RUNNING:
+		begin_stop(p);
+		return 0;
+	case BRM_STOPPING:
+		return 0;
+	default:
+		uv_timer_stop(&p->timer);
+		finish_removal(p);
+		return 0;
+	}
+}
+
+/* ---- the supervisor ----------------------------------------------------- */
+
+struct brm_supervisor *brm_supervisor_create(uv_loop_t *loop, struct brm_registry *reg)
+{
+	struct brm_supervisor *sup = brm_xcalloc(1, sizeof(*sup));
+
+	sup->loop = loop;
+	sup->reg = reg;
+	return sup;
+}
+
+void brm_supervisor_set_observer(struct brm_supervisor *sup, brm_observer_fn fn, void *arg)
+{
+	sup->observer = fn;
+	sup->observer_arg = arg;
+}
+
+int brm_supervisor_add(struct brm_supervisor *sup, struct brm_proc_spec *spec,
+		       uint64_t generation, struct brm_proc **out)
+{
+	struct brm_proc *p;
+
+	if (sup->shutting_down) {
+		brm_spec_destroy(spec);
+		return -ESHUTDOWN;
+	}
+	if (brm_supervisor_find(sup, spec->name)) {
+		brm_spec_destroy(spec);
+		return -EEXIST;
+	}
+	p = brm_xcalloc(1, sizeof(*p));
+	p->sup = sup;
+	p->spec = spec;
+	p->generation = generation;
+	p->cmd_display = join_argv(spec->argv);
+	p->state = BRM_STOPPED;
+	p->exit_code = -1;
+	p->since_ms = brm_now_wall_ms();
+	uv_timer_init(sup->loop, &p->timer);
+	p->timer.data = p;
+	publish(p);
+	if (!p->entry) {
+		/* Unreachable while brm_supervisor_find agrees with the registry. */
+		brm_log_error("%s: registry refused the name", spec->name);
+		p->freed = true;
+		p->closing++;
+		uv_close((uv_handle_t *)&p->timer, on_proc_handle_closed);
+		return -EEXIST;
+	}
+	p->entry->owner = p;
+	p->next = sup->procs;
+	sup->procs = p;
+	sup->nprocs++;
+	if (out)
+		*out = p;
+	return 0;
+}
+
+struct brm_proc *brm_supervisor_find(struct brm_supervisor *sup, const char *name)
+{
+	struct brm_reg_entry *e;
+	struct brm_proc *p = NULL;
+
+	rcu_read_lock();
+	e = brm_registry_find(sup->reg, name);
+	if (e)
+		p = e->owner;
+	rcu_read_unlock();
+	return p;
+}
+
+void brm_supervisor_each(struct brm_supervisor *sup,
+			 void (*fn)(struct brm_proc *p, void *arg), void *arg)
+{
+	struct brm_proc *p, *next;
+
+	for (p = sup->procs; p; p = next) {
+		next = p->next;
+		fn(p, arg);
+	}
+}
+
+size_t brm_supervisor_count(struct brm_supervisor *sup)
+{
+	return sup->nprocs;
+}
+
+bool brm_proc_settled(const struct brm_proc *p)
+{
+	return p->pid == 0 && p->state != BRM_STOPPING && p->state != BRM_STARTING;
+}
+
+static void maybe_stop_all_done(struct brm_supervisor *sup)
+{
+	void (*done)(void *);
+
+	if (!sup->shutting_down || !sup->stop_all_done)
+		return;
+	for (struct brm_proc *p = sup->procs; p; p = p->next)
+		if (!brm_proc_settled(p))
+			return;
+	done = sup->stop_all_done;
+	sup->stop_all_done = NULL;
+	done(sup->stop_all_arg);
+}
+
+void brm_supervisor_stop_all(struct brm_supervisor *sup, void (*done)(void *arg), void *arg)
+{
+	struct brm_proc *p, *next;
+
+	sup->shutting_down = true;
+	sup->stop_all_done = done;
+	sup->stop_all_arg = arg;
+	for (p = sup->procs; p; p = next) {
+		next = p->next;
+		p->start_after_stop = false;
+		if (p->state == BRM_BACKOFF) {
+			uv_timer_stop(&p->timer);
+			set_state(p, BRM_STOPPED);
+			publish(p);
+		} else if (p->state == BRM_STARTING || p->state == BRM_RUNNING) {
+			begin_stop(p);
+		}
+	}
+	maybe_stop_all_done(sup);
+}
+
+void brm_supervisor_destroy(struct brm_supervisor *sup)
+{
+	if (!sup)
+		return;
+	sup->observer = NULL;
+	while (sup->procs) {
+		struct brm_proc *p = sup->procs;
+		if (p->watch) {
+			/* Not settled: the caller broke the contract; don't leak the child. */
+			kill_group(p, SIGKILL);
+			p->watch->p = NULL;
+			uv_close((uv_handle_t *)&p->watch->poll, on_watch_closed);
+			p->watch = NULL;
+		}
+		finish_removal(p);
+	}
+	free(sup);
+}
+
+const char *brm_proc_name(const struct brm_proc *p)
+{
+	return p->spec->name;
+}
+
+enum brm_state brm_proc_state(const struct brm_proc *p)
+{
+	return p->state;
+}
+
+const struct brm_snapshot *brm_proc_snapshot(const struct brm_proc *p)
+{
+	/* The loop thread is the only writer: its own pointer is stable. */
+	return p->entry ? rcu_dereference(p->entry->snap) : NULL;
+}
+
+const struct brm_proc_spec *brm_proc_spec(const struct brm_proc *p)
+{
+	return p->spec;
+}

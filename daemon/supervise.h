@@ -1,0 +1,92 @@
+/*
+ * supervise.h — the supervisor: one record per process, the state machine
+ * that moves it between stopped, starting, running, backoff, stopping,
+ * exited and fatal (proto/PROTOCOL.md has the table), and the publication
+ * of every change as a new snapshot in the registry.
+ *
+ * Context: everything here is for the loop thread only. The loop thread
+ * owns the supervisor and every struct brm_proc; other threads see
+ * processes only through the registry's snapshots.
+ */
+#ifndef BRM_SUPERVISE_H
+#define BRM_SUPERVISE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "daemon/config.h"
+#include "lib/registry.h"
+
+struct brm_supervisor;
+struct brm_proc;
+
+enum brm_proc_event {
+	BRM_EV_STATE,    /* the process changed state (or pid, error, ...) */
+	BRM_EV_REMOVED,  /* the process is gone; the pointer dies after the call */
+};
+
+/* Called after every publish and before a removed process is freed. */
+typedef void (*brm_observer_fn)(void *arg, struct brm_proc *p, enum brm_proc_event ev);
+
+/*
+ * Create a supervisor on @loop publishing into @reg (neither owned).
+ * Ownership: caller, brm_supervisor_destroy().
+ */
+struct brm_supervisor *brm_supervisor_create(uv_loop_t *loop, struct brm_registry *reg);
+
+/*
+ * Free every process record. Call only once every process is settled
+ * (after brm_supervisor_stop_all completed); then run the loop once more so
+ * the handles' close callbacks free the memory. destroy(NULL) does nothing.
+ */
+void brm_supervisor_destroy(struct brm_supervisor *sup);
+
+void brm_supervisor_set_observer(struct brm_supervisor *sup, brm_observer_fn fn, void *arg);
+
+/*
+ * Add a process (takes ownership of @spec) in state stopped and publish its
+ * first snapshot. Does not start it (see brm_proc_start / spec->autostart).
+ * Returns 0 and *@out, -EEXIST when the name exists (spec freed), or
+ * -ESHUTDOWN while shutting down (spec freed).
+ */
+int brm_supervisor_add(struct brm_supervisor *sup, struct brm_proc_spec *spec,
+		       uint64_t generation, struct brm_proc **out);
+
+/* The process named @name, or NULL. */
+struct brm_proc *brm_supervisor_find(struct brm_supervisor *sup, const char *name);
+
+/* Call @fn for every process, in no particular order; @fn must not remove. */
+void brm_supervisor_each(struct brm_supervisor *sup,
+			 void (*fn)(struct brm_proc *p, void *arg), void *arg);
+
+/*
+ * Stop every process in parallel, refuse new starts, and call @done once
+ * every process is settled (no pid, no process group left).
+ */
+void brm_supervisor_stop_all(struct brm_supervisor *sup, void (*done)(void *arg), void *arg);
+
+/* Number of processes. */
+size_t brm_supervisor_count(struct brm_supervisor *sup);
+
+/*
+ * Requests. Each returns 0 when applied (including "already there"), or a
+ * negative errno: -ESHUTDOWN while shutting down, -EBUSY when the process
+ * is being removed, -ESRCH (signal) when it has no running pid.
+ */
+int brm_proc_start(struct brm_proc *p);    /* stopping: starts once stopped */
+int brm_proc_stop(struct brm_proc *p);
+int brm_proc_restart(struct brm_proc *p);  /* stop if up, then start */
+int brm_proc_signal(struct brm_proc *p, int signo);
+/* Stop, then remove; BRM_EV_REMOVED fires when gone (maybe before return). */
+int brm_proc_remove(struct brm_proc *p);
+
+const char *brm_proc_name(const struct brm_proc *p);
+enum brm_state brm_proc_state(const struct brm_proc *p);
+/* True when the process has no pid and no process group left. */
+bool brm_proc_settled(const struct brm_proc *p);
+/* The last published snapshot (valid until the next change of @p). */
+const struct brm_snapshot *brm_proc_snapshot(const struct brm_proc *p);
+const struct brm_proc_spec *brm_proc_spec(const struct brm_proc *p);
+
+#endif

@@ -1,0 +1,433 @@
+/*
+ * harness.c — see harness.h. Deliberately independent of lib/client.c, so
+ * the end-to-end tests check the wire protocol itself.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/harness.h"
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+void brmh_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+const char *brmh_bin(const char *name)
+{
+	static char buf[4][512];
+	static int slot;
+	const char *dir = getenv("BRM_BINDIR");
+	char *b = buf[slot++ % 4];
+
+	snprintf(b, 512, "%s/%s", dir && *dir ? dir : "bin", name);
+	return b;
+}
+
+const char *brmh_child(void)
+{
+	static char path[512];
+
+	if (!path[0]) {
+		const char *b = brmh_bin("brm-testchild");
+		if (b[0] != '/') {
+			char cwd[256];
+			if (getcwd(cwd, sizeof(cwd)))
+				snprintf(path, sizeof(path), "%s/%s", cwd, b);
+		} else {
+			snprintf(path, sizeof(path), "%s", b);
+		}
+	}
+	return path;
+}
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int brmh_start(struct brmh *h, const char *config_json, ...)
+{
+	char cfgpath[320];
+	const char *args[32];
+	int n = 0, logfd;
+	va_list ap;
+	const char *a;
+	long deadline;
+
+	memset(h, 0, sizeof(*h));
+	h->fd = -1;
+	snprintf(h->dir, sizeof(h->dir), "/tmp/brmtest.XXXXXX");
+	if (!mkdtemp(h->dir))
+		return -1;
+	snprintf(h->sock, sizeof(h->sock), "%s/brummd.sock", h->dir);
+	snprintf(h->log, sizeof(h->log), "%s/brummd.log", h->dir);
+	args[n++] = brmh_bin("brummd");
+	args[n++] = "--socket";
+	args[n++] = h->sock;
+	if (config_json) {
+		FILE *f;
+		snprintf(cfgpath, sizeof(cfgpath), "%s/brummd.json", h->dir);
+		f = fopen(cfgpath, "w");
+		if (!f)
+			return -1;
+		fputs(config_json, f);
+		fclose(f);
+		args[n++] = "--config";
+		args[n++] = cfgpath;
+	}
+	va_start(ap, config_json);
+	while ((a = va_arg(ap, const char *)) && n < 30)
+		args[n++] = a;
+	va_end(ap);
+	args[n] = NULL;
+
+	logfd = open(h->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	h->pid = fork();
+	if (h->pid < 0)
+		return -1;
+	if (h->pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+		dup2(null, 0);
+		dup2(logfd, 1);
+		dup2(logfd, 2);
+		unsetenv("BRUMMD_SOCKET");
+		execv(args[0], (char *const *)args);
+		_exit(127);
+	}
+	close(logfd);
+	deadline = now_ms() + 5000;
+	while (now_ms() < deadline) {
+		int st;
+		if (waitpid(h->pid, &st, WNOHANG) == h->pid) {
+			h->pid = 0;
+			return -1;
+		}
+		h->fd = connect_to(h->sock);
+		if (h->fd >= 0)
+			return 0;
+		brmh_sleep_ms(5);
+	}
+	return -1;
+}
+
+static void rm_rf(const char *dir)
+{
+	char cmd[400];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0) {
+		/* best effort */
+	}
+}
+
+int brmh_stop(struct brmh *h, int timeout_ms)
+{
+	long deadline = now_ms() + timeout_ms;
+	int st = -1;
+
+	if (h->fd >= 0)
+		close(h->fd);
+	h->fd = -1;
+	if (h->pid > 0) {
+		kill(h->pid, SIGTERM);
+		for (;;) {
+			pid_t r = waitpid(h->pid, &st, WNOHANG);
+			if (r == h->pid)
+				break;
+			if (now_ms() > deadline) {
+				kill(h->pid, SIGKILL);
+				waitpid(h->pid, NULL, 0);
+				st = -1;
+				break;
+			}
+			brmh_sleep_ms(5);
+		}
+		h->pid = 0;
+	}
+	if (getenv("BRMH_KEEP_LOG")) {
+		char *log = brmh_read_file(h->log);
+		fprintf(stderr, "---- brummd log ----\n%s----\n", log ? log : "");
+		free(log);
+	}
+	rm_rf(h->dir);
+	return st;
+}
+
+static char *read_line(struct brmh *h, int timeout_ms)
+{
+	long deadline = now_ms() + timeout_ms;
+
+	for (;;) {
+		char *nl = memchr(h->rbuf, '\n', h->rlen);
+		struct pollfd pfd = { h->fd, POLLIN, 0 };
+		ssize_t n;
+
+		if (nl) {
+			size_t len = (size_t)(nl - h->rbuf);
+			char *line = malloc(len + 1);
+			memcpy(line, h->rbuf, len);
+			line[len] = '\0';
+			memmove(h->rbuf, nl + 1, h->rlen - len - 1);
+			h->rlen -= len + 1;
+			return line;
+		}
+		if (h->rlen == sizeof(h->rbuf))
+			return NULL;
+		if (now_ms() > deadline)
+			return NULL;
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		n = read(h->fd, h->rbuf + h->rlen, sizeof(h->rbuf) - h->rlen);
+		if (n <= 0)
+			return NULL;
+		h->rlen += (size_t)n;
+	}
+}
+
+cJSON *brmh_raw(struct brmh *h, const char *line)
+{
+	size_t len = strlen(line);
+	char *reply;
+	cJSON *j;
+
+	if (h->fd < 0)
+		h->fd = connect_to(h->sock);
+	if (h->fd < 0)
+		return NULL;
+	if (write(h->fd, line, len) != (ssize_t)len || write(h->fd, "\n", 1) != 1)
+		return NULL;
+	reply = read_line(h, 20000);
+	if (!reply)
+		return NULL;
+	j = cJSON_Parse(reply);
+	free(reply);
+	return j;
+}
+
+cJSON *brmh_call(struct brmh *h, const char *method, const char *params_json)
+{
+	char *line;
+	cJSON *r;
+	int id = ++h->next_id;
+
+	if (params_json)
+		line = NULL, (void)!asprintf(&line,
+			"{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"%s\",\"params\":%s}", id, method,
+			params_json);
+	else
+		line = NULL, (void)!asprintf(&line, "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"%s\"}",
+					     id, method);
+	r = brmh_raw(h, line);
+	free(line);
+	return r;
+}
+
+const cJSON *brmh_result(const cJSON *reply, int *code)
+{
+	const cJSON *err = cJSON_GetObjectItemCaseSensitive(reply, "error");
+
+	*code = 0;
+	if (err) {
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(err, "code");
+		*code = cJSON_IsNumber(c) ? c->valueint : 1;
+		return NULL;
+	}
+	return cJSON_GetObjectItemCaseSensitive(reply, "result");
+}
+
+cJSON *brmh_status(struct brmh *h, const char *name)
+{
+	char params[200];
+	cJSON *reply, *res;
+	int code;
+
+	snprintf(params, sizeof(params), "{\"name\":\"%s\"}", name);
+	reply = brmh_call(h, "status", params);
+	if (!reply)
+		return NULL;
+	res = (cJSON *)brmh_result(reply, &code);
+	if (!res) {
+		cJSON_Delete(reply);
+		return NULL;
+	}
+	res = cJSON_Duplicate(res, 1);
+	cJSON_Delete(reply);
+	return res;
+}
+
+bool brmh_wait_state(struct brmh *h, const char *name, const char *state, int timeout_ms)
+{
+	long deadline = now_ms() + timeout_ms;
+
+	do {
+		cJSON *s = brmh_status(h, name);
+		const char *st = s ? brmh_str(s, "state") : NULL;
+		bool ok = st && strcmp(st, state) == 0;
+		cJSON_Delete(s);
+		if (ok)
+			return true;
+		brmh_sleep_ms(10);
+	} while (now_ms() < deadline);
+	return false;
+}
+
+long brmh_int(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsNumber(v) ? (long)v->valuedouble : -1;
+}
+
+const char *brmh_str(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static char *slurp_fd(int fd)
+{
+	size_t len = 0, cap = 4096;
+	char *b = malloc(cap);
+	ssize_t n;
+
+	while ((n = read(fd, b + len, cap - len - 1)) > 0) {
+		len += (size_t)n;
+		if (cap - len < 2)
+			b = realloc(b, cap *= 2);
+	}
+	b[len] = '\0';
+	return b;
+}
+
+int brmh_ctl(struct brmh *h, char **out, char **err, ...)
+{
+	const char *args[40];
+	char outp[320], errp[320];
+	int n = 0, st, ofd, efd;
+	const char *a;
+	va_list ap;
+	pid_t pid;
+
+	args[n++] = brmh_bin("brummctl");
+	args[n++] = "--socket";
+	args[n++] = h->sock;
+	va_start(ap, err);
+	while ((a = va_arg(ap, const char *)) && n < 38)
+		args[n++] = a;
+	va_end(ap);
+	args[n] = NULL;
+	snprintf(outp, sizeof(outp), "%s/ctl.out", h->dir);
+	snprintf(errp, sizeof(errp), "%s/ctl.err", h->dir);
+	ofd = open(outp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	efd = open(errp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	pid = fork();
+	if (pid == 0) {
+		dup2(ofd, 1);
+		dup2(efd, 2);
+		execv(args[0], (char *const *)args);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return -1;
+	lseek(ofd, 0, SEEK_SET);
+	lseek(efd, 0, SEEK_SET);
+	if (out)
+		*out = slurp_fd(ofd);
+	if (err)
+		*err = slurp_fd(efd);
+	close(ofd);
+	close(efd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+bool brmh_pid_alive(pid_t pid)
+{
+	char path[64], buf[512];
+	char *p;
+	FILE *f;
+	size_t n;
+
+	if (pid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+bool brmh_wait_pid_gone(pid_t pid, int timeout_ms)
+{
+	long deadline = now_ms() + timeout_ms;
+
+	while (brmh_pid_alive(pid)) {
+		if (now_ms() > deadline)
+			return false;
+		brmh_sleep_ms(5);
+	}
+	return true;
+}
+
+char *brmh_read_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *s;
+
+	if (fd < 0)
+		return NULL;
+	s = slurp_fd(fd);
+	close(fd);
+	return s;
+}
+
+char *brmh_wait_file(const char *path, int timeout_ms)
+{
+	long deadline = now_ms() + timeout_ms;
+
+	do {
+		char *s = brmh_read_file(path);
+		if (s && *s)
+			return s;
+		free(s);
+		brmh_sleep_ms(5);
+	} while (now_ms() < deadline);
+	return NULL;
+}

@@ -1,0 +1,79 @@
+/*
+ * harness.h — end-to-end test support: start a real brummd on a socket in
+ * a temporary directory, talk to it over the real protocol with a raw
+ * client (no lib/client.c), run brummctl, and clean up.
+ *
+ * Programs are found in $BRM_BINDIR (make check sets it), else ./bin.
+ * Everything here is for one test thread.
+ */
+#ifndef BRM_HARNESS_H
+#define BRM_HARNESS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <cjson/cJSON.h>
+
+struct brmh {
+	char dir[256];        /* temporary directory, removed by brmh_stop */
+	char sock[300];       /* socket path inside dir */
+	char log[300];        /* brummd's stderr */
+	pid_t pid;            /* brummd */
+	int fd;               /* persistent raw client connection, -1 if none */
+	int next_id;
+	char rbuf[1 << 16];
+	size_t rlen;
+};
+
+/* $BRM_BINDIR/NAME (static buffer per call site: copy it if you keep it). */
+const char *brmh_bin(const char *name);
+/* The test child program, as a JSON string literal body (no quotes). */
+const char *brmh_child(void);
+
+/*
+ * Start brummd with @config_json (NULL: no config file, the embedded
+ * default) in a fresh temporary directory; waits until it answers ping.
+ * Extra arguments may follow, NULL-terminated. Returns 0 or -1.
+ */
+int brmh_start(struct brmh *h, const char *config_json, ...);
+
+/* SIGTERM brummd and wait (up to @timeout_ms); returns its exit status as
+ * waitpid reports it, or -1 on timeout (it is then SIGKILLed). Removes the
+ * temporary directory. */
+int brmh_stop(struct brmh *h, int timeout_ms);
+
+/* Send @line (a newline is added) on the persistent connection and return
+ * the next reply line, parsed. Caller cJSON_Deletes. NULL on failure. */
+cJSON *brmh_raw(struct brmh *h, const char *line);
+
+/* Call @method with @params_json (may be NULL). Returns the whole reply. */
+cJSON *brmh_call(struct brmh *h, const char *method, const char *params_json);
+
+/* The reply's "result", or NULL; the error code in *code (0 when ok). */
+const cJSON *brmh_result(const cJSON *reply, int *code);
+
+/* Fetch status of @name into a new cJSON (caller deletes) or NULL. */
+cJSON *brmh_status(struct brmh *h, const char *name);
+
+/* Poll status every 10 ms until @name is in @state; false on timeout. */
+bool brmh_wait_state(struct brmh *h, const char *name, const char *state, int timeout_ms);
+
+/* An integer field of a status object, -1 when null/absent. */
+long brmh_int(const cJSON *obj, const char *key);
+const char *brmh_str(const cJSON *obj, const char *key);
+
+/* Run brummctl with --socket h->sock and @args (NULL-terminated); capture
+ * stdout and stderr (caller frees). Returns the exit code, or -1. */
+int brmh_ctl(struct brmh *h, char **out, char **err, ...);
+
+/* True when process @pid exists and is not a zombie. */
+bool brmh_pid_alive(pid_t pid);
+/* Wait until @pid is gone (or a zombie); false on timeout. */
+bool brmh_wait_pid_gone(pid_t pid, int timeout_ms);
+/* Read a whole small file; NULL when missing. Caller frees. */
+char *brmh_read_file(const char *path);
+/* Poll until @path exists and is non-empty; returns its contents or NULL. */
+char *brmh_wait_file(const char *path, int timeout_ms);
+/* Sleep @ms milliseconds. */
+void brmh_sleep_ms(int ms);
+
+#endif
