@@ -416,6 +416,10 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_opts *o)
 				return r;
 			continue;
 		}
+		/* "add web python3 -m ...": say what is missing, not that -m is
+		 * an unknown option. */
+		if (o->cmd->id == CMD_ADD && o->nargs == 1)
+			return cli_usage_error(o->cmd, "add: missing '--' before the command to run");
 		o->args[o->nargs++] = a;
 	}
 	/* After "--": add's command line, or names for the other commands. */
