@@ -1,0 +1,441 @@
+/*
+ * args.c — brummctl's command line: global options, a command, then its
+ * arguments with options anywhere among them (so `brummctl status --json`
+ * works), and for `add` the command to run after "--".
+ *
+ * Everything that can be checked without the daemon is checked here, so a
+ * typo is a usage error (exit 2) before any connection is made.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/brummctl.h"
+#include "lib/util.h"
+#include "proto/proto.h"
+
+static const struct cli_command commands[] = {
+	{ "status", CMD_STATUS, "[NAME...]",
+	  "show the state of every process, or of the named ones" },
+	{ "start", CMD_START, "NAME...|--all [--no-wait] [--timeout SECS]",
+	  "start processes and wait until they are running" },
+	{ "stop", CMD_STOP, "NAME...|--all [--no-wait] [--timeout SECS]",
+	  "stop processes and wait until they are down" },
+	{ "restart", CMD_RESTART, "NAME...|--all [--no-wait] [--timeout SECS]",
+	  "stop, then start processes and wait until they are running" },
+	{ "signal", CMD_SIGNAL, "NAME SIG",
+	  "send a signal (HUP, SIGUSR1, 15, ...) to a process group" },
+	{ "add", CMD_ADD, "NAME [OPTIONS] -- CMD [ARGS...]",
+	  "add a process (and start it, unless --no-autostart)" },
+	{ "remove", CMD_REMOVE, "NAME",
+	  "stop a process and remove it" },
+	{ "ping", CMD_PING, "",
+	  "check that brummd answers; print its version, pid and uptime" },
+};
+
+enum opt_id {
+	O_SOCKET, O_JSON, O_HELP, O_VERSION,
+	O_ALL, O_WAIT, O_NO_WAIT, O_TIMEOUT,
+	O_RESTART, O_NO_AUTOSTART, O_CWD, O_ENV, O_START_SECS, O_START_RETRIES,
+	O_STOP_SIGNAL, O_STOP_TIMEOUT, O_USER, O_GROUP, O_SHELL,
+};
+
+#define BIT(c) (1u << (c))
+#define GLOBAL (~0u)
+#define WAITERS (BIT(CMD_START) | BIT(CMD_STOP) | BIT(CMD_RESTART))
+#define ADD BIT(CMD_ADD)
+
+static const struct opt {
+	const char *name;
+	char short_name;
+	bool has_arg;
+	enum opt_id id;
+	unsigned cmds;            /* commands that take it; GLOBAL for all */
+} opts[] = {
+	{ "socket", 's', true, O_SOCKET, GLOBAL },
+	{ "json", 0, false, O_JSON, GLOBAL },
+	{ "help", 'h', false, O_HELP, GLOBAL },
+	{ "version", 0, false, O_VERSION, GLOBAL },
+	{ "all", 0, false, O_ALL, WAITERS },
+	{ "wait", 0, false, O_WAIT, WAITERS },
+	{ "no-wait", 0, false, O_NO_WAIT, WAITERS },
+	{ "timeout", 0, true, O_TIMEOUT, WAITERS },
+	{ "restart", 0, true, O_RESTART, ADD },
+	{ "no-autostart", 0, false, O_NO_AUTOSTART, ADD },
+	{ "cwd", 0, true, O_CWD, ADD },
+	{ "env", 0, true, O_ENV, ADD },
+	{ "start-secs", 0, true, O_START_SECS, ADD },
+	{ "start-retries", 0, true, O_START_RETRIES, ADD },
+	{ "stop-signal", 0, true, O_STOP_SIGNAL, ADD },
+	{ "stop-timeout", 0, true, O_STOP_TIMEOUT, ADD },
+	{ "user", 0, true, O_USER, ADD },
+	{ "group", 0, true, O_GROUP, ADD },
+	{ "shell", 0, false, O_SHELL, ADD },
+};
+
+void cli_print_help(FILE *f)
+{
+	fputs("usage: brummctl [--socket PATH] [--json] COMMAND [ARGS...]\n"
+	      "\n"
+	      "Control brummd, the process manager.\n"
+	      "\n"
+	      "commands:\n", f);
+	for (size_t i = 0; i < BRM_ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-8s %s\n           %s\n", commands[i].name,
+			commands[i].usage, commands[i].summary);
+	fputs("\n"
+	      "global options (before or after the command):\n"
+	      "  -s, --socket PATH   brummd's socket; default: $BRUMMD_SOCKET, else\n"
+	      "                      $XDG_RUNTIME_DIR/brummd/brummd.sock (as root\n"
+	      "                      /run/brummd/brummd.sock, else /tmp/brummd-UID/brummd.sock)\n"
+	      "      --json          print the result as one line of JSON (for scripts)\n"
+	      "  -h, --help          show this help (after a command: that command's)\n"
+	      "      --version       print brummctl's version\n"
+	      "\n"
+	      "start, stop, restart:\n"
+	      "      --all           every process\n"
+	      "      --no-wait       return once the request was applied, without\n"
+	      "                      waiting for running (start) or down (stop)\n"
+	      "      --timeout SECS  how long to wait (brummd's default: 60s)\n"
+	      "\n"
+	      "add:\n"
+	      "      --restart always|on-failure|never   restart policy (default on-failure)\n"
+	      "      --no-autostart  add it stopped\n"
+	      "      --cwd DIR       working directory\n"
+	      "      --env K=V       environment variable (repeatable)\n"
+	      "      --start-secs S  up this long counts as started (default 1)\n"
+	      "      --start-retries N  failed starts before fatal (default 3)\n"
+	      "      --stop-signal SIG  signal for stop (default TERM)\n"
+	      "      --stop-timeout S   SIGKILL after this long (default 10)\n"
+	      "      --user U, --group G  run as this user / group\n"
+	      "      --shell         run CMD ARGS... joined by spaces with /bin/sh -c\n"
+	      "  Durations are seconds (1.5) or take a unit: 250ms, 10s, 2m, 1h.\n"
+	      "\n"
+	      "output:\n"
+	      "  A table (coloured on a terminal unless NO_COLOR is set). With --json,\n"
+	      "  the result as brummd sent it, on one line; errors as\n"
+	      "  {\"error\":{\"code\":C,\"message\":M,\"data\":D}} (code null when brummd\n"
+	      "  could not be reached), in addition to the message on stderr.\n"
+	      "\n"
+	      "exit codes:\n"
+	      "  0  success\n"
+	      "  1  brummd answered with an error (no such process, a wait that\n"
+	      "     timed out or ended in another state, ...)\n"
+	      "  2  usage error: unknown command or option, missing argument\n"
+	      "  3  cannot reach brummd: no connection, or it closed the connection\n"
+	      "     or answered with something that is not the protocol\n", f);
+}
+
+static void print_cmd_help(FILE *f, const struct cli_command *cmd)
+{
+	fprintf(f, "usage: brummctl %s %s\n\n%s\n\n"
+		"See 'brummctl --help' for the options and exit codes.\n",
+		cmd->name, cmd->usage, cmd->summary);
+}
+
+enum cli_parse_result cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("brummctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (cmd)
+		fprintf(stderr, "usage: brummctl %s %s\n"
+			"see 'brummctl %s --help' or 'brummctl --help'\n",
+			cmd->name, cmd->usage, cmd->name);
+	else
+		fputs("see 'brummctl --help'\n", stderr);
+	return CLI_PARSE_USAGE;
+}
+
+static const struct cli_command *find_command(const char *name)
+{
+	for (size_t i = 0; i < BRM_ARRAY_SIZE(commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/*
+ * Look up the option in argv[*i] ("--name", "--name=value", "-s").
+ * Returns the option and its value in *@value (NULL for flags), advancing
+ * *@i past a separate value; or NULL after printing a usage error.
+ */
+static const struct opt *find_opt(int argc, char **argv, int *i,
+				  const struct cli_command *cmd, const char **value)
+{
+	const char *arg = argv[*i], *eq = NULL;
+	const struct opt *opt = NULL;
+	size_t len;
+
+	*value = NULL;
+	if (arg[1] == '-') {
+		const char *name = arg + 2;
+
+		eq = strchr(name, '=');
+		len = eq ? (size_t)(eq - name) : strlen(name);
+		for (size_t k = 0; k < BRM_ARRAY_SIZE(opts); k++)
+			if (strlen(opts[k].name) == len && memcmp(opts[k].name, name, len) == 0)
+				opt = &opts[k];
+	} else if (arg[2] == '\0') {
+		for (size_t k = 0; k < BRM_ARRAY_SIZE(opts); k++)
+			if (opts[k].short_name && opts[k].short_name == arg[1])
+				opt = &opts[k];
+	}
+	if (!opt) {
+		cli_usage_error(cmd, "unknown option '%s'", arg);
+		return NULL;
+	}
+	if (opt->cmds != GLOBAL) {
+		if (!cmd) {
+			cli_usage_error(NULL, "option '--%s' goes after the command", opt->name);
+			return NULL;
+		}
+		if (!(opt->cmds & BIT(cmd->id))) {
+			cli_usage_error(cmd, "'%s' does not take option '--%s'",
+					cmd->name, opt->name);
+			return NULL;
+		}
+	}
+	if (!opt->has_arg) {
+		if (eq) {
+			cli_usage_error(cmd, "option '--%s' takes no value", opt->name);
+			return NULL;
+		}
+		return opt;
+	}
+	if (eq) {
+		*value = eq + 1;
+	} else if (*i + 1 < argc) {
+		*value = argv[++*i];
+	} else {
+		cli_usage_error(cmd, "option '%s' needs a value", arg);
+		return NULL;
+	}
+	if (!**value) {
+		cli_usage_error(cmd, "option '--%s' needs a non-empty value", opt->name);
+		return NULL;
+	}
+	return opt;
+}
+
+static void set_opt(const char **slot, const char *value)
+{
+	/* The last one wins, as with most command-line tools. */
+	*slot = value;
+}
+
+/* Apply one option. Returns CLI_PARSE_RUN to go on. */
+static enum cli_parse_result apply_opt(struct cli_opts *o, const struct opt *opt,
+				       const char *value)
+{
+	switch (opt->id) {
+	case O_SOCKET: set_opt(&o->socket, value); break;
+	case O_JSON: o->json = true; break;
+	case O_HELP:
+		if (o->cmd)
+			print_cmd_help(stdout, o->cmd);
+		else
+			cli_print_help(stdout);
+		return CLI_PARSE_DONE;
+	case O_VERSION:
+		printf("brummctl %s\n", BRM_VERSION);
+		return CLI_PARSE_DONE;
+	case O_ALL: o->all = true; break;
+	case O_WAIT: o->no_wait = false; break;
+	case O_NO_WAIT: o->no_wait = true; break;
+	case O_TIMEOUT: set_opt(&o->timeout, value); break;
+	case O_RESTART: set_opt(&o->restart, value); break;
+	case O_NO_AUTOSTART: o->no_autostart = true; break;
+	case O_CWD: set_opt(&o->cwd, value); break;
+	case O_ENV:
+		o->env = brm_xrealloc(o->env, (o->nenv + 1) * sizeof(*o->env));
+		o->env[o->nenv++] = value;
+		break;
+	case O_START_SECS: set_opt(&o->start_secs, value); break;
+	case O_START_RETRIES: set_opt(&o->start_retries, value); break;
+	case O_STOP_SIGNAL: set_opt(&o->stop_signal, value); break;
+	case O_STOP_TIMEOUT: set_opt(&o->stop_timeout, value); break;
+	case O_USER: set_opt(&o->user, value); break;
+	case O_GROUP: set_opt(&o->group, value); break;
+	case O_SHELL: o->shell = true; break;
+	}
+	return CLI_PARSE_RUN;
+}
+
+static bool is_uint(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+static enum cli_parse_result check_names(const struct cli_opts *o)
+{
+	for (size_t i = 0; i < o->nargs; i++)
+		if (!brm_name_valid(o->args[i]))
+			return cli_usage_error(o->cmd, "invalid process name '%s' (1-%d of "
+					       "A-Z a-z 0-9 . _ : @ -, not starting with . or -)",
+					       o->args[i], BRM_MAX_NAME_LEN);
+	return CLI_PARSE_RUN;
+}
+
+static enum cli_parse_result check_add(struct cli_opts *o, bool dashdash)
+{
+	const struct cli_command *cmd = o->cmd;
+
+	if (o->nargs == 0)
+		return cli_usage_error(cmd, "add: missing NAME");
+	if (o->nargs > 1 || !dashdash)
+		return cli_usage_error(cmd, "add: missing '--' before the command to run");
+	if (o->ncmd == 0)
+		return cli_usage_error(cmd, "add: missing the command to run after '--'");
+	if (check_names(o) != CLI_PARSE_RUN)
+		return CLI_PARSE_USAGE;
+	if (o->restart && strcmp(o->restart, "always") != 0 &&
+	    strcmp(o->restart, "on-failure") != 0 && strcmp(o->restart, "never") != 0)
+		return cli_usage_error(cmd, "invalid --restart '%s' (expected always, "
+				       "on-failure or never)", o->restart);
+	for (size_t i = 0; i < o->nenv; i++)
+		if (o->env[i][0] == '=' || !strchr(o->env[i], '='))
+			return cli_usage_error(cmd, "invalid --env '%s' (expected KEY=VALUE)",
+					       o->env[i]);
+	if (o->start_retries && !is_uint(o->start_retries))
+		return cli_usage_error(cmd, "invalid --start-retries '%s' (expected a "
+				       "non-negative integer)", o->start_retries);
+	if (o->stop_signal && brm_signal_parse(o->stop_signal) < 0)
+		return cli_usage_error(cmd, "unknown signal '%s' for --stop-signal",
+				       o->stop_signal);
+	return CLI_PARSE_RUN;
+}
+
+/* Per-command checks of the positional arguments. */
+static enum cli_parse_result check_args(struct cli_opts *o, bool dashdash)
+{
+	const struct cli_command *cmd = o->cmd;
+
+	switch (cmd->id) {
+	case CMD_STATUS:
+		return CLI_PARSE_RUN;
+	case CMD_START:
+	case CMD_STOP:
+	case CMD_RESTART:
+		if (o->all && o->nargs)
+			return cli_usage_error(cmd, "%s: give process names or --all, not both",
+					       cmd->name);
+		if (!o->all && !o->nargs)
+			return cli_usage_error(cmd, "%s: missing NAME (or --all)", cmd->name);
+		if (o->timeout && o->no_wait)
+			return cli_usage_error(cmd, "%s: --timeout needs waiting; drop --no-wait",
+					       cmd->name);
+		return CLI_PARSE_RUN;
+	case CMD_SIGNAL:
+		if (o->nargs == 0)
+			return cli_usage_error(cmd, "signal: missing NAME and SIG");
+		if (o->nargs == 1)
+			return cli_usage_error(cmd, "signal: missing SIG");
+		if (o->nargs > 2)
+			return cli_usage_error(cmd, "signal: too many arguments");
+		if (brm_signal_parse(o->args[1]) < 0)
+			return cli_usage_error(cmd, "unknown signal '%s'", o->args[1]);
+		return CLI_PARSE_RUN;
+	case CMD_ADD:
+		return check_add(o, dashdash);
+	case CMD_REMOVE:
+		if (o->nargs == 0)
+			return cli_usage_error(cmd, "remove: missing NAME");
+		if (o->nargs > 1)
+			return cli_usage_error(cmd, "remove: too many arguments (one NAME)");
+		return CLI_PARSE_RUN;
+	case CMD_PING:
+		if (o->nargs)
+			return cli_usage_error(cmd, "ping: takes no arguments");
+		return CLI_PARSE_RUN;
+	}
+	return CLI_PARSE_RUN;
+}
+
+enum cli_parse_result cli_parse(int argc, char **argv, struct cli_opts *o)
+{
+	const struct opt *opt;
+	const char *value;
+	bool dashdash = false;
+	enum cli_parse_result r;
+	int i = 1;
+
+	memset(o, 0, sizeof(*o));
+	/* Global options, then the command. */
+	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return cli_usage_error(NULL, "missing command before '--'");
+		opt = find_opt(argc, argv, &i, NULL, &value);
+		if (!opt)
+			return CLI_PARSE_USAGE;
+		r = apply_opt(o, opt, value);
+		if (r != CLI_PARSE_RUN)
+			return r;
+	}
+	if (i >= argc)
+		return cli_usage_error(NULL, "missing command");
+	if (strcmp(argv[i], "help") == 0) {
+		const struct cli_command *cmd = i + 1 < argc ? find_command(argv[i + 1]) : NULL;
+
+		if (cmd)
+			print_cmd_help(stdout, cmd);
+		else
+			cli_print_help(stdout);
+		return CLI_PARSE_DONE;
+	}
+	o->cmd = find_command(argv[i]);
+	if (!o->cmd)
+		return cli_usage_error(NULL, "unknown command '%s'", argv[i]);
+	i++;
+
+	o->args = brm_xcalloc((size_t)argc, sizeof(*o->args));
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0) {
+			dashdash = true;
+			i++;
+			break;
+		}
+		if (a[0] == '-' && a[1]) {
+			opt = find_opt(argc, argv, &i, o->cmd, &value);
+			if (!opt)
+				return CLI_PARSE_USAGE;
+			r = apply_opt(o, opt, value);
+			if (r != CLI_PARSE_RUN)
+				return r;
+			continue;
+		}
+		/* "add web python3 -m ...": say what is missing, not that -m is
+		 * an unknown option. */
+		if (o->cmd->id == CMD_ADD && o->nargs == 1)
+			return cli_usage_error(o->cmd, "add: missing '--' before the command to run");
+		o->args[o->nargs++] = a;
+	}
+	/* After "--": add's command line, or names for the other commands. */
+	if (o->cmd->id == CMD_ADD) {
+		o->cmdv = argv + i;
+		o->ncmd = (size_t)(argc - i);
+	} else {
+		for (; i < argc; i++)
+			o->args[o->nargs++] = argv[i];
+	}
+	return check_args(o, dashdash);
+}
+
+void cli_opts_finish(struct cli_opts *o)
+{
+	free(o->args);
+	free(o->env);
+	memset(o, 0, sizeof(*o));
+}

@@ -1,0 +1,123 @@
+/*
+ * brummctl.h — the parts of brummctl, one concern per file:
+ *
+ *   args.c     the command line: commands, options, help text
+ *   request.c  turning parsed options into a JSON-RPC method and params
+ *   table.c    printing results: tables, ping line, error details
+ *   main.c     connecting, calling, exit codes
+ *
+ * Everything here runs on brummctl's only thread.
+ */
+#ifndef BRM_CLI_BRUMMCTL_H
+#define BRM_CLI_BRUMMCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct cJSON;
+
+/* Exit codes; `brummctl --help` documents them. */
+enum {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_ERROR = 1,     /* brummd answered with an error */
+	CLI_EXIT_USAGE = 2,     /* bad command line */
+	CLI_EXIT_CONNECT = 3,   /* cannot reach brummd, or lost it mid-call */
+};
+
+enum cli_cmd_id {
+	CMD_STATUS,
+	CMD_START,
+	CMD_STOP,
+	CMD_RESTART,
+	CMD_SIGNAL,
+	CMD_ADD,
+	CMD_REMOVE,
+	CMD_PING,
+};
+
+struct cli_command {
+	const char *name;
+	enum cli_cmd_id id;
+	const char *usage;       /* after "brummctl NAME " */
+	const char *summary;
+};
+
+/* The parsed command line. Strings point into argv; arrays are owned. */
+struct cli_opts {
+	const char *socket;      /* --socket, or NULL */
+	bool json;
+	const struct cli_command *cmd;
+
+	const char **args;       /* positional arguments before "--" */
+	size_t nargs;
+
+	/* start, stop, restart */
+	bool all;
+	bool no_wait;
+	const char *timeout;
+
+	/* add */
+	const char *restart;
+	bool no_autostart;
+	const char *cwd;
+	const char **env;        /* "K=V" */
+	size_t nenv;
+	const char *start_secs;
+	const char *start_retries;
+	const char *stop_signal;
+	const char *stop_timeout;
+	const char *user;
+	const char *group;
+	bool shell;
+	char **cmdv;             /* after "--" (points into argv) */
+	size_t ncmd;
+};
+
+/* args.c */
+
+/* What cli_parse() decided. */
+enum cli_parse_result {
+	CLI_PARSE_RUN,           /* run o->cmd */
+	CLI_PARSE_DONE,          /* --help or --version printed: exit 0 */
+	CLI_PARSE_USAGE,         /* a usage error was printed to stderr: exit 2 */
+};
+
+enum cli_parse_result cli_parse(int argc, char **argv, struct cli_opts *o);
+void cli_opts_finish(struct cli_opts *o);
+void cli_print_help(FILE *f);
+
+/* Print "brummctl: MSG" and a pointer to --help to stderr; returns
+ * CLI_PARSE_USAGE. */
+enum cli_parse_result cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* request.c */
+
+/*
+ * The method and params for o->cmd. Ownership: caller owns the params
+ * (NULL for none) and passes them to brm_client_call().
+ */
+struct cJSON *cli_request(const struct cli_opts *o, const char **method);
+
+/* A duration or count from the command line: a JSON number when @s is a
+ * plain decimal number ("10", "1.5", "-1"), else the string ("10s").
+ * Ownership: caller. */
+struct cJSON *cli_number_or_string(const char *s);
+
+/* table.c */
+
+/* Format @secs like 45s, 3m12s, 2h05m, 3d04h into @buf. */
+const char *cli_human_secs(double secs, char *buf, size_t size);
+
+/* Print a result the human way: the table of its snapshots, or for ping
+ * the version line. */
+void cli_print_result(FILE *f, enum cli_cmd_id cmd, const struct cJSON *result, bool color);
+
+/* One line per snapshot in @snaps ({"processes": [...]}), for errors. */
+void cli_print_error_processes(FILE *f, const struct cJSON *data);
+
+/* Whether stdout gets colour: a terminal, and NO_COLOR not set. */
+bool cli_want_color(void);
+
+#endif

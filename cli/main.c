@@ -1,0 +1,148 @@
+/*
+ * main.c — brummctl: parse the command line, make one call to brummd,
+ * print the result, and exit with a code a script can act on (see
+ * `brummctl --help`).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli/brummctl.h"
+#include "lib/client.h"
+#include "lib/util.h"
+
+/* With --json, errors also go to stdout as {"error":{...}}; code may be NULL. */
+static void json_error(const cJSON *code, const char *message, const cJSON *data)
+{
+	cJSON *root = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(root, "error");
+	char *text;
+
+	if (!root || !e)
+		brm_oom(0);
+	if (code)
+		cJSON_AddNumberToObject(e, "code", code->valuedouble);
+	else
+		cJSON_AddNullToObject(e, "code");
+	cJSON_AddStringToObject(e, "message", message);
+	if (data)
+		cJSON_AddItemToObject(e, "data", cJSON_Duplicate(data, 1));
+	text = cJSON_PrintUnformatted(root);
+	if (text)
+		printf("%s\n", text);
+	free(text);
+	cJSON_Delete(root);
+}
+
+static void print_json(const cJSON *v)
+{
+	char *text = cJSON_PrintUnformatted(v);
+
+	if (!text)
+		brm_oom(0);
+	printf("%s\n", text);
+	free(text);
+}
+
+static int cannot_connect(const struct cli_opts *o, const char *path,
+			  enum brm_socket_origin origin, const char *err)
+{
+	fprintf(stderr, "brummctl: %s\n", err);
+	if (origin == BRM_SOCKET_DEFAULT)
+		fprintf(stderr, "hint: '%s' is the default socket; choose another with "
+			"--socket or $BRUMMD_SOCKET\n", path);
+	else
+		fprintf(stderr, "hint: the socket path came from %s\n",
+			brm_socket_origin_name(origin));
+	fputs("hint: is brummd running? start it with 'brummd' or 'make run'\n", stderr);
+	if (o->json)
+		json_error(NULL, err, NULL);
+	return CLI_EXIT_CONNECT;
+}
+
+static int rpc_error(const struct cli_opts *o, const struct brm_rpc_err *err)
+{
+	fprintf(stderr, "brummctl: %s\n", err->message);
+	if (err->data)
+		cli_print_error_processes(stderr, err->data);
+	if (o->json) {
+		cJSON *code = cJSON_CreateNumber(err->code);
+
+		json_error(code, err->message, err->data);
+		cJSON_Delete(code);
+	}
+	return CLI_EXIT_ERROR;
+}
+
+static int run(const struct cli_opts *o)
+{
+	struct brm_rpc_err err = BRM_RPC_ERR_INIT;
+	enum brm_socket_origin origin;
+	struct brm_client *c;
+	const char *method;
+	cJSON *params, *result = NULL;
+	char *path, *msg = NULL;
+	int r, ret;
+
+	path = brm_socket_resolve_origin(o->socket, &origin);
+	c = brm_client_connect(path, &msg);
+	if (!c) {
+		ret = cannot_connect(o, path, origin, msg);
+		goto out_free_path;
+	}
+
+	params = cli_request(o, &method);
+	r = brm_client_call(c, method, params, &result, &err);
+	if (r < 0) {
+		char *m = brm_xasprintf("lost brummd at '%s': %s", path, brm_client_strerror(c));
+
+		fprintf(stderr, "brummctl: %s\n", m);
+		if (o->json)
+			json_error(NULL, m, NULL);
+		free(m);
+		ret = CLI_EXIT_CONNECT;
+	} else if (r > 0) {
+		ret = rpc_error(o, &err);
+	} else {
+		if (o->json)
+			print_json(result);
+		else
+			cli_print_result(stdout, o->cmd->id, result, cli_want_color());
+		ret = CLI_EXIT_OK;
+	}
+	cJSON_Delete(result);
+	brm_rpc_err_finish(&err);
+	brm_client_destroy(c);
+out_free_path:
+	free(msg);
+	free(path);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_opts o;
+	int ret;
+
+	switch (cli_parse(argc, argv, &o)) {
+	case CLI_PARSE_DONE:
+		ret = CLI_EXIT_OK;
+		break;
+	case CLI_PARSE_USAGE:
+		ret = CLI_EXIT_USAGE;
+		break;
+	case CLI_PARSE_RUN:
+	default:
+		ret = run(&o);
+		break;
+	}
+	cli_opts_finish(&o);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "brummctl: cannot write to stdout: %s\n", strerror(errno));
+		if (ret == CLI_EXIT_OK)
+			ret = CLI_EXIT_ERROR;
+	}
+	return ret;
+}

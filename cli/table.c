@@ -1,0 +1,227 @@
+/*
+ * table.c — results for people: a table of process snapshots with columns
+ * sized to their content, the ping line, and the per-process detail of a
+ * failed wait. Scripts use --json instead; this output may change.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli/brummctl.h"
+#include "lib/util.h"
+
+enum { COL_NAME, COL_STATE, COL_PID, COL_UPTIME, COL_RESTARTS, COL_EXIT, COL_ERROR, NCOLS };
+
+static const char *const headers[NCOLS] = {
+	"NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "ERROR",
+};
+
+#define GAP 3
+
+bool cli_want_color(void)
+{
+	const char *term = getenv("TERM");
+
+	if (getenv("NO_COLOR"))
+		return false;
+	if (term && strcmp(term, "dumb") == 0)
+		return false;
+	return isatty(STDOUT_FILENO) == 1;
+}
+
+const char *cli_human_secs(double secs, char *buf, size_t size)
+{
+	unsigned long long s;
+
+	if (!isfinite(secs) || secs < 0)
+		secs = 0;
+	s = (unsigned long long)secs;
+	if (s < 60)
+		snprintf(buf, size, "%llus", s);
+	else if (s < 3600)
+		snprintf(buf, size, "%llum%02llus", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, size, "%lluh%02llum", s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf, size, "%llud%02lluh", s / 86400, s % 86400 / 3600);
+	return buf;
+}
+
+static const char *state_color(const char *state)
+{
+	if (strcmp(state, "running") == 0)
+		return "\033[32m";
+	if (strcmp(state, "starting") == 0 || strcmp(state, "backoff") == 0 ||
+	    strcmp(state, "stopping") == 0)
+		return "\033[33m";
+	if (strcmp(state, "fatal") == 0)
+		return "\033[1;31m";
+	if (strcmp(state, "stopped") == 0 || strcmp(state, "exited") == 0)
+		return "\033[2m";
+	return NULL;
+}
+
+static const cJSON *field(const cJSON *snap, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(snap, key);
+}
+
+static const char *str_field(const cJSON *snap, const char *key, const char *dflt)
+{
+	const cJSON *v = field(snap, key);
+
+	return cJSON_IsString(v) ? v->valuestring : dflt;
+}
+
+static char *num_cell(const cJSON *v)
+{
+	if (!cJSON_IsNumber(v))
+		return brm_xstrdup("-");
+	return brm_xasprintf("%.0f", v->valuedouble);
+}
+
+/* "-", "0", "1", or "SIGKILL". */
+static char *exit_cell(const cJSON *snap)
+{
+	const char *sig = str_field(snap, "exit_signal", NULL);
+
+	if (sig)
+		return strncmp(sig, "SIG", 3) == 0 ? brm_xstrdup(sig)
+						   : brm_xasprintf("SIG%s", sig);
+	return num_cell(field(snap, "exit_code"));
+}
+
+/* The snapshots a result holds: {"processes": [...]}, one SNAP, or an array. */
+static const cJSON *snapshots(const cJSON *result, const cJSON **single)
+{
+	const cJSON *procs;
+
+	*single = NULL;
+	if (cJSON_IsArray(result))
+		return result;
+	procs = cJSON_GetObjectItemCaseSensitive(result, "processes");
+	if (cJSON_IsArray(procs))
+		return procs;
+	if (cJSON_IsObject(result) && cJSON_IsString(field(result, "name")))
+		*single = result;
+	return NULL;
+}
+
+static void print_table(FILE *f, const cJSON *const *snaps, size_t n, bool color)
+{
+	size_t width[NCOLS], ncols = NCOLS - 1;
+	char **cells = brm_xcalloc(n * NCOLS + 1, sizeof(*cells));
+	char tmp[32];
+
+	for (size_t c = 0; c < NCOLS; c++)
+		width[c] = strlen(headers[c]);
+	for (size_t r = 0; r < n; r++) {
+		const cJSON *s = snaps[r], *up = field(s, "uptime_secs");
+		char **row = cells + r * NCOLS;
+		const char *err = str_field(s, "error", NULL);
+
+		row[COL_NAME] = brm_xstrdup(str_field(s, "name", "?"));
+		row[COL_STATE] = brm_xstrdup(str_field(s, "state", "?"));
+		row[COL_PID] = num_cell(field(s, "pid"));
+		row[COL_UPTIME] = brm_xstrdup(cJSON_IsNumber(up)
+			? cli_human_secs(up->valuedouble, tmp, sizeof(tmp)) : "-");
+		row[COL_RESTARTS] = num_cell(field(s, "restarts"));
+		row[COL_EXIT] = exit_cell(s);
+		row[COL_ERROR] = brm_xstrdup(err ? err : "");
+		if (err && *err)
+			ncols = NCOLS;
+		for (size_t c = 0; c < NCOLS; c++)
+			if (strlen(row[c]) > width[c])
+				width[c] = strlen(row[c]);
+	}
+
+	for (size_t r = 0; r <= n; r++) {
+		/* No trailing blanks: a row without an error ends at LAST EXIT. */
+		size_t end = r && !*cells[(r - 1) * NCOLS + COL_ERROR] ? COL_ERROR : ncols;
+
+		for (size_t c = 0; c < end; c++) {
+			const char *text = r ? cells[(r - 1) * NCOLS + c] : headers[c];
+			const char *on = r && c == COL_STATE && color ? state_color(text) : NULL;
+			bool last = c + 1 == end;
+
+			fprintf(f, "%s%s%s", on ? on : "", text, on ? "\033[0m" : "");
+			if (!last)
+				fprintf(f, "%*s", (int)(width[c] - strlen(text) + GAP), "");
+		}
+		fputc('\n', f);
+	}
+	for (size_t i = 0; i < n * NCOLS; i++)
+		free(cells[i]);
+	free(cells);
+}
+
+static void print_ping(FILE *f, const cJSON *r)
+{
+	const cJSON *pid = field(r, "pid"), *up = field(r, "uptime_secs");
+	char tmp[32];
+
+	fprintf(f, "brummd %s", str_field(r, "version", "(unknown version)"));
+	if (cJSON_IsNumber(pid))
+		fprintf(f, ", pid %.0f", pid->valuedouble);
+	if (cJSON_IsNumber(up))
+		fprintf(f, ", up %s", cli_human_secs(up->valuedouble, tmp, sizeof(tmp)));
+	fputc('\n', f);
+}
+
+void cli_print_result(FILE *f, enum cli_cmd_id cmd, const cJSON *result, bool color)
+{
+	const cJSON *single, *arr, *it;
+	const cJSON **snaps;
+	size_t n = 0;
+
+	if (cmd == CMD_PING) {
+		print_ping(f, result);
+		return;
+	}
+	arr = snapshots(result, &single);
+	if (!arr && !single) {
+		/* Not a shape this brummctl knows: show it rather than nothing. */
+		char *text = cJSON_Print(result);
+
+		if (text)
+			fprintf(f, "%s\n", text);
+		free(text);
+		return;
+	}
+	snaps = brm_xcalloc(arr ? (size_t)cJSON_GetArraySize(arr) + 1 : 1, sizeof(*snaps));
+	if (single) {
+		snaps[n++] = single;
+	} else {
+		cJSON_ArrayForEach(it, arr)
+			if (cJSON_IsObject(it))
+				snaps[n++] = it;
+	}
+	print_table(f, snaps, n, color);
+	if (n == 0 && cmd == CMD_STATUS && isatty(fileno(f)))
+		fputs("(no processes; add one with 'brummctl add NAME -- CMD [ARGS...]')\n", f);
+	free(snaps);
+}
+
+void cli_print_error_processes(FILE *f, const cJSON *data)
+{
+	const cJSON *procs = cJSON_GetObjectItemCaseSensitive(data, "processes"), *s;
+
+	if (!cJSON_IsArray(procs))
+		return;
+	cJSON_ArrayForEach(s, procs) {
+		const char *err = str_field(s, "error", NULL);
+		char *ex = exit_cell(s);
+
+		fprintf(f, "  %s: %s", str_field(s, "name", "?"), str_field(s, "state", "?"));
+		if (strcmp(ex, "-") != 0)
+			fprintf(f, ", last exit %s", ex);
+		if (err && *err)
+			fprintf(f, " (%s)", err);
+		fputc('\n', f);
+		free(ex);
+	}
+}

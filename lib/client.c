@@ -1,0 +1,483 @@
+/*
+ * client.c — brummd's client side of the line protocol; see client.h.
+ *
+ * Reading: one buffer per connection holds what recv() returned and was not
+ * consumed yet, from rstart to rlen. A line is found with memchr() from
+ * where the last search stopped (scan), so a long reply arriving in many
+ * small pieces is scanned once, not once per piece. The buffer is compacted
+ * only when more data is needed, and grows up to BRM_CLIENT_MAX_LINE.
+ *
+ * Writing: the request is printed into one buffer with its newline and sent
+ * with MSG_NOSIGNAL, so a daemon that went away gives EPIPE, not SIGPIPE.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "lib/buf.h"
+#include "lib/client.h"
+#include "lib/util.h"
+
+struct brm_client {
+	int fd;
+	uint64_t next_id;
+	char *rbuf;
+	size_t rstart, rlen, rcap, scan;
+	cJSON *queue;             /* array of notifications not yet taken */
+	struct brm_buf wbuf;
+	char errmsg[256];
+};
+
+/* ---- socket paths ---- */
+
+char *brm_socket_default_path(void)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	uid_t uid = geteuid();
+
+	if (xdg && *xdg) {
+		size_t n = strlen(xdg);
+
+		while (n > 1 && xdg[n - 1] == '/')
+			n--;
+		return brm_xasprintf("%.*s/brummd/brummd.sock", (int)n, xdg);
+	}
+	if (uid == 0)
+		return brm_xstrdup("/run/brummd/brummd.sock");
+	return brm_xasprintf("/tmp/brummd-%u/brummd.sock", (unsigned)uid);
+}
+
+char *brm_socket_resolve_origin(const char *cli_opt, enum brm_socket_origin *origin)
+{
+	const char *env = getenv("BRUMMD_SOCKET");
+	enum brm_socket_origin o;
+	char *path;
+
+	if (cli_opt) {
+		o = BRM_SOCKET_FROM_OPTION;
+		path = brm_xstrdup(cli_opt);
+	} else if (env && *env) {
+		o = BRM_SOCKET_FROM_ENV;
+		path = brm_xstrdup(env);
+	} else {
+		o = BRM_SOCKET_DEFAULT;
+		path = brm_socket_default_path();
+	}
+	if (origin)
+		*origin = o;
+	return path;
+}
+
+char *brm_socket_resolve(const char *cli_opt)
+{
+	return brm_socket_resolve_origin(cli_opt, NULL);
+}
+
+const char *brm_socket_origin_name(enum brm_socket_origin origin)
+{
+	switch (origin) {
+	case BRM_SOCKET_FROM_OPTION: return "--socket";
+	case BRM_SOCKET_FROM_ENV: return "$BRUMMD_SOCKET";
+	case BRM_SOCKET_DEFAULT: break;
+	}
+	return "default";
+}
+
+/* ---- error replies ---- */
+
+void brm_rpc_err_init(struct brm_rpc_err *e)
+{
+	e->code = 0;
+	e->message = NULL;
+	e->data = NULL;
+}
+
+void brm_rpc_err_finish(struct brm_rpc_err *e)
+{
+	free(e->message);
+	cJSON_Delete(e->data);
+	brm_rpc_err_init(e);
+}
+
+/* ---- connection ---- */
+
+static void set_err(char **err, const char *fmt, ...) BRM_PRINTF(2, 3);
+static void set_err(char **err, const char *fmt, ...)
+{
+	struct brm_buf b = BRM_BUF_INIT;
+	va_list ap;
+
+	if (!err)
+		return;
+	va_start(ap, fmt);
+	brm_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	*err = brm_buf_detach(&b);
+}
+
+struct brm_client *brm_client_connect_errno(const char *path, char **err, int *errnum)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct brm_client *c;
+	size_t len = strlen(path);
+	int fd, e;
+
+	if (errnum)
+		*errnum = 0;
+	if (len >= sizeof(sa.sun_path)) {
+		set_err(err, "cannot connect to brummd at '%s': socket path is too long "
+			"(%zu bytes, at most %zu)", path, len, sizeof(sa.sun_path) - 1);
+		if (errnum)
+			*errnum = ENAMETOOLONG;
+		return NULL;
+	}
+	if (len == 0) {
+		set_err(err, "cannot connect to brummd: empty socket path");
+		if (errnum)
+			*errnum = EINVAL;
+		return NULL;
+	}
+	memcpy(sa.sun_path, path, len + 1);
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		e = errno;
+		goto out_err;
+	}
+	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (errno == EINTR)
+			continue;
+		e = errno;
+		close(fd);
+		goto out_err;
+	}
+
+	c = brm_xcalloc(1, sizeof(*c));
+	c->fd = fd;
+	c->next_id = 1;
+	brm_buf_init(&c->wbuf);
+	return c;
+
+out_err:
+	set_err(err, "cannot connect to brummd at '%s': %s", path, strerror(e));
+	if (errnum)
+		*errnum = e;
+	return NULL;
+}
+
+struct brm_client *brm_client_connect(const char *path, char **err)
+{
+	return brm_client_connect_errno(path, err, NULL);
+}
+
+void brm_client_destroy(struct brm_client *c)
+{
+	if (!c)
+		return;
+	close(c->fd);
+	free(c->rbuf);
+	cJSON_Delete(c->queue);
+	brm_buf_finish(&c->wbuf);
+	free(c);
+}
+
+int brm_client_fd(const struct brm_client *c)
+{
+	return c->fd;
+}
+
+const char *brm_client_strerror(const struct brm_client *c)
+{
+	return c->errmsg[0] ? c->errmsg : "no error";
+}
+
+static int fail(struct brm_client *c, int ret, const char *fmt, ...) BRM_PRINTF(3, 4);
+static int fail(struct brm_client *c, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->errmsg, sizeof(c->errmsg), fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* ---- reading lines ---- */
+
+/* Make room for at least one more read. */
+static void make_room(struct brm_client *c)
+{
+	if (c->rstart) {
+		memmove(c->rbuf, c->rbuf + c->rstart, c->rlen - c->rstart);
+		c->rlen -= c->rstart;
+		c->scan -= c->rstart;
+		c->rstart = 0;
+	}
+	if (c->rcap - c->rlen < 4096) {
+		size_t cap = c->rcap ? c->rcap * 2 : 64 * 1024;
+
+		c->rbuf = brm_xrealloc(c->rbuf, cap);
+		c->rcap = cap;
+	}
+}
+
+/* Wait until the socket is readable: 0, -ETIMEDOUT or -errno. */
+static int wait_readable(struct brm_client *c, int timeout_ms, uint64_t deadline_ns)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	int r, ms = timeout_ms;
+
+	for (;;) {
+		if (timeout_ms >= 0) {
+			uint64_t now = brm_now_mono_ns();
+
+			ms = now >= deadline_ns ? 0
+				: (int)((deadline_ns - now + 999999) / 1000000);
+		}
+		r = poll(&pfd, 1, ms);
+		if (r > 0)
+			return 0;
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return fail(c, -errno, "cannot read from brummd: %s", strerror(errno));
+	}
+}
+
+/*
+ * The next line, without its newline and NUL-terminated, in *@line (points
+ * into the buffer: valid until the next read). Returns its length, or
+ * -ETIMEDOUT or another negative errno.
+ */
+static ssize_t read_line(struct brm_client *c, char **line, int timeout_ms)
+{
+	uint64_t deadline = 0;
+	ssize_t n;
+	int r;
+
+	if (timeout_ms >= 0)
+		deadline = brm_now_mono_ns() + (uint64_t)timeout_ms * 1000000;
+	for (;;) {
+		char *nl = memchr(c->rbuf + c->scan, '\n', c->rlen - c->scan);
+
+		if (nl) {
+			size_t len = (size_t)(nl - (c->rbuf + c->rstart));
+
+			*nl = '\0';
+			*line = c->rbuf + c->rstart;
+			c->rstart = c->scan = (size_t)(nl - c->rbuf) + 1;
+			return (ssize_t)len;
+		}
+		c->scan = c->rlen;
+		if (c->rlen - c->rstart >= BRM_CLIENT_MAX_LINE)
+			return fail(c, -EMSGSIZE, "reply from brummd is longer than %u bytes",
+				    BRM_CLIENT_MAX_LINE);
+		make_room(c);
+		if (timeout_ms >= 0) {
+			r = wait_readable(c, timeout_ms, deadline);
+			if (r < 0)
+				return r;
+		}
+		/* Leave a byte for the NUL that terminates a line at the end. */
+		n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen - 1, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return fail(c, -errno, "cannot read from brummd: %s", strerror(errno));
+		}
+		if (n == 0) {
+			if (c->rlen > c->rstart)
+				return fail(c, -ECONNRESET,
+					    "brummd closed the connection in the middle of a reply");
+			return fail(c, -ECONNRESET, "brummd closed the connection");
+		}
+		c->rlen += (size_t)n;
+	}
+}
+
+static bool blank(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return false;
+	return true;
+}
+
+/*
+ * Read the next message: a JSON object with "jsonrpc": "2.0".
+ * Returns 0 and *@msg (caller deletes it) or a negative errno.
+ */
+static int read_message(struct brm_client *c, cJSON **msg, int timeout_ms)
+{
+	const char *end = NULL;
+	const cJSON *v;
+	char *line = NULL;
+	ssize_t len;
+	cJSON *m;
+
+	*msg = NULL;
+	do {
+		len = read_line(c, &line, timeout_ms);
+		if (len < 0)
+			return (int)len;
+	} while (blank(line, (size_t)len));
+
+	m = cJSON_ParseWithLengthOpts(line, (size_t)len + 1, &end, 1);
+	if (!m)
+		return fail(c, -EPROTO, "malformed reply from brummd: not JSON: '%.60s%s'",
+			    line, len > 60 ? "..." : "");
+	if (!cJSON_IsObject(m)) {
+		cJSON_Delete(m);
+		return fail(c, -EPROTO, "malformed reply from brummd: not a JSON object: '%.60s%s'",
+			    line, len > 60 ? "..." : "");
+	}
+	v = cJSON_GetObjectItemCaseSensitive(m, "jsonrpc");
+	if (!cJSON_IsString(v) || strcmp(v->valuestring, "2.0") != 0) {
+		cJSON_Delete(m);
+		return fail(c, -EPROTO, "malformed reply from brummd: \"jsonrpc\" is not \"2.0\"");
+	}
+	*msg = m;
+	return 0;
+}
+
+static bool is_notification(const cJSON *m)
+{
+	return !cJSON_GetObjectItemCaseSensitive(m, "id");
+}
+
+static void enqueue(struct brm_client *c, cJSON *m)
+{
+	if (!c->queue) {
+		c->queue = cJSON_CreateArray();
+		if (!c->queue)
+			brm_oom(sizeof(cJSON));
+	}
+	cJSON_AddItemToArray(c->queue, m);
+}
+
+/* ---- calls ---- */
+
+static int send_all(struct brm_client *c, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EPIPE || errno == ECONNRESET)
+				return fail(c, -errno, "brummd closed the connection");
+			return fail(c, -errno, "cannot write to brummd: %s", strerror(errno));
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int write_request(struct brm_client *c, uint64_t id, const char *method, cJSON *params)
+{
+	cJSON *req = cJSON_CreateObject();
+	char *text;
+
+	if (!req || !cJSON_AddStringToObject(req, "jsonrpc", "2.0") ||
+	    !cJSON_AddNumberToObject(req, "id", (double)id) ||
+	    !cJSON_AddStringToObject(req, "method", method))
+		brm_oom(0);
+	if (params && !cJSON_AddItemToObject(req, "params", params))
+		brm_oom(0);
+	text = cJSON_PrintUnformatted(req);
+	cJSON_Delete(req);
+	if (!text)
+		brm_oom(0);
+
+	brm_buf_reset(&c->wbuf);
+	brm_buf_adds(&c->wbuf, text);
+	brm_buf_addc(&c->wbuf, '\n');
+	free(text);
+	return send_all(c, c->wbuf.p, c->wbuf.len);
+}
+
+/* Fill @err from an "error" member; 1, or -EPROTO for a malformed one. */
+static int take_error(struct brm_client *c, cJSON *error, struct brm_rpc_err *err)
+{
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(error, "code");
+	const cJSON *message = cJSON_GetObjectItemCaseSensitive(error, "message");
+	cJSON *data;
+
+	if (!cJSON_IsObject(error) || !cJSON_IsNumber(code) || !cJSON_IsString(message))
+		return fail(c, -EPROTO, "malformed reply from brummd: \"error\" needs "
+			    "a numeric \"code\" and a string \"message\"");
+	err->code = code->valueint;
+	err->message = brm_xstrdup(message->valuestring);
+	data = cJSON_DetachItemFromObjectCaseSensitive(error, "data");
+	err->data = data;
+	return 1;
+}
+
+int brm_client_call(struct brm_client *c, const char *method, cJSON *params,
+		    cJSON **result, struct brm_rpc_err *err)
+{
+	uint64_t id = c->next_id++;
+	cJSON *m = NULL, *res, *error;
+	const cJSON *rid;
+	int r;
+
+	*result = NULL;
+	c->errmsg[0] = '\0';
+	r = write_request(c, id, method, params);
+	if (r < 0)
+		return r;
+
+	for (;;) {
+		r = read_message(c, &m, -1);
+		if (r < 0)
+			return r;
+		if (is_notification(m)) {
+			enqueue(c, m);
+			continue;
+		}
+		rid = cJSON_GetObjectItemCaseSensitive(m, "id");
+		error = cJSON_GetObjectItemCaseSensitive(m, "error");
+		if (cJSON_IsNumber(rid) && rid->valuedouble == (double)id)
+			break;
+		if (cJSON_IsNull(rid) && error)
+			break;
+		cJSON_Delete(m);
+		return fail(c, -EPROTO, "malformed reply from brummd: unexpected id "
+			    "(waiting for the reply to request %llu)", (unsigned long long)id);
+	}
+
+	res = cJSON_GetObjectItemCaseSensitive(m, "result");
+	error = cJSON_GetObjectItemCaseSensitive(m, "error");
+	if (!res == !error) {
+		r = fail(c, -EPROTO, "malformed reply from brummd: it needs exactly "
+			 "one of \"result\" and \"error\"");
+	} else if (error) {
+		r = take_error(c, error, err);
+	} else {
+		*result = cJSON_DetachItemViaPointer(m, res);
+		r = 0;
+	}
+	cJSON_Delete(m);
+	return r;
+}
+
+int brm_client_next(struct brm_client *c, cJSON **msg, int timeout_ms)
+{
+	*msg = NULL;
+	c->errmsg[0] = '\0';
+	if (c->queue && c->queue->child) {
+		*msg = cJSON_DetachItemFromArray(c->queue, 0);
+		return 0;
+	}
+	return read_message(c, msg, timeout_ms);
+}
