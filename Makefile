@@ -27,7 +27,7 @@ endif
 endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CHK_CFLAGS := $(shell pkg-config --cflags $(TESTPKGS) 2>/dev/null)
 CHK_LIBS   := $(shell pkg-config --libs $(TESTPKGS) 2>/dev/null)
 

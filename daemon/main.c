@@ -239,7 +239,8 @@ int main(int argc, char **argv)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	crdp = create_call_rcu_data(0, -1);
-	set_global_call_rcu_data(crdp);
+	/* Only this thread calls call_rcu(); its helper takes no signals. */
+	set_thread_call_rcu_data(crdp);
 
 	uv_loop_init(&d.loop);
 	d.reg = brm_registry_create();
@@ -284,7 +285,7 @@ int main(int argc, char **argv)
 	if (r != 0)
 		brm_log_warn("loop closed with handles still open: %s", uv_strerror(r));
 	brm_registry_destroy(d.reg);
-	set_global_call_rcu_data(NULL);
+	set_thread_call_rcu_data(NULL);
 	call_rcu_data_free(crdp);
 	rcu_unregister_thread();
 	free(socket_path);
