@@ -1,0 +1,385 @@
+/*
+ * testchild.c — brm-testchild, the program the test suites spawn. It does
+ * exactly one thing per mode, so that tests need no shell scripts:
+ *
+ *   sleep SECS                 sleep (fractional seconds), exit 0
+ *   exit CODE [DELAY]          sleep DELAY (default 0), exit CODE
+ *   ignore-term [SECS]         ignore SIGTERM and SIGINT, sleep SECS (default
+ *                              3600), exit 0
+ *   grandchild PIDFILE [ignore-term]
+ *                              fork a grandchild (same process group) that
+ *                              sleeps forever, optionally ignoring SIGTERM;
+ *                              write its pid to PIDFILE; sleep forever
+ *   fds OUTFILE                write our open descriptors ("0 1 2") to
+ *                              OUTFILE; sleep forever
+ *   info OUTFILE               write one KEY=VALUE per line: pid, ppid, pgid,
+ *                              sid, uid, gid, groups (comma-separated), umask
+ *                              (octal), cwd, sigmask (hex, bit N-1 for signal
+ *                              N), sigign (comma-separated signal numbers),
+ *                              stdin/stdout/stderr (readlink of /proc/self/fd/N),
+ *                              then every variable as env:KEY=VALUE; sleep
+ *                              forever
+ *   print [--exit] STREAM TEXT...
+ *                              write each TEXT as a line to stdout (STREAM
+ *                              "out") or stderr ("err"); then sleep forever,
+ *                              or exit 0 with --exit
+ *   flood BYTES                write BYTES bytes of 64-byte lines to stdout,
+ *                              exit 0
+ *   abort [DELAY]              sleep DELAY, then raise SIGABRT (no core file)
+ *   pidfile FILE SECS          write our pid to FILE, sleep SECS, exit 0
+ *
+ * Files are written atomically (a temporary file, then rename), so a test
+ * polling for a file never reads half of it. An unknown mode or bad
+ * arguments print a usage message and exit 2. Only libc is used.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/banned.h"
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: brm-testchild MODE ARGS...\n"
+		"modes: sleep SECS | exit CODE [DELAY] | ignore-term [SECS] |\n"
+		"       grandchild PIDFILE [ignore-term] | fds OUTFILE | info OUTFILE |\n"
+		"       print [--exit] out|err TEXT... | flood BYTES | abort [DELAY] |\n"
+		"       pidfile FILE SECS\n");
+	exit(2);
+}
+
+static double num(const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || v < 0)
+		usage();
+	return v;
+}
+
+static void sleep_secs(double secs)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)secs;
+	ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void sleep_forever(void)
+{
+	for (;;)
+		pause();
+}
+
+static void die(const char *what, const char *subject)
+{
+	fprintf(stderr, "brm-testchild: %s '%s': %s\n", what, subject, strerror(errno));
+	exit(3);
+}
+
+/* Write @len bytes of @data to @path through a temporary file and rename. */
+static void write_atomic(const char *path, const char *data, size_t len)
+{
+	char tmp[4096];
+	int fd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+		die("path too long", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		die("cannot open", tmp);
+	while (len) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			die("cannot write", tmp);
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	if (close(fd) < 0)
+		die("cannot close", tmp);
+	if (rename(tmp, path) < 0)
+		die("cannot rename", tmp);
+}
+
+/* A text accumulated in memory (open_memstream), then written atomically. */
+static FILE *mem_open(char **p, size_t *len)
+{
+	FILE *f = open_memstream(p, len);
+
+	if (!f)
+		die("open_memstream", "");
+	return f;
+}
+
+static void mem_commit(FILE *f, char **p, size_t *len, const char *path)
+{
+	if (fclose(f) != 0)
+		die("fclose", path);
+	write_atomic(path, *p, *len);
+	free(*p);
+}
+
+static void ignore(int sig)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(sig, &sa, NULL);
+}
+
+static int mode_grandchild(int argc, char **argv)
+{
+	char buf[32];
+	pid_t pid;
+	int n;
+
+	if (argc < 3 || (argc > 3 && strcmp(argv[3], "ignore-term") != 0))
+		usage();
+	pid = fork();
+	if (pid < 0)
+		die("fork", "grandchild");
+	if (pid == 0) {
+		if (argc > 3)
+			ignore(SIGTERM);
+		sleep_forever();
+	}
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)pid);
+	write_atomic(argv[2], buf, (size_t)n);
+	sleep_forever();
+	return 0;
+}
+
+static int mode_fds(const char *out)
+{
+	char *p;
+	size_t len;
+	FILE *f = mem_open(&p, &len);
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int first = 1, skip;
+
+	if (!d)
+		die("opendir", "/proc/self/fd");
+	skip = dirfd(d);
+	/* open_memstream holds no descriptor; the directory's is skipped. */
+	while ((de = readdir(d))) {
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		fd = atoi(de->d_name);
+		if (fd == skip)
+			continue;
+		fprintf(f, "%s%d", first ? "" : " ", fd);
+		first = 0;
+	}
+	closedir(d);
+	mem_commit(f, &p, &len, out);
+	sleep_forever();
+	return 0;
+}
+
+static void fd_link(FILE *f, const char *key, int fd)
+{
+	char path[64], target[4096];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		fprintf(f, "%s=closed\n", key);
+	else
+		fprintf(f, "%s=%.*s\n", key, (int)n, target);
+}
+
+static int mode_info(const char *out)
+{
+	extern char **environ;
+	char *p, cwd[4096];
+	size_t len;
+	FILE *f = mem_open(&p, &len);
+	gid_t groups[1024];
+	int ng = getgroups(1024, groups);
+	sigset_t mask;
+	unsigned long long bits = 0;
+	mode_t um = umask(0);
+	int first = 1;
+
+	umask(um);
+	fprintf(f, "pid=%d\nppid=%d\npgid=%d\nsid=%d\n", (int)getpid(),
+		(int)getppid(), (int)getpgid(0), (int)getsid(0));
+	fprintf(f, "uid=%u\ngid=%u\ngroups=", (unsigned)getuid(), (unsigned)getgid());
+	for (int i = 0; i < ng; i++)
+		fprintf(f, "%s%u", i ? "," : "", (unsigned)groups[i]);
+	fprintf(f, "\numask=%04o\ncwd=%s\n", (unsigned)um,
+		getcwd(cwd, sizeof(cwd)) ? cwd : "?");
+	sigprocmask(SIG_SETMASK, NULL, &mask);
+	for (int sig = 1; sig < 65 && sig < NSIG; sig++)
+		if (sigismember(&mask, sig) == 1)
+			bits |= 1ULL << (sig - 1);
+	fprintf(f, "sigmask=%llx\nsigign=", bits);
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction sa;
+
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN) {
+			fprintf(f, "%s%d", first ? "" : ",", sig);
+			first = 0;
+		}
+	}
+	fputc('\n', f);
+	fd_link(f, "stdin", 0);
+	fd_link(f, "stdout", 1);
+	fd_link(f, "stderr", 2);
+	for (char **e = environ; *e; e++)
+		fprintf(f, "env:%s\n", *e);
+	mem_commit(f, &p, &len, out);
+	sleep_forever();
+	return 0;
+}
+
+static int mode_print(int argc, char **argv)
+{
+	int i = 2, do_exit = 0;
+	FILE *f;
+
+	if (i < argc && strcmp(argv[i], "--exit") == 0) {
+		do_exit = 1;
+		i++;
+	}
+	if (i >= argc)
+		usage();
+	if (strcmp(argv[i], "out") == 0)
+		f = stdout;
+	else if (strcmp(argv[i], "err") == 0)
+		f = stderr;
+	else
+		usage();
+	for (i++; i < argc; i++)
+		fprintf(f, "%s\n", argv[i]);
+	fflush(f);
+	if (do_exit)
+		return 0;
+	sleep_forever();
+	return 0;
+}
+
+static int mode_flood(const char *arg)
+{
+	char line[64];
+	double want = num(arg);
+	unsigned long long left = (unsigned long long)want;
+
+	memset(line, 'x', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\n';
+	while (left) {
+		size_t n = left < sizeof(line) ? (size_t)left : sizeof(line);
+		const char *s = line + sizeof(line) - n;  /* ends with '\n' */
+		ssize_t w = write(1, s, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return 1;
+		}
+		left -= (unsigned long long)w;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode;
+
+	if (argc < 2)
+		usage();
+	mode = argv[1];
+
+	if (strcmp(mode, "sleep") == 0) {
+		if (argc != 3)
+			usage();
+		sleep_secs(num(argv[2]));
+		return 0;
+	}
+	if (strcmp(mode, "exit") == 0) {
+		if (argc < 3 || argc > 4)
+			usage();
+		if (argc == 4)
+			sleep_secs(num(argv[3]));
+		return (int)num(argv[2]) & 0xff;
+	}
+	if (strcmp(mode, "ignore-term") == 0) {
+		ignore(SIGTERM);
+		ignore(SIGINT);
+		sleep_secs(argc > 2 ? num(argv[2]) : 3600);
+		return 0;
+	}
+	if (strcmp(mode, "grandchild") == 0)
+		return mode_grandchild(argc, argv);
+	if (strcmp(mode, "fds") == 0) {
+		if (argc != 3)
+			usage();
+		return mode_fds(argv[2]);
+	}
+	if (strcmp(mode, "info") == 0) {
+		if (argc != 3)
+			usage();
+		return mode_info(argv[2]);
+	}
+	if (strcmp(mode, "print") == 0)
+		return mode_print(argc, argv);
+	if (strcmp(mode, "flood") == 0) {
+		if (argc != 3)
+			usage();
+		return mode_flood(argv[2]);
+	}
+	if (strcmp(mode, "abort") == 0) {
+		struct rlimit rl = { 0, 0 };
+		struct sigaction sa;
+		sigset_t set;
+
+		if (argc > 2)
+			sleep_secs(num(argv[2]));
+		setrlimit(RLIMIT_CORE, &rl);
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		sigaction(SIGABRT, &sa, NULL);
+		sigemptyset(&set);
+		sigaddset(&set, SIGABRT);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		raise(SIGABRT);
+		return 1;
+	}
+	if (strcmp(mode, "pidfile") == 0) {
+		char buf[32];
+		int n;
+
+		if (argc != 4)
+			usage();
+		n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+		write_atomic(argv[2], buf, (size_t)n);
+		sleep_secs(num(argv[3]));
+		return 0;
+	}
+	fprintf(stderr, "brm-testchild: unknown mode '%s'\n", mode);
+	usage();
+	return 2;
+}
