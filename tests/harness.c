@@ -237,6 +237,18 @@ cJSON *brmh_raw(struct brmh *h, const char *line)
 	return j;
 }
 
+cJSON *brmh_read_reply(struct brmh *h, int timeout_ms)
+{
+	char *reply = read_line(h, timeout_ms);
+	cJSON *j;
+
+	if (!reply)
+		return NULL;
+	j = cJSON_Parse(reply);
+	free(reply);
+	return j;
+}
+
 cJSON *brmh_call(struct brmh *h, const char *method, const char *params_json)
 {
 	char *line;

@@ -45,6 +45,10 @@ int brmh_stop(struct brmh *h, int timeout_ms);
  * the next reply line, parsed. Caller cJSON_Deletes. NULL on failure. */
 cJSON *brmh_raw(struct brmh *h, const char *line);
 
+/* Read the next reply line on the persistent connection, parsed; NULL on
+ * EOF or after @timeout_ms. */
+cJSON *brmh_read_reply(struct brmh *h, int timeout_ms);
+
 /* Call @method with @params_json (may be NULL). Returns the whole reply. */
 cJSON *brmh_call(struct brmh *h, const char *method, const char *params_json);
 
