@@ -44,9 +44,12 @@ struct brm_spawned {
  * reap the child, for example with brm_spawn_reap), or -errno with a message
  * in @err such as "exec 'foo': No such file or directory" or
  * "user 'bob': no such user".
- * Context: any one thread at a time (in brummd: the loop thread). It blocks
- * until the child has called execve or failed, typically ~100 us whatever
- * the daemon's memory size.
+ * Context: any one thread at a time (in brummd: the loop thread); a call
+ * overlapping another one fails with -EBUSY. It blocks until the child has
+ * called execve or failed, typically ~100 us whatever the daemon's memory
+ * size (longer when the CPUs are busy: the child must be scheduled). With
+ * @req->user or ->group it looks them up through NSS (getpwnam_r), which can
+ * block on a network directory.
  */
 int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 	      char *err, size_t errlen);
