@@ -3,6 +3,8 @@
 # Debian/Ubuntu: apt-get, as root or through sudo. Elsewhere: say what is needed.
 set -u
 need=""
+command -v make >/dev/null 2>&1 || need="$need make"
+command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 for pair in libuv:libuv1-dev libcjson:libcjson-dev liburcu-memb:liburcu-dev \
             liburcu-cds:liburcu-dev check:check; do
