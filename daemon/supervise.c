@@ -322,9 +322,11 @@ static void settle_stopped(struct brm_proc *p)
 		return;
 	}
 	if (p->start_after_stop && !p->sup->shutting_down) {
+		/* Straight on to starting: publishing "stopped" in between would
+		 * tell a waiting restart that its process ended up stopped. */
 		p->start_after_stop = false;
 		p->start_failures = 0;
-		publish(p);
+		set_error(p, NULL);
 		do_spawn(p);
 		return;
 	}
@@ -680,8 +682,8 @@ int brm_proc_restart(struct brm_proc *p)
 	switch (p->state) {
 	case BRM_STARTING:
 	case BRM_RUNNING:
-		begin_stop(p);
 		p->start_after_stop = true;
+		begin_stop(p);
 		return 0;
 	case BRM_STOPPING:
 		p->start_after_stop = true;

@@ -590,6 +590,33 @@ START_TEST(oversized_line_gets_an_error_then_close)
 }
 END_TEST
 
+
+/* Broke once: "stopped" was published between stop and start, and a
+ * waiting restart took it for its final state. */
+START_TEST(restart_wait_is_not_fooled_by_the_stopped_step)
+{
+	cJSON *r, *s;
+	const cJSON *res;
+	long pid1;
+	int code;
+
+	start_with(config_one("\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0.1",
+			      brmh_child()));
+	ck_assert(brmh_wait_state(&H, "p", "running", 3000));
+	s = status_of("p");
+	pid1 = brmh_int(s, "pid");
+	cJSON_Delete(s);
+	r = brmh_call(&H, "restart", "{\"name\":\"p\",\"wait\":true}");
+	res = brmh_result(r, &code);
+	ck_assert_msg(code == 0, "restart wait failed with %d", code);
+	res = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res, "processes"), 0);
+	ck_assert_str_eq(brmh_str(res, "state"), "running");
+	ck_assert(brmh_int(res, "pid") > 0 && brmh_int(res, "pid") != pid1);
+	cJSON_Delete(r);
+	teardown();
+}
+END_TEST
+
 /* ---- the daemon's own life ---------------------------------------------- */
 
 START_TEST(sigterm_stops_every_child_and_exits_zero)
@@ -695,6 +722,7 @@ static Suite *e2e_suite(void)
 	tcase_add_test(req, add_start_stop_remove_over_the_protocol);
 	tcase_add_test(req, wait_times_out_with_a_reason);
 	tcase_add_test(req, start_wait_reports_fatal_as_conflict);
+	tcase_add_test(req, restart_wait_is_not_fooled_by_the_stopped_step);
 	tcase_add_test(req, signal_reaches_the_process);
 	tcase_add_test(req, protocol_errors_leave_the_connection_usable);
 	tcase_add_test(req, pipelined_requests_are_answered_in_order);
