@@ -712,9 +712,16 @@ static void finish_removal(struct brm_proc *p)
 	if (*pp)
 		*pp = p->next;
 	sup->nprocs--;
+	/*
+	 * Unpublish first, so that whoever hears of the removal cannot find
+	 * the name any more; the read lock keeps the entry and its last
+	 * snapshot alive for the observer until the grace period.
+	 */
+	rcu_read_lock();
+	brm_registry_delete(sup->reg, p->entry);
 	if (sup->observer)
 		sup->observer(sup->observer_arg, p, BRM_EV_REMOVED);
-	brm_registry_delete(sup->reg, p->entry);
+	rcu_read_unlock();
 	p->entry = NULL;
 	while (p->pipes)
 		pipe_close(p->pipes);
