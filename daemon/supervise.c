@@ -509,7 +509,7 @@ static void handle_exit(struct brm_proc *p, int status)
 			maybe_stop_all_done(p->sup);
 			return;
 		}
-		snprintf(why, sizeof(why), "%s %.3gs after start (start_secs is %gs)", what, up,
+		snprintf(why, sizeof(why), "%s after %.3fs, before start_secs (%gs)", what, up,
 			 p->spec->start_secs);
 		failed_start(p, why);
 		return;
