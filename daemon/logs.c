@@ -592,10 +592,8 @@ void brm_logcap_end_run(struct brm_logcap *c)
 
 bool brm_logcap_take_dirty(struct brm_logcap *c)
 {
-	bool d = c->dirty;
-
-	c->dirty = false;
-	return d;
+	/* Cleared by brm_logcap_extra_json, which the publish calls. */
+	return c->dirty;
 }
 
 const char *brm_logcap_extra_json(struct brm_logcap *c)

@@ -31,6 +31,7 @@
 #include "daemon/log.h"
 #include "daemon/logs.h"
 #include "daemon/server.h"
+#include "daemon/stream.h"
 #include "daemon/supervise.h"
 #include "lib/client.h"
 #include "lib/registry.h"
@@ -247,6 +248,7 @@ int main(int argc, char **argv)
 	uv_loop_init(&d.loop);
 	d.reg = brm_registry_create();
 	d.sup = brm_supervisor_create(&d.loop, d.reg);
+	brm_stream_init();
 	if (brm_logs_init(&d.loop, cfg->log, brm_proc_republish) < 0) {
 		fprintf(stderr, "brummd: cannot start the log writer thread\n");
 		return 1;
