@@ -32,6 +32,7 @@
 #include <cjson/cJSON.h>
 
 #include "daemon/config.h"
+#include "daemon/logspec.h"
 #include "lib/buf.h"
 #include "lib/util.h"
 #include "proto/proto.h"
@@ -45,13 +46,13 @@
 #define SUGGEST_KEY_MAX 32 /* longer keys are too far from any known key */
 
 static const char *const top_keys[] = {
-	"socket", "workers", "processes", NULL
+	"socket", "workers", "processes", BRM_LOG_KEYS, NULL
 };
 
 static const char *const spec_keys[] = {
 	"cmd", "shell", "cwd", "env", "autostart", "restart", "start_secs",
 	"start_retries", "backoff_secs", "backoff_max_secs", "stop_signal",
-	"stop_timeout_secs", "user", "group", "umask", NULL
+	"stop_timeout_secs", "user", "group", "umask", BRM_LOG_KEYS, NULL
 };
 
 /* ---- reporting ---------------------------------------------------------- */
@@ -536,6 +537,20 @@ static void get_umask(struct report *r, const char *path, const cJSON *v, int *o
 	}
 }
 
+/* One of the log keys (logspec.c checks and reports its value). */
+static void log_key(struct report *r, const char *path, const char *k, const cJSON *v,
+		    struct brm_log_spec **ls)
+{
+	char *why = NULL;
+
+	if (!*ls)
+		*ls = brm_log_spec_new();
+	if (brm_log_spec_set(*ls, k, v, &why) < 0) {
+		report(r, path, "%s", why);
+		free(why);
+	}
+}
+
 /* ---- a process spec ----------------------------------------------------- */
 
 static void parse_cmd(struct report *r, const char *base, const cJSON *v,
@@ -685,6 +700,8 @@ static struct brm_proc_spec *parse_spec(struct report *r, const cJSON *obj,
 			get_string(r, p, c, &s->group);
 		else if (!strcmp(k, "umask"))
 			get_umask(r, p, c, &s->umask);
+		else if (brm_log_spec_key(k))
+			log_key(r, p, k, c, &s->log);
 		else
 			unknown_key(r, p, k, spec_keys);
 		free(p);
@@ -757,6 +774,7 @@ struct brm_proc_spec *brm_spec_dup(const struct brm_proc_spec *s)
 	d->env = brm_strv_dup(s->env);
 	d->user = xstrdup_or_null(s->user);
 	d->group = xstrdup_or_null(s->group);
+	d->log = brm_log_spec_dup(s->log);
 	return d;
 }
 
@@ -770,6 +788,7 @@ void brm_spec_destroy(struct brm_proc_spec *s)
 	brm_strv_free(s->env);
 	free(s->user);
 	free(s->group);
+	brm_log_spec_destroy(s->log);
 	free(s);
 }
 
@@ -955,6 +974,8 @@ static void parse_top(struct report *r, const cJSON *root, struct brm_config *cf
 				cfg->workers = (int)l;
 		} else if (!strcmp(k, "processes")) {
 			parse_processes(r, c, cfg);
+		} else if (brm_log_spec_key(k)) {
+			log_key(r, p, k, c, &cfg->log);
 		} else {
 			unknown_key(r, p, k, top_keys);
 		}
@@ -1071,6 +1092,7 @@ void brm_config_destroy(struct brm_config *cfg)
 	for (size_t i = 0; i < cfg->nprocs; i++)
 		brm_spec_destroy(cfg->procs[i]);
 	free(cfg->procs);
+	brm_log_spec_destroy(cfg->log);
 	free(cfg->socket);
 	free(cfg->source);
 	free(cfg);

@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 struct cJSON;
+struct brm_log_spec;
 
 enum brm_restart {
 	BRM_RESTART_ON_FAILURE = 0,  /* default: restart after a non-zero exit or a signal */
@@ -47,6 +48,7 @@ struct brm_proc_spec {
 	char *user;               /* NULL: unchanged */
 	char *group;              /* NULL: the user's primary group, or unchanged */
 	int umask;                /* -1: inherit the daemon's */
+	struct brm_log_spec *log; /* logs.c: log_* keys and error_patterns, or NULL */
 };
 
 struct brm_config {
@@ -55,6 +57,7 @@ struct brm_config {
 	int workers;              /* default 4, 1..64 */
 	size_t nprocs;
 	struct brm_proc_spec **procs; /* sorted by name */
+	struct brm_log_spec *log; /* top-level log_* defaults, or NULL */
 };
 
 /*

@@ -29,7 +29,9 @@
 #include "daemon/config.h"
 #include "daemon/control.h"
 #include "daemon/log.h"
+#include "daemon/logs.h"
 #include "daemon/server.h"
+#include "daemon/stream.h"
 #include "daemon/supervise.h"
 #include "lib/client.h"
 #include "lib/registry.h"
@@ -97,6 +99,7 @@ static void all_stopped(void *arg)
 	d->ctl = NULL;
 	brm_supervisor_destroy(d->sup);
 	d->sup = NULL;
+	brm_logs_shutdown();
 	uv_close((uv_handle_t *)&d->sig_term, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sig_int, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sig_hup, on_handle_closed);
@@ -245,6 +248,11 @@ int main(int argc, char **argv)
 	uv_loop_init(&d.loop);
 	d.reg = brm_registry_create();
 	d.sup = brm_supervisor_create(&d.loop, d.reg);
+	brm_stream_init();
+	if (brm_logs_init(&d.loop, cfg->log, brm_proc_republish) < 0) {
+		fprintf(stderr, "brummd: cannot start the log writer thread\n");
+		return 1;
+	}
 	d.ctl = brm_control_create(&d.loop, d.sup);
 	brm_cmdq_init(&d.cmdq, &d.loop, brm_control_execute, d.ctl);
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "daemon/config.h"
+#include "daemon/logs_method.h"
 #include "daemon/methods.h"
 #include "lib/snapjson.h"
 #include "proto/proto.h"
@@ -446,6 +447,9 @@ static enum brm_method_result m_remove(struct brm_req *req, struct brm_cmd **out
 /* Sorted by name. */
 const struct brm_method brm_methods[] = {
 	{ "add", true, m_add },
+	{ "errors", false, brm_m_errors },
+	{ "logs", false, brm_m_logs },
+	{ "logs_reopen", false, brm_m_logs_reopen },
 	{ "ping", false, m_ping },
 	{ "remove", true, m_remove },
 	{ "restart", true, m_restart },
@@ -472,11 +476,13 @@ void brm_scratch_init(struct brm_scratch *s)
 	s->snaps = NULL;
 	s->cap = 0;
 	brm_buf_init(&s->tmp);
+	brm_buf_init(&s->line);
 }
 
 void brm_scratch_finish(struct brm_scratch *s)
 {
 	free(s->snaps);
 	brm_buf_finish(&s->tmp);
+	brm_buf_finish(&s->line);
 	brm_scratch_init(s);
 }

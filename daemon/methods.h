@@ -25,6 +25,7 @@ struct brm_scratch {
 	struct brm_snapshot **snaps;
 	size_t cap;
 	struct brm_buf tmp;
+	struct brm_buf line;          /* a log line copied out of a ring */
 };
 
 struct brm_req {
@@ -33,6 +34,7 @@ struct brm_req {
 	const char *id_json;          /* "null" for notifications too */
 	struct brm_buf *out;          /* the reply line goes here */
 	struct brm_scratch *scratch;
+	void **stream;                /* the connection's log follower slot, or NULL */
 };
 
 enum brm_method_result {

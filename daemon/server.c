@@ -32,6 +32,7 @@
 #include "daemon/log.h"
 #include "daemon/methods.h"
 #include "daemon/server.h"
+#include "daemon/stream.h"
 #include "lib/registry.h"
 #include "proto/proto.h"
 #include "proto/rpc.h"
@@ -53,6 +54,7 @@ struct conn {
 	bool close_after_flush;  /* a fatal protocol error was answered */
 	bool dead;               /* fd closed; freed when pending drops to 0 */
 	uint32_t events;         /* current epoll interest */
+	void *stream;            /* log follower (stream.c), or NULL */
 	struct conn *prev, *next;
 };
 
@@ -118,6 +120,8 @@ static void conn_close(struct conn *c)
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	c->dead = true;
+	brm_stream_destroy(c->stream);
+	c->stream = NULL;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -289,6 +293,7 @@ static bool handle_line(struct conn *c, char *line, size_t len)
 	req.id_json = id_json ? id_json : "null";
 	req.out = notify ? &discard : &c->out;
 	req.scratch = &w->scratch;
+	req.stream = &c->stream;
 	if (m->handler(&req, &cmd) == BRM_QUEUED) {
 		/* A notification is executed, but its reply is dropped. */
 		cmd->no_reply = notify;
@@ -448,12 +453,28 @@ static void accept_all(struct worker *w)
 	}
 }
 
+/* Give every following connection what is new, as far as it reads. */
+static void pump_streams(struct worker *w)
+{
+	struct conn *c, *next;
+
+	for (c = w->conns; c; c = next) {
+		next = c->next;
+		if (!c->stream || c->dead || c->out.len >= BRM_STREAM_OUT_MAX)
+			continue;
+		brm_stream_pump(c->stream, w->srv->ctx.reg, &c->out, &w->scratch.line);
+		if (conn_flush(c))
+			conn_update_events(c);
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct epoll_event evs[64];
 
 	rcu_register_thread();
+	brm_stream_worker_init(w->evfd);
 	while (!w->srv->stopping) {
 		int n = epoll_wait(w->epfd, evs, 64, -1);
 
@@ -473,6 +494,7 @@ static void *worker_main(void *arg)
 				if (read(w->evfd, &v, sizeof(v)) < 0) {
 					/* EAGAIN: already drained */
 				}
+				brm_stream_worker_woken();
 				drain_returns(w);
 			} else {
 				struct conn *c = tag;
@@ -492,6 +514,8 @@ static void *worker_main(void *arg)
 					conn_close(c);
 			}
 		}
+		if (brm_stream_worker_busy())
+			pump_streams(w);
 		bury_dead(w);
 	}
 	/* Deliver what came back, then close everything. */

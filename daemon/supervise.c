@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "daemon/logs.h"
 #include "daemon/spawn.h"
 #include "daemon/supervise.h"
 #include "lib/buf.h"
@@ -70,6 +71,7 @@ struct brm_proc {
 	pid_t pgid;               /* its process group while it may have members */
 	struct exitwatch *watch;  /* while pid != 0 */
 	struct outpipe *pipes;    /* open output pipes, of this run or earlier ones */
+	struct brm_logcap *logs;  /* output capture (logs.c) */
 
 	int exit_code;            /* -1 when none */
 	int exit_signal;
@@ -186,6 +188,7 @@ static void maybe_stop_all_done(struct brm_supervisor *sup);
 static void proc_free_now(struct brm_proc *p)
 {
 	brm_spec_destroy(p->spec);
+	brm_logcap_destroy(p->logs);
 	free(p->cmd_display);
 	free(p->error);
 	free(p);
@@ -230,8 +233,8 @@ static void pipe_close(struct outpipe *op)
 /* ---- output ------------------------------------------------------------- */
 
 /*
- * Output is read so that a child never blocks on a full pipe. Capture into
- * log rings and files is the log issue's work; until then it is dropped.
+ * Output is read so that a child never blocks on a full pipe, and handed
+ * to the process's capture (logs.c): lines, ring, file, URLs, errors.
  */
 static char read_scratch[65536];
 
@@ -245,9 +248,43 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
-	(void)buf;
-	if (n < 0)
-		pipe_close((struct outpipe *)s);
+	struct outpipe *op = (struct outpipe *)s;
+	struct brm_proc *p = op->p;
+
+	if (p && n > 0)
+		brm_logcap_feed(p->logs, op->stream, buf->base, (size_t)n);
+	if (n < 0) {
+		if (p)
+			brm_logcap_flush(p->logs, op->stream);
+		pipe_close(op);
+	}
+	if (p && brm_logcap_take_dirty(p->logs))
+		publish(p);
+}
+
+/* Read what the pipes hold now, so a process's last words precede its exit line. */
+static void drain_pipes(struct brm_proc *p)
+{
+	for (struct outpipe *op = p->pipes; op; op = op->next) {
+		uv_os_fd_t fd;
+		size_t total = 0;
+
+		if (uv_fileno((uv_handle_t *)&op->pipe, &fd) != 0)
+			continue;
+		while (total < (1u << 20)) {
+			ssize_t n = read(fd, read_scratch, sizeof(read_scratch));
+			if (n <= 0)
+				break;
+			total += (size_t)n;
+			brm_logcap_feed(p->logs, op->stream, read_scratch, (size_t)n);
+		}
+		brm_logcap_flush(p->logs, op->stream);
+	}
+}
+
+void brm_proc_republish(void *proc)
+{
+	publish(proc);
 }
 
 static void attach_pipe(struct brm_proc *p, int fd, int stream)
@@ -290,6 +327,7 @@ static void publish(struct brm_proc *p)
 	s->next_retry_ms = p->state == BRM_BACKOFF ? p->next_retry_ms : 0;
 	s->autostart = p->spec->autostart;
 	s->restart = restart_name(p->spec->restart);
+	s->extra_json = brm_logcap_extra_json(p->logs);
 	if (p->entry)
 		brm_registry_publish(sup->reg, p->entry, s);
 	else
@@ -391,6 +429,7 @@ static void do_spawn(struct brm_proc *p)
 	r = brm_spawn(&req, &out, err, sizeof(err));
 	if (r < 0) {
 		brm_log_warn("%s: cannot start: %s", p->spec->name, err);
+		brm_logcap_meta(p->logs, "cannot start: %s", err);
 		failed_start(p, err);
 		return;
 	}
@@ -427,6 +466,7 @@ static void do_spawn(struct brm_proc *p)
 	p->next_retry_ms = 0;
 	set_state(p, BRM_STARTING);
 	brm_log_info("%s: started, pid %d", p->spec->name, (int)p->pid);
+	brm_logcap_meta(p->logs, "started with pid %d", (int)p->pid);
 	if (p->spec->start_secs <= 0) {
 		set_state(p, BRM_RUNNING);
 		set_error(p, NULL);
@@ -479,6 +519,9 @@ static void handle_exit(struct brm_proc *p, int status)
 	up = (double)(brm_now_mono_ns() - p->started_mono_ns) / 1e9;
 	describe_exit(what, sizeof(what), code, sig);
 	brm_log_info("%s: pid %d %s after %.3fs", p->spec->name, (int)p->pid, what, up);
+	drain_pipes(p);
+	brm_logcap_end_run(p->logs);
+	brm_logcap_meta(p->logs, "pid %d %s", (int)p->pid, what);
 	p->pid = 0;
 	p->started_ms = 0;
 
@@ -786,6 +829,7 @@ int brm_supervisor_add(struct brm_supervisor *sup, struct brm_proc_spec *spec,
 	p->spec = spec;
 	p->generation = generation;
 	p->cmd_display = join_argv(spec->argv);
+	p->logs = brm_logcap_create(spec->name, spec->log, p);
 	p->state = BRM_STOPPED;
 	p->exit_code = -1;
 	p->since_ms = brm_now_wall_ms();
@@ -801,6 +845,7 @@ int brm_supervisor_add(struct brm_supervisor *sup, struct brm_proc_spec *spec,
 		return -EEXIST;
 	}
 	p->entry->owner = p;
+	brm_logcap_attach(p->logs, p->entry);
 	p->next = sup->procs;
 	sup->procs = p;
 	sup->nprocs++;

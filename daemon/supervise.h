@@ -88,5 +88,7 @@ bool brm_proc_settled(const struct brm_proc *p);
 /* The last published snapshot (valid until the next change of @p). */
 const struct brm_snapshot *brm_proc_snapshot(const struct brm_proc *p);
 const struct brm_proc_spec *brm_proc_spec(const struct brm_proc *p);
+/* Publish @proc's snapshot again (its log fields changed); for logs.c. */
+void brm_proc_republish(void *proc);
 
 #endif

@@ -54,6 +54,8 @@ struct brm_snapshot {
 	const char *name;         /* into data[] */
 	const char *error;        /* into data[], or NULL */
 	const char *cmd;          /* into data[]: argv joined by spaces, for display */
+	const char *extra_json;   /* more SNAP members (",\"urls\":[...]"), owned by the
+	                             loop's log capture and freed by it via call_rcu; or NULL */
 	char data[];
 };
 
@@ -80,6 +82,7 @@ struct brm_reg_entry {
 	unsigned long hash;
 	const char *name;            /* == the first snapshot's name copy, owned */
 	void *owner;                 /* loop thread's private record; readers ignore */
+	void *logs;                  /* RCU pointer: struct brm_logpub (daemon/logs.h), or NULL */
 };
 
 /*

@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "daemon/config.h"
+#include "daemon/logspec.h"
 #include "lib/util.h"
 
 #define EPS 1e-9
@@ -315,6 +316,45 @@ END_TEST
 
 /* ---- unknown keys ------------------------------------------------------- */
 
+START_TEST(log_keys_top_level_and_per_process)
+{
+	struct brm_config *cfg = parse_ok(
+		"{\"log_file\": \"/var/log/b/{name}.log\", \"log_keep\": 2, \"log_max_bytes\": 1000,"
+		" \"processes\": {\"a\": {\"cmd\": [\"x\"], \"log_ring_bytes\": 8192,"
+		" \"error_patterns\": [\"^E \"]}, \"b\": {\"cmd\": [\"x\"], \"log_file\": \"\"}}}");
+	struct brm_log_settings s;
+
+	ck_assert_ptr_nonnull(cfg->log);
+	brm_log_settings_resolve(&s, "a", cfg->procs[0]->log, cfg->log);
+	ck_assert_str_eq(s.file, "/var/log/b/a.log");
+	ck_assert_uint_eq(s.ring_bytes, 8192);
+	ck_assert_uint_eq(s.keep, 2);
+	ck_assert_uint_eq(s.max_bytes, 1000);
+	ck_assert_uint_eq(s.line_max, BRM_LOG_LINE_DEFAULT);
+	ck_assert_str_eq(s.error_patterns[0], "^E ");
+	ck_assert_ptr_null(s.error_patterns[1]);
+	brm_log_settings_finish(&s);
+	brm_log_settings_resolve(&s, "b", cfg->procs[1]->log, cfg->log);
+	ck_assert_ptr_null(s.file);
+	ck_assert_uint_eq(s.ring_bytes, BRM_LOG_RING_DEFAULT);
+	ck_assert_str_eq(s.error_patterns[0], brm_default_error_patterns[0]);
+	brm_log_settings_finish(&s);
+	brm_config_destroy(cfg);
+}
+END_TEST
+
+START_TEST(log_keys_bad_values)
+{
+	char *err = parse_err("{\"log_keep\": -1, \"processes\": {\"a\": {\"cmd\": [\"x\"],"
+			      " \"error_patterns\": [\"(\"], \"log_file\": 3}}}");
+
+	ck_assert_has(err, "log_keep: expected an integer from 0 to 1000");
+	ck_assert_has(err, "processes.a.error_patterns: element 0: not a valid extended regex");
+	ck_assert_has(err, "processes.a.log_file: expected a file path");
+	free(err);
+}
+END_TEST
+
 START_TEST(unknown_key_suggestions)
 {
 	static const struct {
@@ -337,7 +377,7 @@ START_TEST(unknown_key_suggestions)
 		{ "{\"processes\": {\"web\": {\"cmd\": [\"x\"], \"environment\": {}}}}",
 		  "processes.web.environment: unknown key (known keys: \"cmd\", \"shell\"" },
 		{ "{\"xyzzy\": 1}",
-		  "t.json: xyzzy: unknown key (known keys: \"socket\", \"workers\", \"processes\")" },
+		  "t.json: xyzzy: unknown key (known keys: \"socket\", \"workers\", \"processes\", \"log_ring_bytes\"" },
 		{ "{\"a b\\n\": 1}", "t.json: \"a b\\x0a\": unknown key" },
 	};
 
@@ -878,6 +918,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, duration_errors);
 	tcase_add_test(tc, backoff_max_below_backoff);
 	tcase_add_test(tc, unknown_key_suggestions);
+	tcase_add_test(tc, log_keys_top_level_and_per_process);
+	tcase_add_test(tc, log_keys_bad_values);
 	tcase_add_test(tc, wrong_types_top);
 	tcase_add_test(tc, socket_path_length);
 	tcase_add_test(tc, wrong_types_spec);

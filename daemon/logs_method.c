@@ -1,0 +1,392 @@
+/*
+ * logs_method.c — `logs`, `errors` and `logs_reopen` (proto/PROTOCOL.md).
+ *
+ * `logs` walks each ring backwards from its newest line under
+ * rcu_read_lock(), copying lines out (the ring's validation drops any line
+ * overwritten meanwhile), filters by stream and regex, and merges the
+ * processes by timestamp. Nothing here can block the loop thread.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/logfile.h"
+#include "daemon/logs.h"
+#include "daemon/logs_method.h"
+#include "daemon/stream.h"
+#include "proto/proto.h"
+#include "proto/rpc.h"
+
+#define MAX_LINES 10000
+#define MAX_NAMES 64
+
+const char *brm_log_stream_name(int stream)
+{
+	switch (stream) {
+	case BRM_LOG_STDOUT: return "stdout";
+	case BRM_LOG_STDERR: return "stderr";
+	default: return "brummd";
+	}
+}
+
+void brm_logline_json(struct brm_buf *out, const char *name, const struct brm_logline *l,
+		      const char *text)
+{
+	brm_buf_adds(out, "{\"name\":");
+	brm_json_str(out, name);
+	brm_buf_adds(out, ",\"seq\":");
+	brm_json_uint(out, l->seq);
+	brm_buf_adds(out, ",\"ts\":");
+	brm_buf_addf(out, "%lld.%03lld", (long long)(l->ts_ms / 1000), (long long)(l->ts_ms % 1000));
+	brm_buf_adds(out, ",\"stream\":\"");
+	brm_buf_adds(out, brm_log_stream_name(l->stream));
+	brm_buf_adds(out, "\",\"line\":");
+	brm_json_strn(out, text, l->len);
+	if (l->flags & BRM_LOGLINE_CUT)
+		brm_buf_adds(out, ",\"cut\":true");
+	brm_buf_addc(out, '}');
+}
+
+static void error_reply(struct brm_req *req, int code, const char *fmt, ...)
+	BRM_PRINTF(3, 4);
+static void error_reply(struct brm_req *req, int code, const char *fmt, ...)
+{
+	struct brm_buf *tmp = &req->scratch->tmp;
+	va_list ap;
+
+	brm_buf_reset(tmp);
+	va_start(ap, fmt);
+	brm_buf_vaddf(tmp, fmt, ap);
+	va_end(ap);
+	brm_rpc_error(req->out, req->id_json, code, tmp->p, NULL);
+}
+
+static const cJSON *param(const struct brm_req *req, const char *key)
+{
+	return req->params ? cJSON_GetObjectItemCaseSensitive(req->params, key) : NULL;
+}
+
+/* Parsed `logs` params, shared with stream.c for follow. */
+int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
+{
+	static const char *const keys[] = { "name", "names", "lines", "since_seq", "stream",
+					    "grep", "follow", NULL };
+	const cJSON *it, *v;
+
+	memset(q, 0, sizeof(*q));
+	q->lines = 100;
+	q->streams = 7;
+	if (req->params) {
+		cJSON_ArrayForEach(it, req->params) {
+			bool ok = false;
+			for (size_t i = 0; keys[i]; i++)
+				ok |= !strcmp(it->string, keys[i]);
+			if (!ok) {
+				error_reply(req, BRM_E_INVALID_PARAMS,
+					    "params.%.64s: unknown parameter; expected \"name\", \"names\","
+					    " \"lines\", \"since_seq\", \"stream\", \"grep\", \"follow\"",
+					    it->string);
+				return -1;
+			}
+		}
+	}
+	if ((v = param(req, "name"))) {
+		if (!cJSON_IsString(v) || !brm_name_valid(v->valuestring))
+			goto bad_name;
+		q->names[q->nnames++] = v->valuestring;
+	}
+	if ((v = param(req, "names"))) {
+		if (q->nnames || !cJSON_IsArray(v) || cJSON_GetArraySize(v) < 1 ||
+		    cJSON_GetArraySize(v) > MAX_NAMES) {
+			error_reply(req, BRM_E_INVALID_PARAMS, "params.names: expected 1 to %d process"
+				    " names (and no \"name\")", MAX_NAMES);
+			return -1;
+		}
+		cJSON_ArrayForEach(it, v) {
+			if (!cJSON_IsString(it) || !brm_name_valid(it->valuestring))
+				goto bad_name;
+			q->names[q->nnames++] = it->valuestring;
+		}
+	}
+	if (!q->nnames) {
+		error_reply(req, BRM_E_INVALID_PARAMS, "params: missing \"name\" (or \"names\")");
+		return -1;
+	}
+	if ((v = param(req, "lines"))) {
+		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
+		    v->valuedouble < 0 || v->valuedouble > MAX_LINES) {
+			error_reply(req, BRM_E_INVALID_PARAMS,
+				    "params.lines: expected an integer from 0 to %d", MAX_LINES);
+			return -1;
+		}
+		q->lines = (unsigned)v->valuedouble;
+	}
+	if ((v = param(req, "since_seq"))) {
+		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
+		    v->valuedouble < 0) {
+			error_reply(req, BRM_E_INVALID_PARAMS,
+				    "params.since_seq: expected a non-negative integer");
+			return -1;
+		}
+		q->since_seq = (uint64_t)v->valuedouble;
+		q->have_since = true;
+	}
+	if ((v = param(req, "stream"))) {
+		if (cJSON_IsString(v) && !strcmp(v->valuestring, "stdout"))
+			q->streams = 1 << BRM_LOG_STDOUT;
+		else if (cJSON_IsString(v) && !strcmp(v->valuestring, "stderr"))
+			q->streams = 1 << BRM_LOG_STDERR;
+		else if (cJSON_IsString(v) && !strcmp(v->valuestring, "all"))
+			q->streams = 7 << 1;
+		else {
+			error_reply(req, BRM_E_INVALID_PARAMS, "params.stream: expected \"stdout\","
+				    " \"stderr\" or \"all\"");
+			return -1;
+		}
+	} else {
+		q->streams = 7 << 1;
+	}
+	if ((v = param(req, "grep"))) {
+		int r;
+		if (!cJSON_IsString(v)) {
+			error_reply(req, BRM_E_INVALID_PARAMS,
+				    "params.grep: expected a POSIX extended regex (a string)");
+			return -1;
+		}
+		r = regcomp(&q->re, v->valuestring, REG_EXTENDED | REG_NOSUB);
+		if (r) {
+			char msg[128];
+			regerror(r, &q->re, msg, sizeof(msg));
+			error_reply(req, BRM_E_INVALID_PARAMS, "params.grep: %s", msg);
+			return -1;
+		}
+		q->have_re = true;
+	}
+	if ((v = param(req, "follow"))) {
+		if (!cJSON_IsBool(v)) {
+			error_reply(req, BRM_E_INVALID_PARAMS, "params.follow: expected true or false");
+			brm_logs_query_finish(q);
+			return -1;
+		}
+		q->follow = cJSON_IsTrue(v);
+	}
+	return 0;
+
+bad_name:
+	error_reply(req, BRM_E_INVALID_PARAMS, "params.name: expected a valid process name");
+	return -1;
+}
+
+void brm_logs_query_finish(struct brm_logs_query *q)
+{
+	if (q->have_re)
+		regfree(&q->re);
+	q->have_re = false;
+}
+
+bool brm_logs_match(struct brm_logs_query *q, const struct brm_logline *l, char *text)
+{
+	char saved;
+	bool ok;
+
+	if (!(q->streams & (1u << l->stream)))
+		return false;
+	if (!q->have_re)
+		return true;
+	if (memchr(text, '\0', l->len))
+		return false;
+	saved = text[l->len];
+	text[l->len] = '\0';
+	ok = regexec(&q->re, text, 0, NULL, 0) == 0;
+	text[l->len] = saved;
+	return ok;
+}
+
+struct pick {
+	int64_t ts;
+	uint64_t seq;
+	size_t off, len;
+	unsigned who;
+};
+
+static int cmp_pick(const void *a, const void *b)
+{
+	const struct pick *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	if (x->who != y->who)
+		return x->who < y->who ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+struct brm_logpub *brm_logs_find(struct brm_registry *reg, const char *name, bool *exists)
+{
+	struct brm_reg_entry *e = brm_registry_find(reg, name);
+
+	*exists = e != NULL;
+	return e ? rcu_dereference(e->logs) : NULL;
+}
+
+enum brm_method_result brm_m_logs(struct brm_req *req, struct brm_cmd **cmd)
+{
+	struct brm_logs_query q;
+	struct brm_buf rendered = BRM_BUF_INIT, *line = &req->scratch->tmp;
+	struct pick *picks = NULL;
+	size_t npicks = 0, cap = 0, start;
+	uint64_t nexts[MAX_NAMES];
+
+	(void)cmd;
+	if (brm_logs_parse(req, &q) < 0)
+		return BRM_REPLIED;
+	rcu_read_lock();
+	for (unsigned i = 0; i < q.nnames; i++) {
+		bool exists;
+		struct brm_logpub *pub = brm_logs_find(req->ctx->reg, q.names[i], &exists);
+		uint64_t first = 1, next = 1;
+		unsigned found = 0;
+
+		if (!exists) {
+			rcu_read_unlock();
+			error_reply(req, BRM_E_NO_PROCESS, "no such process '%s'", q.names[i]);
+			goto out;
+		}
+		nexts[i] = 1;
+		if (!pub)
+			continue;
+		brm_logring_bounds(pub->ring, &first, &next);
+		nexts[i] = next;
+		brm_buf_reset(line);
+		brm_buf_grow(line, brm_logring_max_line(pub->ring) + 1);
+		for (uint64_t s = next; s-- > first && found < q.lines;) {
+			struct brm_logline l;
+
+			if (q.have_since && s < q.since_seq)
+				break;
+			if (brm_logring_read(pub->ring, s, &l, line->p, line->cap - 1) < 0)
+				break;   /* gone: older ones are gone too */
+			if (!brm_logs_match(&q, &l, line->p))
+				continue;
+			if (npicks == cap) {
+				cap = cap ? cap * 2 : 64;
+				picks = brm_xrealloc(picks, cap * sizeof(*picks));
+			}
+			picks[npicks].ts = l.ts_ms;
+			picks[npicks].seq = l.seq;
+			picks[npicks].who = i;
+			picks[npicks].off = rendered.len;
+			brm_logline_json(&rendered, q.names[i], &l, line->p);
+			picks[npicks].len = rendered.len - picks[npicks].off;
+			npicks++;
+			found++;
+		}
+	}
+	rcu_read_unlock();
+	qsort(picks, npicks, sizeof(*picks), cmp_pick);
+	start = npicks > q.lines ? npicks - q.lines : 0;
+	brm_buf_adds(req->out, "{\"jsonrpc\":\"2.0\",\"id\":");
+	brm_buf_adds(req->out, req->id_json);
+	brm_buf_adds(req->out, ",\"result\":{\"lines\":[");
+	for (size_t i = start; i < npicks; i++) {
+		if (i > start)
+			brm_buf_addc(req->out, ',');
+		brm_buf_add(req->out, rendered.p + picks[i].off, picks[i].len);
+	}
+	brm_buf_adds(req->out, "],\"next_seq\":{");
+	for (unsigned i = 0; i < q.nnames; i++) {
+		if (i)
+			brm_buf_addc(req->out, ',');
+		brm_json_key(req->out, q.names[i]);
+		brm_json_uint(req->out, nexts[i]);
+	}
+	brm_buf_adds(req->out, "}");
+	if (q.follow)
+		brm_buf_adds(req->out, ",\"follow\":true");
+	brm_buf_adds(req->out, "}}\n");
+	if (q.follow && req->stream)
+		brm_stream_follow(req->stream, &q, nexts);
+out:
+	brm_logs_query_finish(&q);
+	free(picks);
+	brm_buf_finish(&rendered);
+	return BRM_REPLIED;
+}
+
+enum brm_method_result brm_m_errors(struct brm_req *req, struct brm_cmd **cmd)
+{
+	const cJSON *name = param(req, "name"), *it;
+	struct brm_reg_iter iter;
+	struct brm_reg_entry *e;
+	bool first = true;
+
+	(void)cmd;
+	if (req->params) {
+		cJSON_ArrayForEach(it, req->params) {
+			if (strcmp(it->string, "name")) {
+				error_reply(req, BRM_E_INVALID_PARAMS,
+					    "params.%.64s: unknown parameter; expected \"name\"",
+					    it->string);
+				return BRM_REPLIED;
+			}
+		}
+	}
+	if (name && (!cJSON_IsString(name) || !brm_name_valid(name->valuestring))) {
+		error_reply(req, BRM_E_INVALID_PARAMS, "params.name: expected a valid process name");
+		return BRM_REPLIED;
+	}
+	rcu_read_lock();
+	if (name && !brm_registry_find(req->ctx->reg, name->valuestring)) {
+		rcu_read_unlock();
+		error_reply(req, BRM_E_NO_PROCESS, "no such process '%s'", name->valuestring);
+		return BRM_REPLIED;
+	}
+	brm_buf_adds(req->out, "{\"jsonrpc\":\"2.0\",\"id\":");
+	brm_buf_adds(req->out, req->id_json);
+	brm_buf_adds(req->out, ",\"result\":{\"errors\":[");
+	brm_registry_for_each(req->ctx->reg, &iter, e) {
+		struct brm_logpub *pub = rcu_dereference(e->logs);
+		struct brm_errset *set;
+
+		if (name && strcmp(e->name, name->valuestring))
+			continue;
+		if (!pub || !(set = rcu_dereference(pub->errs)))
+			continue;
+		for (uint32_t i = 0; i < set->n; i++) {
+			const struct brm_logerr *r = set->recs[i];
+
+			if (!first)
+				brm_buf_addc(req->out, ',');
+			first = false;
+			brm_buf_adds(req->out, "{\"name\":");
+			brm_json_str(req->out, e->name);
+			brm_buf_adds(req->out, ",\"seq\":");
+			brm_json_uint(req->out, r->seq);
+			brm_buf_addf(req->out, ",\"ts\":%lld.%03lld,\"stream\":\"%s\",\"lines\":%u,"
+				     "\"open\":%s,\"text\":", (long long)(r->ts_ms / 1000),
+				     (long long)(r->ts_ms % 1000), brm_log_stream_name(r->stream),
+				     r->nlines, r->open ? "true" : "false");
+			brm_json_strn(req->out, r->text, r->len);
+			brm_buf_addc(req->out, '}');
+		}
+	}
+	rcu_read_unlock();
+	brm_buf_adds(req->out, "]}}\n");
+	return BRM_REPLIED;
+}
+
+enum brm_method_result brm_m_logs_reopen(struct brm_req *req, struct brm_cmd **cmd)
+{
+	(void)cmd;
+	if (req->params && cJSON_GetArraySize(req->params) > 0) {
+		error_reply(req, BRM_E_INVALID_PARAMS, "params: logs_reopen takes none");
+		return BRM_REPLIED;
+	}
+	brm_logfile_reopen_all();
+	brm_buf_adds(req->out, "{\"jsonrpc\":\"2.0\",\"id\":");
+	brm_buf_adds(req->out, req->id_json);
+	brm_buf_adds(req->out, ",\"result\":{\"reopen\":true}}\n");
+	return BRM_REPLIED;
+}

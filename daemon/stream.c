@@ -1,0 +1,196 @@
+/*
+ * stream.c — log followers (see stream.h for the design).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/logs_method.h"
+#include "daemon/stream.h"
+#include "lib/util.h"
+
+#define MAX_WORKERS 128
+
+struct wake_slot {
+	int evfd;
+	int nfollow;     /* atomic: followers on this worker */
+	int pending;     /* atomic: a wake-up is in flight */
+};
+
+static struct wake_slot slots[MAX_WORKERS];
+static int nslots;   /* atomic */
+static __thread struct wake_slot *my_slot;
+
+struct follow_name {
+	char *name;
+	uint64_t next;
+	const void *pub;   /* the ring this position belongs to */
+};
+
+struct brm_stream {
+	struct follow_name *names;
+	unsigned nnames;
+	unsigned streams;
+	regex_t re;
+	bool have_re;
+	struct wake_slot *slot;
+};
+
+/* Context: loop thread, after new lines. Never blocks. */
+static void wake_followers(void)
+{
+	int n = __atomic_load_n(&nslots, __ATOMIC_ACQUIRE);
+	uint64_t one = 1;
+
+	for (int i = 0; i < n; i++) {
+		struct wake_slot *s = &slots[i];
+
+		if (!__atomic_load_n(&s->nfollow, __ATOMIC_RELAXED))
+			continue;
+		if (__atomic_exchange_n(&s->pending, 1, __ATOMIC_ACQ_REL))
+			continue;
+		if (write(s->evfd, &one, sizeof(one)) < 0) {
+			/* EAGAIN: the counter is saturated, the worker is awake */
+		}
+	}
+}
+
+void brm_stream_init(void)
+{
+	brm_logs_on_lines = wake_followers;
+}
+
+void brm_stream_worker_init(int evfd)
+{
+	int i = __atomic_load_n(&nslots, __ATOMIC_RELAXED);
+
+	/* Workers start one after another from the main thread, but be safe. */
+	while (i < MAX_WORKERS &&
+	       !__atomic_compare_exchange_n(&nslots, &i, i + 1, false, __ATOMIC_ACQ_REL,
+					    __ATOMIC_RELAXED))
+		;
+	if (i >= MAX_WORKERS)
+		return;
+	slots[i].evfd = evfd;
+	my_slot = &slots[i];
+}
+
+void brm_stream_worker_woken(void)
+{
+	if (my_slot)
+		__atomic_store_n(&my_slot->pending, 0, __ATOMIC_RELEASE);
+}
+
+bool brm_stream_worker_busy(void)
+{
+	return my_slot && __atomic_load_n(&my_slot->nfollow, __ATOMIC_RELAXED) > 0;
+}
+
+void brm_stream_destroy(void *stream)
+{
+	struct brm_stream *st = stream;
+
+	if (!st)
+		return;
+	if (st->slot)
+		__atomic_sub_fetch(&st->slot->nfollow, 1, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < st->nnames; i++)
+		free(st->names[i].name);
+	free(st->names);
+	if (st->have_re)
+		regfree(&st->re);
+	free(st);
+}
+
+void brm_stream_follow(void **slot, struct brm_logs_query *q, const uint64_t *nexts)
+{
+	struct brm_stream *st = brm_xcalloc(1, sizeof(*st));
+
+	brm_stream_destroy(*slot);
+	st->names = brm_xcalloc(q->nnames, sizeof(*st->names));
+	st->nnames = q->nnames;
+	for (unsigned i = 0; i < q->nnames; i++) {
+		st->names[i].name = brm_xstrdup(q->names[i]);
+		st->names[i].next = nexts[i];
+		st->names[i].pub = NULL;
+	}
+	st->streams = q->streams;
+	if (q->have_re) {
+		st->re = q->re;
+		st->have_re = true;
+		q->have_re = false;
+	}
+	st->slot = my_slot;
+	if (my_slot)
+		__atomic_add_fetch(&my_slot->nfollow, 1, __ATOMIC_RELAXED);
+	*slot = st;
+	/* Lines may have come between the reply and now: look at once. */
+	if (my_slot && my_slot->evfd >= 0) {
+		uint64_t one = 1;
+		if (write(my_slot->evfd, &one, sizeof(one)) < 0) {
+			/* saturated: awake anyway */
+		}
+	}
+}
+
+static void gap_notice(struct brm_buf *out, const char *name, uint64_t missed, uint64_t next)
+{
+	brm_buf_adds(out, "{\"jsonrpc\":\"2.0\",\"method\":\"logs.gap\",\"params\":{\"name\":");
+	brm_json_str(out, name);
+	brm_buf_adds(out, ",\"missed\":");
+	brm_json_uint(out, missed);
+	brm_buf_adds(out, ",\"next_seq\":");
+	brm_json_uint(out, next);
+	brm_buf_adds(out, "}}\n");
+}
+
+void brm_stream_pump(void *stream, struct brm_registry *reg, struct brm_buf *out,
+		     struct brm_buf *line)
+{
+	struct brm_stream *st = stream;
+	struct brm_logs_query q;
+
+	memset(&q, 0, sizeof(q));
+	q.streams = st->streams;
+	if (st->have_re) {
+		q.re = st->re;
+		q.have_re = true;
+	}
+	rcu_read_lock();
+	for (unsigned i = 0; i < st->nnames && out->len < BRM_STREAM_OUT_MAX; i++) {
+		struct follow_name *fn = &st->names[i];
+		bool exists;
+		struct brm_logpub *pub = brm_logs_find(reg, fn->name, &exists);
+		uint64_t first, next;
+
+		if (!pub)
+			continue;
+		if (fn->pub && fn->pub != pub)
+			fn->next = 1;   /* removed and added again: a new ring */
+		fn->pub = pub;
+		brm_logring_bounds(pub->ring, &first, &next);
+		brm_buf_reset(line);
+		brm_buf_grow(line, brm_logring_max_line(pub->ring) + 1);
+		while (fn->next < next && out->len < BRM_STREAM_OUT_MAX) {
+			struct brm_logline l;
+			int r = brm_logring_read(pub->ring, fn->next, &l, line->p, line->cap - 1);
+
+			if (r == -ENOENT) {
+				brm_logring_bounds(pub->ring, &first, &next);
+				gap_notice(out, fn->name, first - fn->next, first);
+				fn->next = first;
+				continue;
+			}
+			if (r < 0)
+				break;
+			fn->next++;
+			if (!brm_logs_match(&q, &l, line->p))
+				continue;
+			brm_buf_adds(out, "{\"jsonrpc\":\"2.0\",\"method\":\"logs\",\"params\":");
+			brm_logline_json(out, fn->name, &l, line->p);
+			brm_buf_adds(out, "}\n");
+		}
+	}
+	rcu_read_unlock();
+}

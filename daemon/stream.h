@@ -1,0 +1,66 @@
+/*
+ * stream.h — `logs` with "follow": true. A follower belongs to one
+ * connection on one worker. When the loop thread adds lines it wakes every
+ * worker that has followers through that worker's eventfd, at most once
+ * until the worker has looked (a flag swapped atomically: the loop never
+ * blocks and writes no more than once per worker per batch). The worker
+ * then copies new lines from the rings into the connection's output
+ * buffer as notifications, up to BRM_STREAM_OUT_MAX queued bytes; a client
+ * that does not read simply falls behind in the ring, and once its next
+ * line was overwritten it gets a `logs.gap` notice with the count missed.
+ * Closing the connection frees the follower.
+ *
+ * Context: worker threads, except brm_stream_init (before the workers).
+ */
+#ifndef BRM_STREAM_H
+#define BRM_STREAM_H
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "daemon/methods.h"
+#include "daemon/logs.h"
+
+#define BRM_STREAM_OUT_MAX (256u << 10)
+#define BRM_LOGS_MAX_NAMES 64
+
+struct brm_logs_query {
+	const char *names[BRM_LOGS_MAX_NAMES];   /* into the request */
+	unsigned nnames;
+	unsigned lines;
+	uint64_t since_seq;
+	bool have_since;
+	unsigned streams;      /* bit 1 << BRM_LOG_* */
+	regex_t re;
+	bool have_re;
+	bool follow;
+};
+
+/* logs_method.c */
+int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q);
+void brm_logs_query_finish(struct brm_logs_query *q);
+bool brm_logs_match(struct brm_logs_query *q, const struct brm_logline *l, char *text);
+/* Caller holds rcu_read_lock(). */
+struct brm_logpub *brm_logs_find(struct brm_registry *reg, const char *name, bool *exists);
+
+/* Hook the loop's "new lines" callback. Context: before threads start. */
+void brm_stream_init(void);
+/* A worker announces its eventfd. Context: the worker, at its start. */
+void brm_stream_worker_init(int evfd);
+/* The worker's eventfd fired: clear its wake flag before pumping. */
+void brm_stream_worker_woken(void);
+/* Does this worker have followers? */
+bool brm_stream_worker_busy(void);
+
+/*
+ * Start following on the connection whose stream slot is @slot (replacing
+ * an earlier follow), from @nexts[i] for each name. Takes the regex from @q.
+ */
+void brm_stream_follow(void **slot, struct brm_logs_query *q, const uint64_t *nexts);
+/* Append what is new (up to the bound). */
+void brm_stream_pump(void *stream, struct brm_registry *reg, struct brm_buf *out,
+		     struct brm_buf *line);
+void brm_stream_destroy(void *stream);
+
+#endif
