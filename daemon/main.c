@@ -266,13 +266,19 @@ int main(int argc, char **argv)
 		free(err);
 		return 1;
 	}
+	brm_log_info("brummd %s (pid %d) listening on %s, config %s, %zu processes, %d workers",
+		     BRM_VERSION, (int)getpid(), socket_path, cfg->source, cfg->nprocs,
+		     cfg->workers);
+	/* Registered before any client is served: a status right after the
+	 * socket appears must already see the configured processes. */
+	add_configured(&d, cfg);
+	brm_config_destroy(cfg);
+
 	r = brm_server_start(d.srv);
 	if (r < 0) {
 		fprintf(stderr, "brummd: cannot start worker threads: %s\n", strerror(-r));
 		return 1;
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-
 	uv_signal_init(&d.loop, &d.sig_term);
 	uv_signal_init(&d.loop, &d.sig_int);
 	uv_signal_init(&d.loop, &d.sig_hup);
@@ -280,12 +286,7 @@ int main(int argc, char **argv)
 	uv_signal_start(&d.sig_term, on_stop_signal, SIGTERM);
 	uv_signal_start(&d.sig_int, on_stop_signal, SIGINT);
 	uv_signal_start(&d.sig_hup, on_hup, SIGHUP);
-
-	brm_log_info("brummd %s (pid %d) listening on %s, config %s, %zu processes, %d workers",
-		     BRM_VERSION, (int)getpid(), socket_path, cfg->source, cfg->nprocs,
-		     cfg->workers);
-	add_configured(&d, cfg);
-	brm_config_destroy(cfg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 
