@@ -124,6 +124,10 @@ int brmh_start(struct brmh *h, const char *config_json, ...)
 		dup2(logfd, 1);
 		dup2(logfd, 2);
 		unsetenv("BRUMMD_SOCKET");
+		/* Each daemon keeps its state file in its own directory unless the
+		 * test chose one (tests of persistence across restarts do). */
+		if (!getenv("BRUMMD_STATE_DIR"))
+			setenv("BRUMMD_STATE_DIR", h->dir, 1);
 		execv(args[0], (char *const *)args);
 		_exit(127);
 	}
