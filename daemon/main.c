@@ -76,6 +76,9 @@ static void usage(FILE *f)
 		"  -V, --version            print the version\n"
 		"\n"
 		"Default socket: $XDG_RUNTIME_DIR/brummd/brummd.sock, or /run/brummd/brummd.sock as root.\n"
+		"State file: $BRUMMD_STATE_DIR, the config's state_dir, /var/lib/brummd as root, or\n"
+		"$XDG_STATE_HOME/brummd; it remembers processes stopped by request and added at runtime.\n"
+		"SIGHUP reloads the config; SIGTERM stops every process, then brummd exits 0.\n"
 		"Talk to it with brummctl, or any JSON-RPC 2.0 client: one JSON object per line.\n");
 }
 
@@ -288,8 +291,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "brummd: cannot start worker threads: %s\n", strerror(-r));
 		return 1;
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-
+	/* Handlers first: a signal that came while blocked (the socket already
+	 * listens) is delivered at the unblock, and SIGHUP's default kills. */
 	uv_signal_init(&d.loop, &d.sig_term);
 	uv_signal_init(&d.loop, &d.sig_int);
 	uv_signal_init(&d.loop, &d.sig_hup);
@@ -297,6 +300,7 @@ int main(int argc, char **argv)
 	uv_signal_start(&d.sig_term, on_stop_signal, SIGTERM);
 	uv_signal_start(&d.sig_int, on_stop_signal, SIGINT);
 	uv_signal_start(&d.sig_hup, on_hup, SIGHUP);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	brm_service_ready(d.svc);
 

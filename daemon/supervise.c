@@ -714,11 +714,18 @@ static void finish_removal(struct brm_proc *p)
 	if (*pp)
 		*pp = p->next;
 	sup->nprocs--;
+	/*
+	 * Unlinked before the observers run: the reply to `remove` they send
+	 * must not reach a client that can still find the name. The read lock
+	 * keeps the entry and its last snapshot alive for them.
+	 */
+	rcu_read_lock();
+	brm_registry_delete(sup->reg, p->entry);
 	if (sup->observer)
 		sup->observer(sup->observer_arg, p, BRM_EV_REMOVED);
 	if (sup->observer2)
 		sup->observer2(sup->observer2_arg, p, BRM_EV_REMOVED);
-	brm_registry_delete(sup->reg, p->entry);
+	rcu_read_unlock();
 	p->entry = NULL;
 	while (p->pipes)
 		pipe_close(p->pipes);

@@ -432,6 +432,35 @@ START_TEST(corrupt_state_file_is_reported_and_set_aside)
 }
 END_TEST
 
+START_TEST(config_checks_orphan_and_state_dir)
+{
+	char dir[64], path[128], cmd[512];
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "/tmp/brmcfg.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/c.json", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("{\"state_dir\": \"rel/dir\", \"processes\": {\"a\": {\"cmd\": [\"x\"],"
+	      " \"orphan\": \"leave\"}, \"b\": {\"cmd\": [\"x\"], \"orphan\": \"keep\"}}}", f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "'%s' --check-config '%s' > '%s/out' 2>&1",
+		 brmh_bin("brummd"), path, dir);
+	ck_assert_int_ne(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/out", dir);
+	{
+		char *out = brmh_read_file(path);
+		ck_assert_msg(out && strstr(out, "state_dir: expected an absolute path") &&
+			      strstr(out, "processes.a.orphan: expected \"kill\" or \"keep\"") &&
+			      !strstr(out, "processes.b"), "%s", out ? out : "");
+		free(out);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *service_suite(void)
 {
 	Suite *s = suite_create("service");
@@ -452,6 +481,7 @@ static Suite *service_suite(void)
 	tcase_add_test(life, sigkill_of_brummd_leaves_no_child_running);
 	tcase_add_test(state, desired_state_survives_a_restart);
 	tcase_add_test(state, corrupt_state_file_is_reported_and_set_aside);
+	tcase_add_test(state, config_checks_orphan_and_state_dir);
 	suite_add_tcase(s, notify);
 	suite_add_tcase(s, act);
 	suite_add_tcase(s, life);
