@@ -3,7 +3,7 @@
 #   make                 build bin/brummd and bin/brummctl
 #   make check           build and run every Check suite (tests/test_*.c)
 #   make run             start brummd in the foreground on its embedded default
-#   make install         PREFIX=/usr/local DESTDIR=
+#   make install         PREFIX=/usr/local DESTDIR= (binaries, units, config, man pages)
 #   make deps            install missing build dependencies (apt-get)
 #   SAN=address,undefined / SAN=thread   sanitizer builds (own object dirs)
 #   DEVELOPER=1          adds -Werror
@@ -11,6 +11,9 @@
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR ?= /etc/systemd/system
 DESTDIR ?=
 
 CC      ?= cc
@@ -116,13 +119,30 @@ check: $(PROGRAMS) $(TEST_BIN)
 run: $(BINOUT)/brummd $(BINOUT)/brummctl
 	./$(BINOUT)/brummd --foreground $(RUNFLAGS)
 
+# The units name /usr/local/sbin/brummd; installing elsewhere rewrites it.
+# An existing /etc/brummd/brummd.json is never overwritten.
 install: $(BINOUT)/brummd $(BINOUT)/brummctl
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
 	install -m 0755 $(BINOUT)/brummd $(DESTDIR)$(SBINDIR)/brummd
 	install -m 0755 $(BINOUT)/brummctl $(DESTDIR)$(BINDIR)/brummctl
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/brummd
+	sed 's|/usr/local/sbin/brummd|$(SBINDIR)/brummd|; s|/etc/brummd/|$(SYSCONFDIR)/brummd/|' \
+	    systemd/brummd.service > $(DESTDIR)$(UNITDIR)/brummd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/brummd.service
+	install -m 0644 systemd/brummd.socket $(DESTDIR)$(UNITDIR)/brummd.socket
+	[ -e $(DESTDIR)$(SYSCONFDIR)/brummd/brummd.json ] || \
+	    install -m 0644 etc/brummd.json $(DESTDIR)$(SYSCONFDIR)/brummd/brummd.json
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 man/brummctl.1 $(DESTDIR)$(MANDIR)/man1/brummctl.1
+	install -m 0644 man/brummd.json.5 $(DESTDIR)$(MANDIR)/man5/brummd.json.5
+	install -m 0644 man/brummd.8 $(DESTDIR)$(MANDIR)/man8/brummd.8
 
+# Leaves the config and the state (/var/lib/brummd) in place.
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/brummd $(DESTDIR)$(BINDIR)/brummctl
+	rm -f $(DESTDIR)$(UNITDIR)/brummd.service $(DESTDIR)$(UNITDIR)/brummd.socket
+	rm -f $(DESTDIR)$(MANDIR)/man1/brummctl.1 $(DESTDIR)$(MANDIR)/man5/brummd.json.5 \
+	    $(DESTDIR)$(MANDIR)/man8/brummd.8
 
 deps:
 	sh scripts/deps.sh

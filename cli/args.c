@@ -32,6 +32,8 @@ static const struct cli_command commands[] = {
 	  "stop a process and remove it" },
 	{ "ping", CMD_PING, "",
 	  "check that brummd answers; print its version, pid and uptime" },
+	{ "reload", CMD_RELOAD, "",
+	  "re-read the config file and apply the difference" },
 };
 
 enum opt_id {
@@ -357,6 +359,10 @@ static enum cli_parse_result check_args(struct cli_opts *o, bool dashdash)
 	case CMD_PING:
 		if (o->nargs)
 			return cli_usage_error(cmd, "ping: takes no arguments");
+		return CLI_PARSE_RUN;
+	case CMD_RELOAD:
+		if (o->nargs)
+			return cli_usage_error(cmd, "reload: takes no arguments");
 		return CLI_PARSE_RUN;
 	}
 	return CLI_PARSE_RUN;

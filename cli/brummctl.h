@@ -34,6 +34,7 @@ enum cli_cmd_id {
 	CMD_ADD,
 	CMD_REMOVE,
 	CMD_PING,
+	CMD_RELOAD,
 };
 
 struct cli_command {

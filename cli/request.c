@@ -168,6 +168,7 @@ cJSON *cli_request(const struct cli_opts *o, const char **method)
 		add_str(p, "name", o->args[0]);
 		break;
 	case CMD_PING:
+	case CMD_RELOAD:
 		break;
 	}
 	return p;

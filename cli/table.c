@@ -172,6 +172,32 @@ static void print_ping(FILE *f, const cJSON *r)
 	fputc('\n', f);
 }
 
+/* One line per non-empty list of the reload result: "restarted: web, db". */
+static void print_reload(FILE *f, const cJSON *r)
+{
+	static const char *const keys[] = {
+		"added", "removed", "restarted", "updated", "unchanged", "not_applied",
+	};
+	bool any = false;
+
+	for (size_t i = 0; i < BRM_ARRAY_SIZE(keys); i++) {
+		const cJSON *arr = cJSON_GetObjectItemCaseSensitive(r, keys[i]), *it;
+		bool first = true;
+
+		if (!cJSON_IsArray(arr) || !cJSON_GetArraySize(arr))
+			continue;
+		fprintf(f, "%s: ", keys[i]);
+		cJSON_ArrayForEach(it, arr) {
+			fprintf(f, "%s%s", first ? "" : ", ", cJSON_IsString(it) ? it->valuestring : "?");
+			first = false;
+		}
+		fputc('\n', f);
+		any = true;
+	}
+	if (!any)
+		fprintf(f, "reloaded: no processes\n");
+}
+
 void cli_print_result(FILE *f, enum cli_cmd_id cmd, const cJSON *result, bool color)
 {
 	const cJSON *single, *arr, *it;
@@ -180,6 +206,10 @@ void cli_print_result(FILE *f, enum cli_cmd_id cmd, const cJSON *result, bool co
 
 	if (cmd == CMD_PING) {
 		print_ping(f, result);
+		return;
+	}
+	if (cmd == CMD_RELOAD) {
+		print_reload(f, result);
 		return;
 	}
 	arr = snapshots(result, &single);
@@ -209,7 +239,12 @@ void cli_print_result(FILE *f, enum cli_cmd_id cmd, const cJSON *result, bool co
 void cli_print_error_processes(FILE *f, const cJSON *data)
 {
 	const cJSON *procs = cJSON_GetObjectItemCaseSensitive(data, "processes"), *s;
+	const cJSON *errors = cJSON_GetObjectItemCaseSensitive(data, "errors");
 
+	if (cJSON_IsArray(errors))   /* reload: the config's problems */
+		cJSON_ArrayForEach(s, errors)
+			if (cJSON_IsString(s))
+				fprintf(f, "  %s\n", s->valuestring);
 	if (!cJSON_IsArray(procs))
 		return;
 	cJSON_ArrayForEach(s, procs) {

@@ -29,6 +29,7 @@ void brm_cmd_destroy(struct brm_cmd *cmd)
 	free(cmd->id_json);
 	brm_strv_free(cmd->names);
 	brm_spec_destroy(cmd->spec);
+	free(cmd->spec_json);
 	brm_buf_finish(&cmd->reply);
 	free(cmd);
 }

@@ -30,6 +30,7 @@ enum brm_cmd_op {
 	BRM_CMD_SIGNAL,
 	BRM_CMD_ADD,
 	BRM_CMD_REMOVE,
+	BRM_CMD_RELOAD,
 };
 
 struct brm_cmd {
@@ -44,6 +45,7 @@ struct brm_cmd {
 	double timeout_secs;          /* with wait */
 	int signo;                    /* BRM_CMD_SIGNAL */
 	struct brm_proc_spec *spec;   /* BRM_CMD_ADD; the loop takes it */
+	char *spec_json;              /* BRM_CMD_ADD: the spec as given, for the state file */
 
 	/* The reply: one complete JSON-RPC line, written by the loop. */
 	struct brm_buf reply;

@@ -46,13 +46,13 @@
 #define SUGGEST_KEY_MAX 32 /* longer keys are too far from any known key */
 
 static const char *const top_keys[] = {
-	"socket", "workers", "processes", BRM_LOG_KEYS, NULL
+	"socket", "workers", "processes", "state_dir", BRM_LOG_KEYS, NULL
 };
 
 static const char *const spec_keys[] = {
 	"cmd", "shell", "cwd", "env", "autostart", "restart", "start_secs",
 	"start_retries", "backoff_secs", "backoff_max_secs", "stop_signal",
-	"stop_timeout_secs", "user", "group", "umask", BRM_LOG_KEYS, NULL
+	"stop_timeout_secs", "user", "group", "umask", "orphan", BRM_LOG_KEYS, NULL
 };
 
 /* ---- reporting ---------------------------------------------------------- */
@@ -643,6 +643,17 @@ out_free_path:
 	free(path);
 }
 
+/* "orphan": "kill" (default) or "keep": what happens if brummd dies. */
+static void get_orphan(struct report *r, const char *path, const cJSON *v, bool *keep)
+{
+	if (cJSON_IsString(v) && !strcmp(v->valuestring, "kill"))
+		*keep = false;
+	else if (cJSON_IsString(v) && !strcmp(v->valuestring, "keep"))
+		*keep = true;
+	else
+		report(r, path, "expected \"kill\" or \"keep\", got %s", type_name(v));
+}
+
 /*
  * The spec in @obj, or NULL after reporting why it is not an object.
  * A spec is returned even when problems were reported: the caller compares
@@ -702,6 +713,8 @@ static struct brm_proc_spec *parse_spec(struct report *r, const cJSON *obj,
 			get_umask(r, p, c, &s->umask);
 		else if (brm_log_spec_key(k))
 			log_key(r, p, k, c, &s->log);
+		else if (!strcmp(k, "orphan"))
+			get_orphan(r, p, c, &s->orphan_keep);
 		else
 			unknown_key(r, p, k, spec_keys);
 		free(p);
@@ -969,6 +982,9 @@ static void parse_top(struct report *r, const cJSON *root, struct brm_config *cf
 			    strlen(cfg->socket) > MAX_SOCKET_PATH)
 				report(r, p, "longer than %zu bytes, the limit for a unix socket path",
 				       MAX_SOCKET_PATH);
+		} else if (!strcmp(k, "state_dir")) {
+			if (get_string(r, p, c, &cfg->state_dir) && cfg->state_dir[0] != '/')
+				report(r, p, "expected an absolute path");
 		} else if (!strcmp(k, "workers")) {
 			if (get_int(r, p, c, 1, 64, &l))
 				cfg->workers = (int)l;
@@ -1094,6 +1110,7 @@ void brm_config_destroy(struct brm_config *cfg)
 	free(cfg->procs);
 	brm_log_spec_destroy(cfg->log);
 	free(cfg->socket);
+	free(cfg->state_dir);
 	free(cfg->source);
 	free(cfg);
 }

@@ -49,11 +49,15 @@ struct brm_proc_spec {
 	char *group;              /* NULL: the user's primary group, or unchanged */
 	int umask;                /* -1: inherit the daemon's */
 	struct brm_log_spec *log; /* logs.c: log_* keys and error_patterns, or NULL */
+	bool orphan_keep;         /* "orphan": "keep": no parent-death signal, the
+	                             process outlives a brummd that dies (default
+	                             "kill"); an orderly shutdown still stops it */
 };
 
 struct brm_config {
 	char *source;             /* file name, or "<default>" */
 	char *socket;             /* NULL: not set in the file */
+	char *state_dir;          /* NULL: not set (see daemon/state.h) */
 	int workers;              /* default 4, 1..64 */
 	size_t nprocs;
 	struct brm_proc_spec **procs; /* sorted by name */

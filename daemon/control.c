@@ -45,6 +45,7 @@ struct brm_control {
 	struct brm_supervisor *sup;
 	struct waiter *waiters;
 	uint64_t generation;
+	struct brm_control_hooks hooks;
 };
 
 /* ---- replies ------------------------------------------------------------ */
@@ -364,6 +365,8 @@ static void exec_lifecycle(struct brm_control *ctl, struct brm_cmd *cmd)
 		case BRM_CMD_SIGNAL: r = brm_proc_signal(procs[i], cmd->signo); break;
 		default: r = -EINVAL; break;
 		}
+		if (r == 0 && ctl->hooks.applied)
+			ctl->hooks.applied(ctl->hooks.arg, cmd, procs[i]);
 		if (r < 0) {
 			struct brm_buf msg = BRM_BUF_INIT;
 			brm_buf_addf(&msg, "cannot %s '%s': %s",
@@ -407,6 +410,8 @@ static void exec_add(struct brm_control *ctl, struct brm_cmd *cmd)
 		reply_errorf(cmd, BRM_E_CONFLICT, "cannot add '%s': %s", name, errno_text(r));
 	} else {
 		brm_log_info("%s: added", name);
+		if (ctl->hooks.applied)
+			ctl->hooks.applied(ctl->hooks.arg, cmd, p);
 		if (brm_proc_spec(p)->autostart)
 			brm_proc_start(p);
 		reply_one(cmd, brm_proc_snapshot(p));
@@ -435,6 +440,8 @@ static void exec_remove(struct brm_control *ctl, struct brm_cmd *cmd)
 	/* Registered first: removal may complete inside brm_proc_remove. */
 	waiter_add(ctl, cmd, GOAL_REMOVED, procs, 1, 0);
 	brm_log_info("%s: removing", brm_proc_name(procs[0]));
+	if (ctl->hooks.applied)
+		ctl->hooks.applied(ctl->hooks.arg, cmd, procs[0]);
 	r = brm_proc_remove(procs[0]);
 	if (r < 0)
 		brm_log_error("%s: remove: %s", brm_proc_name(procs[0]), errno_text(r));
@@ -458,6 +465,14 @@ void brm_control_execute(struct brm_cmd *cmd, void *arg)
 	case BRM_CMD_REMOVE:
 		exec_remove(ctl, cmd);
 		break;
+	case BRM_CMD_RELOAD:
+		if (ctl->hooks.reload) {
+			ctl->hooks.reload(ctl->hooks.arg, cmd);
+			break;
+		}
+		reply_errorf(cmd, BRM_E_INTERNAL, "reload is not available");
+		cmd->done(cmd);
+		break;
 	default:
 		reply_errorf(cmd, BRM_E_INTERNAL, "unknown command %d", (int)cmd->op);
 		cmd->done(cmd);
@@ -475,6 +490,11 @@ struct brm_control *brm_control_create(uv_loop_t *loop, struct brm_supervisor *s
 	ctl->sup = sup;
 	brm_supervisor_set_observer(sup, observe, ctl);
 	return ctl;
+}
+
+void brm_control_set_hooks(struct brm_control *ctl, const struct brm_control_hooks *hooks)
+{
+	ctl->hooks = *hooks;
 }
 
 uint64_t brm_control_next_generation(struct brm_control *ctl)

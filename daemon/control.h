@@ -29,6 +29,18 @@ void brm_control_cancel_all(struct brm_control *ctl);
 /* Free pending waits without answering (their workers are gone). */
 void brm_control_destroy(struct brm_control *ctl);
 
+/*
+ * Service glue (daemon/reload.c): @applied runs after a request was applied
+ * to @p (start, stop, restart, signal, add; remove before the process is
+ * gone); @reload executes BRM_CMD_RELOAD and must reply through cmd->done.
+ */
+struct brm_control_hooks {
+	void (*applied)(void *arg, const struct brm_cmd *cmd, struct brm_proc *p);
+	void (*reload)(void *arg, struct brm_cmd *cmd);
+	void *arg;
+};
+void brm_control_set_hooks(struct brm_control *ctl, const struct brm_control_hooks *hooks);
+
 /* The config generation counter: bumped for every add and every reload. */
 uint64_t brm_control_next_generation(struct brm_control *ctl);
 

@@ -43,6 +43,8 @@ bool brm_log_spec_key(const char *key);
 struct brm_log_spec *brm_log_spec_new(void);
 struct brm_log_spec *brm_log_spec_dup(const struct brm_log_spec *s);  /* NULL -> NULL */
 void brm_log_spec_destroy(struct brm_log_spec *s);
+/* Same settings? NULL equals a spec with nothing set. */
+bool brm_log_spec_equal(const struct brm_log_spec *a, const struct brm_log_spec *b);
 /* Set @key from @v. Returns 0, or -EINVAL and *@why (caller frees). */
 int brm_log_spec_set(struct brm_log_spec *s, const char *key, const struct cJSON *v, char **why);
 

@@ -9,7 +9,13 @@
  *  3. block all signals, create our own call_rcu thread (so it is joined at
  *     exit and takes no signals), bind the socket, start the workers (they
  *     inherit the blocked mask), then unblock signals on this thread only;
- *  4. add the configured processes and start those with autostart.
+ *  4. add the configured processes and those added at runtime in an earlier
+ *     life (the state file), start those with autostart that were not
+ *     stopped by request, and tell the service manager READY=1.
+ *
+ * A socket passed by the service manager (LISTEN_FDS) is served instead of
+ * binding one; $NOTIFY_SOCKET gets READY/RELOADING/STOPPING/STATUS/WATCHDOG
+ * (daemon/service.c). SIGHUP reloads the config (daemon/reload.c).
  *
  * Shutdown (SIGTERM, SIGINT): stop every child in parallel within its stop
  * timeout, answer outstanding requests, stop the workers, free everything
@@ -25,12 +31,17 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "daemon/activation.h"
 #include "daemon/cmd.h"
 #include "daemon/config.h"
 #include "daemon/control.h"
 #include "daemon/log.h"
 #include "daemon/logs.h"
+#include "daemon/notify.h"
+#include "daemon/persist.h"
+#include "daemon/reload.h"
 #include "daemon/server.h"
+#include "daemon/service.h"
 #include "daemon/stream.h"
 #include "daemon/supervise.h"
 #include "lib/client.h"
@@ -44,6 +55,9 @@ struct daemon {
 	struct brm_control *ctl;
 	struct brm_cmdq cmdq;
 	struct brm_server *srv;
+	struct brm_service *svc;
+	struct brm_persist *state;
+	struct brm_reload *rl;
 	bool stopping;
 };
 
@@ -64,6 +78,9 @@ static void usage(FILE *f)
 		"  -V, --version            print the version\n"
 		"\n"
 		"Default socket: $XDG_RUNTIME_DIR/brummd/brummd.sock, or /run/brummd/brummd.sock as root.\n"
+		"State file: $BRUMMD_STATE_DIR, the config's state_dir, /var/lib/brummd as root, or\n"
+		"$XDG_STATE_HOME/brummd; it remembers processes stopped by request and added at runtime.\n"
+		"SIGHUP reloads the config; SIGTERM stops every process, then brummd exits 0.\n"
 		"Talk to it with brummctl, or any JSON-RPC 2.0 client: one JSON object per line.\n");
 }
 
@@ -95,6 +112,8 @@ static void all_stopped(void *arg)
 	brm_server_stop(d->srv);
 	d->srv = NULL;
 	brm_cmdq_discard(&d->cmdq);
+	brm_service_destroy(d->svc);
+	d->svc = NULL;
 	brm_control_destroy(d->ctl);
 	d->ctl = NULL;
 	brm_supervisor_destroy(d->sup);
@@ -116,39 +135,24 @@ static void on_stop_signal(uv_signal_t *h, int signum)
 	d->stopping = true;
 	brm_log_info("SIG%s: stopping %zu processes", brm_signal_name(signum),
 		     brm_supervisor_count(d->sup));
+	brm_service_stopping(d->svc);
+	brm_reload_shutdown(d->rl);
 	brm_supervisor_stop_all(d->sup, all_stopped, d);
 }
 
 static void on_hup(uv_signal_t *h, int signum)
 {
-	(void)h;
+	struct daemon *d = h->data;
+
 	(void)signum;
-	brm_log_warn("SIGHUP: reloading the configuration is not supported yet; ignored");
+	if (d->stopping) {
+		brm_log_info("SIGHUP: shutting down; not reloading");
+		return;
+	}
+	brm_reload_signal(d->rl);
 }
 
 /* ---- start-up ----------------------------------------------------------- */
-
-static int add_configured(struct daemon *d, struct brm_config *cfg)
-{
-	uint64_t gen = brm_control_next_generation(d->ctl);
-
-	for (size_t i = 0; i < cfg->nprocs; i++) {
-		struct brm_proc_spec *spec = cfg->procs[i];
-		struct brm_proc *p;
-		int r;
-
-		cfg->procs[i] = NULL;
-		r = brm_supervisor_add(d->sup, spec, gen, &p);
-		if (r < 0) {
-			brm_log_error("cannot add a configured process: %s", strerror(-r));
-			continue;
-		}
-		if (brm_proc_spec(p)->autostart)
-			brm_proc_start(p);
-	}
-	cfg->nprocs = 0;
-	return 0;
-}
 
 static int check_config(const char *path)
 {
@@ -183,8 +187,8 @@ int main(int argc, char **argv)
 	struct brm_ctx ctx;
 	struct daemon d;
 	sigset_t all, old;
-	char *socket_path = NULL, *err = NULL;
-	int c, r;
+	char *socket_path = NULL, *state_dir, *err = NULL;
+	int c, r, listen_fd;
 
 	while ((c = getopt_long(argc, argv, "c:s:fhV", opts, NULL)) != -1) {
 		switch (c) {
@@ -212,6 +216,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	/* Service manager hand-overs; both edit the environment children get. */
+	listen_fd = brm_activation_listen_fd(&err);
+	if (listen_fd < 0 && listen_fd != -ENOENT) {
+		fprintf(stderr, "brummd: %s\n", err);
+		free(err);
+		return 1;
+	}
+	brm_notify_init();
 	/* No inherited descriptor may reach a child. */
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 	raise_nofile();
@@ -236,6 +248,7 @@ int main(int argc, char **argv)
 		socket_path = brm_xstrdup(cfg->socket);
 	else
 		socket_path = brm_socket_default_path();
+	state_dir = brm_persist_dir_resolve(cfg->state_dir);
 
 	memset(&d, 0, sizeof(d));
 	rcu_register_thread();
@@ -255,30 +268,39 @@ int main(int argc, char **argv)
 	}
 	d.ctl = brm_control_create(&d.loop, d.sup);
 	brm_cmdq_init(&d.cmdq, &d.loop, brm_control_execute, d.ctl);
+	d.svc = brm_service_create(&d.loop, d.sup);
+	d.state = brm_persist_load(&d.loop, state_dir);
+	d.rl = brm_reload_create(d.sup, d.ctl, d.svc, d.state, config_path, cfg);
 
 	ctx.reg = d.reg;
 	ctx.cmdq = &d.cmdq;
 	ctx.pid = getpid();
 	ctx.start_mono_ns = brm_now_mono_ns();
-	r = brm_server_create(socket_path, cfg->workers, &ctx, &d.srv, &err);
+	if (listen_fd >= 0) {
+		r = brm_server_adopt(listen_fd, cfg->workers, &ctx, &d.srv, &err);
+		free(socket_path);
+		socket_path = brm_xasprintf("fd %d (socket activation)", listen_fd);
+	} else {
+		r = brm_server_create(socket_path, cfg->workers, &ctx, &d.srv, &err);
+	}
 	if (r < 0) {
 		fprintf(stderr, "brummd: %s\n", err);
 		free(err);
 		return 1;
 	}
-	brm_log_info("brummd %s (pid %d) listening on %s, config %s, %zu processes, %d workers",
-		     BRM_VERSION, (int)getpid(), socket_path, cfg->source, cfg->nprocs,
-		     cfg->workers);
-	/* Registered before any client is served: a status right after the
-	 * socket appears must already see the configured processes. */
-	add_configured(&d, cfg);
+	/* Processes are in the registry before the first request is read. */
+	brm_log_info("brummd %s (pid %d) listening on %s, config %s, %zu processes, %d workers,"
+		     " state %s", BRM_VERSION, (int)getpid(), socket_path, cfg->source, cfg->nprocs,
+		     cfg->workers, brm_persist_path(d.state));
+	brm_reload_startup(d.rl, cfg);
 	brm_config_destroy(cfg);
-
 	r = brm_server_start(d.srv);
 	if (r < 0) {
 		fprintf(stderr, "brummd: cannot start worker threads: %s\n", strerror(-r));
 		return 1;
 	}
+	/* Handlers first: a signal that came while blocked (the socket already
+	 * listens) is delivered at the unblock, and SIGHUP's default kills. */
 	uv_signal_init(&d.loop, &d.sig_term);
 	uv_signal_init(&d.loop, &d.sig_int);
 	uv_signal_init(&d.loop, &d.sig_hup);
@@ -288,12 +310,18 @@ int main(int argc, char **argv)
 	uv_signal_start(&d.sig_hup, on_hup, SIGHUP);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
+	brm_service_ready(d.svc);
+
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 
 	r = uv_loop_close(&d.loop);
 	if (r != 0)
 		brm_log_warn("loop closed with handles still open: %s", uv_strerror(r));
 	brm_registry_destroy(d.reg);
+	brm_reload_destroy(d.rl);
+	brm_persist_destroy(d.state);
+	brm_notify_finish();
+	free(state_dir);
 	set_thread_call_rcu_data(NULL);
 	call_rcu_data_free(crdp);
 	rcu_unregister_thread();

@@ -419,6 +419,7 @@ static enum brm_method_result m_add(struct brm_req *req, struct brm_cmd **out)
 	}
 	cmd = brm_cmd_create(BRM_CMD_ADD, req->id_json);
 	cmd->spec = ps;
+	cmd->spec_json = cJSON_PrintUnformatted(spec);
 	*out = cmd;
 	return BRM_QUEUED;
 }
@@ -442,6 +443,17 @@ static enum brm_method_result m_remove(struct brm_req *req, struct brm_cmd **out
 	return BRM_QUEUED;
 }
 
+/* Re-read the config file on the loop thread (daemon/reload.c). */
+static enum brm_method_result m_reload(struct brm_req *req, struct brm_cmd **out)
+{
+	static const char *const keys[] = { NULL };
+
+	if (!only_keys(req, keys))
+		return BRM_REPLIED;
+	*out = brm_cmd_create(BRM_CMD_RELOAD, req->id_json);
+	return BRM_QUEUED;
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 /* Sorted by name. */
@@ -451,6 +463,7 @@ const struct brm_method brm_methods[] = {
 	{ "logs", false, brm_m_logs },
 	{ "logs_reopen", false, brm_m_logs_reopen },
 	{ "ping", false, m_ping },
+	{ "reload", true, m_reload },
 	{ "remove", true, m_remove },
 	{ "restart", true, m_restart },
 	{ "signal", true, m_signal },

@@ -619,13 +619,23 @@ static int bind_socket(const char *path, char **err)
 int brm_server_create(const char *path, int nworkers, const struct brm_ctx *ctx,
 		      struct brm_server **out, char **err)
 {
-	struct brm_server *srv;
 	int fd = bind_socket(path, err);
+	int r;
 
 	if (fd < 0)
 		return fd;
+	r = brm_server_adopt(fd, nworkers, ctx, out, err);
+	if (r == 0)
+		(*out)->path = brm_xstrdup(path);
+	return r;
+}
+
+int brm_server_adopt(int fd, int nworkers, const struct brm_ctx *ctx,
+		     struct brm_server **out, char **err)
+{
+	struct brm_server *srv;
+
 	srv = brm_xcalloc(1, sizeof(*srv));
-	srv->path = brm_xstrdup(path);
 	srv->listen_fd = fd;
 	srv->nworkers = nworkers > 0 ? nworkers : 1;
 	srv->ctx = *ctx;
@@ -701,7 +711,8 @@ void brm_server_stop(struct brm_server *srv)
 		brm_scratch_finish(&w->scratch);
 	}
 	close(srv->listen_fd);
-	unlink(srv->path);
+	if (srv->path)
+		unlink(srv->path);
 	free(srv->workers);
 	free(srv->path);
 	free(srv);

@@ -37,6 +37,15 @@ struct brm_server;
 int brm_server_create(const char *path, int nworkers, const struct brm_ctx *ctx,
 		      struct brm_server **out, char **err);
 
+/*
+ * Serve on @fd, a listening, non-blocking AF_UNIX stream socket made by
+ * someone else (socket activation); takes ownership of @fd. The socket file
+ * is not removed at stop: it belongs to whoever made it.
+ * Returns 0 and *@out, or -errno with *@err. Context: as brm_server_create.
+ */
+int brm_server_adopt(int fd, int nworkers, const struct brm_ctx *ctx,
+		     struct brm_server **out, char **err);
+
 /* Start the worker threads. Returns 0 or -errno. Context: loop thread. */
 int brm_server_start(struct brm_server *srv);
 

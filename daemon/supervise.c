@@ -103,6 +103,8 @@ struct brm_supervisor {
 	size_t nprocs;
 	brm_observer_fn observer;
 	void *observer_arg;
+	brm_observer_fn observer2;   /* service glue: status line, state file */
+	void *observer2_arg;
 	bool shutting_down;
 	void (*stop_all_done)(void *arg);
 	void *stop_all_arg;
@@ -334,6 +336,8 @@ static void publish(struct brm_proc *p)
 		p->entry = brm_registry_insert(sup->reg, s);
 	if (sup->observer)
 		sup->observer(sup->observer_arg, p, BRM_EV_STATE);
+	if (sup->observer2)
+		sup->observer2(sup->observer2_arg, p, BRM_EV_STATE);
 }
 
 /* ---- state machine ------------------------------------------------------ */
@@ -419,7 +423,7 @@ static void do_spawn(struct brm_proc *p)
 		.user = p->spec->user,
 		.group = p->spec->group,
 		.umask = p->spec->umask,
-		.pdeathsig = SIGKILL,
+		.pdeathsig = p->spec->orphan_keep ? 0 : SIGKILL,
 	};
 	struct brm_spawned out;
 	char err[512];
@@ -756,14 +760,16 @@ static void finish_removal(struct brm_proc *p)
 		*pp = p->next;
 	sup->nprocs--;
 	/*
-	 * Unpublish first, so that whoever hears of the removal cannot find
-	 * the name any more; the read lock keeps the entry and its last
-	 * snapshot alive for the observer until the grace period.
+	 * Unlinked before the observers run: the reply to `remove` they send
+	 * must not reach a client that can still find the name. The read lock
+	 * keeps the entry and its last snapshot alive for them.
 	 */
 	rcu_read_lock();
 	brm_registry_delete(sup->reg, p->entry);
 	if (sup->observer)
 		sup->observer(sup->observer_arg, p, BRM_EV_REMOVED);
+	if (sup->observer2)
+		sup->observer2(sup->observer2_arg, p, BRM_EV_REMOVED);
 	rcu_read_unlock();
 	p->entry = NULL;
 	while (p->pipes)
@@ -809,6 +815,23 @@ void brm_supervisor_set_observer(struct brm_supervisor *sup, brm_observer_fn fn,
 {
 	sup->observer = fn;
 	sup->observer_arg = arg;
+}
+
+void brm_supervisor_set_service_observer(struct brm_supervisor *sup, brm_observer_fn fn,
+					  void *arg)
+{
+	sup->observer2 = fn;
+	sup->observer2_arg = arg;
+}
+
+void brm_proc_update_spec(struct brm_proc *p, struct brm_proc_spec *spec, uint64_t generation)
+{
+	brm_spec_destroy(p->spec);
+	p->spec = spec;
+	p->generation = generation;
+	free(p->cmd_display);
+	p->cmd_display = join_argv(spec->argv);
+	publish(p);
 }
 
 int brm_supervisor_add(struct brm_supervisor *sup, struct brm_proc_spec *spec,
@@ -928,6 +951,7 @@ void brm_supervisor_destroy(struct brm_supervisor *sup)
 	if (!sup)
 		return;
 	sup->observer = NULL;
+	sup->observer2 = NULL;
 	while (sup->procs) {
 		struct brm_proc *p = sup->procs;
 		if (p->watch) {

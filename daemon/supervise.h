@@ -43,6 +43,10 @@ struct brm_supervisor *brm_supervisor_create(uv_loop_t *loop, struct brm_registr
 void brm_supervisor_destroy(struct brm_supervisor *sup);
 
 void brm_supervisor_set_observer(struct brm_supervisor *sup, brm_observer_fn fn, void *arg);
+/* A second observer for the service glue (status line, state file); called
+ * after the first. */
+void brm_supervisor_set_service_observer(struct brm_supervisor *sup, brm_observer_fn fn,
+					  void *arg);
 
 /*
  * Add a process (takes ownership of @spec) in state stopped and publish its
@@ -80,6 +84,14 @@ int brm_proc_restart(struct brm_proc *p);  /* stop if up, then start */
 int brm_proc_signal(struct brm_proc *p, int signo);
 /* Stop, then remove; BRM_EV_REMOVED fires when gone (maybe before return). */
 int brm_proc_remove(struct brm_proc *p);
+
+/*
+ * Replace the spec of @p (takes ownership of @spec, same name) and publish.
+ * Applies live: the next start, exit, stop or retry uses the new values; a
+ * timer already armed keeps its old delay. A change that needs a new
+ * process (cmd, env, ...) is the caller's to follow with brm_proc_restart.
+ */
+void brm_proc_update_spec(struct brm_proc *p, struct brm_proc_spec *spec, uint64_t generation);
 
 const char *brm_proc_name(const struct brm_proc *p);
 enum brm_state brm_proc_state(const struct brm_proc *p);

@@ -124,6 +124,10 @@ int brmh_start(struct brmh *h, const char *config_json, ...)
 		dup2(logfd, 1);
 		dup2(logfd, 2);
 		unsetenv("BRUMMD_SOCKET");
+		/* Each daemon keeps its state file in its own directory unless the
+		 * test chose one (tests of persistence across restarts do). */
+		if (!getenv("BRUMMD_STATE_DIR"))
+			setenv("BRUMMD_STATE_DIR", h->dir, 1);
 		execv(args[0], (char *const *)args);
 		_exit(127);
 	}
@@ -139,6 +143,73 @@ int brmh_start(struct brmh *h, const char *config_json, ...)
 		if (h->fd >= 0)
 			return 0;
 		brmh_sleep_ms(5);
+	}
+	return -1;
+}
+
+int brmh_start_activated(struct brmh *h, const char *config_json)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char cfgpath[320];
+	int lfd, logfd;
+	long deadline;
+
+	memset(h, 0, sizeof(*h));
+	h->fd = -1;
+	snprintf(h->dir, sizeof(h->dir), "/tmp/brmtest.XXXXXX");
+	if (!mkdtemp(h->dir))
+		return -1;
+	snprintf(h->sock, sizeof(h->sock), "%s/activated.sock", h->dir);
+	snprintf(h->log, sizeof(h->log), "%s/brummd.log", h->dir);
+	snprintf(cfgpath, sizeof(cfgpath), "%s/brummd.json", h->dir);
+	{
+		FILE *f = fopen(cfgpath, "w");
+		if (!f)
+			return -1;
+		fputs(config_json ? config_json : "{}", f);
+		fclose(f);
+	}
+	if (strlen(h->sock) >= sizeof(sa.sun_path))
+		return -1;
+	memcpy(sa.sun_path, h->sock, strlen(h->sock) + 1);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 16) < 0)
+		return -1;
+	logfd = open(h->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	h->pid = fork();
+	if (h->pid < 0)
+		return -1;
+	if (h->pid == 0) {
+		char pid[32];
+		int null = open("/dev/null", O_RDONLY);
+
+		dup2(null, 0);
+		dup2(logfd, 1);
+		dup2(logfd, 2);
+		dup2(lfd, 3);      /* dup2 clears close-on-exec */
+		snprintf(pid, sizeof(pid), "%d", (int)getpid());
+		setenv("LISTEN_PID", pid, 1);
+		setenv("LISTEN_FDS", "1", 1);
+		unsetenv("BRUMMD_SOCKET");
+		if (!getenv("BRUMMD_STATE_DIR"))
+			setenv("BRUMMD_STATE_DIR", h->dir, 1);
+		execl(brmh_bin("brummd"), "brummd", "--config", cfgpath, (char *)NULL);
+		_exit(127);
+	}
+	close(logfd);
+	close(lfd);
+	h->fd = connect_to(h->sock);
+	deadline = now_ms() + 5000;
+	while (h->fd >= 0 && now_ms() < deadline) {
+		cJSON *r = brmh_call(h, "ping", NULL);
+		int code = -1;
+
+		if (r && brmh_result(r, &code) && code == 0) {
+			cJSON_Delete(r);
+			return 0;
+		}
+		cJSON_Delete(r);
+		brmh_sleep_ms(10);
 	}
 	return -1;
 }

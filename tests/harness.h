@@ -36,6 +36,14 @@ const char *brmh_child(void);
  */
 int brmh_start(struct brmh *h, const char *config_json, ...);
 
+/*
+ * Like brmh_start, but the test binds the listening socket (h->sock) and
+ * passes it as fd 3 with LISTEN_FDS=1 and LISTEN_PID set to brummd's pid,
+ * as systemd's socket activation does; brummd gets no --socket.
+ * Waits until it answers ping on that socket. Returns 0 or -1.
+ */
+int brmh_start_activated(struct brmh *h, const char *config_json);
+
 /* SIGTERM brummd and wait (up to @timeout_ms); returns its exit status as
  * waitpid reports it, or -1 on timeout (it is then SIGKILLed). Removes the
  * temporary directory. */

@@ -1,0 +1,456 @@
+/*
+ * persist.c — the desired state that outlives brummd (persist.h).
+ *
+ * The format, one object per process that has something to remember:
+ *
+ *	{"version":1,"processes":{
+ *	   "web":{"stopped":true},
+ *	   "job":{"added":{"cmd":["/usr/bin/job"],"restart":"never"}}}}
+ *
+ * "added" keeps the spec exactly as the `add` request gave it, and it is
+ * parsed again with brm_spec_parse at start-up: no second serialiser to
+ * keep in step with the config keys.
+ *
+ * Writes: the loop thread renders the JSON text and hands it to one
+ * thread-pool job at a time; a change while a job runs marks the state
+ * dirty and the job's completion starts the next write with the newest
+ * text. A failed write is logged and retried at the next change.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/log.h"
+#include "daemon/persist.h"
+#include "lib/buf.h"
+#include "lib/util.h"
+#include "proto/proto.h"
+
+#define STATE_FILE "state.json"
+#define MAX_STATE_BYTES (16u << 20)
+
+struct item {
+	char *name;
+	bool stopped;
+	char *added;          /* spec JSON text, or NULL */
+};
+
+struct brm_persist {
+	uv_loop_t *loop;
+	char *dir;
+	char *path;
+	struct item *items;
+	size_t n, cap;
+
+	uv_work_t work;
+	bool writing;         /* a job is on the thread pool */
+	bool dirty;           /* changed since the job's text was rendered */
+	char *text;           /* the job's text */
+	int result;           /* the job's outcome, -errno */
+	bool warned;
+};
+
+char *brm_persist_dir_resolve(const char *config_dir)
+{
+	const char *env = getenv("BRUMMD_STATE_DIR"), *xdg, *home;
+
+	if (env && *env)
+		return brm_xstrdup(env);
+	if (config_dir && *config_dir)
+		return brm_xstrdup(config_dir);
+	if (geteuid() == 0)
+		return brm_xstrdup("/var/lib/brummd");
+	xdg = getenv("XDG_STATE_HOME");
+	if (xdg && *xdg == '/')
+		return brm_xasprintf("%s/brummd", xdg);
+	home = getenv("HOME");
+	return brm_xasprintf("%s/.local/state/brummd", home && *home ? home : "/tmp");
+}
+
+/* ---- items -------------------------------------------------------------- */
+
+static struct item *find(const struct brm_persist *st, const char *name)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (!strcmp(st->items[i].name, name))
+			return &st->items[i];
+	return NULL;
+}
+
+static struct item *get(struct brm_persist *st, const char *name)
+{
+	struct item *it = find(st, name);
+
+	if (it)
+		return it;
+	if (st->n == st->cap) {
+		st->cap = st->cap ? st->cap * 2 : 16;
+		st->items = brm_xrealloc(st->items, st->cap * sizeof(*st->items));
+	}
+	it = &st->items[st->n++];
+	memset(it, 0, sizeof(*it));
+	it->name = brm_xstrdup(name);
+	return it;
+}
+
+/* Drop @it when it has nothing left to remember. */
+static void trim(struct brm_persist *st, struct item *it)
+{
+	if (it->stopped || it->added)
+		return;
+	free(it->name);
+	*it = st->items[--st->n];
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+static char *render(const struct brm_persist *st)
+{
+	struct brm_buf b = BRM_BUF_INIT;
+
+	brm_buf_adds(&b, "{\"version\":1,\"processes\":{");
+	for (size_t i = 0; i < st->n; i++) {
+		const struct item *it = &st->items[i];
+
+		if (i)
+			brm_buf_addc(&b, ',');
+		brm_buf_adds(&b, "\n ");
+		brm_json_key(&b, it->name);
+		brm_buf_addc(&b, '{');
+		if (it->stopped)
+			brm_buf_adds(&b, "\"stopped\":true");
+		if (it->added) {
+			if (it->stopped)
+				brm_buf_addc(&b, ',');
+			brm_buf_adds(&b, "\"added\":");
+			brm_buf_adds(&b, it->added);
+		}
+		brm_buf_addc(&b, '}');
+	}
+	brm_buf_adds(&b, "\n}}\n");
+	return brm_buf_detach(&b);
+}
+
+static int mkdir_p(const char *dir)
+{
+	char *d = brm_xstrdup(dir);
+	int r = 0;
+
+	for (char *p = d + 1; ; p++) {
+		char c = *p;
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		if (mkdir(d, 0700) < 0 && errno != EEXIST) {
+			r = -errno;
+			break;
+		}
+		*p = c;
+		if (!c)
+			break;
+	}
+	free(d);
+	return r;
+}
+
+/* Thread pool: write st->text atomically. Touches only dir, path, text, result. */
+static void write_work(uv_work_t *w)
+{
+	struct brm_persist *st = w->data;
+	char *tmp = brm_xasprintf("%s.tmp", st->path);
+	size_t len = strlen(st->text), off = 0;
+	int fd, dfd, r = mkdir_p(st->dir);
+
+	if (r < 0)
+		goto out;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	while (off < len) {
+		ssize_t n = write(fd, st->text + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	if (r == 0 && rename(tmp, st->path) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		goto out;
+	}
+	/* The rename itself must reach the disk. */
+	dfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+out:
+	st->result = r;
+	free(tmp);
+}
+
+static void start_write(struct brm_persist *st);
+
+static void write_done(uv_work_t *w, int status)
+{
+	struct brm_persist *st = w->data;
+
+	st->writing = false;
+	free(st->text);
+	st->text = NULL;
+	if (status == 0 && st->result < 0) {
+		if (!st->warned)
+			brm_log_error("cannot write state file '%s': %s", st->path,
+				      strerror(-st->result));
+		st->warned = true;
+	} else if (status == 0) {
+		st->warned = false;
+	}
+	if (st->dirty)
+		start_write(st);
+}
+
+static void start_write(struct brm_persist *st)
+{
+	if (st->writing) {
+		st->dirty = true;
+		return;
+	}
+	st->dirty = false;
+	st->text = render(st);
+	st->work.data = st;
+	if (uv_queue_work(st->loop, &st->work, write_work, write_done) == 0) {
+		st->writing = true;
+		return;
+	}
+	brm_log_error("cannot queue the write of '%s'", st->path);
+	free(st->text);
+	st->text = NULL;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+static char *slurp(const char *path, int *err)
+{
+	struct brm_buf b = BRM_BUF_INIT;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		*err = -errno;
+		return NULL;
+	}
+	for (;;) {
+		ssize_t n;
+		brm_buf_grow(&b, 65536);
+		n = read(fd, b.p + b.len, b.cap - b.len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			*err = n < 0 ? -errno : 0;
+			break;
+		}
+		b.len += (size_t)n;
+		b.p[b.len] = '\0';
+		if (b.len > MAX_STATE_BYTES) {
+			*err = -EFBIG;
+			break;
+		}
+	}
+	close(fd);
+	if (*err < 0) {
+		brm_buf_finish(&b);
+		return NULL;
+	}
+	brm_buf_grow(&b, 1);
+	b.p[b.len] = '\0';
+	return brm_buf_detach(&b);
+}
+
+/* Parse @text into @st; returns NULL or a description of what is wrong. */
+static const char *parse(struct brm_persist *st, const char *text)
+{
+	const char *end = NULL;
+	cJSON *root = cJSON_ParseWithLengthOpts(text, strlen(text) + 1, &end, 1);
+	const cJSON *ver, *procs, *p;
+	const char *why = NULL;
+
+	if (!root)
+		return "not valid JSON";
+	ver = cJSON_GetObjectItemCaseSensitive(root, "version");
+	procs = cJSON_GetObjectItemCaseSensitive(root, "processes");
+	if (!cJSON_IsObject(root) || !cJSON_IsNumber(ver) || ver->valuedouble != 1) {
+		why = "not a version 1 state file";
+		goto out;
+	}
+	if (!cJSON_IsObject(procs)) {
+		why = "\"processes\" is not an object";
+		goto out;
+	}
+	cJSON_ArrayForEach(p, procs) {
+		const cJSON *stopped = cJSON_GetObjectItemCaseSensitive(p, "stopped");
+		const cJSON *added = cJSON_GetObjectItemCaseSensitive(p, "added");
+		struct item *it;
+
+		if (!cJSON_IsObject(p) || !brm_name_valid(p->string) ||
+		    (stopped && !cJSON_IsBool(stopped)) || (added && !cJSON_IsObject(added))) {
+			why = "a process entry is malformed";
+			goto out;
+		}
+		it = get(st, p->string);
+		it->stopped = cJSON_IsTrue(stopped);
+		if (added) {
+			free(it->added);
+			it->added = cJSON_PrintUnformatted(added);
+		}
+		trim(st, it);
+	}
+out:
+	cJSON_Delete(root);
+	return why;
+}
+
+static void clear(struct brm_persist *st)
+{
+	for (size_t i = 0; i < st->n; i++) {
+		free(st->items[i].name);
+		free(st->items[i].added);
+	}
+	st->n = 0;
+}
+
+struct brm_persist *brm_persist_load(uv_loop_t *loop, const char *dir)
+{
+	struct brm_persist *st = brm_xcalloc(1, sizeof(*st));
+	const char *why;
+	char *text;
+	int err = 0;
+
+	st->loop = loop;
+	st->dir = brm_xstrdup(dir);
+	st->path = brm_xasprintf("%s/%s", dir, STATE_FILE);
+	text = slurp(st->path, &err);
+	if (!text) {
+		if (err != -ENOENT)
+			brm_log_error("cannot read state file '%s': %s; starting without it",
+				      st->path, strerror(-err));
+		return st;
+	}
+	why = parse(st, text);
+	free(text);
+	if (why) {
+		char *aside = brm_xasprintf("%s.corrupt-%lld", st->path, (long long)time(NULL));
+
+		clear(st);
+		if (rename(st->path, aside) == 0)
+			brm_log_error("state file '%s' is corrupt (%s); moved it to '%s' and"
+				      " started without it", st->path, why, aside);
+		else
+			brm_log_error("state file '%s' is corrupt (%s) and cannot be moved aside"
+				      " (%s); starting without it", st->path, why, strerror(errno));
+		free(aside);
+	}
+	return st;
+}
+
+void brm_persist_destroy(struct brm_persist *st)
+{
+	if (!st)
+		return;
+	clear(st);
+	free(st->items);
+	free(st->text);
+	free(st->dir);
+	free(st->path);
+	free(st);
+}
+
+/* ---- queries and changes ------------------------------------------------ */
+
+bool brm_persist_stopped(const struct brm_persist *st, const char *name)
+{
+	const struct item *it = find(st, name);
+
+	return it && it->stopped;
+}
+
+void brm_persist_set_stopped(struct brm_persist *st, const char *name, bool stopped)
+{
+	struct item *it = find(st, name);
+
+	if ((it ? it->stopped : false) == stopped)
+		return;
+	it = get(st, name);
+	it->stopped = stopped;
+	trim(st, it);
+	start_write(st);
+}
+
+const char *brm_persist_added(const struct brm_persist *st, const char *name)
+{
+	const struct item *it = find(st, name);
+
+	return it ? it->added : NULL;
+}
+
+void brm_persist_set_added(struct brm_persist *st, const char *name, const char *spec_json)
+{
+	struct item *it = find(st, name);
+
+	if (!it && !spec_json)
+		return;
+	it = get(st, name);
+	free(it->added);
+	it->added = spec_json ? brm_xstrdup(spec_json) : NULL;
+	trim(st, it);
+	start_write(st);
+}
+
+void brm_persist_forget(struct brm_persist *st, const char *name)
+{
+	struct item *it = find(st, name);
+
+	if (!it)
+		return;
+	it->stopped = false;
+	free(it->added);
+	it->added = NULL;
+	trim(st, it);
+	start_write(st);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **brm_persist_added_names(const struct brm_persist *st)
+{
+	char **v = brm_xcalloc(st->n + 1, sizeof(*v));
+	size_t k = 0;
+
+	for (size_t i = 0; i < st->n; i++)
+		if (st->items[i].added)
+			v[k++] = brm_xstrdup(st->items[i].name);
+	qsort(v, k, sizeof(*v), cmp_str);
+	return v;
+}
+
+const char *brm_persist_path(const struct brm_persist *st)
+{
+	return st->path;
+}

@@ -1,0 +1,55 @@
+/*
+ * persist.h — the persisted desired state: which processes were stopped by
+ * request, and which were added at runtime (with the spec they were added
+ * with), so that both survive a restart of brummd.
+ *
+ * The file is STATE_DIR/state.json, where STATE_DIR is, in this order,
+ * $BRUMMD_STATE_DIR, the config's "state_dir", /var/lib/brummd as root,
+ * else $XDG_STATE_HOME/brummd (~/.local/state/brummd). It is rewritten
+ * whole after every change: a temporary file, fsync, rename, fsync of the
+ * directory, on libuv's thread pool so the loop thread never waits for the
+ * disk. A file that cannot be parsed is reported, renamed aside
+ * (state.json.corrupt-TIME) and brummd starts as if it had none.
+ *
+ * Context: loop thread only.
+ */
+#ifndef BRM_PERSIST_H
+#define BRM_PERSIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <uv.h>
+
+struct brm_persist;
+
+/* The state directory as described above. Ownership: caller frees. */
+char *brm_persist_dir_resolve(const char *config_dir);
+
+/*
+ * Read DIR/state.json (a missing file is an empty state; a corrupt one is
+ * logged and set aside). Never fails. Ownership: brm_persist_destroy(), after
+ * the loop has finished (pending writes hold the loop alive).
+ */
+struct brm_persist *brm_persist_load(uv_loop_t *loop, const char *dir);
+void brm_persist_destroy(struct brm_persist *st);
+
+/* Was @name stopped by request (and not started since)? */
+bool brm_persist_stopped(const struct brm_persist *st, const char *name);
+void brm_persist_set_stopped(struct brm_persist *st, const char *name, bool stopped);
+
+/* The spec (JSON object text) @name was added with at runtime, or NULL. */
+const char *brm_persist_added(const struct brm_persist *st, const char *name);
+/* Record (@spec_json non-NULL) or forget a runtime-added process. */
+void brm_persist_set_added(struct brm_persist *st, const char *name, const char *spec_json);
+
+/* Forget everything about @name (it was removed). */
+void brm_persist_forget(struct brm_persist *st, const char *name);
+
+/* The names with a runtime-added spec, NULL-terminated, sorted.
+ * Ownership: caller frees with brm_strv_free(). */
+char **brm_persist_added_names(const struct brm_persist *st);
+
+/* The path of the state file (for messages). */
+const char *brm_persist_path(const struct brm_persist *st);
+
+#endif
