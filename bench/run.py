@@ -525,6 +525,7 @@ def main():
                     f"`bench/results.json`; how each figure is measured in `bench/README.md`.\n\n"
                     f"{tab}\n\n"
                     + "".join(f"![{os.path.basename(p)}]({os.path.basename(p)})\n\n" for p in pngs)
+                    + (open(os.path.join(HERE, "NOTES.md")).read() + "\n" if os.path.exists(os.path.join(HERE, "NOTES.md")) else "")
                     + "## Commands run\n\n```\n" + "\n".join(LOG) + "\n```\n")
     log(f"done in {elapsed:.0f} s")
     shutil.rmtree(a.tmp, ignore_errors=True)
