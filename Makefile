@@ -151,3 +151,19 @@ clean:
 	rm -rf obj obj-* bin bin-*
 
 -include $(shell find $(OBJDIR) -name '*.d' 2>/dev/null)
+
+# --- benchmarks (bench/README.md) -------------------------------------------
+#   make bench         full run, prints one markdown table, writes bench/RESULTS.md
+#   make bench-quick   reduced run (< 2 min)
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BINOUT)/bench_%)
+
+$(BINOUT)/bench_%: $(OBJDIR)/bench/%.o $(LIBDAEMON) $(LIBBRM)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+bench: $(PROGRAMS) $(BENCH_BIN)
+	python3 bench/run.py --bindir $(CURDIR)/$(BINOUT)
+
+bench-quick: $(PROGRAMS) $(BENCH_BIN)
+	python3 bench/run.py --quick --bindir $(CURDIR)/$(BINOUT)
