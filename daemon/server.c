@@ -368,6 +368,9 @@ static void conn_on_readable(struct conn *c)
 		}
 		c->in.len += (size_t)n;
 		c->in.p[c->in.len] = '\0';
+		/* A short read drained the socket: don't pay a recv for EAGAIN. */
+		if ((size_t)n < READ_CHUNK)
+			break;
 		if (c->in.len - c->scanned > BRM_MAX_MESSAGE_BYTES && !memchr(c->in.p + c->scanned, '\n', c->in.len - c->scanned))
 			break;
 	}
