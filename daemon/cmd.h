@@ -44,6 +44,7 @@ struct brm_cmd {
 	double timeout_secs;          /* with wait */
 	int signo;                    /* BRM_CMD_SIGNAL */
 	struct brm_proc_spec *spec;   /* BRM_CMD_ADD; the loop takes it */
+	int max_procs;                /* BRM_CMD_ADD: limits.max_processes (0: none) */
 
 	/* The reply: one complete JSON-RPC line, written by the loop. */
 	struct brm_buf reply;

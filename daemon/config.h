@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "daemon/limits.h"
+
 struct cJSON;
 
 enum brm_restart {
@@ -49,10 +51,22 @@ struct brm_proc_spec {
 	int umask;                /* -1: inherit the daemon's */
 };
 
+/* "access": user and group names (or decimal ids) as written; "*" is anyone. */
+struct brm_access_spec {
+	char **users;             /* every method (root and the daemon's uid always) */
+	char **groups;
+	char **reader_users;      /* read-only methods only */
+	char **reader_groups;
+};
+
 struct brm_config {
 	char *source;             /* file name, or "<default>" */
 	char *socket;             /* NULL: not set in the file */
 	int workers;              /* default 4, 1..64 */
+	int socket_mode;          /* default 0600 */
+	char *socket_group;       /* NULL: the daemon's group */
+	struct brm_access_spec access;
+	struct brm_limits limits; /* BRM_LIMITS_DEFAULT */
 	size_t nprocs;
 	struct brm_proc_spec **procs; /* sorted by name */
 };

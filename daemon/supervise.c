@@ -710,9 +710,16 @@ static void finish_removal(struct brm_proc *p)
 	if (*pp)
 		*pp = p->next;
 	sup->nprocs--;
+	/*
+	 * Unlink before anyone hears of it: the observer replies to `remove`,
+	 * and a client's next `status` must not find the name. The read lock
+	 * keeps the last snapshot alive for that reply.
+	 */
+	rcu_read_lock();
+	brm_registry_delete(sup->reg, p->entry);
 	if (sup->observer)
 		sup->observer(sup->observer_arg, p, BRM_EV_REMOVED);
-	brm_registry_delete(sup->reg, p->entry);
+	rcu_read_unlock();
 	p->entry = NULL;
 	while (p->pipes)
 		pipe_close(p->pipes);

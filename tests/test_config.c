@@ -337,7 +337,7 @@ START_TEST(unknown_key_suggestions)
 		{ "{\"processes\": {\"web\": {\"cmd\": [\"x\"], \"environment\": {}}}}",
 		  "processes.web.environment: unknown key (known keys: \"cmd\", \"shell\"" },
 		{ "{\"xyzzy\": 1}",
-		  "t.json: xyzzy: unknown key (known keys: \"socket\", \"workers\", \"processes\")" },
+		  "t.json: xyzzy: unknown key (known keys: \"socket\", \"workers\", \"processes\", " },
 		{ "{\"a b\\n\": 1}", "t.json: \"a b\\x0a\": unknown key" },
 	};
 
