@@ -7,9 +7,11 @@
  *  1. mark every inherited descriptor close-on-exec, raise RLIMIT_NOFILE;
  *  2. load the config (or the embedded default);
  *  3. block all signals, create our own call_rcu thread (so it is joined at
- *     exit and takes no signals), bind the socket, start the workers (they
- *     inherit the blocked mask), then unblock signals on this thread only;
- *  4. add the configured processes and start those with autostart.
+ *     exit and takes no signals), bind the socket;
+ *  4. add the configured processes and start those with autostart, so that
+ *     the first client already sees them all;
+ *  5. start the workers (they inherit the blocked mask), then unblock
+ *     signals on this thread only.
  *
  * Shutdown (SIGTERM, SIGINT): stop every child in parallel within its stop
  * timeout, answer outstanding requests, stop the workers, free everything
@@ -296,6 +298,11 @@ int main(int argc, char **argv)
 		free(err);
 		return 1;
 	}
+	brm_log_info("brummd %s (pid %d) listening on %s, config %s, %zu processes, %d workers",
+		     BRM_VERSION, (int)getpid(), socket_path, cfg->source, cfg->nprocs,
+		     cfg->workers);
+	/* Before any client is served: the first status sees every process. */
+	add_configured(&d, cfg);
 	r = brm_server_start(d.srv);
 	if (r < 0) {
 		fprintf(stderr, "brummd: cannot start worker threads: %s\n", strerror(-r));
@@ -311,10 +318,6 @@ int main(int argc, char **argv)
 	uv_signal_start(&d.sig_int, on_stop_signal, SIGINT);
 	uv_signal_start(&d.sig_hup, on_hup, SIGHUP);
 
-	brm_log_info("brummd %s (pid %d) listening on %s, config %s, %zu processes, %d workers",
-		     BRM_VERSION, (int)getpid(), socket_path, cfg->source, cfg->nprocs,
-		     cfg->workers);
-	add_configured(&d, cfg);
 	brm_config_destroy(cfg);
 
 	uv_run(&d.loop, UV_RUN_DEFAULT);

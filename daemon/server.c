@@ -223,6 +223,22 @@ static bool too_deep(const char *s, size_t n, int max)
 	return false;
 }
 
+/*
+ * A "\u0000" escape inside a string? cJSON would cut the string there, so
+ * "stop\u0000x" would run stop and a name would be checked short.
+ */
+static bool has_escaped_nul(const char *s, size_t n)
+{
+	for (size_t i = 0; i + 5 < n; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (s[i + 1] == 'u' && !memcmp(s + i + 2, "0000", 4))
+			return true;
+		i++;   /* skip the escaped character: "\\u0000" is no NUL */
+	}
+	return false;
+}
+
 static void on_cmd_done(struct brm_cmd *cmd);
 
 static const struct brm_limits default_limits = BRM_LIMITS_DEFAULT;
@@ -247,6 +263,11 @@ bool brm_server_dispatch(const struct brm_ctx *ctx, struct brm_scratch *scratch,
 		return false;
 	if (memchr(line, '\0', len)) {
 		brm_rpc_error(out, NULL, BRM_E_PARSE, "parse error: NUL byte in request", NULL);
+		return false;
+	}
+	if (has_escaped_nul(line, len)) {
+		brm_rpc_error(out, NULL, BRM_E_PARSE,
+			      "parse error: \\u0000 in a string is not allowed", NULL);
 		return false;
 	}
 	if (too_deep(line, len, lim->max_json_depth)) {

@@ -266,7 +266,8 @@ static ssize_t read_line(struct brm_client *c, char **line, int timeout_ms)
 	if (timeout_ms >= 0)
 		deadline = brm_now_mono_ns() + (uint64_t)timeout_ms * 1000000;
 	for (;;) {
-		char *nl = memchr(c->rbuf + c->scan, '\n', c->rlen - c->scan);
+		char *nl = c->rlen > c->scan ? memchr(c->rbuf + c->scan, '\n', c->rlen - c->scan)
+					      : NULL;
 
 		if (nl) {
 			size_t len = (size_t)(nl - (c->rbuf + c->rstart));
