@@ -109,7 +109,7 @@ $(BINOUT)/test_%: $(OBJDIR)/tests/test_%.o $(TESTLIB_OBJ) $(LIBDAEMON) $(LIBBRM)
 # stop at the first report (SAN_ENV), brummd under test included.
 SAN_ENV = UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
           ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-          TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp"
+          TSAN_OPTIONS="halt_on_error=1 die_after_fork=0 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp"
 check: $(PROGRAMS) $(TEST_BIN)
 	@fail=0; for t in $(TEST_BIN); do \
 	    echo "== $$t"; \

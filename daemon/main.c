@@ -308,8 +308,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "brummd: cannot start worker threads: %s\n", strerror(-r));
 		return 1;
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-
 	uv_signal_init(&d.loop, &d.sig_term);
 	uv_signal_init(&d.loop, &d.sig_int);
 	uv_signal_init(&d.loop, &d.sig_hup);
@@ -317,6 +315,8 @@ int main(int argc, char **argv)
 	uv_signal_start(&d.sig_term, on_stop_signal, SIGTERM);
 	uv_signal_start(&d.sig_int, on_stop_signal, SIGINT);
 	uv_signal_start(&d.sig_hup, on_hup, SIGHUP);
+	/* Only now: a SIGTERM that came while we started is handled, not fatal. */
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	brm_config_destroy(cfg);
 

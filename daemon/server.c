@@ -81,7 +81,7 @@ struct brm_server {
 	struct brm_ctx ctx;
 	struct brm_limits limits;     /* ctx.limits points here */
 	int nclients;                 /* open connections, all workers (atomic) */
-	volatile int stopping;
+	int stopping;                 /* atomic: set by brm_server_stop */
 };
 
 /* epoll tags for the two non-connection descriptors. */
@@ -599,7 +599,7 @@ static void *worker_main(void *arg)
 	struct epoll_event evs[64];
 
 	rcu_register_thread();
-	while (!w->srv->stopping) {
+	while (!__atomic_load_n(&w->srv->stopping, __ATOMIC_ACQUIRE)) {
 		int n = epoll_wait(w->epfd, evs, 64, worker_timeout_ms(w));
 
 		if (n < 0) {
@@ -825,7 +825,7 @@ void brm_server_stop(struct brm_server *srv)
 
 	if (!srv)
 		return;
-	srv->stopping = 1;
+	__atomic_store_n(&srv->stopping, 1, __ATOMIC_RELEASE);
 	for (int i = 0; i < srv->nworkers; i++) {
 		struct worker *w = &srv->workers[i];
 		if (w->evfd >= 0 && write(w->evfd, &one, sizeof(one)) < 0) {
