@@ -6,6 +6,7 @@
 #   make install         PREFIX=/usr/local DESTDIR= (binaries, units, config, man pages)
 #   make deps            install missing build dependencies (apt-get)
 #   SAN=address,undefined / SAN=thread   sanitizer builds (own object dirs)
+#   make fuzz            libFuzzer targets in fuzz/ (clang), FUZZ_TIME seconds each
 #   DEVELOPER=1          adds -Werror
 
 PREFIX  ?= /usr/local
@@ -107,11 +108,15 @@ $(BINOUT)/test_%: $(OBJDIR)/tests/test_%.o $(TESTLIB_OBJ) $(LIBDAEMON) $(LIBBRM)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHK_LIBS)
 
-# Each suite finds the programs it runs through BRM_BINDIR.
+# Each suite finds the programs it runs through BRM_BINDIR. Sanitizer runs
+# stop at the first report (SAN_ENV), brummd under test included.
+SAN_ENV = UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+          ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+          TSAN_OPTIONS="halt_on_error=1 die_after_fork=0 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp"
 check: $(PROGRAMS) $(TEST_BIN)
 	@fail=0; for t in $(TEST_BIN); do \
 	    echo "== $$t"; \
-	    BRM_BINDIR=$(CURDIR)/$(BINOUT) $$t || fail=1; \
+	    $(if $(SAN),$(SAN_ENV)) BRM_BINDIR=$(CURDIR)/$(BINOUT) $$t || fail=1; \
 	done; \
 	if [ $$fail -ne 0 ]; then echo "make check: FAILED"; exit 1; fi; \
 	echo "make check: all suites passed"
@@ -148,7 +153,7 @@ deps:
 	sh scripts/deps.sh
 
 clean:
-	rm -rf obj obj-* bin bin-*
+	rm -rf obj obj-* bin bin-* fuzz/corpus
 
 -include $(shell find $(OBJDIR) -name '*.d' 2>/dev/null)
 
@@ -167,3 +172,41 @@ bench: $(PROGRAMS) $(BENCH_BIN)
 
 bench-quick: $(PROGRAMS) $(BENCH_BIN)
 	python3 bench/run.py --quick --bindir $(CURDIR)/$(BINOUT)
+
+# ---- fuzzing: libFuzzer targets in fuzz/, built with clang from Debian ------
+#
+#   make fuzz                 build, then run each target for FUZZ_TIME seconds
+#   make fuzz FUZZ_TIME=600   longer
+# Seeds are fuzz/seeds/TARGET (the examples of proto/PROTOCOL.md and README);
+# the growing corpus goes to fuzz/corpus/TARGET (not committed), crashes to
+# fuzz/crash-*. A crash becomes a regression test, then its file is deleted.
+FUZZ_TIME    ?= 30
+FUZZ_TARGETS := request config
+FUZZ_BIN     := bin-fuzz
+
+.PHONY: fuzz fuzz-build fuzz-bins
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p fuzz/corpus/$$t; \
+	    echo "== fuzz_$$t for $(FUZZ_TIME) s"; \
+	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    $(FUZZ_BIN)/fuzz_$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+	        -max_len=65536 -artifact_prefix=fuzz/crash-$$t- \
+	        fuzz/corpus/$$t fuzz/seeds/$$t 2>&1 | \
+	        grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss|==[0-9]+==|SUMMARY|.*runtime error)' \
+	        || true; \
+	    if ls fuzz/crash-$$t-* >/dev/null 2>&1; then echo "fuzz_$$t: CRASH, see fuzz/crash-$$t-*"; exit 1; fi; \
+	done
+
+fuzz-build:
+	@command -v clang >/dev/null 2>&1 || { \
+	    echo "make fuzz: clang is missing; install it with: apt-get install -y clang" >&2; \
+	    exit 1; }
+	$(MAKE) CC=clang SAN=address,undefined OBJDIR=obj-fuzz BINOUT=$(FUZZ_BIN) \
+	    CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" fuzz-bins
+
+fuzz-bins: $(FUZZ_TARGETS:%=$(BINOUT)/fuzz_%)
+
+$(BINOUT)/fuzz_%: $(OBJDIR)/fuzz/fuzz_%.o $(LIBDAEMON) $(LIBBRM)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)

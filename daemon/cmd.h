@@ -46,6 +46,7 @@ struct brm_cmd {
 	int signo;                    /* BRM_CMD_SIGNAL */
 	struct brm_proc_spec *spec;   /* BRM_CMD_ADD; the loop takes it */
 	char *spec_json;              /* BRM_CMD_ADD: the spec as given, for the state file */
+	int max_procs;                /* BRM_CMD_ADD: limits.max_processes (0: none) */
 
 	/* The reply: one complete JSON-RPC line, written by the loop. */
 	struct brm_buf reply;

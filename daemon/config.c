@@ -46,7 +46,9 @@
 #define SUGGEST_KEY_MAX 32 /* longer keys are too far from any known key */
 
 static const char *const top_keys[] = {
-	"socket", "workers", "processes", "state_dir", BRM_LOG_KEYS, NULL
+	"socket", "workers", "processes", "state_dir",
+	"socket_mode", "socket_group", "access", "limits",
+	BRM_LOG_KEYS, NULL
 };
 
 static const char *const spec_keys[] = {
@@ -958,6 +960,166 @@ static void parse_processes(struct report *r, const cJSON *v, struct brm_config 
 	qsort(cfg->procs, cfg->nprocs, sizeof(*cfg->procs), spec_cmp);
 }
 
+/* ---- access and limits -------------------------------------------------- */
+
+static const char *const access_keys[] = { "users", "groups", "readers", NULL };
+static const char *const reader_keys[] = { "users", "groups", NULL };
+static const char *const limit_keys[] = {
+	"max_message_bytes", "max_json_depth", "max_clients", "max_queued_bytes",
+	"idle_timeout_secs", "max_processes", "max_name_len", NULL
+};
+
+/* An array of user or group names, or ids (stored as decimal strings). */
+static void parse_idlist(struct report *r, const char *path, const cJSON *v, char ***out)
+{
+	const cJSON *c;
+	size_t n = 0, i = 0;
+
+	if (!cJSON_IsArray(v)) {
+		report(r, path, "expected an array of names or ids, got %s", type_name(v));
+		return;
+	}
+	brm_strv_free(*out);
+	cJSON_ArrayForEach(c, v)
+		n++;
+	*out = brm_xcalloc(n + 1, sizeof(char *));
+	cJSON_ArrayForEach(c, v) {
+		char *p = brm_xasprintf("%s[%zu]", path, i);
+		if (cJSON_IsString(c) && c->valuestring[0] && strlen(c->valuestring) < 256)
+			(*out)[i++] = brm_xstrdup(c->valuestring);
+		else if (is_int_in(c, 0, 0xfffffffeL))
+			(*out)[i++] = brm_xasprintf("%ld", (long)c->valuedouble);
+		else
+			report(r, p, "expected a user or group name or a non-negative id, got %s",
+			       type_name(c));
+		free(p);
+	}
+}
+
+static void parse_object_keys(struct report *r, const char *base, const cJSON *v,
+			      const char *const *known, struct brm_config *cfg,
+			      void (*one)(struct report *, const char *, const char *,
+					  const cJSON *, struct brm_config *))
+{
+	const cJSON *c;
+	bool *dup;
+	size_t i = 0;
+
+	if (!cJSON_IsObject(v)) {
+		report(r, base, "expected an object, got %s", type_name(v));
+		return;
+	}
+	dup = dup_flags(v);
+	cJSON_ArrayForEach(c, v) {
+		char *p = keypath(base, c->string);
+		bool found = false;
+		for (size_t j = 0; known[j]; j++)
+			found |= !strcmp(c->string, known[j]);
+		if (dup[i++])
+			report(r, p, "duplicate key");
+		else if (!found)
+			unknown_key(r, p, c->string, known);
+		else
+			one(r, p, c->string, c, cfg);
+		free(p);
+	}
+	free(dup);
+}
+
+static void reader_one(struct report *r, const char *p, const char *k, const cJSON *c,
+		       struct brm_config *cfg)
+{
+	parse_idlist(r, p, c, !strcmp(k, "users") ? &cfg->access.reader_users
+						  : &cfg->access.reader_groups);
+}
+
+static void access_one(struct report *r, const char *p, const char *k, const cJSON *c,
+		       struct brm_config *cfg)
+{
+	if (!strcmp(k, "readers"))
+		parse_object_keys(r, p, c, reader_keys, cfg, reader_one);
+	else
+		parse_idlist(r, p, c, !strcmp(k, "users") ? &cfg->access.users
+							  : &cfg->access.groups);
+}
+
+static void limit_one(struct report *r, const char *p, const char *k, const cJSON *c,
+		      struct brm_config *cfg)
+{
+	struct brm_limits *l = &cfg->limits;
+	long v;
+	double d;
+
+	if (!strcmp(k, "max_message_bytes")) {
+		if (get_int(r, p, c, BRM_LIMIT_MESSAGE_MIN, BRM_LIMIT_MESSAGE_MAX, &v))
+			l->max_message_bytes = (size_t)v;
+	} else if (!strcmp(k, "max_json_depth")) {
+		if (get_int(r, p, c, 2, BRM_LIMIT_DEPTH_MAX, &v))
+			l->max_json_depth = (int)v;
+	} else if (!strcmp(k, "max_clients")) {
+		if (get_int(r, p, c, 1, BRM_LIMIT_CLIENTS_MAX, &v))
+			l->max_clients = (int)v;
+	} else if (!strcmp(k, "max_queued_bytes")) {
+		if (get_int(r, p, c, BRM_LIMIT_QUEUED_MIN, BRM_LIMIT_QUEUED_MAX, &v))
+			l->max_queued_bytes = (size_t)v;
+	} else if (!strcmp(k, "idle_timeout_secs")) {
+		if (get_duration(r, p, c, &d))
+			l->idle_timeout_secs = d;
+	} else if (!strcmp(k, "max_processes")) {
+		if (get_int(r, p, c, 1, BRM_LIMIT_PROCESSES_MAX, &v))
+			l->max_processes = (int)v;
+	} else {
+		if (get_int(r, p, c, 1, BRM_MAX_NAME_LEN, &v))
+			l->max_name_len = (int)v;
+	}
+}
+
+/* The hardening keys of the top level; false for any other key. */
+static bool parse_harden_key(struct report *r, const char *p, const char *k, const cJSON *c,
+			     struct brm_config *cfg)
+{
+	long v;
+
+	if (!strcmp(k, "socket_mode")) {
+		/* "0660" (octal, as chmod takes it) or a number (decimal 432 = 0660) */
+		if (cJSON_IsString(c)) {
+			char *end;
+			errno = 0;
+			v = strtol(c->valuestring, &end, 8);
+			if (!c->valuestring[0] || *end || errno || v < 0 || v > 0777)
+				report(r, p, "expected an octal mode like \"0660\", got \"%.16s\"",
+				       c->valuestring);
+			else if (v & 0007)
+				report(r, p, "must not give access to others (mode %04lo); use"
+				       " socket_group and access.readers instead", v);
+			else
+				cfg->socket_mode = (int)v;
+		} else {
+			report(r, p, "expected an octal mode string like \"0660\", got %s",
+			       type_name(c));
+		}
+		return true;
+	}
+	if (!strcmp(k, "socket_group")) {
+		if (cJSON_IsNumber(c) && is_int_in(c, 0, 0xfffffffeL)) {
+			free(cfg->socket_group);
+			cfg->socket_group = brm_xasprintf("%ld", (long)c->valuedouble);
+		} else {
+			get_string(r, p, c, &cfg->socket_group);
+		}
+		return true;
+	}
+	if (!strcmp(k, "access")) {
+		parse_object_keys(r, p, c, access_keys, cfg, access_one);
+		return true;
+	}
+	if (!strcmp(k, "limits")) {
+		parse_object_keys(r, p, c, limit_keys, cfg, limit_one);
+		return true;
+	}
+	return false;
+}
+
 static void parse_top(struct report *r, const cJSON *root, struct brm_config *cfg)
 {
 	const cJSON *c;
@@ -992,12 +1154,17 @@ static void parse_top(struct report *r, const cJSON *root, struct brm_config *cf
 			parse_processes(r, c, cfg);
 		} else if (brm_log_spec_key(k)) {
 			log_key(r, p, k, c, &cfg->log);
+		} else if (parse_harden_key(r, p, k, c, cfg)) {
+			/* socket_mode, socket_group, access, limits */
 		} else {
 			unknown_key(r, p, k, top_keys);
 		}
 		free(p);
 	}
 	free(dup);
+	if (cfg->nprocs > (size_t)cfg->limits.max_processes)
+		report(r, "limits.max_processes", "is %d but %zu processes are configured",
+		       cfg->limits.max_processes, cfg->nprocs);
 }
 
 int brm_config_parse(const char *text, size_t len, const char *source,
@@ -1098,6 +1265,8 @@ struct brm_config *brm_config_default(void)
 
 	cfg->source = brm_xstrdup("<default>");
 	cfg->workers = 4;
+	cfg->socket_mode = 0600;
+	cfg->limits = (struct brm_limits)BRM_LIMITS_DEFAULT;
 	return cfg;
 }
 
@@ -1111,6 +1280,11 @@ void brm_config_destroy(struct brm_config *cfg)
 	brm_log_spec_destroy(cfg->log);
 	free(cfg->socket);
 	free(cfg->state_dir);
+	free(cfg->socket_group);
+	brm_strv_free(cfg->access.users);
+	brm_strv_free(cfg->access.groups);
+	brm_strv_free(cfg->access.reader_users);
+	brm_strv_free(cfg->access.reader_groups);
 	free(cfg->source);
 	free(cfg);
 }

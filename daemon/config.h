@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "daemon/limits.h"
+
 struct cJSON;
 struct brm_log_spec;
 
@@ -54,11 +56,23 @@ struct brm_proc_spec {
 	                             "kill"); an orderly shutdown still stops it */
 };
 
+/* "access": user and group names (or decimal ids) as written; "*" is anyone. */
+struct brm_access_spec {
+	char **users;             /* every method (root and the daemon's uid always) */
+	char **groups;
+	char **reader_users;      /* read-only methods only */
+	char **reader_groups;
+};
+
 struct brm_config {
 	char *source;             /* file name, or "<default>" */
 	char *socket;             /* NULL: not set in the file */
 	char *state_dir;          /* NULL: not set (see daemon/state.h) */
 	int workers;              /* default 4, 1..64 */
+	int socket_mode;          /* default 0600 */
+	char *socket_group;       /* NULL: the daemon's group */
+	struct brm_access_spec access;
+	struct brm_limits limits; /* BRM_LIMITS_DEFAULT */
 	size_t nprocs;
 	struct brm_proc_spec **procs; /* sorted by name */
 	struct brm_log_spec *log; /* top-level log_* defaults, or NULL */

@@ -403,6 +403,14 @@ static void exec_add(struct brm_control *ctl, struct brm_cmd *cmd)
 	int r;
 
 	cmd->spec = NULL;
+	if (cmd->max_procs && brm_supervisor_count(ctl->sup) >= (size_t)cmd->max_procs) {
+		reply_errorf(cmd, BRM_E_LIMIT, "cannot add '%s': %d processes is the limit"
+			     " (max_processes)", name, cmd->max_procs);
+		brm_spec_destroy(spec);
+		free(name);
+		cmd->done(cmd);
+		return;
+	}
 	r = brm_supervisor_add(ctl->sup, spec, brm_control_next_generation(ctl), &p);
 	if (r == -EEXIST) {
 		reply_errorf(cmd, BRM_E_CONFLICT, "process '%s' exists already", name);

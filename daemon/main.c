@@ -31,6 +31,9 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <grp.h>
+
+#include "daemon/access.h"
 #include "daemon/activation.h"
 #include "daemon/cmd.h"
 #include "daemon/config.h"
@@ -154,6 +157,39 @@ static void on_hup(uv_signal_t *h, int signum)
 
 /* ---- start-up ----------------------------------------------------------- */
 
+static struct brm_access *g_access;
+
+/* Access control, socket mode and group, and limits from @cfg into @ctx. */
+static int harden_ctx(const struct brm_config *cfg, struct brm_ctx *ctx)
+{
+	struct brm_access *access = NULL;
+	char *err = NULL;
+
+	ctx->limits = &cfg->limits;
+	ctx->socket_mode = (unsigned)cfg->socket_mode;
+	ctx->socket_gid = 0;
+	if (cfg->socket_group) {
+		const char *g = cfg->socket_group;
+		char *end;
+		unsigned long id = strtoul(g, &end, 10);
+		struct group *gr = (*g >= '0' && *g <= '9' && !*end) ? NULL : getgrnam(g);
+
+		if (!gr && (*g < '0' || *g > '9' || *end)) {
+			fprintf(stderr, "brummd: socket_group: no such group '%s'\n", g);
+			return -1;
+		}
+		ctx->socket_gid = gr ? gr->gr_gid : (gid_t)id;
+	}
+	if (brm_access_create(&cfg->access, geteuid(), &access, &err) < 0) {
+		fprintf(stderr, "brummd: %s\n", err);
+		free(err);
+		return -1;
+	}
+	/* Read by the workers until they are joined; freed at exit. */
+	ctx->access = g_access = access;
+	return 0;
+}
+
 static int check_config(const char *path)
 {
 	struct brm_config *cfg = NULL;
@@ -276,6 +312,8 @@ int main(int argc, char **argv)
 	ctx.cmdq = &d.cmdq;
 	ctx.pid = getpid();
 	ctx.start_mono_ns = brm_now_mono_ns();
+	if (harden_ctx(cfg, &ctx) < 0)
+		return 1;
 	if (listen_fd >= 0) {
 		r = brm_server_adopt(listen_fd, cfg->workers, &ctx, &d.srv, &err);
 		free(socket_path);
@@ -326,6 +364,7 @@ int main(int argc, char **argv)
 	call_rcu_data_free(crdp);
 	rcu_unregister_thread();
 	free(socket_path);
+	brm_access_destroy(g_access);
 	brm_log_info("stopped");
 	return 0;
 }

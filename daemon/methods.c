@@ -402,6 +402,9 @@ static enum brm_method_result m_add(struct brm_req *req, struct brm_cmd **out)
 		return invalid(req, "params: missing \"name\"");
 	if (!valid_name_param(req, name, "params.name"))
 		return BRM_REPLIED;
+	if (req->ctx->limits && strlen(name->valuestring) > (size_t)req->ctx->limits->max_name_len)
+		return invalid(req, "params.name: longer than %d bytes (max_name_len)",
+			       req->ctx->limits->max_name_len);
 	if (!spec)
 		return invalid(req, "params: missing \"spec\" (an object with at least \"cmd\")");
 	if (!cJSON_IsObject(spec))
@@ -420,6 +423,7 @@ static enum brm_method_result m_add(struct brm_req *req, struct brm_cmd **out)
 	cmd = brm_cmd_create(BRM_CMD_ADD, req->id_json);
 	cmd->spec = ps;
 	cmd->spec_json = cJSON_PrintUnformatted(spec);
+	cmd->max_procs = req->ctx->limits ? req->ctx->limits->max_processes : 0;
 	*out = cmd;
 	return BRM_QUEUED;
 }
@@ -461,7 +465,7 @@ const struct brm_method brm_methods[] = {
 	{ "add", true, m_add },
 	{ "errors", false, brm_m_errors },
 	{ "logs", false, brm_m_logs },
-	{ "logs_reopen", false, brm_m_logs_reopen },
+	{ "logs_reopen", true, brm_m_logs_reopen },
 	{ "ping", false, m_ping },
 	{ "reload", true, m_reload },
 	{ "remove", true, m_remove },

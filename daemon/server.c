@@ -29,6 +29,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "daemon/access.h"
+#include "daemon/limits.h"
 #include "daemon/log.h"
 #include "daemon/methods.h"
 #include "daemon/server.h"
@@ -38,7 +40,6 @@
 #include "proto/rpc.h"
 
 #define READ_CHUNK 65536
-#define OUT_HIGH (4u << 20)        /* stop reading requests past this backlog */
 #define WORKER_STACK (512u << 10)  /* cJSON recursion needs >= 256 KiB */
 
 struct worker;
@@ -55,6 +56,8 @@ struct conn {
 	bool dead;               /* fd closed; freed when pending drops to 0 */
 	uint32_t events;         /* current epoll interest */
 	void *stream;            /* log follower (stream.c), or NULL */
+	struct brm_peer peer;    /* SO_PEERCRED at accept */
+	uint64_t last_active_ns; /* for the idle timeout */
 	struct conn *prev, *next;
 };
 
@@ -68,6 +71,7 @@ struct worker {
 	struct conn *conns;
 	struct conn *graveyard;       /* closed; freed after the current batch */
 	struct brm_scratch scratch;
+	uint64_t last_idle_scan_ns;
 	bool started;
 };
 
@@ -77,7 +81,9 @@ struct brm_server {
 	int nworkers;
 	struct worker *workers;
 	struct brm_ctx ctx;
-	volatile int stopping;
+	struct brm_limits limits;     /* ctx.limits points here */
+	int nclients;                 /* open connections, all workers (atomic) */
+	int stopping;                 /* atomic: set by brm_server_stop */
 };
 
 /* epoll tags for the two non-connection descriptors. */
@@ -92,7 +98,8 @@ static void conn_update_events(struct conn *c)
 
 	if (c->dead)
 		return;
-	if (!c->pending && !c->rd_eof && !c->close_after_flush && c->out.len < OUT_HIGH)
+	if (!c->pending && !c->rd_eof && !c->close_after_flush &&
+	    c->out.len < c->w->srv->limits.max_queued_bytes)
 		ev |= EPOLLIN | EPOLLRDHUP;
 	if (c->out.len)
 		ev |= EPOLLOUT;
@@ -122,6 +129,7 @@ static void conn_close(struct conn *c)
 	c->dead = true;
 	brm_stream_destroy(c->stream);
 	c->stream = NULL;
+	__atomic_fetch_sub(&w->srv->nclients, 1, __ATOMIC_RELAXED);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -147,9 +155,31 @@ static void bury_dead(struct worker *w)
 	}
 }
 
+/*
+ * More than twice max_queued_bytes waits for a client that does not read
+ * (only a stream can get there: replies stop the reading of requests at
+ * max_queued_bytes). Keep the line being sent, drop the rest, add a notice
+ * and close once it is out: memory never grows without bound.
+ */
+static void conn_cut_slow_reader(struct conn *c)
+{
+	char *nl = memchr(c->out.p, '\n', c->out.len);
+	size_t keep = nl ? (size_t)(nl - c->out.p) + 1 : 0;
+
+	brm_log_warn("client uid %u pid %d: %zu bytes queued and not read; cutting it off",
+		     (unsigned)c->peer.uid, (int)c->peer.pid, c->out.len);
+	c->out.len = keep;
+	c->out.p[keep] = '\0';
+	brm_rpc_error(&c->out, NULL, BRM_E_LIMIT,
+		      "output queued past the limit (max_queued_bytes); closing", NULL);
+	c->close_after_flush = true;
+}
+
 /* Write what we can. Returns false when the connection was closed. */
 static bool conn_flush(struct conn *c)
 {
+	if (c->out.len > 2 * c->w->srv->limits.max_queued_bytes && !c->close_after_flush)
+		conn_cut_slow_reader(c);
 	while (c->out.len) {
 		ssize_t n = send(c->fd, c->out.p, c->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {
@@ -172,8 +202,8 @@ static bool conn_flush(struct conn *c)
 
 /* ---- one request -------------------------------------------------------- */
 
-/* Deeper than BRM_MAX_JSON_DEPTH? Checked before cJSON recurses. */
-static bool too_deep(const char *s, size_t n)
+/* Deeper than @max? Checked before cJSON recurses. */
+static bool too_deep(const char *s, size_t n, int max)
 {
 	int depth = 0;
 	bool in_str = false;
@@ -188,7 +218,7 @@ static bool too_deep(const char *s, size_t n)
 		} else if (ch == '"') {
 			in_str = true;
 		} else if (ch == '{' || ch == '[') {
-			if (++depth > BRM_MAX_JSON_DEPTH)
+			if (++depth > max)
 				return true;
 		} else if (ch == '}' || ch == ']') {
 			depth--;
@@ -197,16 +227,31 @@ static bool too_deep(const char *s, size_t n)
 	return false;
 }
 
+/*
+ * A "\u0000" escape inside a string? cJSON would cut the string there, so
+ * "stop\u0000x" would run stop and a name would be checked short.
+ */
+static bool has_escaped_nul(const char *s, size_t n)
+{
+	for (size_t i = 0; i + 5 < n; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (s[i + 1] == 'u' && !memcmp(s + i + 2, "0000", 4))
+			return true;
+		i++;   /* skip the escaped character: "\\u0000" is no NUL */
+	}
+	return false;
+}
+
 static void on_cmd_done(struct brm_cmd *cmd);
 
-/*
- * Handle one request line (without its newline). Returns true when a
- * command went to the loop thread (stop reading further lines until it
- * comes back).
- */
-static bool handle_line(struct conn *c, char *line, size_t len)
+static const struct brm_limits default_limits = BRM_LIMITS_DEFAULT;
+
+bool brm_server_dispatch(const struct brm_ctx *ctx, struct brm_scratch *scratch,
+			 const struct brm_peer *peer, char *line, size_t len,
+			 struct brm_buf *out, void **stream, struct brm_cmd **cmdp)
 {
-	struct worker *w = c->w;
+	const struct brm_limits *lim = ctx->limits ? ctx->limits : &default_limits;
 	const char *end = NULL;
 	cJSON *root, *id, *method, *params, *version;
 	char *id_json = NULL;
@@ -221,12 +266,19 @@ static bool handle_line(struct conn *c, char *line, size_t len)
 	if (!len)
 		return false;
 	if (memchr(line, '\0', len)) {
-		brm_rpc_error(&c->out, NULL, BRM_E_PARSE, "parse error: NUL byte in request", NULL);
+		brm_rpc_error(out, NULL, BRM_E_PARSE, "parse error: NUL byte in request", NULL);
 		return false;
 	}
-	if (too_deep(line, len)) {
-		brm_rpc_error(&c->out, NULL, BRM_E_LIMIT,
-			      "request nested deeper than 32 levels", NULL);
+	if (has_escaped_nul(line, len)) {
+		brm_rpc_error(out, NULL, BRM_E_PARSE,
+			      "parse error: \\u0000 in a string is not allowed", NULL);
+		return false;
+	}
+	if (too_deep(line, len, lim->max_json_depth)) {
+		char msg[80];
+		snprintf(msg, sizeof(msg), "request nested deeper than %d levels (max_json_depth)",
+			 lim->max_json_depth);
+		brm_rpc_error(out, NULL, BRM_E_LIMIT, msg, NULL);
 		return false;
 	}
 	line[len] = '\0';
@@ -235,23 +287,23 @@ static bool handle_line(struct conn *c, char *line, size_t len)
 		size_t off = end && end >= line ? (size_t)(end - line) : 0;
 		char msg[96];
 		snprintf(msg, sizeof(msg), "parse error: not valid JSON at byte %zu", off + 1);
-		brm_rpc_error(&c->out, NULL, BRM_E_PARSE, msg, NULL);
+		brm_rpc_error(out, NULL, BRM_E_PARSE, msg, NULL);
 		return false;
 	}
 	if (cJSON_IsArray(root)) {
-		brm_rpc_error(&c->out, NULL, BRM_E_INVALID_REQUEST,
+		brm_rpc_error(out, NULL, BRM_E_INVALID_REQUEST,
 			      "invalid request: batch requests are not supported", NULL);
 		goto out;
 	}
 	if (!cJSON_IsObject(root)) {
-		brm_rpc_error(&c->out, NULL, BRM_E_INVALID_REQUEST,
+		brm_rpc_error(out, NULL, BRM_E_INVALID_REQUEST,
 			      "invalid request: expected a JSON-RPC 2.0 request object", NULL);
 		goto out;
 	}
 	id = cJSON_GetObjectItemCaseSensitive(root, "id");
 	notify = id == NULL;
 	if (id && !cJSON_IsNumber(id) && !cJSON_IsString(id) && !cJSON_IsNull(id)) {
-		brm_rpc_error(&c->out, NULL, BRM_E_INVALID_REQUEST,
+		brm_rpc_error(out, NULL, BRM_E_INVALID_REQUEST,
 			      "invalid request: \"id\" must be a number, a string or null", NULL);
 		goto out;
 	}
@@ -260,13 +312,13 @@ static bool handle_line(struct conn *c, char *line, size_t len)
 		brm_oom(len);
 	version = cJSON_GetObjectItemCaseSensitive(root, "jsonrpc");
 	if (!cJSON_IsString(version) || strcmp(version->valuestring, "2.0") != 0) {
-		brm_rpc_error(&c->out, id_json, BRM_E_INVALID_REQUEST,
+		brm_rpc_error(out, id_json, BRM_E_INVALID_REQUEST,
 			      "invalid request: \"jsonrpc\" must be \"2.0\"", NULL);
 		goto out;
 	}
 	method = cJSON_GetObjectItemCaseSensitive(root, "method");
 	if (!cJSON_IsString(method)) {
-		brm_rpc_error(&c->out, id_json, BRM_E_INVALID_REQUEST,
+		brm_rpc_error(out, id_json, BRM_E_INVALID_REQUEST,
 			      "invalid request: \"method\" must be a string", NULL);
 		goto out;
 	}
@@ -274,33 +326,38 @@ static bool handle_line(struct conn *c, char *line, size_t len)
 	if (params && cJSON_IsNull(params))
 		params = NULL;
 	m = brm_method_find(method->valuestring);
+	if (m && !brm_access_allows(peer, m->mutating)) {
+		brm_log_warn("denied '%s' to uid %u pid %d: not permitted", m->name,
+			     (unsigned)peer->uid, (int)peer->pid);
+		brm_rpc_error(notify ? &discard : out, id_json, BRM_E_NOT_PERMITTED,
+			      m->mutating ? "not permitted: your uid may not change processes"
+					  : "not permitted: your uid may not query brummd", NULL);
+		goto out;
+	}
 	if (!m) {
-		struct brm_buf *tmp = &w->scratch.tmp;
+		struct brm_buf *tmp = &scratch->tmp;
 		brm_buf_reset(tmp);
 		brm_buf_adds(tmp, "method not found: ");
 		brm_json_str(tmp, method->valuestring);
-		brm_rpc_error(notify ? &discard : &c->out, id_json, BRM_E_NO_METHOD, tmp->p, NULL);
+		brm_rpc_error(notify ? &discard : out, id_json, BRM_E_NO_METHOD, tmp->p, NULL);
 		goto out;
 	}
 	if (params && !cJSON_IsObject(params)) {
-		brm_rpc_error(notify ? &discard : &c->out, id_json, BRM_E_INVALID_PARAMS,
+		brm_rpc_error(notify ? &discard : out, id_json, BRM_E_INVALID_PARAMS,
 			      "params: expected an object", NULL);
 		goto out;
 	}
 
-	req.ctx = &w->srv->ctx;
+	req.ctx = ctx;
 	req.params = params;
 	req.id_json = id_json ? id_json : "null";
-	req.out = notify ? &discard : &c->out;
-	req.scratch = &w->scratch;
-	req.stream = &c->stream;
+	req.out = notify ? &discard : out;
+	req.scratch = scratch;
+	req.stream = stream;
 	if (m->handler(&req, &cmd) == BRM_QUEUED) {
 		/* A notification is executed, but its reply is dropped. */
 		cmd->no_reply = notify;
-		cmd->owner = c;
-		cmd->done = on_cmd_done;
-		c->pending++;
-		brm_cmdq_submit(w->srv->ctx.cmdq, cmd);
+		*cmdp = cmd;
 		queued = true;
 	}
 out:
@@ -310,18 +367,48 @@ out:
 	return queued;
 }
 
+/*
+ * Handle one request line (without its newline). Returns true when a
+ * command went to the loop thread (stop reading further lines until it
+ * comes back).
+ */
+static bool handle_line(struct conn *c, char *line, size_t len)
+{
+	struct worker *w = c->w;
+	struct brm_cmd *cmd = NULL;
+
+	if (!brm_server_dispatch(&w->srv->ctx, &w->scratch, &c->peer, line, len, &c->out,
+				 &c->stream, &cmd))
+		return false;
+	cmd->owner = c;
+	cmd->done = on_cmd_done;
+	c->pending++;
+	brm_cmdq_submit(w->srv->ctx.cmdq, cmd);
+	return true;
+}
+
+static void line_too_long(struct conn *c, size_t max)
+{
+	char msg[96];
+
+	snprintf(msg, sizeof(msg), "request line longer than %zu bytes (max_message_bytes); closing",
+		 max);
+	brm_rpc_error(&c->out, NULL, BRM_E_LIMIT, msg, NULL);
+}
+
 /* Answer complete lines in the input buffer until one goes to the loop. */
 static void conn_process(struct conn *c)
 {
+	size_t max = c->w->srv->limits.max_message_bytes;
+
 	while (!c->pending && !c->close_after_flush && c->in.len) {
 		char *nl = memchr(c->in.p + c->scanned, '\n', c->in.len - c->scanned);
 		size_t len;
 
 		if (!nl) {
 			c->scanned = c->in.len;
-			if (c->in.len >= BRM_MAX_MESSAGE_BYTES) {
-				brm_rpc_error(&c->out, NULL, BRM_E_LIMIT,
-					      "request line longer than 1048576 bytes; closing", NULL);
+			if (c->in.len >= max) {
+				line_too_long(c, max);
 				c->close_after_flush = true;
 				brm_buf_reset(&c->in);
 				return;
@@ -334,9 +421,8 @@ static void conn_process(struct conn *c)
 			nl = c->in.p + c->in.len;
 		}
 		len = (size_t)(nl - c->in.p);
-		if (len >= BRM_MAX_MESSAGE_BYTES) {
-			brm_rpc_error(&c->out, NULL, BRM_E_LIMIT,
-				      "request line longer than 1048576 bytes; closing", NULL);
+		if (len >= max) {
+			line_too_long(c, max);
 			c->close_after_flush = true;
 			brm_buf_reset(&c->in);
 			return;
@@ -349,6 +435,7 @@ static void conn_process(struct conn *c)
 
 static void conn_on_readable(struct conn *c)
 {
+	c->last_active_ns = brm_now_mono_ns();
 	for (int rounds = 0; rounds < 4 && !c->rd_eof; rounds++) {
 		ssize_t n;
 
@@ -371,7 +458,7 @@ static void conn_on_readable(struct conn *c)
 		/* A short read drained the socket: don't pay a recv for EAGAIN. */
 		if ((size_t)n < READ_CHUNK)
 			break;
-		if (c->in.len - c->scanned > BRM_MAX_MESSAGE_BYTES && !memchr(c->in.p + c->scanned, '\n', c->in.len - c->scanned))
+		if (c->in.len - c->scanned > c->w->srv->limits.max_message_bytes && !memchr(c->in.p + c->scanned, '\n', c->in.len - c->scanned))
 			break;
 	}
 	conn_process(c);
@@ -409,6 +496,7 @@ static void drain_returns(struct worker *w)
 				w->graveyard = c;
 			}
 		} else {
+			c->last_active_ns = brm_now_mono_ns();
 			if (!cmd->no_reply)
 				brm_buf_add(&c->out, cmd->reply.p, cmd->reply.len);
 			conn_process(c);
@@ -420,6 +508,54 @@ static void drain_returns(struct worker *w)
 }
 
 /* ---- the worker thread -------------------------------------------------- */
+
+/* One client too many: tell it why (best effort, never blocks), close. */
+static void refuse_client(struct worker *w, int fd)
+{
+	struct brm_buf b = BRM_BUF_INIT;
+	char msg[96];
+
+	snprintf(msg, sizeof(msg), "too many clients (max_clients %d); try again later",
+		 w->srv->limits.max_clients);
+	brm_rpc_error(&b, NULL, BRM_E_LIMIT, msg, NULL);
+	if (send(fd, b.p, b.len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		/* it will see the close */
+	}
+	brm_buf_finish(&b);
+	close(fd);
+	__atomic_fetch_sub(&w->srv->nclients, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * Close connections with nothing in flight (no command with the loop, no
+ * output queued, no partial request) idle for longer than the timeout.
+ */
+static void close_idle(struct worker *w, uint64_t now)
+{
+	uint64_t limit = (uint64_t)(w->srv->limits.idle_timeout_secs * 1e9);
+	struct conn *c, *next;
+
+	w->last_idle_scan_ns = now;
+	for (c = w->conns; c; c = next) {
+		next = c->next;
+		if (c->pending || c->out.len || c->close_after_flush || c->stream ||
+		    now - c->last_active_ns < limit)
+			continue;
+		brm_rpc_error(&c->out, NULL, BRM_E_LIMIT,
+			      "idle for too long (idle_timeout_secs); closing", NULL);
+		c->close_after_flush = true;
+		if (conn_flush(c))
+			conn_update_events(c);
+	}
+}
+
+/* epoll_wait timeout: a second while idle connections may need closing. */
+static int worker_timeout_ms(struct worker *w)
+{
+	if (!w->conns || !(w->srv->limits.idle_timeout_secs > 0))
+		return -1;
+	return w->srv->limits.idle_timeout_secs < 1 ? 100 : 1000;
+}
 
 static void accept_all(struct worker *w)
 {
@@ -435,9 +571,18 @@ static void accept_all(struct worker *w)
 				brm_log_warn("cannot accept a client: %s", strerror(errno));
 			return;
 		}
+		if (__atomic_add_fetch(&w->srv->nclients, 1, __ATOMIC_RELAXED) >
+		    w->srv->limits.max_clients) {
+			refuse_client(w, fd);
+			continue;
+		}
 		c = brm_xcalloc(1, sizeof(*c));
 		c->fd = fd;
 		c->w = w;
+		c->last_active_ns = brm_now_mono_ns();
+		if (brm_access_peer(w->srv->ctx.access, fd, &c->peer) < 0)
+			brm_log_warn("cannot read a client's credentials: %s; it may not call"
+				     " anything", strerror(errno));
 		brm_buf_init(&c->in);
 		brm_buf_init(&c->out);
 		c->events = EPOLLIN | EPOLLRDHUP;
@@ -447,6 +592,7 @@ static void accept_all(struct worker *w)
 			brm_log_warn("cannot watch a client: %s", strerror(errno));
 			close(fd);
 			free(c);
+			__atomic_fetch_sub(&w->srv->nclients, 1, __ATOMIC_RELAXED);
 			continue;
 		}
 		c->next = w->conns;
@@ -478,8 +624,8 @@ static void *worker_main(void *arg)
 
 	rcu_register_thread();
 	brm_stream_worker_init(w->evfd);
-	while (!w->srv->stopping) {
-		int n = epoll_wait(w->epfd, evs, 64, -1);
+	while (!__atomic_load_n(&w->srv->stopping, __ATOMIC_ACQUIRE)) {
+		int n = epoll_wait(w->epfd, evs, 64, worker_timeout_ms(w));
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -519,6 +665,11 @@ static void *worker_main(void *arg)
 		}
 		if (brm_stream_worker_busy())
 			pump_streams(w);
+		if (w->conns && w->srv->limits.idle_timeout_secs > 0) {
+			uint64_t now = brm_now_mono_ns();
+			if (now - w->last_idle_scan_ns >= (uint64_t)worker_timeout_ms(w) * 1000000u)
+				close_idle(w, now);
+		}
 		bury_dead(w);
 	}
 	/* Deliver what came back, then close everything. */
@@ -538,7 +689,8 @@ static void *worker_main(void *arg)
 
 /* ---- the listening socket ----------------------------------------------- */
 
-static int mkdir_parents(const char *path, char **err)
+/* Directories we create are 0700, or 0750 and @gid's when a group is set. */
+static int mkdir_parents(const char *path, gid_t gid, char **err)
 {
 	char *dir = brm_xstrdup(path);
 	char *slash = strrchr(dir, '/');
@@ -554,7 +706,14 @@ static int mkdir_parents(const char *path, char **err)
 		if (*p != '/' && *p != '\0')
 			continue;
 		*p = '\0';
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		if (mkdir(dir, gid != (gid_t)-1 ? 0750 : 0700) == 0) {
+			if (gid != (gid_t)-1 && chown(dir, (uid_t)-1, gid) < 0) {
+				r = -errno;
+				*err = brm_xasprintf("cannot give directory '%s' to group %u: %s", dir,
+						     (unsigned)gid, strerror(errno));
+				break;
+			}
+		} else if (errno != EEXIST) {
 			r = -errno;
 			*err = brm_xasprintf("cannot create directory '%s': %s", dir, strerror(errno));
 			break;
@@ -567,7 +726,7 @@ static int mkdir_parents(const char *path, char **err)
 	return r;
 }
 
-static int bind_socket(const char *path, char **err)
+static int bind_socket(const char *path, mode_t mode, gid_t gid, char **err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -580,7 +739,7 @@ static int bind_socket(const char *path, char **err)
 		return -ENAMETOOLONG;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	r = mkdir_parents(path, err);
+	r = mkdir_parents(path, gid, err);
 	if (r < 0)
 		return r;
 	if (lstat(path, &st) == 0) {
@@ -610,6 +769,11 @@ static int bind_socket(const char *path, char **err)
 	old = umask(0177);
 	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
+	/* 0600 from the first instant; widened only as configured. */
+	if (r == 0 && gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0)
+		r = -1;
+	if (r == 0 && mode != 0600 && chmod(path, mode) < 0)
+		r = -1;
 	if (r < 0 || listen(fd, 512) < 0) {
 		r = -errno;
 		*err = brm_xasprintf("cannot listen on '%s': %s", path, strerror(errno));
@@ -622,7 +786,8 @@ static int bind_socket(const char *path, char **err)
 int brm_server_create(const char *path, int nworkers, const struct brm_ctx *ctx,
 		      struct brm_server **out, char **err)
 {
-	int fd = bind_socket(path, err);
+	gid_t gid = ctx->socket_gid ? ctx->socket_gid : (gid_t)-1;
+	int fd = bind_socket(path, ctx->socket_mode ? (mode_t)ctx->socket_mode : 0600, gid, err);
 	int r;
 
 	if (fd < 0)
@@ -642,6 +807,8 @@ int brm_server_adopt(int fd, int nworkers, const struct brm_ctx *ctx,
 	srv->listen_fd = fd;
 	srv->nworkers = nworkers > 0 ? nworkers : 1;
 	srv->ctx = *ctx;
+	srv->limits = ctx->limits ? *ctx->limits : default_limits;
+	srv->ctx.limits = &srv->limits;
 	srv->workers = brm_xcalloc((size_t)srv->nworkers, sizeof(*srv->workers));
 	for (int i = 0; i < srv->nworkers; i++) {
 		struct worker *w = &srv->workers[i];
@@ -696,7 +863,7 @@ void brm_server_stop(struct brm_server *srv)
 
 	if (!srv)
 		return;
-	srv->stopping = 1;
+	__atomic_store_n(&srv->stopping, 1, __ATOMIC_RELEASE);
 	for (int i = 0; i < srv->nworkers; i++) {
 		struct worker *w = &srv->workers[i];
 		if (w->evfd >= 0 && write(w->evfd, &one, sizeof(one)) < 0) {

@@ -11,11 +11,19 @@
 #ifndef BRM_SERVER_H
 #define BRM_SERVER_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 struct brm_registry;
 struct brm_cmdq;
+struct brm_limits;
+struct brm_access;
+struct brm_peer;
+struct brm_scratch;
+struct brm_buf;
+struct brm_cmd;
 
 /* What request handlers may use; read-only after brm_server_start(). */
 struct brm_ctx {
@@ -23,6 +31,10 @@ struct brm_ctx {
 	struct brm_cmdq *cmdq;
 	pid_t pid;
 	uint64_t start_mono_ns;
+	const struct brm_limits *limits;  /* NULL: BRM_LIMITS_DEFAULT */
+	const struct brm_access *access;  /* NULL: root and the daemon's uid only */
+	unsigned socket_mode;             /* 0: 0600 */
+	gid_t socket_gid;                 /* (gid_t)-1 or 0: the daemon's group */
 };
 
 struct brm_server;
@@ -45,6 +57,21 @@ int brm_server_create(const char *path, int nworkers, const struct brm_ctx *ctx,
  */
 int brm_server_adopt(int fd, int nworkers, const struct brm_ctx *ctx,
 		     struct brm_server **out, char **err);
+
+/*
+ * Parse and dispatch one request line (@len bytes at @line, no newline;
+ * line[len] must be writable) from @peer: checks framing limits, JSON, the
+ * JSON-RPC envelope and permissions, then calls the method's handler. A reply
+ * (or nothing, for a notification) is appended to @out. Returns true with
+ * *@cmd set when the method must go to the loop thread: the caller routes
+ * it (cmd->no_reply is already set for notifications). @stream is the
+ * connection's log-follow slot (stream.c), or NULL where there is none.
+ * Pure apart from @scratch and reading the registry: the fuzz target's
+ * entry point. Context: a registered RCU reader thread.
+ */
+bool brm_server_dispatch(const struct brm_ctx *ctx, struct brm_scratch *scratch,
+			 const struct brm_peer *peer, char *line, size_t len,
+			 struct brm_buf *out, void **stream, struct brm_cmd **cmd);
 
 /* Start the worker threads. Returns 0 or -errno. Context: loop thread. */
 int brm_server_start(struct brm_server *srv);

@@ -174,8 +174,18 @@ struct brm_reg_iter {
 	struct cds_lfht_iter it;
 };
 struct cds_lfht *brm_registry_table(struct brm_registry *reg);
+/* The entry at @iter, or NULL at the end (no container_of on NULL, which
+ * cds_lfht_for_each_entry does and UBSan's pointer-overflow check flags). */
+static inline struct brm_reg_entry *brm_reg_iter_entry(struct brm_reg_iter *iter)
+{
+	struct cds_lfht_node *node = cds_lfht_iter_get_node(&iter->it);
+
+	return node ? caa_container_of(node, struct brm_reg_entry, node) : NULL;
+}
 #define brm_registry_for_each(reg, iter, e)                                              \
-	cds_lfht_for_each_entry(brm_registry_table(reg), &(iter)->it, e, node)
+	for (cds_lfht_first(brm_registry_table(reg), &(iter)->it);                        \
+	     ((e) = brm_reg_iter_entry(iter)) != NULL;                                    \
+	     cds_lfht_next(brm_registry_table(reg), &(iter)->it))
 
 /* The seeded hash the registry uses for names (exposed for benchmarks). */
 unsigned long brm_registry_hash(const struct brm_registry *reg, const char *name);

@@ -88,4 +88,13 @@ char *brmh_wait_file(const char *path, int timeout_ms);
 /* Sleep @ms milliseconds. */
 void brmh_sleep_ms(int ms);
 
+/* A new raw connection to h->sock; -1 on failure. Caller closes. */
+int brmh_connect(struct brmh *h);
+/* Open descriptors of @pid (entries of /proc/PID/fd), -1 when unknown. */
+int brmh_fd_count(pid_t pid);
+/* Resident set size of @pid in KiB, -1 when unknown. */
+long brmh_rss_kb(pid_t pid);
+/* Zombie children of @pid right now, -1 when unknown. */
+int brmh_zombie_children(pid_t pid);
+
 #endif

@@ -1,0 +1,45 @@
+/*
+ * limits.h — the configurable limits of the protocol and the supervisor
+ * (config key "limits", proto/PROTOCOL.md "Limits"), with their defaults
+ * and the bounds a config may set them to.
+ *
+ * A struct brm_limits is filled once from the config before the workers
+ * start and is read-only afterwards: safe from any thread.
+ */
+#ifndef BRM_LIMITS_H
+#define BRM_LIMITS_H
+
+#include <stddef.h>
+
+#include "proto/proto.h"
+
+struct brm_limits {
+	size_t max_message_bytes;  /* one request line, newline included */
+	int max_json_depth;        /* nesting of objects and arrays in a request */
+	int max_clients;           /* connections open at once */
+	size_t max_queued_bytes;   /* output queued to one client before it is cut */
+	double idle_timeout_secs;  /* a connection with nothing in flight; 0: never */
+	int max_processes;         /* supervised at once (config and `add`) */
+	int max_name_len;          /* bytes in a process name (<= BRM_MAX_NAME_LEN) */
+};
+
+#define BRM_LIMITS_DEFAULT { \
+	.max_message_bytes = BRM_MAX_MESSAGE_BYTES, \
+	.max_json_depth = BRM_MAX_JSON_DEPTH, \
+	.max_clients = 1024, \
+	.max_queued_bytes = 4u << 20, \
+	.idle_timeout_secs = 300, \
+	.max_processes = 4096, \
+	.max_name_len = BRM_MAX_NAME_LEN, \
+}
+
+/* Bounds accepted in the config. */
+#define BRM_LIMIT_MESSAGE_MIN 1024L
+#define BRM_LIMIT_MESSAGE_MAX (64L << 20)
+#define BRM_LIMIT_DEPTH_MAX 256     /* cJSON recursion stays far from the 512 KiB stack */
+#define BRM_LIMIT_CLIENTS_MAX 65536
+#define BRM_LIMIT_QUEUED_MIN (64L << 10)
+#define BRM_LIMIT_QUEUED_MAX (1L << 30)
+#define BRM_LIMIT_PROCESSES_MAX 100000
+
+#endif
