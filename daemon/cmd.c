@@ -51,6 +51,7 @@ int brm_cmdq_init(struct brm_cmdq *q, uv_loop_t *loop,
 
 void brm_cmdq_submit(struct brm_cmdq *q, struct brm_cmd *cmd)
 {
+	BRM_HANDOFF_RELEASE(cmd);
 	cds_wfcq_enqueue(&q->head, &q->tail, &cmd->node);
 	uv_async_send(&q->async);
 }
@@ -65,6 +66,7 @@ void brm_cmdq_drain(struct brm_cmdq *q)
 	__cds_wfcq_splice_blocking(&head, &tail, &q->head, &q->tail);
 	__cds_wfcq_for_each_blocking_safe(&head, &tail, node, next) {
 		struct brm_cmd *cmd = caa_container_of(node, struct brm_cmd, node);
+		BRM_HANDOFF_ACQUIRE(cmd);
 		q->execute(cmd, q->arg);
 	}
 }

@@ -23,6 +23,21 @@
 
 struct brm_proc_spec;
 
+/*
+ * The queues hand a command from thread to thread through liburcu's
+ * wait-free queue, whose ordering ThreadSanitizer cannot see; these tell it
+ * that what one thread wrote before the hand-off is visible after it.
+ */
+#if defined(__SANITIZE_THREAD__)
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define BRM_HANDOFF_RELEASE(p) __tsan_release(p)
+#define BRM_HANDOFF_ACQUIRE(p) __tsan_acquire(p)
+#else
+#define BRM_HANDOFF_RELEASE(p) ((void)(p))
+#define BRM_HANDOFF_ACQUIRE(p) ((void)(p))
+#endif
+
 enum brm_cmd_op {
 	BRM_CMD_START,
 	BRM_CMD_STOP,

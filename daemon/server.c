@@ -475,6 +475,7 @@ static void on_cmd_done(struct brm_cmd *cmd)
 	struct worker *w = c->w;
 	uint64_t one = 1;
 
+	BRM_HANDOFF_RELEASE(cmd);
 	cds_wfcq_enqueue(&w->rhead, &w->rtail, &cmd->ret_node);
 	if (write(w->evfd, &one, sizeof(one)) < 0) {
 		/* the counter is saturated: the worker is awake anyway */
@@ -487,8 +488,10 @@ static void drain_returns(struct worker *w)
 
 	while ((node = cds_wfcq_dequeue_blocking(&w->rhead, &w->rtail))) {
 		struct brm_cmd *cmd = caa_container_of(node, struct brm_cmd, ret_node);
-		struct conn *c = cmd->owner;
+		struct conn *c;
 
+		BRM_HANDOFF_ACQUIRE(cmd);
+		c = cmd->owner;
 		c->pending--;
 		if (c->dead) {
 			if (!c->pending) {
