@@ -43,6 +43,13 @@
 
 /* After SIGKILL, how long a process group may take to disappear. */
 #define GROUP_KILL_GRACE_MS 2000
+/*
+ * A running process that exits sooner than this after its start is
+ * restarted after a backoff delay (doubling per rapid exit in a row), not at
+ * once: with start_secs 0 a crashing program would otherwise be restarted
+ * thousands of times a second. One that ran longer restarts immediately.
+ */
+#define RAPID_EXIT_SECS 1.0
 /* How often to look whether a process group is gone once its leader is. */
 #define GROUP_POLL_MS 10
 
@@ -77,6 +84,7 @@ struct brm_proc {
 	int exit_signal;
 	uint32_t restarts;
 	uint32_t start_failures;
+	uint32_t rapid_exits;     /* restarts in a row that ran < RAPID_EXIT_SECS */
 	int64_t since_ms;
 	int64_t started_ms;
 	int64_t next_retry_ms;
@@ -508,6 +516,29 @@ static void describe_exit(char *buf, size_t len, int code, int sig)
 	}
 }
 
+/* A rapid exit of a running process: restart after a growing delay. */
+static void restart_later(struct brm_proc *p, const char *what, double up)
+{
+	uint64_t delay;
+	double d;
+	char *why;
+
+	p->rapid_exits++;
+	d = p->spec->backoff_secs * ldexp(1.0, (int)(p->rapid_exits < 30 ? p->rapid_exits : 30) - 1);
+	if (d > p->spec->backoff_max_secs)
+		d = p->spec->backoff_max_secs;
+	delay = secs_to_ms(d);
+	why = brm_xasprintf("%s after %.3fs; restart %u in a row within %gs of its start,"
+			    " next in %.3gs", what, up, p->rapid_exits, RAPID_EXIT_SECS,
+			    (double)delay / 1000.0);
+	set_error(p, why);
+	free(why);
+	p->next_retry_ms = brm_now_wall_ms() + (int64_t)delay;
+	set_state(p, BRM_BACKOFF);
+	publish(p);
+	arm_timer(p, delay);
+}
+
 static void handle_exit(struct brm_proc *p, int status)
 {
 	int code = -1, sig = 0;
@@ -568,7 +599,12 @@ static void handle_exit(struct brm_proc *p, int status)
 		if (!p->sup->shutting_down && !p->removing && should_restart(p, code, sig)) {
 			p->restarts++;
 			p->start_failures = 0;
-			do_spawn(p);
+			if (up >= RAPID_EXIT_SECS) {
+				p->rapid_exits = 0;
+				do_spawn(p);
+				return;
+			}
+			restart_later(p, what, up);
 			return;
 		}
 		set_state(p, BRM_EXITED);
@@ -695,6 +731,7 @@ int brm_proc_start(struct brm_proc *p)
 	case BRM_FATAL:
 	default:
 		p->start_failures = 0;
+		p->rapid_exits = 0;
 		set_error(p, NULL);
 		do_spawn(p);
 		return 0;

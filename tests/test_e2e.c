@@ -239,6 +239,32 @@ START_TEST(never_leaves_a_crashed_process_exited)
 }
 END_TEST
 
+
+/* Broke once: with start_secs 0 and restart always, a program that exits at
+ * once was restarted ~2000 times a second. */
+START_TEST(crash_loop_is_throttled_by_backoff)
+{
+	cJSON *s;
+	long restarts;
+
+	start_with(config_one("\"cmd\": [\"%s\", \"exit\", \"1\"], \"start_secs\": 0,"
+			      " \"restart\": \"always\", \"backoff_secs\": 0.05,"
+			      " \"backoff_max_secs\": 0.4", brmh_child()));
+	brmh_sleep_ms(1200);
+	s = status_of("p");
+	restarts = brmh_int(s, "restarts");
+	/* 0.05 + 0.1 + 0.2 + 0.4 + 0.4 ...: about 5 in 1.2 s, never hundreds. */
+	ck_assert_msg(restarts >= 2 && restarts <= 12, "%ld restarts in 1.2 s", restarts);
+	cJSON_Delete(s);
+	ck_assert(brmh_wait_state(&H, "p", "backoff", 2000));
+	s = status_of("p");
+	ck_assert_msg(strstr(brmh_str(s, "error"), "within 1s of its start"), "error: %s",
+		      brmh_str(s, "error"));
+	cJSON_Delete(s);
+	teardown();
+}
+END_TEST
+
 /* ---- stopping ----------------------------------------------------------- */
 
 START_TEST(stop_ends_grandchildren)
@@ -714,6 +740,7 @@ static Suite *e2e_suite(void)
 	tcase_add_test(sm, clean_exit_under_on_failure_is_exited);
 	tcase_add_test(sm, always_restarts_after_exit);
 	tcase_add_test(sm, never_leaves_a_crashed_process_exited);
+	tcase_add_test(sm, crash_loop_is_throttled_by_backoff);
 	tcase_add_test(stop, stop_ends_grandchildren);
 	tcase_add_test(stop, sigkill_after_stop_timeout);
 	tcase_add_test(stop, missing_binary_reports_errno_and_goes_fatal);
