@@ -289,6 +289,7 @@ struct creds {
 	gid_t gid;
 	gid_t *groups;
 	size_t ngroups;
+	char *ident[5];   /* HOME= USER= LOGNAME= SHELL= of a user switched to */
 };
 
 static int lookup_user(const char *user, struct passwd *pw, char **buf,
@@ -401,6 +402,14 @@ static int resolve_creds(const struct brm_spawn_req *req, struct creds *cr,
 	if (found) {
 		int n = 32;
 
+		/* The environment a login as that user would have (su, systemd's
+		 * User=), unless the spec's env says otherwise. */
+		cr->ident[0] = brm_xasprintf("HOME=%s", pw.pw_dir ? pw.pw_dir : "/");
+		cr->ident[1] = brm_xasprintf("USER=%s", pw.pw_name);
+		cr->ident[2] = brm_xasprintf("LOGNAME=%s", pw.pw_name);
+		cr->ident[3] = brm_xasprintf("SHELL=%s", pw.pw_shell && *pw.pw_shell ?
+					     pw.pw_shell : "/bin/sh");
+
 		for (;;) {
 			int want = n;
 
@@ -431,6 +440,10 @@ out_free:
 	if (rc < 0) {
 		free(cr->groups);
 		cr->groups = NULL;
+		for (size_t i = 0; cr->ident[i]; i++) {
+			free(cr->ident[i]);
+			cr->ident[i] = NULL;
+		}
 	}
 	return rc;
 }
@@ -445,14 +458,17 @@ static bool env_key_eq(const char *a, const char *b)
 }
 
 /*
- * The child's environment: environ with @env's entries replacing the same
- * keys, then @env's new keys (a later duplicate in @env wins).
+ * The child's environment: environ, then @ident (the identity of a user
+ * switched to) replacing the same keys, then @env (the spec's) replacing
+ * both; new keys are appended (a later duplicate wins).
  * Ownership: caller frees the array (not the strings).
  */
-static int build_envp(char *const *env, char ***out, char *err, size_t errlen)
+static int build_envp(char *const *env, char *const *ident, char ***out, char *err,
+		      size_t errlen)
 {
-	size_t ne = brm_strv_len(environ), nr = brm_strv_len(env), n = 0;
-	char **v = brm_xmalloc((ne + nr + 1) * sizeof(*v));
+	size_t ne = brm_strv_len(environ), ni = brm_strv_len(ident), nr = brm_strv_len(env);
+	char **v = brm_xmalloc((ne + ni + nr + 1) * sizeof(*v));
+	size_t n = 0;
 
 	for (size_t i = 0; i < nr; i++) {
 		if (!strchr(env[i], '=') || env[i][0] == '=') {
@@ -460,21 +476,23 @@ static int build_envp(char *const *env, char ***out, char *err, size_t errlen)
 			return fail(err, errlen, EINVAL, "env '%s': not KEY=VALUE", env[i]);
 		}
 	}
-	for (size_t i = 0; i < ne; i++) {
-		bool overridden = false;
+	for (size_t layer = 0; layer < 3; layer++) {
+		char *const *src = layer == 0 ? environ : layer == 1 ? ident : env;
+		size_t ns = layer == 0 ? ne : layer == 1 ? ni : nr;
 
-		for (size_t j = 0; j < nr && !overridden; j++)
-			overridden = env_key_eq(environ[i], env[j]);
-		if (!overridden)
-			v[n++] = environ[i];
-	}
-	for (size_t j = 0; j < nr; j++) {
-		bool later = false;
+		for (size_t i = 0; i < ns; i++) {
+			bool replaced = false;
 
-		for (size_t k = j + 1; k < nr && !later; k++)
-			later = env_key_eq(env[j], env[k]);
-		if (!later)
-			v[n++] = env[j];
+			/* Replace an earlier layer's entry (or an earlier duplicate). */
+			for (size_t k = 0; k < n && !replaced; k++) {
+				if (env_key_eq(v[k], src[i])) {
+					v[k] = src[i];
+					replaced = true;
+				}
+			}
+			if (!replaced)
+				v[n++] = src[i];
+		}
 	}
 	v[n] = NULL;
 	*out = v;
@@ -589,7 +607,7 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 	      char *err, size_t errlen)
 {
 	struct child c;
-	struct creds cr;
+	struct creds cr = { 0 };
 	char **envp = NULL, **paths = NULL;
 	int in = -1, opipe[2] = { -1, -1 }, epipe[2] = { -1, -1 };
 	int pidfd = -1, rc;
@@ -607,7 +625,7 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 	rc = resolve_creds(req, &cr, err, errlen);
 	if (rc < 0)
 		return rc;
-	rc = build_envp(req->env, &envp, err, errlen);
+	rc = build_envp(req->env, cr.ident, &envp, err, errlen);
 	if (rc < 0)
 		goto out_free;
 
@@ -700,6 +718,8 @@ out_free:
 	free(paths);
 	free(envp);
 	free(cr.groups);
+	for (size_t i = 0; cr.ident[i]; i++)
+		free(cr.ident[i]);
 	return rc;
 }
 

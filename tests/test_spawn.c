@@ -782,8 +782,28 @@ START_TEST(test_user_nobody)
 	ck_assert_str_eq(v, want);
 	free(want);
 	free(v);
+	/* the identity a login as nobody has, not root's */
+	ck_assert_msg(strstr(info, "\nenv:USER=nobody\n"), "info: %s", info);
+	ck_assert_msg(strstr(info, "\nenv:LOGNAME=nobody\n"), "info: %s", info);
+	want = NULL;
+	if (asprintf(&want, "\nenv:HOME=%s\n", pw->pw_dir) < 0)
+		ck_abort();
+	ck_assert_msg(strstr(info, want), "info lacks %s: %s", want, info);
+	free(want);
 	free(info);
 	kill_and_reap(&s);
+
+	/* the spec's env still wins over the identity */
+	{
+		char *env[] = { "HOME=/srv/x", NULL };
+		req.env = env;
+		info = spawn_info(&req, &s);
+		ck_assert_msg(strstr(info, "\nenv:HOME=/srv/x\n"), "info: %s", info);
+		ck_assert_msg(strstr(info, "\nenv:USER=nobody\n"), "info: %s", info);
+		free(info);
+		kill_and_reap(&s);
+		req.env = NULL;
+	}
 
 	/* numeric user and group, no user database entry */
 	req.user = "54321";
