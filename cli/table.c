@@ -56,7 +56,7 @@ static const char *state_color(const char *state)
 	if (strcmp(state, "running") == 0)
 		return "\033[32m";
 	if (strcmp(state, "starting") == 0 || strcmp(state, "backoff") == 0 ||
-	    strcmp(state, "stopping") == 0)
+	    strcmp(state, "stopping") == 0 || strcmp(state, "waiting") == 0)
 		return "\033[33m";
 	if (strcmp(state, "fatal") == 0)
 		return "\033[1;31m";

@@ -33,6 +33,7 @@
 
 #include "daemon/config.h"
 #include "daemon/logspec.h"
+#include "daemon/orchspec.h"
 #include "lib/buf.h"
 #include "lib/util.h"
 #include "proto/proto.h"
@@ -54,7 +55,8 @@ static const char *const top_keys[] = {
 static const char *const spec_keys[] = {
 	"cmd", "shell", "cwd", "env", "autostart", "restart", "start_secs",
 	"start_retries", "backoff_secs", "backoff_max_secs", "stop_signal",
-	"stop_timeout_secs", "user", "group", "umask", "orphan", BRM_LOG_KEYS, NULL
+	"stop_timeout_secs", "user", "group", "umask", "orphan", BRM_LOG_KEYS,
+	BRM_ORCH_KEYS, NULL
 };
 
 /* ---- reporting ---------------------------------------------------------- */
@@ -553,6 +555,20 @@ static void log_key(struct report *r, const char *path, const char *k, const cJS
 	}
 }
 
+/* One of the orchestration keys (orchspec.c checks and reports its value). */
+static void orch_key(struct report *r, const char *path, const char *k, const cJSON *v,
+		     struct brm_orch_spec **os)
+{
+	char *why = NULL;
+
+	if (!*os)
+		*os = brm_orch_spec_new();
+	if (brm_orch_spec_set(*os, k, v, &why) < 0) {
+		report(r, path, "%s", why);
+		free(why);
+	}
+}
+
 /* ---- a process spec ----------------------------------------------------- */
 
 static void parse_cmd(struct report *r, const char *base, const cJSON *v,
@@ -717,12 +733,22 @@ static struct brm_proc_spec *parse_spec(struct report *r, const cJSON *obj,
 			log_key(r, p, k, c, &s->log);
 		else if (!strcmp(k, "orphan"))
 			get_orphan(r, p, c, &s->orphan_keep);
+		else if (brm_orch_key(k))
+			orch_key(r, p, k, c, &s->orch);
 		else
 			unknown_key(r, p, k, spec_keys);
 		free(p);
 	}
 	free(dup);
 
+	if (s->orch) {
+		char *why = NULL;
+
+		if (brm_orch_spec_finish(s->orch, &why) < 0) {
+			report(r, base, "%s", why);
+			free(why);
+		}
+	}
 	if (cmd)
 		parse_cmd(r, base, cmd, s);
 	else
@@ -790,6 +816,7 @@ struct brm_proc_spec *brm_spec_dup(const struct brm_proc_spec *s)
 	d->user = xstrdup_or_null(s->user);
 	d->group = xstrdup_or_null(s->group);
 	d->log = brm_log_spec_dup(s->log);
+	d->orch = brm_orch_spec_dup(s->orch);
 	return d;
 }
 
@@ -804,6 +831,7 @@ void brm_spec_destroy(struct brm_proc_spec *s)
 	free(s->user);
 	free(s->group);
 	brm_log_spec_destroy(s->log);
+	brm_orch_spec_destroy(s->orch);
 	free(s);
 }
 
@@ -1167,6 +1195,11 @@ static void parse_top(struct report *r, const cJSON *root, struct brm_config *cf
 		       cfg->limits.max_processes, cfg->nprocs);
 }
 
+static void report_orch(void *ctx, const char *path, const char *msg)
+{
+	report(ctx, path, "%s", msg);
+}
+
 int brm_config_parse(const char *text, size_t len, const char *source,
 		     struct brm_config **out, char **err)
 {
@@ -1202,6 +1235,7 @@ int brm_config_parse(const char *text, size_t len, const char *source,
 	cfg->source = brm_xstrdup(r.source);
 	parse_top(&r, root, cfg);
 	cJSON_Delete(root);
+	brm_orch_validate(cfg->procs, cfg->nprocs, report_orch, &r);
 	if (r.n) {
 		brm_config_destroy(cfg);
 		goto out_fail;

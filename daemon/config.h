@@ -22,6 +22,7 @@
 
 struct cJSON;
 struct brm_log_spec;
+struct brm_orch_spec;
 
 enum brm_restart {
 	BRM_RESTART_ON_FAILURE = 0,  /* default: restart after a non-zero exit or a signal */
@@ -54,6 +55,8 @@ struct brm_proc_spec {
 	bool orphan_keep;         /* "orphan": "keep": no parent-death signal, the
 	                             process outlives a brummd that dies (default
 	                             "kill"); an orderly shutdown still stops it */
+	struct brm_orch_spec *orch; /* orchspec.c: depends_on, health, ready,
+	                             notify_fd; NULL when none is set */
 };
 
 /* "access": user and group names (or decimal ids) as written; "*" is anyone. */

@@ -159,7 +159,8 @@ static enum verdict judge(const struct waiter *w, const struct brm_proc *p)
 	case GOAL_RUNNING:
 		if (st == BRM_RUNNING)
 			return REACHED;
-		if (st == BRM_STARTING || st == BRM_BACKOFF || st == BRM_STOPPING)
+		if (st == BRM_STARTING || st == BRM_BACKOFF || st == BRM_STOPPING ||
+		    st == BRM_WAITING)
 			return PENDING;
 		return FAILED;
 	case GOAL_STOPPED:

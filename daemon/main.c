@@ -34,6 +34,7 @@
 #include <grp.h>
 
 #include "daemon/access.h"
+#include "daemon/deps.h"
 #include "daemon/activation.h"
 #include "daemon/cmd.h"
 #include "daemon/config.h"
@@ -55,6 +56,7 @@ struct daemon {
 	uv_signal_t sig_term, sig_int, sig_hup;
 	struct brm_registry *reg;
 	struct brm_supervisor *sup;
+	struct brm_deps *deps;
 	struct brm_control *ctl;
 	struct brm_cmdq cmdq;
 	struct brm_server *srv;
@@ -119,6 +121,8 @@ static void all_stopped(void *arg)
 	d->svc = NULL;
 	brm_control_destroy(d->ctl);
 	d->ctl = NULL;
+	brm_deps_destroy(d->deps);
+	d->deps = NULL;
 	brm_supervisor_destroy(d->sup);
 	d->sup = NULL;
 	brm_logs_shutdown();
@@ -297,6 +301,7 @@ int main(int argc, char **argv)
 	uv_loop_init(&d.loop);
 	d.reg = brm_registry_create();
 	d.sup = brm_supervisor_create(&d.loop, d.reg);
+	d.deps = brm_deps_create(&d.loop, d.sup);
 	brm_stream_init();
 	if (brm_logs_init(&d.loop, cfg->log, brm_proc_republish) < 0) {
 		fprintf(stderr, "brummd: cannot start the log writer thread\n");

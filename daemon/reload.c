@@ -15,6 +15,7 @@
 #include "daemon/log.h"
 #include "daemon/logspec.h"
 #include "daemon/notify.h"
+#include "daemon/orchspec.h"
 #include "daemon/reload.h"
 #include "lib/util.h"
 #include "proto/proto.h"
@@ -55,6 +56,7 @@ enum brm_spec_change brm_spec_diff(const struct brm_proc_spec *a,
 	RESTART_IF(!str_eq(a->group, b->group), "group");
 	RESTART_IF(a->umask != b->umask, "umask");
 	RESTART_IF(a->orphan_keep != b->orphan_keep, "orphan");
+	RESTART_IF(!brm_orch_ready_equal(a->orch, b->orch), "ready");
 #undef RESTART_IF
 	if (a->autostart != b->autostart) f = "autostart";
 	else if (a->restart != b->restart) f = "restart";
@@ -64,6 +66,9 @@ enum brm_spec_change brm_spec_diff(const struct brm_proc_spec *a,
 	else if (a->backoff_max_secs != b->backoff_max_secs) f = "backoff_max_secs";
 	else if (a->stop_signal != b->stop_signal) f = "stop_signal";
 	else if (a->stop_timeout_secs != b->stop_timeout_secs) f = "stop_timeout_secs";
+	else if (!brm_orch_deps_equal(a->orch, b->orch)) f = "depends_on";
+	else if (!brm_health_spec_equal(a->orch ? a->orch->health : NULL,
+					b->orch ? b->orch->health : NULL)) f = "health";
 	if (field)
 		*field = f;
 	return f ? BRM_SPEC_LIVE : BRM_SPEC_SAME;

@@ -37,7 +37,7 @@ struct brm_service {
 };
 
 struct count {
-	size_t n[BRM_FATAL + 1];
+	size_t n[BRM_STATE_COUNT];
 	struct brm_buf pending;   /* names still up, during shutdown */
 	size_t npending;
 };
@@ -47,7 +47,7 @@ static void count_one(struct brm_proc *p, void *arg)
 	struct count *c = arg;
 	enum brm_state st = brm_proc_state(p);
 
-	if ((int)st >= 0 && st <= BRM_FATAL)
+	if ((int)st >= 0 && st < BRM_STATE_COUNT)
 		c->n[st]++;
 	if (!brm_proc_settled(p)) {
 		if (c->npending < 8)
@@ -59,7 +59,7 @@ static void count_one(struct brm_proc *p, void *arg)
 static char *summary(struct brm_service *svc, struct count *c)
 {
 	static const enum brm_state order[] = {
-		BRM_RUNNING, BRM_STARTING, BRM_BACKOFF, BRM_STOPPING,
+		BRM_RUNNING, BRM_STARTING, BRM_WAITING, BRM_BACKOFF, BRM_STOPPING,
 		BRM_STOPPED, BRM_EXITED, BRM_FATAL,
 	};
 	struct brm_buf b = BRM_BUF_INIT;

@@ -118,6 +118,7 @@ struct child {
 	size_t npaths;
 	const char *cwd;
 	int fd_in, fd_out, fd_err;  /* all >= 3 */
+	int extra_fd, extra_fd_num; /* extra_fd_num 0: none */
 	int umask;
 	int pdeathsig;
 	pid_t ppid;
@@ -183,6 +184,14 @@ static NO_ASAN int child_main(void *arg)
 		child_fail(c, STEP_STDIO, errno);
 	/* Everything of ours is O_CLOEXEC already; make sure of it. */
 	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (c->extra_fd_num > 0) {
+		if (c->extra_fd == c->extra_fd_num) {
+			if (syscall(SYS_fcntl, c->extra_fd, F_SETFD, 0) < 0)
+				child_fail(c, STEP_STDIO, errno);
+		} else if (syscall(SYS_dup3, c->extra_fd, c->extra_fd_num, 0) < 0) {
+			child_fail(c, STEP_STDIO, errno);
+		}
+	}
 
 	if (c->cwd && syscall(SYS_chdir, c->cwd) < 0)
 		child_fail(c, STEP_CHDIR, errno);
@@ -665,6 +674,8 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 	c.fd_in = in;
 	c.fd_out = opipe[1];
 	c.fd_err = epipe[1];
+	c.extra_fd = req->extra_fd;
+	c.extra_fd_num = req->extra_fd_num >= 3 ? req->extra_fd_num : 0;
 
 	if (atomic_flag_test_and_set(&spawn_busy)) {
 		rc = fail(err, errlen, EBUSY, "spawn: called from two threads at once");

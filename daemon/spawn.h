@@ -29,6 +29,10 @@ struct brm_spawn_req {
 	int umask;             /* -1: inherit */
 	int pdeathsig;         /* 0: none; else sent to the child when the
 	                          spawning thread dies (PR_SET_PDEATHSIG) */
+	int extra_fd;          /* with extra_fd_num > 0: this descriptor (any
+	                          flags) becomes the child's extra_fd_num, without
+	                          CLOEXEC (a readiness notification pipe) */
+	int extra_fd_num;      /* 0: none; else >= 3 */
 };
 
 struct brm_spawned {

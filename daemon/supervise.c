@@ -101,6 +101,10 @@ struct brm_proc {
 	bool freed;               /* unlinked; waiting for handle closes */
 	int closing;              /* handles still closing */
 
+	const char *health;       /* "unknown" | "healthy" | "unhealthy" (static), or NULL */
+	char *health_output;      /* the last probe's output or error, or NULL */
+	void *orch;               /* the orchestration hooks' record (deps.c) */
+
 	struct brm_proc *next;    /* sup->procs list */
 };
 
@@ -109,10 +113,12 @@ struct brm_supervisor {
 	struct brm_registry *reg;
 	struct brm_proc *procs;
 	size_t nprocs;
-	brm_observer_fn observer;
-	void *observer_arg;
-	brm_observer_fn observer2;   /* service glue: status line, state file */
-	void *observer2_arg;
+	/* 0: control, 1: service glue (status line, state file), then others */
+	struct {
+		brm_observer_fn fn;
+		void *arg;
+	} obs[BRM_MAX_OBSERVERS];
+	struct brm_proc_hooks hooks;
 	bool shutting_down;
 	void (*stop_all_done)(void *arg);
 	void *stop_all_arg;
@@ -120,6 +126,7 @@ struct brm_supervisor {
 
 static void publish(struct brm_proc *p);
 static void do_spawn(struct brm_proc *p);
+static void start_or_wait(struct brm_proc *p);
 static void on_timer(uv_timer_t *t);
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -201,6 +208,7 @@ static void proc_free_now(struct brm_proc *p)
 	brm_logcap_destroy(p->logs);
 	free(p->cmd_display);
 	free(p->error);
+	free(p->health_output);
 	free(p);
 }
 
@@ -261,8 +269,11 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	struct outpipe *op = (struct outpipe *)s;
 	struct brm_proc *p = op->p;
 
-	if (p && n > 0)
+	if (p && n > 0) {
 		brm_logcap_feed(p->logs, op->stream, buf->base, (size_t)n);
+		if (p->sup->hooks.output)
+			p->sup->hooks.output(p->sup->hooks.arg, p, buf->base, (size_t)n);
+	}
 	if (n < 0) {
 		if (p)
 			brm_logcap_flush(p->logs, op->stream);
@@ -320,9 +331,17 @@ static void attach_pipe(struct brm_proc *p, int fd, int stream)
 
 /* ---- publishing --------------------------------------------------------- */
 
+static void notify(struct brm_supervisor *sup, struct brm_proc *p, enum brm_proc_event ev)
+{
+	for (size_t i = 0; i < BRM_MAX_OBSERVERS; i++)
+		if (sup->obs[i].fn)
+			sup->obs[i].fn(sup->obs[i].arg, p, ev);
+}
+
 static void publish(struct brm_proc *p)
 {
-	struct brm_snapshot *s = brm_snapshot_create(p->spec->name, p->error, p->cmd_display);
+	struct brm_snapshot *s = brm_snapshot_create_ex(p->spec->name, p->error, p->cmd_display,
+							p->health_output);
 	struct brm_supervisor *sup = p->sup;
 
 	s->generation = p->generation;
@@ -338,14 +357,12 @@ static void publish(struct brm_proc *p)
 	s->autostart = p->spec->autostart;
 	s->restart = restart_name(p->spec->restart);
 	s->extra_json = brm_logcap_extra_json(p->logs);
+	s->health = p->health;
 	if (p->entry)
 		brm_registry_publish(sup->reg, p->entry, s);
 	else
 		p->entry = brm_registry_insert(sup->reg, s);
-	if (sup->observer)
-		sup->observer(sup->observer_arg, p, BRM_EV_STATE);
-	if (sup->observer2)
-		sup->observer2(sup->observer2_arg, p, BRM_EV_STATE);
+	notify(sup, p, BRM_EV_STATE);
 }
 
 /* ---- state machine ------------------------------------------------------ */
@@ -377,7 +394,7 @@ static void settle_stopped(struct brm_proc *p)
 		p->start_after_stop = false;
 		p->start_failures = 0;
 		set_error(p, NULL);
-		do_spawn(p);
+		start_or_wait(p);
 		return;
 	}
 	p->start_after_stop = false;
@@ -433,12 +450,17 @@ static void do_spawn(struct brm_proc *p)
 		.umask = p->spec->umask,
 		.pdeathsig = p->spec->orphan_keep ? 0 : SIGKILL,
 	};
+	struct brm_proc_hooks *hk = &p->sup->hooks;
 	struct brm_spawned out;
 	char err[512];
 	struct exitwatch *w;
 	int r;
 
+	if (hk->prepare_spawn)
+		hk->prepare_spawn(hk->arg, p, &req);
 	r = brm_spawn(&req, &out, err, sizeof(err));
+	if (hk->spawned)
+		hk->spawned(hk->arg, p, r == 0 ? out.pid : 0);
 	if (r < 0) {
 		brm_log_warn("%s: cannot start: %s", p->spec->name, err);
 		brm_logcap_meta(p->logs, "cannot start: %s", err);
@@ -479,6 +501,11 @@ static void do_spawn(struct brm_proc *p)
 	set_state(p, BRM_STARTING);
 	brm_log_info("%s: started, pid %d", p->spec->name, (int)p->pid);
 	brm_logcap_meta(p->logs, "started with pid %d", (int)p->pid);
+	if (hk->ready_gated && hk->ready_gated(hk->arg, p)) {
+		/* running once brm_proc_set_ready says so */
+		publish(p);
+		return;
+	}
 	if (p->spec->start_secs <= 0) {
 		set_state(p, BRM_RUNNING);
 		set_error(p, NULL);
@@ -719,6 +746,7 @@ int brm_proc_start(struct brm_proc *p)
 	switch (p->state) {
 	case BRM_STARTING:
 	case BRM_RUNNING:
+	case BRM_WAITING:
 		return 0;
 	case BRM_STOPPING:
 		p->start_after_stop = true;
@@ -733,9 +761,107 @@ int brm_proc_start(struct brm_proc *p)
 		p->start_failures = 0;
 		p->rapid_exits = 0;
 		set_error(p, NULL);
-		do_spawn(p);
+		start_or_wait(p);
 		return 0;
 	}
+}
+
+/* Spawn now, or wait in `waiting` for the dependencies (the hooks' call). */
+static void start_or_wait(struct brm_proc *p)
+{
+	struct brm_proc_hooks *hk = &p->sup->hooks;
+
+	if (hk->must_wait && hk->must_wait(hk->arg, p)) {
+		p->next_retry_ms = 0;
+		set_state(p, BRM_WAITING);
+		publish(p);
+		return;
+	}
+	do_spawn(p);
+}
+
+void brm_proc_deps_met(struct brm_proc *p)
+{
+	if (p->state == BRM_WAITING && !p->removing && !p->sup->shutting_down)
+		do_spawn(p);
+}
+
+void brm_proc_deps_failed(struct brm_proc *p, const char *why)
+{
+	if (p->state != BRM_WAITING)
+		return;
+	set_error(p, why);
+	set_state(p, BRM_FATAL);
+	brm_log_warn("%s: fatal: %s", p->spec->name, why);
+	publish(p);
+}
+
+void brm_proc_set_ready(struct brm_proc *p)
+{
+	if (p->state != BRM_STARTING)
+		return;
+	uv_timer_stop(&p->timer);
+	set_state(p, BRM_RUNNING);
+	set_error(p, NULL);
+	p->start_failures = 0;
+	publish(p);
+}
+
+void brm_proc_set_health(struct brm_proc *p, const char *health, const char *output)
+{
+	bool same = p->health == health &&
+		    ((!output && !p->health_output) ||
+		     (output && p->health_output && !strcmp(output, p->health_output)));
+
+	if (same)
+		return;
+	p->health = health;
+	free(p->health_output);
+	p->health_output = output ? brm_xstrdup(output) : NULL;
+	publish(p);
+}
+
+const char *brm_proc_health(const struct brm_proc *p)
+{
+	return p->health;
+}
+
+pid_t brm_proc_pid(const struct brm_proc *p)
+{
+	return p->pid;
+}
+
+int brm_proc_exit_code(const struct brm_proc *p)
+{
+	return p->exit_code;
+}
+
+void *brm_proc_orch(const struct brm_proc *p)
+{
+	return p->orch;
+}
+
+void brm_proc_set_orch(struct brm_proc *p, void *orch)
+{
+	p->orch = orch;
+}
+
+bool brm_supervisor_shutting_down(const struct brm_supervisor *sup)
+{
+	return sup->shutting_down;
+}
+
+struct brm_supervisor *brm_proc_supervisor(const struct brm_proc *p)
+{
+	return p->sup;
+}
+
+void brm_supervisor_set_hooks(struct brm_supervisor *sup, const struct brm_proc_hooks *hooks)
+{
+	if (hooks)
+		sup->hooks = *hooks;
+	else
+		memset(&sup->hooks, 0, sizeof(sup->hooks));
 }
 
 int brm_proc_stop(struct brm_proc *p)
@@ -747,6 +873,7 @@ int brm_proc_stop(struct brm_proc *p)
 		begin_stop(p);
 		return 0;
 	case BRM_BACKOFF:
+	case BRM_WAITING:
 		uv_timer_stop(&p->timer);
 		set_state(p, BRM_STOPPED);
 		publish(p);
@@ -803,10 +930,7 @@ static void finish_removal(struct brm_proc *p)
 	 */
 	rcu_read_lock();
 	brm_registry_delete(sup->reg, p->entry);
-	if (sup->observer)
-		sup->observer(sup->observer_arg, p, BRM_EV_REMOVED);
-	if (sup->observer2)
-		sup->observer2(sup->observer2_arg, p, BRM_EV_REMOVED);
+	notify(sup, p, BRM_EV_REMOVED);
 	rcu_read_unlock();
 	p->entry = NULL;
 	while (p->pipes)
@@ -850,15 +974,34 @@ struct brm_supervisor *brm_supervisor_create(uv_loop_t *loop, struct brm_registr
 
 void brm_supervisor_set_observer(struct brm_supervisor *sup, brm_observer_fn fn, void *arg)
 {
-	sup->observer = fn;
-	sup->observer_arg = arg;
+	sup->obs[0].fn = fn;
+	sup->obs[0].arg = arg;
 }
 
 void brm_supervisor_set_service_observer(struct brm_supervisor *sup, brm_observer_fn fn,
 					  void *arg)
 {
-	sup->observer2 = fn;
-	sup->observer2_arg = arg;
+	sup->obs[1].fn = fn;
+	sup->obs[1].arg = arg;
+}
+
+int brm_supervisor_add_observer(struct brm_supervisor *sup, brm_observer_fn fn, void *arg)
+{
+	for (size_t i = 2; i < BRM_MAX_OBSERVERS; i++) {
+		if (!sup->obs[i].fn) {
+			sup->obs[i].fn = fn;
+			sup->obs[i].arg = arg;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+void brm_supervisor_remove_observer(struct brm_supervisor *sup, brm_observer_fn fn, void *arg)
+{
+	for (size_t i = 2; i < BRM_MAX_OBSERVERS; i++)
+		if (sup->obs[i].fn == fn && sup->obs[i].arg == arg)
+			sup->obs[i].fn = NULL;
 }
 
 void brm_proc_update_spec(struct brm_proc *p, struct brm_proc_spec *spec, uint64_t generation)
@@ -972,12 +1115,14 @@ void brm_supervisor_stop_all(struct brm_supervisor *sup, void (*done)(void *arg)
 	for (p = sup->procs; p; p = next) {
 		next = p->next;
 		p->start_after_stop = false;
-		if (p->state == BRM_BACKOFF) {
+		if (p->state == BRM_BACKOFF || p->state == BRM_WAITING) {
 			uv_timer_stop(&p->timer);
 			set_state(p, BRM_STOPPED);
 			publish(p);
 		} else if (p->state == BRM_STARTING || p->state == BRM_RUNNING) {
-			begin_stop(p);
+			/* Dependents first: the hooks stop @p once they are down. */
+			if (!(sup->hooks.defer_stop && sup->hooks.defer_stop(sup->hooks.arg, p)))
+				begin_stop(p);
 		}
 	}
 	maybe_stop_all_done(sup);
@@ -987,8 +1132,7 @@ void brm_supervisor_destroy(struct brm_supervisor *sup)
 {
 	if (!sup)
 		return;
-	sup->observer = NULL;
-	sup->observer2 = NULL;
+	memset(sup->obs, 0, sizeof(sup->obs));
 	while (sup->procs) {
 		struct brm_proc *p = sup->procs;
 		if (p->watch) {

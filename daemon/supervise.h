@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <uv.h>
 
 #include "daemon/config.h"
@@ -28,6 +29,33 @@ enum brm_proc_event {
 
 /* Called after every publish and before a removed process is freed. */
 typedef void (*brm_observer_fn)(void *arg, struct brm_proc *p, enum brm_proc_event ev);
+
+#define BRM_MAX_OBSERVERS 6
+
+struct brm_spawn_req;
+
+/*
+ * Hooks for the orchestration (deps.c): dependencies, readiness, health.
+ * Every member may be NULL. Context: called on the loop thread.
+ */
+struct brm_proc_hooks {
+	void *arg;
+	/* A start of @p was requested: true to make it wait (state waiting)
+	 * until brm_proc_deps_met or brm_proc_deps_failed. */
+	bool (*must_wait)(void *arg, struct brm_proc *p);
+	/* Just before spawning: may set @req's env and extra descriptor. */
+	void (*prepare_spawn)(void *arg, struct brm_proc *p, struct brm_spawn_req *req);
+	/* Just after: @pid the child, or 0 when the spawn failed. */
+	void (*spawned)(void *arg, struct brm_proc *p, int pid);
+	/* True when @p becomes running only through brm_proc_set_ready
+	 * instead of after start_secs. */
+	bool (*ready_gated)(void *arg, struct brm_proc *p);
+	/* Output read from @p's stdout or stderr. */
+	void (*output)(void *arg, struct brm_proc *p, const char *data, size_t n);
+	/* Shutdown: true to leave @p up for now (processes that depend on it
+	 * still run); the hooks stop it later with brm_proc_stop. */
+	bool (*defer_stop)(void *arg, struct brm_proc *p);
+};
 
 /*
  * Create a supervisor on @loop publishing into @reg (neither owned).
@@ -47,6 +75,14 @@ void brm_supervisor_set_observer(struct brm_supervisor *sup, brm_observer_fn fn,
  * after the first. */
 void brm_supervisor_set_service_observer(struct brm_supervisor *sup, brm_observer_fn fn,
 					  void *arg);
+
+/* More observers (deps.c), called after those two in the order added.
+ * Returns 0, or -ENOSPC past BRM_MAX_OBSERVERS in all. */
+int brm_supervisor_add_observer(struct brm_supervisor *sup, brm_observer_fn fn, void *arg);
+void brm_supervisor_remove_observer(struct brm_supervisor *sup, brm_observer_fn fn, void *arg);
+/* Install (copy) @hooks, or none with NULL. */
+void brm_supervisor_set_hooks(struct brm_supervisor *sup, const struct brm_proc_hooks *hooks);
+bool brm_supervisor_shutting_down(const struct brm_supervisor *sup);
 
 /*
  * Add a process (takes ownership of @spec) in state stopped and publish its
@@ -100,6 +136,22 @@ bool brm_proc_settled(const struct brm_proc *p);
 /* The last published snapshot (valid until the next change of @p). */
 const struct brm_snapshot *brm_proc_snapshot(const struct brm_proc *p);
 const struct brm_proc_spec *brm_proc_spec(const struct brm_proc *p);
+/* Orchestration (deps.c). A waiting process: spawn it now / make it fatal
+ * with @why as its error. Other states: nothing happens. */
+void brm_proc_deps_met(struct brm_proc *p);
+void brm_proc_deps_failed(struct brm_proc *p, const char *why);
+/* A starting process is ready: it becomes running. */
+void brm_proc_set_ready(struct brm_proc *p);
+/* Health for the snapshot: @health a static string or NULL (no check);
+ * @output copied (may be NULL). Publishes when something changed. */
+void brm_proc_set_health(struct brm_proc *p, const char *health, const char *output);
+const char *brm_proc_health(const struct brm_proc *p);
+pid_t brm_proc_pid(const struct brm_proc *p);
+int brm_proc_exit_code(const struct brm_proc *p);      /* -1 when none */
+void *brm_proc_orch(const struct brm_proc *p);
+void brm_proc_set_orch(struct brm_proc *p, void *orch);
+struct brm_supervisor *brm_proc_supervisor(const struct brm_proc *p);
+
 /* Publish @proc's snapshot again (its log fields changed); for logs.c. */
 void brm_proc_republish(void *proc);
 

@@ -176,15 +176,23 @@ static void random_bytes(void *buf, size_t len)
 struct brm_snapshot *brm_snapshot_create(const char *name, const char *error,
 					 const char *cmd)
 {
+	return brm_snapshot_create_ex(name, error, cmd, NULL);
+}
+
+struct brm_snapshot *brm_snapshot_create_ex(const char *name, const char *error,
+					    const char *cmd, const char *health_output)
+{
 	size_t nlen = strlen(name) + 1;
 	size_t elen = error ? strlen(error) + 1 : 0;
 	size_t clen = cmd ? strlen(cmd) + 1 : 1;
+	size_t hlen = health_output ? strlen(health_output) + 1 : 0;
 	struct brm_snapshot *s;
 	char *p;
 
-	if (nlen > SIZE_MAX / 4 || elen > SIZE_MAX / 4 || clen > SIZE_MAX / 4)
+	if (nlen > SIZE_MAX / 5 || elen > SIZE_MAX / 5 || clen > SIZE_MAX / 5 ||
+	    hlen > SIZE_MAX / 5)
 		brm_oom(SIZE_MAX);
-	s = brm_xmalloc(sizeof(*s) + nlen + elen + clen);
+	s = brm_xmalloc(sizeof(*s) + nlen + elen + clen + hlen);
 	memset(s, 0, sizeof(*s));
 	s->exit_code = -1;
 
@@ -197,6 +205,11 @@ struct brm_snapshot *brm_snapshot_create(const char *name, const char *error,
 		s->error = p;
 		p += elen;
 	}
+	if (health_output) {
+		memcpy(p, health_output, hlen);
+		s->health_output = p;
+		p += hlen;
+	}
 	if (cmd)
 		memcpy(p, cmd, clen);
 	else
@@ -207,8 +220,9 @@ struct brm_snapshot *brm_snapshot_create(const char *name, const char *error,
 
 struct brm_snapshot *brm_snapshot_dup(const struct brm_snapshot *s, const char *error)
 {
-	struct brm_snapshot *n = brm_snapshot_create(s->name, error, s->cmd);
-	const char *name = n->name, *err = n->error, *cmd = n->cmd;
+	struct brm_snapshot *n = brm_snapshot_create_ex(s->name, error, s->cmd,
+							s->health_output);
+	const char *name = n->name, *err = n->error, *cmd = n->cmd, *ho = n->health_output;
 
 	/* Every state field, including any added later; then our own strings. */
 	memcpy(n, s, sizeof(*n));
@@ -216,6 +230,7 @@ struct brm_snapshot *brm_snapshot_dup(const struct brm_snapshot *s, const char *
 	n->name = name;
 	n->error = err;
 	n->cmd = cmd;
+	n->health_output = ho;
 	return n;
 }
 

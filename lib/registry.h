@@ -56,6 +56,8 @@ struct brm_snapshot {
 	const char *cmd;          /* into data[]: argv joined by spaces, for display */
 	const char *extra_json;   /* more SNAP members (",\"urls\":[...]"), owned by the
 	                             loop's log capture and freed by it via call_rcu; or NULL */
+	const char *health;       /* "unknown" | "healthy" | "unhealthy" (static), NULL: no check */
+	const char *health_output; /* into data[], or NULL: the last probe's output or error */
 	char data[];
 };
 
@@ -68,6 +70,9 @@ struct brm_snapshot {
  */
 struct brm_snapshot *brm_snapshot_create(const char *name, const char *error,
 					 const char *cmd);
+/* The same with a copy of @health_output (may be NULL). */
+struct brm_snapshot *brm_snapshot_create_ex(const char *name, const char *error,
+					    const char *cmd, const char *health_output);
 /* Copy of @s with its own strings, @error replacing s->error (NULL clears). */
 struct brm_snapshot *brm_snapshot_dup(const struct brm_snapshot *s, const char *error);
 void brm_snapshot_free(struct brm_snapshot *s);

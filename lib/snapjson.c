@@ -69,6 +69,10 @@ void brm_snapshot_json(struct brm_buf *out, const struct brm_snapshot *s, int64_
 	brm_json_uint(out, s->generation);
 	brm_buf_adds(out, ",\"version\":");
 	brm_json_uint(out, s->version);
+	brm_buf_adds(out, ",\"health\":");
+	brm_json_str(out, s->health);
+	brm_buf_adds(out, ",\"health_output\":");
+	brm_json_str(out, s->health_output);
 	if (s->extra_json)
 		brm_buf_adds(out, s->extra_json);
 	brm_buf_addc(out, '}');

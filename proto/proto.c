@@ -18,6 +18,7 @@ static const char *const state_names[BRM_STATE_COUNT] = {
 	[BRM_STOPPING] = "stopping",
 	[BRM_EXITED] = "exited",
 	[BRM_FATAL] = "fatal",
+	[BRM_WAITING] = "waiting",
 };
 
 const char *brm_state_name(enum brm_state s)

@@ -21,6 +21,7 @@ enum brm_state {
 	BRM_STOPPING,
 	BRM_EXITED,
 	BRM_FATAL,
+	BRM_WAITING,     /* start requested; its dependencies are not met yet */
 	BRM_STATE_COUNT
 };
 

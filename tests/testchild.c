@@ -27,19 +27,30 @@
  *                              exit 0
  *   abort [DELAY]              sleep DELAY, then raise SIGABRT (no core file)
  *   pidfile FILE SECS          write our pid to FILE, sleep SECS, exit 0
+ *   listen PORT [DELAY]        sleep DELAY, then listen on 127.0.0.1:PORT and
+ *                              answer every connection with an HTTP 200
+ *                              ("listening on PORT" on stdout first)
+ *   notify-fd FD [DELAY]       sleep DELAY, write a newline to FD (s6-style
+ *                              readiness), sleep forever
+ *   sd-notify [DELAY]          sleep DELAY, send READY=1 to $NOTIFY_SOCKET,
+ *                              sleep forever
  *
  * Files are written atomically (a temporary file, then rename), so a test
  * polling for a file never reads half of it. An unknown mode or bad
  * arguments print a usage message and exit 2. Only libc is used.
  */
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -377,6 +388,68 @@ int main(int argc, char **argv)
 		n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
 		write_atomic(argv[2], buf, (size_t)n);
 		sleep_secs(num(argv[3]));
+		return 0;
+	}
+	if (strcmp(mode, "listen") == 0) {
+		struct sockaddr_in sa = { .sin_family = AF_INET };
+		int one = 1, fd;
+
+		if (argc < 3 || argc > 4)
+			usage();
+		if (argc == 4)
+			sleep_secs(num(argv[3]));
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		sa.sin_port = htons((unsigned short)num(argv[2]));
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+			perror("listen");
+			return 1;
+		}
+		printf("listening on %s\n", argv[2]);
+		fflush(stdout);
+		for (;;) {
+			static const char resp[] = "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n";
+			char req[1024];
+			int c = accept(fd, NULL, NULL);
+
+			if (c < 0)
+				continue;
+			(void)!read(c, req, sizeof(req));
+			(void)!write(c, resp, sizeof(resp) - 1);
+			close(c);
+		}
+	}
+	if (strcmp(mode, "notify-fd") == 0) {
+		if (argc < 3 || argc > 4)
+			usage();
+		if (argc == 4)
+			sleep_secs(num(argv[3]));
+		if (write((int)num(argv[2]), "\n", 1) != 1)
+			return 1;
+		sleep_secs(3600);
+		return 0;
+	}
+	if (strcmp(mode, "sd-notify") == 0) {
+		const char *ns = getenv("NOTIFY_SOCKET");
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		socklen_t len;
+		int fd;
+
+		if (argc > 3 || !ns || !ns[0] || strlen(ns) >= sizeof(sa.sun_path))
+			usage();
+		if (argc == 3)
+			sleep_secs(num(argv[2]));
+		memcpy(sa.sun_path, ns, strlen(ns));
+		if (ns[0] == '@')
+			sa.sun_path[0] = '\0';
+		len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(ns));
+		fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+		if (fd < 0 || sendto(fd, "STATUS=up\nREADY=1\n", 19, 0, (struct sockaddr *)&sa, len) < 0) {
+			perror("sd-notify");
+			return 1;
+		}
+		sleep_secs(3600);
 		return 0;
 	}
 	fprintf(stderr, "brm-testchild: unknown mode '%s'\n", mode);
