@@ -519,9 +519,6 @@ void brm_logcap_feed(struct brm_logcap *c, int stream, const char *data, size_t 
 		size_t len = nl ? (size_t)(nl - data) : (size_t)(end - data);
 		size_t room;
 
-		if (!pt->buf && (!nl || pt->len)) {
-			pt->buf = brm_xmalloc(c->set.line_max);
-		}
 		if (nl && pt->len == 0 && len <= c->set.line_max) {
 			/* The common case: a whole line in the read buffer. */
 			emit(c, stream, pt->cont ? BRM_LOGLINE_CUT : 0, data, len);
@@ -529,6 +526,9 @@ void brm_logcap_feed(struct brm_logcap *c, int stream, const char *data, size_t 
 			data = nl + 1;
 			continue;
 		}
+		/* A partial line, or one longer than line_max: it is gathered. */
+		if (!pt->buf)
+			pt->buf = brm_xmalloc(c->set.line_max);
 		room = c->set.line_max - pt->len;
 		if (len > room)
 			len = room;

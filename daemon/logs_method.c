@@ -285,7 +285,8 @@ enum brm_method_result brm_m_logs(struct brm_req *req, struct brm_cmd **cmd)
 		}
 	}
 	rcu_read_unlock();
-	qsort(picks, npicks, sizeof(*picks), cmp_pick);
+	if (npicks)
+		qsort(picks, npicks, sizeof(*picks), cmp_pick);
 	start = npicks > q.lines ? npicks - q.lines : 0;
 	brm_buf_adds(req->out, "{\"jsonrpc\":\"2.0\",\"id\":");
 	brm_buf_adds(req->out, req->id_json);
