@@ -33,8 +33,7 @@ static const struct cli_command commands[] = {
 	  "stop a process and remove it" },
 	{ "ping", CMD_PING, "",
 	  "check that brummd answers; print its version, pid and uptime" },
-	{ "logs", CMD_LOGS, "NAME... [-n N] [-f] [--stdout|--stderr] [--grep RE] "
-	  "[--since-seq N] | --reopen",
+	{ "logs", CMD_LOGS, "NAME... [-n N] [-f] [--stdout|--stderr] [--grep RE] | --reopen",
 	  "show the last lines of processes' output (-f: and follow it)" },
 	{ "urls", CMD_URLS, "[NAME...]",
 	  "list the http(s) URLs processes printed" },
@@ -160,6 +159,7 @@ void cli_print_help(FILE *f)
 	      "     timed out or ended in another state, ...)\n"
 	      "  2  usage error: unknown command or option, missing argument\n"
 	      "  3  cannot reach brummd: no connection, or it closed the connection\n"
+	      "     (during logs -f too; ^C or SIGTERM ends logs -f with 0)\n"
 	      "     or answered with something that is not the protocol\n", f);
 }
 
