@@ -3,7 +3,7 @@
  * against a real brummd: the human lines and their marks, the filters,
  * --json as NDJSON, escape sequences and control bytes, follow with its
  * exits (0 on SIGTERM, 3 when brummd goes), and the usage errors (exit 2,
- * before any connection).
+ * before any connection), and a follower that fell behind told of the gap.
  */
 #include <check.h>
 #include <stdbool.h>
@@ -433,6 +433,48 @@ START_TEST(follow_exits_three_when_brummd_goes)
 }
 END_TEST
 
+START_TEST(follow_reports_a_gap_and_goes_on)
+{
+	char outp[320], errp[320], *s;
+	cJSON *r;
+	pid_t pid;
+	int rc;
+
+	ck_assert(brmh_start(&H, "{\"workers\":2,\"log_ring_bytes\":4096}", NULL) == 0);
+	{
+		char params[700];
+
+		snprintf(params, sizeof(params), "{\"name\":\"fl\",\"spec\":{\"cmd\":[\"%s\","
+			 "\"flood\",\"3000000\"],\"autostart\":false,\"restart\":\"never\","
+			 "\"start_secs\":0}}", brmh_child());
+		r = brmh_call(&H, "add", params);
+		ck_assert_ptr_nonnull(r);
+		cJSON_Delete(r);
+	}
+	snprintf(outp, sizeof(outp), "%s/gap.out", H.dir);
+	snprintf(errp, sizeof(errp), "%s/gap.err", H.dir);
+	pid = brmh_ctl_spawn(&H, outp, errp, "logs", "-f", "--json", "fl", NULL);
+	ck_assert(pid > 0);
+	brmh_sleep_ms(300);
+	/* A follower that does not read while 3 MB go through a 4 KiB ring. */
+	kill(pid, SIGSTOP);
+	r = brmh_call(&H, "start", "{\"name\":\"fl\"}");
+	cJSON_Delete(r);
+	ck_assert(brmh_wait_state(&H, "fl", "exited", 10000));
+	kill(pid, SIGCONT);
+	s = wait_count(outp, "exited with code 0", 1, 5000);
+	ck_assert_msg(s && strstr(s, "{\"gap\":{\"name\":\"fl\",\"missed\":"), "no gap line");
+	free(s);
+	kill(pid, SIGTERM);
+	rc = brmh_wait_exit(pid, 3000);
+	ck_assert_int_eq(rc, 0);
+	s = brmh_read_file(errp);
+	ck_assert_msg(s && !strncmp(s, "brummctl: fl: missed ", 21), "%s", s ? s : "(none)");
+	free(s);
+	down();
+}
+END_TEST
+
 START_TEST(usage_errors_exit_two_before_connecting)
 {
 	static const char *const bad[][6] = {
@@ -496,6 +538,7 @@ static Suite *logs_cli_suite(void)
 	tcase_add_test(tc, errors_shows_the_block_together);
 	tcase_add_test(tc, follow_prints_new_lines_and_exits_zero_on_sigterm);
 	tcase_add_test(tc, follow_exits_three_when_brummd_goes);
+	tcase_add_test(tc, follow_reports_a_gap_and_goes_on);
 	tcase_add_test(tc, usage_errors_exit_two_before_connecting);
 	suite_add_tcase(s, tc);
 	return s;
