@@ -6,6 +6,7 @@
  * Everything that can be checked without the daemon is checked here, so a
  * typo is a usage error (exit 2) before any connection is made.
  */
+#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,12 @@ static const struct cli_command commands[] = {
 	  "check that brummd answers; print its version, pid and uptime" },
 	{ "reload", CMD_RELOAD, "",
 	  "re-read the config file and apply the difference" },
+	{ "logs", CMD_LOGS, "NAME... [-n N] [-f] [--stdout|--stderr] [--grep RE] | --reopen",
+	  "show the last lines of processes' output (-f: and follow it)" },
+	{ "urls", CMD_URLS, "[NAME...]",
+	  "list the http(s) URLs processes printed" },
+	{ "errors", CMD_ERRORS, "[NAME]",
+	  "show recent error blocks (stack traces kept together)" },
 };
 
 enum opt_id {
@@ -41,12 +48,14 @@ enum opt_id {
 	O_ALL, O_WAIT, O_NO_WAIT, O_TIMEOUT,
 	O_RESTART, O_NO_AUTOSTART, O_CWD, O_ENV, O_START_SECS, O_START_RETRIES,
 	O_STOP_SIGNAL, O_STOP_TIMEOUT, O_USER, O_GROUP, O_SHELL,
+	O_NO_COLOR, O_LINES, O_FOLLOW, O_STDOUT, O_STDERR, O_GREP, O_SINCE_SEQ, O_REOPEN,
 };
 
 #define BIT(c) (1u << (c))
 #define GLOBAL (~0u)
 #define WAITERS (BIT(CMD_START) | BIT(CMD_STOP) | BIT(CMD_RESTART))
 #define ADD BIT(CMD_ADD)
+#define LOGS BIT(CMD_LOGS)
 
 static const struct opt {
 	const char *name;
@@ -74,6 +83,14 @@ static const struct opt {
 	{ "user", 0, true, O_USER, ADD },
 	{ "group", 0, true, O_GROUP, ADD },
 	{ "shell", 0, false, O_SHELL, ADD },
+	{ "no-color", 0, false, O_NO_COLOR, GLOBAL },
+	{ "lines", 'n', true, O_LINES, LOGS },
+	{ "follow", 'f', false, O_FOLLOW, LOGS },
+	{ "stdout", 0, false, O_STDOUT, LOGS },
+	{ "stderr", 0, false, O_STDERR, LOGS },
+	{ "grep", 0, true, O_GREP, LOGS },
+	{ "since-seq", 0, true, O_SINCE_SEQ, LOGS },
+	{ "reopen", 0, false, O_REOPEN, LOGS },
 };
 
 void cli_print_help(FILE *f)
@@ -92,6 +109,7 @@ void cli_print_help(FILE *f)
 	      "                      $XDG_RUNTIME_DIR/brummd/brummd.sock (as root\n"
 	      "                      /run/brummd/brummd.sock, else /tmp/brummd-UID/brummd.sock)\n"
 	      "      --json          print the result as one line of JSON (for scripts)\n"
+	      "      --no-color      no colours, even on a terminal (so does NO_COLOR)\n"
 	      "  -h, --help          show this help (after a command: that command's)\n"
 	      "      --version       print brummctl's version\n"
 	      "\n"
@@ -114,11 +132,28 @@ void cli_print_help(FILE *f)
 	      "      --shell         run CMD ARGS... joined by spaces with /bin/sh -c\n"
 	      "  Durations are seconds (1.5) or take a unit: 250ms, 10s, 2m, 1h.\n"
 	      "\n"
+	      "logs:\n"
+	      "  -n, --lines N       the last N lines (default 100, at most 10000)\n"
+	      "  -f, --follow        then print new lines as they come, until ^C\n"
+	      "      --stdout, --stderr  only that stream (default both, and brummd's\n"
+	      "                      own lines about the process)\n"
+	      "      --grep RE       only lines matching a POSIX extended regex\n"
+	      "      --since-seq N   only lines from sequence number N on\n"
+	      "      --reopen        reopen every log file (after an external logrotate)\n"
+	      "  Lines read 'DATE TIME NAME | text': '|' stdout, '!' stderr, '-' brummd's\n"
+	      "  lines (started, exited, ...); ' [cut]' ends a line cut at log_line_max.\n"
+	      "  Colours of the process pass through on a terminal; otherwise escape\n"
+	      "  sequences are removed. Other control bytes are shown as \\xHH.\n"
+	      "\n"
 	      "output:\n"
 	      "  A table (coloured on a terminal unless NO_COLOR is set). With --json,\n"
 	      "  the result as brummd sent it, on one line; errors as\n"
 	      "  {\"error\":{\"code\":C,\"message\":M,\"data\":D}} (code null when brummd\n"
 	      "  could not be reached), in addition to the message on stderr.\n"
+	      "  logs --json prints one line object per line (NDJSON), also while\n"
+	      "  following: {\"name\",\"seq\",\"ts\",\"stream\",\"line\"[,\"cut\":true]};\n"
+	      "  missed lines as {\"gap\":{\"name\",\"missed\",\"next_seq\"}} (and on stderr).\n"
+	      "  urls --json prints {\"urls\":[{\"name\":N,\"url\":U},...]}.\n"
 	      "\n"
 	      "exit codes:\n"
 	      "  0  success\n"
@@ -126,6 +161,7 @@ void cli_print_help(FILE *f)
 	      "     timed out or ended in another state, ...)\n"
 	      "  2  usage error: unknown command or option, missing argument\n"
 	      "  3  cannot reach brummd: no connection, or it closed the connection\n"
+	      "     (during logs -f too; ^C or SIGTERM ends logs -f with 0)\n"
 	      "     or answered with something that is not the protocol\n", f);
 }
 
@@ -265,6 +301,18 @@ static enum cli_parse_result apply_opt(struct cli_opts *o, const struct opt *opt
 	case O_USER: set_opt(&o->user, value); break;
 	case O_GROUP: set_opt(&o->group, value); break;
 	case O_SHELL: o->shell = true; break;
+	case O_NO_COLOR: o->no_color = true; break;
+	case O_LINES: set_opt(&o->lines, value); break;
+	case O_FOLLOW: o->follow = true; break;
+	case O_STDOUT:
+	case O_STDERR:
+		if (o->stream && strcmp(o->stream, opt->name) != 0)
+			return cli_usage_error(o->cmd, "logs: give --stdout or --stderr, not both");
+		o->stream = opt->name;
+		break;
+	case O_GREP: set_opt(&o->grep, value); break;
+	case O_SINCE_SEQ: set_opt(&o->since_seq, value); break;
+	case O_REOPEN: o->reopen = true; break;
 	}
 	return CLI_PARSE_RUN;
 }
@@ -318,6 +366,43 @@ static enum cli_parse_result check_add(struct cli_opts *o, bool dashdash)
 	return CLI_PARSE_RUN;
 }
 
+static enum cli_parse_result check_logs(struct cli_opts *o)
+{
+	const struct cli_command *cmd = o->cmd;
+
+	if (o->reopen) {
+		if (o->nargs || o->lines || o->follow || o->stream || o->grep || o->since_seq)
+			return cli_usage_error(cmd, "logs: --reopen takes no names and no "
+					       "other logs options");
+		return CLI_PARSE_RUN;
+	}
+	if (o->nargs == 0)
+		return cli_usage_error(cmd, "logs: missing NAME (or --reopen)");
+	if (o->nargs > CLI_LOGS_MAX_NAMES)
+		return cli_usage_error(cmd, "logs: at most %d names", CLI_LOGS_MAX_NAMES);
+	if (check_names(o) != CLI_PARSE_RUN)
+		return CLI_PARSE_USAGE;
+	if (o->lines && (!is_uint(o->lines) || strlen(o->lines) > 5 ||
+			 atoi(o->lines) > CLI_LOGS_MAX_LINES))
+		return cli_usage_error(cmd, "invalid --lines '%s' (expected an integer from "
+				       "0 to %d)", o->lines, CLI_LOGS_MAX_LINES);
+	if (o->since_seq && (!is_uint(o->since_seq) || strlen(o->since_seq) > 15))
+		return cli_usage_error(cmd, "invalid --since-seq '%s' (expected a "
+				       "non-negative integer)", o->since_seq);
+	if (o->grep) {
+		regex_t re;
+		char msg[128];
+		int r = regcomp(&re, o->grep, REG_EXTENDED | REG_NOSUB);
+
+		if (r) {
+			regerror(r, &re, msg, sizeof(msg));
+			return cli_usage_error(cmd, "invalid --grep '%s': %s", o->grep, msg);
+		}
+		regfree(&re);
+	}
+	return CLI_PARSE_RUN;
+}
+
 /* Per-command checks of the positional arguments. */
 static enum cli_parse_result check_args(struct cli_opts *o, bool dashdash)
 {
@@ -364,6 +449,14 @@ static enum cli_parse_result check_args(struct cli_opts *o, bool dashdash)
 		if (o->nargs)
 			return cli_usage_error(cmd, "reload: takes no arguments");
 		return CLI_PARSE_RUN;
+	case CMD_LOGS:
+		return check_logs(o);
+	case CMD_URLS:
+		return check_names(o);
+	case CMD_ERRORS:
+		if (o->nargs > 1)
+			return cli_usage_error(cmd, "errors: too many arguments (one NAME or none)");
+		return check_names(o);
 	}
 	return CLI_PARSE_RUN;
 }

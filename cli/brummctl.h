@@ -4,6 +4,7 @@
  *   args.c     the command line: commands, options, help text
  *   request.c  turning parsed options into a JSON-RPC method and params
  *   table.c    printing results: tables, ping line, error details
+ *   logs.c     logs (and follow), urls, errors: their output
  *   main.c     connecting, calling, exit codes
  *
  * Everything here runs on brummctl's only thread.
@@ -35,6 +36,9 @@ enum cli_cmd_id {
 	CMD_REMOVE,
 	CMD_PING,
 	CMD_RELOAD,
+	CMD_LOGS,
+	CMD_URLS,
+	CMD_ERRORS,
 };
 
 struct cli_command {
@@ -48,6 +52,7 @@ struct cli_command {
 struct cli_opts {
 	const char *socket;      /* --socket, or NULL */
 	bool json;
+	bool no_color;
 	const struct cli_command *cmd;
 
 	const char **args;       /* positional arguments before "--" */
@@ -73,7 +78,19 @@ struct cli_opts {
 	bool shell;
 	char **cmdv;             /* after "--" (points into argv) */
 	size_t ncmd;
+
+	/* logs */
+	const char *lines;       /* -n: a checked integer 0..CLI_LOGS_MAX_LINES */
+	const char *since_seq;   /* a checked non-negative integer */
+	const char *stream;      /* "stdout", "stderr" or NULL for both */
+	const char *grep;        /* a POSIX extended regex that compiles */
+	bool follow;
+	bool reopen;
 };
+
+/* brummd's limits for `logs`: "lines", and names per request. */
+#define CLI_LOGS_MAX_LINES 10000
+#define CLI_LOGS_MAX_NAMES 64
 
 /* args.c */
 
@@ -120,5 +137,26 @@ void cli_print_error_processes(FILE *f, const struct cJSON *data);
 
 /* Whether stdout gets colour: a terminal, and NO_COLOR not set. */
 bool cli_want_color(void);
+
+/* logs.c */
+
+/*
+ * Print the result of logs, urls or errors (the `status` result for urls)
+ * as @o asks: human lines, or with --json NDJSON LINEs (logs), {"urls":[...]}
+ * (urls) or the result itself (errors).
+ */
+void cli_logs_print_result(FILE *f, const struct cli_opts *o, const struct cJSON *result,
+			   bool color);
+
+/*
+ * `logs --follow` after its first reply: print the notifications on @c to
+ * @f until SIGINT or SIGTERM (returns 0) or until the connection fails
+ * (returns a negative errno; brm_client_strerror() says why). Gap notices
+ * go to stderr (and with --json also to @f as {"gap":{...}}).
+ * cli_logs_catch_signals() must have been called before the request.
+ */
+struct brm_client;
+int cli_logs_follow(FILE *f, struct brm_client *c, const struct cli_opts *o, bool color);
+void cli_logs_catch_signals(void);
 
 #endif

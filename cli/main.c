@@ -76,6 +76,22 @@ static int rpc_error(const struct cli_opts *o, const struct brm_rpc_err *err)
 	return CLI_EXIT_ERROR;
 }
 
+static int lost(const struct cli_opts *o, const char *path, struct brm_client *c)
+{
+	char *m = brm_xasprintf("lost brummd at '%s': %s", path, brm_client_strerror(c));
+
+	fprintf(stderr, "brummctl: %s\n", m);
+	if (o->json)
+		json_error(NULL, m, NULL);
+	free(m);
+	return CLI_EXIT_CONNECT;
+}
+
+static bool is_logs_cmd(enum cli_cmd_id id)
+{
+	return id == CMD_LOGS || id == CMD_URLS || id == CMD_ERRORS;
+}
+
 static int run(const struct cli_opts *o)
 {
 	struct brm_rpc_err err = BRM_RPC_ERR_INIT;
@@ -86,6 +102,10 @@ static int run(const struct cli_opts *o)
 	char *path, *msg = NULL;
 	int r, ret;
 
+	bool color = cli_want_color() && !o->no_color;
+
+	if (o->cmd->id == CMD_LOGS && o->follow)
+		cli_logs_catch_signals();
 	path = brm_socket_resolve_origin(o->socket, &origin);
 	c = brm_client_connect(path, &msg);
 	if (!c) {
@@ -96,21 +116,22 @@ static int run(const struct cli_opts *o)
 	params = cli_request(o, &method);
 	r = brm_client_call(c, method, params, &result, &err);
 	if (r < 0) {
-		char *m = brm_xasprintf("lost brummd at '%s': %s", path, brm_client_strerror(c));
-
-		fprintf(stderr, "brummctl: %s\n", m);
-		if (o->json)
-			json_error(NULL, m, NULL);
-		free(m);
-		ret = CLI_EXIT_CONNECT;
+		ret = lost(o, path, c);
 	} else if (r > 0) {
 		ret = rpc_error(o, &err);
 	} else {
-		if (o->json)
+		if (is_logs_cmd(o->cmd->id))
+			cli_logs_print_result(stdout, o, result, color);
+		else if (o->json)
 			print_json(result);
 		else
-			cli_print_result(stdout, o->cmd->id, result, cli_want_color());
+			cli_print_result(stdout, o->cmd->id, result, color);
 		ret = CLI_EXIT_OK;
+		if (o->cmd->id == CMD_LOGS && o->follow) {
+			fflush(stdout);
+			if (cli_logs_follow(stdout, c, o, color) < 0)
+				ret = lost(o, path, c);
+		}
 	}
 	cJSON_Delete(result);
 	brm_rpc_err_finish(&err);

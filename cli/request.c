@@ -170,6 +170,37 @@ cJSON *cli_request(const struct cli_opts *o, const char **method)
 	case CMD_PING:
 	case CMD_RELOAD:
 		break;
+	case CMD_LOGS:
+		if (o->reopen) {
+			*method = "logs_reopen";
+			break;
+		}
+		p = target_params(o);
+		add_num_opt(p, "lines", o->lines);
+		add_num_opt(p, "since_seq", o->since_seq);
+		add_str_opt(p, "stream", o->stream);
+		add_str_opt(p, "grep", o->grep);
+		if (o->follow)
+			add_item(p, "follow", cJSON_CreateTrue());
+		break;
+	case CMD_URLS:
+		/* Always "names" when named, so the result is {"processes":[...]}. */
+		*method = "status";
+		if (o->nargs) {
+			cJSON *names = checked(cJSON_CreateArray());
+
+			for (size_t i = 0; i < o->nargs; i++)
+				if (!cJSON_AddItemToArray(names,
+							  checked(cJSON_CreateString(o->args[i]))))
+					brm_oom(0);
+			p = checked(cJSON_CreateObject());
+			add_item(p, "names", names);
+		}
+		break;
+	case CMD_ERRORS:
+		if (o->nargs)
+			p = target_params(o);
+		break;
 	}
 	return p;
 }

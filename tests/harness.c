@@ -460,6 +460,59 @@ int brmh_ctl(struct brmh *h, char **out, char **err, ...)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+pid_t brmh_ctl_spawn(struct brmh *h, const char *out_path, const char *err_path, ...)
+{
+	const char *args[40];
+	int n = 0, ofd, efd;
+	const char *a;
+	va_list ap;
+	pid_t pid;
+
+	args[n++] = brmh_bin("brummctl");
+	args[n++] = "--socket";
+	args[n++] = h->sock;
+	va_start(ap, err_path);
+	while ((a = va_arg(ap, const char *)) && n < 38)
+		args[n++] = a;
+	va_end(ap);
+	args[n] = NULL;
+	ofd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	efd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (ofd < 0 || efd < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(ofd, 1);
+		dup2(efd, 2);
+		execv(args[0], (char *const *)args);
+		_exit(127);
+	}
+	close(ofd);
+	close(efd);
+	return pid;
+}
+
+int brmh_wait_exit(pid_t pid, int timeout_ms)
+{
+	long deadline = now_ms() + timeout_ms;
+	int st;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -2;
+		if (r < 0)
+			return -1;
+		if (now_ms() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			return -1;
+		}
+		brmh_sleep_ms(5);
+	}
+}
+
 bool brmh_pid_alive(pid_t pid)
 {
 	char path[64], buf[512];

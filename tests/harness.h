@@ -77,6 +77,15 @@ const char *brmh_str(const cJSON *obj, const char *key);
  * stdout and stderr (caller frees). Returns the exit code, or -1. */
 int brmh_ctl(struct brmh *h, char **out, char **err, ...);
 
+/* Start brummctl like brmh_ctl, in the background, with stdout and stderr
+ * to the files @out_path and @err_path (created or truncated). Returns its
+ * pid, or -1. */
+pid_t brmh_ctl_spawn(struct brmh *h, const char *out_path, const char *err_path, ...);
+
+/* Wait up to @timeout_ms for child @pid: its exit code, -2 when killed by
+ * a signal, -1 on timeout (it is then SIGKILLed and reaped). */
+int brmh_wait_exit(pid_t pid, int timeout_ms);
+
 /* True when process @pid exists and is not a zombie. */
 bool brmh_pid_alive(pid_t pid);
 /* Wait until @pid is gone (or a zombie); false on timeout. */
