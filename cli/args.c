@@ -34,6 +34,10 @@ static const struct cli_command commands[] = {
 	  "check that brummd answers; print its version, pid and uptime" },
 	{ "reload", CMD_RELOAD, "",
 	  "re-read the config file and apply the difference" },
+	{ "events", CMD_EVENTS, "[NAME...] [--history|--since SEQ] [--count N]",
+	  "print state changes as they happen, one line each" },
+	{ "wait", CMD_WAIT, "NAME...|--all --state S [--health H] [--timeout SECS]",
+	  "wait until processes reach a state (exit 0), or say why not (exit 1)" },
 };
 
 enum opt_id {
@@ -41,12 +45,15 @@ enum opt_id {
 	O_ALL, O_WAIT, O_NO_WAIT, O_TIMEOUT,
 	O_RESTART, O_NO_AUTOSTART, O_CWD, O_ENV, O_START_SECS, O_START_RETRIES,
 	O_STOP_SIGNAL, O_STOP_TIMEOUT, O_USER, O_GROUP, O_SHELL,
+	O_HISTORY, O_SINCE, O_COUNT, O_STATE, O_HEALTH,
 };
 
 #define BIT(c) (1u << (c))
 #define GLOBAL (~0u)
 #define WAITERS (BIT(CMD_START) | BIT(CMD_STOP) | BIT(CMD_RESTART))
 #define ADD BIT(CMD_ADD)
+#define EVENTS BIT(CMD_EVENTS)
+#define WAIT BIT(CMD_WAIT)
 
 static const struct opt {
 	const char *name;
@@ -59,10 +66,10 @@ static const struct opt {
 	{ "json", 0, false, O_JSON, GLOBAL },
 	{ "help", 'h', false, O_HELP, GLOBAL },
 	{ "version", 0, false, O_VERSION, GLOBAL },
-	{ "all", 0, false, O_ALL, WAITERS },
+	{ "all", 0, false, O_ALL, WAITERS | WAIT },
 	{ "wait", 0, false, O_WAIT, WAITERS },
 	{ "no-wait", 0, false, O_NO_WAIT, WAITERS },
-	{ "timeout", 0, true, O_TIMEOUT, WAITERS },
+	{ "timeout", 0, true, O_TIMEOUT, WAITERS | WAIT },
 	{ "restart", 0, true, O_RESTART, ADD },
 	{ "no-autostart", 0, false, O_NO_AUTOSTART, ADD },
 	{ "cwd", 0, true, O_CWD, ADD },
@@ -74,6 +81,11 @@ static const struct opt {
 	{ "user", 0, true, O_USER, ADD },
 	{ "group", 0, true, O_GROUP, ADD },
 	{ "shell", 0, false, O_SHELL, ADD },
+	{ "history", 0, false, O_HISTORY, EVENTS },
+	{ "since", 0, true, O_SINCE, EVENTS },
+	{ "count", 0, true, O_COUNT, EVENTS },
+	{ "state", 0, true, O_STATE, WAIT },
+	{ "health", 0, true, O_HEALTH, WAIT },
 };
 
 void cli_print_help(FILE *f)
@@ -113,6 +125,19 @@ void cli_print_help(FILE *f)
 	      "      --user U, --group G  run as this user / group\n"
 	      "      --shell         run CMD ARGS... joined by spaces with /bin/sh -c\n"
 	      "  Durations are seconds (1.5) or take a unit: 250ms, 10s, 2m, 1h.\n"
+	      "\n"
+	      "events:\n"
+	      "      --history       first the past events brummd still holds\n"
+	      "      --since SEQ     first the events from sequence number SEQ on\n"
+	      "      --count N       exit 0 after N events\n"
+	      "  One line per event (TIME NAME FROM -> TO pid PID: REASON); with --json\n"
+	      "  each event's JSON object, and gap notices as {\"gap\":{...}}.\n"
+	      "\n"
+	      "wait:\n"
+	      "      --state S       stopped|starting|running|backoff|stopping|exited|fatal\n"
+	      "      --health H      also wait for this health (e.g. healthy)\n"
+	      "      --timeout SECS  give up after SECS (default 60s): exit 1, saying why\n"
+	      "      --all           every process\n"
 	      "\n"
 	      "output:\n"
 	      "  A table (coloured on a terminal unless NO_COLOR is set). With --json,\n"
@@ -265,6 +290,11 @@ static enum cli_parse_result apply_opt(struct cli_opts *o, const struct opt *opt
 	case O_USER: set_opt(&o->user, value); break;
 	case O_GROUP: set_opt(&o->group, value); break;
 	case O_SHELL: o->shell = true; break;
+	case O_HISTORY: o->history = true; break;
+	case O_SINCE: set_opt(&o->since, value); break;
+	case O_COUNT: set_opt(&o->count, value); break;
+	case O_STATE: set_opt(&o->state, value); break;
+	case O_HEALTH: set_opt(&o->health, value); break;
 	}
 	return CLI_PARSE_RUN;
 }
@@ -364,6 +394,26 @@ static enum cli_parse_result check_args(struct cli_opts *o, bool dashdash)
 		if (o->nargs)
 			return cli_usage_error(cmd, "reload: takes no arguments");
 		return CLI_PARSE_RUN;
+	case CMD_EVENTS:
+		if (o->history && o->since)
+			return cli_usage_error(cmd, "events: give --history or --since, not both");
+		if (o->since && (!is_uint(o->since) || !strcmp(o->since, "0")))
+			return cli_usage_error(cmd, "invalid --since '%s' (expected a sequence"
+					       " number >= 1)", o->since);
+		if (o->count && !is_uint(o->count))
+			return cli_usage_error(cmd, "invalid --count '%s' (expected a"
+					       " non-negative integer)", o->count);
+		return check_names(o);
+	case CMD_WAIT:
+		if (o->all && o->nargs)
+			return cli_usage_error(cmd, "wait: give process names or --all, not both");
+		if (!o->all && !o->nargs)
+			return cli_usage_error(cmd, "wait: missing NAME (or --all)");
+		if (!o->state && !o->health)
+			return cli_usage_error(cmd, "wait: missing --state (or --health)");
+		if (o->state && brm_state_parse(o->state) < 0)
+			return cli_usage_error(cmd, "unknown state '%s' for --state", o->state);
+		return check_names(o);
 	}
 	return CLI_PARSE_RUN;
 }

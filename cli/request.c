@@ -170,6 +170,18 @@ cJSON *cli_request(const struct cli_opts *o, const char **method)
 	case CMD_PING:
 	case CMD_RELOAD:
 		break;
+	case CMD_EVENTS:
+		p = target_params(o);
+		if (o->history)
+			add_item(p, "history", cJSON_CreateTrue());
+		add_num_opt(p, "since_seq", o->since);
+		break;
+	case CMD_WAIT:
+		p = target_params(o);
+		add_str_opt(p, "state", o->state);
+		add_str_opt(p, "health", o->health);
+		add_num_opt(p, "timeout_secs", o->timeout);
+		break;
 	}
 	return p;
 }

@@ -35,6 +35,7 @@
 #include "daemon/cmd.h"
 #include "daemon/config.h"
 #include "daemon/control.h"
+#include "daemon/events.h"
 #include "daemon/log.h"
 #include "daemon/logs.h"
 #include "daemon/notify.h"
@@ -116,6 +117,7 @@ static void all_stopped(void *arg)
 	d->svc = NULL;
 	brm_control_destroy(d->ctl);
 	d->ctl = NULL;
+	brm_events_shutdown(d->sup);
 	brm_supervisor_destroy(d->sup);
 	d->sup = NULL;
 	brm_logs_shutdown();
@@ -267,6 +269,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.ctl = brm_control_create(&d.loop, d.sup);
+	brm_events_init(d.sup, 0);
 	brm_cmdq_init(&d.cmdq, &d.loop, brm_control_execute, d.ctl);
 	d.svc = brm_service_create(&d.loop, d.sup);
 	d.state = brm_persist_load(&d.loop, state_dir);

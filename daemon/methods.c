@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "daemon/config.h"
+#include "daemon/events.h"
 #include "daemon/logs_method.h"
 #include "daemon/methods.h"
 #include "lib/snapjson.h"
@@ -460,6 +461,7 @@ static enum brm_method_result m_reload(struct brm_req *req, struct brm_cmd **out
 const struct brm_method brm_methods[] = {
 	{ "add", true, m_add },
 	{ "errors", false, brm_m_errors },
+	{ "events", false, brm_m_events },
 	{ "logs", false, brm_m_logs },
 	{ "logs_reopen", false, brm_m_logs_reopen },
 	{ "ping", false, m_ping },

@@ -29,6 +29,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "daemon/events.h"
 #include "daemon/log.h"
 #include "daemon/methods.h"
 #include "daemon/server.h"
@@ -55,6 +56,7 @@ struct conn {
 	bool dead;               /* fd closed; freed when pending drops to 0 */
 	uint32_t events;         /* current epoll interest */
 	void *stream;            /* log follower (stream.c), or NULL */
+	void *evsub;             /* event subscriber (events.c), or NULL */
 	struct conn *prev, *next;
 };
 
@@ -122,6 +124,8 @@ static void conn_close(struct conn *c)
 	c->dead = true;
 	brm_stream_destroy(c->stream);
 	c->stream = NULL;
+	brm_events_sub_destroy(c->evsub);
+	c->evsub = NULL;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -294,6 +298,7 @@ static bool handle_line(struct conn *c, char *line, size_t len)
 	req.out = notify ? &discard : &c->out;
 	req.scratch = &w->scratch;
 	req.stream = &c->stream;
+	req.events = &c->evsub;
 	if (m->handler(&req, &cmd) == BRM_QUEUED) {
 		/* A notification is executed, but its reply is dropped. */
 		cmd->no_reply = notify;
@@ -460,9 +465,12 @@ static void pump_streams(struct worker *w)
 
 	for (c = w->conns; c; c = next) {
 		next = c->next;
-		if (!c->stream || c->dead || c->out.len >= BRM_STREAM_OUT_MAX)
+		if ((!c->stream && !c->evsub) || c->dead || c->out.len >= BRM_STREAM_OUT_MAX)
 			continue;
-		brm_stream_pump(c->stream, w->srv->ctx.reg, &c->out, &w->scratch.line);
+		if (c->stream)
+			brm_stream_pump(c->stream, w->srv->ctx.reg, &c->out, &w->scratch.line);
+		if (c->evsub)
+			brm_events_pump(c->evsub, &c->out, &w->scratch.line);
 		if (conn_flush(c))
 			conn_update_events(c);
 	}

@@ -82,6 +82,9 @@ struct brm_proc {
 	int64_t next_retry_ms;
 	uint64_t started_mono_ns;
 	char *error;
+	int prev_state;           /* of the snapshot before the last publish; -1: none */
+	int pub_state;            /* of the last published snapshot; -1: none */
+	pid_t prev_pid, pub_pid;  /* the same for the pid */
 
 	uv_timer_t timer;
 	uint64_t stop_deadline;   /* uv_now() ms when SIGKILL is due */
@@ -101,16 +104,19 @@ struct brm_supervisor {
 	struct brm_registry *reg;
 	struct brm_proc *procs;
 	size_t nprocs;
-	brm_observer_fn observer;
-	void *observer_arg;
-	brm_observer_fn observer2;   /* service glue: status line, state file */
-	void *observer2_arg;
+	/* [0] control (waiters), [1] service glue, then brm_supervisor_add_observer */
+	struct {
+		brm_observer_fn fn;
+		void *arg;
+	} obs[BRM_MAX_OBSERVERS];
 	bool shutting_down;
 	void (*stop_all_done)(void *arg);
 	void *stop_all_arg;
 };
 
 static void publish(struct brm_proc *p);
+static void notify_observers(struct brm_supervisor *sup, struct brm_proc *p,
+			     enum brm_proc_event ev);
 static void do_spawn(struct brm_proc *p);
 static void on_timer(uv_timer_t *t);
 
@@ -334,10 +340,19 @@ static void publish(struct brm_proc *p)
 		brm_registry_publish(sup->reg, p->entry, s);
 	else
 		p->entry = brm_registry_insert(sup->reg, s);
-	if (sup->observer)
-		sup->observer(sup->observer_arg, p, BRM_EV_STATE);
-	if (sup->observer2)
-		sup->observer2(sup->observer2_arg, p, BRM_EV_STATE);
+	p->prev_state = p->pub_state;
+	p->pub_state = (int)p->state;
+	p->prev_pid = p->pub_pid;
+	p->pub_pid = p->pid;
+	notify_observers(sup, p, BRM_EV_STATE);
+}
+
+static void notify_observers(struct brm_supervisor *sup, struct brm_proc *p,
+			     enum brm_proc_event ev)
+{
+	for (int i = 0; i < BRM_MAX_OBSERVERS; i++)
+		if (sup->obs[i].fn)
+			sup->obs[i].fn(sup->obs[i].arg, p, ev);
 }
 
 /* ---- state machine ------------------------------------------------------ */
@@ -766,10 +781,7 @@ static void finish_removal(struct brm_proc *p)
 	 */
 	rcu_read_lock();
 	brm_registry_delete(sup->reg, p->entry);
-	if (sup->observer)
-		sup->observer(sup->observer_arg, p, BRM_EV_REMOVED);
-	if (sup->observer2)
-		sup->observer2(sup->observer2_arg, p, BRM_EV_REMOVED);
+	notify_observers(sup, p, BRM_EV_REMOVED);
 	rcu_read_unlock();
 	p->entry = NULL;
 	while (p->pipes)
@@ -813,15 +825,37 @@ struct brm_supervisor *brm_supervisor_create(uv_loop_t *loop, struct brm_registr
 
 void brm_supervisor_set_observer(struct brm_supervisor *sup, brm_observer_fn fn, void *arg)
 {
-	sup->observer = fn;
-	sup->observer_arg = arg;
+	sup->obs[0].fn = fn;
+	sup->obs[0].arg = arg;
 }
 
 void brm_supervisor_set_service_observer(struct brm_supervisor *sup, brm_observer_fn fn,
 					  void *arg)
 {
-	sup->observer2 = fn;
-	sup->observer2_arg = arg;
+	sup->obs[1].fn = fn;
+	sup->obs[1].arg = arg;
+}
+
+int brm_supervisor_add_observer(struct brm_supervisor *sup, brm_observer_fn fn, void *arg)
+{
+	for (int i = 2; i < BRM_MAX_OBSERVERS; i++) {
+		if (!sup->obs[i].fn) {
+			sup->obs[i].fn = fn;
+			sup->obs[i].arg = arg;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+void brm_supervisor_remove_observer(struct brm_supervisor *sup, brm_observer_fn fn, void *arg)
+{
+	for (int i = 2; i < BRM_MAX_OBSERVERS; i++) {
+		if (sup->obs[i].fn == fn && sup->obs[i].arg == arg) {
+			sup->obs[i].fn = NULL;
+			sup->obs[i].arg = NULL;
+		}
+	}
 }
 
 void brm_proc_update_spec(struct brm_proc *p, struct brm_proc_spec *spec, uint64_t generation)
@@ -855,6 +889,8 @@ int brm_supervisor_add(struct brm_supervisor *sup, struct brm_proc_spec *spec,
 	p->logs = brm_logcap_create(spec->name, spec->log, p);
 	p->state = BRM_STOPPED;
 	p->exit_code = -1;
+	p->prev_state = -1;
+	p->pub_state = -1;
 	p->since_ms = brm_now_wall_ms();
 	uv_timer_init(sup->loop, &p->timer);
 	p->timer.data = p;
@@ -950,8 +986,7 @@ void brm_supervisor_destroy(struct brm_supervisor *sup)
 {
 	if (!sup)
 		return;
-	sup->observer = NULL;
-	sup->observer2 = NULL;
+	memset(sup->obs, 0, sizeof(sup->obs));
 	while (sup->procs) {
 		struct brm_proc *p = sup->procs;
 		if (p->watch) {
@@ -980,6 +1015,16 @@ const struct brm_snapshot *brm_proc_snapshot(const struct brm_proc *p)
 {
 	/* The loop thread is the only writer: its own pointer is stable. */
 	return p->entry ? rcu_dereference(p->entry->snap) : NULL;
+}
+
+int brm_proc_prev_state(const struct brm_proc *p)
+{
+	return p->prev_state;
+}
+
+int brm_proc_prev_pid(const struct brm_proc *p)
+{
+	return p->prev_pid;
 }
 
 const struct brm_proc_spec *brm_proc_spec(const struct brm_proc *p)

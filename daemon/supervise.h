@@ -42,11 +42,18 @@ struct brm_supervisor *brm_supervisor_create(uv_loop_t *loop, struct brm_registr
  */
 void brm_supervisor_destroy(struct brm_supervisor *sup);
 
+/*
+ * Observers, called in slot order: the control's (waiters) first, then the
+ * service glue's (status line, state file), then any added with
+ * brm_supervisor_add_observer (events, ...).
+ */
+#define BRM_MAX_OBSERVERS 8
 void brm_supervisor_set_observer(struct brm_supervisor *sup, brm_observer_fn fn, void *arg);
-/* A second observer for the service glue (status line, state file); called
- * after the first. */
 void brm_supervisor_set_service_observer(struct brm_supervisor *sup, brm_observer_fn fn,
 					  void *arg);
+/* Returns 0, or -ENOSPC when every slot is taken. */
+int brm_supervisor_add_observer(struct brm_supervisor *sup, brm_observer_fn fn, void *arg);
+void brm_supervisor_remove_observer(struct brm_supervisor *sup, brm_observer_fn fn, void *arg);
 
 /*
  * Add a process (takes ownership of @spec) in state stopped and publish its
@@ -100,6 +107,11 @@ bool brm_proc_settled(const struct brm_proc *p);
 /* The last published snapshot (valid until the next change of @p). */
 const struct brm_snapshot *brm_proc_snapshot(const struct brm_proc *p);
 const struct brm_proc_spec *brm_proc_spec(const struct brm_proc *p);
+/* In a BRM_EV_STATE observer: the state (enum brm_state) of the snapshot
+ * published before this one, or -1 when this is the first. */
+int brm_proc_prev_state(const struct brm_proc *p);
+/* Likewise its pid (0 when none): the process that just ended, on an exit. */
+int brm_proc_prev_pid(const struct brm_proc *p);
 /* Publish @proc's snapshot again (its log fields changed); for logs.c. */
 void brm_proc_republish(void *proc);
 

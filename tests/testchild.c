@@ -27,6 +27,10 @@
  *                              exit 0
  *   abort [DELAY]              sleep DELAY, then raise SIGABRT (no core file)
  *   pidfile FILE SECS          write our pid to FILE, sleep SECS, exit 0
+ *   burn SECS [SLEEP]          spin on the CPU for SECS of CPU time, then
+ *                              sleep SLEEP (default 3600), exit 0
+ *   alloc MIB [SLEEP]          allocate and touch MIB MiB, then sleep SLEEP
+ *                              (default 3600), exit 0
  *
  * Files are written atomically (a temporary file, then rename), so a test
  * polling for a file never reads half of it. An unknown mode or bad
@@ -53,7 +57,7 @@ static void usage(void)
 		"modes: sleep SECS | exit CODE [DELAY] | ignore-term [SECS] |\n"
 		"       grandchild PIDFILE [ignore-term] | fds OUTFILE | info OUTFILE |\n"
 		"       print [--exit] out|err TEXT... | flood BYTES | abort [DELAY] |\n"
-		"       pidfile FILE SECS\n");
+		"       pidfile FILE SECS | burn SECS [SLEEP] | alloc MIB [SLEEP]\n");
 	exit(2);
 }
 
@@ -377,6 +381,40 @@ int main(int argc, char **argv)
 		n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
 		write_atomic(argv[2], buf, (size_t)n);
 		sleep_secs(num(argv[3]));
+		return 0;
+	}
+	if (strcmp(mode, "burn") == 0) {
+		double want;
+		volatile unsigned long spin = 0;
+
+		if (argc < 3 || argc > 4)
+			usage();
+		want = num(argv[2]);
+		for (;;) {
+			struct timespec ts;
+			for (int i = 0; i < 1000000; i++)
+				spin++;
+			clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+			if ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9 >= want)
+				break;
+		}
+		sleep_secs(argc > 3 ? num(argv[3]) : 3600);
+		return 0;
+	}
+	if (strcmp(mode, "alloc") == 0) {
+		size_t bytes;
+		char *mem;
+
+		if (argc < 3 || argc > 4)
+			usage();
+		bytes = (size_t)num(argv[2]) << 20;
+		mem = malloc(bytes ? bytes : 1);
+		if (!mem)
+			return 1;
+		for (size_t i = 0; i < bytes; i += 4096)
+			mem[i] = (char)(i >> 12 | 1);
+		sleep_secs(argc > 3 ? num(argv[3]) : 3600);
+		free(mem);
 		return 0;
 	}
 	fprintf(stderr, "brm-testchild: unknown mode '%s'\n", mode);
