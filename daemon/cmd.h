@@ -31,6 +31,7 @@ enum brm_cmd_op {
 	BRM_CMD_ADD,
 	BRM_CMD_REMOVE,
 	BRM_CMD_RELOAD,
+	BRM_CMD_WAIT,
 };
 
 struct brm_cmd {
@@ -46,6 +47,8 @@ struct brm_cmd {
 	int signo;                    /* BRM_CMD_SIGNAL */
 	struct brm_proc_spec *spec;   /* BRM_CMD_ADD; the loop takes it */
 	char *spec_json;              /* BRM_CMD_ADD: the spec as given, for the state file */
+	int want_state;               /* BRM_CMD_WAIT: enum brm_state, or -1 */
+	char *want_health;            /* BRM_CMD_WAIT: or NULL */
 
 	/* The reply: one complete JSON-RPC line, written by the loop. */
 	struct brm_buf reply;

@@ -444,6 +444,44 @@ static enum brm_method_result m_remove(struct brm_req *req, struct brm_cmd **out
 	return BRM_QUEUED;
 }
 
+/*
+ * Wait for a state and/or a health: changes nothing, but is answered by
+ * the loop thread, whose observer re-checks its waiters after every
+ * publish (no polling).
+ */
+static enum brm_method_result m_wait(struct brm_req *req, struct brm_cmd **out)
+{
+	static const char *const keys[] = { "name", "names", "all", "state", "health",
+					    "timeout_secs", NULL };
+	const cJSON *state = param(req, "state"), *health = param(req, "health");
+	struct brm_cmd *cmd;
+	int st = -1;
+
+	if (!only_keys(req, keys))
+		return BRM_REPLIED;
+	if (!state && !health)
+		return invalid(req, "params: missing \"state\" (or \"health\")");
+	if (state) {
+		if (!cJSON_IsString(state) || (st = brm_state_parse(state->valuestring)) < 0)
+			return invalid(req, "params.state: expected one of \"stopped\", \"starting\","
+				       " \"running\", \"backoff\", \"stopping\", \"exited\", \"fatal\"");
+	}
+	if (health && (!cJSON_IsString(health) || !health->valuestring[0] ||
+		       strlen(health->valuestring) > 32))
+		return invalid(req, "params.health: expected a health such as \"healthy\"");
+	cmd = brm_cmd_create(BRM_CMD_WAIT, req->id_json);
+	cmd->want_state = st;
+	if (health)
+		cmd->want_health = brm_xstrdup(health->valuestring);
+	cmd->wait = true;
+	if (!parse_targets(req, cmd) || !parse_wait(req, cmd)) {
+		brm_cmd_destroy(cmd);
+		return BRM_REPLIED;
+	}
+	*out = cmd;
+	return BRM_QUEUED;
+}
+
 /* Re-read the config file on the loop thread (daemon/reload.c). */
 static enum brm_method_result m_reload(struct brm_req *req, struct brm_cmd **out)
 {
@@ -472,6 +510,7 @@ const struct brm_method brm_methods[] = {
 	{ "start", true, m_start },
 	{ "status", false, m_status },
 	{ "stop", true, m_stop },
+	{ "wait", false, m_wait },   /* changes nothing; queued for the loop's waiters */
 	{ NULL, false, NULL },
 };
 
