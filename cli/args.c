@@ -16,7 +16,7 @@
 #include "proto/proto.h"
 
 static const struct cli_command commands[] = {
-	{ "status", CMD_STATUS, "[NAME...]",
+	{ "status", CMD_STATUS, "[NAME...] [--stats|--no-stats]",
 	  "show the state of every process, or of the named ones" },
 	{ "start", CMD_START, "NAME...|--all [--no-wait] [--timeout SECS]",
 	  "start processes and wait until they are running" },
@@ -45,7 +45,7 @@ enum opt_id {
 	O_ALL, O_WAIT, O_NO_WAIT, O_TIMEOUT,
 	O_RESTART, O_NO_AUTOSTART, O_CWD, O_ENV, O_START_SECS, O_START_RETRIES,
 	O_STOP_SIGNAL, O_STOP_TIMEOUT, O_USER, O_GROUP, O_SHELL,
-	O_HISTORY, O_SINCE, O_COUNT, O_STATE, O_HEALTH,
+	O_HISTORY, O_SINCE, O_COUNT, O_STATE, O_HEALTH, O_STATS, O_NO_STATS,
 };
 
 #define BIT(c) (1u << (c))
@@ -86,6 +86,8 @@ static const struct opt {
 	{ "count", 0, true, O_COUNT, EVENTS },
 	{ "state", 0, true, O_STATE, WAIT },
 	{ "health", 0, true, O_HEALTH, WAIT },
+	{ "stats", 0, false, O_STATS, BIT(CMD_STATUS) },
+	{ "no-stats", 0, false, O_NO_STATS, BIT(CMD_STATUS) },
 };
 
 void cli_print_help(FILE *f)
@@ -125,6 +127,12 @@ void cli_print_help(FILE *f)
 	      "      --user U, --group G  run as this user / group\n"
 	      "      --shell         run CMD ARGS... joined by spaces with /bin/sh -c\n"
 	      "  Durations are seconds (1.5) or take a unit: 250ms, 10s, 2m, 1h.\n"
+	      "\n"
+	      "status:\n"
+	      "      --stats         CPU and memory per process (the default for the\n"
+	      "                      table; with --json only when asked: reading them\n"
+	      "                      costs brummd a few /proc reads per process)\n"
+	      "      --no-stats      without them\n"
 	      "\n"
 	      "events:\n"
 	      "      --history       first the past events brummd still holds\n"
@@ -295,6 +303,8 @@ static enum cli_parse_result apply_opt(struct cli_opts *o, const struct opt *opt
 	case O_COUNT: set_opt(&o->count, value); break;
 	case O_STATE: set_opt(&o->state, value); break;
 	case O_HEALTH: set_opt(&o->health, value); break;
+	case O_STATS: o->stats = 1; break;
+	case O_NO_STATS: o->stats = -1; break;
 	}
 	return CLI_PARSE_RUN;
 }

@@ -60,6 +60,9 @@ struct cli_opts {
 	bool no_wait;
 	const char *timeout;
 
+	/* status: 1 --stats, -1 --no-stats, 0 the default (table: yes, --json: no) */
+	int stats;
+
 	/* events */
 	bool history;
 	const char *since;

@@ -145,6 +145,11 @@ cJSON *cli_request(const struct cli_opts *o, const char **method)
 	case CMD_STATUS:
 		if (o->nargs)
 			p = target_params(o);
+		if (o->stats > 0 || (o->stats == 0 && !o->json)) {
+			if (!p)
+				p = checked(cJSON_CreateObject());
+			add_item(p, "stats", cJSON_CreateTrue());
+		}
 		break;
 	case CMD_START:
 	case CMD_STOP:
