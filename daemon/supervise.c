@@ -104,7 +104,7 @@ struct brm_supervisor {
 	struct brm_registry *reg;
 	struct brm_proc *procs;
 	size_t nprocs;
-	/* [0] control (waiters), [1] service glue, then brm_supervisor_add_observer */
+	/* [0] control (waiters), [1] service glue, [2..] brm_supervisor_add_observer */
 	struct {
 		brm_observer_fn fn;
 		void *arg;
@@ -347,12 +347,16 @@ static void publish(struct brm_proc *p)
 	notify_observers(sup, p, BRM_EV_STATE);
 }
 
+/* Added observers first (they record: events), then the control's (it may
+ * answer a request: the answer comes after the record), then the service's. */
 static void notify_observers(struct brm_supervisor *sup, struct brm_proc *p,
 			     enum brm_proc_event ev)
 {
-	for (int i = 0; i < BRM_MAX_OBSERVERS; i++)
+	for (int k = 0; k < BRM_MAX_OBSERVERS; k++) {
+		int i = (k + 2) % BRM_MAX_OBSERVERS;
 		if (sup->obs[i].fn)
 			sup->obs[i].fn(sup->obs[i].arg, p, ev);
+	}
 }
 
 /* ---- state machine ------------------------------------------------------ */

@@ -43,9 +43,10 @@ struct brm_supervisor *brm_supervisor_create(uv_loop_t *loop, struct brm_registr
 void brm_supervisor_destroy(struct brm_supervisor *sup);
 
 /*
- * Observers, called in slot order: the control's (waiters) first, then the
- * service glue's (status line, state file), then any added with
- * brm_supervisor_add_observer (events, ...).
+ * Observers: those added with brm_supervisor_add_observer (events, ...)
+ * first, in the order added, so that a change is recorded before the
+ * control's observer (waiters) answers a request with it; then the
+ * control's; then the service glue's (status line, state file).
  */
 #define BRM_MAX_OBSERVERS 8
 void brm_supervisor_set_observer(struct brm_supervisor *sup, brm_observer_fn fn, void *arg);
