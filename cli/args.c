@@ -17,7 +17,7 @@
 #include "proto/proto.h"
 
 static const struct cli_command commands[] = {
-	{ "status", CMD_STATUS, "[NAME...]",
+	{ "status", CMD_STATUS, "[NAME...] [--stats|--no-stats]",
 	  "show the state of every process, or of the named ones" },
 	{ "start", CMD_START, "NAME...|--all [--no-wait] [--timeout SECS]",
 	  "start processes and wait until they are running" },
@@ -41,6 +41,10 @@ static const struct cli_command commands[] = {
 	  "list the http(s) URLs processes printed" },
 	{ "errors", CMD_ERRORS, "[NAME]",
 	  "show recent error blocks (stack traces kept together)" },
+	{ "events", CMD_EVENTS, "[NAME...] [--history|--since SEQ] [--count N]",
+	  "print state changes as they happen, one line each" },
+	{ "wait", CMD_WAIT, "NAME...|--all --state S [--health H] [--timeout SECS]",
+	  "wait until processes reach a state (exit 0), or say why not (exit 1)" },
 };
 
 enum opt_id {
@@ -49,6 +53,7 @@ enum opt_id {
 	O_RESTART, O_NO_AUTOSTART, O_CWD, O_ENV, O_START_SECS, O_START_RETRIES,
 	O_STOP_SIGNAL, O_STOP_TIMEOUT, O_USER, O_GROUP, O_SHELL,
 	O_NO_COLOR, O_LINES, O_FOLLOW, O_STDOUT, O_STDERR, O_GREP, O_SINCE_SEQ, O_REOPEN,
+	O_HISTORY, O_SINCE, O_COUNT, O_STATE, O_HEALTH, O_STATS, O_NO_STATS,
 };
 
 #define BIT(c) (1u << (c))
@@ -56,6 +61,8 @@ enum opt_id {
 #define WAITERS (BIT(CMD_START) | BIT(CMD_STOP) | BIT(CMD_RESTART))
 #define ADD BIT(CMD_ADD)
 #define LOGS BIT(CMD_LOGS)
+#define EVENTS BIT(CMD_EVENTS)
+#define WAIT BIT(CMD_WAIT)
 
 static const struct opt {
 	const char *name;
@@ -68,10 +75,10 @@ static const struct opt {
 	{ "json", 0, false, O_JSON, GLOBAL },
 	{ "help", 'h', false, O_HELP, GLOBAL },
 	{ "version", 0, false, O_VERSION, GLOBAL },
-	{ "all", 0, false, O_ALL, WAITERS },
+	{ "all", 0, false, O_ALL, WAITERS | WAIT },
 	{ "wait", 0, false, O_WAIT, WAITERS },
 	{ "no-wait", 0, false, O_NO_WAIT, WAITERS },
-	{ "timeout", 0, true, O_TIMEOUT, WAITERS },
+	{ "timeout", 0, true, O_TIMEOUT, WAITERS | WAIT },
 	{ "restart", 0, true, O_RESTART, ADD },
 	{ "no-autostart", 0, false, O_NO_AUTOSTART, ADD },
 	{ "cwd", 0, true, O_CWD, ADD },
@@ -91,6 +98,13 @@ static const struct opt {
 	{ "grep", 0, true, O_GREP, LOGS },
 	{ "since-seq", 0, true, O_SINCE_SEQ, LOGS },
 	{ "reopen", 0, false, O_REOPEN, LOGS },
+	{ "history", 0, false, O_HISTORY, EVENTS },
+	{ "since", 0, true, O_SINCE, EVENTS },
+	{ "count", 0, true, O_COUNT, EVENTS },
+	{ "state", 0, true, O_STATE, WAIT },
+	{ "health", 0, true, O_HEALTH, WAIT },
+	{ "stats", 0, false, O_STATS, BIT(CMD_STATUS) },
+	{ "no-stats", 0, false, O_NO_STATS, BIT(CMD_STATUS) },
 };
 
 void cli_print_help(FILE *f)
@@ -144,6 +158,25 @@ void cli_print_help(FILE *f)
 	      "  lines (started, exited, ...); ' [cut]' ends a line cut at log_line_max.\n"
 	      "  Colours of the process pass through on a terminal; otherwise escape\n"
 	      "  sequences are removed. Other control bytes are shown as \\xHH.\n"
+	      "status:\n"
+	      "      --stats         CPU and memory per process (the default for the\n"
+	      "                      table; with --json only when asked: reading them\n"
+	      "                      costs brummd a few /proc reads per process)\n"
+	      "      --no-stats      without them\n"
+	      "\n"
+	      "events:\n"
+	      "      --history       first the past events brummd still holds\n"
+	      "      --since SEQ     first the events from sequence number SEQ on\n"
+	      "      --count N       exit 0 after N events\n"
+	      "  One line per event (TIME NAME FROM -> TO pid PID: REASON); with --json\n"
+	      "  each event's JSON object, and gap notices as {\"gap\":{...}}.\n"
+	      "\n"
+	      "wait:\n"
+	      "      --state S       stopped|waiting|starting|running|backoff|stopping|exited|\n"
+	      "                      fatal\n"
+	      "      --health H      also wait for this health (e.g. healthy)\n"
+	      "      --timeout SECS  give up after SECS (default 60s): exit 1, saying why\n"
+	      "      --all           every process\n"
 	      "\n"
 	      "output:\n"
 	      "  A table (coloured on a terminal unless NO_COLOR is set). With --json,\n"
@@ -313,6 +346,13 @@ static enum cli_parse_result apply_opt(struct cli_opts *o, const struct opt *opt
 	case O_GREP: set_opt(&o->grep, value); break;
 	case O_SINCE_SEQ: set_opt(&o->since_seq, value); break;
 	case O_REOPEN: o->reopen = true; break;
+	case O_HISTORY: o->history = true; break;
+	case O_SINCE: set_opt(&o->since, value); break;
+	case O_COUNT: set_opt(&o->count, value); break;
+	case O_STATE: set_opt(&o->state, value); break;
+	case O_HEALTH: set_opt(&o->health, value); break;
+	case O_STATS: o->stats = 1; break;
+	case O_NO_STATS: o->stats = -1; break;
 	}
 	return CLI_PARSE_RUN;
 }
@@ -456,6 +496,26 @@ static enum cli_parse_result check_args(struct cli_opts *o, bool dashdash)
 	case CMD_ERRORS:
 		if (o->nargs > 1)
 			return cli_usage_error(cmd, "errors: too many arguments (one NAME or none)");
+		return check_names(o);
+	case CMD_EVENTS:
+		if (o->history && o->since)
+			return cli_usage_error(cmd, "events: give --history or --since, not both");
+		if (o->since && (!is_uint(o->since) || !strcmp(o->since, "0")))
+			return cli_usage_error(cmd, "invalid --since '%s' (expected a sequence"
+					       " number >= 1)", o->since);
+		if (o->count && !is_uint(o->count))
+			return cli_usage_error(cmd, "invalid --count '%s' (expected a"
+					       " non-negative integer)", o->count);
+		return check_names(o);
+	case CMD_WAIT:
+		if (o->all && o->nargs)
+			return cli_usage_error(cmd, "wait: give process names or --all, not both");
+		if (!o->all && !o->nargs)
+			return cli_usage_error(cmd, "wait: missing NAME (or --all)");
+		if (!o->state && !o->health)
+			return cli_usage_error(cmd, "wait: missing --state (or --health)");
+		if (o->state && brm_state_parse(o->state) < 0)
+			return cli_usage_error(cmd, "unknown state '%s' for --state", o->state);
 		return check_names(o);
 	}
 	return CLI_PARSE_RUN;

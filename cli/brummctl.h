@@ -39,6 +39,8 @@ enum cli_cmd_id {
 	CMD_LOGS,
 	CMD_URLS,
 	CMD_ERRORS,
+	CMD_EVENTS,
+	CMD_WAIT,
 };
 
 struct cli_command {
@@ -62,6 +64,17 @@ struct cli_opts {
 	bool all;
 	bool no_wait;
 	const char *timeout;
+
+	/* status: 1 --stats, -1 --no-stats, 0 the default (table: yes, --json: no) */
+	int stats;
+
+	/* events */
+	bool history;
+	const char *since;
+	const char *count;
+	/* wait */
+	const char *state;
+	const char *health;
 
 	/* add */
 	const char *restart;
@@ -122,6 +135,10 @@ struct cJSON *cli_request(const struct cli_opts *o, const char **method);
  * plain decimal number ("10", "1.5", "-1"), else the string ("10s").
  * Ownership: caller. */
 struct cJSON *cli_number_or_string(const char *s);
+
+/* events.c: `brummctl events` on the connected client @c; returns the exit code. */
+struct brm_client;
+int cli_events(const struct cli_opts *o, struct brm_client *c);
 
 /* table.c */
 

@@ -113,6 +113,11 @@ static int run(const struct cli_opts *o)
 		goto out_free_path;
 	}
 
+	if (o->cmd->id == CMD_EVENTS) {
+		ret = cli_events(o, c);
+		brm_client_destroy(c);
+		goto out_free_path;
+	}
 	params = cli_request(o, &method);
 	r = brm_client_call(c, method, params, &result, &err);
 	if (r < 0) {

@@ -145,6 +145,11 @@ cJSON *cli_request(const struct cli_opts *o, const char **method)
 	case CMD_STATUS:
 		if (o->nargs)
 			p = target_params(o);
+		if (o->stats > 0 || (o->stats == 0 && !o->json)) {
+			if (!p)
+				p = checked(cJSON_CreateObject());
+			add_item(p, "stats", cJSON_CreateTrue());
+		}
 		break;
 	case CMD_START:
 	case CMD_STOP:
@@ -200,6 +205,18 @@ cJSON *cli_request(const struct cli_opts *o, const char **method)
 	case CMD_ERRORS:
 		if (o->nargs)
 			p = target_params(o);
+		break;
+	case CMD_EVENTS:
+		p = target_params(o);
+		if (o->history)
+			add_item(p, "history", cJSON_CreateTrue());
+		add_num_opt(p, "since_seq", o->since);
+		break;
+	case CMD_WAIT:
+		p = target_params(o);
+		add_str_opt(p, "state", o->state);
+		add_str_opt(p, "health", o->health);
+		add_num_opt(p, "timeout_secs", o->timeout);
 		break;
 	}
 	return p;

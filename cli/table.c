@@ -14,10 +14,11 @@
 #include "cli/brummctl.h"
 #include "lib/util.h"
 
-enum { COL_NAME, COL_STATE, COL_PID, COL_UPTIME, COL_RESTARTS, COL_EXIT, COL_ERROR, NCOLS };
+enum { COL_NAME, COL_STATE, COL_PID, COL_UPTIME, COL_CPU, COL_MEM, COL_RESTARTS, COL_EXIT,
+       COL_ERROR, NCOLS };
 
 static const char *const headers[NCOLS] = {
-	"NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "ERROR",
+	"NAME", "STATE", "PID", "UPTIME", "CPU", "MEM", "RESTARTS", "LAST EXIT", "ERROR",
 };
 
 #define GAP 3
@@ -84,6 +85,29 @@ static char *num_cell(const cJSON *v)
 	return brm_xasprintf("%.0f", v->valuedouble);
 }
 
+/* "12.5%" or "-". */
+static char *cpu_cell(const cJSON *v)
+{
+	if (!cJSON_IsNumber(v))
+		return brm_xstrdup("-");
+	return brm_xasprintf("%.1f%%", v->valuedouble);
+}
+
+/* "640K", "12.3M", "1.2G" or "-". */
+static char *mem_cell(const cJSON *v)
+{
+	double b;
+
+	if (!cJSON_IsNumber(v))
+		return brm_xstrdup("-");
+	b = v->valuedouble;
+	if (b < 1024.0 * 1024)
+		return brm_xasprintf("%.0fK", b / 1024);
+	if (b < 1024.0 * 1024 * 1024)
+		return brm_xasprintf("%.1fM", b / (1024.0 * 1024));
+	return brm_xasprintf("%.1fG", b / (1024.0 * 1024 * 1024));
+}
+
 /* "-", "0", "1", or "SIGKILL". */
 static char *exit_cell(const cJSON *snap)
 {
@@ -116,9 +140,12 @@ static void print_table(FILE *f, const cJSON *const *snaps, size_t n, bool color
 	size_t width[NCOLS], ncols = NCOLS - 1;
 	char **cells = brm_xcalloc(n * NCOLS + 1, sizeof(*cells));
 	char tmp[32];
+	bool stats = false;   /* CPU and MEM only when the result has them (status --stats) */
 
 	for (size_t c = 0; c < NCOLS; c++)
 		width[c] = strlen(headers[c]);
+	for (size_t r = 0; r < n; r++)
+		stats |= field(snaps[r], "cpu_percent") != NULL;
 	for (size_t r = 0; r < n; r++) {
 		const cJSON *s = snaps[r], *up = field(s, "uptime_secs");
 		char **row = cells + r * NCOLS;
@@ -129,6 +156,8 @@ static void print_table(FILE *f, const cJSON *const *snaps, size_t n, bool color
 		row[COL_PID] = num_cell(field(s, "pid"));
 		row[COL_UPTIME] = brm_xstrdup(cJSON_IsNumber(up)
 			? cli_human_secs(up->valuedouble, tmp, sizeof(tmp)) : "-");
+		row[COL_CPU] = cpu_cell(field(s, "cpu_percent"));
+		row[COL_MEM] = mem_cell(field(s, "rss_bytes"));
 		row[COL_RESTARTS] = num_cell(field(s, "restarts"));
 		row[COL_EXIT] = exit_cell(s);
 		row[COL_ERROR] = brm_xstrdup(err ? err : "");
@@ -148,6 +177,8 @@ static void print_table(FILE *f, const cJSON *const *snaps, size_t n, bool color
 			const char *on = r && c == COL_STATE && color ? state_color(text) : NULL;
 			bool last = c + 1 == end;
 
+			if (!stats && (c == COL_CPU || c == COL_MEM))
+				continue;
 			fprintf(f, "%s%s%s", on ? on : "", text, on ? "\033[0m" : "");
 			if (!last)
 				fprintf(f, "%*s", (int)(width[c] - strlen(text) + GAP), "");

@@ -17,6 +17,7 @@ struct brm_cmd *brm_cmd_create(enum brm_cmd_op op, const char *id_json)
 	cds_wfcq_node_init(&cmd->node);
 	cds_wfcq_node_init(&cmd->ret_node);
 	cmd->op = op;
+	cmd->want_state = -1;
 	cmd->id_json = brm_xstrdup(id_json ? id_json : "null");
 	brm_buf_init(&cmd->reply);
 	return cmd;
@@ -30,6 +31,7 @@ void brm_cmd_destroy(struct brm_cmd *cmd)
 	brm_strv_free(cmd->names);
 	brm_spec_destroy(cmd->spec);
 	free(cmd->spec_json);
+	free(cmd->want_health);
 	brm_buf_finish(&cmd->reply);
 	free(cmd);
 }

@@ -46,6 +46,7 @@ enum brm_cmd_op {
 	BRM_CMD_ADD,
 	BRM_CMD_REMOVE,
 	BRM_CMD_RELOAD,
+	BRM_CMD_WAIT,
 };
 
 struct brm_cmd {
@@ -62,6 +63,8 @@ struct brm_cmd {
 	struct brm_proc_spec *spec;   /* BRM_CMD_ADD; the loop takes it */
 	char *spec_json;              /* BRM_CMD_ADD: the spec as given, for the state file */
 	int max_procs;                /* BRM_CMD_ADD: limits.max_processes (0: none) */
+	int want_state;               /* BRM_CMD_WAIT: enum brm_state, or -1 */
+	char *want_health;            /* BRM_CMD_WAIT: or NULL */
 
 	/* The reply: one complete JSON-RPC line, written by the loop. */
 	struct brm_buf reply;

@@ -32,6 +32,7 @@
 #include <cjson/cJSON.h>
 
 #include "daemon/config.h"
+#include "daemon/instances.h"
 #include "daemon/logspec.h"
 #include "daemon/orchspec.h"
 #include "lib/buf.h"
@@ -952,6 +953,51 @@ static int spec_cmp(const void *a, const void *b)
 	return strcmp((*x)->name, (*y)->name);
 }
 
+/*
+ * processes.NAME with "instances": N (daemon/instances.h): N specs named
+ * NAME:0 .. NAME:N-1 from the same object, each with BRUMMD_INSTANCE set.
+ * Problems of the spec are reported once, under processes.NAME.
+ */
+static void parse_instances(struct report *r, const cJSON *c, const char *p,
+			    struct brm_config *cfg, size_t *cap)
+{
+	const cJSON *inst = cJSON_GetObjectItemCaseSensitive(c, "instances");
+	char *ip = keypath(p, "instances"), name[BRM_MAX_NAME_LEN + 1];
+	cJSON *copy;
+	long n;
+
+	if (!get_int(r, ip, inst, 1, BRM_MAX_INSTANCES, &n))
+		goto out_free_path;
+	if (!brm_instance_name(name, sizeof(name), c->string, (unsigned)n - 1)) {
+		report(r, ip, "the instance names (\"%s:%ld\") would be longer than %d bytes",
+		       c->string, n - 1, BRM_MAX_NAME_LEN);
+		goto out_free_path;
+	}
+	copy = cJSON_Duplicate(c, 1);
+	if (!copy)
+		brm_oom(0);
+	cJSON_DeleteItemFromObjectCaseSensitive(copy, "instances");
+	if (cfg->nprocs + (size_t)n > *cap) {
+		*cap = cfg->nprocs + (size_t)n + 16;
+		cfg->procs = brm_xrealloc(cfg->procs, *cap * sizeof(*cfg->procs));
+	}
+	for (long i = 0; i < n; i++) {
+		struct report quiet = { BRM_BUF_INIT, NULL, 0 };
+		struct brm_proc_spec *s;
+
+		brm_instance_name(name, sizeof(name), c->string, (unsigned)i);
+		s = parse_spec(i ? &quiet : r, copy, name, p);
+		brm_buf_finish(&quiet.buf);
+		if (!s)
+			break;
+		brm_instance_env(s, (unsigned)i);
+		cfg->procs[cfg->nprocs++] = s;
+	}
+	cJSON_Delete(copy);
+out_free_path:
+	free(ip);
+}
+
 static void parse_processes(struct report *r, const cJSON *v, struct brm_config *cfg)
 {
 	const cJSON *c;
@@ -977,15 +1023,32 @@ static void parse_processes(struct report *r, const cJSON *v, struct brm_config 
 			report(r, p, "invalid process name: use 1 to %d letters, digits or '.', '_', ':', '@', '-', not starting with '.' or '-'",
 			       BRM_MAX_NAME_LEN);
 			brm_spec_destroy(parse_spec(r, c, c->string, p));
+		} else if (cJSON_IsObject(c) && cJSON_GetObjectItemCaseSensitive(c, "instances")) {
+			parse_instances(r, c, p, cfg, &n);
 		} else {
 			s = parse_spec(r, c, c->string, p);
-			if (s)
+			if (s) {
+				if (cfg->nprocs == n) {
+					n = n * 2 + 16;
+					cfg->procs = brm_xrealloc(cfg->procs, n * sizeof(*cfg->procs));
+				}
 				cfg->procs[cfg->nprocs++] = s;
+			}
 		}
 		free(p);
 	}
 	free(dup);
 	qsort(cfg->procs, cfg->nprocs, sizeof(*cfg->procs), spec_cmp);
+	/* An instance's name may also be given on its own ("web:0" beside "web"). */
+	for (i = 1; i < cfg->nprocs; i++) {
+		if (strcmp(cfg->procs[i - 1]->name, cfg->procs[i]->name))
+			continue;
+		{
+			char *p = keypath("processes", cfg->procs[i]->name);
+			report(r, p, "defined twice: on its own and as an instance (\"instances\")");
+			free(p);
+		}
+	}
 }
 
 /* ---- access and limits -------------------------------------------------- */

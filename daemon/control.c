@@ -9,6 +9,7 @@
  * `remove` always waits: its reply is the last snapshot, sent when the
  * process is gone.
  */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ enum goal {
 	GOAL_RUNNING,   /* start, restart */
 	GOAL_STOPPED,   /* stop */
 	GOAL_REMOVED,   /* remove */
+	GOAL_STATE,     /* wait: want_state and/or want_health */
 };
 
 struct waiter {
@@ -35,6 +37,8 @@ struct waiter {
 	enum goal goal;
 	size_t n;
 	struct brm_proc **procs;   /* NULL entries: removed meanwhile */
+	int want_state;            /* GOAL_STATE: enum brm_state, or -1 */
+	char *want_health;         /* GOAL_STATE: or NULL */
 	uv_timer_t *timer;         /* NULL without a timeout */
 	double timeout_secs;
 	struct waiter *next;
@@ -123,6 +127,7 @@ static void waiter_free(struct waiter *w)
 	if (w->timer)
 		uv_close((uv_handle_t *)w->timer, on_timer_closed);
 	free(w->procs);
+	free(w->want_health);
 	free(w);
 }
 
@@ -148,14 +153,61 @@ static void waiter_done(struct waiter *w)
 
 enum verdict { PENDING, REACHED, FAILED };
 
+/*
+ * The snapshot's "health" member, if it has one (a health check may set
+ * it; brm_snapshot_json renders every member, so ask it rather than know
+ * where it is kept). Returns false when absent or null.
+ */
+static bool snap_health(const struct brm_proc *p, char *buf, size_t size)
+{
+	const struct brm_snapshot *s = brm_proc_snapshot(p);
+	struct brm_buf b = BRM_BUF_INIT;
+	const cJSON *h;
+	cJSON *j;
+	bool ok = false;
+
+	if (!s)
+		return false;
+	brm_snapshot_json(&b, s, brm_now_wall_ms());
+	j = cJSON_ParseWithLength(b.p, b.len);
+	h = cJSON_GetObjectItemCaseSensitive(j, "health");
+	if (cJSON_IsString(h)) {
+		snprintf(buf, size, "%s", h->valuestring);
+		ok = true;
+	}
+	cJSON_Delete(j);
+	brm_buf_finish(&b);
+	return ok;
+}
+
+/* wait: reached, still possible, or settled where nothing moves it on its own. */
+static enum verdict judge_state(const struct waiter *w, const struct brm_proc *p)
+{
+	enum brm_state st = brm_proc_state(p);
+	int goal = w->want_state >= 0 ? w->want_state : BRM_RUNNING;
+	char health[64];
+	bool state_ok = w->want_state < 0 || (int)st == w->want_state;
+
+	if (state_ok && (!w->want_health ||
+			 (snap_health(p, health, sizeof(health)) && !strcmp(health, w->want_health))))
+		return REACHED;
+	if ((st == BRM_STOPPED || st == BRM_EXITED || st == BRM_FATAL) && (int)st != goal)
+		return FAILED;
+	if (w->want_health && st == BRM_RUNNING && !snap_health(p, health, sizeof(health)))
+		return FAILED;   /* running without a health: it has no check */
+	return PENDING;
+}
+
 static enum verdict judge(const struct waiter *w, const struct brm_proc *p)
 {
 	enum brm_state st;
 
 	if (!p)
-		return w->goal == GOAL_RUNNING ? FAILED : REACHED;
+		return w->goal == GOAL_RUNNING || w->goal == GOAL_STATE ? FAILED : REACHED;
 	st = brm_proc_state(p);
 	switch (w->goal) {
+	case GOAL_STATE:
+		return judge_state(w, p);
 	case GOAL_RUNNING:
 		if (st == BRM_RUNNING)
 			return REACHED;
@@ -184,9 +236,33 @@ static void describe_states(struct brm_buf *b, const struct waiter *w, bool only
 		s = brm_proc_snapshot(p);
 		brm_buf_addf(b, "%s%s is %s", first ? "" : "; ", brm_proc_name(p),
 			     brm_state_name(brm_proc_state(p)));
+		if (w->want_health) {
+			char health[64];
+			if (snap_health(p, health, sizeof(health)))
+				brm_buf_addf(b, ", health %s", health);
+			else
+				brm_buf_adds(b, ", no health check");
+		}
 		if (s && s->error)
 			brm_buf_addf(b, " (%s)", s->error);
 		first = false;
+	}
+}
+
+/* What @w waits for, in words. */
+static void goal_text(struct brm_buf *b, const struct waiter *w)
+{
+	switch (w->goal) {
+	case GOAL_RUNNING: brm_buf_adds(b, "running"); break;
+	case GOAL_STOPPED: brm_buf_adds(b, "stopped"); break;
+	case GOAL_REMOVED: brm_buf_adds(b, "removal"); break;
+	case GOAL_STATE:
+		if (w->want_state >= 0)
+			brm_buf_addf(b, "state %s", brm_state_name((enum brm_state)w->want_state));
+		if (w->want_health)
+			brm_buf_addf(b, "%shealth %s", w->want_state >= 0 ? " and " : "",
+				     w->want_health);
+		break;
 	}
 }
 
@@ -195,7 +271,6 @@ static bool waiter_check(struct waiter *w)
 {
 	bool pending = false, failed = false;
 	struct brm_buf msg = BRM_BUF_INIT;
-	const char *goal = w->goal == GOAL_RUNNING ? "running" : "stopped";
 
 	if (w->goal == GOAL_REMOVED)
 		return false;
@@ -209,7 +284,9 @@ static bool waiter_check(struct waiter *w)
 	if (pending)
 		return false;
 	if (failed) {
-		brm_buf_addf(&msg, "did not reach %s: ", goal);
+		brm_buf_adds(&msg, "did not reach ");
+		goal_text(&msg, w);
+		brm_buf_adds(&msg, ": ");
 		describe_states(&msg, w, true);
 		reply_error(w->cmd, BRM_E_CONFLICT, msg.p, w->procs, w->n);
 		brm_buf_finish(&msg);
@@ -225,9 +302,9 @@ static void on_wait_timeout(uv_timer_t *t)
 	struct waiter *w = t->data;
 	struct brm_buf msg = BRM_BUF_INIT;
 
-	brm_buf_addf(&msg, "timed out after %gs waiting for %s: ", w->timeout_secs,
-		     w->goal == GOAL_RUNNING ? "running" : w->goal == GOAL_STOPPED ? "stopped"
-										   : "removal");
+	brm_buf_addf(&msg, "timed out after %gs waiting for ", w->timeout_secs);
+	goal_text(&msg, w);
+	brm_buf_adds(&msg, ": ");
 	describe_states(&msg, w, true);
 	reply_error(w->cmd, BRM_E_TIMEOUT, msg.p, w->procs, w->n);
 	brm_buf_finish(&msg);
@@ -396,6 +473,26 @@ static void exec_lifecycle(struct brm_control *ctl, struct brm_cmd *cmd)
 	waiter_check(w);
 }
 
+/* wait: nothing is applied; answer when every target reached the goal. */
+static void exec_wait(struct brm_control *ctl, struct brm_cmd *cmd)
+{
+	struct brm_proc **procs;
+	size_t n = 0;
+	struct waiter *w;
+
+	procs = resolve(ctl, cmd, &n);
+	if (!procs) {
+		cmd->done(cmd);
+		return;
+	}
+	w = waiter_add(ctl, cmd, GOAL_STATE, procs, n,
+		       cmd->timeout_secs > 0 ? cmd->timeout_secs : DEFAULT_WAIT_SECS);
+	w->want_state = cmd->want_state;
+	w->want_health = cmd->want_health ? brm_xstrdup(cmd->want_health) : NULL;
+	free(procs);
+	waiter_check(w);
+}
+
 static void exec_add(struct brm_control *ctl, struct brm_cmd *cmd)
 {
 	struct brm_proc_spec *spec = cmd->spec;
@@ -473,6 +570,9 @@ void brm_control_execute(struct brm_cmd *cmd, void *arg)
 		break;
 	case BRM_CMD_REMOVE:
 		exec_remove(ctl, cmd);
+		break;
+	case BRM_CMD_WAIT:
+		exec_wait(ctl, cmd);
 		break;
 	case BRM_CMD_RELOAD:
 		if (ctl->hooks.reload) {

@@ -39,6 +39,7 @@
 #include "daemon/cmd.h"
 #include "daemon/config.h"
 #include "daemon/control.h"
+#include "daemon/events.h"
 #include "daemon/log.h"
 #include "daemon/logs.h"
 #include "daemon/notify.h"
@@ -121,6 +122,7 @@ static void all_stopped(void *arg)
 	d->svc = NULL;
 	brm_control_destroy(d->ctl);
 	d->ctl = NULL;
+	brm_events_shutdown(d->sup);
 	brm_deps_destroy(d->deps);
 	d->deps = NULL;
 	brm_supervisor_destroy(d->sup);
@@ -301,6 +303,9 @@ int main(int argc, char **argv)
 	uv_loop_init(&d.loop);
 	d.reg = brm_registry_create();
 	d.sup = brm_supervisor_create(&d.loop, d.reg);
+	/* Observers run in the order added: events record a change before
+	 * deps reacts to it (which may publish further changes). */
+	brm_events_init(d.sup, 0);
 	d.deps = brm_deps_create(&d.loop, d.sup);
 	brm_stream_init();
 	if (brm_logs_init(&d.loop, cfg->log, brm_proc_republish) < 0) {

@@ -17,7 +17,9 @@
 #include <string.h>
 
 #include "daemon/config.h"
+#include "daemon/events.h"
 #include "daemon/logs_method.h"
+#include "daemon/procstat.h"
 #include "daemon/methods.h"
 #include "lib/snapjson.h"
 #include "proto/proto.h"
@@ -222,7 +224,17 @@ static void scratch_reserve(struct brm_scratch *s, size_t n)
 	s->cap = cap;
 }
 
-static enum brm_method_result status_all(struct brm_req *req)
+/* One SNAP, with CPU and memory when @stats (procstat.h). */
+static void snap_out(struct brm_req *req, const struct brm_snapshot *s, int64_t now,
+		     const struct brm_procstat_set *stats)
+{
+	brm_snapshot_json(req->out, s, now);
+	if (stats)
+		brm_procstat_json(req->out, brm_procstat_find(stats, s->pid));
+}
+
+static enum brm_method_result status_all(struct brm_req *req,
+					 const struct brm_procstat_set *stats)
 {
 	struct brm_scratch *s = req->scratch;
 	struct brm_reg_iter it;
@@ -243,7 +255,7 @@ static enum brm_method_result status_all(struct brm_req *req)
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			brm_buf_addc(req->out, ',');
-		brm_snapshot_json(req->out, s->snaps[i], now);
+		snap_out(req, s->snaps[i], now, stats);
 	}
 	rcu_read_unlock();
 	brm_buf_adds(req->out, "]}");
@@ -251,9 +263,49 @@ static enum brm_method_result status_all(struct brm_req *req)
 	return BRM_REPLIED;
 }
 
+static enum brm_method_result status(struct brm_req *req,
+				      const struct brm_procstat_set *stats);
+
+/*
+ * "stats": true adds CPU and memory, read from /proc on this worker before
+ * the snapshots are (two short read-side sections, none around the
+ * reads). Off by default: for every process it costs a few /proc reads,
+ * about 10-20 us each, which a status of all would pay on every call.
+ */
 static enum brm_method_result m_status(struct brm_req *req, struct brm_cmd **cmd)
 {
-	static const char *const keys[] = { "name", "names", NULL };
+	const cJSON *stats = param(req, "stats"), *names = param(req, "names"), *it;
+	const cJSON *name = param(req, "name");
+	struct brm_procstat_set set = { 0 };
+	const char **list = NULL;
+	size_t n = 0;
+	enum brm_method_result r;
+
+	if (stats && !cJSON_IsBool(stats))
+		return invalid(req, "params.stats: expected true or false, got %s", json_type(stats));
+	if (!cJSON_IsTrue(stats))
+		return status(req, NULL);
+	/* Bad names are status()'s to report; here they just have no stats. */
+	if (name || names) {
+		list = brm_xcalloc(cJSON_IsArray(names) ? (size_t)cJSON_GetArraySize(names) + 1 : 1,
+				   sizeof(*list));
+		if (cJSON_IsString(name))
+			list[n++] = name->valuestring;
+		if (cJSON_IsArray(names))
+			cJSON_ArrayForEach(it, names)
+				if (cJSON_IsString(it) && brm_name_valid(it->valuestring))
+					list[n++] = it->valuestring;
+	}
+	brm_procstat_collect(req->ctx->reg, list, n, &set);
+	r = status(req, &set);
+	free(list);
+	brm_procstat_set_finish(&set);
+	return r;
+}
+
+static enum brm_method_result status(struct brm_req *req, const struct brm_procstat_set *stats)
+{
+	static const char *const keys[] = { "name", "names", "stats", NULL };
 	const cJSON *name = param(req, "name"), *names = param(req, "names");
 	struct brm_reg_entry *e;
 	int64_t now = brm_now_wall_ms();
@@ -266,7 +318,7 @@ static enum brm_method_result m_status(struct brm_req *req, struct brm_cmd **cmd
 	if (name && names)
 		return invalid(req, "params: give \"name\" or \"names\", not both");
 	if (!name && !names)
-		return status_all(req);
+		return status_all(req, stats);
 
 	if (name) {
 		if (!valid_name_param(req, name, "params.name"))
@@ -282,7 +334,7 @@ static enum brm_method_result m_status(struct brm_req *req, struct brm_cmd **cmd
 			return BRM_REPLIED;
 		}
 		result_begin(req);
-		brm_snapshot_json(req->out, brm_entry_snapshot(e), now);
+		snap_out(req, brm_entry_snapshot(e), now, stats);
 		rcu_read_unlock();
 		result_end(req);
 		return BRM_REPLIED;
@@ -317,7 +369,7 @@ static enum brm_method_result m_status(struct brm_req *req, struct brm_cmd **cmd
 		}
 		if (i++)
 			brm_buf_addc(req->out, ',');
-		brm_snapshot_json(req->out, brm_entry_snapshot(e), now);
+		snap_out(req, brm_entry_snapshot(e), now, stats);
 	}
 	rcu_read_unlock();
 	brm_buf_adds(req->out, "]}");
@@ -447,6 +499,44 @@ static enum brm_method_result m_remove(struct brm_req *req, struct brm_cmd **out
 	return BRM_QUEUED;
 }
 
+/*
+ * Wait for a state and/or a health: changes nothing, but is answered by
+ * the loop thread, whose observer re-checks its waiters after every
+ * publish (no polling).
+ */
+static enum brm_method_result m_wait(struct brm_req *req, struct brm_cmd **out)
+{
+	static const char *const keys[] = { "name", "names", "all", "state", "health",
+					    "timeout_secs", NULL };
+	const cJSON *state = param(req, "state"), *health = param(req, "health");
+	struct brm_cmd *cmd;
+	int st = -1;
+
+	if (!only_keys(req, keys))
+		return BRM_REPLIED;
+	if (!state && !health)
+		return invalid(req, "params: missing \"state\" (or \"health\")");
+	if (state) {
+		if (!cJSON_IsString(state) || (st = brm_state_parse(state->valuestring)) < 0)
+			return invalid(req, "params.state: expected one of \"stopped\", \"starting\","
+				       " \"running\", \"backoff\", \"stopping\", \"exited\", \"fatal\"");
+	}
+	if (health && (!cJSON_IsString(health) || !health->valuestring[0] ||
+		       strlen(health->valuestring) > 32))
+		return invalid(req, "params.health: expected a health such as \"healthy\"");
+	cmd = brm_cmd_create(BRM_CMD_WAIT, req->id_json);
+	cmd->want_state = st;
+	if (health)
+		cmd->want_health = brm_xstrdup(health->valuestring);
+	cmd->wait = true;
+	if (!parse_targets(req, cmd) || !parse_wait(req, cmd)) {
+		brm_cmd_destroy(cmd);
+		return BRM_REPLIED;
+	}
+	*out = cmd;
+	return BRM_QUEUED;
+}
+
 /* Re-read the config file on the loop thread (daemon/reload.c). */
 static enum brm_method_result m_reload(struct brm_req *req, struct brm_cmd **out)
 {
@@ -464,6 +554,7 @@ static enum brm_method_result m_reload(struct brm_req *req, struct brm_cmd **out
 const struct brm_method brm_methods[] = {
 	{ "add", true, m_add },
 	{ "errors", false, brm_m_errors },
+	{ "events", false, brm_m_events },
 	{ "logs", false, brm_m_logs },
 	{ "logs_reopen", true, brm_m_logs_reopen },
 	{ "ping", false, m_ping },
@@ -474,6 +565,7 @@ const struct brm_method brm_methods[] = {
 	{ "start", true, m_start },
 	{ "status", false, m_status },
 	{ "stop", true, m_stop },
+	{ "wait", false, m_wait },   /* changes nothing; queued for the loop's waiters */
 	{ NULL, false, NULL },
 };
 

@@ -35,6 +35,7 @@ struct brm_req {
 	struct brm_buf *out;          /* the reply line goes here */
 	struct brm_scratch *scratch;
 	void **stream;                /* the connection's log follower slot, or NULL */
+	void **events;                /* the connection's event subscriber slot (events.c) */
 };
 
 enum brm_method_result {

@@ -31,6 +31,7 @@
 
 #include "daemon/access.h"
 #include "daemon/limits.h"
+#include "daemon/events.h"
 #include "daemon/log.h"
 #include "daemon/methods.h"
 #include "daemon/server.h"
@@ -58,6 +59,7 @@ struct conn {
 	void *stream;            /* log follower (stream.c), or NULL */
 	struct brm_peer peer;    /* SO_PEERCRED at accept */
 	uint64_t last_active_ns; /* for the idle timeout */
+	void *evsub;             /* event subscriber (events.c), or NULL */
 	struct conn *prev, *next;
 };
 
@@ -130,6 +132,8 @@ static void conn_close(struct conn *c)
 	brm_stream_destroy(c->stream);
 	c->stream = NULL;
 	__atomic_fetch_sub(&w->srv->nclients, 1, __ATOMIC_RELAXED);
+	brm_events_sub_destroy(c->evsub);
+	c->evsub = NULL;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -249,7 +253,8 @@ static const struct brm_limits default_limits = BRM_LIMITS_DEFAULT;
 
 bool brm_server_dispatch(const struct brm_ctx *ctx, struct brm_scratch *scratch,
 			 const struct brm_peer *peer, char *line, size_t len,
-			 struct brm_buf *out, void **stream, struct brm_cmd **cmdp)
+			 struct brm_buf *out, void **stream, void **evsub,
+			 struct brm_cmd **cmdp)
 {
 	const struct brm_limits *lim = ctx->limits ? ctx->limits : &default_limits;
 	const char *end = NULL;
@@ -354,6 +359,7 @@ bool brm_server_dispatch(const struct brm_ctx *ctx, struct brm_scratch *scratch,
 	req.out = notify ? &discard : out;
 	req.scratch = scratch;
 	req.stream = stream;
+	req.events = evsub;
 	if (m->handler(&req, &cmd) == BRM_QUEUED) {
 		/* A notification is executed, but its reply is dropped. */
 		cmd->no_reply = notify;
@@ -378,7 +384,7 @@ static bool handle_line(struct conn *c, char *line, size_t len)
 	struct brm_cmd *cmd = NULL;
 
 	if (!brm_server_dispatch(&w->srv->ctx, &w->scratch, &c->peer, line, len, &c->out,
-				 &c->stream, &cmd))
+				 &c->stream, &c->evsub, &cmd))
 		return false;
 	cmd->owner = c;
 	cmd->done = on_cmd_done;
@@ -541,7 +547,7 @@ static void close_idle(struct worker *w, uint64_t now)
 	w->last_idle_scan_ns = now;
 	for (c = w->conns; c; c = next) {
 		next = c->next;
-		if (c->pending || c->out.len || c->close_after_flush || c->stream ||
+		if (c->pending || c->out.len || c->close_after_flush || c->stream || c->evsub ||
 		    now - c->last_active_ns < limit)
 			continue;
 		brm_rpc_error(&c->out, NULL, BRM_E_LIMIT,
@@ -612,9 +618,12 @@ static void pump_streams(struct worker *w)
 
 	for (c = w->conns; c; c = next) {
 		next = c->next;
-		if (!c->stream || c->dead || c->out.len >= BRM_STREAM_OUT_MAX)
+		if ((!c->stream && !c->evsub) || c->dead || c->out.len >= BRM_STREAM_OUT_MAX)
 			continue;
-		brm_stream_pump(c->stream, w->srv->ctx.reg, &c->out, &w->scratch.line);
+		if (c->stream)
+			brm_stream_pump(c->stream, w->srv->ctx.reg, &c->out, &w->scratch.line);
+		if (c->evsub)
+			brm_events_pump(c->evsub, &c->out, &w->scratch.line);
 		if (conn_flush(c))
 			conn_update_events(c);
 	}

@@ -65,13 +65,15 @@ int brm_server_adopt(int fd, int nworkers, const struct brm_ctx *ctx,
  * (or nothing, for a notification) is appended to @out. Returns true with
  * *@cmd set when the method must go to the loop thread: the caller routes
  * it (cmd->no_reply is already set for notifications). @stream is the
- * connection's log-follow slot (stream.c), or NULL where there is none.
+ * connection's log-follow slot (stream.c) and @evsub its event subscription
+ * (events.c), or NULL where there are none.
  * Pure apart from @scratch and reading the registry: the fuzz target's
  * entry point. Context: a registered RCU reader thread.
  */
 bool brm_server_dispatch(const struct brm_ctx *ctx, struct brm_scratch *scratch,
 			 const struct brm_peer *peer, char *line, size_t len,
-			 struct brm_buf *out, void **stream, struct brm_cmd **cmd);
+			 struct brm_buf *out, void **stream, void **evsub,
+			 struct brm_cmd **cmd);
 
 /* Start the worker threads. Returns 0 or -errno. Context: loop thread. */
 int brm_server_start(struct brm_server *srv);

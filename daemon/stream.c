@@ -56,6 +56,34 @@ static void wake_followers(void)
 	}
 }
 
+void brm_stream_wake_all(void)
+{
+	wake_followers();
+}
+
+void *brm_stream_hold(void)
+{
+	if (!my_slot)
+		return NULL;
+	__atomic_add_fetch(&my_slot->nfollow, 1, __ATOMIC_RELAXED);
+	/* Something may have come between the reply and now: look at once. */
+	if (my_slot->evfd >= 0) {
+		uint64_t one = 1;
+		if (write(my_slot->evfd, &one, sizeof(one)) < 0) {
+			/* saturated: awake anyway */
+		}
+	}
+	return my_slot;
+}
+
+void brm_stream_release(void *slot)
+{
+	struct wake_slot *s = slot;
+
+	if (s)
+		__atomic_sub_fetch(&s->nfollow, 1, __ATOMIC_RELAXED);
+}
+
 void brm_stream_init(void)
 {
 	brm_logs_on_lines = wake_followers;

@@ -50,6 +50,15 @@ void brm_stream_init(void);
 void brm_stream_worker_init(int evfd);
 /* The worker's eventfd fired: clear its wake flag before pumping. */
 void brm_stream_worker_woken(void);
+/*
+ * For other kinds of followers (events.c): wake every worker that has
+ * followers (context: loop thread, never blocks); count one more follower
+ * on this worker and wake it once (returns a handle for release); count one
+ * less.
+ */
+void brm_stream_wake_all(void);
+void *brm_stream_hold(void);
+void brm_stream_release(void *slot);
 /* Does this worker have followers? */
 bool brm_stream_worker_busy(void);
 

@@ -90,6 +90,9 @@ struct brm_proc {
 	int64_t next_retry_ms;
 	uint64_t started_mono_ns;
 	char *error;
+	int prev_state;           /* of the snapshot before the last publish; -1: none */
+	int pub_state;            /* of the last published snapshot; -1: none */
+	pid_t prev_pid, pub_pid;  /* the same for the pid */
 
 	uv_timer_t timer;
 	uint64_t stop_deadline;   /* uv_now() ms when SIGKILL is due */
@@ -113,7 +116,7 @@ struct brm_supervisor {
 	struct brm_registry *reg;
 	struct brm_proc *procs;
 	size_t nprocs;
-	/* 0: control, 1: service glue (status line, state file), then others */
+	/* [0] control (waiters), [1] service glue, [2..] brm_supervisor_add_observer */
 	struct {
 		brm_observer_fn fn;
 		void *arg;
@@ -125,6 +128,8 @@ struct brm_supervisor {
 };
 
 static void publish(struct brm_proc *p);
+static void notify_observers(struct brm_supervisor *sup, struct brm_proc *p,
+			     enum brm_proc_event ev);
 static void do_spawn(struct brm_proc *p);
 static void start_or_wait(struct brm_proc *p);
 static void on_timer(uv_timer_t *t);
@@ -331,13 +336,6 @@ static void attach_pipe(struct brm_proc *p, int fd, int stream)
 
 /* ---- publishing --------------------------------------------------------- */
 
-static void notify(struct brm_supervisor *sup, struct brm_proc *p, enum brm_proc_event ev)
-{
-	for (size_t i = 0; i < BRM_MAX_OBSERVERS; i++)
-		if (sup->obs[i].fn)
-			sup->obs[i].fn(sup->obs[i].arg, p, ev);
-}
-
 static void publish(struct brm_proc *p)
 {
 	struct brm_snapshot *s = brm_snapshot_create_ex(p->spec->name, p->error, p->cmd_display,
@@ -362,7 +360,23 @@ static void publish(struct brm_proc *p)
 		brm_registry_publish(sup->reg, p->entry, s);
 	else
 		p->entry = brm_registry_insert(sup->reg, s);
-	notify(sup, p, BRM_EV_STATE);
+	p->prev_state = p->pub_state;
+	p->pub_state = (int)p->state;
+	p->prev_pid = p->pub_pid;
+	p->pub_pid = p->pid;
+	notify_observers(sup, p, BRM_EV_STATE);
+}
+
+/* Added observers first (they record: events), then the control's (it may
+ * answer a request: the answer comes after the record), then the service's. */
+static void notify_observers(struct brm_supervisor *sup, struct brm_proc *p,
+			     enum brm_proc_event ev)
+{
+	for (int k = 0; k < BRM_MAX_OBSERVERS; k++) {
+		int i = (k + 2) % BRM_MAX_OBSERVERS;
+		if (sup->obs[i].fn)
+			sup->obs[i].fn(sup->obs[i].arg, p, ev);
+	}
 }
 
 /* ---- state machine ------------------------------------------------------ */
@@ -930,7 +944,7 @@ static void finish_removal(struct brm_proc *p)
 	 */
 	rcu_read_lock();
 	brm_registry_delete(sup->reg, p->entry);
-	notify(sup, p, BRM_EV_REMOVED);
+	notify_observers(sup, p, BRM_EV_REMOVED);
 	rcu_read_unlock();
 	p->entry = NULL;
 	while (p->pipes)
@@ -987,7 +1001,7 @@ void brm_supervisor_set_service_observer(struct brm_supervisor *sup, brm_observe
 
 int brm_supervisor_add_observer(struct brm_supervisor *sup, brm_observer_fn fn, void *arg)
 {
-	for (size_t i = 2; i < BRM_MAX_OBSERVERS; i++) {
+	for (int i = 2; i < BRM_MAX_OBSERVERS; i++) {
 		if (!sup->obs[i].fn) {
 			sup->obs[i].fn = fn;
 			sup->obs[i].arg = arg;
@@ -999,9 +1013,12 @@ int brm_supervisor_add_observer(struct brm_supervisor *sup, brm_observer_fn fn, 
 
 void brm_supervisor_remove_observer(struct brm_supervisor *sup, brm_observer_fn fn, void *arg)
 {
-	for (size_t i = 2; i < BRM_MAX_OBSERVERS; i++)
-		if (sup->obs[i].fn == fn && sup->obs[i].arg == arg)
+	for (int i = 2; i < BRM_MAX_OBSERVERS; i++) {
+		if (sup->obs[i].fn == fn && sup->obs[i].arg == arg) {
 			sup->obs[i].fn = NULL;
+			sup->obs[i].arg = NULL;
+		}
+	}
 }
 
 void brm_proc_update_spec(struct brm_proc *p, struct brm_proc_spec *spec, uint64_t generation)
@@ -1035,6 +1052,8 @@ int brm_supervisor_add(struct brm_supervisor *sup, struct brm_proc_spec *spec,
 	p->logs = brm_logcap_create(spec->name, spec->log, p);
 	p->state = BRM_STOPPED;
 	p->exit_code = -1;
+	p->prev_state = -1;
+	p->pub_state = -1;
 	p->since_ms = brm_now_wall_ms();
 	uv_timer_init(sup->loop, &p->timer);
 	p->timer.data = p;
@@ -1161,6 +1180,16 @@ const struct brm_snapshot *brm_proc_snapshot(const struct brm_proc *p)
 {
 	/* The loop thread is the only writer: its own pointer is stable. */
 	return p->entry ? rcu_dereference(p->entry->snap) : NULL;
+}
+
+int brm_proc_prev_state(const struct brm_proc *p)
+{
+	return p->prev_state;
+}
+
+int brm_proc_prev_pid(const struct brm_proc *p)
+{
+	return p->prev_pid;
 }
 
 const struct brm_proc_spec *brm_proc_spec(const struct brm_proc *p)

@@ -30,7 +30,6 @@ enum brm_proc_event {
 /* Called after every publish and before a removed process is freed. */
 typedef void (*brm_observer_fn)(void *arg, struct brm_proc *p, enum brm_proc_event ev);
 
-#define BRM_MAX_OBSERVERS 6
 
 struct brm_spawn_req;
 
@@ -70,16 +69,20 @@ struct brm_supervisor *brm_supervisor_create(uv_loop_t *loop, struct brm_registr
  */
 void brm_supervisor_destroy(struct brm_supervisor *sup);
 
+/*
+ * Observers: those added with brm_supervisor_add_observer (events, ...)
+ * first, in the order added, so that a change is recorded before the
+ * control's observer (waiters) answers a request with it; then the
+ * control's; then the service glue's (status line, state file).
+ */
+#define BRM_MAX_OBSERVERS 8
 void brm_supervisor_set_observer(struct brm_supervisor *sup, brm_observer_fn fn, void *arg);
-/* A second observer for the service glue (status line, state file); called
- * after the first. */
 void brm_supervisor_set_service_observer(struct brm_supervisor *sup, brm_observer_fn fn,
 					  void *arg);
-
-/* More observers (deps.c), called after those two in the order added.
- * Returns 0, or -ENOSPC past BRM_MAX_OBSERVERS in all. */
+/* Returns 0, or -ENOSPC when every slot is taken. */
 int brm_supervisor_add_observer(struct brm_supervisor *sup, brm_observer_fn fn, void *arg);
 void brm_supervisor_remove_observer(struct brm_supervisor *sup, brm_observer_fn fn, void *arg);
+
 /* Install (copy) @hooks, or none with NULL. */
 void brm_supervisor_set_hooks(struct brm_supervisor *sup, const struct brm_proc_hooks *hooks);
 bool brm_supervisor_shutting_down(const struct brm_supervisor *sup);
@@ -152,6 +155,11 @@ void *brm_proc_orch(const struct brm_proc *p);
 void brm_proc_set_orch(struct brm_proc *p, void *orch);
 struct brm_supervisor *brm_proc_supervisor(const struct brm_proc *p);
 
+/* In a BRM_EV_STATE observer: the state (enum brm_state) of the snapshot
+ * published before this one, or -1 when this is the first. */
+int brm_proc_prev_state(const struct brm_proc *p);
+/* Likewise its pid (0 when none): the process that just ended, on an exit. */
+int brm_proc_prev_pid(const struct brm_proc *p);
 /* Publish @proc's snapshot again (its log fields changed); for logs.c. */
 void brm_proc_republish(void *proc);
 

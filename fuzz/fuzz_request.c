@@ -71,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	line = malloc(size + 1);
 	memcpy(line, data, size);
 	brm_buf_reset(&out);
-	if (brm_server_dispatch(&ctx, &scratch, &peer, line, size, &out, NULL, &cmd))
+	if (brm_server_dispatch(&ctx, &scratch, &peer, line, size, &out, NULL, NULL, &cmd))
 		brm_cmd_destroy(cmd);
 	/* Every reply is one complete line. */
 	if (out.len && (out.p[out.len - 1] != '\n' || memchr(out.p, '\n', out.len) != out.p + out.len - 1))

@@ -34,6 +34,10 @@
  *                              readiness), sleep forever
  *   sd-notify [DELAY]          sleep DELAY, send READY=1 to $NOTIFY_SOCKET,
  *                              sleep forever
+ *   burn SECS [SLEEP]          spin on the CPU for SECS of CPU time, then
+ *                              sleep SLEEP (default 3600), exit 0
+ *   alloc MIB [SLEEP]          allocate and touch MIB MiB, then sleep SLEEP
+ *                              (default 3600), exit 0
  *
  * Files are written atomically (a temporary file, then rename), so a test
  * polling for a file never reads half of it. An unknown mode or bad
@@ -64,7 +68,7 @@ static void usage(void)
 		"modes: sleep SECS | exit CODE [DELAY] | ignore-term [SECS] |\n"
 		"       grandchild PIDFILE [ignore-term] | fds OUTFILE | info OUTFILE |\n"
 		"       print [--exit] out|err TEXT... | flood BYTES | abort [DELAY] |\n"
-		"       pidfile FILE SECS\n");
+		"       pidfile FILE SECS | burn SECS [SLEEP] | alloc MIB [SLEEP]\n");
 	exit(2);
 }
 
@@ -450,6 +454,40 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		sleep_secs(3600);
+		return 0;
+	}
+	if (strcmp(mode, "burn") == 0) {
+		double want;
+		volatile unsigned long spin = 0;
+
+		if (argc < 3 || argc > 4)
+			usage();
+		want = num(argv[2]);
+		for (;;) {
+			struct timespec ts;
+			for (int i = 0; i < 1000000; i++)
+				spin++;
+			clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+			if ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9 >= want)
+				break;
+		}
+		sleep_secs(argc > 3 ? num(argv[3]) : 3600);
+		return 0;
+	}
+	if (strcmp(mode, "alloc") == 0) {
+		size_t bytes;
+		char *mem;
+
+		if (argc < 3 || argc > 4)
+			usage();
+		bytes = (size_t)num(argv[2]) << 20;
+		mem = malloc(bytes ? bytes : 1);
+		if (!mem)
+			return 1;
+		for (size_t i = 0; i < bytes; i += 4096)
+			mem[i] = (char)(i >> 12 | 1);
+		sleep_secs(argc > 3 ? num(argv[3]) : 3600);
+		free(mem);
 		return 0;
 	}
 	fprintf(stderr, "brm-testchild: unknown mode '%s'\n", mode);

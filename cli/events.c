@@ -1,0 +1,121 @@
+/*
+ * events.c — `brummctl events`: subscribe, then print every event as it
+ * comes, one line each (or its JSON object with --json), until brummd
+ * closes the connection, the user interrupts, or --count events were seen.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli/brummctl.h"
+#include "lib/client.h"
+#include "lib/util.h"
+
+static const char *str_or(const cJSON *obj, const char *key, const char *dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) ? v->valuestring : dflt;
+}
+
+static void print_event(const cJSON *ev, bool json)
+{
+	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(ev, "ts");
+	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(ev, "pid");
+	char when[32] = "-";
+
+	if (json) {
+		char *text = cJSON_PrintUnformatted(ev);
+		if (!text)
+			brm_oom(0);
+		printf("%s\n", text);
+		free(text);
+		return;
+	}
+	if (cJSON_IsNumber(ts)) {
+		time_t t = (time_t)ts->valuedouble;
+		struct tm tm;
+		int ms = (int)((ts->valuedouble - (double)t) * 1000.0 + 0.5);
+
+		if (ms > 999)
+			ms = 999;
+		localtime_r(&t, &tm);
+		snprintf(when, sizeof(when), "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, ms);
+	}
+	printf("%s  %s  %s -> %s", when, str_or(ev, "name", "?"), str_or(ev, "from", "-"),
+	       str_or(ev, "to", "?"));
+	if (cJSON_IsNumber(pid))
+		printf("  pid %d", (int)pid->valuedouble);
+	if (*str_or(ev, "reason", ""))
+		printf("  (%s)", str_or(ev, "reason", ""));
+	putchar('\n');
+}
+
+static void print_gap(const cJSON *gap, bool json)
+{
+	const cJSON *missed = cJSON_GetObjectItemCaseSensitive(gap, "missed");
+
+	if (json) {
+		cJSON *o = cJSON_CreateObject();
+		char *text;
+
+		if (!o)
+			brm_oom(0);
+		cJSON_AddItemToObject(o, "gap", cJSON_Duplicate(gap, 1));
+		text = cJSON_PrintUnformatted(o);
+		if (text)
+			printf("%s\n", text);
+		free(text);
+		cJSON_Delete(o);
+		return;
+	}
+	printf("-- %d events missed: this client fell behind --\n",
+	       cJSON_IsNumber(missed) ? (int)missed->valuedouble : 0);
+}
+
+int cli_events(const struct cli_opts *o, struct brm_client *c)
+{
+	struct brm_rpc_err err = BRM_RPC_ERR_INIT;
+	const char *method;
+	cJSON *params = cli_request(o, &method), *result = NULL;
+	long count = o->count ? strtol(o->count, NULL, 10) : -1, seen = 0;
+	int r;
+
+	r = brm_client_call(c, method, params, &result, &err);
+	if (r > 0) {
+		fprintf(stderr, "brummctl: %s\n", err.message);
+		brm_rpc_err_finish(&err);
+		return CLI_EXIT_ERROR;
+	}
+	cJSON_Delete(result);
+	if (r < 0) {
+		fprintf(stderr, "brummctl: lost brummd: %s\n", brm_client_strerror(c));
+		return CLI_EXIT_CONNECT;
+	}
+	while (count < 0 || seen < count) {
+		cJSON *msg = NULL;
+		const cJSON *m, *p;
+
+		fflush(stdout);
+		r = brm_client_next(c, &msg, -1);
+		if (r < 0) {
+			fprintf(stderr, "brummctl: lost brummd: %s\n", brm_client_strerror(c));
+			return CLI_EXIT_CONNECT;
+		}
+		m = cJSON_GetObjectItemCaseSensitive(msg, "method");
+		p = cJSON_GetObjectItemCaseSensitive(msg, "params");
+		if (cJSON_IsString(m) && !strcmp(m->valuestring, "events")) {
+			print_event(p, o->json);
+			seen++;
+		} else if (cJSON_IsString(m) && !strcmp(m->valuestring, "events.gap")) {
+			print_gap(p, o->json);
+		}
+		cJSON_Delete(msg);
+	}
+	return CLI_EXIT_OK;
+}

@@ -1,0 +1,391 @@
+/*
+ * events.c — state-change events: the loop's observer that records them,
+ * and the `events` method and subscribers on the workers (events.h).
+ *
+ * An event is stored in the ring as "NAME\n{JSON}": the name before the
+ * newline lets a subscriber filter without parsing, and the JSON is sent as
+ * it is. The ring's own sequence numbers are the events' "seq" (the loop
+ * thread is the only writer, so the number an append will get is known
+ * before it is made). Numbering starts at 1 with each start of brummd.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/events.h"
+#include "daemon/stream.h"
+#include "lib/logring.h"
+#include "proto/proto.h"
+#include "proto/rpc.h"
+
+#define MAX_FILTER 64
+
+static struct brm_logring *ring;   /* set before the workers start, freed after */
+
+struct sub {
+	uint64_t next;
+	char *names[MAX_FILTER];
+	unsigned nnames;      /* 0: every process */
+	void *slot;           /* stream.c wake slot */
+};
+
+/* ---- the loop side ------------------------------------------------------ */
+
+static void exit_text(struct brm_buf *b, const struct brm_snapshot *s)
+{
+	if (s->exit_signal) {
+		const char *n = brm_signal_name(s->exit_signal);
+		if (n)
+			brm_buf_addf(b, "killed by SIG%s", n);
+		else
+			brm_buf_addf(b, "killed by signal %d", s->exit_signal);
+	} else if (s->exit_code >= 0) {
+		brm_buf_addf(b, "exited with code %d", s->exit_code);
+	}
+}
+
+/* Why @s is in its state, as far as the snapshot tells. */
+static void reason_text(struct brm_buf *b, int from, const struct brm_snapshot *s)
+{
+	size_t mark = b->len;
+
+	switch (s->state) {
+	case BRM_STARTING:
+		if (from == BRM_BACKOFF)
+			brm_buf_addf(b, "retry %u after backoff", (unsigned)s->start_failures);
+		else if (from == BRM_RUNNING || from == BRM_STARTING) {
+			exit_text(b, s);
+			brm_buf_adds(b, b->len > mark ? "; restarted by policy" : "restarted");
+		} else if (from == BRM_STOPPING)
+			brm_buf_adds(b, "restart");
+		else
+			brm_buf_adds(b, "start");
+		break;
+	case BRM_RUNNING:
+		if (from == BRM_RUNNING) {
+			exit_text(b, s);
+			brm_buf_adds(b, b->len > mark ? "; restarted by policy" : "restarted");
+		} else {
+			brm_buf_adds(b, "up for start_secs");
+		}
+		break;
+	case BRM_STOPPING:
+		brm_buf_adds(b, "stop");
+		break;
+	case BRM_BACKOFF:
+	case BRM_FATAL:
+	case BRM_EXITED:
+	case BRM_STOPPED:
+		if (s->error)
+			brm_buf_adds(b, s->error);
+		else if (from == BRM_STOPPING || from == BRM_STARTING || from == BRM_RUNNING)
+			exit_text(b, s);
+		if (s->state == BRM_FATAL)
+			brm_buf_addf(b, "%sgave up after %u failed starts", b->len > mark ? "; " : "",
+				     (unsigned)s->start_failures);
+		else if (s->state == BRM_STOPPED && b->len == mark)
+			brm_buf_adds(b, from < 0 ? "added" : "stopped");
+		break;
+	default:
+		break;
+	}
+}
+
+static void append_event(const char *name, int from, const char *to, int pid,
+			 const struct brm_snapshot *s)
+{
+	struct brm_buf b = BRM_BUF_INIT, reason = BRM_BUF_INIT;
+	uint64_t first, next;
+	int64_t ts = brm_now_wall_ms();
+
+	brm_logring_bounds(ring, &first, &next);
+	brm_buf_adds(&b, name);
+	brm_buf_addc(&b, '\n');
+	brm_buf_adds(&b, "{\"seq\":");
+	brm_json_uint(&b, next);
+	brm_buf_addf(&b, ",\"ts\":%lld.%03lld,\"name\":", (long long)(ts / 1000),
+		     (long long)(ts % 1000));
+	brm_json_str(&b, name);
+	brm_buf_adds(&b, ",\"from\":");
+	if (from >= 0)
+		brm_json_str(&b, brm_state_name((enum brm_state)from));
+	else
+		brm_buf_adds(&b, "null");
+	brm_buf_adds(&b, ",\"to\":");
+	brm_json_str(&b, to);
+	brm_buf_adds(&b, ",\"pid\":");
+	if (pid > 0)
+		brm_json_int(&b, pid);
+	else
+		brm_buf_adds(&b, "null");
+	brm_buf_adds(&b, ",\"reason\":");
+	if (s)
+		reason_text(&reason, from, s);
+	else
+		brm_buf_adds(&reason, "removed");
+	brm_json_str(&b, reason.p);
+	brm_buf_addc(&b, '}');
+	brm_logring_append(ring, ts, BRM_LOG_META, 0, b.p, b.len);
+	brm_buf_finish(&b);
+	brm_buf_finish(&reason);
+	brm_stream_wake_all();
+}
+
+/* Context: loop thread (the supervisor's observer). */
+static void observe(void *arg, struct brm_proc *p, enum brm_proc_event ev)
+{
+	const struct brm_snapshot *s = brm_proc_snapshot(p);
+	int from = brm_proc_prev_state(p);
+
+	(void)arg;
+	if (!ring || !s)
+		return;
+	if (ev == BRM_EV_REMOVED) {
+		append_event(brm_proc_name(p), (int)s->state, "removed", s->pid, NULL);
+		return;
+	}
+	/* The same state and pid: an error, spec or log field changed. The same
+	 * state with a new pid: it ended and was restarted between two
+	 * publishes (start_secs 0), which is an event. */
+	if (from == (int)s->state && (s->pid == brm_proc_prev_pid(p) || s->pid <= 0))
+		return;
+	append_event(brm_proc_name(p), from, brm_state_name(s->state),
+		     s->pid > 0 ? s->pid : brm_proc_prev_pid(p), s);
+}
+
+void brm_events_init(struct brm_supervisor *sup, size_t bytes)
+{
+	const char *env = getenv("BRUMMD_EVENT_HISTORY_KIB");
+
+	if (!bytes && env) {
+		char *end;
+		unsigned long kib = strtoul(env, &end, 10);
+		if (*env && !*end && kib >= 4 && kib <= (1ul << 20))
+			bytes = (size_t)kib << 10;
+	}
+	ring = brm_logring_create(bytes ? bytes : BRM_EVENTS_RING_DEFAULT);
+	brm_supervisor_add_observer(sup, observe, NULL);
+}
+
+void brm_events_shutdown(struct brm_supervisor *sup)
+{
+	if (sup)
+		brm_supervisor_remove_observer(sup, observe, NULL);
+	brm_logring_destroy(ring);
+	ring = NULL;
+}
+
+/* ---- the worker side ---------------------------------------------------- */
+
+void brm_events_sub_destroy(void *arg)
+{
+	struct sub *sub = arg;
+
+	if (!sub)
+		return;
+	brm_stream_release(sub->slot);
+	for (unsigned i = 0; i < sub->nnames; i++)
+		free(sub->names[i]);
+	free(sub);
+}
+
+/* Does event @name pass the filter? A filter name without ':' also takes
+ * its instances ("web" takes "web:0"). */
+static bool wanted(const struct sub *sub, const char *name, size_t len)
+{
+	if (!sub->nnames)
+		return true;
+	for (unsigned i = 0; i < sub->nnames; i++) {
+		size_t n = strlen(sub->names[i]);
+		if (n == len && !memcmp(sub->names[i], name, len))
+			return true;
+		if (n < len && name[n] == ':' && !memcmp(sub->names[i], name, n) &&
+		    !strchr(sub->names[i], ':'))
+			return true;
+	}
+	return false;
+}
+
+static void gap_notice(struct brm_buf *out, uint64_t missed, uint64_t next)
+{
+	brm_buf_adds(out, "{\"jsonrpc\":\"2.0\",\"method\":\"events.gap\",\"params\":{\"missed\":");
+	brm_json_uint(out, missed);
+	brm_buf_adds(out, ",\"next_seq\":");
+	brm_json_uint(out, next);
+	brm_buf_adds(out, "}}\n");
+}
+
+void brm_events_pump(void *arg, struct brm_buf *out, struct brm_buf *line)
+{
+	struct sub *sub = arg;
+	uint64_t first, next;
+
+	if (!ring)
+		return;
+	brm_logring_bounds(ring, &first, &next);
+	brm_buf_reset(line);
+	brm_buf_grow(line, brm_logring_max_line(ring) + 1);
+	while (sub->next < next && out->len < BRM_EVENTS_OUT_MAX) {
+		struct brm_logline l;
+		int r = brm_logring_read(ring, sub->next, &l, line->p, line->cap - 1);
+		const char *nl;
+
+		if (r == -ENOENT) {
+			brm_logring_bounds(ring, &first, &next);
+			if (first > sub->next) {
+				gap_notice(out, first - sub->next, first);
+				sub->next = first;
+			}
+			continue;
+		}
+		if (r < 0)
+			break;
+		sub->next++;
+		nl = memchr(line->p, '\n', l.len);
+		if (!nl || !wanted(sub, line->p, (size_t)(nl - line->p)))
+			continue;
+		nl++;
+		brm_buf_adds(out, "{\"jsonrpc\":\"2.0\",\"method\":\"events\",\"params\":");
+		brm_buf_add(out, nl, l.len - (size_t)(nl - line->p));
+		brm_buf_adds(out, "}\n");
+	}
+}
+
+/* The events from sub->next up to @next as array members (no follow). */
+static void history_array(struct sub *sub, uint64_t next, struct brm_buf *out,
+			  struct brm_buf *line)
+{
+	bool any = false;
+
+	brm_buf_reset(line);
+	brm_buf_grow(line, brm_logring_max_line(ring) + 1);
+	for (; sub->next < next; sub->next++) {
+		struct brm_logline l;
+		const char *nl;
+
+		if (brm_logring_read(ring, sub->next, &l, line->p, line->cap - 1) < 0)
+			continue;   /* overwritten meanwhile */
+		nl = memchr(line->p, '\n', l.len);
+		if (!nl || !wanted(sub, line->p, (size_t)(nl - line->p)))
+			continue;
+		nl++;
+		if (any)
+			brm_buf_addc(out, ',');
+		any = true;
+		brm_buf_add(out, nl, l.len - (size_t)(nl - line->p));
+	}
+}
+
+static enum brm_method_result invalid(struct brm_req *req, const char *msg)
+{
+	brm_rpc_error(req->out, req->id_json, BRM_E_INVALID_PARAMS, msg, NULL);
+	return BRM_REPLIED;
+}
+
+static bool whole(const cJSON *v, double lo)
+{
+	return cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble) && v->valuedouble >= lo &&
+	       v->valuedouble < 9e15;
+}
+
+enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
+{
+	static const char *const keys[] = { "name", "names", "since_seq", "history", "follow",
+					    NULL };
+	const cJSON *it, *since, *history, *name, *names, *follow;
+	struct sub *sub;
+	uint64_t first, next, start;
+
+	(void)cmd;
+	if (req->params) {
+		cJSON_ArrayForEach(it, req->params) {
+			bool ok = false;
+			for (size_t i = 0; keys[i]; i++)
+				ok |= !strcmp(it->string, keys[i]);
+			if (!ok)
+				return invalid(req, "params: unknown parameter; expected \"name\","
+					       " \"names\", \"since_seq\", \"history\", \"follow\"");
+		}
+	}
+	if (!req->events || !ring)
+		return invalid(req, "events: not available on this connection");
+	name = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "name") : NULL;
+	names = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "names") : NULL;
+	since = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "since_seq") : NULL;
+	history = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "history") : NULL;
+	follow = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "follow") : NULL;
+	if (follow && !cJSON_IsBool(follow))
+		return invalid(req, "params.follow: expected true or false");
+	if (name && names)
+		return invalid(req, "params: give \"name\" or \"names\", not both");
+	if (since && history)
+		return invalid(req, "params: give \"since_seq\" or \"history\", not both");
+	if (since && !whole(since, 1))
+		return invalid(req, "params.since_seq: expected an integer >= 1");
+	if (history && !cJSON_IsBool(history) && !whole(history, 0))
+		return invalid(req, "params.history: expected true, false or a number of events");
+
+	sub = brm_xcalloc(1, sizeof(*sub));
+	if (name) {
+		if (!cJSON_IsString(name) || !brm_name_valid(name->valuestring)) {
+			brm_events_sub_destroy(sub);
+			return invalid(req, "params.name: expected a valid process name");
+		}
+		sub->names[sub->nnames++] = brm_xstrdup(name->valuestring);
+	}
+	if (names) {
+		if (!cJSON_IsArray(names) || cJSON_GetArraySize(names) < 1 ||
+		    cJSON_GetArraySize(names) > MAX_FILTER) {
+			brm_events_sub_destroy(sub);
+			return invalid(req, "params.names: expected 1 to 64 process names");
+		}
+		cJSON_ArrayForEach(it, names) {
+			if (!cJSON_IsString(it) || !brm_name_valid(it->valuestring)) {
+				brm_events_sub_destroy(sub);
+				return invalid(req, "params.names: expected valid process names");
+			}
+			sub->names[sub->nnames++] = brm_xstrdup(it->valuestring);
+		}
+	}
+	brm_logring_bounds(ring, &first, &next);
+	start = next;
+	if (since) {
+		start = (uint64_t)since->valuedouble;
+		if (start > next) {
+			brm_events_sub_destroy(sub);
+			brm_buf_reset(&req->scratch->tmp);
+			brm_buf_addf(&req->scratch->tmp, "params.since_seq: %llu is beyond the newest"
+				     " event (next_seq %llu); brummd may have restarted",
+				     (unsigned long long)start, (unsigned long long)next);
+			return invalid(req, req->scratch->tmp.p);
+		}
+	} else if (cJSON_IsTrue(history)) {
+		start = first;
+	} else if (history && cJSON_IsNumber(history)) {
+		uint64_t n = (uint64_t)history->valuedouble;
+		start = next - first > n ? next - n : first;
+	}
+	sub->next = start;
+	brm_buf_adds(req->out, "{\"jsonrpc\":\"2.0\",\"id\":");
+	brm_buf_adds(req->out, req->id_json);
+	brm_buf_adds(req->out, ",\"result\":{\"first_seq\":");
+	brm_json_uint(req->out, first);
+	brm_buf_adds(req->out, ",\"next_seq\":");
+	brm_json_uint(req->out, next);
+	brm_buf_adds(req->out, ",\"from_seq\":");
+	brm_json_uint(req->out, start);
+	if (cJSON_IsFalse(follow)) {
+		brm_buf_adds(req->out, ",\"events\":[");
+		history_array(sub, next, req->out, &req->scratch->line);
+		brm_buf_adds(req->out, "]}}\n");
+		brm_events_sub_destroy(sub);
+		return BRM_REPLIED;
+	}
+	brm_buf_adds(req->out, "}}\n");
+	brm_events_sub_destroy(*req->events);
+	sub->slot = brm_stream_hold();
+	*req->events = sub;
+	return BRM_REPLIED;
+}

@@ -1,0 +1,70 @@
+/*
+ * procstat.h — CPU and memory of a supervised process, read from /proc on
+ * the worker that answers `status` with "stats": true. The loop thread is
+ * never involved and nothing is sampled while nobody asks.
+ *
+ * The figures cover the process group the main process leads: the main
+ * process and its descendants (found through /proc/PID/task/TID/children)
+ * that are still in its group. A descendant that left the group (setsid)
+ * or was re-parented away from the tree is not counted.
+ *
+ *   cpu_secs     user + system time of the members, plus that of their
+ *                children they have waited for
+ *   cpu_percent  of one CPU, over the time since an earlier query of the
+ *                same process by any worker (a window of 0.25 s to about
+ *                1 s; each worker's query may re-base it); the first query
+ *                gives the average since the main process started
+ *   rss_bytes    the sum of the members' resident set sizes (pages shared
+ *                between members count once per member)
+ *
+ * Context: any thread; reads /proc and takes a mutex that only readers of
+ * this module take (never the loop thread).
+ */
+#ifndef BRM_PROCSTAT_H
+#define BRM_PROCSTAT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lib/buf.h"
+
+struct brm_registry;
+
+struct brm_procstat {
+	pid_t pid;
+	bool ok;              /* false: the process is gone or /proc said nothing */
+	unsigned nprocs;      /* members counted */
+	double cpu_secs;
+	double cpu_percent;
+	uint64_t rss_bytes;
+};
+
+/* Read the figures for the group led by @pid. Returns 0 or -errno. */
+int brm_procstat_read(pid_t pid, struct brm_procstat *st);
+
+/* The stats of a status request: one per pid, sorted by pid. */
+struct brm_procstat_set {
+	struct brm_procstat *v;
+	size_t n, cap;
+};
+
+/*
+ * Fill @set with the stats of @names (@n of them; every process when
+ * @names is NULL), reading /proc outside any RCU read-side section.
+ * Context: a registered RCU reader, not inside a read-side section.
+ */
+void brm_procstat_collect(struct brm_registry *reg, const char *const *names, size_t n,
+			  struct brm_procstat_set *set);
+/* The entry for @pid, or NULL. */
+const struct brm_procstat *brm_procstat_find(const struct brm_procstat_set *set, pid_t pid);
+void brm_procstat_set_finish(struct brm_procstat_set *set);
+
+/*
+ * Append ,"cpu_percent":..,"cpu_secs":..,"rss_bytes":.. to a SNAP object
+ * just written to @out (replacing its closing brace); nulls when @st is
+ * NULL or not ok.
+ */
+void brm_procstat_json(struct brm_buf *out, const struct brm_procstat *st);
+
+#endif
