@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -145,7 +146,9 @@ cJSON *cli_request(const struct cli_opts *o, const char **method)
 	case CMD_STATUS:
 		if (o->nargs)
 			p = target_params(o);
-		if (o->stats > 0 || (o->stats == 0 && !o->json)) {
+		/* On a terminal by default; a script (or a pipe) asks with --stats:
+		 * brummd reads /proc for every process it reports. */
+		if (o->stats > 0 || (o->stats == 0 && !o->json && isatty(STDOUT_FILENO))) {
 			if (!p)
 				p = checked(cJSON_CreateObject());
 			add_item(p, "stats", cJSON_CreateTrue());

@@ -246,7 +246,8 @@ void brm_procstat_collect(struct brm_registry *reg, const char *const *names, si
 	rcu_read_unlock();
 	for (size_t i = 0; i < set->n; i++)
 		brm_procstat_read(set->v[i].pid, &set->v[i]);
-	qsort(set->v, set->n, sizeof(*set->v), cmp_pid);
+	if (set->n)
+		qsort(set->v, set->n, sizeof(*set->v), cmp_pid);
 }
 
 const struct brm_procstat *brm_procstat_find(const struct brm_procstat_set *set, pid_t pid)
