@@ -9,6 +9,13 @@
 #   make fuzz            libFuzzer targets in fuzz/ (clang), FUZZ_TIME seconds each
 #   DEVELOPER=1          adds -Werror
 
+# Short lines while building (git's style); V=1 shows every command.
+ifneq ($(V),1)
+QUIET_CC   = @echo '   ' CC $@;
+QUIET_LINK = @echo '   ' LINK $@;
+QUIET_AR   = @echo '   ' AR $@;
+endif
+
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
@@ -78,35 +85,35 @@ all: $(BINOUT)/brummd $(BINOUT)/brummctl
 
 $(OBJDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(OBJDIR)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CHK_CFLAGS) -c -o $@ $<
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) $(CHK_CFLAGS) -c -o $@ $<
 
 $(LIBBRM): $(LIB_OBJ)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(QUIET_AR)$(AR) rcs $@ $^
 
 $(LIBDAEMON): $(DAEMON_OBJ)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(QUIET_AR)$(AR) rcs $@ $^
 
 $(BINOUT)/brummd: $(OBJDIR)/daemon/main.o $(LIBDAEMON) $(LIBBRM)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BINOUT)/brummctl: $(CLI_OBJ) $(LIBBRM)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BINOUT)/brm-testchild: $(OBJDIR)/tests/testchild.o
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 $(BINOUT)/test_%: $(OBJDIR)/tests/test_%.o $(TESTLIB_OBJ) $(LIBDAEMON) $(LIBBRM)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHK_LIBS)
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHK_LIBS)
 
 # Each suite finds the programs it runs through BRM_BINDIR. Sanitizer runs
 # stop at the first report (SAN_ENV), brummd under test included.
@@ -165,7 +172,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BINOUT)/bench_%)
 
 $(BINOUT)/bench_%: $(OBJDIR)/bench/%.o $(LIBDAEMON) $(LIBBRM)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 bench: $(PROGRAMS) $(BENCH_BIN)
 	python3 bench/run.py --bindir $(CURDIR)/$(BINOUT)
@@ -209,4 +216,4 @@ fuzz-bins: $(FUZZ_TARGETS:%=$(BINOUT)/fuzz_%)
 
 $(BINOUT)/fuzz_%: $(OBJDIR)/fuzz/fuzz_%.o $(LIBDAEMON) $(LIBBRM)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
