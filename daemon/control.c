@@ -438,7 +438,10 @@ static void exec_lifecycle(struct brm_control *ctl, struct brm_cmd *cmd)
 		int r;
 		switch (cmd->op) {
 		case BRM_CMD_START: r = brm_proc_start(procs[i]); break;
-		case BRM_CMD_STOP: r = brm_proc_stop(procs[i]); break;
+		case BRM_CMD_STOP:
+			/* All of them: in reverse dependency order. */
+			r = cmd->all ? brm_proc_stop_after_dependents(procs[i]) : brm_proc_stop(procs[i]);
+			break;
 		case BRM_CMD_RESTART: r = brm_proc_restart(procs[i]); break;
 		case BRM_CMD_SIGNAL: r = brm_proc_signal(procs[i], cmd->signo); break;
 		default: r = -EINVAL; break;

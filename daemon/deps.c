@@ -199,16 +199,18 @@ static void evaluate(struct brm_deps *dd, struct brm_proc *p)
 	}
 }
 
+/* Shutdown, stop --all: true while a process that depends on @p is not down. */
+static bool has_live_dependent(struct brm_deps *dd, struct brm_proc *p);
+
 static void eval_one(struct brm_proc *p, void *arg)
 {
 	struct brm_deps *dd = arg;
 
 	if (brm_proc_state(p) == BRM_WAITING)
 		evaluate(dd, p);
+	else if (brm_proc_stop_pending(p) && !has_live_dependent(dd, p))
+		brm_proc_stop(p);
 }
-
-/* Shutdown: true while a process that depends on @p is not down. */
-static bool has_live_dependent(struct brm_deps *dd, struct brm_proc *p);
 
 static void stop_ready_one(struct brm_proc *p, void *arg)
 {

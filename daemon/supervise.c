@@ -100,6 +100,7 @@ struct brm_proc {
 	bool leader_gone;         /* stopping: main process reaped */
 
 	bool start_after_stop;    /* restart / start while stopping */
+	bool stop_pending;        /* stop --all: waits for its dependents to stop */
 	bool removing;
 	bool freed;               /* unlinked; waiting for handle closes */
 	int closing;              /* handles still closing */
@@ -753,6 +754,7 @@ static void begin_stop(struct brm_proc *p)
 
 int brm_proc_start(struct brm_proc *p)
 {
+	p->stop_pending = false;
 	if (p->sup->shutting_down)
 		return -ESHUTDOWN;
 	if (p->removing)
@@ -881,6 +883,7 @@ void brm_supervisor_set_hooks(struct brm_supervisor *sup, const struct brm_proc_
 int brm_proc_stop(struct brm_proc *p)
 {
 	p->start_after_stop = false;
+	p->stop_pending = false;
 	switch (p->state) {
 	case BRM_STARTING:
 	case BRM_RUNNING:
@@ -896,6 +899,24 @@ int brm_proc_stop(struct brm_proc *p)
 	default:
 		return 0;
 	}
+}
+
+int brm_proc_stop_after_dependents(struct brm_proc *p)
+{
+	struct brm_supervisor *sup = p->sup;
+
+	if ((p->state == BRM_STARTING || p->state == BRM_RUNNING) && sup->hooks.defer_stop &&
+	    sup->hooks.defer_stop(sup->hooks.arg, p)) {
+		p->start_after_stop = false;
+		p->stop_pending = true;
+		return 0;
+	}
+	return brm_proc_stop(p);
+}
+
+bool brm_proc_stop_pending(const struct brm_proc *p)
+{
+	return p->stop_pending;
 }
 
 int brm_proc_restart(struct brm_proc *p)

@@ -119,6 +119,13 @@ size_t brm_supervisor_count(struct brm_supervisor *sup);
  */
 int brm_proc_start(struct brm_proc *p);    /* stopping: starts once stopped */
 int brm_proc_stop(struct brm_proc *p);
+/*
+ * Stop @p once nothing that depends on it is up (the defer_stop hook): for
+ * a stop of all, which then goes in reverse dependency order. Until then
+ * @p runs on with brm_proc_stop_pending() true; the deps module stops it.
+ */
+int brm_proc_stop_after_dependents(struct brm_proc *p);
+bool brm_proc_stop_pending(const struct brm_proc *p);
 int brm_proc_restart(struct brm_proc *p);  /* stop if up, then start */
 int brm_proc_signal(struct brm_proc *p, int signo);
 /* Stop, then remove; BRM_EV_REMOVED fires when gone (maybe before return). */

@@ -183,6 +183,56 @@ START_TEST(start_one_starts_what_it_needs)
 }
 END_TEST
 
+
+/* The seq of the last event taking @name to @to, or -1 ("added" events
+ * take a process to stopped too: the last one is the stop's). */
+static long event_seq(const cJSON *events, const char *name, const char *to)
+{
+	const cJSON *e;
+	long seq = -1;
+
+	cJSON_ArrayForEach(e, events)
+		if (!strcmp(brmh_str(e, "name"), name) && brmh_str(e, "to") &&
+		    !strcmp(brmh_str(e, "to"), to))
+			seq = brmh_int(e, "seq");
+	return seq;
+}
+
+START_TEST(stop_all_goes_in_reverse_dependency_order)
+{
+	char cfg[2048];
+	const cJSON *res, *events;
+	cJSON *r;
+	int code;
+
+	/* api needs db; db ignores nothing but must wait for api to be down. */
+	snprintf(cfg, sizeof(cfg),
+		 "{\"processes\": {"
+		 " \"db\": {\"cmd\": [\"%s\", \"sleep\", \"30\"], \"start_secs\": 0},"
+		 " \"api\": {\"cmd\": [\"%s\", \"ignore-term\"], \"start_secs\": 0,"
+		 "   \"stop_timeout_secs\": 0.3, \"depends_on\": [\"db\"]}"
+		 "}}", brmh_child(), brmh_child());
+	ck_assert_msg(brmh_start(&H, cfg, NULL) == 0, "brummd did not start (log: %s)", H.log);
+	ck_assert(brmh_wait_state(&H, "api", "running", 5000));
+	brmh_sleep_ms(100); /* api has set SIG_IGN */
+	r = brmh_call(&H, "stop", "{\"all\":true,\"wait\":true,\"timeout_secs\":10}");
+	brmh_result(r, &code);
+	ck_assert_int_eq(code, 0);
+	cJSON_Delete(r);
+	r = brmh_call(&H, "events", "{\"history\":true,\"follow\":false}");
+	res = brmh_result(r, &code);
+	ck_assert_int_eq(code, 0);
+	events = cJSON_GetObjectItemCaseSensitive(res, "events");
+	/* db is signalled only once api (SIGKILLed after 0.3 s) is stopped. */
+	ck_assert_msg(event_seq(events, "api", "stopped") > 0 &&
+		      event_seq(events, "db", "stopping") > event_seq(events, "api", "stopped"),
+		      "api stopped at %ld, db stopping at %ld", event_seq(events, "api", "stopped"),
+		      event_seq(events, "db", "stopping"));
+	cJSON_Delete(r);
+	teardown();
+}
+END_TEST
+
 START_TEST(completed_unsuccessfully)
 {
 	char cfg[2048];
@@ -215,6 +265,7 @@ static Suite *deps_suite(void)
 	tcase_add_test(tc, self_cycle_and_bad_condition);
 	tcase_add_test(tc, dependency_fatal);
 	tcase_add_test(tc, start_one_starts_what_it_needs);
+	tcase_add_test(tc, stop_all_goes_in_reverse_dependency_order);
 	tcase_add_test(tc, completed_unsuccessfully);
 	suite_add_tcase(s, tc);
 	return s;
