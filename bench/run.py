@@ -65,6 +65,9 @@ class Brumm:
         child = os.path.join(bindir, "brm-testchild")
         procs = {nm: {"cmd": [child, "sleep", "3600"], "autostart": False,
                       "start_secs": 0, "restart": "always",
+                      # no backoff: the crash benchmark kills a process that
+                      # ran only ~20 ms, which brummd otherwise throttles
+                      "backoff_secs": 0,
                       "stop_timeout_secs": 5} for nm in self.names}
         cfg = os.path.join(self.dir, "brummd.json")
         with open(cfg, "w") as f:

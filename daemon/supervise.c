@@ -570,6 +570,11 @@ static void restart_later(struct brm_proc *p, const char *what, double up)
 	if (d > p->spec->backoff_max_secs)
 		d = p->spec->backoff_max_secs;
 	delay = secs_to_ms(d);
+	if (delay == 0) {
+		/* backoff_secs 0: the user asked for no throttle. */
+		do_spawn(p);
+		return;
+	}
 	why = brm_xasprintf("%s after %.3fs; restart %u in a row within %gs of its start,"
 			    " next in %.3gs", what, up, p->rapid_exits, RAPID_EXIT_SECS,
 			    (double)delay / 1000.0);
