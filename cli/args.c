@@ -169,7 +169,7 @@ void cli_print_help(FILE *f)
 	      "      --history       first the past events brummd still holds\n"
 	      "      --since SEQ     first the events from sequence number SEQ on\n"
 	      "      --count N       exit 0 after N events\n"
-	      "  One line per event (TIME NAME FROM -> TO pid PID: REASON); with --json\n"
+	      "  One line per event (TIME  NAME  FROM -> TO  pid PID  (REASON)); with --json\n"
 	      "  each event's JSON object, and gap notices as {\"gap\":{...}}.\n"
 	      "\n"
 	      "wait:\n"

@@ -32,6 +32,10 @@ struct brm_reload {
 	char *state_dir;
 	int workers;
 	struct brm_log_spec *log;  /* top-level log defaults, as started */
+	int socket_mode;           /* access settings, as started: the server */
+	char *socket_group;        /* and its workers hold them until a restart */
+	struct brm_access_spec access;
+	struct brm_limits limits;
 	bool shutting_down;
 };
 
@@ -199,21 +203,42 @@ static void list_add(struct brm_buf *b, const char *name)
 	brm_json_str(b, name);
 }
 
+static bool limits_equal(const struct brm_limits *a, const struct brm_limits *b)
+{
+	return a->max_message_bytes == b->max_message_bytes &&
+	       a->max_json_depth == b->max_json_depth && a->max_clients == b->max_clients &&
+	       a->max_queued_bytes == b->max_queued_bytes &&
+	       a->idle_timeout_secs == b->idle_timeout_secs &&
+	       a->max_processes == b->max_processes && a->max_name_len == b->max_name_len;
+}
+
 static void apply(struct brm_reload *rl, struct brm_config *cfg, struct lists *l)
 {
 	uint64_t gen = brm_control_next_generation(rl->ctl);
 	char **names = config_names(cfg);
 
-	if (!str_eq(cfg->socket, rl->socket))
-		list_add(&l->not_applied, "socket");
-	if (cfg->workers != rl->workers)
-		list_add(&l->not_applied, "workers");
-	if (!str_eq(cfg->state_dir, rl->state_dir))
-		list_add(&l->not_applied, "state_dir");
+	/* In the order of the keys' names, as every list of the reply. */
+	if (!brm_strv_equal(cfg->access.users, rl->access.users) ||
+	    !brm_strv_equal(cfg->access.groups, rl->access.groups) ||
+	    !brm_strv_equal(cfg->access.reader_users, rl->access.reader_users) ||
+	    !brm_strv_equal(cfg->access.reader_groups, rl->access.reader_groups))
+		list_add(&l->not_applied, "access");
+	if (!limits_equal(&cfg->limits, &rl->limits))
+		list_add(&l->not_applied, "limits");
 	/* Captures are built when a process is added; their settings don't
 	 * change under a running ring or file yet. */
 	if (!brm_log_spec_equal(cfg->log, rl->log))
 		list_add(&l->not_applied, "log_*");
+	if (!str_eq(cfg->socket, rl->socket))
+		list_add(&l->not_applied, "socket");
+	if (!str_eq(cfg->socket_group, rl->socket_group))
+		list_add(&l->not_applied, "socket_group");
+	if (cfg->socket_mode != rl->socket_mode)
+		list_add(&l->not_applied, "socket_mode");
+	if (!str_eq(cfg->state_dir, rl->state_dir))
+		list_add(&l->not_applied, "state_dir");
+	if (cfg->workers != rl->workers)
+		list_add(&l->not_applied, "workers");
 
 	for (size_t i = 0; i < cfg->nprocs; i++) {
 		struct brm_proc_spec *spec = cfg->procs[i];
@@ -414,6 +439,13 @@ struct brm_reload *brm_reload_create(struct brm_supervisor *sup, struct brm_cont
 	rl->socket = cfg->socket ? brm_xstrdup(cfg->socket) : NULL;
 	rl->state_dir = cfg->state_dir ? brm_xstrdup(cfg->state_dir) : NULL;
 	rl->log = brm_log_spec_dup(cfg->log);
+	rl->socket_mode = cfg->socket_mode;
+	rl->socket_group = cfg->socket_group ? brm_xstrdup(cfg->socket_group) : NULL;
+	rl->access.users = brm_strv_dup(cfg->access.users);
+	rl->access.groups = brm_strv_dup(cfg->access.groups);
+	rl->access.reader_users = brm_strv_dup(cfg->access.reader_users);
+	rl->access.reader_groups = brm_strv_dup(cfg->access.reader_groups);
+	rl->limits = cfg->limits;
 	rl->workers = cfg->workers;
 	brm_control_set_hooks(ctl, &hooks);
 	return rl;
@@ -433,5 +465,10 @@ void brm_reload_destroy(struct brm_reload *rl)
 	free(rl->socket);
 	free(rl->state_dir);
 	brm_log_spec_destroy(rl->log);
+	free(rl->socket_group);
+	brm_strv_free(rl->access.users);
+	brm_strv_free(rl->access.groups);
+	brm_strv_free(rl->access.reader_users);
+	brm_strv_free(rl->access.reader_groups);
 	free(rl);
 }

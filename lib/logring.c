@@ -28,6 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "lib/logring.h"
 #include "lib/registry.h"
 #include "lib/util.h"
@@ -52,14 +55,32 @@ static size_t pad8(size_t n)
 	return (n + 7) & ~(size_t)7;
 }
 
+/*
+ * Rings are mapped, not malloc'd: pages of a fresh anonymous mapping are
+ * zero and cost no memory until written, so 1000 quiet processes with
+ * 256 KiB rings cost what they logged, not 1000 * (256 KiB + the index).
+ * (calloc of a large block may come from the heap and be memset whole.)
+ */
+static size_t map_size(size_t cap)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (sizeof(struct brm_logring) + cap + page - 1) & ~(page - 1);
+}
+
 struct brm_logring *brm_logring_create(size_t bytes)
 {
 	size_t cap = BRM_LOGRING_MIN;
 	struct brm_logring *r;
+	void *m;
 
 	while (cap < bytes && cap < BRM_LOGRING_MAX)
 		cap <<= 1;
-	r = brm_xcalloc(1, sizeof(*r) + cap);
+	m = mmap(NULL, map_size(cap), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	if (m == MAP_FAILED)
+		brm_oom(map_size(cap));
+	r = m;
 	r->cap = cap;
 	r->first_seq = 1;
 	r->next_seq = 1;
@@ -68,12 +89,13 @@ struct brm_logring *brm_logring_create(size_t bytes)
 
 void brm_logring_destroy(struct brm_logring *r)
 {
-	free(r);
+	if (r)
+		munmap(r, map_size(r->cap));
 }
 
 static void free_rcu(struct rcu_head *h)
 {
-	free(caa_container_of(h, struct brm_logring, rcu));
+	brm_logring_destroy(caa_container_of(h, struct brm_logring, rcu));
 }
 
 void brm_logring_free_rcu(struct brm_logring *r)

@@ -300,6 +300,31 @@ START_TEST(sighup_and_brummctl_reload)
 }
 END_TEST
 
+
+/* Broke once: changed access, limits and socket settings were ignored by
+ * reload without a word; they need a restart and say so. */
+START_TEST(settings_that_need_a_restart_are_listed)
+{
+	char path[320];
+	cJSON *r;
+	FILE *f;
+
+	start(proc("a", "30", NULL));
+	snprintf(path, sizeof(path), "%s/brummd.json", H.dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "{\"limits\": {\"max_clients\": 77}, \"access\": {\"users\": [\"nobody\"]},"
+		" \"socket_mode\": \"0660\", \"log_keep\": 2, \"processes\": {%s}}\n",
+		proc("a", "30", NULL));
+	fclose(f);
+	r = reload();
+	ck_assert_str_eq(names(ok(r), "not_applied"), "access,limits,log_*,socket_mode");
+	ck_assert_str_eq(names(ok(r), "unchanged"), "a");
+	cJSON_Delete(r);
+	stop_ok();
+}
+END_TEST
+
 static Suite *reload_suite(void)
 {
 	Suite *s = suite_create("reload");
@@ -312,6 +337,7 @@ static Suite *reload_suite(void)
 	tcase_add_test(tc, restart_fields_restart_only_what_changed);
 	tcase_add_test(tc, invalid_config_is_rejected_whole);
 	tcase_add_test(tc, sighup_and_brummctl_reload);
+	tcase_add_test(tc, settings_that_need_a_restart_are_listed);
 	suite_add_tcase(s, tc);
 	return s;
 }
