@@ -51,8 +51,7 @@ struct brm_logcap {
 	void *owner;
 	struct brm_logpub *pub;
 	struct brm_log_settings set;
-	regex_t err_re;
-	bool have_re;
+	struct shared_re *err_re;  /* NULL: no error detection */
 	struct partial part[2];
 	struct brm_logfile *file;
 	uint64_t file_gen;
@@ -180,6 +179,57 @@ static char *combined_pattern(char *const *pats)
 	return brm_buf_detach(&b);
 }
 
+/*
+ * Compiled error patterns, shared by the captures with the same pattern
+ * text: glibc's compiled form of the default patterns is ~50 KiB, which
+ * per process was most of brummd's memory at 1000 processes. Used on the
+ * loop thread only.
+ */
+struct shared_re {
+	char *pat;
+	regex_t re;
+	unsigned refs;
+	struct shared_re *next;
+};
+
+static struct shared_re *shared_res;
+
+static struct shared_re *shared_re_get(const char *pat)
+{
+	struct shared_re *s;
+
+	for (s = shared_res; s; s = s->next) {
+		if (!strcmp(s->pat, pat)) {
+			s->refs++;
+			return s;
+		}
+	}
+	s = brm_xcalloc(1, sizeof(*s));
+	if (regcomp(&s->re, pat, REG_EXTENDED | REG_NOSUB) != 0) {
+		free(s);
+		return NULL;
+	}
+	s->pat = brm_xstrdup(pat);
+	s->refs = 1;
+	s->next = shared_res;
+	shared_res = s;
+	return s;
+}
+
+static void shared_re_put(struct shared_re *s)
+{
+	struct shared_re **pp;
+
+	if (!s || --s->refs)
+		return;
+	for (pp = &shared_res; *pp != s; pp = &(*pp)->next)
+		;
+	*pp = s->next;
+	regfree(&s->re);
+	free(s->pat);
+	free(s);
+}
+
 struct brm_logcap *brm_logcap_create(const char *name, const struct brm_log_spec *spec,
 				     void *owner)
 {
@@ -202,11 +252,12 @@ struct brm_logcap *brm_logcap_create(const char *name, const struct brm_log_spec
 	if (c->set.line_max > brm_logring_max_line(c->pub->ring))
 		c->set.line_max = brm_logring_max_line(c->pub->ring);
 	pat = combined_pattern(c->set.error_patterns);
-	if (pat && *pat && regcomp(&c->err_re, pat, REG_EXTENDED | REG_NOSUB) == 0)
-		c->have_re = true;
-	else if (pat && *pat)
-		brm_log_warn("%s: error patterns do not compile together; error detection off",
-			     name);
+	if (pat && *pat) {
+		c->err_re = shared_re_get(pat);
+		if (!c->err_re)
+			brm_log_warn("%s: error patterns do not compile together; error detection"
+				     " off", name);
+	}
 	free(pat);
 	if (c->set.file)
 		c->file = brm_logfile_open(c->set.file, c->set.max_bytes, c->set.keep);
@@ -262,8 +313,7 @@ void brm_logcap_destroy(struct brm_logcap *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	brm_logfile_close(c->file);
-	if (c->have_re)
-		regfree(&c->err_re);
+	shared_re_put(c->err_re);
 	for (int i = 0; i < 2; i++)
 		free(c->part[i].buf);
 	for (size_t i = 0; i < c->nurls; i++)
@@ -430,12 +480,12 @@ static void detect_errors(struct brm_logcap *c, uint64_t seq, int64_t ts, int st
 	bool is_err = false, is_cont;
 	char *z = c->strip.p;     /* NUL-terminated copy for regexec */
 
-	if (!c->have_re)
+	if (!c->err_re)
 		return;
 	z[n] = '\0';
 	if (memchr(s, '\0', n))
 		return;
-	is_err = regexec(&c->err_re, z, 0, NULL, 0) == 0;
+	is_err = regexec(&c->err_re->re, z, 0, NULL, 0) == 0;
 	if (c->blk_open) {
 		is_cont = regexec(&cont_re, z, 0, NULL, 0) == 0;
 		/* A trace's last line ("ValueError: x" after indented frames) ends it. */
