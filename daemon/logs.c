@@ -271,7 +271,7 @@ struct brm_logcap *brm_logcap_create(const char *name, const struct brm_log_spec
 
 void brm_logcap_attach(struct brm_logcap *c, struct brm_reg_entry *e)
 {
-	rcu_assign_pointer(e->logs, c->pub);
+	brm_rcu_assign(e->logs, c->pub);
 }
 
 static void free_extra(struct rcu_head *h)
@@ -442,7 +442,7 @@ static void publish_errors(struct brm_logcap *c, bool closing)
 	for (uint32_t i = skip; i < keep; i++)
 		set->recs[set->n++] = old->recs[i];
 	set->recs[set->n++] = rec;
-	rcu_assign_pointer(c->pub->errs, set);
+	brm_rcu_assign(c->pub->errs, set);
 	if (old) {
 		for (uint32_t i = 0; i < skip; i++)
 			call_rcu(&old->recs[i]->rcu, free_err);

@@ -228,7 +228,7 @@ struct brm_logpub *brm_logs_find(struct brm_registry *reg, const char *name, boo
 	struct brm_reg_entry *e = brm_registry_find(reg, name);
 
 	*exists = e != NULL;
-	return e ? rcu_dereference(e->logs) : NULL;
+	return e ? brm_rcu_deref(e->logs) : NULL;
 }
 
 enum brm_method_result brm_m_logs(struct brm_req *req, struct brm_cmd **cmd)
@@ -348,12 +348,12 @@ enum brm_method_result brm_m_errors(struct brm_req *req, struct brm_cmd **cmd)
 	brm_buf_adds(req->out, req->id_json);
 	brm_buf_adds(req->out, ",\"result\":{\"errors\":[");
 	brm_registry_for_each(req->ctx->reg, &iter, e) {
-		struct brm_logpub *pub = rcu_dereference(e->logs);
+		struct brm_logpub *pub = brm_rcu_deref(e->logs);
 		struct brm_errset *set;
 
 		if (name && strcmp(e->name, name->valuestring))
 			continue;
-		if (!pub || !(set = rcu_dereference(pub->errs)))
+		if (!pub || !(set = brm_rcu_deref(pub->errs)))
 			continue;
 		for (uint32_t i = 0; i < set->n; i++) {
 			const struct brm_logerr *r = set->recs[i];

@@ -149,6 +149,20 @@ struct brm_reg_entry *brm_registry_find(struct brm_registry *reg, const char *na
 #endif
 #endif
 
+/*
+ * rcu_assign_pointer / rcu_dereference for any other RCU-published pointer
+ * (entry->logs, brm_logpub.errs): the same spelling for ThreadSanitizer.
+ * liburcu's rcu_assign_pointer is a barrier plus a plain volatile store,
+ * which TSan takes for a racing write.
+ */
+#ifdef BRM_TSAN
+#define brm_rcu_assign(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
+#define brm_rcu_deref(p) __atomic_load_n(&(p), __ATOMIC_ACQUIRE)
+#else
+#define brm_rcu_assign(p, v) rcu_assign_pointer(p, v)
+#define brm_rcu_deref(p) rcu_dereference(p)
+#endif
+
 /* The entry's current snapshot. Context: caller holds rcu_read_lock(). */
 static inline struct brm_snapshot *brm_entry_snapshot(struct brm_reg_entry *e)
 {

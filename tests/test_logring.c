@@ -103,7 +103,7 @@ END_TEST
 
 struct race {
 	struct brm_logring *r;
-	volatile int stop;
+	int stop;               /* atomic */
 	uint64_t total;
 	unsigned long ok, gone, bad;
 };
@@ -127,7 +127,7 @@ static void *writer(void *arg)
 		size_t len = fill(buf, s);
 		brm_logring_append(x->r, (int64_t)s, (int)(s % 2) + 1, 0, buf, len);
 	}
-	x->stop = 1;
+	__atomic_store_n(&x->stop, 1, __ATOMIC_RELAXED);
 	return NULL;
 }
 
@@ -138,7 +138,7 @@ static void *reader(void *arg)
 	unsigned long ok = 0, gone = 0, bad = 0;
 	struct brm_logline l;
 
-	while (!x->stop) {
+	while (!__atomic_load_n(&x->stop, __ATOMIC_RELAXED)) {
 		uint64_t first, next;
 
 		brm_logring_bounds(x->r, &first, &next);
