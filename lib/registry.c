@@ -269,6 +269,7 @@ static int match_name(struct cds_lfht_node *node, const void *key)
 {
 	struct brm_reg_entry *e = caa_container_of(node, struct brm_reg_entry, node);
 
+	BRM_ENTRY_FOUND(e);
 	return strcmp(e->name, key) == 0;
 }
 
@@ -351,6 +352,7 @@ struct brm_reg_entry *brm_registry_insert(struct brm_registry *reg, struct brm_s
 	/* Not yet visible: add_unique's barrier publishes it with the node. */
 	set_snapshot(e, snap);
 	cds_lfht_node_init(&e->node);
+	BRM_ENTRY_PUBLISH(e);
 
 	rcu_read_lock();
 	ret = cds_lfht_add_unique(reg->ht, e->hash, match_name, e->name, &e->node);

@@ -150,6 +150,23 @@ struct brm_reg_entry *brm_registry_find(struct brm_registry *reg, const char *na
 #endif
 
 /*
+ * An entry is initialised by the writer and then made reachable by
+ * cds_lfht_add_unique, whose barriers are inside uninstrumented liburcu-cds.
+ * In a TSan build the writer releases the entry just before adding it and
+ * every reader acquires it where it first gets hold of it (match_name, the
+ * iterator), so TSan sees the initialisation happen before the reads.
+ */
+#ifdef BRM_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define BRM_ENTRY_PUBLISH(e) __tsan_release(e)
+#define BRM_ENTRY_FOUND(e) __tsan_acquire(e)
+#else
+#define BRM_ENTRY_PUBLISH(e) ((void)(e))
+#define BRM_ENTRY_FOUND(e) ((void)(e))
+#endif
+
+/*
  * rcu_assign_pointer / rcu_dereference for any other RCU-published pointer
  * (entry->logs, brm_logpub.errs): the same spelling for ThreadSanitizer.
  * liburcu's rcu_assign_pointer is a barrier plus a plain volatile store,
@@ -198,8 +215,13 @@ struct cds_lfht *brm_registry_table(struct brm_registry *reg);
 static inline struct brm_reg_entry *brm_reg_iter_entry(struct brm_reg_iter *iter)
 {
 	struct cds_lfht_node *node = cds_lfht_iter_get_node(&iter->it);
+	struct brm_reg_entry *e;
 
-	return node ? caa_container_of(node, struct brm_reg_entry, node) : NULL;
+	if (!node)
+		return NULL;
+	e = caa_container_of(node, struct brm_reg_entry, node);
+	BRM_ENTRY_FOUND(e);
+	return e;
 }
 #define brm_registry_for_each(reg, iter, e)                                              \
 	for (cds_lfht_first(brm_registry_table(reg), &(iter)->it);                        \

@@ -118,18 +118,16 @@ static void alloc_counting_start(void)
  * membarrier(2)), nor the barriers inside liburcu, which is not built with
  * TSan. Suppressed, narrowly:
  * - frees by call_rcu callbacks racing the reads they waited for;
- * - an entry's initialisation in brm_registry_insert racing its readers:
- *   the entry is published by cds_lfht_add_unique, inside liburcu-cds;
  * - the read-side counters (inlined from urcu/static/) and liburcu itself.
  * Snapshot publication is not suppressed: in a TSan build it uses
- * release/acquire atomics that TSan checks (registry.h).
+ * release/acquire atomics that TSan checks, and an entry's publication by
+ * cds_lfht_add_unique is annotated (BRM_ENTRY_PUBLISH/FOUND, registry.h).
  */
 const char *__tsan_default_suppressions(void);
 const char *__tsan_default_suppressions(void)
 {
 	return "race:free_snapshot_rcu\n"
 	       "race:free_entry_rcu\n"
-	       "race:brm_registry_insert\n"
 	       "race:urcu/static/\n"
 	       "race:liburcu-memb.so\n"
 	       "race:liburcu-cds.so\n"
