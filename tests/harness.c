@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -123,6 +124,10 @@ int brmh_start(struct brmh *h, const char *config_json, ...)
 		return -1;
 	if (h->pid == 0) {
 		int null = open("/dev/null", O_RDONLY);
+
+		/* A test that dies (a failed assertion ends its process) must not
+		 * leave brummd and its children running: SIGTERM stops them all. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		dup2(null, 0);
 		dup2(logfd, 1);
 		dup2(logfd, 2);
