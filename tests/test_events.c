@@ -16,28 +16,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/e2e.h"
 #include "tests/harness.h"
 
 static struct brmh H;
-
-static void start_cfg(const char *fmt, ...)
-{
-	char buf[8192];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	ck_assert_msg(brmh_start(&H, buf, NULL) == 0, "brummd did not start (log: %s)", H.log);
-}
-
-static void teardown(void)
-{
-	int st = brmh_stop(&H, 15000);
-
-	ck_assert_msg(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		      "brummd did not exit 0 on SIGTERM (status %d)", st);
-}
 
 /* A second raw connection: the subscriber. */
 struct subconn {
@@ -129,7 +111,7 @@ START_TEST(events_in_order_without_gaps)
 	long seq = 0, first_seq;
 	int code;
 
-	start_cfg("{\"processes\":{\"a\":{\"cmd\":[\"%s\",\"sleep\",\"3600\"],\"start_secs\":0.05},"
+	brmh_check_start(&H, "{\"processes\":{\"a\":{\"cmd\":[\"%s\",\"sleep\",\"3600\"],\"start_secs\":0.05},"
 		  "\"b\":{\"cmd\":[\"%s\",\"exit\",\"3\"],\"restart\":\"never\",\"start_secs\":0}}}",
 		  brmh_child(), brmh_child());
 	ck_assert(brmh_wait_state(&H, "a", "running", 3000));
@@ -206,7 +188,7 @@ START_TEST(events_in_order_without_gaps)
 	ck_assert_ptr_null(brmh_result(r, &code));
 	ck_assert_int_eq(code, -32602);
 	cJSON_Delete(r);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -224,7 +206,7 @@ START_TEST(stalled_subscriber_gets_gap_notice)
 	/* A small history; events are made by adding and removing a process. */
 	setenv("BRUMMD_EVENT_HISTORY_KIB", "4", 1);
 	off += (size_t)snprintf(spec + off, sizeof(spec) - off, "{\"processes\":{}}");
-	start_cfg("%s", spec);
+	brmh_check_start(&H, "%s", spec);
 	unsetenv("BRUMMD_EVENT_HISTORY_KIB");
 
 	sub_open(&s, "{}");
@@ -272,7 +254,7 @@ START_TEST(stalled_subscriber_gets_gap_notice)
 	ck_assert_int_eq(brmh_int(p, "seq"), next);
 	cJSON_Delete(j);
 	close(s.fd);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -281,7 +263,7 @@ START_TEST(brummctl_events_prints_lines)
 	char *out = NULL, *err = NULL;
 	int rc;
 
-	start_cfg("{\"processes\":{\"a\":{\"cmd\":[\"%s\",\"sleep\",\"3600\"],"
+	brmh_check_start(&H, "{\"processes\":{\"a\":{\"cmd\":[\"%s\",\"sleep\",\"3600\"],"
 		  "\"start_secs\":0.05}}}", brmh_child());
 	ck_assert(brmh_wait_state(&H, "a", "running", 3000));
 	rc = brmh_ctl(&H, &out, &err, "events", "--history", "--count", "3", NULL);
@@ -295,7 +277,7 @@ START_TEST(brummctl_events_prints_lines)
 	ck_assert_msg(strstr(out, "\"seq\":1") && strstr(out, "\"to\":\"stopped\""), "%s", out);
 	free(out);
 	free(err);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 

@@ -13,28 +13,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/e2e.h"
 #include "tests/harness.h"
 
 static struct brmh H;
-
-static void start_cfg(const char *fmt, ...)
-{
-	char buf[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	ck_assert_msg(brmh_start(&H, buf, NULL) == 0, "brummd did not start (log: %s)", H.log);
-}
-
-static void teardown(void)
-{
-	int st = brmh_stop(&H, 15000);
-
-	ck_assert_msg(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		      "brummd did not exit 0 on SIGTERM (status %d)", st);
-}
 
 /* The lines of `logs` for p, as a cJSON array inside @reply. */
 static const cJSON *lines_of(cJSON **reply, const char *params)
@@ -74,7 +56,7 @@ START_TEST(lines_markers_and_partial_last_line)
 	const cJSON *ls, *l;
 	int n = 0;
 
-	start_cfg("{\"workers\":2,\"processes\":{\"p\":{\"cmd\":[\"/bin/sh\",\"-c\","
+	brmh_check_start(&H, "{\"workers\":2,\"processes\":{\"p\":{\"cmd\":[\"/bin/sh\",\"-c\","
 		  "\"echo one; echo two >&2; printf 'no newline'\"],\"start_secs\":0,"
 		  "\"restart\":\"never\"}}}");
 	ck_assert(brmh_wait_state(&H, "p", "exited", 3000));
@@ -117,7 +99,7 @@ START_TEST(lines_markers_and_partial_last_line)
 	ls = lines_of(&r, "{\"name\":\"p\",\"lines\":2}");
 	ck_assert_int_eq(cJSON_GetArraySize(ls), 2);
 	cJSON_Delete(r);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -137,7 +119,7 @@ START_TEST(long_lines_are_cut_and_invalid_utf8_is_valid_json)
 	fputs("printf '%0250d\\n' 0\n"
 	      "printf 'bad \\377\\033[31mred\\001\\n'\n", f);
 	fclose(f);
-	start_cfg("{\"workers\":2,\"log_line_max\":100,\"processes\":{\"p\":{\"cmd\":[\"/bin/sh\",\"%s\"],"
+	brmh_check_start(&H, "{\"workers\":2,\"log_line_max\":100,\"processes\":{\"p\":{\"cmd\":[\"/bin/sh\",\"%s\"],"
 		  "\"start_secs\":0,\"restart\":\"never\"}}}", script);
 	ck_assert(brmh_wait_state(&H, "p", "exited", 3000));
 	ck_assert(wait_line("exited", 2000));
@@ -158,7 +140,7 @@ START_TEST(long_lines_are_cut_and_invalid_utf8_is_valid_json)
 	ck_assert_msg(cut >= 2, "cut %d of %d", cut, total);
 	cJSON_Delete(r);
 	unlink(script);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -168,7 +150,7 @@ START_TEST(urls_and_error_blocks)
 	const cJSON *res, *errs, *urls;
 	int code;
 
-	start_cfg("{\"workers\":2,\"processes\":{\"p\":{\"cmd\":[\"%s\",\"print\",\"err\","
+	brmh_check_start(&H, "{\"workers\":2,\"processes\":{\"p\":{\"cmd\":[\"%s\",\"print\",\"err\","
 		  "\"listening on \\u001b[1mhttp://localhost:3000/\\u001b[0m.\","
 		  "\"again http://localhost:3000/\",\"panic: boom\",\"\",\"goroutine 1 [running]:\","
 		  "\"main.main()\",\"\\t/x/main.go:5 +0x27\",\"next thing\"],\"start_secs\":0}}}",
@@ -187,7 +169,7 @@ START_TEST(urls_and_error_blocks)
 	ck_assert_str_eq(brmh_str(cJSON_GetArrayItem(errs, 0), "text"),
 			 "panic: boom\n\ngoroutine 1 [running]:\nmain.main()\n\t/x/main.go:5 +0x27");
 	cJSON_Delete(r);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -196,7 +178,7 @@ START_TEST(follow_gets_new_lines_and_gap_and_disconnect_frees)
 	cJSON *r, *m;
 	int got = 0, gaps = 0;
 
-	start_cfg("{\"workers\":2,\"log_ring_bytes\":4096,\"processes\":{\"p\":{\"cmd\":[\"%s\","
+	brmh_check_start(&H, "{\"workers\":2,\"log_ring_bytes\":4096,\"processes\":{\"p\":{\"cmd\":[\"%s\","
 		  "\"sleep\",\"60\"],\"start_secs\":0}}}", brmh_child());
 	r = brmh_raw(&H, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"logs\",\"params\":"
 		     "{\"names\":[\"p\"],\"follow\":true,\"lines\":0}}");
@@ -238,7 +220,7 @@ START_TEST(follow_gets_new_lines_and_gap_and_disconnect_frees)
 	r = brmh_call(&H, "ping", NULL);
 	ck_assert_ptr_nonnull(r);
 	cJSON_Delete(r);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -247,7 +229,7 @@ START_TEST(log_file_written_and_write_error_in_status)
 	char path[400], *text;
 	cJSON *s;
 
-	start_cfg("{\"workers\":2,\"processes\":{\"p\":{\"cmd\":[\"%s\",\"print\",\"out\",\"to file\"],"
+	brmh_check_start(&H, "{\"workers\":2,\"processes\":{\"p\":{\"cmd\":[\"%s\",\"print\",\"out\",\"to file\"],"
 		  "\"start_secs\":0,\"log_file\":\"/tmp/brm-logs-test-%d/{name}.log\"}}}",
 		  brmh_child(), (int)getpid());
 	snprintf(path, sizeof(path), "/tmp/brm-logs-test-%d/p.log", (int)getpid());
@@ -282,7 +264,7 @@ START_TEST(log_file_written_and_write_error_in_status)
 	free(text);
 	unlink(path);
 	snprintf(path, sizeof(path), "/tmp/brm-logs-test-%d", (int)getpid());
-	teardown();
+	brmh_check_stop(&H);
 	rmdir(path);
 }
 END_TEST

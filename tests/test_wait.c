@@ -10,28 +10,10 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "tests/e2e.h"
 #include "tests/harness.h"
 
 static struct brmh H;
-
-static void start_cfg(const char *fmt, ...)
-{
-	char buf[8192];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	ck_assert_msg(brmh_start(&H, buf, NULL) == 0, "brummd did not start (log: %s)", H.log);
-}
-
-static void teardown(void)
-{
-	int st = brmh_stop(&H, 15000);
-
-	ck_assert_msg(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		      "brummd did not exit 0 on SIGTERM (status %d)", st);
-}
 
 static const char *err_message(const cJSON *reply)
 {
@@ -47,7 +29,7 @@ START_TEST(wait_reaches_running)
 	char *out = NULL, *err = NULL;
 	int code, rc;
 
-	start_cfg("{\"processes\":{\"a\":{\"cmd\":[\"%s\",\"sleep\",\"3600\"],\"start_secs\":0.4},"
+	brmh_check_start(&H, "{\"processes\":{\"a\":{\"cmd\":[\"%s\",\"sleep\",\"3600\"],\"start_secs\":0.4},"
 		  "\"b\":{\"cmd\":[\"%s\",\"sleep\",\"3600\"],\"start_secs\":0.2}}}",
 		  brmh_child(), brmh_child());
 	r = brmh_call(&H, "wait", "{\"names\":[\"a\",\"b\"],\"state\":\"running\","
@@ -78,7 +60,7 @@ START_TEST(wait_reaches_running)
 	res = brmh_result(r, &code);
 	ck_assert_int_eq(code, 0);
 	cJSON_Delete(r);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -89,7 +71,7 @@ START_TEST(wait_times_out_with_states)
 	char *out = NULL, *err = NULL;
 	int code, rc;
 
-	start_cfg("{\"processes\":{\"slow\":{\"cmd\":[\"%s\",\"sleep\",\"3600\"],\"start_secs\":30}}}",
+	brmh_check_start(&H, "{\"processes\":{\"slow\":{\"cmd\":[\"%s\",\"sleep\",\"3600\"],\"start_secs\":30}}}",
 		  brmh_child());
 	ck_assert(brmh_wait_state(&H, "slow", "starting", 3000));
 	r = brmh_call(&H, "wait", "{\"name\":\"slow\",\"state\":\"running\",\"timeout_secs\":0.3}");
@@ -109,7 +91,7 @@ START_TEST(wait_times_out_with_states)
 	ck_assert_msg(strstr(err, "timed out") && strstr(err, "slow is starting"), "%s", err);
 	free(out);
 	free(err);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -119,7 +101,7 @@ START_TEST(wait_fails_when_unreachable)
 	char *out = NULL, *err = NULL;
 	int code, rc;
 
-	start_cfg("{\"processes\":{\"bad\":{\"cmd\":[\"/nonexistent/prog\"],\"start_retries\":0,"
+	brmh_check_start(&H, "{\"processes\":{\"bad\":{\"cmd\":[\"/nonexistent/prog\"],\"start_retries\":0,"
 		  "\"backoff_secs\":0.01},"
 		  "\"ok\":{\"cmd\":[\"%s\",\"sleep\",\"3600\"],\"start_secs\":0}}}", brmh_child());
 	/* fatal soon: the wait fails with why, not at its timeout */
@@ -157,7 +139,7 @@ START_TEST(wait_fails_when_unreachable)
 	ck_assert_int_eq(rc, 2);
 	free(out);
 	free(err);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
