@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/e2e.h"
 #include "tests/harness.h"
 
 static struct brmh H;
@@ -17,13 +18,6 @@ static struct brmh H;
 static void up(void)
 {
 	ck_assert_int_eq(brmh_start(&H, NULL, NULL), 0);
-}
-
-static void down(void)
-{
-	int st = brmh_stop(&H, 15000);
-
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "brummd exit status %d", st);
 }
 
 START_TEST(add_status_stop_as_in_the_readme)
@@ -68,7 +62,7 @@ START_TEST(add_status_stop_as_in_the_readme)
 	cJSON_Delete(j);
 	free(out);
 	free(err);
-	down();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -89,7 +83,7 @@ START_TEST(daemon_error_exits_one)
 	ck_assert_msg(strstr(out, "\"code\":-32001"), "--json error: %s", out);
 	free(out);
 	free(err);
-	down();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -110,7 +104,7 @@ START_TEST(start_of_a_failing_process_exits_one_and_says_why)
 		      "stderr: %s", err);
 	free(out);
 	free(err);
-	down();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -155,7 +149,7 @@ START_TEST(restart_all_and_remove)
 	ck_assert_int_eq(rc, 1);
 	free(out);
 	free(err);
-	down();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -170,7 +164,7 @@ START_TEST(ping_and_no_daemon)
 	ck_assert_msg(strstr(out, "brummd 0.1.0"), "ping: %s", out);
 	free(out);
 	free(err);
-	down();
+	brmh_check_stop(&H);
 	/* The socket is gone with the daemon: exit 3, naming the socket. */
 	H.dir[0] = '\0';
 	snprintf(H.dir, sizeof(H.dir), "/tmp");

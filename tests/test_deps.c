@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "daemon/config.h"
+#include "tests/e2e.h"
 #include "tests/harness.h"
 
 static struct brmh H;
@@ -18,14 +19,6 @@ static struct brmh H;
 static int test_port(void)
 {
 	return 20000 + (int)(getpid() % 20000);
-}
-
-static void teardown(void)
-{
-	int st = brmh_stop(&H, 15000);
-
-	ck_assert_msg(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		      "brummd did not exit 0 on SIGTERM (status %d)", st);
 }
 
 static double num_field(const cJSON *o, const char *k)
@@ -97,7 +90,7 @@ START_TEST(chain_starts_in_order)
 	cJSON_Delete(s);
 
 	/* Stopping all stops api before db (reverse order): api stopped while db still runs. */
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -155,7 +148,7 @@ START_TEST(dependency_fatal)
 	ck_assert_str_eq(brmh_str(s, "error"), "dependency 'db' is fatal");
 	ck_assert_int_eq(brmh_int(s, "pid"), -1);
 	cJSON_Delete(s);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -179,7 +172,7 @@ START_TEST(start_one_starts_what_it_needs)
 	r = brmh_status(&H, "db");
 	ck_assert_str_eq(brmh_str(r, "state"), "running");
 	cJSON_Delete(r);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -229,7 +222,7 @@ START_TEST(stop_all_goes_in_reverse_dependency_order)
 		      "api stopped at %ld, db stopping at %ld", event_seq(events, "api", "stopped"),
 		      event_seq(events, "db", "stopping"));
 	cJSON_Delete(r);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -250,7 +243,7 @@ START_TEST(completed_unsuccessfully)
 	ck_assert_str_eq(brmh_str(s, "error"),
 			 "dependency 'migrate' did not complete: exited with code 4");
 	cJSON_Delete(s);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/e2e.h"
 #include "tests/harness.h"
 
 static struct brmh H;
@@ -47,14 +48,6 @@ static long mono_ms(void)
 static void start_with(const char *cfg)
 {
 	ck_assert_msg(brmh_start(&H, cfg, NULL) == 0, "brummd did not start (log: %s)", H.log);
-}
-
-static void teardown(void)
-{
-	int st = brmh_stop(&H, 15000);
-
-	ck_assert_msg(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		      "brummd did not exit 0 on SIGTERM (status %d)", st);
 }
 
 static cJSON *status_of(const char *name)
@@ -100,7 +93,7 @@ START_TEST(ping_answers_with_version_and_pid)
 	ck_assert_int_eq(brmh_int(res, "pid"), H.pid);
 	ck_assert(brmh_int(res, "uptime_secs") >= 0);
 	cJSON_Delete(r);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -123,7 +116,7 @@ START_TEST(autostart_goes_starting_then_running)
 	ck_assert_int_eq(brmh_int(s, "restarts"), 0);
 	ck_assert_ptr_null(brmh_str(s, "error"));
 	cJSON_Delete(s);
-	teardown();
+	brmh_check_stop(&H);
 	ck_assert_msg(brmh_wait_pid_gone((pid_t)pid, 2000), "child survived brummd's shutdown");
 }
 END_TEST
@@ -147,7 +140,7 @@ START_TEST(failed_starts_back_off_then_fatal)
 		      brmh_str(s, "error"));
 	ck_assert(brmh_int(s, "pid") < 0);
 	cJSON_Delete(s);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -169,7 +162,7 @@ START_TEST(backoff_is_visible_between_attempts)
 	s = status_of("p");
 	ck_assert_str_eq(brmh_str(s, "state"), "stopped");
 	cJSON_Delete(s);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -185,7 +178,7 @@ START_TEST(clean_exit_under_on_failure_is_exited)
 	ck_assert_int_eq(brmh_int(s, "restarts"), 0);
 	ck_assert(brmh_int(s, "pid") < 0);
 	cJSON_Delete(s);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -208,7 +201,7 @@ START_TEST(always_restarts_after_exit)
 			ck_assert_int_eq(brmh_int(s, "restarts"), 1);
 			ck_assert_str_eq(brmh_str(s, "exit_signal"), "KILL");
 			cJSON_Delete(s);
-			teardown();
+			brmh_check_stop(&H);
 			return;
 		}
 		cJSON_Delete(s);
@@ -235,7 +228,7 @@ START_TEST(never_leaves_a_crashed_process_exited)
 	ck_assert_str_eq(brmh_str(s, "exit_signal"), "TERM");
 	ck_assert_int_eq(brmh_int(s, "restarts"), 0);
 	cJSON_Delete(s);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -261,7 +254,7 @@ START_TEST(crash_loop_is_throttled_by_backoff)
 	ck_assert_msg(strstr(brmh_str(s, "error"), "within 1s of its start"), "error: %s",
 		      brmh_str(s, "error"));
 	cJSON_Delete(s);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -295,7 +288,7 @@ START_TEST(stop_ends_grandchildren)
 	ck_assert_ptr_nonnull(brmh_result(r, &code));
 	cJSON_Delete(r);
 	ck_assert_msg(brmh_wait_pid_gone(gpid, 2000), "grandchild %d survived the stop", gpid);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -324,7 +317,7 @@ START_TEST(sigkill_after_stop_timeout)
 	ck_assert_msg(dt >= 280 && dt < 3000, "stop took %ld ms", dt);
 	cJSON_Delete(r);
 	ck_assert(!brmh_pid_alive((pid_t)pid));
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -341,7 +334,7 @@ START_TEST(missing_binary_reports_errno_and_goes_fatal)
 		      "error: %s", brmh_str(s, "error"));
 	ck_assert_int_eq(brmh_int(s, "start_failures"), 2);
 	cJSON_Delete(s);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -356,7 +349,7 @@ START_TEST(bad_cwd_is_a_failed_start)
 	ck_assert_msg(strstr(brmh_str(s, "error"), "chdir '/nonexistent/dir'"), "error: %s",
 		      brmh_str(s, "error"));
 	cJSON_Delete(s);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -384,7 +377,7 @@ START_TEST(children_inherit_no_daemon_descriptor)
 	txt[strcspn(txt, "\n")] = '\0';
 	ck_assert_msg(strcmp(txt, "0 1 2") == 0, "child has descriptors '%s'", txt);
 	free(txt);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -428,7 +421,7 @@ START_TEST(add_start_stop_remove_over_the_protocol)
 	ck_assert_str_eq(brmh_str(res, "state"), "stopped");
 	cJSON_Delete(r);
 	expect_error("status", "{\"name\":\"web\"}", -32001, "no such process 'web'");
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -444,7 +437,7 @@ START_TEST(wait_times_out_with_a_reason)
 	r = brmh_call(&H, "stop", "{\"all\":true,\"wait\":true}");
 	ck_assert_ptr_nonnull(brmh_result(r, &code));
 	cJSON_Delete(r);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -454,7 +447,7 @@ START_TEST(start_wait_reports_fatal_as_conflict)
 			      " \"autostart\": false"));
 	expect_error("start", "{\"name\":\"p\",\"wait\":true}", -32002,
 		     "did not reach running: p is fatal (exec '/nonexistent/prog'");
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -475,7 +468,7 @@ START_TEST(signal_reaches_the_process)
 	cJSON_Delete(s);
 	expect_error("signal", "{\"name\":\"p\",\"signal\":\"HUP\"}", -32002, "not running");
 	expect_error("signal", "{\"name\":\"p\",\"signal\":\"NOPE\"}", -32602, "params.signal");
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -511,7 +504,7 @@ START_TEST(protocol_errors_leave_the_connection_usable)
 	r = brmh_call(&H, "ping", NULL);
 	ck_assert_ptr_nonnull(brmh_result(r, &code));
 	cJSON_Delete(r);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -536,7 +529,7 @@ START_TEST(pipelined_requests_are_answered_in_order)
 		ck_assert_int_eq(brmh_int(x, "id"), i);
 		cJSON_Delete(x);
 	}
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -555,7 +548,7 @@ START_TEST(half_closed_client_gets_its_reply)
 		len += (size_t)n;
 	buf[len] = '\0';
 	ck_assert_msg(strstr(buf, "\"id\":7,\"result\""), "reply: %s", buf);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -579,7 +572,7 @@ START_TEST(notification_is_executed_without_reply)
 	r = brmh_call(&H, "ping", NULL);
 	ck_assert_ptr_nonnull(brmh_result(r, &code));
 	cJSON_Delete(r);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -612,7 +605,7 @@ START_TEST(oversized_line_gets_an_error_then_close)
 	r = brmh_call(&H, "ping", NULL);
 	ck_assert_ptr_nonnull(brmh_result(r, &code));
 	cJSON_Delete(r);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -639,7 +632,7 @@ START_TEST(restart_wait_is_not_fooled_by_the_stopped_step)
 	ck_assert_str_eq(brmh_str(res, "state"), "running");
 	ck_assert(brmh_int(res, "pid") > 0 && brmh_int(res, "pid") != pid1);
 	cJSON_Delete(r);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -715,7 +708,7 @@ START_TEST(refuses_a_socket_path_that_is_a_file)
 		free(log);
 	}
 	brmh_stop(&h2, 1000);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 

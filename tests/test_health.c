@@ -10,17 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/e2e.h"
 #include "tests/harness.h"
 
 static struct brmh H;
-
-static void teardown(void)
-{
-	int st = brmh_stop(&H, 15000);
-
-	ck_assert_msg(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		      "brummd did not exit 0 on SIGTERM (status %d)", st);
-}
 
 static void start_one(const char *spec)
 {
@@ -76,7 +69,7 @@ START_TEST(unhealthy_restarts)
 	ck_assert_ptr_nonnull(s);
 	ck_assert_str_eq(brmh_str(s, "health_output"), "exit 1: db down");
 	cJSON_Delete(s);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -102,7 +95,7 @@ START_TEST(healthy_stays)
 	ck_assert_str_eq(brmh_str(s, "health_output"), "fine");
 	cJSON_Delete(s);
 	/* A process without a check has health null. */
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -117,7 +110,7 @@ START_TEST(notify_fd_readiness)
 	brmh_sleep_ms(150);
 	ck_assert_str_eq(state_of("p", st, sizeof(st)), "starting");
 	ck_assert(brmh_wait_state(&H, "p", "running", 3000));
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -132,7 +125,7 @@ START_TEST(sd_notify_readiness)
 	brmh_sleep_ms(150);
 	ck_assert_str_eq(state_of("p", st, sizeof(st)), "starting");
 	ck_assert(brmh_wait_state(&H, "p", "running", 3000));
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -154,7 +147,7 @@ START_TEST(log_regex_readiness)
 	ck_assert_str_eq(brmh_str(s, "health"), "healthy");
 	ck_assert_ptr_nonnull(strstr(brmh_str(s, "health_output"), "listening on"));
 	cJSON_Delete(s);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 

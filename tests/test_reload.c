@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/e2e.h"
 #include "tests/harness.h"
 
 static struct brmh H;
@@ -54,14 +55,6 @@ static void write_config(const char *procs)
 static void start(const char *procs)
 {
 	ck_assert_int_eq(brmh_start(&H, fmt("{\"processes\": {%s}}", procs), NULL), 0);
-}
-
-static void stop_ok(void)
-{
-	int st = brmh_stop(&H, 15000);
-
-	ck_assert_msg(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		      "brummd did not exit 0 on SIGTERM (status %d)", st);
 }
 
 static long pid_of(const char *name)
@@ -130,7 +123,7 @@ START_TEST(reload_adds_a_new_process_and_starts_it)
 	ck_assert(brmh_wait_state(&H, "b", "running", 3000));
 	ck_assert(brmh_wait_state(&H, "c", "stopped", 100));
 	ck_assert_int_eq(pid_of("a"), pa);
-	stop_ok();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -161,7 +154,7 @@ START_TEST(reload_stops_and_removes_a_dropped_process)
 	s = brmh_status(&H, "x");
 	ck_assert_msg(s != NULL, "the runtime-added process was removed by reload");
 	cJSON_Delete(s);
-	stop_ok();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -194,7 +187,7 @@ START_TEST(live_fields_change_without_a_restart)
 	r = reload();
 	ck_assert_str_eq(names(ok(r), "unchanged"), "a");
 	cJSON_Delete(r);
-	stop_ok();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -225,7 +218,7 @@ START_TEST(restart_fields_restart_only_what_changed)
 	ck_assert(pid_of("b") != pb);
 	pc = pid_of("c");
 	ck_assert_int_eq(pc, -1);
-	stop_ok();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -271,7 +264,7 @@ START_TEST(invalid_config_is_rejected_whole)
 	ck_assert_int_eq(code, -32006);
 	cJSON_Delete(r);
 	ck_assert_int_eq(pid_of("a"), pa);
-	stop_ok();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -296,7 +289,7 @@ START_TEST(sighup_and_brummctl_reload)
 	log = brmh_read_file(H.log);
 	ck_assert_msg(log && strstr(log, "SIGHUP: reloading"), "log: %s", log ? log : "");
 	free(log);
-	stop_ok();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -321,7 +314,7 @@ START_TEST(settings_that_need_a_restart_are_listed)
 	ck_assert_str_eq(names(ok(r), "not_applied"), "access,limits,log_*,socket_mode");
 	ck_assert_str_eq(names(ok(r), "unchanged"), "a");
 	cJSON_Delete(r);
-	stop_ok();
+	brmh_check_stop(&H);
 }
 END_TEST
 

@@ -11,19 +11,12 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "tests/e2e.h"
 #include "tests/harness.h"
 
 #define MIB (1024.0 * 1024.0)
 
 static struct brmh H;
-
-static void teardown(void)
-{
-	int st = brmh_stop(&H, 15000);
-
-	ck_assert_msg(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		      "brummd did not exit 0 on SIGTERM (status %d)", st);
-}
 
 static double num(const cJSON *o, const char *key)
 {
@@ -85,7 +78,7 @@ START_TEST(cpu_of_a_burning_child)
 	ck_assert_msg(num(s, "cpu_percent") >= 0 && num(s, "cpu_percent") < 10,
 		      "cpu_percent when idle: %g", num(s, "cpu_percent"));
 	cJSON_Delete(r);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
@@ -164,7 +157,7 @@ START_TEST(memory_of_a_child_and_a_group)
 	ck_assert_msg(!strstr(out, "rss_bytes"), "%s", out);
 	free(out);
 	free(err);
-	teardown();
+	brmh_check_stop(&H);
 }
 END_TEST
 
