@@ -8,7 +8,9 @@
  *  2. load the config (or the embedded default);
  *  3. block all signals, create our own call_rcu thread (so it is joined at
  *     exit and takes no signals), bind the socket, start the workers (they
- *     inherit the blocked mask), then unblock signals on this thread only;
+ *     inherit the blocked mask), then unblock signals on this thread only,
+ *     except SIGTERM, SIGINT and SIGHUP: those stay blocked everywhere and
+ *     are read from a signalfd (daemon/signals.c);
  *  4. add the configured processes and those added at runtime in an earlier
  *     life (the state file), start those with autostart that were not
  *     stopped by request, and tell the service manager READY=1.
@@ -47,6 +49,7 @@
 #include "daemon/reload.h"
 #include "daemon/server.h"
 #include "daemon/service.h"
+#include "daemon/signals.h"
 #include "daemon/stream.h"
 #include "daemon/supervise.h"
 #include "lib/client.h"
@@ -54,7 +57,7 @@
 
 struct daemon {
 	uv_loop_t loop;
-	uv_signal_t sig_term, sig_int, sig_hup;
+	struct brm_signals *sigs;
 	struct brm_registry *reg;
 	struct brm_supervisor *sup;
 	struct brm_deps *deps;
@@ -104,11 +107,6 @@ static void raise_nofile(void)
 
 /* ---- shutdown ----------------------------------------------------------- */
 
-static void on_handle_closed(uv_handle_t *h)
-{
-	(void)h;
-}
-
 static void all_stopped(void *arg)
 {
 	struct daemon *d = arg;
@@ -129,37 +127,46 @@ static void all_stopped(void *arg)
 	brm_supervisor_destroy(d->sup);
 	d->sup = NULL;
 	brm_logs_shutdown();
-	uv_close((uv_handle_t *)&d->sig_term, on_handle_closed);
-	uv_close((uv_handle_t *)&d->sig_int, on_handle_closed);
-	uv_close((uv_handle_t *)&d->sig_hup, on_handle_closed);
+	brm_signals_close(d->sigs);
+	d->sigs = NULL;
 }
 
-static void on_stop_signal(uv_signal_t *h, int signum)
+/* "SIGTERM from pid 812 (uid 0)", or "SIGTERM" when the kernel sent it. */
+static void signal_origin(char *buf, size_t len, int signo, pid_t pid, uid_t uid)
 {
-	struct daemon *d = h->data;
+	if (pid > 0)
+		snprintf(buf, len, "SIG%s from pid %d (uid %u)", brm_signal_name(signo), (int)pid,
+			 (unsigned)uid);
+	else
+		snprintf(buf, len, "SIG%s", brm_signal_name(signo));
+}
 
+/* Context: loop thread. */
+static void on_signal(int signo, pid_t pid, uid_t uid, void *arg)
+{
+	struct daemon *d = arg;
+	char who[96];
+
+	signal_origin(who, sizeof(who), signo, pid, uid);
+	if (signo == SIGHUP) {
+		if (d->stopping) {
+			brm_log_info("%s: shutting down; not reloading", who);
+			return;
+		}
+		if (pid > 0)
+			brm_log_info("%s", who);
+		brm_reload_signal(d->rl);
+		return;
+	}
 	if (d->stopping) {
-		brm_log_info("SIG%s: already shutting down", brm_signal_name(signum));
+		brm_log_info("%s: already shutting down", who);
 		return;
 	}
 	d->stopping = true;
-	brm_log_info("SIG%s: stopping %zu processes", brm_signal_name(signum),
-		     brm_supervisor_count(d->sup));
+	brm_log_info("%s: stopping %zu processes", who, brm_supervisor_count(d->sup));
 	brm_service_stopping(d->svc);
 	brm_reload_shutdown(d->rl);
 	brm_supervisor_stop_all(d->sup, all_stopped, d);
-}
-
-static void on_hup(uv_signal_t *h, int signum)
-{
-	struct daemon *d = h->data;
-
-	(void)signum;
-	if (d->stopping) {
-		brm_log_info("SIGHUP: shutting down; not reloading");
-		return;
-	}
-	brm_reload_signal(d->rl);
 }
 
 /* ---- start-up ----------------------------------------------------------- */
@@ -229,7 +236,7 @@ int main(int argc, char **argv)
 	struct call_rcu_data *crdp;
 	struct brm_ctx ctx;
 	struct daemon d;
-	sigset_t all, old;
+	sigset_t all, old, keep;
 	char *socket_path = NULL, *state_dir, *err = NULL;
 	int c, r, listen_fd;
 
@@ -348,16 +355,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "brummd: cannot start worker threads: %s\n", strerror(-r));
 		return 1;
 	}
-	/* Handlers first: a signal that came while blocked (the socket already
-	 * listens) is delivered at the unblock, and SIGHUP's default kills. */
-	uv_signal_init(&d.loop, &d.sig_term);
-	uv_signal_init(&d.loop, &d.sig_int);
-	uv_signal_init(&d.loop, &d.sig_hup);
-	d.sig_term.data = d.sig_int.data = d.sig_hup.data = &d;
-	uv_signal_start(&d.sig_term, on_stop_signal, SIGTERM);
-	uv_signal_start(&d.sig_int, on_stop_signal, SIGINT);
-	uv_signal_start(&d.sig_hup, on_hup, SIGHUP);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* A SIGTERM, SIGINT or SIGHUP that came while blocked (the socket
+	 * already listens) waits in the signalfd for the first iteration. */
+	d.sigs = brm_signals_start(&d.loop, on_signal, &d);
+	if (!d.sigs) {
+		fprintf(stderr, "brummd: cannot make a signalfd: %s\n", strerror(errno));
+		return 1;
+	}
+	keep = old;
+	sigaddset(&keep, SIGTERM);
+	sigaddset(&keep, SIGINT);
+	sigaddset(&keep, SIGHUP);
+	pthread_sigmask(SIG_SETMASK, &keep, NULL);
 
 	brm_service_ready(d.svc);
 

@@ -638,6 +638,58 @@ END_TEST
 
 /* ---- the daemon's own life ---------------------------------------------- */
 
+/* The child's blocked-signal mask, from /proc (hex), or ~0 if unreadable. */
+static unsigned long long sigblk_of(long pid)
+{
+	char path[64], *txt, *p;
+	unsigned long long v = ~0ULL;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	txt = brmh_read_file(path);
+	if (txt && (p = strstr(txt, "SigBlk:")))
+		v = strtoull(p + 7, NULL, 16);
+	free(txt);
+	return v;
+}
+
+/*
+ * brummd keeps SIGTERM, SIGINT and SIGHUP blocked and reads them from a
+ * signalfd: a child must not inherit that mask (it would ignore its stop
+ * signal), and the log names who sent the signal.
+ */
+START_TEST(sigterm_names_its_sender_and_children_get_no_blocked_signals)
+{
+	char *log;
+	long pid;
+	int st;
+	cJSON *s;
+
+	start_with(config_one("\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0",
+			      brmh_child()));
+	ck_assert(brmh_wait_state(&H, "p", "running", 3000));
+	s = status_of("p");
+	pid = brmh_int(s, "pid");
+	cJSON_Delete(s);
+	ck_assert_msg(sigblk_of(pid) == 0, "child %ld blocks signals: %llx", pid, sigblk_of(pid));
+	ck_assert_int_eq(kill(H.pid, SIGTERM), 0);
+	ck_assert_int_eq(waitpid(H.pid, &st, 0), H.pid);
+	H.pid = 0;
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status %d", st);
+	ck_assert(brmh_wait_pid_gone((pid_t)pid, 1000));
+	log = brmh_read_file(H.log);
+	ck_assert_ptr_nonnull(log);
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "SIGTERM from pid %d (uid %u)", (int)getpid(),
+			 (unsigned)getuid());
+		ck_assert_msg(strstr(log, want), "no \"%s\" in the log:\n%s", want, log);
+	}
+	free(log);
+	brmh_stop(&H, 1000);
+}
+END_TEST
+
 START_TEST(sigterm_stops_every_child_and_exits_zero)
 {
 	char cfg[4096], pidfile[400];
@@ -750,6 +802,7 @@ static Suite *e2e_suite(void)
 	tcase_add_test(req, notification_is_executed_without_reply);
 	tcase_add_test(req, oversized_line_gets_an_error_then_close);
 	tcase_add_test(life, sigterm_stops_every_child_and_exits_zero);
+	tcase_add_test(life, sigterm_names_its_sender_and_children_get_no_blocked_signals);
 	tcase_add_test(life, refuses_a_socket_path_that_is_a_file);
 	suite_add_tcase(s, basic);
 	suite_add_tcase(s, sm);

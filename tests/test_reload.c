@@ -288,6 +288,13 @@ START_TEST(sighup_and_brummctl_reload)
 	free(err);
 	log = brmh_read_file(H.log);
 	ck_assert_msg(log && strstr(log, "SIGHUP: reloading"), "log: %s", log ? log : "");
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "SIGHUP from pid %d (uid %u)", (int)getpid(),
+			 (unsigned)getuid());
+		ck_assert_msg(strstr(log, want), "no \"%s\" in the log: %s", want, log);
+	}
 	free(log);
 	brmh_check_stop(&H);
 }
