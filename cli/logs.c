@@ -292,9 +292,12 @@ static void print_errors(FILE *f, const struct cli_opts *o, const cJSON *result,
 		print_json_line(f, result);
 		return;
 	}
-	cJSON_ArrayForEach(e, errs)
-		if (str_of(e, "name") && strlen(str_of(e, "name")) > width)
-			width = strlen(str_of(e, "name"));
+	cJSON_ArrayForEach(e, errs) {
+		const char *name = str_of(e, "name");
+
+		if (name && strlen(name) > width)
+			width = strlen(name);
+	}
 	cJSON_ArrayForEach(e, errs) {
 		const char *name = str_of(e, "name"), *text = str_of(e, "text");
 		const char *stream = str_of(e, "stream");

@@ -116,7 +116,7 @@ static const char *quote_n(struct quoted *q, const char *s, size_t max)
 	if (max > QUOTE_MAX)
 		max = QUOTE_MAX;
 	q->s[o++] = '"';
-	for (i = 0; s[i] && i < max; i++) {
+	for (i = 0; i < max && s[i]; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c == '"' || c == '\\') {
@@ -145,16 +145,17 @@ static const char *quote(struct quoted *q, const char *s)
 
 static bool plain_key(const char *k)
 {
-	size_t n = 0;
+	size_t n = strnlen(k, BRM_MAX_NAME_LEN);
 
-	for (; k[n]; n++) {
-		unsigned char c = (unsigned char)k[n];
+	if (n == 0 || n >= BRM_MAX_NAME_LEN)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)k[i];
 
-		if (n >= BRM_MAX_NAME_LEN ||
-		    !(isalnum(c) || c == '_' || c == '-' || c == '.' || c == ':' || c == '@'))
+		if (!(isalnum(c) || c == '_' || c == '-' || c == '.' || c == ':' || c == '@'))
 			return false;
 	}
-	return n > 0;
+	return true;
 }
 
 /* "BASE.KEY", with KEY quoted unless it is plain. Ownership: caller frees. */
@@ -298,10 +299,9 @@ static bool *dup_flags(const cJSON *obj)
 
 	cJSON_ArrayForEach(c, obj)
 		n++;
-	if (!n)
-		return NULL;
-	refs = brm_xcalloc(n, sizeof(*refs));
-	dup = brm_xcalloc(n, sizeof(*dup));
+	/* Never NULL, even for {}: callers index it without a check. */
+	refs = brm_xcalloc(n ? n : 1, sizeof(*refs));
+	dup = brm_xcalloc(n ? n : 1, sizeof(*dup));
 	n = 0;
 	cJSON_ArrayForEach(c, obj) {
 		refs[n].key = c->string ? c->string : "";

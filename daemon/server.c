@@ -422,8 +422,7 @@ static void conn_process(struct conn *c)
 			if (!c->rd_eof)
 				return;
 			/* The last line of a half-closed client needs no newline. */
-			nl = c->in.p + c->in.len;
-			brm_buf_grow(&c->in, 1);
+			brm_buf_grow(&c->in, 1);	/* may move c->in.p */
 			nl = c->in.p + c->in.len;
 		}
 		len = (size_t)(nl - c->in.p);

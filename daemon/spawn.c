@@ -341,7 +341,7 @@ static int lookup_user(const char *user, struct passwd *pw, char **buf,
 		       bool *found, char *err, size_t errlen)
 {
 	size_t len = nss_bufsize(_SC_GETPW_R_SIZE_MAX);
-	unsigned long id;
+	unsigned long id = 0;
 	bool numeric = parse_id(user, &id);
 	struct passwd *res;
 	int rc;

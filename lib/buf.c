@@ -45,7 +45,8 @@ void brm_buf_grow(struct brm_buf *b, size_t extra)
 void brm_buf_add(struct brm_buf *b, const void *data, size_t n)
 {
 	brm_buf_grow(b, n);
-	memcpy(b->p + b->len, data, n);
+	if (n)		/* data may be NULL when n is 0; memcpy must not see it */
+		memcpy(b->p + b->len, data, n);
 	b->len += n;
 	b->p[b->len] = '\0';
 }

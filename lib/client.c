@@ -207,7 +207,8 @@ static int fail(struct brm_client *c, int ret, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->errmsg, sizeof(c->errmsg), fmt, ap);
 	va_end(ap);
-	return ret;
+	/* Callers test for < 0; a failure must never look like a length. */
+	return ret < 0 ? ret : -EIO;
 }
 
 /* ---- reading lines ---- */
@@ -304,6 +305,15 @@ static ssize_t read_line(struct brm_client *c, char **line, int timeout_ms)
 	}
 }
 
+/*
+ * GCC 12's -fanalyzer loses *line through read_line()'s loop and reports
+ * a NULL dereference here (make lint); read_line() sets *line whenever it
+ * returns >= 0, the only case in which this is called.
+ */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 10
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wanalyzer-null-dereference"
+#endif
 static bool blank(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
@@ -311,6 +321,9 @@ static bool blank(const char *s, size_t len)
 			return false;
 	return true;
 }
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 10
+#pragma GCC diagnostic pop
+#endif
 
 /*
  * Read the next message: a JSON object with "jsonrpc": "2.0".

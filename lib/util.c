@@ -84,6 +84,12 @@ size_t brm_strv_len(char *const *v)
 	return n;
 }
 
+/* GCC 12's -fanalyzer reports the strings as leaked although r[] holds
+ * them; the caller frees all with brm_strv_free(). */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 10
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
+#endif
 char **brm_strv_dup(char *const *v)
 {
 	size_t n = brm_strv_len(v);
@@ -96,6 +102,9 @@ char **brm_strv_dup(char *const *v)
 		r[i] = brm_xstrdup(v[i]);
 	return r;
 }
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 10
+#pragma GCC diagnostic pop
+#endif
 
 void brm_strv_free(char **v)
 {
