@@ -1256,6 +1256,18 @@ static void parse_top(struct report *r, const cJSON *root, struct brm_config *cf
 	if (cfg->nprocs > (size_t)cfg->limits.max_processes)
 		report(r, "limits.max_processes", "is %d but %zu processes are configured",
 		       cfg->limits.max_processes, cfg->nprocs);
+	/* The same limit `add` applies: a configured name may not dodge it. */
+	for (size_t j = 0; j < cfg->nprocs; j++) {
+		const char *name = cfg->procs[j]->name;
+
+		if (strlen(name) > (size_t)cfg->limits.max_name_len) {
+			char *p = keypath("processes", name);
+
+			report(r, p, "name is %zu bytes, longer than limits.max_name_len (%d)",
+			       strlen(name), cfg->limits.max_name_len);
+			free(p);
+		}
+	}
 }
 
 static void report_orch(void *ctx, const char *path, const char *msg)

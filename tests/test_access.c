@@ -104,6 +104,9 @@ START_TEST(bad_hardening_values_are_named)
 	parse_err("{\"limits\": {\"max_processes\": 1}, \"processes\": {"
 		  "\"a\": {\"cmd\": [\"true\"]}, \"b\": {\"cmd\": [\"true\"]}}}",
 		  "limits.max_processes: is 1 but 2 processes are configured");
+	parse_err("{\"limits\": {\"max_name_len\": 4}, \"processes\": {"
+		  "\"abcd\": {\"cmd\": [\"true\"]}, \"abcde\": {\"cmd\": [\"true\"]}}}",
+		  "processes.abcde: name is 5 bytes, longer than limits.max_name_len (4)");
 }
 END_TEST
 
