@@ -136,9 +136,13 @@ struct cJSON *cli_request(const struct cli_opts *o, const char **method);
  * Ownership: caller. */
 struct cJSON *cli_number_or_string(const char *s);
 
-/* events.c: `brummctl events` on the connected client @c; returns the exit code. */
+/*
+ * events.c: print the notifications of `brummctl events` once the
+ * subscription was confirmed on @c, until --count events came (0) or brummd
+ * went away (-1; brm_client_strerror tells why).
+ */
 struct brm_client;
-int cli_events(const struct cli_opts *o, struct brm_client *c);
+int cli_events_follow(const struct cli_opts *o, struct brm_client *c);
 
 /* table.c */
 

@@ -78,35 +78,17 @@ static void print_gap(const cJSON *gap, bool json)
 	       cJSON_IsNumber(missed) ? (int)missed->valuedouble : 0);
 }
 
-int cli_events(const struct cli_opts *o, struct brm_client *c)
+int cli_events_follow(const struct cli_opts *o, struct brm_client *c)
 {
-	struct brm_rpc_err err = BRM_RPC_ERR_INIT;
-	const char *method;
-	cJSON *params = cli_request(o, &method), *result = NULL;
 	long count = o->count ? strtol(o->count, NULL, 10) : -1, seen = 0;
-	int r;
 
-	r = brm_client_call(c, method, params, &result, &err);
-	if (r > 0) {
-		fprintf(stderr, "brummctl: %s\n", err.message);
-		brm_rpc_err_finish(&err);
-		return CLI_EXIT_ERROR;
-	}
-	cJSON_Delete(result);
-	if (r < 0) {
-		fprintf(stderr, "brummctl: lost brummd: %s\n", brm_client_strerror(c));
-		return CLI_EXIT_CONNECT;
-	}
 	while (count < 0 || seen < count) {
 		cJSON *msg = NULL;
 		const cJSON *m, *p;
 
 		fflush(stdout);
-		r = brm_client_next(c, &msg, -1);
-		if (r < 0) {
-			fprintf(stderr, "brummctl: lost brummd: %s\n", brm_client_strerror(c));
-			return CLI_EXIT_CONNECT;
-		}
+		if (brm_client_next(c, &msg, -1) < 0)
+			return -1;
 		m = cJSON_GetObjectItemCaseSensitive(msg, "method");
 		p = cJSON_GetObjectItemCaseSensitive(msg, "params");
 		if (cJSON_IsString(m) && !strcmp(m->valuestring, "events")) {
@@ -117,5 +99,5 @@ int cli_events(const struct cli_opts *o, struct brm_client *c)
 		}
 		cJSON_Delete(msg);
 	}
-	return CLI_EXIT_OK;
+	return 0;
 }

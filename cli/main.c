@@ -113,17 +113,15 @@ static int run(const struct cli_opts *o)
 		goto out_free_path;
 	}
 
-	if (o->cmd->id == CMD_EVENTS) {
-		ret = cli_events(o, c);
-		brm_client_destroy(c);
-		goto out_free_path;
-	}
 	params = cli_request(o, &method);
 	r = brm_client_call(c, method, params, &result, &err);
 	if (r < 0) {
 		ret = lost(o, path, c);
 	} else if (r > 0) {
 		ret = rpc_error(o, &err);
+	} else if (o->cmd->id == CMD_EVENTS) {
+		/* The reply only confirms the subscription; events follow. */
+		ret = cli_events_follow(o, c) < 0 ? lost(o, path, c) : CLI_EXIT_OK;
 	} else {
 		if (is_logs_cmd(o->cmd->id))
 			cli_logs_print_result(stdout, o, result, color);

@@ -281,6 +281,35 @@ START_TEST(brummctl_events_prints_lines)
 }
 END_TEST
 
+/* Scripts reading `--json events` get the error as JSON too when brummd goes. */
+START_TEST(brummctl_events_json_reports_a_lost_daemon_as_json)
+{
+	char out_path[400], err_path[400], *out;
+	pid_t pid;
+	int rc;
+
+	brmh_check_start(&H, "{\"processes\":{\"a\":{\"cmd\":[\"%s\",\"sleep\",\"3600\"],"
+		  "\"start_secs\":0.05}}}", brmh_child());
+	ck_assert(brmh_wait_state(&H, "a", "running", 3000));
+	snprintf(out_path, sizeof(out_path), "/tmp/brm-events-out.%d", (int)getpid());
+	snprintf(err_path, sizeof(err_path), "/tmp/brm-events-err.%d", (int)getpid());
+	pid = brmh_ctl_spawn(&H, out_path, err_path, "--json", "events", "--history", NULL);
+	ck_assert_int_gt(pid, 0);
+	out = brmh_wait_file(out_path, 3000);	/* subscribed: the history came */
+	ck_assert_ptr_nonnull(out);
+	free(out);
+	brmh_check_stop(&H);
+	rc = brmh_wait_exit(pid, 5000);
+	out = brmh_read_file(out_path);
+	ck_assert_msg(rc == 3, "exit %d", rc);
+	ck_assert_msg(out && strstr(out, "{\"error\":{\"code\":null,\"message\":\"lost brummd"),
+		      "stdout: %s", out ? out : "");
+	free(out);
+	unlink(out_path);
+	unlink(err_path);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("events");
@@ -290,6 +319,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, events_in_order_without_gaps);
 	tcase_add_test(tc, stalled_subscriber_gets_gap_notice);
 	tcase_add_test(tc, brummctl_events_prints_lines);
+	tcase_add_test(tc, brummctl_events_json_reports_a_lost_daemon_as_json);
 	suite_add_tcase(s, tc);
 	return s;
 }
