@@ -8,6 +8,7 @@
 #   SAN=address,undefined / SAN=thread   sanitizer builds (own object dirs)
 #   make fuzz            libFuzzer targets in fuzz/ (clang), FUZZ_TIME seconds each
 #   make lint            cppcheck and gcc -fanalyzer; fails on any finding
+#   make stress          long start/SIGTERM cycles (STRESS_CYCLES, SAN= works)
 #   DEVELOPER=1          adds -Werror
 
 # Short lines while building (git's style); V=1 shows every command.
@@ -81,7 +82,7 @@ LIBDAEMON  := $(OBJDIR)/libbrmd.a
 
 PROGRAMS   := $(BINOUT)/brummd $(BINOUT)/brummctl $(BINOUT)/brm-testchild
 
-.PHONY: all check run install uninstall clean deps lint bench bench-quick
+.PHONY: all check run install uninstall clean deps lint stress bench bench-quick
 all: $(BINOUT)/brummd $(BINOUT)/brummctl
 
 $(OBJDIR)/%.o: %.c
@@ -164,6 +165,11 @@ uninstall:
 
 deps:
 	sh scripts/deps.sh
+
+# Long runs kept out of make check: STRESS_CYCLES start/ping/SIGTERM cycles.
+STRESS_CYCLES ?= 500
+stress: $(PROGRAMS)
+	$(if $(SAN),$(SAN_ENV)) sh tests/stress/signal-cycles.sh $(CURDIR)/$(BINOUT) $(STRESS_CYCLES)
 
 # ---- static analysis: cppcheck, then GCC's -fanalyzer; any finding fails ----
 # cppcheck does not read system headers: scripts/cppcheck-defs.h gives it the
