@@ -127,6 +127,7 @@ static void all_stopped(void *arg)
 	brm_supervisor_destroy(d->sup);
 	d->sup = NULL;
 	brm_logs_shutdown();
+	brm_persist_shutdown(d->state);
 	brm_signals_close(d->sigs);
 	d->sigs = NULL;
 }

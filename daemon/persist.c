@@ -54,6 +54,9 @@ struct brm_persist {
 	char *text;           /* the job's text */
 	int result;           /* the job's outcome, -errno */
 	bool warned;
+	uv_timer_t retry;     /* unref'd: never keeps the loop alive */
+	unsigned retry_ms;    /* the next retry's delay; 0 after a success */
+	bool closed;          /* brm_persist_shutdown() was called */
 };
 
 char *brm_persist_dir_resolve(const char *config_dir)
@@ -206,6 +209,13 @@ out:
 
 static void start_write(struct brm_persist *st);
 
+/* Context: loop thread. */
+static void on_retry(uv_timer_t *t)
+{
+	start_write(t->data);
+}
+
+/* Context: loop thread. */
 static void write_done(uv_work_t *w, int status)
 {
 	struct brm_persist *st = w->data;
@@ -214,12 +224,21 @@ static void write_done(uv_work_t *w, int status)
 	free(st->text);
 	st->text = NULL;
 	if (status == 0 && st->result < 0) {
+		st->retry_ms = st->retry_ms ? st->retry_ms * 2 : 1000;
+		if (st->retry_ms > 30000)
+			st->retry_ms = 30000;
 		if (!st->warned)
-			brm_log_error("cannot write state file '%s': %s", st->path,
-				      strerror(-st->result));
+			brm_log_error("cannot write state file '%s': %s; retrying every %s",
+				      st->path, strerror(-st->result),
+				      st->retry_ms < 30000 ? "1 s, then less often" : "30 s");
 		st->warned = true;
+		if (!st->dirty && !st->closed)
+			uv_timer_start(&st->retry, on_retry, st->retry_ms, 0);
 	} else if (status == 0) {
+		if (st->warned)
+			brm_log_info("state file '%s' written again", st->path);
 		st->warned = false;
+		st->retry_ms = 0;
 	}
 	if (st->dirty)
 		start_write(st);
@@ -232,6 +251,8 @@ static void start_write(struct brm_persist *st)
 		return;
 	}
 	st->dirty = false;
+	if (!st->closed)
+		uv_timer_stop(&st->retry);
 	st->text = render(st);
 	st->work.data = st;
 	if (uv_queue_work(st->loop, &st->work, write_work, write_done) == 0) {
@@ -341,6 +362,9 @@ struct brm_persist *brm_persist_load(uv_loop_t *loop, const char *dir)
 	int err = 0;
 
 	st->loop = loop;
+	uv_timer_init(loop, &st->retry);
+	uv_unref((uv_handle_t *)&st->retry);
+	st->retry.data = st;
 	st->dir = brm_xstrdup(dir);
 	st->path = brm_xasprintf("%s/%s", dir, STATE_FILE);
 	text = slurp(st->path, &err);
@@ -365,6 +389,14 @@ struct brm_persist *brm_persist_load(uv_loop_t *loop, const char *dir)
 		free(aside);
 	}
 	return st;
+}
+
+void brm_persist_shutdown(struct brm_persist *st)
+{
+	if (st && !st->closed) {
+		st->closed = true;
+		uv_close((uv_handle_t *)&st->retry, NULL);
+	}
 }
 
 void brm_persist_destroy(struct brm_persist *st)

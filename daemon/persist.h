@@ -33,6 +33,14 @@ char *brm_persist_dir_resolve(const char *config_dir);
 struct brm_persist *brm_persist_load(uv_loop_t *loop, const char *dir);
 void brm_persist_destroy(struct brm_persist *st);
 
+/*
+ * A failed write (disk full, out of descriptors) is retried after 1 s,
+ * doubling to 30 s, until one succeeds or something changes. Call this once
+ * at shutdown, before the loop's last iteration: it closes the retry timer.
+ * Context: loop thread.
+ */
+void brm_persist_shutdown(struct brm_persist *st);
+
 /* Was @name stopped by request (and not started since)? */
 bool brm_persist_stopped(const struct brm_persist *st, const char *name);
 void brm_persist_set_stopped(struct brm_persist *st, const char *name, bool stopped);

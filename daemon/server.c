@@ -74,6 +74,9 @@ struct worker {
 	struct conn *graveyard;       /* closed; freed after the current batch */
 	struct brm_scratch scratch;
 	uint64_t last_idle_scan_ns;
+	int reserve_fd;               /* /dev/null, given up to refuse a client at EMFILE */
+	uint64_t emfile_logged_ns;    /* last "out of descriptors" warning */
+	unsigned long emfile_refused; /* clients refused since that warning */
 	bool started;
 };
 
@@ -518,13 +521,10 @@ static void drain_returns(struct worker *w)
 /* ---- the worker thread -------------------------------------------------- */
 
 /* One client too many: tell it why (best effort, never blocks), close. */
-static void refuse_client(struct worker *w, int fd)
+static void refuse_client(struct worker *w, int fd, const char *msg)
 {
 	struct brm_buf b = BRM_BUF_INIT;
-	char msg[96];
 
-	snprintf(msg, sizeof(msg), "too many clients (max_clients %d); try again later",
-		 w->srv->limits.max_clients);
 	brm_rpc_error(&b, NULL, BRM_E_LIMIT, msg, NULL);
 	if (send(fd, b.p, b.len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
 		/* it will see the close */
@@ -565,6 +565,47 @@ static int worker_timeout_ms(struct worker *w)
 	return w->srv->limits.idle_timeout_secs < 1 ? 100 : 1000;
 }
 
+/*
+ * accept() failed with EMFILE or ENFILE. The client stays queued, and the
+ * level-triggered listening socket would wake this worker again at once,
+ * forever. So, like libuv's loop->emfile_fd: give up the reserve
+ * descriptor, accept the client, tell it why and close it, take the reserve
+ * back; until the queue is empty. Returns false when even that failed (the
+ * other workers took the descriptor): the caller backs off a little.
+ */
+static bool shed_clients(struct worker *w, int err)
+{
+	uint64_t now = brm_now_mono_ns();
+	char msg[128];
+	int fd;
+
+	snprintf(msg, sizeof(msg), "brummd is out of file descriptors (%s); try again later",
+		 strerror(err));
+	for (;;) {
+		if (w->reserve_fd < 0)
+			return false;
+		close(w->reserve_fd);
+		fd = accept4(w->srv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			__atomic_add_fetch(&w->srv->nclients, 1, __ATOMIC_RELAXED);
+			refuse_client(w, fd, msg);
+			w->emfile_refused++;
+		}
+		w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			break;
+	}
+	/* at most one warning per worker every 10 s, with the count since */
+	if (w->emfile_refused && now - w->emfile_logged_ns >= 10ull * 1000000000) {
+		brm_log_warn("out of file descriptors (%s): refused %lu client(s); the limit is"
+			     " RLIMIT_NOFILE (ulimit -n, LimitNOFILE=)", strerror(err),
+			     w->emfile_refused);
+		w->emfile_logged_ns = now;
+		w->emfile_refused = 0;
+	}
+	return errno == EAGAIN || errno == EWOULDBLOCK;
+}
+
 static void accept_all(struct worker *w)
 {
 	for (;;) {
@@ -575,13 +616,21 @@ static void accept_all(struct worker *w)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno == EMFILE || errno == ENFILE)
-				brm_log_warn("cannot accept a client: %s", strerror(errno));
+			if ((errno == EMFILE || errno == ENFILE) && !shed_clients(w, errno)) {
+				/* not even the reserve: let the others free some */
+				struct timespec ts = { 0, 10 * 1000000 };
+
+				nanosleep(&ts, NULL);
+			}
 			return;
 		}
 		if (__atomic_add_fetch(&w->srv->nclients, 1, __ATOMIC_RELAXED) >
 		    w->srv->limits.max_clients) {
-			refuse_client(w, fd);
+			char msg[96];
+
+			snprintf(msg, sizeof(msg), "too many clients (max_clients %d); try again later",
+				 w->srv->limits.max_clients);
+			refuse_client(w, fd, msg);
 			continue;
 		}
 		c = brm_xcalloc(1, sizeof(*c));
@@ -821,6 +870,9 @@ int brm_server_adopt(int fd, int nworkers, const struct brm_ctx *ctx,
 	srv->limits = ctx->limits ? *ctx->limits : default_limits;
 	srv->ctx.limits = &srv->limits;
 	srv->workers = brm_xcalloc((size_t)srv->nworkers, sizeof(*srv->workers));
+	/* brm_server_stop() on a half-made server closes only what exists */
+	for (int i = 0; i < srv->nworkers; i++)
+		srv->workers[i].epfd = srv->workers[i].evfd = srv->workers[i].reserve_fd = -1;
 	for (int i = 0; i < srv->nworkers; i++) {
 		struct worker *w = &srv->workers[i];
 		struct epoll_event e;
@@ -830,7 +882,8 @@ int brm_server_adopt(int fd, int nworkers, const struct brm_ctx *ctx,
 		brm_scratch_init(&w->scratch);
 		w->epfd = epoll_create1(EPOLL_CLOEXEC);
 		w->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (w->epfd < 0 || w->evfd < 0) {
+		w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (w->epfd < 0 || w->evfd < 0 || w->reserve_fd < 0) {
 			*err = brm_xasprintf("cannot create worker %d: %s", i, strerror(errno));
 			brm_server_stop(srv);
 			return -EMFILE;
@@ -889,6 +942,8 @@ void brm_server_stop(struct brm_server *srv)
 			close(w->epfd);
 		if (w->evfd >= 0)
 			close(w->evfd);
+		if (w->reserve_fd >= 0)
+			close(w->reserve_fd);
 		brm_scratch_finish(&w->scratch);
 	}
 	close(srv->listen_fd);

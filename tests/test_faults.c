@@ -637,6 +637,123 @@ START_TEST(a_thousand_simultaneous_connections)
 }
 END_TEST
 
+/* CPU seconds (user + system) process @pid has used. */
+static double cpu_secs_of(pid_t pid)
+{
+	char path[64], *txt, *p;
+	unsigned long ut = 0, st = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	txt = brmh_read_file(path);
+	p = txt ? strrchr(txt, ')') : NULL;
+	/* after "pid (comm)": state ppid pgrp session tty tpgid flags minflt
+	 * cminflt majflt cmajflt utime stime */
+	if (p)
+		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
+	free(txt);
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/*
+ * brummd at its descriptor limit (RLIMIT_NOFILE lowered under it with
+ * prlimit): clients past it get an error line and a close instead of
+ * hanging, the workers do not spin on the listening socket, a process that
+ * cannot start says why, and everything works again once descriptors are
+ * free.
+ */
+START_TEST(out_of_descriptors_gives_clear_errors_and_recovers)
+{
+	enum { MAXC = 48 };
+	static const char ping[] = "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"}\n";
+	struct baseline b;
+	struct rlimit old, low;
+	int fds[MAXC], served = 0, refused = 0, extra, code;
+	double cpu0, cpu1;
+	cJSON *r, *s;
+
+	start_catalogue_daemon(&b, NULL);
+	ck_assert_int_eq(prlimit(H.pid, RLIMIT_NOFILE, NULL, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)b.fds + 6;
+	ck_assert_int_eq(prlimit(H.pid, RLIMIT_NOFILE, &low, NULL), 0);
+
+	/* 1. clients: the first few are served, the rest told why and closed */
+	for (int i = 0; i < MAXC; i++) {
+		char buf[1024], *line;
+		size_t len = 0;
+
+		fds[i] = brmh_connect(&H);
+		ck_assert_int_ge(fds[i], 0);
+		write_all(fds[i], ping, sizeof(ping) - 1);
+		line = read_line_fd(fds[i], buf, &len, sizeof(buf), 3000);
+		ck_assert_msg(line, "client %d got no answer at all", i);
+		if (strstr(line, "\"result\"")) {
+			served++;
+		} else {
+			ck_assert_msg(strstr(line, "-32004") &&
+				      strstr(line, "out of file descriptors"), "client %d: %s", i, line);
+			ck_assert(wait_closed(fds[i], 3000));
+			close(fds[i]);
+			fds[i] = -1;
+			refused++;
+		}
+		free(line);
+	}
+	n_bad += MAXC;
+	ck_assert_msg(served > 0 && refused > 0, "served %d, refused %d", served, refused);
+
+	/* 2. a client left waiting at the limit must not make a worker spin */
+	extra = brmh_connect(&H);
+	cpu0 = cpu_secs_of(H.pid);
+	brmh_sleep_ms(1000);
+	cpu1 = cpu_secs_of(H.pid);
+	ck_assert_msg(cpu1 - cpu0 < 0.3, "brummd used %.2f s of CPU in 1 s at its limit",
+		      cpu1 - cpu0);
+	close(extra);
+
+	/* 3. a process cannot start: the reason is in its status */
+	r = brmh_call(&H, "add", "{\"name\":\"q\",\"spec\":{\"cmd\":[\"true\"],"
+		      "\"restart\":\"never\"}}");
+	cJSON_Delete(r);
+	ck_assert(brmh_wait_state(&H, "q", "fatal", 5000));
+	s = brmh_status(&H, "q");
+	ck_assert_msg(brmh_str(s, "error") && strstr(brmh_str(s, "error"), "Too many open files"),
+		      "error: %s", brmh_str(s, "error") ? brmh_str(s, "error") : "(none)");
+	cJSON_Delete(s);
+
+	/* 4. descriptors freed: new clients are served, q starts */
+	for (int i = 0; i < MAXC; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	brmh_sleep_ms(100);
+	ck_assert_int_eq(prlimit(H.pid, RLIMIT_NOFILE, &old, NULL), 0);
+	/* the state file, unwritable at the limit, catches up on its own */
+	{
+		char path[400], *txt = NULL;
+		long deadline = mono_ms() + 5000;
+
+		snprintf(path, sizeof(path), "%s/state.json", H.dir);
+		while (mono_ms() < deadline) {
+			free(txt);
+			txt = brmh_read_file(path);
+			if (txt && strstr(txt, "\"q\""))
+				break;
+			brmh_sleep_ms(50);
+		}
+		ck_assert_msg(txt && strstr(txt, "\"q\""), "state file: %s", txt ? txt : "(none)");
+		free(txt);
+	}
+	r = brmh_call(&H, "start", "{\"name\":\"q\"}");
+	ck_assert_ptr_nonnull(brmh_result(r, &code));
+	cJSON_Delete(r);
+	ck_assert(brmh_wait_state(&H, "q", "exited", 3000));
+	r = brmh_call(&H, "remove", "{\"name\":\"q\"}");
+	cJSON_Delete(r);
+	check_survived(&b, 0);
+	teardown();
+}
+END_TEST
+
 START_TEST(limits_from_the_config_are_enforced)
 {
 	struct baseline b;
@@ -853,6 +970,7 @@ int main(void)
 	tcase_add_test(tc, ten_thousand_pipelined_requests_in_one_write);
 	tcase_add_test(tc, abrupt_closes_and_half_closes);
 	tcase_add_test(tc, a_thousand_simultaneous_connections);
+	tcase_add_test(tc, out_of_descriptors_gives_clear_errors_and_recovers);
 	tcase_add_test(tc, limits_from_the_config_are_enforced);
 	tcase_add_test(tc, a_client_that_never_reads_is_bounded);
 	tcase_add_test(tc, other_users_are_refused_and_readers_may_only_read);
