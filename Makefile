@@ -76,6 +76,9 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(OBJDIR)/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(OBJDIR)/%.o)
 TESTLIB_OBJ:= $(TESTLIB_SRC:%.c=$(OBJDIR)/%.o)
 TEST_BIN   := $(TEST_SRC:tests/%.c=$(BINOUT)/%)
+STRESS_SRC := $(wildcard tests/stress/*.c)
+STRESS_BIN := $(STRESS_SRC:tests/stress/%.c=$(BINOUT)/%)
+.SECONDARY: $(STRESS_SRC:%.c=$(OBJDIR)/%.o)
 
 LIBBRM     := $(OBJDIR)/libbrm.a
 LIBDAEMON  := $(OBJDIR)/libbrmd.a
@@ -119,6 +122,10 @@ $(BINOUT)/brm-testchild: $(OBJDIR)/tests/testchild.o
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 $(BINOUT)/test_%: $(OBJDIR)/tests/test_%.o $(TESTLIB_OBJ) $(LIBDAEMON) $(LIBBRM)
+	@mkdir -p $(dir $@)
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHK_LIBS)
+
+$(BINOUT)/stress_%: $(OBJDIR)/tests/stress/stress_%.o $(TESTLIB_OBJ) $(LIBDAEMON) $(LIBBRM)
 	@mkdir -p $(dir $@)
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHK_LIBS)
 
@@ -166,9 +173,15 @@ uninstall:
 deps:
 	sh scripts/deps.sh
 
-# Long runs kept out of make check: STRESS_CYCLES start/ping/SIGTERM cycles.
+# Long runs kept out of make check: STRESS_SPAWNS (10,000) spawn/exit cycles
+# (tests/stress/stress_cycles.c), then STRESS_CYCLES start/ping/SIGTERM
+# cycles of brummd (tests/stress/signal-cycles.sh).
 STRESS_CYCLES ?= 500
-stress: $(PROGRAMS)
+stress: $(PROGRAMS) $(STRESS_BIN)
+	@for t in $(STRESS_BIN); do \
+	    echo "== $$t"; \
+	    $(if $(SAN),$(SAN_ENV)) BRM_BINDIR=$(CURDIR)/$(BINOUT) $$t || exit 1; \
+	done
 	$(if $(SAN),$(SAN_ENV)) sh tests/stress/signal-cycles.sh $(CURDIR)/$(BINOUT) $(STRESS_CYCLES)
 
 # ---- static analysis: cppcheck, then GCC's -fanalyzer; any finding fails ----
