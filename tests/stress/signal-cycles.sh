@@ -8,6 +8,8 @@
 #   sh tests/stress/signal-cycles.sh BINDIR CYCLES
 set -u
 bindir=${1:?usage: signal-cycles.sh BINDIR [CYCLES]}
+command -v python3 >/dev/null 2>&1 || {
+	echo "signal-cycles: needs python3 (apt-get install -y python3-minimal)" >&2; exit 1; }
 cycles=${2:-500}
 i=0
 while [ "$i" -lt "$cycles" ]; do
