@@ -129,6 +129,61 @@ START_TEST(misbehaving_children_leave_no_trace)
 }
 END_TEST
 
+/* The pid a child wrote to @path (waits up to 3 s for it). */
+static pid_t pid_from(const char *path)
+{
+	char *txt = brmh_wait_file(path, 3000);
+	pid_t pid;
+
+	ck_assert_msg(txt, "no pid in %s", path);
+	pid = (pid_t)atol(txt);
+	free(txt);
+	ck_assert_int_gt(pid, 1);
+	return pid;
+}
+
+/*
+ * What a stop reaches without cgroups, as README.md ("No orphans") says:
+ * every process of the group brummd made for the child, including a
+ * daemon that double-forked (its parent is gone, its group is not); not a
+ * descendant that called setsid(), which left the group. The second half
+ * pins that documented limit down: if it starts failing, brummd learned to
+ * reach such processes and README.md must say so.
+ */
+START_TEST(a_stop_reaches_the_group_but_not_a_setsid_escape)
+{
+	char dpid[400], spid[400];
+	pid_t daemonized, escaped;
+
+	ck_assert_int_eq(brmh_start(&H, NULL, NULL), 0);
+	snprintf(dpid, sizeof(dpid), "%s/daemonized.pid", H.dir);
+	snprintf(spid, sizeof(spid), "%s/escaped.pid", H.dir);
+	/* double fork: the subshell starts sleep and exits; sleep is orphaned */
+	add("dfork", "\"cmd\":\"(sleep 60 & echo $! > %s); exec sleep 60\",\"shell\":true,"
+	    "\"start_secs\":0", dpid);
+	/* a grandchild that calls setsid() and so leaves the group */
+	add("escape", "\"cmd\":\"setsid sleep 60 & echo $! > %s; wait\",\"shell\":true,"
+	    "\"start_secs\":0", spid);
+	daemonized = pid_from(dpid);
+	escaped = pid_from(spid);
+	ck_assert(brmh_wait_state(&H, "dfork", "running", 3000));
+	ck_assert(brmh_wait_state(&H, "escape", "running", 3000));
+	ck_assert(brmh_pid_alive(daemonized));
+	ck_assert(brmh_pid_alive(escaped));
+	ck_assert_int_eq(getsid(escaped), escaped);	/* it leads a session of its own */
+
+	call_ok("stop", "{\"all\":true,\"wait\":true,\"timeout_secs\":10}");
+	ck_assert_msg(brmh_wait_pid_gone(daemonized, 2000),
+		      "the double-forked daemon %d outlived its group's stop", (int)daemonized);
+	brmh_sleep_ms(200);
+	ck_assert_msg(brmh_pid_alive(escaped), "the setsid() grandchild %d was stopped too:"
+		      " update README.md (No orphans) and this test", (int)escaped);
+	kill(escaped, SIGKILL);
+	ck_assert(brmh_wait_pid_gone(escaped, 2000));
+	ck_assert_int_eq(brmh_stop(&H, 10000), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("children-faults");
@@ -140,6 +195,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, misbehaving_children_leave_no_trace);
+	tcase_add_test(tc, a_stop_reaches_the_group_but_not_a_setsid_escape);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
