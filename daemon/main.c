@@ -45,7 +45,9 @@
 #include "daemon/log.h"
 #include "daemon/logs.h"
 #include "daemon/notify.h"
+#include "daemon/orphans.h"
 #include "daemon/persist.h"
+#include "daemon/proctree.h"
 #include "daemon/reload.h"
 #include "daemon/server.h"
 #include "daemon/service.h"
@@ -54,6 +56,9 @@
 #include "daemon/supervise.h"
 #include "lib/client.h"
 #include "lib/registry.h"
+
+/* How long adopted orphans get between SIGTERM and SIGKILL at shutdown. */
+#define ORPHAN_GRACE_MS 5000
 
 struct daemon {
 	uv_loop_t loop;
@@ -128,6 +133,7 @@ static void all_stopped(void *arg)
 	d->sup = NULL;
 	brm_logs_shutdown();
 	brm_persist_shutdown(d->state);
+	brm_orphans_close();
 	brm_signals_close(d->sigs);
 	d->sigs = NULL;
 }
@@ -142,12 +148,22 @@ static void signal_origin(char *buf, size_t len, int signo, pid_t pid, uid_t uid
 		snprintf(buf, len, "SIG%s", brm_signal_name(signo));
 }
 
+/* Every supervised process is down: then the orphans adopted from them. */
+static void supervised_stopped(void *arg)
+{
+	brm_orphans_stop_all(ORPHAN_GRACE_MS, all_stopped, arg);
+}
+
 /* Context: loop thread. */
 static void on_signal(int signo, pid_t pid, uid_t uid, void *arg)
 {
 	struct daemon *d = arg;
 	char who[96];
 
+	if (signo == SIGCHLD) {
+		brm_orphans_sigchld();
+		return;
+	}
 	signal_origin(who, sizeof(who), signo, pid, uid);
 	if (signo == SIGHUP) {
 		if (d->stopping) {
@@ -167,7 +183,7 @@ static void on_signal(int signo, pid_t pid, uid_t uid, void *arg)
 	brm_log_info("%s: stopping %zu processes", who, brm_supervisor_count(d->sup));
 	brm_service_stopping(d->svc);
 	brm_reload_shutdown(d->rl);
-	brm_supervisor_stop_all(d->sup, all_stopped, d);
+	brm_supervisor_stop_all(d->sup, supervised_stopped, d);
 }
 
 /* ---- start-up ----------------------------------------------------------- */
@@ -237,7 +253,7 @@ int main(int argc, char **argv)
 	struct call_rcu_data *crdp;
 	struct brm_ctx ctx;
 	struct daemon d;
-	sigset_t all, old, keep;
+	sigset_t all, old, keep, brm_sigs;
 	char *socket_path = NULL, *state_dir, *err = NULL;
 	int c, r, listen_fd;
 
@@ -311,6 +327,7 @@ int main(int argc, char **argv)
 
 	uv_loop_init(&d.loop);
 	d.reg = brm_registry_create();
+	brm_orphans_init(&d.loop);
 	d.sup = brm_supervisor_create(&d.loop, d.reg);
 	/* Observers run in the order added: events record a change before
 	 * deps reacts to it (which may publish further changes). */
@@ -363,10 +380,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "brummd: cannot make a signalfd: %s\n", strerror(errno));
 		return 1;
 	}
+	brm_signals_mask(&brm_sigs);
 	keep = old;
-	sigaddset(&keep, SIGTERM);
-	sigaddset(&keep, SIGINT);
-	sigaddset(&keep, SIGHUP);
+	for (int s = 1; s < NSIG; s++)
+		if (sigismember(&brm_sigs, s) == 1)
+			sigaddset(&keep, s);
 	pthread_sigmask(SIG_SETMASK, &keep, NULL);
 
 	brm_service_ready(d.svc);
@@ -377,6 +395,7 @@ int main(int argc, char **argv)
 	if (r != 0)
 		brm_log_warn("loop closed with handles still open: %s", uv_strerror(r));
 	brm_registry_destroy(d.reg);
+	brm_proctree_free();
 	brm_reload_destroy(d.rl);
 	brm_persist_destroy(d.state);
 	brm_notify_finish();

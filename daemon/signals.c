@@ -25,6 +25,7 @@ void brm_signals_mask(sigset_t *set)
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGCHLD);
 }
 
 /* Context: loop thread. */

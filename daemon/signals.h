@@ -1,5 +1,5 @@
 /*
- * signals.h — SIGTERM, SIGINT and SIGHUP read from a signalfd on the loop
+ * signals.h — SIGTERM, SIGINT, SIGHUP and SIGCHLD read from a signalfd on the loop
  * thread, instead of through a signal handler.
  *
  * Why not uv_signal_t: a handler runs in whichever thread the kernel picks,
@@ -33,7 +33,8 @@ struct brm_signals;
 typedef void (*brm_signal_fn)(int signo, pid_t pid, uid_t uid, void *arg);
 
 /*
- * The signals brm_signals_start() reads: SIGTERM, SIGINT, SIGHUP. They must
+ * The signals brm_signals_start() reads: SIGTERM, SIGINT, SIGHUP, SIGCHLD
+ * (for the orphans brummd adopts; its own children have pidfds). They must
  * be blocked in every thread, so block them (with brm_signals_mask()) before
  * the first thread is created and keep them blocked on the loop thread.
  */

@@ -179,6 +179,78 @@ struct ksigaction {
 static void *child_stack;
 static atomic_flag spawn_busy = ATOMIC_FLAG_INIT;
 
+/*
+ * The children spawned and not yet reaped: an open-addressing set of pids
+ * (linear probing, deletion by backward shift), at most half full.
+ */
+static struct {
+	pid_t *slot;           /* 0: empty */
+	size_t cap, n;         /* cap: 0 or a power of two */
+} owned;
+
+static size_t owned_home(pid_t pid)
+{
+	return ((size_t)pid * 2654435761u) & (owned.cap - 1);
+}
+
+static void owned_add(pid_t pid)
+{
+	if ((owned.n + 1) * 2 > owned.cap) {
+		pid_t *old = owned.slot;
+		size_t oldcap = owned.cap;
+
+		owned.cap = oldcap ? oldcap * 2 : 64;
+		owned.slot = brm_xcalloc(owned.cap, sizeof(*owned.slot));
+		owned.n = 0;
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i])
+				owned_add(old[i]);
+		free(old);
+	}
+	for (size_t i = owned_home(pid);; i = (i + 1) & (owned.cap - 1)) {
+		if (owned.slot[i] == pid)
+			return;
+		if (!owned.slot[i]) {
+			owned.slot[i] = pid;
+			owned.n++;
+			return;
+		}
+	}
+}
+
+static void owned_del(pid_t pid)
+{
+	size_t i, j, mask = owned.cap - 1;
+
+	if (!owned.cap)
+		return;
+	for (i = owned_home(pid); owned.slot[i] != pid; i = (i + 1) & mask)
+		if (!owned.slot[i])
+			return;
+	owned.slot[i] = 0;
+	owned.n--;
+	/* pull later members of the run back over the hole */
+	for (j = (i + 1) & mask; owned.slot[j]; j = (j + 1) & mask) {
+		size_t h = owned_home(owned.slot[j]);
+
+		if (((j - h) & mask) >= ((j - i) & mask)) {
+			owned.slot[i] = owned.slot[j];
+			owned.slot[j] = 0;
+			i = j;
+		}
+	}
+}
+
+bool brm_spawn_owns(pid_t pid)
+{
+	if (!owned.cap || pid <= 0)
+		return false;
+	for (size_t i = owned_home(pid); owned.slot[i]; i = (i + 1) & (owned.cap - 1))
+		if (owned.slot[i] == pid)
+			return true;
+	return false;
+}
+
 static NO_ASAN BRM_NORETURN void child_fail(struct child *c, int step, int err)
 {
 	c->step = step;
@@ -748,6 +820,7 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 		goto out_close;
 	}
 
+	owned_add(pid);
 	out->pid = pid;
 	out->pidfd = pidfd;
 	out->stdout_fd = opipe[0];
@@ -779,6 +852,7 @@ int brm_spawn_reap(int pidfd, int *status)
 		return -errno;
 	if (si.si_pid == 0)
 		return 0;
+	owned_del(si.si_pid);
 	switch (si.si_code) {
 	case CLD_EXITED:
 		*status = W_EXITCODE(si.si_status & 0xff, 0);

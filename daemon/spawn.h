@@ -66,4 +66,12 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
  */
 int brm_spawn_reap(int pidfd, int *status);
 
+/*
+ * Was @pid started by brm_spawn() and not yet reaped by brm_spawn_reap()?
+ * brummd is a child subreaper (daemon/orphans.h): its other children are
+ * orphans it adopted, which it may reap itself.
+ * Context: the thread that spawns and reaps (in brummd: the loop thread).
+ */
+bool brm_spawn_owns(pid_t pid);
+
 #endif

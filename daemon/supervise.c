@@ -37,6 +37,7 @@
 
 #include "daemon/log.h"
 #include "daemon/logs.h"
+#include "daemon/proctree.h"
 #include "daemon/spawn.h"
 #include "daemon/supervise.h"
 #include "lib/buf.h"
@@ -195,8 +196,17 @@ static bool group_alive(pid_t pgid)
 	return pgid > 0 && kill(-pgid, 0) == 0;
 }
 
+/*
+ * The group brummd made for the child, and the descendants that left it
+ * (setsid) but still descend from the main process through living parents.
+ */
 static void kill_group(struct brm_proc *p, int sig)
 {
+	int n = brm_proctree_signal_escaped(p->pid, p->pgid, sig, uv_now(p->sup->loop));
+
+	if (n > 0 && sig != SIGCONT)
+		brm_log_info("%s: SIG%s also to %d descendant(s) outside its process group",
+			     p->spec->name, brm_signal_name(sig), n);
 	if (p->pgid > 0 && kill(-p->pgid, sig) == 0)
 		return;
 	/* The child may have left its group; reach at least the main process. */

@@ -142,45 +142,88 @@ static pid_t pid_from(const char *path)
 	return pid;
 }
 
+/* The parent pid of @pid, from /proc, or -1. */
+static pid_t ppid_of(pid_t pid)
+{
+	char path[64], *txt, *p;
+	int ppid = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	txt = brmh_read_file(path);
+	p = txt ? strrchr(txt, ')') : NULL;
+	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
+		ppid = -1;
+	free(txt);
+	return (pid_t)ppid;
+}
+
 /*
  * What a stop reaches without cgroups, as README.md ("No orphans") says:
- * every process of the group brummd made for the child, including a
- * daemon that double-forked (its parent is gone, its group is not); not a
- * descendant that called setsid(), which left the group. The second half
- * pins that documented limit down: if it starts failing, brummd learned to
- * reach such processes and README.md must say so.
+ * the process group brummd made for the child (a daemon that double-forked
+ * stays in it), and descendants that left the group with setsid() while
+ * their parents live (found through /proc). A setsid() descendant whose
+ * parent already exited cannot be traced to the process; brummd, a child
+ * subreaper, adopts it, reaps it, and stops it when brummd itself stops.
  */
-START_TEST(a_stop_reaches_the_group_but_not_a_setsid_escape)
+START_TEST(a_stop_reaches_descendants_and_shutdown_the_adopted_rest)
 {
-	char dpid[400], spid[400];
-	pid_t daemonized, escaped;
+	char dpid[400], spid[400], opid[400], *log;
+	pid_t daemonized, escaped, orphan;
+	int zombies = -1, st;
 
 	ck_assert_int_eq(brmh_start(&H, NULL, NULL), 0);
 	snprintf(dpid, sizeof(dpid), "%s/daemonized.pid", H.dir);
 	snprintf(spid, sizeof(spid), "%s/escaped.pid", H.dir);
-	/* double fork: the subshell starts sleep and exits; sleep is orphaned */
+	snprintf(opid, sizeof(opid), "%s/orphan.pid", H.dir);
+	/* double fork: the subshell starts sleep and exits; sleep is orphaned
+	 * but stays in the group */
 	add("dfork", "\"cmd\":\"(sleep 60 & echo $! > %s); exec sleep 60\",\"shell\":true,"
 	    "\"start_secs\":0", dpid);
-	/* a grandchild that calls setsid() and so leaves the group */
+	/* a grandchild that calls setsid() while its parent waits for it */
 	add("escape", "\"cmd\":\"setsid sleep 60 & echo $! > %s; wait\",\"shell\":true,"
 	    "\"start_secs\":0", spid);
+	/* both at once: out of the group, and its parent gone */
+	add("orphan", "\"cmd\":\"(setsid sleep 60 & echo $! > %s); exec sleep 60\","
+	    "\"shell\":true,\"start_secs\":0", opid);
 	daemonized = pid_from(dpid);
 	escaped = pid_from(spid);
+	orphan = pid_from(opid);
 	ck_assert(brmh_wait_state(&H, "dfork", "running", 3000));
 	ck_assert(brmh_wait_state(&H, "escape", "running", 3000));
-	ck_assert(brmh_pid_alive(daemonized));
-	ck_assert(brmh_pid_alive(escaped));
-	ck_assert_int_eq(getsid(escaped), escaped);	/* it leads a session of its own */
+	ck_assert(brmh_wait_state(&H, "orphan", "running", 3000));
+	ck_assert_int_eq(getsid(escaped), escaped);	/* a session of its own */
+	ck_assert_int_eq(getsid(orphan), orphan);
+	for (int i = 0; i < 100 && ppid_of(orphan) != H.pid; i++)
+		brmh_sleep_ms(10);
+	ck_assert_msg(ppid_of(orphan) == H.pid, "orphan %d has parent %d, not brummd %d",
+		      (int)orphan, (int)ppid_of(orphan), (int)H.pid);
 
 	call_ok("stop", "{\"all\":true,\"wait\":true,\"timeout_secs\":10}");
 	ck_assert_msg(brmh_wait_pid_gone(daemonized, 2000),
 		      "the double-forked daemon %d outlived its group's stop", (int)daemonized);
+	ck_assert_msg(brmh_wait_pid_gone(escaped, 2000),
+		      "the setsid() grandchild %d outlived the stop", (int)escaped);
 	brmh_sleep_ms(200);
-	ck_assert_msg(brmh_pid_alive(escaped), "the setsid() grandchild %d was stopped too:"
-		      " update README.md (No orphans) and this test", (int)escaped);
-	kill(escaped, SIGKILL);
-	ck_assert(brmh_wait_pid_gone(escaped, 2000));
-	ck_assert_int_eq(brmh_stop(&H, 10000), 0);
+	ck_assert_msg(brmh_pid_alive(orphan), "the adopted orphan %d was stopped with its"
+		      " process: update README.md (No orphans) and this test", (int)orphan);
+	/* the double-forked daemon was brummd's child by then: reaped, no zombie */
+	for (int i = 0; i < 100 && (zombies = brmh_zombie_children(H.pid)) != 0; i++)
+		brmh_sleep_ms(20);
+	ck_assert_int_eq(zombies, 0);
+
+	/* brummd's own shutdown stops what it adopted, and says so */
+	ck_assert_int_eq(kill(H.pid, SIGTERM), 0);
+	ck_assert_int_eq(waitpid(H.pid, &st, 0), H.pid);
+	H.pid = 0;
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "brummd exit status %d", st);
+	ck_assert_msg(brmh_wait_pid_gone(orphan, 2000), "the adopted orphan %d outlived brummd",
+		      (int)orphan);
+	log = brmh_read_file(H.log);
+	snprintf(dpid, sizeof(dpid), "stopping pid %d (sleep), an orphan adopted", (int)orphan);
+	ck_assert_msg(log && strstr(log, dpid), "no \"%s\" in the log:\n%s", dpid,
+		      log ? log : "");
+	free(log);
+	brmh_stop(&H, 1000);
 }
 END_TEST
 
@@ -195,7 +238,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, misbehaving_children_leave_no_trace);
-	tcase_add_test(tc, a_stop_reaches_the_group_but_not_a_setsid_escape);
+	tcase_add_test(tc, a_stop_reaches_descendants_and_shutdown_the_adopted_rest);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -223,6 +223,38 @@ START_TEST(test_exit_zero)
 }
 END_TEST
 
+/* brm_spawn_owns: true from the spawn to the reap, for many children reaped
+ * out of order (the set grows and deletes from the middle of its runs). */
+START_TEST(test_owns_until_reaped)
+{
+	enum { N = 150 };
+	char *argv[] = { child_bin, "sleep", "60", NULL };
+	struct brm_spawn_req req = req_for(argv);
+	static struct brm_spawned s[N];
+	bool reaped[N] = { false };
+
+	ck_assert(!brm_spawn_owns(getpid()));
+	ck_assert(!brm_spawn_owns(0));
+	for (int i = 0; i < N; i++) {
+		spawn_ok(&req, &s[i]);
+		ck_assert(brm_spawn_owns(s[i].pid));
+	}
+	/* reap every third, then the rest; check every pid after each reap */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < N; i++) {
+			if (reaped[i] || (pass == 0 && i % 3))
+				continue;
+			kill_and_reap(&s[i]);
+			reaped[i] = true;
+			for (int j = 0; j < N; j++)
+				ck_assert_msg(brm_spawn_owns(s[j].pid) == !reaped[j],
+					      "child %d (pid %d): owns %d, reaped %d", j,
+					      (int)s[j].pid, brm_spawn_owns(s[j].pid), reaped[j]);
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_reap_running)
 {
 	char *argv[] = { child_bin, "sleep", "0.3", NULL };
@@ -947,6 +979,7 @@ static Suite *spawn_suite(void)
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, test_exit_zero);
 	tcase_add_test(tc, test_reap_running);
+	tcase_add_test(tc, test_owns_until_reaped);
 	tcase_add_test(tc, test_exit_codes);
 	tcase_add_test(tc, test_killed_by_signal);
 	tcase_add_test(tc, test_missing_binary);
