@@ -646,3 +646,14 @@ int brmh_zombie_children(pid_t pid)
 	closedir(d);
 	return n;
 }
+
+void brmh_wait_settled(pid_t pid, int fds0, int *fds, int *zombies)
+{
+	for (int i = 0; i < 100; i++) {
+		*fds = brmh_fd_count(pid);
+		*zombies = brmh_zombie_children(pid);
+		if (*fds <= fds0 && *zombies == 0)
+			return;
+		brmh_sleep_ms(20);
+	}
+}

@@ -105,5 +105,11 @@ int brmh_fd_count(pid_t pid);
 long brmh_rss_kb(pid_t pid);
 /* Zombie children of @pid right now, -1 when unknown. */
 int brmh_zombie_children(pid_t pid);
+/*
+ * Wait up to 2 s until @pid holds at most @fds0 descriptors and has no
+ * zombie child; *@fds and *@zombies get the last counts either way (for
+ * the test's own assertions and message).
+ */
+void brmh_wait_settled(pid_t pid, int fds0, int *fds, int *zombies);
 
 #endif

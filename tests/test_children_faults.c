@@ -111,13 +111,7 @@ START_TEST(misbehaving_children_leave_no_trace)
 		snprintf(params, sizeof(params), "{\"name\":\"%s\"}", *n);
 		call_ok("remove", params);
 	}
-	for (int i = 0; i < 100; i++) {
-		fds1 = brmh_fd_count(H.pid);
-		zombies = brmh_zombie_children(H.pid);
-		if (fds1 <= fds0 && zombies == 0)
-			break;
-		brmh_sleep_ms(20);
-	}
+	brmh_wait_settled(H.pid, fds0, &fds1, &zombies);
 	rss1 = brmh_rss_kb(H.pid);
 	fprintf(stderr, "children faults: fds %d -> %d, zombies %d, RSS %ld -> %ld KiB,"
 		" %ld crash-loop restarts\n", fds0, fds1, zombies, rss0, rss1, restarts);

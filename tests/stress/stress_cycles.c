@@ -79,13 +79,7 @@ START_TEST(ten_thousand_spawn_exit_cycles)
 	call_ok("remove", "{\"name\":\"quiet\"}");
 	call_ok("remove", "{\"name\":\"chatty\"}");
 	call_ok("ping", NULL);
-	for (int i = 0; i < 100; i++) {
-		fds1 = brmh_fd_count(H.pid);
-		zombies = brmh_zombie_children(H.pid);
-		if (fds1 <= fds0 && zombies == 0)
-			break;
-		brmh_sleep_ms(20);
-	}
+	brmh_wait_settled(H.pid, fds0, &fds1, &zombies);
 	rss1 = brmh_rss_kb(H.pid);
 	fprintf(stderr, "stress: fds %d -> %d, zombies %d, RSS %ld -> %ld KiB\n", fds0, fds1,
 		zombies, rss0, rss1);
