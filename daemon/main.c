@@ -326,6 +326,13 @@ int main(int argc, char **argv)
 	set_thread_call_rcu_data(crdp);
 
 	uv_loop_init(&d.loop);
+	/* Before anything is started or counted: a signal that comes while
+	 * blocked waits in the signalfd for the loop's first iteration. */
+	d.sigs = brm_signals_start(&d.loop, on_signal, &d);
+	if (!d.sigs) {
+		fprintf(stderr, "brummd: cannot make a signalfd: %s\n", strerror(errno));
+		return 1;
+	}
 	d.reg = brm_registry_create();
 	brm_orphans_init(&d.loop);
 	d.sup = brm_supervisor_create(&d.loop, d.reg);
@@ -371,13 +378,6 @@ int main(int argc, char **argv)
 	r = brm_server_start(d.srv);
 	if (r < 0) {
 		fprintf(stderr, "brummd: cannot start worker threads: %s\n", strerror(-r));
-		return 1;
-	}
-	/* A SIGTERM, SIGINT or SIGHUP that came while blocked (the socket
-	 * already listens) waits in the signalfd for the first iteration. */
-	d.sigs = brm_signals_start(&d.loop, on_signal, &d);
-	if (!d.sigs) {
-		fprintf(stderr, "brummd: cannot make a signalfd: %s\n", strerror(errno));
 		return 1;
 	}
 	brm_signals_mask(&brm_sigs);

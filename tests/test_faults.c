@@ -215,6 +215,13 @@ static void check_survived(const struct baseline *b, long rss_slack_kb)
 	/* Closed connections are gone once the workers saw the close. */
 	while (mono_ms() < deadline && (fds = brmh_fd_count(H.pid)) != b->fds)
 		brmh_sleep_ms(20);
+	if (fds != b->fds) {   /* which one, for whoever reads the failure */
+		char cmd[64];
+
+		snprintf(cmd, sizeof(cmd), "ls -l /proc/%d/fd >&2", (int)H.pid);
+		if (system(cmd) != 0)
+			fprintf(stderr, "(cannot list the descriptors)\n");
+	}
 	ck_assert_msg(fds == b->fds, "descriptors: %d before, %d after", b->fds, fds);
 	if (rss_slack_kb > 0 && !getenv("TSAN_OPTIONS")) {   /* TSan's shadow memory grows */
 		long rss = brmh_rss_kb(H.pid);
