@@ -9,8 +9,10 @@
  *  3. block all signals, create our own call_rcu thread (so it is joined at
  *     exit and takes no signals), bind the socket, start the workers (they
  *     inherit the blocked mask), then unblock signals on this thread only,
- *     except SIGTERM, SIGINT and SIGHUP: those stay blocked everywhere and
- *     are read from a signalfd (daemon/signals.c);
+ *     except SIGTERM, SIGINT, SIGHUP and SIGCHLD: those stay blocked
+ *     everywhere and are read from a signalfd (daemon/signals.c), made
+ *     right after the loop; brummd becomes a child subreaper
+ *     (daemon/orphans.c);
  *  4. add the configured processes and those added at runtime in an earlier
  *     life (the state file), start those with autostart that were not
  *     stopped by request, and tell the service manager READY=1.
@@ -20,8 +22,9 @@
  * (daemon/service.c). SIGHUP reloads the config (daemon/reload.c).
  *
  * Shutdown (SIGTERM, SIGINT): stop every child in parallel within its stop
- * timeout, answer outstanding requests, stop the workers, free everything
- * after a grace period (rcu_barrier), exit 0.
+ * timeout, then the orphans adopted from them (SIGTERM, SIGKILL after 5 s),
+ * answer outstanding requests, stop the workers, free everything after a
+ * grace period (rcu_barrier), exit 0.
  */
 #include <errno.h>
 #include <getopt.h>
