@@ -18,11 +18,11 @@ struct pent {
 	pid_t pid, ppid, pgid;
 };
 
-/* The cached table, sorted by ppid; valid for the loop tick it was read in. */
+/* The cached table, sorted by ppid; trusted for PROCTREE_TTL_MS. */
 static struct {
 	struct pent *e;
 	size_t n, cap;
-	uint64_t taken_ms;
+	uint64_t taken_ns;
 	bool valid;
 } T;
 
@@ -102,19 +102,20 @@ static size_t first_child(pid_t ppid)
 	return lo;
 }
 
-int brm_proctree_signal_escaped(pid_t root, pid_t pgid, int sig, uint64_t now_ms)
+int brm_proctree_signal_escaped(pid_t root, pid_t pgid, int sig)
 {
+	uint64_t now = brm_now_mono_ns();
 	pid_t *queue;
 	size_t head = 0, tail = 0;
 	int sent = 0;
 
 	if (root <= 0)
 		return 0;
-	if (!T.valid || T.taken_ms != now_ms) {
+	if (!T.valid || now - T.taken_ns > (uint64_t)PROCTREE_TTL_MS * 1000000) {
 		if (scan() < 0)
 			return 0;
 		T.valid = true;
-		T.taken_ms = now_ms;
+		T.taken_ns = brm_now_mono_ns();	/* after the walk, which takes a while */
 	}
 	/* breadth first; each process has one parent, so none comes twice */
 	queue = brm_xmalloc((T.n + 1) * sizeof(*queue));

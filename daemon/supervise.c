@@ -202,7 +202,7 @@ static bool group_alive(pid_t pgid)
  */
 static void kill_group(struct brm_proc *p, int sig)
 {
-	int n = brm_proctree_signal_escaped(p->pid, p->pgid, sig, uv_now(p->sup->loop));
+	int n = brm_proctree_signal_escaped(p->pid, p->pgid, sig);
 
 	if (n > 0 && sig != SIGCONT)
 		brm_log_info("%s: SIG%s also to %d descendant(s) outside its process group",
