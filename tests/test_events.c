@@ -311,6 +311,51 @@ START_TEST(brummctl_events_json_reports_a_lost_daemon_as_json)
 }
 END_TEST
 
+/*
+ * A history longer than what one pump sends (BRM_EVENTS_OUT_MAX, 64 KiB)
+ * arrives whole to a subscriber that reads at once, with no new event to
+ * wake its worker.
+ */
+START_TEST(a_long_history_arrives_whole)
+{
+	struct subconn s;
+	cJSON *j, *r;
+	long seq = 0, last = 0;
+	int code;
+
+	brmh_check_start(&H, "{}");
+	for (int i = 0; i < 400; i++) {
+		char params[512];
+
+		snprintf(params, sizeof(params), "{\"name\":\"h%03d\",\"spec\":{\"cmd\":[\"%s\","
+			 "\"sleep\",\"3600\"],\"start_secs\":0}}", i, brmh_child());
+		r = brmh_call(&H, "add", params);
+		cJSON_Delete(r);
+		snprintf(params, sizeof(params), "{\"name\":\"h%03d\",\"wait\":true}", i);
+		r = brmh_call(&H, "remove", params);
+		cJSON_Delete(r);
+	}
+	sub_open(&s, "{\"history\":true}");
+	j = sub_line(&s, 3000);
+	ck_assert_ptr_nonnull(brmh_result(j, &code));
+	last = brmh_int(brmh_result(j, &code), "next_seq") - 1;
+	cJSON_Delete(j);
+	ck_assert_msg(last > 600, "only %ld events", last);
+	while (seq < last) {
+		const cJSON *p;
+
+		j = sub_line(&s, 3000);
+		ck_assert_msg(j, "history stalled after seq %ld of %ld", seq, last);
+		p = params_of(j, "events");
+		ck_assert_ptr_nonnull(p);
+		seq = brmh_int(p, "seq");
+		cJSON_Delete(j);
+	}
+	close(s.fd);
+	brmh_check_stop(&H);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("events");
@@ -320,6 +365,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, events_in_order_without_gaps);
 	tcase_add_test(tc, stalled_subscriber_gets_gap_notice);
 	tcase_add_test(tc, brummctl_events_prints_lines);
+	tcase_add_test(tc, a_long_history_arrives_whole);
 	tcase_add_test(tc, brummctl_events_json_reports_a_lost_daemon_as_json);
 	suite_add_tcase(s, tc);
 	return s;
