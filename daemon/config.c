@@ -1211,6 +1211,45 @@ static bool parse_harden_key(struct report *r, const char *p, const char *k, con
 	return false;
 }
 
+/*
+ * The same limit `add` applies: a configured name may not dodge it. Checked
+ * once all is parsed ("limits" may come after "processes"), once per key:
+ * for "instances": N, the longest name, NAME:N-1.
+ */
+static void check_name_lengths(struct report *r, const cJSON *procs,
+			       const struct brm_config *cfg)
+{
+	size_t max = (size_t)cfg->limits.max_name_len;
+	const cJSON *c;
+
+	if (!cJSON_IsObject(procs))
+		return;
+	cJSON_ArrayForEach(c, procs) {
+		const cJSON *inst = cJSON_GetObjectItemCaseSensitive(c, "instances");
+		char name[BRM_MAX_NAME_LEN + 1], *p;
+
+		if (!c->string)
+			continue;
+		if (cJSON_IsNumber(inst) && inst->valuedouble >= 1 &&
+		    inst->valuedouble <= BRM_MAX_INSTANCES) {
+			if (!brm_instance_name(name, sizeof(name), c->string,
+					       (unsigned)inst->valuedouble - 1) ||
+			    strlen(name) <= max)
+				continue;	/* too long for any limit: reported already */
+			p = keypath("processes", c->string);
+			report(r, p, "instance names up to \"%s\" (%zu bytes) are longer than"
+			       " limits.max_name_len (%zu)", name, strlen(name), max);
+		} else {
+			if (strlen(c->string) <= max)
+				continue;
+			p = keypath("processes", c->string);
+			report(r, p, "name is %zu bytes, longer than limits.max_name_len (%zu)",
+			       strlen(c->string), max);
+		}
+		free(p);
+	}
+}
+
 static void parse_top(struct report *r, const cJSON *root, struct brm_config *cfg)
 {
 	const cJSON *c;
@@ -1256,18 +1295,7 @@ static void parse_top(struct report *r, const cJSON *root, struct brm_config *cf
 	if (cfg->nprocs > (size_t)cfg->limits.max_processes)
 		report(r, "limits.max_processes", "is %d but %zu processes are configured",
 		       cfg->limits.max_processes, cfg->nprocs);
-	/* The same limit `add` applies: a configured name may not dodge it. */
-	for (size_t j = 0; j < cfg->nprocs; j++) {
-		const char *name = cfg->procs[j]->name;
-
-		if (strlen(name) > (size_t)cfg->limits.max_name_len) {
-			char *p = keypath("processes", name);
-
-			report(r, p, "name is %zu bytes, longer than limits.max_name_len (%d)",
-			       strlen(name), cfg->limits.max_name_len);
-			free(p);
-		}
-	}
+	check_name_lengths(r, cJSON_GetObjectItemCaseSensitive(root, "processes"), cfg);
 }
 
 static void report_orch(void *ctx, const char *path, const char *msg)

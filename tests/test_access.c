@@ -107,6 +107,10 @@ START_TEST(bad_hardening_values_are_named)
 	parse_err("{\"limits\": {\"max_name_len\": 4}, \"processes\": {"
 		  "\"abcd\": {\"cmd\": [\"true\"]}, \"abcde\": {\"cmd\": [\"true\"]}}}",
 		  "processes.abcde: name is 5 bytes, longer than limits.max_name_len (4)");
+	parse_err("{\"limits\": {\"max_name_len\": 5}, \"processes\": {"
+		  "\"abc\": {\"cmd\": [\"true\"], \"instances\": 12}}}",
+		  "processes.abc: instance names up to \"abc:11\" (6 bytes) are longer than"
+		  " limits.max_name_len (5)");
 }
 END_TEST
 
