@@ -557,12 +557,34 @@ static void close_idle(struct worker *w, uint64_t now)
 	}
 }
 
-/* epoll_wait timeout: a second while idle connections may need closing. */
-static int worker_timeout_ms(struct worker *w)
+/*
+ * The reserve descriptor can be lost: another thread may take the slot
+ * shed_clients() freed before it reopens /dev/null. Take it back as soon
+ * as descriptors are free again (worker_timeout_ms() wakes us to try).
+ */
+static void ensure_reserve(struct worker *w)
+{
+	if (w->reserve_fd < 0)
+		w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/* How often idle connections are looked for; -1: no need. */
+static int idle_scan_ms(struct worker *w)
 {
 	if (!w->conns || !(w->srv->limits.idle_timeout_secs > 0))
 		return -1;
 	return w->srv->limits.idle_timeout_secs < 1 ? 100 : 1000;
+}
+
+/* epoll_wait timeout: wake for the idle scan, and every second while the
+ * reserve descriptor is to be taken back. */
+static int worker_timeout_ms(struct worker *w)
+{
+	int t = idle_scan_ms(w);
+
+	if (w->reserve_fd < 0 && (t < 0 || t > 1000))
+		t = 1000;
+	return t;
 }
 
 /*
@@ -685,7 +707,10 @@ static void *worker_main(void *arg)
 	rcu_register_thread();
 	brm_stream_worker_init(w->evfd);
 	while (!__atomic_load_n(&w->srv->stopping, __ATOMIC_ACQUIRE)) {
-		int n = epoll_wait(w->epfd, evs, 64, worker_timeout_ms(w));
+		int n;
+
+		ensure_reserve(w);
+		n = epoll_wait(w->epfd, evs, 64, worker_timeout_ms(w));
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -727,7 +752,7 @@ static void *worker_main(void *arg)
 			pump_streams(w);
 		if (w->conns && w->srv->limits.idle_timeout_secs > 0) {
 			uint64_t now = brm_now_mono_ns();
-			if (now - w->last_idle_scan_ns >= (uint64_t)worker_timeout_ms(w) * 1000000u)
+			if (now - w->last_idle_scan_ns >= (uint64_t)idle_scan_ms(w) * 1000000u)
 				close_idle(w, now);
 		}
 		bury_dead(w);
