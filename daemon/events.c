@@ -282,12 +282,6 @@ static void history_array(struct sub *sub, uint64_t next, struct brm_buf *out,
 	}
 }
 
-static enum brm_method_result invalid(struct brm_req *req, const char *msg)
-{
-	brm_rpc_error(req->out, req->id_json, BRM_E_INVALID_PARAMS, msg, NULL);
-	return BRM_REPLIED;
-}
-
 static bool whole(const cJSON *v, double lo)
 {
 	return cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble) && v->valuedouble >= lo &&
@@ -309,33 +303,33 @@ enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 			for (size_t i = 0; keys[i]; i++)
 				ok |= !strcmp(it->string, keys[i]);
 			if (!ok)
-				return invalid(req, "params: unknown parameter; expected \"name\","
+				return brm_req_invalid(req, "params: unknown parameter; expected \"name\","
 					       " \"names\", \"since_seq\", \"history\", \"follow\"");
 		}
 	}
 	if (!req->events || !ring)
-		return invalid(req, "events: not available on this connection");
+		return brm_req_invalid(req, "events: not available on this connection");
 	name = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "name") : NULL;
 	names = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "names") : NULL;
 	since = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "since_seq") : NULL;
 	history = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "history") : NULL;
 	follow = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "follow") : NULL;
 	if (follow && !cJSON_IsBool(follow))
-		return invalid(req, "params.follow: expected true or false");
+		return brm_req_invalid(req, "params.follow: expected true or false");
 	if (name && names)
-		return invalid(req, "params: give \"name\" or \"names\", not both");
+		return brm_req_invalid(req, "params: give \"name\" or \"names\", not both");
 	if (since && history)
-		return invalid(req, "params: give \"since_seq\" or \"history\", not both");
+		return brm_req_invalid(req, "params: give \"since_seq\" or \"history\", not both");
 	if (since && !whole(since, 1))
-		return invalid(req, "params.since_seq: expected an integer >= 1");
+		return brm_req_invalid(req, "params.since_seq: expected an integer >= 1");
 	if (history && !cJSON_IsBool(history) && !whole(history, 0))
-		return invalid(req, "params.history: expected true, false or a number of events");
+		return brm_req_invalid(req, "params.history: expected true, false or a number of events");
 
 	sub = brm_xcalloc(1, sizeof(*sub));
 	if (name) {
 		if (!cJSON_IsString(name) || !brm_name_valid(name->valuestring)) {
 			brm_events_sub_destroy(sub);
-			return invalid(req, "params.name: expected a valid process name");
+			return brm_req_invalid(req, "params.name: expected a valid process name");
 		}
 		sub->names[sub->nnames++] = brm_xstrdup(name->valuestring);
 	}
@@ -343,12 +337,12 @@ enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 		if (!cJSON_IsArray(names) || cJSON_GetArraySize(names) < 1 ||
 		    cJSON_GetArraySize(names) > MAX_FILTER) {
 			brm_events_sub_destroy(sub);
-			return invalid(req, "params.names: expected 1 to 64 process names");
+			return brm_req_invalid(req, "params.names: expected 1 to 64 process names");
 		}
 		cJSON_ArrayForEach(it, names) {
 			if (!cJSON_IsString(it) || !brm_name_valid(it->valuestring)) {
 				brm_events_sub_destroy(sub);
-				return invalid(req, "params.names: expected valid process names");
+				return brm_req_invalid(req, "params.names: expected valid process names");
 			}
 			sub->names[sub->nnames++] = brm_xstrdup(it->valuestring);
 		}
@@ -359,11 +353,9 @@ enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 		start = (uint64_t)since->valuedouble;
 		if (start > next) {
 			brm_events_sub_destroy(sub);
-			brm_buf_reset(&req->scratch->tmp);
-			brm_buf_addf(&req->scratch->tmp, "params.since_seq: %llu is beyond the newest"
-				     " event (next_seq %llu); brummd may have restarted",
-				     (unsigned long long)start, (unsigned long long)next);
-			return invalid(req, req->scratch->tmp.p);
+			return brm_req_invalid(req, "params.since_seq: %llu is beyond the newest"
+					       " event (next_seq %llu); brummd may have restarted",
+					       (unsigned long long)start, (unsigned long long)next);
 		}
 	} else if (cJSON_IsTrue(history)) {
 		start = first;

@@ -50,20 +50,6 @@ void brm_logline_json(struct brm_buf *out, const char *name, const struct brm_lo
 	brm_buf_addc(out, '}');
 }
 
-static void error_reply(struct brm_req *req, int code, const char *fmt, ...)
-	BRM_PRINTF(3, 4);
-static void error_reply(struct brm_req *req, int code, const char *fmt, ...)
-{
-	struct brm_buf *tmp = &req->scratch->tmp;
-	va_list ap;
-
-	brm_buf_reset(tmp);
-	va_start(ap, fmt);
-	brm_buf_vaddf(tmp, fmt, ap);
-	va_end(ap);
-	brm_rpc_error(req->out, req->id_json, code, tmp->p, NULL);
-}
-
 static const cJSON *param(const struct brm_req *req, const char *key)
 {
 	return req->params ? cJSON_GetObjectItemCaseSensitive(req->params, key) : NULL;
@@ -85,10 +71,10 @@ int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 			for (size_t i = 0; keys[i]; i++)
 				ok |= !strcmp(it->string, keys[i]);
 			if (!ok) {
-				error_reply(req, BRM_E_INVALID_PARAMS,
-					    "params.%.64s: unknown parameter; expected \"name\", \"names\","
-					    " \"lines\", \"since_seq\", \"stream\", \"grep\", \"follow\"",
-					    it->string);
+				brm_req_invalid(req,
+					        "params.%.64s: unknown parameter; expected \"name\", \"names\","
+					        " \"lines\", \"since_seq\", \"stream\", \"grep\", \"follow\"",
+					        it->string);
 				return -1;
 			}
 		}
@@ -101,8 +87,8 @@ int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 	if ((v = param(req, "names"))) {
 		if (q->nnames || !cJSON_IsArray(v) || cJSON_GetArraySize(v) < 1 ||
 		    cJSON_GetArraySize(v) > MAX_NAMES) {
-			error_reply(req, BRM_E_INVALID_PARAMS, "params.names: expected 1 to %d process"
-				    " names (and no \"name\")", MAX_NAMES);
+			brm_req_invalid(req, "params.names: expected 1 to %d process"
+				        " names (and no \"name\")", MAX_NAMES);
 			return -1;
 		}
 		cJSON_ArrayForEach(it, v) {
@@ -112,14 +98,14 @@ int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 		}
 	}
 	if (!q->nnames) {
-		error_reply(req, BRM_E_INVALID_PARAMS, "params: missing \"name\" (or \"names\")");
+		brm_req_invalid(req, "params: missing \"name\" (or \"names\")");
 		return -1;
 	}
 	if ((v = param(req, "lines"))) {
 		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
 		    v->valuedouble < 0 || v->valuedouble > MAX_LINES) {
-			error_reply(req, BRM_E_INVALID_PARAMS,
-				    "params.lines: expected an integer from 0 to %d", MAX_LINES);
+			brm_req_invalid(req,
+				        "params.lines: expected an integer from 0 to %d", MAX_LINES);
 			return -1;
 		}
 		q->lines = (unsigned)v->valuedouble;
@@ -127,8 +113,8 @@ int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 	if ((v = param(req, "since_seq"))) {
 		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
 		    v->valuedouble < 0) {
-			error_reply(req, BRM_E_INVALID_PARAMS,
-				    "params.since_seq: expected a non-negative integer");
+			brm_req_invalid(req,
+				        "params.since_seq: expected a non-negative integer");
 			return -1;
 		}
 		q->since_seq = (uint64_t)v->valuedouble;
@@ -142,8 +128,8 @@ int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 		else if (cJSON_IsString(v) && !strcmp(v->valuestring, "all"))
 			q->streams = 7 << 1;
 		else {
-			error_reply(req, BRM_E_INVALID_PARAMS, "params.stream: expected \"stdout\","
-				    " \"stderr\" or \"all\"");
+			brm_req_invalid(req, "params.stream: expected \"stdout\","
+				        " \"stderr\" or \"all\"");
 			return -1;
 		}
 	} else {
@@ -152,22 +138,22 @@ int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 	if ((v = param(req, "grep"))) {
 		int r;
 		if (!cJSON_IsString(v)) {
-			error_reply(req, BRM_E_INVALID_PARAMS,
-				    "params.grep: expected a POSIX extended regex (a string)");
+			brm_req_invalid(req,
+				        "params.grep: expected a POSIX extended regex (a string)");
 			return -1;
 		}
 		r = regcomp(&q->re, v->valuestring, REG_EXTENDED | REG_NOSUB);
 		if (r) {
 			char msg[128];
 			regerror(r, &q->re, msg, sizeof(msg));
-			error_reply(req, BRM_E_INVALID_PARAMS, "params.grep: %s", msg);
+			brm_req_invalid(req, "params.grep: %s", msg);
 			return -1;
 		}
 		q->have_re = true;
 	}
 	if ((v = param(req, "follow"))) {
 		if (!cJSON_IsBool(v)) {
-			error_reply(req, BRM_E_INVALID_PARAMS, "params.follow: expected true or false");
+			brm_req_invalid(req, "params.follow: expected true or false");
 			brm_logs_query_finish(q);
 			return -1;
 		}
@@ -176,7 +162,7 @@ int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 	return 0;
 
 bad_name:
-	error_reply(req, BRM_E_INVALID_PARAMS, "params.name: expected a valid process name");
+	brm_req_invalid(req, "params.name: expected a valid process name");
 	return -1;
 }
 
@@ -251,7 +237,7 @@ enum brm_method_result brm_m_logs(struct brm_req *req, struct brm_cmd **cmd)
 
 		if (!exists) {
 			rcu_read_unlock();
-			error_reply(req, BRM_E_NO_PROCESS, "no such process '%s'", q.names[i]);
+			brm_req_error(req, BRM_E_NO_PROCESS, "no such process '%s'", q.names[i]);
 			goto out;
 		}
 		nexts[i] = 1;
@@ -327,22 +313,21 @@ enum brm_method_result brm_m_errors(struct brm_req *req, struct brm_cmd **cmd)
 	if (req->params) {
 		cJSON_ArrayForEach(it, req->params) {
 			if (strcmp(it->string, "name")) {
-				error_reply(req, BRM_E_INVALID_PARAMS,
-					    "params.%.64s: unknown parameter; expected \"name\"",
-					    it->string);
+				brm_req_invalid(req,
+					        "params.%.64s: unknown parameter; expected \"name\"",
+					        it->string);
 				return BRM_REPLIED;
 			}
 		}
 	}
 	if (name && (!cJSON_IsString(name) || !brm_name_valid(name->valuestring))) {
-		error_reply(req, BRM_E_INVALID_PARAMS, "params.name: expected a valid process name");
-		return BRM_REPLIED;
+		return brm_req_invalid(req, "params.name: expected a valid process name");
 	}
 	rcu_read_lock();
 	if (name && !brm_registry_find(req->ctx->reg, name->valuestring)) {
 		rcu_read_unlock();
-		error_reply(req, BRM_E_NO_PROCESS, "no such process '%s'", name->valuestring);
-		return BRM_REPLIED;
+		return brm_req_error(req, BRM_E_NO_PROCESS, "no such process '%s'",
+				     name->valuestring);
 	}
 	brm_buf_adds(req->out, "{\"jsonrpc\":\"2.0\",\"id\":");
 	brm_buf_adds(req->out, req->id_json);
@@ -382,8 +367,7 @@ enum brm_method_result brm_m_logs_reopen(struct brm_req *req, struct brm_cmd **c
 {
 	(void)cmd;
 	if (req->params && cJSON_GetArraySize(req->params) > 0) {
-		error_reply(req, BRM_E_INVALID_PARAMS, "params: logs_reopen takes none");
-		return BRM_REPLIED;
+		return brm_req_invalid(req, "params: logs_reopen takes none");
 	}
 	brm_logfile_reopen_all();
 	brm_buf_adds(req->out, "{\"jsonrpc\":\"2.0\",\"id\":");

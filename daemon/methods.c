@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,19 +28,39 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static enum brm_method_result invalid(struct brm_req *req, const char *fmt, ...)
-	BRM_PRINTF(2, 3);
-static enum brm_method_result invalid(struct brm_req *req, const char *fmt, ...)
+static enum brm_method_result verror(struct brm_req *req, int code, const char *fmt,
+				     va_list ap) BRM_PRINTF(3, 0);
+static enum brm_method_result verror(struct brm_req *req, int code, const char *fmt,
+				     va_list ap)
 {
 	struct brm_buf *tmp = &req->scratch->tmp;
-	va_list ap;
 
 	brm_buf_reset(tmp);
-	va_start(ap, fmt);
 	brm_buf_vaddf(tmp, fmt, ap);
-	va_end(ap);
-	brm_rpc_error(req->out, req->id_json, BRM_E_INVALID_PARAMS, tmp->p, NULL);
+	brm_rpc_error(req->out, req->id_json, code, tmp->p, NULL);
 	return BRM_REPLIED;
+}
+
+enum brm_method_result brm_req_error(struct brm_req *req, int code, const char *fmt, ...)
+{
+	enum brm_method_result r;
+	va_list ap;
+
+	va_start(ap, fmt);
+	r = verror(req, code, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+enum brm_method_result brm_req_invalid(struct brm_req *req, const char *fmt, ...)
+{
+	enum brm_method_result r;
+	va_list ap;
+
+	va_start(ap, fmt);
+	r = verror(req, BRM_E_INVALID_PARAMS, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 static const char *json_type(const cJSON *v)
@@ -88,11 +109,11 @@ static const cJSON *param(const struct brm_req *req, const char *key)
 static bool valid_name_param(struct brm_req *req, const cJSON *v, const char *what)
 {
 	if (!cJSON_IsString(v)) {
-		invalid(req, "%s: expected a process name (string), got %s", what, json_type(v));
+		brm_req_invalid(req, "%s: expected a process name (string), got %s", what, json_type(v));
 		return false;
 	}
 	if (!brm_name_valid(v->valuestring)) {
-		invalid(req, "%s: invalid process name \"%.80s\": use 1-%d characters of"
+		brm_req_invalid(req, "%s: invalid process name \"%.80s\": use 1-%d characters of"
 			" A-Z a-z 0-9 . _ : @ -, not starting with '.' or '-'",
 			what, v->valuestring, BRM_MAX_NAME_LEN);
 		return false;
@@ -111,13 +132,13 @@ static bool parse_targets(struct brm_req *req, struct brm_cmd *cmd)
 	int given = !!name + !!names + !!all;
 
 	if (given != 1) {
-		invalid(req, given ? "params: give only one of \"name\", \"names\" and \"all\""
+		brm_req_invalid(req, given ? "params: give only one of \"name\", \"names\" and \"all\""
 				   : "params: missing \"name\" (or \"names\", or \"all\": true)");
 		return false;
 	}
 	if (all) {
 		if (!cJSON_IsTrue(all)) {
-			invalid(req, "params.all: expected true, got %s",
+			brm_req_invalid(req, "params.all: expected true, got %s",
 				cJSON_IsFalse(all) ? "false" : json_type(all));
 			return false;
 		}
@@ -132,7 +153,7 @@ static bool parse_targets(struct brm_req *req, struct brm_cmd *cmd)
 		return true;
 	}
 	if (!cJSON_IsArray(names) || cJSON_GetArraySize(names) == 0) {
-		invalid(req, "params.names: expected a non-empty array of process names, got %s",
+		brm_req_invalid(req, "params.names: expected a non-empty array of process names, got %s",
 			cJSON_IsArray(names) ? "an empty array" : json_type(names));
 		return false;
 	}
@@ -158,7 +179,7 @@ static bool parse_wait(struct brm_req *req, struct brm_cmd *cmd)
 
 	if (wait) {
 		if (!cJSON_IsBool(wait)) {
-			invalid(req, "params.wait: expected true or false, got %s", json_type(wait));
+			brm_req_invalid(req, "params.wait: expected true or false, got %s", json_type(wait));
 			return false;
 		}
 		cmd->wait = cJSON_IsTrue(wait);
@@ -166,7 +187,7 @@ static bool parse_wait(struct brm_req *req, struct brm_cmd *cmd)
 	if (timeout) {
 		double secs;
 		if (brm_duration_parse_json(timeout, &secs) < 0 || !(secs > 0)) {
-			invalid(req, "params.timeout_secs: expected a positive number of seconds"
+			brm_req_invalid(req, "params.timeout_secs: expected a positive number of seconds"
 				" (or a string like \"30s\"), got %s", json_type(timeout));
 			return false;
 		}
@@ -282,7 +303,7 @@ static enum brm_method_result m_status(struct brm_req *req, struct brm_cmd **cmd
 	enum brm_method_result r;
 
 	if (stats && !cJSON_IsBool(stats))
-		return invalid(req, "params.stats: expected true or false, got %s", json_type(stats));
+		return brm_req_invalid(req, "params.stats: expected true or false, got %s", json_type(stats));
 	if (!cJSON_IsTrue(stats))
 		return status(req, NULL);
 	/* Bad names are status()'s to report; here they just have no stats. */
@@ -316,7 +337,7 @@ static enum brm_method_result status(struct brm_req *req, const struct brm_procs
 	if (!only_keys(req, keys))
 		return BRM_REPLIED;
 	if (name && names)
-		return invalid(req, "params: give \"name\" or \"names\", not both");
+		return brm_req_invalid(req, "params: give \"name\" or \"names\", not both");
 	if (!name && !names)
 		return status_all(req, stats);
 
@@ -327,11 +348,8 @@ static enum brm_method_result status(struct brm_req *req, const struct brm_procs
 		e = brm_registry_find(req->ctx->reg, name->valuestring);
 		if (!e) {
 			rcu_read_unlock();
-			brm_buf_reset(&req->scratch->tmp);
-			brm_buf_addf(&req->scratch->tmp, "no such process '%s'", name->valuestring);
-			brm_rpc_error(req->out, req->id_json, BRM_E_NO_PROCESS, req->scratch->tmp.p,
-				      NULL);
-			return BRM_REPLIED;
+			return brm_req_error(req, BRM_E_NO_PROCESS, "no such process '%s'",
+					     name->valuestring);
 		}
 		result_begin(req);
 		snap_out(req, brm_entry_snapshot(e), now, stats);
@@ -341,7 +359,7 @@ static enum brm_method_result status(struct brm_req *req, const struct brm_procs
 	}
 
 	if (!cJSON_IsArray(names))
-		return invalid(req, "params.names: expected an array of process names, got %s",
+		return brm_req_invalid(req, "params.names: expected an array of process names, got %s",
 			       json_type(names));
 	cJSON_ArrayForEach(it, names) {
 		char path[32];
@@ -361,11 +379,8 @@ static enum brm_method_result status(struct brm_req *req, const struct brm_procs
 			rcu_read_unlock();
 			req->out->len = mark;
 			req->out->p[mark] = '\0';
-			brm_buf_reset(&req->scratch->tmp);
-			brm_buf_addf(&req->scratch->tmp, "no such process '%s'", it->valuestring);
-			brm_rpc_error(req->out, req->id_json, BRM_E_NO_PROCESS, req->scratch->tmp.p,
-				      NULL);
-			return BRM_REPLIED;
+			return brm_req_error(req, BRM_E_NO_PROCESS, "no such process '%s'",
+					     it->valuestring);
 		}
 		if (i++)
 			brm_buf_addc(req->out, ',');
@@ -421,14 +436,14 @@ static enum brm_method_result m_signal(struct brm_req *req, struct brm_cmd **out
 	if (!only_keys(req, keys))
 		return BRM_REPLIED;
 	if (!sig)
-		return invalid(req, "params: missing \"signal\" (a name like \"HUP\" or a number)");
+		return brm_req_invalid(req, "params: missing \"signal\" (a name like \"HUP\" or a number)");
 	if (cJSON_IsString(sig))
 		signo = brm_signal_parse(sig->valuestring);
 	else if (cJSON_IsNumber(sig) && sig->valuedouble == floor(sig->valuedouble) &&
 		 sig->valuedouble >= 1 && sig->valuedouble <= 64)
 		signo = (int)sig->valuedouble;
 	if (signo < 1)
-		return invalid(req, "params.signal: expected a signal name like \"HUP\" or a"
+		return brm_req_invalid(req, "params.signal: expected a signal name like \"HUP\" or a"
 			       " number from 1 to 64");
 	cmd = brm_cmd_create(BRM_CMD_SIGNAL, req->id_json);
 	cmd->signo = signo;
@@ -451,16 +466,16 @@ static enum brm_method_result m_add(struct brm_req *req, struct brm_cmd **out)
 	if (!only_keys(req, keys))
 		return BRM_REPLIED;
 	if (!name)
-		return invalid(req, "params: missing \"name\"");
+		return brm_req_invalid(req, "params: missing \"name\"");
 	if (!valid_name_param(req, name, "params.name"))
 		return BRM_REPLIED;
 	if (req->ctx->limits && strlen(name->valuestring) > (size_t)req->ctx->limits->max_name_len)
-		return invalid(req, "params.name: longer than %d bytes (max_name_len)",
+		return brm_req_invalid(req, "params.name: longer than %d bytes (max_name_len)",
 			       req->ctx->limits->max_name_len);
 	if (!spec)
-		return invalid(req, "params: missing \"spec\" (an object with at least \"cmd\")");
+		return brm_req_invalid(req, "params: missing \"spec\" (an object with at least \"cmd\")");
 	if (!cJSON_IsObject(spec))
-		return invalid(req, "params.spec: expected an object, got %s", json_type(spec));
+		return brm_req_invalid(req, "params.spec: expected an object, got %s", json_type(spec));
 	ps = brm_spec_parse(spec, name->valuestring, "params.spec", &err);
 	if (!ps) {
 		/* Several problems arrive one per line; the wire message is one line. */
@@ -489,7 +504,7 @@ static enum brm_method_result m_remove(struct brm_req *req, struct brm_cmd **out
 	if (!only_keys(req, keys))
 		return BRM_REPLIED;
 	if (!name)
-		return invalid(req, "params: missing \"name\"");
+		return brm_req_invalid(req, "params: missing \"name\"");
 	if (!valid_name_param(req, name, "params.name"))
 		return BRM_REPLIED;
 	cmd = brm_cmd_create(BRM_CMD_REMOVE, req->id_json);
@@ -515,15 +530,15 @@ static enum brm_method_result m_wait(struct brm_req *req, struct brm_cmd **out)
 	if (!only_keys(req, keys))
 		return BRM_REPLIED;
 	if (!state && !health)
-		return invalid(req, "params: missing \"state\" (or \"health\")");
+		return brm_req_invalid(req, "params: missing \"state\" (or \"health\")");
 	if (state) {
 		if (!cJSON_IsString(state) || (st = brm_state_parse(state->valuestring)) < 0)
-			return invalid(req, "params.state: expected one of \"stopped\", \"starting\","
+			return brm_req_invalid(req, "params.state: expected one of \"stopped\", \"starting\","
 				       " \"running\", \"backoff\", \"stopping\", \"exited\", \"fatal\"");
 	}
 	if (health && (!cJSON_IsString(health) || !health->valuestring[0] ||
 		       strlen(health->valuestring) > 32))
-		return invalid(req, "params.health: expected a health such as \"healthy\"");
+		return brm_req_invalid(req, "params.health: expected a health such as \"healthy\"");
 	cmd = brm_cmd_create(BRM_CMD_WAIT, req->id_json);
 	cmd->want_state = st;
 	if (health)

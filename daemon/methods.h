@@ -17,6 +17,7 @@
 #include "daemon/server.h"
 #include "lib/buf.h"
 #include "lib/registry.h"
+#include "lib/util.h"
 
 struct cJSON;
 
@@ -54,6 +55,17 @@ const struct brm_method *brm_method_find(const char *name);
 
 /* Every method, NULL-terminated by name (for tests and documentation). */
 extern const struct brm_method brm_methods[];
+
+/*
+ * Put the error reply @code with a printf-style message into req->out,
+ * formatted in the worker's scratch (no allocation once it has grown).
+ * Returns BRM_REPLIED, so a handler can `return brm_req_error(...)`.
+ * brm_req_invalid is the same with BRM_E_INVALID_PARAMS (-32602).
+ */
+enum brm_method_result brm_req_error(struct brm_req *req, int code, const char *fmt, ...)
+	BRM_PRINTF(3, 4);
+enum brm_method_result brm_req_invalid(struct brm_req *req, const char *fmt, ...)
+	BRM_PRINTF(2, 3);
 
 void brm_scratch_init(struct brm_scratch *s);
 void brm_scratch_finish(struct brm_scratch *s);
