@@ -1,16 +1,13 @@
 /*
- * proctreebench.c — what a stop's /proc walk (daemon/proctree.c) costs on
- * the loop thread, against the floor of listing /proc alone, in the same
- * run, with the machine's process count as it is and with EXTRA sleeping
- * children added.
+ * proctreebench.c — what a stop's descendant walk (daemon/proctree.c)
+ * costs on the loop thread, with 0 and with EXTRA children below the
+ * walking process, against one /proc/self/stat read in the same run.
  *
  *   make bin/bench_proctreebench && bin/bench_proctreebench [EXTRA]
  *
- * One walk = brm_proctree_signal_escaped() with a cold cache (signal 0, so
- * nothing is disturbed): readdir /proc, read every /proc/N/stat, sort,
- * and a breadth-first pass from this process. The floor = readdir alone.
+ * One walk = brm_proctree_escaped() from this process; each child calls
+ * setpgid, so every one counts as outside the group.
  */
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/procstat.h"
 #include "daemon/proctree.h"
 
 static double now_us(void)
@@ -28,20 +26,6 @@ static double now_us(void)
 	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
-static int count_procs(void)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		n += de->d_name[0] >= '1' && de->d_name[0] <= '9';
-	closedir(d);
-	return n;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -49,28 +33,27 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static void measure(const char *label)
+static void measure(int nkids)
 {
-	enum { RUNS = 101 };
-	double walk[RUNS], floor_[RUNS];
-	int n = count_procs(), sent = 0;
+	enum { RUNS = 201 };
+	double walk[RUNS], one[RUNS];
+	struct brm_pstat ps;
+	pid_t out[1024];
+	int sent = 0;
 
 	for (int i = 0; i < RUNS; i++) {
 		double t0 = now_us();
 
-		count_procs();
-		floor_[i] = now_us() - t0;
-		/* past the cache's lifetime: every call walks */
-		usleep(PROCTREE_TTL_MS * 1000 + 1000);
+		brm_pstat_read(getpid(), &ps);
+		one[i] = now_us() - t0;
 		t0 = now_us();
-		sent += brm_proctree_signal_escaped(getpid(), getpgrp(), 0);
+		sent += brm_proctree_escaped(getpid(), getpgrp(), out, 1024);
 		walk[i] = now_us() - t0;
 	}
 	qsort(walk, RUNS, sizeof(double), cmp_double);
-	qsort(floor_, RUNS, sizeof(double), cmp_double);
-	printf("%-22s %5d processes: walk p50 %7.1f us (%.2f us/process), readdir-only floor"
-	       " %6.1f us  [checksum %d]\n", label, n, walk[RUNS / 2], walk[RUNS / 2] / n,
-	       floor_[RUNS / 2], sent);
+	qsort(one, RUNS, sizeof(double), cmp_double);
+	printf("%4d children: walk p50 %7.1f us; one stat read %5.1f us  [escaped %d]\n",
+	       nkids, walk[RUNS / 2], one[RUNS / 2], sent / RUNS);
 }
 
 int main(int argc, char **argv)
@@ -78,15 +61,17 @@ int main(int argc, char **argv)
 	int extra = argc > 1 ? atoi(argv[1]) : 300;
 	pid_t *kids = calloc((size_t)extra + 1, sizeof(*kids));
 
-	measure("as the machine is");
+	measure(0);
 	for (int i = 0; i < extra; i++) {
 		kids[i] = fork();
 		if (kids[i] == 0) {
+			setpgid(0, 0);
 			pause();
 			_exit(0);
 		}
 	}
-	measure("with extra children");
+	usleep(200000);
+	measure(extra);
 	for (int i = 0; i < extra; i++)
 		if (kids[i] > 0)
 			kill(kids[i], SIGKILL);
@@ -94,6 +79,5 @@ int main(int argc, char **argv)
 		if (kids[i] > 0)
 			waitpid(kids[i], NULL, 0);
 	free(kids);
-	brm_proctree_free();
 	return 0;
 }

@@ -50,7 +50,6 @@
 #include "daemon/notify.h"
 #include "daemon/orphans.h"
 #include "daemon/persist.h"
-#include "daemon/proctree.h"
 #include "daemon/reload.h"
 #include "daemon/server.h"
 #include "daemon/service.h"
@@ -398,7 +397,6 @@ int main(int argc, char **argv)
 	if (r != 0)
 		brm_log_warn("loop closed with handles still open: %s", uv_strerror(r));
 	brm_registry_destroy(d.reg);
-	brm_proctree_free();
 	brm_reload_destroy(d.rl);
 	brm_persist_destroy(d.state);
 	brm_notify_finish();

@@ -71,18 +71,14 @@ static bool reap_adopted(void)
 	}
 }
 
+/* brummd's children that brm_spawn() did not start, into @out. */
 static int adopted_running(pid_t *out, size_t max)
 {
-	pid_t kids[1024];
-	int n = brm_proctree_children(getpid(), kids, BRM_ARRAY_SIZE(kids)), k = 0;
+	int n = brm_proctree_children(getpid(), out, max), k = 0;
 
-	if (n < 0)
-		return 0;
-	if ((size_t)n > BRM_ARRAY_SIZE(kids))
-		n = (int)BRM_ARRAY_SIZE(kids);
 	for (int i = 0; i < n; i++)
-		if (!brm_spawn_owns(kids[i]) && (size_t)k < max)
-			out[k++] = kids[i];
+		if (!brm_spawn_owns(out[i]))
+			out[k++] = out[i];
 	return k;
 }
 

@@ -56,15 +56,7 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
 	return n;
 }
 
-struct statline {
-	pid_t pgrp;
-	long nthreads;
-	unsigned long long ticks;   /* utime + stime + cutime + cstime */
-	unsigned long long start;
-	long rss_pages;
-};
-
-static int read_stat(pid_t pid, struct statline *sl)
+int brm_pstat_read(pid_t pid, struct brm_pstat *sl)
 {
 	char path[64], buf[1024];
 	unsigned long long ut, st;
@@ -89,8 +81,7 @@ static int read_stat(pid_t pid, struct statline *sl)
 	return 0;
 }
 
-/* Append the children of every thread of @pid to @q. */
-static void add_children(pid_t pid, long nthreads, pid_t *q, size_t *nq)
+void brm_pstat_children(pid_t pid, long nthreads, pid_t *q, size_t *nq, size_t max)
 {
 	char path[96], buf[4096];
 	DIR *d = NULL;
@@ -115,7 +106,7 @@ static void add_children(pid_t pid, long nthreads, pid_t *q, size_t *nq)
 			char *s = buf, *end;
 			for (;;) {
 				long c = strtol(s, &end, 10);
-				if (end == s || *nq >= MAX_MEMBERS)
+				if (end == s || *nq >= max)
 					break;
 				q[(*nq)++] = (pid_t)c;
 				s = end;
@@ -170,7 +161,7 @@ int brm_procstat_read(pid_t pid, struct brm_procstat *st)
 	static long hz, pagesize;
 	pid_t q[MAX_MEMBERS];
 	size_t nq = 0;
-	struct statline lead, sl;
+	struct brm_pstat lead, sl;
 	unsigned long long ticks;
 	uint64_t rss;
 	int r;
@@ -185,20 +176,20 @@ int brm_procstat_read(pid_t pid, struct brm_procstat *st)
 	}
 	if (pid <= 0)
 		return -ESRCH;
-	r = read_stat(pid, &lead);
+	r = brm_pstat_read(pid, &lead);
 	if (r < 0)
 		return r;
 	ticks = lead.ticks;
 	rss = (uint64_t)(lead.rss_pages > 0 ? lead.rss_pages : 0);
 	st->nprocs = 1;
-	add_children(pid, lead.nthreads, q, &nq);
+	brm_pstat_children(pid, lead.nthreads, q, &nq, MAX_MEMBERS);
 	for (size_t i = 0; i < nq; i++) {
-		if (read_stat(q[i], &sl) < 0 || sl.pgrp != lead.pgrp)
+		if (brm_pstat_read(q[i], &sl) < 0 || sl.pgrp != lead.pgrp)
 			continue;
 		ticks += sl.ticks;
 		rss += (uint64_t)(sl.rss_pages > 0 ? sl.rss_pages : 0);
 		st->nprocs++;
-		add_children(q[i], sl.nthreads, q, &nq);
+		brm_pstat_children(q[i], sl.nthreads, q, &nq, MAX_MEMBERS);
 	}
 	st->cpu_secs = (double)ticks / (double)hz;
 	st->rss_bytes = rss * (uint64_t)pagesize;

@@ -40,6 +40,26 @@ struct brm_procstat {
 	uint64_t rss_bytes;
 };
 
+/* One /proc/PID/stat: the fields brummd reads. */
+struct brm_pstat {
+	pid_t pgrp;
+	long nthreads;
+	unsigned long long ticks;   /* utime + stime + cutime + cstime */
+	unsigned long long start;   /* in ticks since boot */
+	long rss_pages;
+};
+
+/* Read /proc/@pid/stat. Returns 0, -ESRCH (gone) or -EINVAL. */
+int brm_pstat_read(pid_t pid, struct brm_pstat *ps);
+
+/*
+ * Append the children of every thread of @pid (@nthreads, from its stat,
+ * saves listing /proc/PID/task for a single-threaded one) to @q, which has
+ * room for @max; *@nq grows. Children of a thread that exits meanwhile are
+ * missed: /proc gives no atomic view of a tree.
+ */
+void brm_pstat_children(pid_t pid, long nthreads, pid_t *q, size_t *nq, size_t max);
+
 /* Read the figures for the group led by @pid. Returns 0 or -errno. */
 int brm_procstat_read(pid_t pid, struct brm_procstat *st);
 

@@ -196,22 +196,37 @@ static bool group_alive(pid_t pgid)
 	return pgid > 0 && kill(-pgid, 0) == 0;
 }
 
-/*
- * The group brummd made for the child, and the descendants that left it
- * (setsid) but still descend from the main process through living parents.
- */
-static void kill_group(struct brm_proc *p, int sig)
+/* The group, or at least the main process when the child left its group. */
+static void signal_group(struct brm_proc *p, int sig)
 {
-	int n = brm_proctree_signal_escaped(p->pid, p->pgid, sig);
-
-	if (n > 0 && sig != SIGCONT)
-		brm_log_info("%s: SIG%s also to %d descendant(s) outside its process group",
-			     p->spec->name, brm_signal_name(sig), n);
 	if (p->pgid > 0 && kill(-p->pgid, sig) == 0)
 		return;
-	/* The child may have left its group; reach at least the main process. */
 	if (p->pid > 0)
 		kill(p->pid, sig);
+}
+
+/*
+ * @sig to the group brummd made for the child and to the descendants that
+ * left it (setsid) but still descend from the main process through living
+ * parents; then SIGCONT to the same when @cont, since a stopped (SIGSTOP)
+ * process would never see @sig. One walk of the tree serves both.
+ */
+static void kill_group(struct brm_proc *p, int sig, bool cont)
+{
+	pid_t escaped[1024];
+	int n = brm_proctree_escaped(p->pid, p->pgid, escaped, BRM_ARRAY_SIZE(escaped));
+
+	if (n > 0)
+		brm_log_info("%s: SIG%s also to %d descendant(s) outside its process group",
+			     p->spec->name, brm_signal_name(sig), n);
+	for (int i = 0; i < n; i++)
+		kill(escaped[i], sig);
+	signal_group(p, sig);
+	if (!cont)
+		return;
+	for (int i = 0; i < n; i++)
+		kill(escaped[i], SIGCONT);
+	signal_group(p, SIGCONT);
 }
 
 static void maybe_stop_all_done(struct brm_supervisor *sup);
@@ -725,7 +740,7 @@ static void on_timer(uv_timer_t *t)
 			if (!p->killed) {
 				brm_log_warn("%s: did not stop within %gs; sending SIGKILL",
 					     p->spec->name, p->spec->stop_timeout_secs);
-				kill_group(p, SIGKILL);
+				kill_group(p, SIGKILL, false);
 				p->killed = true;
 				p->stop_deadline = uv_now(p->sup->loop) + GROUP_KILL_GRACE_MS;
 			} else if (p->leader_gone) {
@@ -757,10 +772,7 @@ static void begin_stop(struct brm_proc *p)
 	set_state(p, BRM_STOPPING);
 	p->killed = false;
 	p->leader_gone = false;
-	kill_group(p, p->spec->stop_signal);
-	/* A stopped (SIGSTOP) process would never see the stop signal. */
-	if (p->spec->stop_signal != SIGKILL)
-		kill_group(p, SIGCONT);
+	kill_group(p, p->spec->stop_signal, p->spec->stop_signal != SIGKILL);
 	uv_update_time(p->sup->loop);
 	p->stop_deadline = uv_now(p->sup->loop) + ms;
 	publish(p);
@@ -1192,7 +1204,7 @@ void brm_supervisor_destroy(struct brm_supervisor *sup)
 		struct brm_proc *p = sup->procs;
 		if (p->watch) {
 			/* Not settled: the caller broke the contract; don't leak the child. */
-			kill_group(p, SIGKILL);
+			kill_group(p, SIGKILL, false);
 			p->watch->p = NULL;
 			uv_close((uv_handle_t *)&p->watch->poll, on_watch_closed);
 			p->watch = NULL;
