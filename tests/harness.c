@@ -616,9 +616,39 @@ long brmh_rss_kb(pid_t pid)
 	return kb;
 }
 
+bool brmh_proc_stat(pid_t pid, char *state, pid_t *ppid, double *cpu_secs)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut, st;
+	char c;
+	int pp, fd, n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = (int)read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* after "pid (comm)", which may hold spaces and parentheses: state ppid
+	 * pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &c, &pp,
+			 &ut, &st) != 4)
+		return false;
+	if (state)
+		*state = c;
+	if (ppid)
+		*ppid = (pid_t)pp;
+	if (cpu_secs)
+		*cpu_secs = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+	return true;
+}
+
 int brmh_zombie_children(pid_t pid)
 {
-	char path[300], buf[512];
 	struct dirent *de;
 	DIR *d = opendir("/proc");
 	int n = 0;
@@ -626,22 +656,14 @@ int brmh_zombie_children(pid_t pid)
 	if (!d)
 		return -1;
 	while ((de = readdir(d))) {
-		FILE *f;
 		char state;
-		int ppid;
+		pid_t ppid;
+
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(buf, sizeof(buf), f)) {
-			char *rp = strrchr(buf, ')');
-			if (rp && sscanf(rp + 2, "%c %d", &state, &ppid) == 2 && ppid == pid &&
-			    state == 'Z')
-				n++;
-		}
-		fclose(f);
+		if (brmh_proc_stat((pid_t)atoi(de->d_name), &state, &ppid, NULL) && ppid == pid &&
+		    state == 'Z')
+			n++;
 	}
 	closedir(d);
 	return n;

@@ -103,6 +103,12 @@ int brmh_connect(struct brmh *h);
 int brmh_fd_count(pid_t pid);
 /* Resident set size of @pid in KiB, -1 when unknown. */
 long brmh_rss_kb(pid_t pid);
+/*
+ * From /proc/@pid/stat: its state letter, its parent, and the CPU seconds
+ * (user + system) it has used; any output may be NULL. False when @pid is
+ * gone or the line cannot be read.
+ */
+bool brmh_proc_stat(pid_t pid, char *state, pid_t *ppid, double *cpu_secs);
 /* Zombie children of @pid right now, -1 when unknown. */
 int brmh_zombie_children(pid_t pid);
 /*

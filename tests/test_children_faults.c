@@ -139,16 +139,9 @@ static pid_t pid_from(const char *path)
 /* The parent pid of @pid, from /proc, or -1. */
 static pid_t ppid_of(pid_t pid)
 {
-	char path[64], *txt, *p;
-	int ppid = -1;
+	pid_t ppid;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	txt = brmh_read_file(path);
-	p = txt ? strrchr(txt, ')') : NULL;
-	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
-		ppid = -1;
-	free(txt);
-	return (pid_t)ppid;
+	return brmh_proc_stat(pid, NULL, &ppid, NULL) ? ppid : -1;
 }
 
 /*

@@ -644,21 +644,13 @@ START_TEST(a_thousand_simultaneous_connections)
 }
 END_TEST
 
-/* CPU seconds (user + system) process @pid has used. */
+/* CPU seconds (user + system) process @pid has used; 0 when gone. */
 static double cpu_secs_of(pid_t pid)
 {
-	char path[64], *txt, *p;
-	unsigned long ut = 0, st = 0;
+	double secs = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	txt = brmh_read_file(path);
-	p = txt ? strrchr(txt, ')') : NULL;
-	/* after "pid (comm)": state ppid pgrp session tty tpgid flags minflt
-	 * cminflt majflt cmajflt utime stime */
-	if (p)
-		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
-	free(txt);
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+	brmh_proc_stat(pid, NULL, NULL, &secs);
+	return secs;
 }
 
 /*
