@@ -233,13 +233,8 @@ void brm_events_pump(void *arg, struct brm_buf *out, struct brm_buf *line)
 		const char *nl;
 
 		if (r == -ENOENT) {
-			/* Evicted under us: on from the oldest line. Not evicted
-			 * (which the ring's index rules out): skip that one line
-			 * anyway, so that a pump can never spin. */
-			uint64_t to;
+			uint64_t to = brm_logring_resume(ring, sub->next);
 
-			brm_logring_bounds(ring, &first, &next);
-			to = first > sub->next ? first : sub->next + 1;
 			gap_notice(out, to - sub->next, to);
 			sub->next = to;
 			continue;

@@ -205,11 +205,8 @@ void brm_stream_pump(void *stream, struct brm_registry *reg, struct brm_buf *out
 			int r = brm_logring_read(pub->ring, fn->next, &l, line->p, line->cap - 1);
 
 			if (r == -ENOENT) {
-				/* as in brm_events_pump: never backwards, never in place */
-				uint64_t to;
+				uint64_t to = brm_logring_resume(pub->ring, fn->next);
 
-				brm_logring_bounds(pub->ring, &first, &next);
-				to = first > fn->next ? first : fn->next + 1;
 				gap_notice(out, fn->name, to - fn->next, to);
 				fn->next = to;
 				continue;

@@ -202,6 +202,14 @@ void brm_logring_bounds(const struct brm_logring *r, uint64_t *first, uint64_t *
 	*next = n;
 }
 
+uint64_t brm_logring_resume(const struct brm_logring *r, uint64_t seq)
+{
+	uint64_t first, next;
+
+	brm_logring_bounds(r, &first, &next);
+	return first > seq ? first : seq + 1;
+}
+
 uint64_t brm_logring_evicted(const struct brm_logring *r)
 {
 	return __atomic_load_n(&r->evicted, __ATOMIC_RELAXED);

@@ -80,6 +80,14 @@ void brm_logring_bounds(const struct brm_logring *r, uint64_t *first, uint64_t *
 int brm_logring_read(const struct brm_logring *r, uint64_t seq, struct brm_logline *out,
 		     char *buf, size_t cap);
 
+/*
+ * Where a reader whose brm_logring_read(@seq) gave -ENOENT goes on: the
+ * oldest line still held, or @seq + 1 should that not be past @seq (which
+ * the index rules out, but a reader must never go backwards or stay put).
+ * Context: any thread.
+ */
+uint64_t brm_logring_resume(const struct brm_logring *r, uint64_t seq);
+
 /* Lines evicted so far (for status). Context: any thread. */
 uint64_t brm_logring_evicted(const struct brm_logring *r);
 

@@ -57,6 +57,11 @@ START_TEST(old_lines_are_evicted_by_bytes)
 	ck_assert(first > 900 && first < 1000);
 	ck_assert_uint_eq(brm_logring_evicted(r), first - 1);
 	ck_assert_int_eq(brm_logring_read(r, first - 1, &l, rbuf, sizeof(rbuf)), -ENOENT);
+	/* a reader that met an evicted line goes on at the oldest one held,
+	 * and never stays put or goes back */
+	ck_assert_uint_eq(brm_logring_resume(r, 1), first);
+	ck_assert_uint_eq(brm_logring_resume(r, first - 1), first);
+	ck_assert_uint_eq(brm_logring_resume(r, first), first + 1);
 	for (uint64_t s = first; s < next; s++) {
 		ck_assert_int_eq(brm_logring_read(r, s, &l, rbuf, sizeof(rbuf)), 0);
 		ck_assert_uint_eq(l.seq, s);
