@@ -146,6 +146,9 @@ int cli_events_follow(const struct cli_opts *o, struct brm_client *c);
 
 /* table.c */
 
+/* @v as one line of compact JSON (NDJSON, for --json) on @f. */
+void cli_print_json(FILE *f, const struct cJSON *v);
+
 /* Format @secs like 45s, 3m12s, 2h05m, 3d04h into @buf. */
 const char *cli_human_secs(double secs, char *buf, size_t size);
 

@@ -29,11 +29,7 @@ static void print_event(const cJSON *ev, bool json)
 	char when[32] = "-";
 
 	if (json) {
-		char *text = cJSON_PrintUnformatted(ev);
-		if (!text)
-			brm_oom(0);
-		printf("%s\n", text);
-		free(text);
+		cli_print_json(stdout, ev);
 		return;
 	}
 	if (cJSON_IsNumber(ts)) {
@@ -62,15 +58,11 @@ static void print_gap(const cJSON *gap, bool json)
 
 	if (json) {
 		cJSON *o = cJSON_CreateObject();
-		char *text;
 
 		if (!o)
 			brm_oom(0);
 		cJSON_AddItemToObject(o, "gap", cJSON_Duplicate(gap, 1));
-		text = cJSON_PrintUnformatted(o);
-		if (text)
-			printf("%s\n", text);
-		free(text);
+		cli_print_json(stdout, o);
 		cJSON_Delete(o);
 		return;
 	}

@@ -196,16 +196,6 @@ static int name_width(const struct cli_opts *o)
 	return (int)w;
 }
 
-static void print_json_line(FILE *f, const cJSON *v)
-{
-	char *text = cJSON_PrintUnformatted(v);
-
-	if (!text)
-		brm_oom(0);
-	fprintf(f, "%s\n", text);
-	free(text);
-}
-
 static void print_logs(FILE *f, const struct cli_opts *o, const cJSON *result, bool color)
 {
 	const cJSON *lines = cJSON_GetObjectItemCaseSensitive(result, "lines"), *l;
@@ -213,14 +203,14 @@ static void print_logs(FILE *f, const struct cli_opts *o, const cJSON *result, b
 
 	if (o->reopen) {
 		if (o->json)
-			print_json_line(f, result);
+			cli_print_json(f, result);
 		else if (isatty(fileno(f)))
 			fputs("log files will be reopened before their next write\n", f);
 		return;
 	}
 	cJSON_ArrayForEach(l, lines) {
 		if (o->json)
-			print_json_line(f, l);
+			cli_print_json(f, l);
 		else if (cJSON_IsObject(l))
 			print_line(f, l, width, color);
 	}
@@ -258,7 +248,7 @@ static void print_urls(FILE *f, const struct cli_opts *o, const cJSON *result, b
 		}
 	}
 	if (out) {
-		print_json_line(f, out);
+		cli_print_json(f, out);
 		cJSON_Delete(out);
 		return;
 	}
@@ -289,7 +279,7 @@ static void print_errors(FILE *f, const struct cli_opts *o, const cJSON *result,
 	bool first = true;
 
 	if (o->json) {
-		print_json_line(f, result);
+		cli_print_json(f, result);
 		return;
 	}
 	cJSON_ArrayForEach(e, errs) {
@@ -380,7 +370,7 @@ static void handle_message(FILE *f, const struct cli_opts *o, const cJSON *m, in
 
 	if (method && !strcmp(method, "logs") && cJSON_IsObject(params)) {
 		if (o->json)
-			print_json_line(f, params);
+			cli_print_json(f, params);
 		else
 			print_line(f, params, width, color);
 	} else if (method && !strcmp(method, "logs.gap") && cJSON_IsObject(params)) {
@@ -395,7 +385,7 @@ static void handle_message(FILE *f, const struct cli_opts *o, const cJSON *m, in
 
 			if (!gap || !cJSON_AddItemToObject(gap, "gap", cJSON_Duplicate(params, 1)))
 				brm_oom(0);
-			print_json_line(f, gap);
+			cli_print_json(f, gap);
 			cJSON_Delete(gap);
 		}
 	} else if (cJSON_IsObject(error)) {

@@ -18,7 +18,6 @@
 static void json_error(const cJSON *code, const char *message, const cJSON *data)
 {
 	cJSON *root = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(root, "error");
-	char *text;
 
 	if (!root || !e)
 		brm_oom(0);
@@ -29,21 +28,8 @@ static void json_error(const cJSON *code, const char *message, const cJSON *data
 	cJSON_AddStringToObject(e, "message", message);
 	if (data)
 		cJSON_AddItemToObject(e, "data", cJSON_Duplicate(data, 1));
-	text = cJSON_PrintUnformatted(root);
-	if (text)
-		printf("%s\n", text);
-	free(text);
+	cli_print_json(stdout, root);
 	cJSON_Delete(root);
-}
-
-static void print_json(const cJSON *v)
-{
-	char *text = cJSON_PrintUnformatted(v);
-
-	if (!text)
-		brm_oom(0);
-	printf("%s\n", text);
-	free(text);
 }
 
 static int cannot_connect(const struct cli_opts *o, const char *path,
@@ -126,7 +112,7 @@ static int run(const struct cli_opts *o)
 		if (is_logs_cmd(o->cmd->id))
 			cli_logs_print_result(stdout, o, result, color);
 		else if (o->json)
-			print_json(result);
+			cli_print_json(stdout, result);
 		else
 			cli_print_result(stdout, o->cmd->id, result, color);
 		ret = CLI_EXIT_OK;

@@ -291,3 +291,13 @@ void cli_print_error_processes(FILE *f, const cJSON *data)
 		free(ex);
 	}
 }
+
+void cli_print_json(FILE *f, const cJSON *v)
+{
+	char *text = cJSON_PrintUnformatted(v);
+
+	if (!text)
+		brm_oom(0);
+	fprintf(f, "%s\n", text);
+	free(text);
+}
