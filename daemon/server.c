@@ -599,7 +599,7 @@ static bool shed_clients(struct worker *w, int err)
 {
 	uint64_t now = brm_now_mono_ns();
 	char msg[128];
-	int fd;
+	int fd, aerr;
 
 	snprintf(msg, sizeof(msg), "brummd is out of file descriptors (%s); try again later",
 		 strerror(err));
@@ -607,13 +607,15 @@ static bool shed_clients(struct worker *w, int err)
 		if (w->reserve_fd < 0)
 			return false;
 		close(w->reserve_fd);
+		w->reserve_fd = -1;
 		fd = accept4(w->srv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		aerr = errno;
 		if (fd >= 0) {
 			__atomic_add_fetch(&w->srv->nclients, 1, __ATOMIC_RELAXED);
 			refuse_client(w, fd, msg);
 			w->emfile_refused++;
 		}
-		w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		ensure_reserve(w);
 		if (fd < 0)
 			break;
 	}
@@ -625,7 +627,7 @@ static bool shed_clients(struct worker *w, int err)
 		w->emfile_logged_ns = now;
 		w->emfile_refused = 0;
 	}
-	return errno == EAGAIN || errno == EWOULDBLOCK;
+	return aerr == EAGAIN || aerr == EWOULDBLOCK;
 }
 
 static void accept_all(struct worker *w)
