@@ -136,6 +136,15 @@ static pid_t pid_from(const char *path)
 	return pid;
 }
 
+/* Wait up to 2 s for @pid to lead a session of its own: the shell writes
+ * $! before the setsid program in that child has called setsid(). */
+static bool wait_own_session(pid_t pid)
+{
+	for (int i = 0; i < 200 && getsid(pid) != pid; i++)
+		brmh_sleep_ms(10);
+	return getsid(pid) == pid;
+}
+
 /* The parent pid of @pid, from /proc, or -1. */
 static pid_t ppid_of(pid_t pid)
 {
@@ -178,8 +187,8 @@ START_TEST(a_stop_reaches_descendants_and_shutdown_the_adopted_rest)
 	ck_assert(brmh_wait_state(&H, "dfork", "running", 3000));
 	ck_assert(brmh_wait_state(&H, "escape", "running", 3000));
 	ck_assert(brmh_wait_state(&H, "orphan", "running", 3000));
-	ck_assert_int_eq(getsid(escaped), escaped);	/* a session of its own */
-	ck_assert_int_eq(getsid(orphan), orphan);
+	ck_assert_msg(wait_own_session(escaped), "%d leads no session", (int)escaped);
+	ck_assert_msg(wait_own_session(orphan), "%d leads no session", (int)orphan);
 	for (int i = 0; i < 100 && ppid_of(orphan) != H.pid; i++)
 		brmh_sleep_ms(10);
 	ck_assert_msg(ppid_of(orphan) == H.pid, "orphan %d has parent %d, not brummd %d",
