@@ -7,7 +7,7 @@ command -v make >/dev/null 2>&1 || need="$need make"
 command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 for pair in libuv:libuv1-dev libcjson:libcjson-dev liburcu-memb:liburcu-dev \
-            liburcu-cds:liburcu-dev check:check; do
+            liburcu-cds:liburcu-dev libpcre2-8:libpcre2-dev check:check; do
 	pc=${pair%%:*}; deb=${pair#*:}
 	if ! pkg-config --exists "$pc" 2>/dev/null; then
 		case " $need " in *" $deb "*) ;; *) need="$need $deb" ;; esac
