@@ -4,6 +4,7 @@
 #   make check           build and run every Check suite (tests/test_*.c)
 #   make run             start brummd in the foreground on its embedded default
 #   make install         PREFIX=/usr/local DESTDIR= (binaries, units, config, man pages)
+#   make installcheck    install into a scratch DESTDIR and check what landed
 #   make deps            install missing build dependencies (apt-get)
 #   SAN=address,undefined / SAN=thread   sanitizer builds (own object dirs)
 #   make fuzz            libFuzzer targets in fuzz/ (clang), FUZZ_TIME seconds each
@@ -88,7 +89,7 @@ LIBDAEMON  := $(OBJDIR)/libbrmd.a
 
 PROGRAMS   := $(BINOUT)/brummd $(BINOUT)/brummctl $(BINOUT)/brm-testchild
 
-.PHONY: all check run install uninstall clean deps lint stress bench bench-quick
+.PHONY: all check run install installcheck uninstall clean deps lint stress bench bench-quick
 all: $(BINOUT)/brummd $(BINOUT)/brummctl
 
 $(OBJDIR)/%.o: %.c
@@ -165,6 +166,10 @@ install: $(BINOUT)/brummd $(BINOUT)/brummctl
 	install -m 0644 man/brummctl.1 $(DESTDIR)$(MANDIR)/man1/brummctl.1
 	install -m 0644 man/brummd.json.5 $(DESTDIR)$(MANDIR)/man5/brummd.json.5
 	install -m 0644 man/brummd.8 $(DESTDIR)$(MANDIR)/man8/brummd.8
+
+# Install into a scratch DESTDIR and check what landed (CI runs it).
+installcheck: $(BINOUT)/brummd $(BINOUT)/brummctl
+	sh tests/install/check-install.sh
 
 # Leaves the config and the state (/var/lib/brummd) in place.
 uninstall:
