@@ -10,6 +10,17 @@
  * child nor the loop ever waits. The writer appends, rotates by size
  * (NAME -> NAME.1 -> ... -> NAME.KEEP), and reopens every file on request
  * (SIGUSR1, `logs_reopen`) for an external logrotate.
+ *
+ * brummd writes these files as root, often in a directory that the
+ * process's own user owns (/var/log/app). So a file is never opened by
+ * path: the directory is reached component by component without following
+ * a symbolic link that anyone but root could have placed, the file is
+ * opened relative to that directory with O_NOFOLLOW (and O_EXCL right
+ * after a rotation), and it is written only when fstat shows a regular
+ * file with one link, owned by root, brummd's uid or the process's user.
+ * Anything else is refused: logged (at most one line per file every few
+ * seconds) and shown as the process's log_error, while its output still
+ * goes to the ring; the next reopen or a retry a second later tries again.
  */
 #ifndef BRM_LOGFILE_H
 #define BRM_LOGFILE_H
@@ -19,6 +30,8 @@
 #include <stdint.h>
 
 #define BRM_LOGFILE_QUEUE_MAX (8u << 20)
+/* Room for a log_error message, terminating NUL included. */
+#define BRM_LOGFILE_ERR_MAX 512
 
 struct brm_logfile;
 
@@ -31,6 +44,13 @@ void brm_logfile_stop(void);
  * Ownership: caller, brm_logfile_close(). Context: loop thread.
  */
 struct brm_logfile *brm_logfile_open(const char *path, uint64_t max_bytes, unsigned keep);
+/*
+ * The user the process runs as (a name or decimal uid as in the spec; NULL:
+ * brummd's own uid), copied: a file or directory it owns is accepted. The
+ * writer resolves it and reopens the file before its next write.
+ * Context: loop thread.
+ */
+void brm_logfile_set_user(struct brm_logfile *f, const char *user);
 /* Queue @n bytes (copied); dropped and counted when the queue is full. */
 void brm_logfile_write(struct brm_logfile *f, const char *data, size_t n);
 /* The writer closes and frees it after what is queued. */
@@ -39,8 +59,9 @@ void brm_logfile_close(struct brm_logfile *f);
 void brm_logfile_reopen_all(void);
 
 /*
- * The last write error ("" when none) into @err, chunks dropped so far.
- * Returns a counter that changes whenever either changes. Context: any thread.
+ * The last write error or refusal ("" when none) into @err (at most
+ * BRM_LOGFILE_ERR_MAX bytes are useful), chunks dropped so far. Returns a
+ * counter that changes whenever either changes. Context: any thread.
  */
 uint64_t brm_logfile_status(struct brm_logfile *f, char *err, size_t errlen, uint64_t *dropped);
 

@@ -269,6 +269,11 @@ struct brm_logcap *brm_logcap_create(const char *name, const struct brm_log_spec
 	return c;
 }
 
+void brm_logcap_set_user(struct brm_logcap *c, const char *user)
+{
+	brm_logfile_set_user(c->file, user);
+}
+
 void brm_logcap_attach(struct brm_logcap *c, struct brm_reg_entry *e)
 {
 	brm_rcu_assign(e->logs, c->pub);
@@ -650,7 +655,7 @@ const char *brm_logcap_extra_json(struct brm_logcap *c)
 {
 	struct brm_buf b = BRM_BUF_INIT;
 	struct extra *x;
-	char err[256] = "";
+	char err[BRM_LOGFILE_ERR_MAX] = "";
 	uint64_t dropped = 0;
 
 	if (c->extra && !c->dirty)

@@ -68,6 +68,8 @@ void brm_logs_shutdown(void);
  */
 struct brm_logcap *brm_logcap_create(const char *name, const struct brm_log_spec *spec,
 				     void *owner);
+/* The user the process runs as (NULL: brummd's), for the log file's checks. */
+void brm_logcap_set_user(struct brm_logcap *c, const char *user);
 /* Make the capture readable through @e (sets e->logs). */
 void brm_logcap_attach(struct brm_logcap *c, struct brm_reg_entry *e);
 /* Free; what readers can reach is freed after a grace period. NULL is fine. */

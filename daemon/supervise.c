@@ -1074,6 +1074,7 @@ void brm_proc_update_spec(struct brm_proc *p, struct brm_proc_spec *spec, uint64
 	brm_spec_destroy(p->spec);
 	p->spec = spec;
 	p->generation = generation;
+	brm_logcap_set_user(p->logs, spec->user);
 	free(p->cmd_display);
 	p->cmd_display = join_argv(spec->argv);
 	publish(p);
@@ -1098,6 +1099,7 @@ int brm_supervisor_add(struct brm_supervisor *sup, struct brm_proc_spec *spec,
 	p->generation = generation;
 	p->cmd_display = join_argv(spec->argv);
 	p->logs = brm_logcap_create(spec->name, spec->log, p);
+	brm_logcap_set_user(p->logs, spec->user);
 	p->state = BRM_STOPPED;
 	p->exit_code = -1;
 	p->prev_state = -1;
