@@ -35,7 +35,7 @@ static char *fmt(const char *f, ...)
 	return b;
 }
 
-static __attribute__((unused)) double now_s(void)
+static double now_s(void)
 {
 	struct timespec ts;
 
@@ -181,6 +181,195 @@ START_TEST(readd_then_removed_again_stays_removed)
 }
 END_TEST
 
+
+/* ---- the raw protocol --------------------------------------------------- */
+
+/* Send @line on a fresh connection, return the reply line (caller frees). */
+static char *roundtrip(const char *line)
+{
+	int fd = brmh_connect(&H);
+	size_t len = strlen(line), off = 0, cap = 1 << 16, n = 0;
+	char *buf = malloc(cap);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_ptr_nonnull(buf);
+	while (off < len) {
+		ssize_t w = write(fd, line + off, len - off);
+		ck_assert_int_gt(w, 0);
+		off += (size_t)w;
+	}
+	ck_assert_int_eq(write(fd, "\n", 1), 1);
+	for (;;) {
+		ssize_t r = read(fd, buf + n, cap - n - 1);
+		ck_assert_msg(r > 0, "no reply to %.200s", line);
+		n += (size_t)r;
+		buf[n] = '\0';
+		if (strchr(buf, '\n'))
+			break;
+		ck_assert(n + 1 < cap);
+	}
+	*strchr(buf, '\n') = '\0';
+	close(fd);
+	return buf;
+}
+
+/* The reply to a request with id text @id starts with exactly that id. */
+static void check_id(const char *id, const char *method)
+{
+	char *line = fmt("{\"jsonrpc\":\"2.0\",\"id\":%s,\"method\":\"%s\"}", id, method);
+	char *want = fmt("{\"jsonrpc\":\"2.0\",\"id\":%s,", id);
+	char *reply = roundtrip(line);
+
+	ck_assert_msg(!strncmp(reply, want, strlen(want)), "id %s came back as: %s", id, reply);
+	free(reply);
+}
+
+/* Broke once: ids were re-printed from a double (1.8446744073709552e+19). */
+START_TEST(ids_are_echoed_as_sent)
+{
+	static const char *const ids[] = {
+		"18446744073709551617", "-18446744073709551617", "9007199254740993",
+		"-1", "-0", "0", "1.50", "1e3", "1E+03", "-2.5e-7", "123456789012345678901234567890",
+		"\"a\\\"b\\\\c\\u00e9\\n\"", "\"\\u0041\"", "\"\xc3\xa9t\xc3\xa9\"", "\"\"", "null",
+	};
+
+	brmh_check_start(&H, "{}");
+	for (size_t i = 0; i < sizeof(ids) / sizeof(*ids); i++) {
+		check_id(ids[i], "ping");           /* a result */
+		check_id(ids[i], "no_such");        /* an error before dispatch */
+		check_id(ids[i], "status\",\"params\":{\"name\":\"nope\"}, \"x\":\"");
+	}
+	/* A reply from the loop thread (a queued command). */
+	check_id("18446744073709551617", "stop\",\"params\":{\"name\":\"nope\"}, \"x\":\"");
+	/* Errors found before the method is even looked at. */
+	check_id("1.50", "ping\",\"jsonrpc\":\"1.0\",\"x\":\"");
+	check_id("1.50", "ping\",\"params\":{\"a\":1,\"a\":2},\"x\":\"");
+	brmh_check_stop(&H);
+}
+END_TEST
+
+/* The reply's error code for @line, 0 for a result. */
+static int code_of(const char *line, char **msg)
+{
+	char *reply = roundtrip(line);
+	cJSON *r = cJSON_Parse(reply);
+	const cJSON *e;
+	int code = 0;
+
+	ck_assert_msg(r != NULL, "reply is not JSON: %s", reply);
+	e = cJSON_GetObjectItemCaseSensitive(r, "error");
+	if (e) {
+		code = cJSON_GetObjectItemCaseSensitive(e, "code")->valueint;
+		if (msg)
+			*msg = strdup(cJSON_GetObjectItemCaseSensitive(e, "message")->valuestring);
+	}
+	cJSON_Delete(r);
+	free(reply);
+	return code;
+}
+
+START_TEST(numbers_out_of_range_are_invalid_params)
+{
+	static const char *const bad[] = {
+		"1e300", "-1e300", "-1", "1.5", "18446744073709551616", "18446744073709551617",
+		"9007199254740993", "1e16", "0.000001",
+	};
+	static const char *const bad_secs[] = {
+		"-1", "1e300", "-1e300", "18446744073709551616", "1e16", "-0.5",
+	};
+	static const char *const params[] = { "since_seq", "history" };
+
+	brmh_check_start(&H, "{\"processes\": {\"a\": {\"cmd\": [\"%s\", \"sleep\", \"60\"]}}}",
+			 brmh_child());
+	for (size_t p = 0; p < 2; p++) {
+		for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+			char *pp = fmt("\"%s\":%s,\"follow\":false", params[p], bad[i]);
+			int c = code_of(fmt("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"events\","
+					    "\"params\":{%s}}", pp), NULL);
+			ck_assert_msg(c == -32602, "events %s: code %d", pp, c);
+		}
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		int c = code_of(fmt("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"signal\","
+				    "\"params\":{\"name\":\"a\",\"signal\":%s}}", bad[i]), NULL);
+		ck_assert_msg(c == -32602, "signal %s: code %d", bad[i], c);
+	}
+	for (size_t i = 0; i < sizeof(bad_secs) / sizeof(*bad_secs); i++) {
+		int c = code_of(fmt("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"stop\",\"params\":"
+				    "{\"name\":\"a\",\"wait\":true,\"timeout_secs\":%s}}", bad_secs[i]),
+			    NULL);
+		ck_assert_msg(c == -32602, "timeout_secs %s: code %d", bad_secs[i], c);
+	}
+	/* In range still works. */
+	ck_assert_int_eq(code_of("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"events\","
+				 "\"params\":{\"since_seq\":1,\"follow\":false}}", NULL), 0);
+	ck_assert_int_eq(code_of("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"events\","
+				 "\"params\":{\"history\":9007199254740991,\"follow\":false}}", NULL), 0);
+	brmh_check_stop(&H);
+}
+END_TEST
+
+/* Broke once: cJSON keeps both keys and its lookups return the first, so
+ * {"method":"ping","method":"stop"} was a ping. */
+START_TEST(duplicate_keys_are_invalid_requests)
+{
+	static const struct {
+		const char *line, *key;
+	} cases[] = {
+		{ "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"method\":\"stop\"}",
+		  "duplicate key \"method\"" },
+		{ "{\"jsonrpc\":\"2.0\",\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}",
+		  "duplicate key \"jsonrpc\"" },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,\"method\":\"ping\"}",
+		  "duplicate key \"id\"" },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":1,\"\\u0069d\":2,\"method\":\"ping\"}",
+		  "duplicate key \"id\"" },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\",\"params\":{\"name\":\"a\","
+		  "\"name\":\"b\"}}", "duplicate key \"name\" in params" },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"add\",\"params\":{\"name\":\"x\","
+		  "\"spec\":{\"cmd\":[\"true\"],\"env\":{\"A\":\"1\",\"A\":\"2\"}}}}",
+		  "duplicate key \"A\" in params.spec.env" },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":{\"a\":[{},{\"k\":1,"
+		  "\"k\":2}]}}", "duplicate key \"k\" in params.a[1]" },
+	};
+	size_t cap = 1100000, o = 0;
+	double t0, t;
+	char *msg = NULL;
+	int c;
+
+	brmh_check_start(&H, "{}");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		c = code_of(cases[i].line, &msg);
+		ck_assert_msg(c == -32600, "%s: code %d", cases[i].line, c);
+		ck_assert_msg(strstr(msg, cases[i].key), "%s: message %s", cases[i].line, msg);
+		free(msg);
+		msg = NULL;
+	}
+	/* ~1 MB with 50,000 keys in one object (the last a duplicate): fast. */
+	{
+		char *line = malloc(cap);
+
+		ck_assert_ptr_nonnull(line);
+		o = (size_t)snprintf(line, cap, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\","
+				     "\"params\":{");
+		for (int i = 0; i < 50000; i++)
+			o += (size_t)snprintf(line + o, cap - o, "\"k%08d\":1,", i);
+		o += (size_t)snprintf(line + o, cap - o, "\"k%08d\":1}}", 123);
+		ck_assert(o < (1u << 20) - 1);
+		t0 = now_s();
+		c = code_of(line, &msg);
+		t = now_s() - t0;
+		ck_assert_int_eq(c, -32600);
+		ck_assert_msg(strstr(msg, "duplicate key \"k00000123\""), "%s", msg);
+		free(msg);
+		printf("duplicate check: 50,000 keys (%zu bytes) in %.3f s\n", o, t);
+		ck_assert_msg(t < 1.0, "took %.3f s", t);
+		free(line);
+	}
+	brmh_check_stop(&H);
+}
+END_TEST
+
 static Suite *fixes_suite(void)
 {
 	Suite *s = suite_create("fixes");
@@ -189,6 +378,12 @@ static Suite *fixes_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, readded_while_stopping_ends_up_running);
 	tcase_add_test(tc, readd_then_removed_again_stays_removed);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("protocol");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, ids_are_echoed_as_sent);
+	tcase_add_test(tc, numbers_out_of_range_are_invalid_params);
+	tcase_add_test(tc, duplicate_keys_are_invalid_requests);
 	suite_add_tcase(s, tc);
 	return s;
 }
