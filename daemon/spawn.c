@@ -143,6 +143,7 @@ enum step {
 	STEP_SETUID,
 	STEP_PDEATHSIG,
 	STEP_PARENT_GONE,
+	STEP_RLIMIT,
 	STEP_EXEC,
 };
 
@@ -163,6 +164,8 @@ struct child {
 	gid_t gid;
 	const gid_t *groups;
 	size_t ngroups;
+	bool set_nofile;
+	uint64_t nofile[2];     /* soft, hard: struct rlimit64 for prlimit64 */
 	/* written by the child on failure */
 	int step;
 	int err;
@@ -178,6 +181,8 @@ struct ksigaction {
 
 static void *child_stack;
 static atomic_flag spawn_busy = ATOMIC_FLAG_INIT;
+static bool child_nofile_set;
+static struct rlimit child_nofile;
 
 /*
  * The children spawned and not yet reaped: an open-addressing set of pids
@@ -318,6 +323,10 @@ static NO_ASAN int child_main(void *arg)
 		if (syscall(SYS_getppid) != c->ppid)
 			child_fail(c, STEP_PARENT_GONE, ESRCH);
 	}
+
+	/* Lowering a limit needs no privilege: after the credential change. */
+	if (c->set_nofile && syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, c->nofile, NULL) < 0)
+		child_fail(c, STEP_RLIMIT, errno);
 
 	/* Like execvp: EACCES wins over "not found"; other errors stop the search. */
 	for (size_t i = 0; i < c->npaths; i++) {
@@ -714,6 +723,9 @@ static int child_error(const struct child *c, const struct brm_spawn_req *req,
 		return fail(err, errlen, e, "prctl pdeathsig %d: %s", req->pdeathsig, es);
 	case STEP_PARENT_GONE:
 		return fail(err, errlen, e, "parent exited before exec");
+	case STEP_RLIMIT:
+		return fail(err, errlen, e, "setrlimit RLIMIT_NOFILE %llu: %s",
+			    (unsigned long long)c->nofile[0], es);
 	case STEP_EXEC:
 	default:
 		return fail(err, errlen, e, "exec '%s': %s", req->argv[0], es);
@@ -761,6 +773,13 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 	c.gid = cr.gid;
 	c.groups = cr.groups;
 	c.ngroups = cr.ngroups;
+	if (child_nofile_set) {
+		c.set_nofile = true;
+		c.nofile[0] = child_nofile.rlim_cur == RLIM_INFINITY ? UINT64_MAX
+								      : (uint64_t)child_nofile.rlim_cur;
+		c.nofile[1] = child_nofile.rlim_max == RLIM_INFINITY ? UINT64_MAX
+								      : (uint64_t)child_nofile.rlim_max;
+	}
 
 	in = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (in < 0) {
@@ -841,6 +860,13 @@ out_free:
 	for (size_t i = 0; cr.ident[i]; i++)
 		free(cr.ident[i]);
 	return rc;
+}
+
+void brm_spawn_set_child_nofile(const struct rlimit *rl)
+{
+	child_nofile_set = rl != NULL;
+	if (rl)
+		child_nofile = *rl;
 }
 
 int brm_spawn_reap(int pidfd, int *status)

@@ -370,6 +370,60 @@ START_TEST(duplicate_keys_are_invalid_requests)
 }
 END_TEST
 
+
+/* ---- the open-file limit children get ----------------------------------- */
+
+/* "Max open files" soft and hard limits of @pid; false when unreadable. */
+static bool nofile_of(pid_t pid, char *soft, char *hard)
+{
+	char path[64], *text, *line;
+	bool ok = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/limits", (int)pid);
+	text = brmh_read_file(path);
+	if (!text)
+		return false;
+	line = strstr(text, "Max open files");
+	if (line && sscanf(line + strlen("Max open files"), "%31s %31s", soft, hard) == 2)
+		ok = true;
+	free(text);
+	return ok;
+}
+
+/* Broke once: children inherited the soft limit brummd raised for itself,
+ * and select()-based programs broke on descriptors above FD_SETSIZE. */
+START_TEST(children_get_the_open_file_limit_brummd_started_with)
+{
+	struct rlimit rl;
+	char soft[32], hard[32], want_hard[32];
+	long pid;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max <= 300) {
+		printf("SKIP: hard open-file limit %llu is too low to tell raised from not\n",
+		       (unsigned long long)rl.rlim_max);
+		return;
+	}
+	rl.rlim_cur = 250;    /* this test's own process: brummd inherits it */
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_max == RLIM_INFINITY)
+		snprintf(want_hard, sizeof(want_hard), "unlimited");
+	else
+		snprintf(want_hard, sizeof(want_hard), "%llu", (unsigned long long)rl.rlim_max);
+	brmh_check_start(&H, "{\"processes\": {\"a\": {\"cmd\": [\"%s\", \"sleep\", \"60\"],"
+			 " \"start_secs\": 0}}}", brmh_child());
+	ck_assert(brmh_wait_state(&H, "a", "running", 3000));
+	/* brummd raised its own. */
+	ck_assert(nofile_of(H.pid, soft, hard));
+	ck_assert_str_eq(soft, want_hard);
+	pid = pid_of("a");
+	ck_assert(nofile_of((pid_t)pid, soft, hard));
+	ck_assert_str_eq(soft, "250");
+	ck_assert_str_eq(hard, want_hard);
+	brmh_check_stop(&H);
+}
+END_TEST
+
 static Suite *fixes_suite(void)
 {
 	Suite *s = suite_create("fixes");
@@ -384,6 +438,10 @@ static Suite *fixes_suite(void)
 	tcase_add_test(tc, ids_are_echoed_as_sent);
 	tcase_add_test(tc, numbers_out_of_range_are_invalid_params);
 	tcase_add_test(tc, duplicate_keys_are_invalid_requests);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("spawn");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, children_get_the_open_file_limit_brummd_started_with);
 	suite_add_tcase(s, tc);
 	return s;
 }
