@@ -424,6 +424,158 @@ START_TEST(children_get_the_open_file_limit_brummd_started_with)
 }
 END_TEST
 
+
+/* ---- a spec with a huge environment ------------------------------------- */
+
+/* Send @line on connection @fd (no reply read). */
+static void send_line(int fd, const char *line)
+{
+	size_t len = strlen(line), off = 0;
+
+	while (off < len) {
+		ssize_t w = write(fd, line + off, len - off);
+		ck_assert_int_gt(w, 0);
+		off += (size_t)w;
+	}
+	ck_assert_int_eq(write(fd, "\n", 1), 1);
+}
+
+/* Read one reply line on @fd (at most 64 KiB kept); its error code, 0 for
+ * a result, -1 when none came within @timeout_ms. */
+static int read_code(int fd, int timeout_ms)
+{
+	static char buf[1 << 16];
+	size_t n = 0;
+	double end = now_s() + timeout_ms / 1000.0;
+	const char *e;
+
+	for (;;) {
+		ssize_t r;
+
+		if (now_s() > end)
+			return -1;
+		r = read(fd, buf + n, sizeof(buf) - n - 1);
+		if (r <= 0)
+			return -1;
+		n += (size_t)r;
+		buf[n] = '\0';
+		if (strchr(buf, '\n') || n + 1 >= sizeof(buf))
+			break;
+	}
+	e = strstr(buf, "\"error\":{\"code\":");
+	return e ? atoi(e + strlen("\"error\":{\"code\":")) : 0;
+}
+
+/* {"jsonrpc":..,"method":"add","params":{"name":NAME,"spec":{"cmd":..,"env":{N entries}}}} */
+static char *add_with_env(const char *name, int n)
+{
+	size_t cap = (size_t)n * 32 + 4096, o;
+	char *line = malloc(cap);
+
+	ck_assert_ptr_nonnull(line);
+	o = (size_t)snprintf(line, cap, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"add\",\"params\":"
+			     "{\"name\":\"%s\",\"spec\":{\"cmd\":[\"%s\",\"sleep\",\"60\"],"
+			     "\"start_secs\":0,\"env\":{", name, brmh_child());
+	for (int i = 0; i < n; i++)
+		o += (size_t)snprintf(line + o, cap - o, "%s\"V%06d\":\"x\"", i ? "," : "", i);
+	snprintf(line + o, cap - o, "}}}}");
+	return line;
+}
+
+/* Broke once: building the child's environment compared every entry with
+ * every earlier one; 65,000 entries stalled the loop for 14 s. */
+START_TEST(a_huge_environment_is_linear)
+{
+	char *line = add_with_env("big", 65000);
+	int fa, fb, c;
+	double t0, t_add, t_restart;
+
+	brmh_check_start(&H, "{\"processes\": {\"b\": {\"cmd\": [\"%s\", \"sleep\", \"60\"],"
+			 " \"start_secs\": 0}}}", brmh_child());
+	ck_assert(brmh_wait_state(&H, "b", "running", 3000));
+	fa = brmh_connect(&H);
+	fb = brmh_connect(&H);
+	ck_assert(fa >= 0 && fb >= 0);
+	t0 = now_s();
+	send_line(fa, line);
+	/* Another process's restart, right behind it: not held up. */
+	brmh_sleep_ms(20);
+	send_line(fb, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"restart\",\"params\":"
+		  "{\"name\":\"b\",\"wait\":true,\"timeout_secs\":10}}");
+	c = read_code(fa, 10000);
+	t_add = now_s() - t0;
+	ck_assert_msg(c == 0, "add: code %d", c);
+	c = read_code(fb, 10000);
+	t_restart = now_s() - t0;
+	ck_assert_msg(c == 0, "restart: code %d", c);
+	printf("65,000 env entries: add answered in %.3f s, restart of another in %.3f s\n",
+	       t_add, t_restart);
+	fflush(stdout);
+	ck_assert(brmh_wait_state(&H, "big", "running", 3000));
+	ck_assert_msg(t_add < 1.0, "add took %.3f s", t_add);
+	ck_assert_msg(t_restart < 1.0, "restart of another took %.3f s", t_restart);
+	close(fa);
+	close(fb);
+	free(line);
+	brmh_check_stop(&H);
+}
+END_TEST
+
+
+/* "CODE message" of the error reply to @line (static), or "" for a result. */
+static const char *add_error(const char *line)
+{
+	static char msg[512];
+	char *reply = roundtrip(line);
+	cJSON *r = cJSON_Parse(reply);
+	const cJSON *e = r ? cJSON_GetObjectItemCaseSensitive(r, "error") : NULL;
+
+	msg[0] = '\0';
+	if (e)
+		snprintf(msg, sizeof(msg), "%d %s",
+			 cJSON_GetObjectItemCaseSensitive(e, "code")->valueint,
+			 cJSON_GetObjectItemCaseSensitive(e, "message")->valuestring);
+	cJSON_Delete(r);
+	free(reply);
+	return msg;
+}
+
+START_TEST(environment_limits_are_named)
+{
+	char *line = add_with_env("many", 100001), *big;
+	const char *msg;
+	size_t cap = 8 << 20, o;
+
+	brmh_check_start(&H, "{\"limits\": {\"max_message_bytes\": 8388608}}");
+	msg = add_error(line);
+	ck_assert_msg(!strncmp(msg, "-32602 ", 7) && strstr(msg, "max_env_entries"), "%s", msg);
+	free(line);
+	/* 20 variables of 100 KB each: past the bytes. */
+	big = malloc(cap);
+	ck_assert_ptr_nonnull(big);
+	o = (size_t)snprintf(big, cap, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"add\",\"params\":"
+			     "{\"name\":\"fat\",\"spec\":{\"cmd\":[\"%s\",\"sleep\",\"60\"],"
+			     "\"env\":{", brmh_child());
+	for (int i = 0; i < 20; i++) {
+		o += (size_t)snprintf(big + o, cap - o, "%s\"V%d\":\"", i ? "," : "", i);
+		memset(big + o, 'x', 100000);
+		o += 100000;
+		big[o++] = '"';
+	}
+	snprintf(big + o, cap - o, "}}}}");
+	msg = add_error(big);
+	ck_assert_msg(!strncmp(msg, "-32602 ", 7) && strstr(msg, "max_env_bytes"), "%s", msg);
+	free(big);
+	/* At the entries limit it is still taken. */
+	line = add_with_env("most", 100000);
+	msg = add_error(line);
+	ck_assert_msg(!*msg, "%s", msg);
+	free(line);
+	ck_assert_msg(brmh_wait_state(&H, "most", "running", 3000), "exec refused it");
+	brmh_check_stop(&H);
+}
+END_TEST
+
 static Suite *fixes_suite(void)
 {
 	Suite *s = suite_create("fixes");
@@ -442,6 +594,8 @@ static Suite *fixes_suite(void)
 	tc = tcase_create("spawn");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, children_get_the_open_file_limit_brummd_started_with);
+	tcase_add_test(tc, a_huge_environment_is_linear);
+	tcase_add_test(tc, environment_limits_are_named);
 	suite_add_tcase(s, tc);
 	return s;
 }
