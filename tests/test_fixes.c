@@ -239,6 +239,14 @@ START_TEST(ids_are_echoed_as_sent)
 		check_id(ids[i], "no_such");        /* an error before dispatch */
 		check_id(ids[i], "status\",\"params\":{\"name\":\"nope\"}, \"x\":\"");
 	}
+	/* An "id" nested before the top-level one is not it. */
+	{
+		char *reply = roundtrip("{\"params\" : {\"x\":[\"}\",{\"id\":5}],\"id\":6} ,"
+					" \"id\" : 1.0 ,\"jsonrpc\":\"2.0\",\"method\":\"ping\"}");
+
+		ck_assert_msg(!strncmp(reply, "{\"jsonrpc\":\"2.0\",\"id\":1.0,", 24), "%s", reply);
+		free(reply);
+	}
 	/* A reply from the loop thread (a queued command). */
 	check_id("18446744073709551617", "stop\",\"params\":{\"name\":\"nope\"}, \"x\":\"");
 	/* Errors found before the method is even looked at. */
