@@ -174,9 +174,13 @@ START_TEST(readd_then_removed_again_stays_removed)
 	ck_assert_str_eq(names(result_of(r), "removed"), "a");
 	cJSON_Delete(r);
 	ck_assert(brmh_wait_pid_gone((pid_t)pa, 4000));
+	for (int i = 0; i < 300 && (s = brmh_status(&H, "a")); i++) {
+		cJSON_Delete(s);
+		brmh_sleep_ms(10);
+	}
 	brmh_sleep_ms(300);
 	s = brmh_status(&H, "a");
-	ck_assert_msg(s == NULL, "a is back");
+	ck_assert_msg(s == NULL, "a is back: %s", s ? brmh_str(s, "state") : "");
 	brmh_check_stop(&H);
 }
 END_TEST
