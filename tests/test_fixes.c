@@ -500,7 +500,7 @@ START_TEST(a_huge_environment_is_linear)
 {
 	char *line = add_with_env("big", 65000);
 	int fa, fb, c;
-	double t0, t_add, t_restart;
+	double t0, t_add, t_restart, bound;
 
 	brmh_check_start(&H, "{\"processes\": {\"b\": {\"cmd\": [\"%s\", \"sleep\", \"60\"],"
 			 " \"start_secs\": 0}}}", brmh_child());
@@ -524,8 +524,10 @@ START_TEST(a_huge_environment_is_linear)
 	       t_add, t_restart);
 	fflush(stdout);
 	ck_assert(brmh_wait_state(&H, "big", "running", 3000));
-	ck_assert_msg(t_add < 1.0, "add took %.3f s", t_add);
-	ck_assert_msg(t_restart < 1.0, "restart of another took %.3f s", t_restart);
+	/* Generous (0.07 s here; 11-13 s before). TSan runs this 10-20x slower. */
+	bound = getenv("TSAN_OPTIONS") ? 5.0 : 1.0;
+	ck_assert_msg(t_add < bound, "add took %.3f s", t_add);
+	ck_assert_msg(t_restart < bound, "restart of another took %.3f s", t_restart);
 	close(fa);
 	close(fb);
 	free(line);
