@@ -43,6 +43,7 @@
 #define MAX_DURATION_SECS (365.0 * 24 * 3600)
 #define MAX_SOCKET_PATH (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 #define MAX_SIGNAL 64
+#define ENV_VAR_MAX (128u << 10)   /* the kernel's MAX_ARG_STRLEN, NUL included */
 #define MAX_REPORTED 100   /* lines; a huge bad spec must not make a huge reply */
 #define QUOTE_MAX 48       /* bytes of user text quoted in a message */
 #define SUGGEST_KEY_MAX 32 /* longer keys are too far from any known key */
@@ -627,15 +628,24 @@ static void parse_env(struct report *r, const char *base, const cJSON *v,
 	char *path = keypath(base, "env");
 	const cJSON *c;
 	bool *dup;
-	size_t n = 0, i = 0;
+	size_t n = 0, i = 0, bytes = 0;
 
 	if (!cJSON_IsObject(v)) {
 		report(r, path, "expected an object of strings, got %s", type_name(v));
 		goto out_free_path;
 	}
-	dup = dup_flags(v);
-	cJSON_ArrayForEach(c, v)
+	cJSON_ArrayForEach(c, v) {
 		n++;
+		bytes += strlen(c->string ? c->string : "") + 2 +
+			 (cJSON_IsString(c) ? strlen(c->valuestring) : 0);
+	}
+	if (n > BRM_MAX_ENV_ENTRIES || bytes > BRM_MAX_ENV_BYTES) {
+		report(r, path, "%zu variables of %zu bytes, more than the limit of %d variables"
+		       " (max_env_entries) or %u bytes (max_env_bytes)", n, bytes,
+		       BRM_MAX_ENV_ENTRIES, BRM_MAX_ENV_BYTES);
+		goto out_free_path;
+	}
+	dup = dup_flags(v);
 	s->env = brm_xcalloc(n + 1, sizeof(*s->env));
 	n = 0;
 	cJSON_ArrayForEach(c, v) {
@@ -649,6 +659,9 @@ static void parse_env(struct report *r, const char *base, const cJSON *v,
 			report(r, p, "variable name must not contain '='");
 		else if (!cJSON_IsString(c))
 			report(r, p, "expected a string, got %s", type_name(c));
+		else if (strlen(c->string) + 1 + strlen(c->valuestring) >= ENV_VAR_MAX)
+			report(r, p, "KEY=VALUE is longer than %u bytes, more than exec takes",
+			       ENV_VAR_MAX - 1);
 		else
 			s->env[n++] = brm_xasprintf("%s=%s", c->string, c->valuestring);
 		free(p);

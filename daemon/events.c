@@ -277,11 +277,6 @@ static void history_array(struct sub *sub, uint64_t next, struct brm_buf *out,
 	}
 }
 
-static bool whole(const cJSON *v, double lo)
-{
-	return cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble) && v->valuedouble >= lo &&
-	       v->valuedouble < 9e15;
-}
 
 enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 {
@@ -290,6 +285,7 @@ enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 	const cJSON *it, *since, *history, *name, *names, *follow;
 	struct sub *sub;
 	uint64_t first, next, start;
+	int64_t since_n = 0, history_n = 0;
 
 	(void)cmd;
 	if (req->params) {
@@ -315,10 +311,13 @@ enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 		return brm_req_invalid(req, "params: give \"name\" or \"names\", not both");
 	if (since && history)
 		return brm_req_invalid(req, "params: give \"since_seq\" or \"history\", not both");
-	if (since && !whole(since, 1))
-		return brm_req_invalid(req, "params.since_seq: expected an integer >= 1");
-	if (history && !cJSON_IsBool(history) && !whole(history, 0))
-		return brm_req_invalid(req, "params.history: expected true, false or a number of events");
+	if (since && !brm_rpc_int_in(since, 1, BRM_RPC_INT_MAX, &since_n))
+		return brm_req_invalid(req, "params.since_seq: expected an integer from 1 to %lld",
+				       (long long)BRM_RPC_INT_MAX);
+	if (history && !cJSON_IsBool(history) &&
+	    !brm_rpc_int_in(history, 0, BRM_RPC_INT_MAX, &history_n))
+		return brm_req_invalid(req, "params.history: expected true, false or a number of"
+				       " events from 0 to %lld", (long long)BRM_RPC_INT_MAX);
 
 	sub = brm_xcalloc(1, sizeof(*sub));
 	if (name) {
@@ -345,7 +344,7 @@ enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 	brm_logring_bounds(ring, &first, &next);
 	start = next;
 	if (since) {
-		start = (uint64_t)since->valuedouble;
+		start = (uint64_t)since_n;
 		if (start > next) {
 			brm_events_sub_destroy(sub);
 			return brm_req_invalid(req, "params.since_seq: %llu is beyond the newest"
@@ -355,7 +354,7 @@ enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 	} else if (cJSON_IsTrue(history)) {
 		start = first;
 	} else if (history && cJSON_IsNumber(history)) {
-		uint64_t n = (uint64_t)history->valuedouble;
+		uint64_t n = (uint64_t)history_n;
 		start = next - first > n ? next - n : first;
 	}
 	sub->next = start;

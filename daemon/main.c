@@ -54,6 +54,7 @@
 #include "daemon/server.h"
 #include "daemon/service.h"
 #include "daemon/signals.h"
+#include "daemon/spawn.h"
 #include "daemon/stream.h"
 #include "daemon/supervise.h"
 #include "lib/client.h"
@@ -101,10 +102,13 @@ static void usage(FILE *f)
 		"Talk to it with brummctl, or any JSON-RPC 2.0 client: one JSON object per line.\n");
 }
 
+/* Children get the limit brummd started with (brm_spawn_set_child_nofile). */
 static void raise_nofile(void)
 {
 	struct rlimit rl;
 
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		brm_spawn_set_child_nofile(&rl);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)

@@ -431,6 +431,7 @@ static enum brm_method_result m_signal(struct brm_req *req, struct brm_cmd **out
 	static const char *const keys[] = { "name", "names", "all", "signal", NULL };
 	const cJSON *sig = param(req, "signal");
 	struct brm_cmd *cmd;
+	int64_t num;
 	int signo = -1;
 
 	if (!only_keys(req, keys))
@@ -439,9 +440,8 @@ static enum brm_method_result m_signal(struct brm_req *req, struct brm_cmd **out
 		return brm_req_invalid(req, "params: missing \"signal\" (a name like \"HUP\" or a number)");
 	if (cJSON_IsString(sig))
 		signo = brm_signal_parse(sig->valuestring);
-	else if (cJSON_IsNumber(sig) && sig->valuedouble == floor(sig->valuedouble) &&
-		 sig->valuedouble >= 1 && sig->valuedouble <= 64)
-		signo = (int)sig->valuedouble;
+	else if (brm_rpc_int_in(sig, 1, 64, &num))
+		signo = (int)num;
 	if (signo < 1)
 		return brm_req_invalid(req, "params.signal: expected a signal name like \"HUP\" or a"
 			       " number from 1 to 64");

@@ -6,6 +6,13 @@
  * defined (rl->names). A process added at runtime belongs to the state
  * file. When the config comes to define a name that was added at runtime,
  * the config wins: the runtime spec is forgotten and the config's applies.
+ *
+ * A process the config defines again while an earlier removal is still
+ * stopping it (reload without it, then reload with it, within its
+ * stop_timeout) is counted as added, like any name the previous config did
+ * not have: the removal completes (whoever waits for it is answered), and
+ * the observer adds the new spec and starts it the moment the old record is
+ * gone (struct readd).
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -20,6 +27,13 @@
 #include "lib/util.h"
 #include "proto/proto.h"
 #include "proto/rpc.h"
+
+/* A spec waiting for the removal of the process of the same name. */
+struct readd {
+	struct brm_proc_spec *spec;
+	uint64_t gen;
+	struct readd *next;
+};
 
 struct brm_reload {
 	struct brm_supervisor *sup;
@@ -36,6 +50,7 @@ struct brm_reload {
 	char *socket_group;        /* and its workers hold them until a restart */
 	struct brm_access_spec access;
 	struct brm_limits limits;
+	struct readd *readds;      /* specs to add once their name is free */
 	bool shutting_down;
 };
 
@@ -203,6 +218,74 @@ static void list_add(struct brm_buf *b, const char *name)
 	brm_json_str(b, name);
 }
 
+static struct readd **readd_find(struct brm_reload *rl, const char *name)
+{
+	struct readd **pp = &rl->readds;
+
+	while (*pp && strcmp((*pp)->spec->name, name))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static void readd_drop(struct readd **pp)
+{
+	struct readd *ra = *pp;
+
+	if (!ra)
+		return;
+	*pp = ra->next;
+	brm_spec_destroy(ra->spec);
+	free(ra);
+}
+
+/*
+ * @spec (taken) for a name whose process is still being removed: added
+ * once it is gone. Lists the name as added, or, when an earlier reload
+ * queued it already, as unchanged or updated against that spec.
+ */
+static void readd_queue(struct brm_reload *rl, struct brm_proc_spec *spec, uint64_t gen,
+			struct lists *l)
+{
+	struct readd **pp = readd_find(rl, spec->name), *ra = *pp;
+
+	if (!ra) {
+		list_add(&l->added, spec->name);
+		brm_log_info("%s: added by reload; starts once its removal has completed",
+			     spec->name);
+		ra = brm_xcalloc(1, sizeof(*ra));
+		ra->next = rl->readds;
+		rl->readds = ra;
+	} else if (brm_spec_diff(ra->spec, spec, NULL) == BRM_SPEC_SAME &&
+		   brm_log_spec_equal(ra->spec->log, spec->log)) {
+		list_add(&l->unchanged, spec->name);
+		brm_spec_destroy(spec);
+		return;
+	} else {
+		list_add(&l->updated, spec->name);
+		brm_spec_destroy(ra->spec);
+	}
+	ra->spec = spec;
+	ra->gen = gen;
+}
+
+/* Context: loop thread (the supervisor's observer). */
+static void observe(void *arg, struct brm_proc *p, enum brm_proc_event ev)
+{
+	struct brm_reload *rl = arg;
+	struct readd **pp, *ra;
+
+	if (ev != BRM_EV_REMOVED || !rl->readds)
+		return;
+	pp = readd_find(rl, brm_proc_name(p));
+	ra = *pp;
+	if (!ra)
+		return;
+	*pp = ra->next;
+	brm_log_info("%s: removed; adding it again as the config defines it", ra->spec->name);
+	add_and_start(rl, ra->spec, ra->gen);
+	free(ra);
+}
+
 static bool limits_equal(const struct brm_limits *a, const struct brm_limits *b)
 {
 	return a->max_message_bytes == b->max_message_bytes &&
@@ -257,6 +340,10 @@ static void apply(struct brm_reload *rl, struct brm_config *cfg, struct lists *l
 			add_and_start(rl, spec, gen);
 			continue;
 		}
+		if (brm_proc_removing(p)) {
+			readd_queue(rl, spec, gen, l);
+			continue;
+		}
 		if (!brm_log_spec_equal(brm_proc_spec(p)->log, spec->log)) {
 			char *what = brm_xasprintf("processes.%s.log_*", spec->name);
 			list_add(&l->not_applied, what);
@@ -304,6 +391,7 @@ static void apply(struct brm_reload *rl, struct brm_config *cfg, struct lists *l
 		if (!p)
 			continue;
 		list_add(&l->removed, name);
+		readd_drop(readd_find(rl, name));
 		brm_log_info("%s: no longer in the config; stopping and removing it", name);
 		brm_persist_forget(rl->state, name);
 		brm_proc_remove(p);
@@ -448,18 +536,25 @@ struct brm_reload *brm_reload_create(struct brm_supervisor *sup, struct brm_cont
 	rl->limits = cfg->limits;
 	rl->workers = cfg->workers;
 	brm_control_set_hooks(ctl, &hooks);
+	if (brm_supervisor_add_observer(sup, observe, rl) < 0)
+		brm_log_error("reload: no observer slot left");
 	return rl;
 }
 
 void brm_reload_shutdown(struct brm_reload *rl)
 {
 	rl->shutting_down = true;
+	brm_supervisor_remove_observer(rl->sup, observe, rl);
+	while (rl->readds)
+		readd_drop(&rl->readds);
 }
 
 void brm_reload_destroy(struct brm_reload *rl)
 {
 	if (!rl)
 		return;
+	while (rl->readds)
+		readd_drop(&rl->readds);
 	brm_strv_free(rl->names);
 	free(rl->config_path);
 	free(rl->socket);

@@ -310,14 +310,31 @@ bool brm_server_dispatch(const struct brm_ctx *ctx, struct brm_scratch *scratch,
 	}
 	id = cJSON_GetObjectItemCaseSensitive(root, "id");
 	notify = id == NULL;
+	if (brm_rpc_key_count(root, "id") > 1) {
+		brm_rpc_error(out, NULL, BRM_E_INVALID_REQUEST,
+			      "invalid request: duplicate key \"id\"", NULL);
+		goto out;
+	}
 	if (id && !cJSON_IsNumber(id) && !cJSON_IsString(id) && !cJSON_IsNull(id)) {
 		brm_rpc_error(out, NULL, BRM_E_INVALID_REQUEST,
 			      "invalid request: \"id\" must be a number, a string or null", NULL);
 		goto out;
 	}
-	id_json = id ? cJSON_PrintUnformatted(id) : NULL;
-	if (id && !id_json)
-		brm_oom(len);
+	/* The id as sent: a reply never rounds it through a double. */
+	id_json = id ? brm_rpc_id_json(line, len, id) : NULL;
+	if (id && !id_json) {
+		brm_rpc_error(out, NULL, BRM_E_INVALID_REQUEST,
+			      "invalid request: \"id\" is not a valid JSON number", NULL);
+		goto out;
+	}
+	brm_buf_reset(&scratch->tmp);
+	if (brm_rpc_duplicate_key(root, &scratch->tmp)) {
+		struct brm_buf *tmp = &scratch->tmp;
+		char *msg = brm_xasprintf("invalid request: %s", tmp->p);
+		brm_rpc_error(out, id_json, BRM_E_INVALID_REQUEST, msg, NULL);
+		free(msg);
+		goto out;
+	}
 	version = cJSON_GetObjectItemCaseSensitive(root, "jsonrpc");
 	if (!cJSON_IsString(version) || strcmp(version->valuestring, "2.0") != 0) {
 		brm_rpc_error(out, id_json, BRM_E_INVALID_REQUEST,

@@ -143,6 +143,7 @@ enum step {
 	STEP_SETUID,
 	STEP_PDEATHSIG,
 	STEP_PARENT_GONE,
+	STEP_RLIMIT,
 	STEP_EXEC,
 };
 
@@ -163,6 +164,8 @@ struct child {
 	gid_t gid;
 	const gid_t *groups;
 	size_t ngroups;
+	bool set_nofile;
+	uint64_t nofile[2];     /* soft, hard: struct rlimit64 for prlimit64 */
 	/* written by the child on failure */
 	int step;
 	int err;
@@ -178,6 +181,8 @@ struct ksigaction {
 
 static void *child_stack;
 static atomic_flag spawn_busy = ATOMIC_FLAG_INIT;
+static bool child_nofile_set;
+static struct rlimit child_nofile;
 
 /*
  * The children spawned and not yet reaped: an open-addressing set of pids
@@ -318,6 +323,10 @@ static NO_ASAN int child_main(void *arg)
 		if (syscall(SYS_getppid) != c->ppid)
 			child_fail(c, STEP_PARENT_GONE, ESRCH);
 	}
+
+	/* Lowering a limit needs no privilege: after the credential change. */
+	if (c->set_nofile && syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, c->nofile, NULL) < 0)
+		child_fail(c, STEP_RLIMIT, errno);
 
 	/* Like execvp: EACCES wins over "not found"; other errors stop the search. */
 	for (size_t i = 0; i < c->npaths; i++) {
@@ -565,53 +574,73 @@ out_free:
 	return rc;
 }
 
-static bool env_key_eq(const char *a, const char *b)
-{
-	const char *ea = strchr(a, '='), *eb = strchr(b, '=');
-	size_t la = ea ? (size_t)(ea - a) : strlen(a);
-	size_t lb = eb ? (size_t)(eb - b) : strlen(b);
+struct envref {
+	const char *s;
+	size_t klen;    /* bytes before the '=' (the whole string without one) */
+	size_t seq;     /* position in environ, then @ident, then @env */
+};
 
-	return la == lb && memcmp(a, b, la) == 0;
+static int envref_cmp(const void *a, const void *b)
+{
+	const struct envref *x = a, *y = b;
+	int c = memcmp(x->s, y->s, x->klen < y->klen ? x->klen : y->klen);
+
+	if (c)
+		return c;
+	if (x->klen != y->klen)
+		return x->klen < y->klen ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 /*
  * The child's environment: environ, then @ident (the identity of a user
  * switched to) replacing the same keys, then @env (the spec's) replacing
- * both; new keys are appended (a later duplicate wins).
+ * both; new keys are appended (a later duplicate wins). An entry keeps the
+ * place of its key's first occurrence. Sorting the keys once keeps this
+ * O(n log n) for a spec with tens of thousands of variables (comparing
+ * each with every earlier one took 14 s for 65,000).
  * Ownership: caller frees the array (not the strings).
  */
 static int build_envp(char *const *env, char *const *ident, char ***out, char *err,
 		      size_t errlen)
 {
 	size_t ne = brm_strv_len(environ), ni = brm_strv_len(ident), nr = brm_strv_len(env);
-	char **v = brm_xmalloc((ne + ni + nr + 1) * sizeof(*v));
-	size_t n = 0;
+	size_t total = ne + ni + nr, n = 0, k = 0;
+	struct envref *refs;
+	char **v;
 
 	for (size_t i = 0; i < nr; i++) {
-		if (!strchr(env[i], '=') || env[i][0] == '=') {
-			free(v);
+		if (!strchr(env[i], '=') || env[i][0] == '=')
 			return fail(err, errlen, EINVAL, "env '%s': not KEY=VALUE", env[i]);
-		}
 	}
+	refs = brm_xmalloc((total ? total : 1) * sizeof(*refs));
+	v = brm_xcalloc(total + 1, sizeof(*v));
 	for (size_t layer = 0; layer < 3; layer++) {
 		char *const *src = layer == 0 ? environ : layer == 1 ? ident : env;
 		size_t ns = layer == 0 ? ne : layer == 1 ? ni : nr;
 
-		for (size_t i = 0; i < ns; i++) {
-			bool replaced = false;
+		for (size_t i = 0; i < ns; i++, n++) {
+			const char *eq = strchr(src[i], '=');
 
-			/* Replace an earlier layer's entry (or an earlier duplicate). */
-			for (size_t k = 0; k < n && !replaced; k++) {
-				if (env_key_eq(v[k], src[i])) {
-					v[k] = src[i];
-					replaced = true;
-				}
-			}
-			if (!replaced)
-				v[n++] = src[i];
+			refs[n].s = src[i];
+			refs[n].klen = eq ? (size_t)(eq - src[i]) : strlen(src[i]);
+			refs[n].seq = n;
 		}
 	}
-	v[n] = NULL;
+	qsort(refs, total, sizeof(*refs), envref_cmp);
+	/* Each run of one key: the last entry, at the first one's place. */
+	for (size_t i = 0; i < total; i = k) {
+		for (k = i + 1; k < total && refs[k].klen == refs[i].klen &&
+				!memcmp(refs[k].s, refs[i].s, refs[i].klen); k++)
+			;
+		v[refs[i].seq] = (char *)refs[k - 1].s;
+	}
+	free(refs);
+	k = 0;
+	for (size_t i = 0; i < total; i++)
+		if (v[i])
+			v[k++] = v[i];
+	v[k] = NULL;
 	*out = v;
 	return 0;
 }
@@ -714,6 +743,9 @@ static int child_error(const struct child *c, const struct brm_spawn_req *req,
 		return fail(err, errlen, e, "prctl pdeathsig %d: %s", req->pdeathsig, es);
 	case STEP_PARENT_GONE:
 		return fail(err, errlen, e, "parent exited before exec");
+	case STEP_RLIMIT:
+		return fail(err, errlen, e, "setrlimit RLIMIT_NOFILE %llu: %s",
+			    (unsigned long long)c->nofile[0], es);
 	case STEP_EXEC:
 	default:
 		return fail(err, errlen, e, "exec '%s': %s", req->argv[0], es);
@@ -761,6 +793,13 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 	c.gid = cr.gid;
 	c.groups = cr.groups;
 	c.ngroups = cr.ngroups;
+	if (child_nofile_set) {
+		c.set_nofile = true;
+		c.nofile[0] = child_nofile.rlim_cur == RLIM_INFINITY ? UINT64_MAX
+								      : (uint64_t)child_nofile.rlim_cur;
+		c.nofile[1] = child_nofile.rlim_max == RLIM_INFINITY ? UINT64_MAX
+								      : (uint64_t)child_nofile.rlim_max;
+	}
 
 	in = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (in < 0) {
@@ -841,6 +880,13 @@ out_free:
 	for (size_t i = 0; cr.ident[i]; i++)
 		free(cr.ident[i]);
 	return rc;
+}
+
+void brm_spawn_set_child_nofile(const struct rlimit *rl)
+{
+	child_nofile_set = rl != NULL;
+	if (rl)
+		child_nofile = *rl;
 }
 
 int brm_spawn_reap(int pidfd, int *status)

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 struct brm_spawn_req {
@@ -57,6 +58,16 @@ struct brm_spawned {
  */
 int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 	      char *err, size_t errlen);
+
+/*
+ * The open-file limit (RLIMIT_NOFILE, soft and hard) every child starts
+ * with, from now on; NULL: children inherit the spawning process's. brummd
+ * raises its own soft limit at start-up and gives its children the limit
+ * it was started with: a program that uses select() breaks with descriptors
+ * above FD_SETSIZE. The spec has no limit of its own to prefer.
+ * Context: before the first spawn, or on the spawning thread.
+ */
+void brm_spawn_set_child_nofile(const struct rlimit *rl);
 
 /*
  * Reap the child behind @pidfd without blocking.

@@ -1160,6 +1160,11 @@ bool brm_proc_settled(const struct brm_proc *p)
 	return p->pid == 0 && p->state != BRM_STOPPING && p->state != BRM_STARTING;
 }
 
+bool brm_proc_removing(const struct brm_proc *p)
+{
+	return p->removing;
+}
+
 static void maybe_stop_all_done(struct brm_supervisor *sup)
 {
 	void (*done)(void *);

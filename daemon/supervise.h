@@ -143,6 +143,8 @@ const char *brm_proc_name(const struct brm_proc *p);
 enum brm_state brm_proc_state(const struct brm_proc *p);
 /* True when the process has no pid and no process group left. */
 bool brm_proc_settled(const struct brm_proc *p);
+/* True once brm_proc_remove was called: it goes away when stopped. */
+bool brm_proc_removing(const struct brm_proc *p);
 /* The last published snapshot (valid until the next change of @p). */
 const struct brm_snapshot *brm_proc_snapshot(const struct brm_proc *p);
 const struct brm_proc_spec *brm_proc_spec(const struct brm_proc *p);

@@ -49,6 +49,11 @@ enum brm_rpc_error {
 #define BRM_MAX_MESSAGE_BYTES (1u << 20)   /* one request line, newline included */
 #define BRM_MAX_JSON_DEPTH 32
 #define BRM_MAX_NAME_LEN 64
+/* A process's own environment (spec "env"): variables, and their bytes
+ * counted as KEY=VALUE plus a NUL each; the kernel refuses an exec whose
+ * argument and environment strings pass a quarter of the stack limit. */
+#define BRM_MAX_ENV_ENTRIES 100000
+#define BRM_MAX_ENV_BYTES (1u << 20)
 
 /*
  * A process name is 1..64 bytes of [A-Za-z0-9._:@-], not starting with

@@ -435,8 +435,11 @@ static void framing_and_envelope(void)
 	bad_line("escaped backslash then u0000 is a plain string",
 		 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\",\"params\":{\"name\":\"p\\\\u0000\"}}",
 		 -32602);
-	bad_line("duplicate keys: the first wins",
-		 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"method\":\"stop\"}", ANY_REPLY);
+	bad_line("duplicate keys are refused",
+		 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"method\":\"stop\"}", -32600);
+	bad_line("duplicate keys in params are refused",
+		 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\",\"params\":{\"name\":\"a\",\"name\":\"b\"}}",
+		 -32600);
 	bad_line("key case", "{\"JSONRPC\":\"2.0\",\"ID\":1,\"METHOD\":\"ping\"}", -32600);
 	bad_line("notification", "{\"jsonrpc\":\"2.0\",\"method\":\"ping\"}", NO_REPLY);
 	bad_line("notification of an unknown method", "{\"jsonrpc\":\"2.0\",\"method\":\"nope\"}",
