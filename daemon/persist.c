@@ -14,7 +14,15 @@
  * Writes: the loop thread renders the JSON text and hands it to one
  * thread-pool job at a time; a change while a job runs marks the state
  * dirty and the job's completion starts the next write with the newest
- * text. A failed write is logged and retried at the next change.
+ * text (group commit: a burst of changes costs a few writes, not one
+ * each).
+ *
+ * Durability: a command that changed the state (brm_persist_hold_reply)
+ * gets its reply handed back only once a write that includes its
+ * generation has completed (tmp, fsync, rename, fsync of the directory).
+ * A failed write answers the replies it held with BRM_E_NOT_DURABLE; so is
+ * every change made while the state file cannot be written. The retry after
+ * a failure is scheduled once per failed attempt, never moved by changes.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -26,11 +34,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/cmd.h"
 #include "daemon/log.h"
 #include "daemon/persist.h"
 #include "lib/buf.h"
 #include "lib/util.h"
 #include "proto/proto.h"
+#include "proto/rpc.h"
 
 #define STATE_FILE "state.json"
 #define MAX_STATE_BYTES (16u << 20)
@@ -48,15 +58,23 @@ struct brm_persist {
 	struct item *items;
 	size_t n, cap;
 
+	/* Generations: every change bumps @gen; @job_gen is the generation
+	 * of the text on the thread pool, @durable_gen the newest on disk. */
+	uint64_t gen, job_gen, durable_gen;
+	unsigned long writes;  /* completed writes (each costs two fsyncs) */
+
 	uv_work_t work;
 	bool writing;         /* a job is on the thread pool */
 	bool dirty;           /* changed since the job's text was rendered */
+	bool failing;         /* the last write failed; a retry is scheduled */
 	char *text;           /* the job's text */
 	int result;           /* the job's outcome, -errno */
-	bool warned;
 	uv_timer_t retry;     /* unref'd: never keeps the loop alive */
-	unsigned retry_ms;    /* the next retry's delay; 0 after a success */
+	unsigned retry_ms;    /* the last retry's delay; 0 after a success */
 	bool closed;          /* brm_persist_shutdown() was called */
+	bool replies_closed;  /* the workers are going: hold no reply */
+
+	struct brm_cmd *held, **held_tail;  /* replies waiting for the disk */
 };
 
 char *brm_persist_dir_resolve(const char *config_dir)
@@ -207,15 +225,128 @@ out:
 	free(tmp);
 }
 
-static void start_write(struct brm_persist *st);
+/* ---- held replies ------------------------------------------------------- */
+
+static void release(struct brm_cmd *cmd)
+{
+	void (*handback)(struct brm_cmd *) = cmd->handback;
+
+	cmd->done = handback;
+	cmd->handback = NULL;
+	cmd->held_next = NULL;
+	handback(cmd);
+}
+
+/* Replace @cmd's reply: applied, but not on disk. */
+static void reply_not_durable(struct brm_persist *st, struct brm_cmd *cmd, const char *why)
+{
+	struct brm_buf msg = BRM_BUF_INIT;
+
+	brm_buf_addf(&msg, "the change is applied but not saved: %s; it is lost if brummd"
+		       " stops before a write of state file '%s' succeeds", why, st->path);
+	brm_buf_reset(&cmd->reply);
+	brm_rpc_error(&cmd->reply, cmd->id_json, BRM_E_NOT_DURABLE, msg.p, NULL);
+	brm_buf_finish(&msg);
+}
+
+static char *failure_text(const struct brm_persist *st)
+{
+	return brm_xasprintf("cannot write state file '%s': %s (next attempt in %u s)",
+			     st->path, strerror(-st->result), (st->retry_ms + 999) / 1000);
+}
+
+/* The gate installed as cmd->done by brm_persist_hold_reply(). */
+static void gate(struct brm_cmd *cmd)
+{
+	struct brm_persist *st = cmd->gate_arg;
+
+	if (cmd->durable_gen <= st->durable_gen) {
+		release(cmd);
+	} else if (st->replies_closed) {
+		reply_not_durable(st, cmd, "brummd is shutting down before the write completed");
+		release(cmd);
+	} else if (st->failing) {
+		char *why = failure_text(st);
+
+		reply_not_durable(st, cmd, why);
+		free(why);
+		release(cmd);
+	} else {
+		cmd->held_next = NULL;
+		*st->held_tail = cmd;
+		st->held_tail = &cmd->held_next;
+	}
+}
+
+/* Hand back every held reply the disk now covers; with @why, all of them,
+ * as errors. */
+static void release_held(struct brm_persist *st, const char *why)
+{
+	struct brm_cmd *cmd = st->held, *next;
+
+	st->held = NULL;
+	st->held_tail = &st->held;
+	for (; cmd; cmd = next) {
+		next = cmd->held_next;
+		if (cmd->durable_gen <= st->durable_gen) {
+			release(cmd);
+		} else if (why) {
+			reply_not_durable(st, cmd, why);
+			release(cmd);
+		} else {
+			cmd->held_next = NULL;
+			*st->held_tail = cmd;
+			st->held_tail = &cmd->held_next;
+		}
+	}
+}
+
+void brm_persist_hold_reply(struct brm_persist *st, struct brm_cmd *cmd)
+{
+	if (cmd->durable_gen < st->gen)
+		cmd->durable_gen = st->gen;
+	if (cmd->done == gate)
+		return;
+	cmd->handback = cmd->done;
+	cmd->gate_arg = st;
+	cmd->done = gate;
+}
+
+static void close_replies_hook(void *arg)
+{
+	brm_persist_close_replies(arg);
+}
+
+void brm_persist_close_replies(struct brm_persist *st)
+{
+	if (!st)
+		return;
+	st->replies_closed = true;
+	release_held(st, "brummd is shutting down before the write completed");
+}
+
+uint64_t brm_persist_generation(const struct brm_persist *st)
+{
+	return st->gen;
+}
+
+/* ---- the write cycle ---------------------------------------------------- */
+
+static void write_now(struct brm_persist *st);
 
 /* Context: loop thread. */
 static void on_retry(uv_timer_t *t)
 {
-	start_write(t->data);
+	write_now(t->data);
 }
 
-/* Context: loop thread. */
+/*
+ * Context: loop thread. A success makes its generation durable and
+ * releases the replies that waited for it. A failure answers every held
+ * reply with BRM_E_NOT_DURABLE and schedules one retry: 1 s, doubling per
+ * failed attempt up to 30 s. Changes meanwhile neither write nor move the
+ * retry: they are in the retry's text.
+ */
 static void write_done(uv_work_t *w, int status)
 {
 	struct brm_persist *st = w->data;
@@ -223,37 +354,55 @@ static void write_done(uv_work_t *w, int status)
 	st->writing = false;
 	free(st->text);
 	st->text = NULL;
-	if (status == 0 && st->result < 0) {
-		st->retry_ms = st->retry_ms ? st->retry_ms * 2 : 1000;
-		if (st->retry_ms > 30000)
-			st->retry_ms = 30000;
-		if (!st->warned)
-			brm_log_error("cannot write state file '%s': %s; retrying every %s",
-				      st->path, strerror(-st->result),
-				      st->retry_ms < 30000 ? "1 s, then less often" : "30 s");
-		st->warned = true;
-		if (!st->dirty && !st->closed)
-			uv_timer_start(&st->retry, on_retry, st->retry_ms, 0);
-	} else if (status == 0) {
-		if (st->warned)
+	if (status == 0 && st->result == 0) {
+		uint64_t changes = st->job_gen - st->durable_gen;
+
+		st->writes++;
+		brm_log_debug("state written (gen %llu, %llu changes, %lu writes)",
+			      (unsigned long long)st->job_gen, (unsigned long long)changes,
+			      st->writes);
+		if (st->failing)
 			brm_log_info("state file '%s' written again", st->path);
-		st->warned = false;
+		st->failing = false;
 		st->retry_ms = 0;
+		st->durable_gen = st->job_gen;
+		release_held(st, NULL);
+		if (st->dirty)
+			write_now(st);
+		return;
 	}
-	if (st->dirty)
-		start_write(st);
+	if (status != 0)
+		st->result = status;
+	st->retry_ms = st->retry_ms ? st->retry_ms * 2 : 1000;
+	if (st->retry_ms > 30000)
+		st->retry_ms = 30000;
+	if (!st->failing)
+		brm_log_error("cannot write state file '%s': %s; retrying in 1 s, then less often",
+			      st->path, strerror(-st->result));
+	else
+		brm_log_debug("cannot write state file '%s': %s; retrying in %u ms",
+			      st->path, strerror(-st->result), st->retry_ms);
+	st->failing = true;
+	{
+		char *why = failure_text(st);
+
+		release_held(st, why);
+		free(why);
+	}
+	if (!st->closed)
+		uv_timer_start(&st->retry, on_retry, st->retry_ms, 0);
 }
 
-static void start_write(struct brm_persist *st)
+/* Render the newest state and queue its write. Context: loop thread. */
+static void write_now(struct brm_persist *st)
 {
 	if (st->writing) {
 		st->dirty = true;
 		return;
 	}
 	st->dirty = false;
-	if (!st->closed)
-		uv_timer_stop(&st->retry);
 	st->text = render(st);
+	st->job_gen = st->gen;
 	st->work.data = st;
 	if (uv_queue_work(st->loop, &st->work, write_work, write_done) == 0) {
 		st->writing = true;
@@ -262,6 +411,25 @@ static void start_write(struct brm_persist *st)
 	brm_log_error("cannot queue the write of '%s'", st->path);
 	free(st->text);
 	st->text = NULL;
+	st->result = -EAGAIN;
+	st->dirty = true;
+	st->writing = true;   /* write_done clears it */
+	write_done(&st->work, 0);
+}
+
+/*
+ * The state changed: group commit. One write at a time; changes made while
+ * it runs are covered by the next one, started when it completes. While the
+ * disk fails, the scheduled retry covers them.
+ */
+static void changed(struct brm_persist *st)
+{
+	st->gen++;
+	if (st->writing || st->failing) {
+		st->dirty = true;
+		return;
+	}
+	write_now(st);
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -362,6 +530,8 @@ struct brm_persist *brm_persist_load(uv_loop_t *loop, const char *dir)
 	int err = 0;
 
 	st->loop = loop;
+	st->held_tail = &st->held;
+	brm_cmdq_set_close_hook(close_replies_hook, st);
 	uv_timer_init(loop, &st->retry);
 	uv_unref((uv_handle_t *)&st->retry);
 	st->retry.data = st;
@@ -403,6 +573,7 @@ void brm_persist_destroy(struct brm_persist *st)
 {
 	if (!st)
 		return;
+	brm_cmdq_set_close_hook(NULL, NULL);
 	clear(st);
 	free(st->items);
 	free(st->text);
@@ -429,7 +600,7 @@ void brm_persist_set_stopped(struct brm_persist *st, const char *name, bool stop
 	it = get(st, name);
 	it->stopped = stopped;
 	trim(st, it);
-	start_write(st);
+	changed(st);
 }
 
 const char *brm_persist_added(const struct brm_persist *st, const char *name)
@@ -449,7 +620,7 @@ void brm_persist_set_added(struct brm_persist *st, const char *name, const char 
 	free(it->added);
 	it->added = spec_json ? brm_xstrdup(spec_json) : NULL;
 	trim(st, it);
-	start_write(st);
+	changed(st);
 }
 
 void brm_persist_forget(struct brm_persist *st, const char *name)
@@ -462,7 +633,7 @@ void brm_persist_forget(struct brm_persist *st, const char *name)
 	free(it->added);
 	it->added = NULL;
 	trim(st, it);
-	start_write(st);
+	changed(st);
 }
 
 static int cmp_str(const void *a, const void *b)

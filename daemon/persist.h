@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 struct brm_persist;
@@ -35,7 +36,8 @@ void brm_persist_destroy(struct brm_persist *st);
 
 /*
  * A failed write (disk full, out of descriptors) is retried after 1 s,
- * doubling to 30 s, until one succeeds or something changes. Call this once
+ * doubling per failed attempt to 30 s, until one succeeds; changes made
+ * meanwhile neither start a write nor move the retry. Call this once
  * at shutdown, before the loop's last iteration: it closes the retry timer.
  * Context: loop thread.
  */
@@ -56,6 +58,31 @@ void brm_persist_forget(struct brm_persist *st, const char *name);
 /* The names with a runtime-added spec, NULL-terminated, sorted.
  * Ownership: caller frees with brm_strv_free(). */
 char **brm_persist_added_names(const struct brm_persist *st);
+
+/*
+ * Durable replies. The generation of the state in memory: every change
+ * bumps it.
+ */
+uint64_t brm_persist_generation(const struct brm_persist *st);
+
+/*
+ * Hold @cmd's reply until the state as it is now (its current generation)
+ * is on disk: replaces cmd->done with a gate that calls the original once a
+ * write covering that generation has completed, at once when it already
+ * has. When a write fails, or while the state file cannot be written, the
+ * reply is replaced by a BRM_E_NOT_DURABLE error (the change stays applied
+ * in memory and is written by the next successful retry). Call it while
+ * executing @cmd, before cmd->done. Context: loop thread.
+ */
+struct brm_cmd;
+void brm_persist_hold_reply(struct brm_persist *st, struct brm_cmd *cmd);
+
+/*
+ * The workers are about to go: answer every held reply now (with
+ * BRM_E_NOT_DURABLE unless its write completed) and hold none from now on.
+ * Context: loop thread.
+ */
+void brm_persist_close_replies(struct brm_persist *st);
 
 /* The path of the state file (for messages). */
 const char *brm_persist_path(const struct brm_persist *st);
