@@ -17,7 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <grp.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -411,12 +415,297 @@ START_TEST(a_full_disk_answers_at_once_and_retries_on_schedule)
 }
 END_TEST
 
+/* ---- section 4: the state file is brummd's own -------------------------- */
+
+static void prctl_pdeathsig(void)
+{
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
+/* Start brummd as @uid with exactly @envp, stderr to @log; its pid. */
+static pid_t spawn_brummd_as(uid_t uid, gid_t gid, char *const *envp, const char *sock,
+			     const char *log)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+		prctl_pdeathsig();
+		dup2(fd, 2);
+		dup2(fd, 1);
+		if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
+		    setresuid(uid, uid, uid) < 0)
+			_exit(126);
+		execle(brmh_bin("brummd"), "brummd", "--socket", sock, (char *)NULL, envp);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Wait until @sock accepts (0), or @pid exits (-1), up to 5 s. */
+static int wait_up(pid_t pid, const char *sock)
+{
+	long deadline = mono_ms() + 5000;
+
+	while (mono_ms() < deadline) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		int fd, st;
+
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return -1;
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(fd);
+			return 0;
+		}
+		if (fd >= 0)
+			close(fd);
+		brmh_sleep_ms(10);
+	}
+	return -1;
+}
+
+static void kill_wait(pid_t pid)
+{
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
+static bool file_has(const char *path, const char *needle)
+{
+	char *t = brmh_read_file(path);
+	bool r = t && strstr(t, needle);
+
+	free(t);
+	return r;
+}
+
+/* The path after "state " in brummd's start-up line. */
+static char *state_path_logged(const char *log)
+{
+	char *t = brmh_read_file(log), *p, *r = NULL;
+
+	if (t && (p = strstr(t, " state "))) {
+		p += 7;
+		r = strndup(p, strcspn(p, "\n"));
+	}
+	free(t);
+	return r;
+}
+
+static struct passwd *nobody_or_skip(const char *test)
+{
+	struct passwd *pw = getpwnam("nobody");
+
+	if (geteuid() != 0 || !pw) {
+		printf("SKIP: %s: needs root and a 'nobody' user\n", test);
+		return NULL;
+	}
+	if (access(brmh_bin("brummd"), X_OK) < 0) {
+		printf("SKIP: %s: brummd not executable\n", test);
+		return NULL;
+	}
+	return pw;
+}
+
+START_TEST(without_home_there_is_no_shared_fallback)
+{
+	struct passwd *pw = nobody_or_skip("without_home_there_is_no_shared_fallback");
+	char dir[64], sock[128], log[128];
+	char *envp[] = { "PATH=/usr/bin:/bin", NULL };
+	struct stat sb;
+	bool had_local = stat("/tmp/.local", &sb) == 0;
+	pid_t pid;
+	char *t;
+
+	if (!pw)
+		return;
+	snprintf(dir, sizeof(dir), "/tmp/brmnohome.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(chown(dir, pw->pw_uid, pw->pw_gid), 0);
+	snprintf(sock, sizeof(sock), "%s/s", dir);
+	snprintf(log, sizeof(log), "%s.log", dir);
+	pid = spawn_brummd_as(pw->pw_uid, pw->pw_gid, envp, sock, log);
+	if (wait_up(pid, sock) == 0)
+		kill_wait(pid);
+	t = brmh_read_file(log);
+	printf("without HOME, brummd as nobody says: %s", t ? t : "(nothing)\n");
+	ck_assert_ptr_nonnull(t);
+	ck_assert_msg(!strstr(t, "/tmp/.local"), "log mentions /tmp/.local: %s", t);
+	/* Its own home (from the passwd entry), and nothing shared. */
+	ck_assert_msg(strstr(t, pw->pw_dir), "log does not name %s: %s", pw->pw_dir, t);
+	if (!had_local)
+		ck_assert_msg(stat("/tmp/.local", &sb) < 0, "/tmp/.local was created");
+	free(t);
+	unlink(log);
+	ck_assert_int_eq(system(fmt("rm -rf '%s'", dir)), 0);
+}
+END_TEST
+
+START_TEST(two_instances_on_two_sockets_have_two_state_files)
+{
+	struct passwd *pw = nobody_or_skip("two_instances_on_two_sockets_have_two_state_files");
+	char dir[64], home[96], sock1[128], sock2[128], log1[128], log2[128], henv[128];
+	char *envp[] = { "PATH=/usr/bin:/bin", henv, NULL };
+	char *p1, *p2;
+	pid_t a, b;
+
+	if (!pw)
+		return;
+	snprintf(dir, sizeof(dir), "/tmp/brmtwo.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(chown(dir, pw->pw_uid, pw->pw_gid), 0);
+	snprintf(home, sizeof(home), "%s/home", dir);
+	ck_assert_int_eq(mkdir(home, 0700), 0);
+	ck_assert_int_eq(chown(home, pw->pw_uid, pw->pw_gid), 0);
+	snprintf(henv, sizeof(henv), "HOME=%s", home);
+	snprintf(sock1, sizeof(sock1), "%s/one.sock", dir);
+	snprintf(sock2, sizeof(sock2), "%s/two.sock", dir);
+	snprintf(log1, sizeof(log1), "%s/one.log", home);
+	snprintf(log2, sizeof(log2), "%s/two.log", home);
+	a = spawn_brummd_as(pw->pw_uid, pw->pw_gid, envp, sock1, log1);
+	ck_assert_int_eq(wait_up(a, sock1), 0);
+	b = spawn_brummd_as(pw->pw_uid, pw->pw_gid, envp, sock2, log2);
+	ck_assert_msg(wait_up(b, sock2) == 0, "second instance: %s", brmh_read_file(log2));
+	p1 = state_path_logged(log1);
+	p2 = state_path_logged(log2);
+	printf("state files: %s and %s\n", p1, p2);
+	ck_assert_ptr_nonnull(p1);
+	ck_assert_ptr_nonnull(p2);
+	ck_assert_str_ne(p1, p2);
+	ck_assert_msg(!strncmp(p1, home, strlen(home)), "%s is not under %s", p1, home);
+	kill_wait(a);
+	kill_wait(b);
+	free(p1);
+	free(p2);
+	ck_assert_int_eq(system(fmt("rm -rf '%s'", dir)), 0);
+}
+END_TEST
+
+START_TEST(a_second_brummd_on_the_same_state_refuses_naming_the_holder)
+{
+	struct brmh h2;
+	char *log, expect[64];
+
+	state_dir_make();
+	ck_assert_int_eq(brmh_start(&H, "{}", NULL), 0);
+	ck_assert_int_eq(brmh_start(&h2, "{}", NULL), -1);
+	log = brmh_read_file(h2.log);
+	snprintf(expect, sizeof(expect), "is in use by brummd pid %d", (int)H.pid);
+	printf("second brummd: %s", log ? log : "(nothing)\n");
+	ck_assert_msg(log && strstr(log, expect) && strstr(log, state_dir), "log: %s", log);
+	free(log);
+	ck_assert_int_eq(system(fmt("rm -rf '%s'", h2.dir)), 0);
+	graceful_stop();
+	/* Released when the holder exits. */
+	ck_assert_int_eq(brmh_start(&H, "{}", NULL), 0);
+	graceful_stop();
+	state_dir_remove();
+}
+END_TEST
+
+START_TEST(a_planted_tmp_symlink_does_not_redirect_the_write)
+{
+	char *cfg = strdup(two_procs()), victim[96], link[128], *text;
+	FILE *f;
+
+	state_dir_make();
+	snprintf(victim, sizeof(victim), "%s.victim", state_dir);
+	f = fopen(victim, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("precious\n", f);
+	fclose(f);
+	snprintf(link, sizeof(link), "%s/state.json.tmp", state_dir);
+	ck_assert_int_eq(symlink(victim, link), 0);
+	ck_assert_int_eq(brmh_start(&H, cfg, NULL), 0);
+	call_ok("stop", "{\"name\":\"a\"}");
+	graceful_stop();
+	text = brmh_read_file(victim);
+	ck_assert_str_eq(text, "precious\n");
+	free(text);
+	ck_assert(file_has(fmt("%s/state.json", state_dir), "\"a\":{\"stopped\":true}"));
+	unlink(victim);
+	free(cfg);
+	state_dir_remove();
+}
+END_TEST
+
+static void plant_state(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs("{\"version\":1,\"processes\":{\"a\":{\"stopped\":true}}}\n", f);
+	fclose(f);
+}
+
+START_TEST(a_planted_state_file_is_not_loaded)
+{
+	struct passwd *pw = getpwnam("nobody");
+	char *cfg = strdup(two_procs()), path[128], other[128], *log;
+
+	if (geteuid() != 0 || !pw) {
+		printf("SKIP: a_planted_state_file_is_not_loaded: needs root and 'nobody'\n");
+		free(cfg);
+		return;
+	}
+	state_dir_make();
+	snprintf(path, sizeof(path), "%s/state.json", state_dir);
+	/* Owned by another uid. */
+	plant_state(path);
+	ck_assert_int_eq(chown(path, pw->pw_uid, pw->pw_gid), 0);
+	ck_assert_int_eq(brmh_start(&H, cfg, NULL), -1);
+	log = brmh_read_file(H.log);
+	ck_assert_msg(log && strstr(log, "owned by uid"), "log: %s", log);
+	free(log);
+	ck_assert_int_eq(system(fmt("rm -rf '%s'", H.dir)), 0);
+	/* A symbolic link to a state file elsewhere. */
+	unlink(path);
+	snprintf(other, sizeof(other), "%s.other", state_dir);
+	plant_state(other);
+	ck_assert_int_eq(symlink(other, path), 0);
+	ck_assert_int_eq(brmh_start(&H, cfg, NULL), -1);
+	log = brmh_read_file(H.log);
+	ck_assert_msg(log && strstr(log, "symbolic link"), "log: %s", log);
+	free(log);
+	ck_assert_int_eq(system(fmt("rm -rf '%s'", H.dir)), 0);
+	unlink(other);
+	free(cfg);
+	state_dir_remove();
+}
+END_TEST
+
+START_TEST(a_state_dir_owned_by_another_uid_is_refused)
+{
+	struct passwd *pw = getpwnam("nobody");
+	char *log;
+
+	if (geteuid() != 0 || !pw) {
+		printf("SKIP: a_state_dir_owned_by_another_uid_is_refused: needs root\n");
+		return;
+	}
+	state_dir_make();
+	ck_assert_int_eq(chown(state_dir, pw->pw_uid, pw->pw_gid), 0);
+	ck_assert_int_eq(brmh_start(&H, "{}", NULL), -1);
+	log = brmh_read_file(H.log);
+	printf("foreign state dir: %s", log ? log : "(nothing)\n");
+	ck_assert_msg(log && strstr(log, state_dir) && strstr(log, "not started"), "log: %s", log);
+	free(log);
+	ck_assert_int_eq(system(fmt("rm -rf '%s'", H.dir)), 0);
+	state_dir_remove();
+}
+END_TEST
+
 Suite *durable_suite(void);
 Suite *durable_suite(void)
 {
 	Suite *s = suite_create("durable");
 	TCase *dur = tcase_create("durable");
 	TCase *disk = tcase_create("disk");
+	TCase *file = tcase_create("file");
 
 	tcase_set_timeout(dur, 90);
 	tcase_add_test(dur, stop_reply_survives_sigkill);
@@ -425,6 +714,14 @@ Suite *durable_suite(void)
 	tcase_add_test(dur, add_and_remove_replies_survive_sigkill);
 	tcase_add_test(dur, a_burst_of_stops_is_written_together);
 	suite_add_tcase(s, dur);
+	tcase_set_timeout(file, 30);
+	tcase_add_test(file, without_home_there_is_no_shared_fallback);
+	tcase_add_test(file, two_instances_on_two_sockets_have_two_state_files);
+	tcase_add_test(file, a_second_brummd_on_the_same_state_refuses_naming_the_holder);
+	tcase_add_test(file, a_planted_tmp_symlink_does_not_redirect_the_write);
+	tcase_add_test(file, a_planted_state_file_is_not_loaded);
+	tcase_add_test(file, a_state_dir_owned_by_another_uid_is_refused);
+	suite_add_tcase(s, file);
 	tcase_set_timeout(disk, 30);
 	tcase_add_test(disk, a_full_disk_answers_at_once_and_retries_on_schedule);
 	suite_add_tcase(s, disk);
