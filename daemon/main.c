@@ -322,6 +322,8 @@ int main(int argc, char **argv)
 	if (!state_dir) {
 		fprintf(stderr, "brummd: not started: %s\n", err);
 		free(err);
+		free(socket_path);
+		brm_config_destroy(cfg);
 		return 1;
 	}
 

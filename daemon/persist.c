@@ -297,8 +297,8 @@ static void reply_not_durable(struct brm_persist *st, struct brm_cmd *cmd, const
 {
 	struct brm_buf msg = BRM_BUF_INIT;
 
-	brm_buf_addf(&msg, "the change is applied but not saved: %s; it is lost if brummd"
-		       " stops before a write of state file '%s' succeeds", why, st->path);
+	brm_buf_addf(&msg, "applied but not saved in state file '%s': %s; it is lost if brummd"
+		       " stops before a retry succeeds", st->path, why);
 	brm_buf_reset(&cmd->reply);
 	brm_rpc_error(&cmd->reply, cmd->id_json, BRM_E_NOT_DURABLE, msg.p, NULL);
 	brm_buf_finish(&msg);
@@ -306,8 +306,8 @@ static void reply_not_durable(struct brm_persist *st, struct brm_cmd *cmd, const
 
 static char *failure_text(const struct brm_persist *st)
 {
-	return brm_xasprintf("cannot write state file '%s': %s (next attempt in %u s)",
-			     st->path, strerror(-st->result), (st->retry_ms + 999) / 1000);
+	return brm_xasprintf("%s (next attempt in %u s)", strerror(-st->result),
+			     (st->retry_ms + 999) / 1000);
 }
 
 /* The gate installed as cmd->done by brm_persist_hold_reply(). */
