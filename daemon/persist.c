@@ -233,6 +233,17 @@ static char *render(const struct brm_persist *st)
 }
 
 /*
+ * Close the temporary file on the thread pool. Not inlined: tests/tsan.supp
+ * names it (libuv closes its descriptors with syscall(SYS_close), which
+ * ThreadSanitizer does not see, so a number reused here looks like a race
+ * with the loop's last read of a child's pipe).
+ */
+static __attribute__((noinline)) int tmp_close(int fd)
+{
+	return close(fd);
+}
+
+/*
  * Thread pool: write st->text atomically, relative to the checked
  * directory: the temporary file is created afresh (O_EXCL|O_NOFOLLOW, after
  * removing a stale one), so nothing planted can redirect the write. Touches
@@ -265,7 +276,7 @@ static void write_work(uv_work_t *w)
 	}
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
-	if (close(fd) < 0 && r == 0)
+	if (tmp_close(fd) < 0 && r == 0)
 		r = -errno;
 	if (r == 0 && renameat(st->dfd, st->tmp, st->dfd, st->file) < 0)
 		r = -errno;

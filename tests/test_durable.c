@@ -313,12 +313,18 @@ START_TEST(a_burst_of_stops_is_written_together)
 	writes = writes_logged();
 	printf("group commit: %d stops from %d connections, %d writes (%d fsyncs), %ld ms\n",
 	       BURST, CONNS, writes, 2 * writes, ms);
-	ck_assert_msg(writes >= 1 && writes <= BURST / 10, "%d writes for %d stops", writes, BURST);
+	ck_assert_msg(writes >= 1 && writes <= BURST / 4, "%d writes for %d stops", writes, BURST);
 	for (int c = 0; c < CONNS; c++)
 		close(fds[c]);
 	graceful_stop();
 }
 END_TEST
+/*
+ * A connection has one mutating request with the loop at a time, so a write
+ * batches at most one change per connection: about CONNS / 2 per write here
+ * (a client's next request arrives while the write after its reply's is
+ * already running). 50 writes for 200 changes leaves room for a slow run.
+ */
 
 /* ---- a full disk ------------------------------------------------------- */
 
