@@ -284,6 +284,12 @@ static int read_replies(int fd, int n, int timeout_ms, int *errors)
 #define BURST 200
 #define CONNS 20
 
+/*
+ * A connection has one mutating request with the loop at a time, so a write
+ * batches at most one change per connection: about CONNS / 2 per write here
+ * (a client's next request arrives while the write after its reply's is
+ * already running). 50 writes for 200 changes leaves room for a slow run.
+ */
 START_TEST(a_burst_of_stops_is_written_together)
 {
 	int fds[CONNS], errors = 0, writes;
@@ -319,12 +325,6 @@ START_TEST(a_burst_of_stops_is_written_together)
 	graceful_stop();
 }
 END_TEST
-/*
- * A connection has one mutating request with the loop at a time, so a write
- * batches at most one change per connection: about CONNS / 2 per write here
- * (a client's next request arrives while the write after its reply's is
- * already running). 50 writes for 200 changes leaves room for a slow run.
- */
 
 /* ---- a full disk ------------------------------------------------------- */
 
