@@ -401,6 +401,12 @@ def table(a):
             ic = R[f"{k}.idle_cpu_ms"]
             add(f"| daemon CPU in {a.idle:g} s idle, ms | {ic:.0f} | " + (f"supervisord {g(sv + '.idle_cpu_ms')}" if has_sv and sv + '.idle_cpu_ms' in R else "")
                 + f" | | ~0 | {verdict(ic <= 10)} |")
+    if "persist.burst_writes" in R:
+        fpc = R["persist.burst_fsyncs_per_change"]
+        add(f"| an acknowledged change on disk: 1000 stops over {R['persist.burst_conns']:.0f} connections, "
+            f"fsyncs per change; ms per change | {fpc:.3f}; {R['persist.burst_ms_per_change']:.3f} "
+            f"| one stop at a time: {R['persist.single_stop_us_p50'] / 1000:.1f} ms p50 (2 fsyncs) | "
+            f"{R['persist.burst_writes']:.0f} writes | far below 1 | {verdict(fpc <= 0.2)} |")
     for n in a.svns:
         if n in a.ns:
             continue
@@ -503,6 +509,10 @@ def main():
         R.update(d)
         d = run([sb, "cmd", "100" if a.quick else "300", "/bin/true"])
         R["exec_true_p50_us"] = d["cmd_p50"]
+        log("== durable replies (group commit)")
+        d = run([os.path.join(a.bindir, "bench_persistbench"), os.path.join(a.bindir, "brummd"),
+                 "1000", "50", "50" if a.quick else "200"])
+        R.update(d)
         for _ in range(100):
             if os.path.exists(echo_sock):
                 break

@@ -80,8 +80,19 @@ static void fail_cmd(struct brm_cmd *cmd, void *arg)
 	cmd->done(cmd);
 }
 
+static void (*close_hook)(void *arg);
+static void *close_hook_arg;
+
+void brm_cmdq_set_close_hook(void (*fn)(void *arg), void *arg)
+{
+	close_hook = fn;
+	close_hook_arg = arg;
+}
+
 void brm_cmdq_close(struct brm_cmdq *q)
 {
+	if (close_hook)
+		close_hook(close_hook_arg);
 	q->execute = fail_cmd;
 	brm_cmdq_drain(q);
 	uv_close((uv_handle_t *)&q->async, NULL);

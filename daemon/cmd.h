@@ -16,6 +16,7 @@
 #define BRM_CMD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <uv.h>
 #include <urcu/wfcqueue.h>
 
@@ -74,6 +75,17 @@ struct brm_cmd {
 	void (*done)(struct brm_cmd *cmd);
 	void *owner;                  /* the worker's connection */
 	struct cds_wfcq_node ret_node;/* for the worker's return queue */
+
+	/*
+	 * Durability (daemon/persist.c), loop thread only: a command that
+	 * changed the persisted state has its done() replaced by the state's
+	 * gate, which calls @handback (the worker's done) once the state of
+	 * generation @durable_gen is on disk. Zero/NULL for other commands.
+	 */
+	uint64_t durable_gen;
+	void (*handback)(struct brm_cmd *cmd);
+	void *gate_arg;
+	struct brm_cmd *held_next;    /* on the state's list of held replies */
 };
 
 /* Ownership: caller; free with brm_cmd_destroy(). Context: any thread. */
@@ -96,8 +108,17 @@ struct brm_cmdq {
 int brm_cmdq_init(struct brm_cmdq *q, uv_loop_t *loop,
 		  void (*execute)(struct brm_cmd *cmd, void *arg), void *arg);
 /* Close the async handle. Commands still queued are returned through done()
- * with a "shutting down" error. Context: loop thread. */
+ * with a "shutting down" error, after the close hook (below) has answered
+ * what it holds. Context: loop thread. */
 void brm_cmdq_close(struct brm_cmdq *q);
+
+/*
+ * One hook run first by brm_cmdq_close(), while the workers still take
+ * replies: for a module that holds replies of executed commands (the state
+ * file's durable replies) to answer them all. @fn NULL removes it.
+ * Context: loop thread.
+ */
+void brm_cmdq_set_close_hook(void (*fn)(void *arg), void *arg);
 
 /* Free every queued command without answering: for after the workers
  * have gone. Context: loop thread, after brm_cmdq_close(). */

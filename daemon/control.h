@@ -32,10 +32,10 @@ void brm_control_destroy(struct brm_control *ctl);
 /*
  * Service glue (daemon/reload.c): @applied runs after a request was applied
  * to @p (start, stop, restart, signal, add; remove before the process is
- * gone); @reload executes BRM_CMD_RELOAD and must reply through cmd->done.
+ * gone); it may hold @cmd's reply (brm_persist_hold_reply); @reload executes BRM_CMD_RELOAD and must reply through cmd->done.
  */
 struct brm_control_hooks {
-	void (*applied)(void *arg, const struct brm_cmd *cmd, struct brm_proc *p);
+	void (*applied)(void *arg, struct brm_cmd *cmd, struct brm_proc *p);
 	void (*reload)(void *arg, struct brm_cmd *cmd);
 	void *arg;
 };

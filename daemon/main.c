@@ -96,8 +96,9 @@ static void usage(FILE *f)
 		"\n"
 		"Default socket: $XDG_RUNTIME_DIR/brummd/brummd.sock, or /run/brummd/brummd.sock as root,\n"
 		"or /tmp/brummd-UID/brummd.sock.\n"
-		"State file: $BRUMMD_STATE_DIR, the config's state_dir, /var/lib/brummd as root, or\n"
-		"$XDG_STATE_HOME/brummd; it remembers processes stopped by request and added at runtime.\n"
+		"State file: in $BRUMMD_STATE_DIR, the config's state_dir, /var/lib/brummd as root, or\n"
+		"$XDG_STATE_HOME/brummd, one per socket; it remembers processes stopped by request and\n"
+		"added at runtime.\n"
 		"SIGHUP reloads the config; SIGTERM stops every process, then brummd exits 0.\n"
 		"Talk to it with brummctl, or any JSON-RPC 2.0 client: one JSON object per line.\n");
 }
@@ -321,7 +322,14 @@ int main(int argc, char **argv)
 		socket_path = brm_xstrdup(cfg->socket);
 	else
 		socket_path = brm_socket_default_path();
-	state_dir = brm_persist_dir_resolve(cfg->state_dir);
+	state_dir = brm_persist_path_resolve(cfg->state_dir, socket_path, &err);
+	if (!state_dir) {
+		fprintf(stderr, "brummd: not started: %s\n", err);
+		free(err);
+		free(socket_path);
+		brm_config_destroy(cfg);
+		return 1;
+	}
 
 	memset(&d, 0, sizeof(d));
 	rcu_register_thread();
@@ -354,7 +362,12 @@ int main(int argc, char **argv)
 	d.ctl = brm_control_create(&d.loop, d.sup);
 	brm_cmdq_init(&d.cmdq, &d.loop, brm_control_execute, d.ctl);
 	d.svc = brm_service_create(&d.loop, d.sup);
-	d.state = brm_persist_load(&d.loop, state_dir);
+	d.state = brm_persist_load(&d.loop, state_dir, &err);
+	if (!d.state) {
+		fprintf(stderr, "brummd: not started: %s\n", err);
+		free(err);
+		return 1;
+	}
 	d.rl = brm_reload_create(d.sup, d.ctl, d.svc, d.state, config_path, cfg);
 
 	ctx.reg = d.reg;

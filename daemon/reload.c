@@ -99,7 +99,12 @@ restart:
 
 /* ---- the persisted state ------------------------------------------------ */
 
-static void on_applied(void *arg, const struct brm_cmd *cmd, struct brm_proc *p)
+/*
+ * A request that sets desired state replies only once that state is on
+ * disk, even when it was already so in memory: the earlier change that made
+ * it so may still be on its way to the disk.
+ */
+static void on_applied(void *arg, struct brm_cmd *cmd, struct brm_proc *p)
 {
 	struct brm_reload *rl = arg;
 	const char *name = brm_proc_name(p);
@@ -120,8 +125,9 @@ static void on_applied(void *arg, const struct brm_cmd *cmd, struct brm_proc *p)
 		brm_persist_forget(rl->state, name);
 		break;
 	default:
-		break;
+		return;
 	}
+	brm_persist_hold_reply(rl->state, cmd);
 }
 
 /* ---- start-up ----------------------------------------------------------- */
@@ -460,11 +466,16 @@ static void on_reload_cmd(void *arg, struct brm_cmd *cmd)
 	struct brm_reload *rl = arg;
 	struct brm_buf res = BRM_BUF_INIT;
 	char *err = NULL;
+	uint64_t gen = brm_persist_generation(rl->state);
 	int r;
 
 	brm_log_info("reload requested over the socket");
 	brm_service_reloading(rl->svc);
 	r = reload(rl, &res, &err);
+	/* A reload that changed the persisted state (a runtime-added process
+	 * the config now defines, or removes) replies once that is on disk. */
+	if (brm_persist_generation(rl->state) != gen)
+		brm_persist_hold_reply(rl->state, cmd);
 	if (r < 0) {
 		struct brm_buf data = BRM_BUF_INIT, msg = BRM_BUF_INIT;
 		char *line, *save = NULL;

@@ -43,6 +43,7 @@ enum brm_rpc_error {
 	BRM_E_LIMIT = -32004,          /* a protocol or resource limit was hit */
 	BRM_E_TIMEOUT = -32005,        /* "wait" did not see the target state in time */
 	BRM_E_CONFIG = -32006,         /* reload: the new config is invalid; nothing changed */
+	BRM_E_NOT_DURABLE = -32007,    /* applied in memory, but the state file cannot be written */
 };
 
 /* Limits of the protocol (see PROTOCOL.md, "Limits"). */
