@@ -814,9 +814,10 @@ static void socket_addr_at(struct sockaddr_un *sa, int dirfd, const char *name,
 		memcpy(sa->sun_path, path, strlen(path) + 1);   /* fits: checked by the caller */
 }
 
-/* Does a brummd listen on the socket @name in @dirfd? Probed through an
- * O_PATH descriptor of that socket, so the one checked is the one tried. */
-static bool someone_listens(int dirfd, const char *name)
+/* Does a brummd listen on the socket @name in @dirfd (@path)? Probed
+ * through an O_PATH descriptor of that socket, so the one checked is the
+ * one tried; by @path without /proc. */
+static bool someone_listens(int dirfd, const char *name, const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int sfd, probe;
@@ -825,7 +826,10 @@ static bool someone_listens(int dirfd, const char *name)
 	sfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (sfd < 0)
 		return false;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d", sfd);
+	if (access("/proc/self/fd", X_OK) == 0)
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d", sfd);
+	else
+		memcpy(sa.sun_path, path, strlen(path) + 1);   /* fits: checked by the caller */
 	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0)
 		yes = true;
@@ -842,30 +846,34 @@ static int bind_socket(const char *path, mode_t mode, gid_t gid, char **err)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char why[PATH_MAX + 256];
 	const char *name;
-	char *abs = NULL, *dir = NULL;
+	char *abs, *dir = NULL;
 	struct stat st;
 	mode_t old;
-	int dirfd = -1, fd = -1, r;
+	int dirfd, fd, r;
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		*err = brm_xasprintf("socket path '%s' is longer than %zu bytes", path,
-				     sizeof(sa.sun_path) - 1);
-		return -ENAMETOOLONG;
-	}
 	abs = absolute_path(path);
-	dir = abs ? brm_path_split(abs, &name) : NULL;
+	if (!abs) {
+		r = -errno;
+		*err = brm_xasprintf("cannot resolve socket path '%s': %s", path, strerror(-r));
+		return r;
+	}
+	if (strlen(abs) >= sizeof(sa.sun_path)) {
+		*err = brm_xasprintf("socket path '%s' is longer than %zu bytes", abs,
+				     sizeof(sa.sun_path) - 1);
+		r = -ENAMETOOLONG;
+		goto out_free;
+	}
+	dir = brm_path_split(abs, &name);
 	if (!dir || !strcmp(name, ".") || !strcmp(name, "..")) {
-		r = abs ? -EINVAL : -errno;
-		*err = abs ? brm_xasprintf("socket path '%s' does not name a file", path)
-			   : brm_xasprintf("cannot resolve socket path '%s': %s", path,
-					   strerror(errno));
+		*err = brm_xasprintf("socket path '%s' does not name a file", path);
+		r = -EINVAL;
 		goto out_free;
 	}
 	dirfd = brm_safedir_open(dir, &so, why, sizeof(why));
 	if (dirfd < 0) {
 		r = dirfd;
 		*err = brm_xasprintf("%s socket directory: %s",
-				     r == -EPERM || r == -ELOOP ? "unsafe" : "cannot use", why);
+				     r == -EPERM ? "unsafe" : "cannot use", why);
 		goto out_free;
 	}
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -875,7 +883,7 @@ static int bind_socket(const char *path, mode_t mode, gid_t gid, char **err)
 			r = -EEXIST;
 			goto out_close_dir;
 		}
-		if (someone_listens(dirfd, name)) {
+		if (someone_listens(dirfd, name, abs)) {
 			*err = brm_xasprintf("another brummd is already listening on '%s'", abs);
 			r = -EADDRINUSE;
 			goto out_close_dir;
