@@ -33,7 +33,7 @@ static void json_error(const cJSON *code, const char *message, const cJSON *data
 }
 
 static int cannot_connect(const struct cli_opts *o, const char *path,
-			  enum brm_socket_origin origin, const char *err)
+			  enum brm_socket_origin origin, const char *err, int errnum)
 {
 	fprintf(stderr, "brummctl: %s\n", err);
 	if (origin == BRM_SOCKET_DEFAULT)
@@ -42,7 +42,10 @@ static int cannot_connect(const struct cli_opts *o, const char *path,
 	else
 		fprintf(stderr, "hint: the socket path came from %s\n",
 			brm_socket_origin_name(origin));
-	fputs("hint: is brummd running? start it with 'brummd' or 'make run'\n", stderr);
+	/* A socket refused as unsafe (EPERM) was never tried: whether brummd
+	 * runs is beside the point. */
+	if (errnum != EPERM)
+		fputs("hint: is brummd running? start it with 'brummd' or 'make run'\n", stderr);
 	if (o->json)
 		json_error(NULL, err, NULL);
 	return CLI_EXIT_CONNECT;
@@ -86,16 +89,16 @@ static int run(const struct cli_opts *o)
 	const char *method;
 	cJSON *params, *result = NULL;
 	char *path, *msg = NULL;
-	int r, ret;
+	int r, ret, errnum;
 
 	bool color = cli_want_color() && !o->no_color;
 
 	if (o->cmd->id == CMD_LOGS && o->follow)
 		cli_logs_catch_signals();
 	path = brm_socket_resolve_origin(o->socket, &origin);
-	c = brm_client_connect(path, &msg);
+	c = brm_client_connect_errno(path, &msg, &errnum);
 	if (!c) {
-		ret = cannot_connect(o, path, origin, msg);
+		ret = cannot_connect(o, path, origin, msg, errnum);
 		goto out_free_path;
 	}
 

@@ -40,9 +40,15 @@ struct brm_ctx {
 struct brm_server;
 
 /*
- * Create the socket at @path and listen: creates a missing parent
- * directory (0700), replaces a stale socket nobody listens on, and refuses
- * when the path is not a socket or another daemon listens there.
+ * Create the socket at @path and listen. Its directory is opened with
+ * brm_safedir_open() (lib/safedir.h): created when missing (0700, or 0750
+ * and the group's with socket_gid), refused (-EPERM, *@err naming the
+ * directory, its owner or mode and why) when a uid other than root and
+ * brummd's own could change any step of its path, or when with socket_gid
+ * it belongs to another group. Then, relative to that directory: replaces
+ * a stale socket nobody listens on, refuses when the name is not a socket
+ * or another daemon listens there, binds (mode 0600 from the first
+ * instant), and sets group and mode without path lookups.
  * Returns 0 and *@out, or -errno with *@err (caller frees).
  * Context: loop thread, before workers start.
  */

@@ -11,12 +11,15 @@
  * with MSG_NOSIGNAL, so a daemon that went away gives EPIPE, not SIGPIPE.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -24,6 +27,7 @@
 
 #include "lib/buf.h"
 #include "lib/client.h"
+#include "lib/safedir.h"
 #include "lib/util.h"
 
 struct brm_client {
@@ -123,12 +127,139 @@ static void set_err(char **err, const char *fmt, ...)
 	*err = brm_buf_detach(&b);
 }
 
+/* The uid $BRUMMD_SOCKET_TRUST_UID names, or -1 when unset or invalid. */
+static long trust_uid_env(void)
+{
+	const char *v = getenv("BRUMMD_SOCKET_TRUST_UID");
+	char *end;
+	long uid;
+
+	if (!v || !*v)
+		return -1;
+	errno = 0;
+	uid = strtol(v, &end, 10);
+	if (*end || errno || uid < 0 || uid >= (long)(uid_t)-1)
+		return -1;
+	return uid;
+}
+
+static bool trusted_owner(uid_t who, uid_t trust)
+{
+	return who == 0 || who == geteuid() || who == trust;
+}
+
+/*
+ * Open the socket at @path as an O_PATH descriptor after checking that no
+ * uid but root, the caller's and (with $BRUMMD_SOCKET_TRUST_UID) the one
+ * trusted could change its directory, and that it is a socket one of them
+ * owns. A trusted link as the last component is followed (a few times).
+ * Returns the descriptor, or a negative errno with the message in *@err:
+ * -EPERM for a socket refused as unsafe.
+ */
+static int open_checked_socket(const char *path, char **err)
+{
+	long env_uid = trust_uid_env();
+	struct brm_safedir_opts so = { .uid = geteuid(), .create = false, .gid = (gid_t)-1 };
+	char why[PATH_MAX + 256], cwd[PATH_MAX], *cur, *dir = NULL;
+	const char *name;
+	struct stat st;
+	int dirfd = -1, fd = -1, r;
+
+	if (path[0] == '/') {
+		cur = brm_xstrdup(path);
+	} else if (getcwd(cwd, sizeof(cwd))) {
+		cur = brm_xasprintf("%s%s%s", cwd, strcmp(cwd, "/") ? "/" : "", path);
+	} else {
+		r = -errno;
+		set_err(err, "cannot connect to brummd at '%s': %s", path, strerror(-r));
+		return r;
+	}
+	for (int links = 0;; links++) {
+		free(dir);
+		dir = brm_path_split(cur, &name);
+		if (!dir || !strcmp(name, ".") || !strcmp(name, "..")) {
+			set_err(err, "cannot connect to brummd at '%s': not a socket path", path);
+			r = -EINVAL;
+			goto out_free;
+		}
+		so.uid = geteuid();
+		dirfd = brm_safedir_open(dir, &so, why, sizeof(why));
+		if ((dirfd == -EPERM || dirfd == -ELOOP) && env_uid >= 0 &&
+		    (uid_t)env_uid != so.uid) {
+			so.uid = (uid_t)env_uid;
+			dirfd = brm_safedir_open(dir, &so, why, sizeof(why));
+		}
+		if (dirfd == -EPERM || dirfd == -ELOOP) {
+			set_err(err, "refusing socket '%s': %s%s", path, why,
+				env_uid >= 0 ? "" : " (to trust a user's socket, set"
+				" BRUMMD_SOCKET_TRUST_UID to that uid)");
+			r = -EPERM;
+			goto out_free;
+		}
+		if (dirfd < 0) {
+			set_err(err, "cannot connect to brummd at '%s': %s", path, strerror(-dirfd));
+			r = dirfd;
+			goto out_free;
+		}
+		fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			r = -errno;
+			set_err(err, "cannot connect to brummd at '%s': %s", path, strerror(errno));
+			goto out_close;
+		}
+		if (!trusted_owner(st.st_uid, so.uid)) {
+			set_err(err, "refusing socket '%s': '%s' is owned by uid %u, not by root or you"
+				" (uid %u)", path, cur, (unsigned)st.st_uid, (unsigned)geteuid());
+			r = -EPERM;
+			goto out_close;
+		}
+		if (!S_ISLNK(st.st_mode))
+			break;
+		/* A link root or you made (/var/run -> /run style): follow it. */
+		{
+			char target[PATH_MAX];
+			ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
+			char *next;
+
+			if (n <= 0 || links >= 8) {
+				r = n < 0 ? -errno : n == 0 ? -EINVAL : -ELOOP;
+				set_err(err, "cannot connect to brummd at '%s': %s", path,
+					strerror(-r));
+				goto out_close;
+			}
+			target[n] = '\0';
+			next = target[0] == '/' ? brm_xstrdup(target)
+				: brm_xasprintf("%s/%s", strcmp(dir, "/") ? dir : "", target);
+			free(cur);
+			cur = next;
+			close(fd);
+			close(dirfd);
+			fd = dirfd = -1;
+		}
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		set_err(err, "cannot connect to brummd at '%s': not a socket", path);
+		r = -ENOTSOCK;
+		goto out_close;
+	}
+	r = fd;
+	fd = -1;
+out_close:
+	if (fd >= 0)
+		close(fd);
+	close(dirfd);
+out_free:
+	free(dir);
+	free(cur);
+	return r;
+}
+
 struct brm_client *brm_client_connect_errno(const char *path, char **err, int *errnum)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct brm_client *c;
 	size_t len = strlen(path);
-	int fd, e;
+	int fd, sfd, e;
 
 	if (errnum)
 		*errnum = 0;
@@ -145,7 +276,18 @@ struct brm_client *brm_client_connect_errno(const char *path, char **err, int *e
 			*errnum = EINVAL;
 		return NULL;
 	}
-	memcpy(sa.sun_path, path, len + 1);
+	sfd = open_checked_socket(path, err);
+	if (sfd < 0) {
+		if (errnum)
+			*errnum = -sfd;
+		return NULL;
+	}
+	/* Connect to the very socket checked, through its descriptor; without
+	 * /proc, by its path (every step of it is trusted). */
+	if (access("/proc/self/fd", X_OK) == 0)
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d", sfd);
+	else
+		memcpy(sa.sun_path, path, len + 1);
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
@@ -159,6 +301,7 @@ struct brm_client *brm_client_connect_errno(const char *path, char **err, int *e
 		close(fd);
 		goto out_err;
 	}
+	close(sfd);
 
 	c = brm_xcalloc(1, sizeof(*c));
 	c->fd = fd;
@@ -167,6 +310,7 @@ struct brm_client *brm_client_connect_errno(const char *path, char **err, int *e
 	return c;
 
 out_err:
+	close(sfd);
 	set_err(err, "cannot connect to brummd at '%s': %s", path, strerror(e));
 	if (errnum)
 		*errnum = e;

@@ -75,7 +75,16 @@ void brm_rpc_err_finish(struct brm_rpc_err *e);
 
 /*
  * Connect to the daemon's socket at @path (AF_UNIX, SOCK_STREAM,
- * SOCK_CLOEXEC). Returns the client, or NULL and *@err, e.g.
+ * SOCK_CLOEXEC), after checking, before a byte is sent, that nobody but
+ * root and the caller's uid could have put it there: its directory is
+ * walked with brm_safedir_open() (lib/safedir.h; create = false) and the
+ * socket must be a socket owned by root or the caller (a link root or the
+ * caller owns is followed). $BRUMMD_SOCKET_TRUST_UID=UID also trusts that
+ * one uid, for a brummd run by another user. A refused socket gives errnum
+ * EPERM and "refusing socket '...': '/tmp/brummd-1001' is owned by uid
+ * 1001, not by root or uid 1000 (...)". The connection is made through
+ * /proc/self/fd to the very socket checked (by path when /proc is absent).
+ * Returns the client, or NULL and *@err, e.g.
  * "cannot connect to brummd at '/x/brummd.sock': No such file or directory"
  * or "socket path '...' is too long (120 bytes, at most 107)". When @errnum
  * is non-NULL (brm_client_connect_errno), it receives the positive errno of

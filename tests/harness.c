@@ -80,6 +80,8 @@ static int connect_to(const char *path)
 	return fd;
 }
 
+const char *brmh_socket_subdir;
+
 int brmh_start(struct brmh *h, const char *config_json, ...)
 {
 	char cfgpath[320];
@@ -96,7 +98,10 @@ int brmh_start(struct brmh *h, const char *config_json, ...)
 	snprintf(h->dir, sizeof(h->dir), "/tmp/brmtest.XXXXXX");
 	if (!mkdtemp(h->dir))
 		return -1;
-	snprintf(h->sock, sizeof(h->sock), "%s/brummd.sock", h->dir);
+	if (brmh_socket_subdir)
+		snprintf(h->sock, sizeof(h->sock), "%s/%s/brummd.sock", h->dir, brmh_socket_subdir);
+	else
+		snprintf(h->sock, sizeof(h->sock), "%s/brummd.sock", h->dir);
 	snprintf(h->log, sizeof(h->log), "%s/brummd.log", h->dir);
 	args[n++] = brmh_bin("brummd");
 	args[n++] = "--socket";

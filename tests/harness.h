@@ -37,6 +37,14 @@ const char *brmh_child(void);
 int brmh_start(struct brmh *h, const char *config_json, ...);
 
 /*
+ * When non-NULL, brmh_start() puts the socket in h->dir/SUBDIR/, a
+ * directory brummd creates itself (0700, or 0750 and socket_group's group:
+ * brummd refuses an existing directory of another group). A test that sets
+ * it resets it to NULL.
+ */
+extern const char *brmh_socket_subdir;
+
+/*
  * Like brmh_start, but the test binds the listening socket (h->sock) and
  * passes it as fd 3 with LISTEN_FDS=1 and LISTEN_PID set to brummd's pid,
  * as systemd's socket activation does; brummd gets no --socket.
