@@ -49,27 +49,36 @@ static int open_dir_at(int at, const char *name)
 	return openat(at, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
-/* Create @name in @at (mode and group from @o); an existing one is fine. */
+/* Create @name in @at with mode and group from @o, whatever the umask (a
+ * service's UMask=0077 would make a group's directory 0700); an existing
+ * one is fine. */
 static int create_at(int at, const char *name, const char *shown, const struct brm_safedir_opts *o,
 		     char *err, size_t errlen)
 {
-	int fd;
+	mode_t mode = o->mode ? o->mode : 0700;
+	int fd, e;
 
-	if (mkdirat(at, name, o->mode ? o->mode : 0700) < 0) {
+	if (mkdirat(at, name, mode) < 0) {
 		if (errno == EEXIST)
 			return 0;
 		return refuse(err, errlen, -errno, "cannot create directory '%s': %s", shown,
 			      strerror(errno));
 	}
-	if (o->gid == (gid_t)-1)
-		return 0;
-	fd = open_dir_at(at, name);
-	if (fd < 0 || fchownat(fd, "", (uid_t)-1, o->gid, AT_EMPTY_PATH) < 0) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
+	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return refuse(err, errlen, -errno, "cannot open directory '%s': %s", shown,
+			      strerror(errno));
+	if (o->gid != (gid_t)-1 && fchown(fd, (uid_t)-1, o->gid) < 0) {
+		e = errno;
+		close(fd);
 		return refuse(err, errlen, -e, "cannot give directory '%s' to group %u: %s", shown,
 			      (unsigned)o->gid, strerror(e));
+	}
+	if (fchmod(fd, mode) < 0) {
+		e = errno;
+		close(fd);
+		return refuse(err, errlen, -e, "cannot set the mode of directory '%s': %s", shown,
+			      strerror(e));
 	}
 	close(fd);
 	return 0;
