@@ -20,9 +20,11 @@
  * Durability: a command that changed the state (brm_persist_hold_reply)
  * gets its reply handed back only once a write that includes its
  * generation has completed (tmp, fsync, rename, fsync of the directory).
- * A failed write answers the replies it held with BRM_E_NOT_DURABLE; so is
- * every change made while the state file cannot be written. The retry after
- * a failure is scheduled once per failed attempt, never moved by changes.
+ * A failed write answers the replies it held with BRM_E_NOT_DURABLE. While
+ * the state file cannot be written, a change still gets one prompt attempt
+ * of its own (the disk may have been freed), so its reply waits for at most
+ * one write; the scheduled retry is neither moved nor lengthened by it: the
+ * backoff grows only when the retry itself fails.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -75,6 +77,7 @@ struct brm_persist {
 	bool writing;         /* a job is on the thread pool */
 	bool dirty;           /* changed since the job's text was rendered */
 	bool failing;         /* the last write failed; a retry is scheduled */
+	bool retry_due;       /* the retry timer fired: the running write is it */
 	char *text;           /* the job's text */
 	int result;           /* the job's outcome, -errno */
 	uv_timer_t retry;     /* unref'd: never keeps the loop alive */
@@ -331,7 +334,7 @@ static void gate(struct brm_cmd *cmd)
 	} else if (st->replies_closed) {
 		reply_not_durable(st, cmd, "brummd is shutting down before the write completed");
 		release(cmd);
-	} else if (st->failing) {
+	} else if (st->failing && !st->writing) {
 		char *why = failure_text(st);
 
 		reply_not_durable(st, cmd, why);
@@ -403,7 +406,10 @@ static void write_now(struct brm_persist *st);
 /* Context: loop thread. */
 static void on_retry(uv_timer_t *t)
 {
-	write_now(t->data);
+	struct brm_persist *st = t->data;
+
+	st->retry_due = true;
+	write_now(st);
 }
 
 /*
@@ -430,7 +436,9 @@ static void write_done(uv_work_t *w, int status)
 		if (st->failing)
 			brm_log_info("state file '%s' written again", st->path);
 		st->failing = false;
+		st->retry_due = false;
 		st->retry_ms = 0;
+		uv_timer_stop(&st->retry);
 		st->durable_gen = st->job_gen;
 		release_held(st, NULL);
 		if (st->dirty)
@@ -439,6 +447,14 @@ static void write_done(uv_work_t *w, int status)
 	}
 	if (status != 0)
 		st->result = status;
+	if (st->failing && !st->retry_due) {
+		/* a change's own attempt failed: the scheduled retry stands */
+		brm_log_debug("cannot write state file '%s': %s; the retry stays due in %llu ms",
+			      st->path, strerror(-st->result),
+			      (unsigned long long)uv_timer_get_due_in(&st->retry));
+		goto out_release;
+	}
+	st->retry_due = false;
 	st->retry_ms = st->retry_ms ? st->retry_ms * 2 : 1000;
 	if (st->retry_ms > 30000)
 		st->retry_ms = 30000;
@@ -448,6 +464,9 @@ static void write_done(uv_work_t *w, int status)
 	else
 		brm_log_debug("cannot write state file '%s': %s; retrying in %u ms",
 			      st->path, strerror(-st->result), st->retry_ms);
+	if (!st->closed)
+		uv_timer_start(&st->retry, on_retry, st->retry_ms, 0);
+out_release:
 	st->failing = true;
 	{
 		char *why = failure_text(st);
@@ -455,8 +474,6 @@ static void write_done(uv_work_t *w, int status)
 		release_held(st, why);
 		free(why);
 	}
-	if (!st->closed)
-		uv_timer_start(&st->retry, on_retry, st->retry_ms, 0);
 }
 
 /* Render the newest state and queue its write. Context: loop thread. */
@@ -486,16 +503,13 @@ static void write_now(struct brm_persist *st)
 /*
  * The state changed: group commit. One write at a time; changes made while
  * it runs are covered by the next one, started when it completes. While the
- * disk fails, the scheduled retry covers them.
+ * disk fails, a change still gets its own attempt (write_done leaves the
+ * retry's schedule alone when that attempt fails).
  */
 static void changed(struct brm_persist *st)
 {
 	st->gen++;
-	if (st->writing || st->failing) {
-		st->dirty = true;
-		return;
-	}
-	write_now(st);
+	write_now(st);   /* while one runs: dirty, and the next covers it */
 }
 
 /* ---- reading ------------------------------------------------------------ */

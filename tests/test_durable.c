@@ -403,6 +403,19 @@ START_TEST(a_full_disk_answers_at_once_and_retries_on_schedule)
 		      "not written within 3 s of freeing space");
 	/* The replies now wait for the disk again, and succeed. */
 	call_ok("stop", "{\"name\":\"b\"}");
+	/* Full once more: a change fails; once space is freed, the next change
+	 * is saved and acknowledged at once, not after the scheduled retry. */
+	fd = open(fill, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	while (write(fd, block, sizeof(block)) > 0)
+		;
+	close(fd);
+	r = brmh_call(&H, "start", "{\"name\":\"b\"}");
+	brmh_result(r, &code);
+	cJSON_Delete(r);
+	ck_assert_int_eq(code, -32007);
+	ck_assert_int_eq(unlink(fill), 0);
+	call_ok("stop", "{\"name\":\"b\"}");   /* before: -32007 until the retry */
 	kill(H.pid, SIGKILL);
 	brmh_stop(&H, 3000);
 	snprintf(path, sizeof(path), "%s/state.json", state_dir);

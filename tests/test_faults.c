@@ -746,7 +746,11 @@ START_TEST(out_of_descriptors_gives_clear_errors_and_recovers)
 		free(txt);
 	}
 	r = brmh_call(&H, "start", "{\"name\":\"q\"}");
-	ck_assert_ptr_nonnull(brmh_result(r, &code));
+	{
+		char *txt = r ? cJSON_PrintUnformatted(r) : NULL;
+		ck_assert_msg(brmh_result(r, &code) != NULL, "start q: %s", txt ? txt : "(no reply)");
+		free(txt);
+	}
 	cJSON_Delete(r);
 	ck_assert(brmh_wait_state(&H, "q", "exited", 3000));
 	r = brmh_call(&H, "remove", "{\"name\":\"q\"}");

@@ -108,11 +108,21 @@ static pid_t spawn_as(uid_t uid, const char *const env[], const char *out, const
 	int efd = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	pid_t pid;
 
+	char state[sizeof(base) + 32];
+
 	ck_assert(ofd >= 0 && efd >= 0);
+	/* A state directory of the uid's own below the test's: never the
+	 * system's /var/lib/brummd. */
+	snprintf(state, sizeof(state), "%s/state-%u", base, (unsigned)uid);
+	if (mkdir(state, 0700) == 0)
+		ck_assert_int_eq(chown(state, uid, uid), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDONLY);
+
+		if (!getenv("BRUMMD_STATE_DIR"))
+			setenv("BRUMMD_STATE_DIR", state, 1);
 
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		dup2(null, 0);
@@ -470,8 +480,12 @@ START_TEST(a_stale_socket_is_replaced_and_a_non_socket_refused)
 	}
 	ck_assert_msg(code == 0, "brummd did not replace the stale socket");
 
-	/* A second brummd on a socket in use is refused. */
+	/* A second brummd on a socket in use is refused (with a state of its
+	 * own: the shared state's lock would refuse it first). */
+	ck_assert_int_eq(mkdir(at("state2"), 0700), 0);
+	setenv("BRUMMD_STATE_DIR", at("state2"), 1);
 	ck_assert_int_gt(brummd_refuses(AS_ROOT, NULL, at("s/brummd.sock"), NULL, &err), 0);
+	unsetenv("BRUMMD_STATE_DIR");
 	ASSERT_HAS(err, "another brummd is already listening on");
 	free(err);
 	kill(pid, SIGTERM);
