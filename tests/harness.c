@@ -679,3 +679,51 @@ void brmh_wait_settled(pid_t pid, int fds0, int *fds, int *zombies)
 		brmh_sleep_ms(20);
 	}
 }
+
+cJSON *brmh_events(struct brmh *h, const char *name)
+{
+	char params[512];
+	cJSON *r;
+	const cJSON *res;
+	cJSON *ev;
+	int code;
+
+	if (name)
+		snprintf(params, sizeof(params),
+			 "{\"name\":\"%s\",\"history\":true,\"follow\":false}", name);
+	else
+		snprintf(params, sizeof(params), "{\"history\":true,\"follow\":false}");
+	r = brmh_call(h, "events", params);
+	res = brmh_result(r, &code);
+	ev = res ? cJSON_DetachItemFromObjectCaseSensitive((cJSON *)res, "events") : NULL;
+	cJSON_Delete(r);
+	return ev;
+}
+
+char *brmh_wait_log(struct brmh *h, const char *name, const char *needle, int timeout_ms)
+{
+	long deadline = now_ms() + timeout_ms;
+	char params[512];
+
+	snprintf(params, sizeof(params), "{\"name\":\"%s\",\"lines\":10000}", name);
+	do {
+		cJSON *r = brmh_call(h, "logs", params);
+		int code;
+		const cJSON *res = brmh_result(r, &code), *line;
+		const cJSON *lines = cJSON_GetObjectItemCaseSensitive(res, "lines");
+
+		cJSON_ArrayForEach(line, lines) {
+			const char *text = brmh_str(line, "line");
+
+			if (text && strstr(text, needle)) {
+				char *copy = strdup(text);
+
+				cJSON_Delete(r);
+				return copy;
+			}
+		}
+		cJSON_Delete(r);
+		brmh_sleep_ms(10);
+	} while (now_ms() < deadline);
+	return NULL;
+}

@@ -97,6 +97,15 @@ char *brmh_wait_file(const char *path, int timeout_ms);
 /* Sleep @ms milliseconds. */
 void brmh_sleep_ms(int ms);
 
+/* Every event still held for @name (NULL: all), oldest first: the
+ * "events" array of a non-following history request, detached; caller
+ * cJSON_Deletes. NULL on failure. */
+cJSON *brmh_events(struct brmh *h, const char *name);
+
+/* Poll @name's log (its last 10000 lines) until a line contains @needle;
+ * a copy of that line (caller frees), or NULL after @timeout_ms. */
+char *brmh_wait_log(struct brmh *h, const char *name, const char *needle, int timeout_ms);
+
 /* A new raw connection to h->sock; -1 on failure. Caller closes. */
 int brmh_connect(struct brmh *h);
 /* Open descriptors of @pid (entries of /proc/PID/fd), -1 when unknown. */
