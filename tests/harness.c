@@ -727,3 +727,52 @@ char *brmh_wait_log(struct brmh *h, const char *name, const char *needle, int ti
 	} while (now_ms() < deadline);
 	return NULL;
 }
+
+static char public_dir[64];
+
+static void remove_public_child(void)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/brm-testchild", public_dir);
+	unlink(path);
+	rmdir(public_dir);
+}
+
+const char *brmh_child_public(void)
+{
+	static char path[128];
+	static pid_t owner;
+	char buf[65536];
+	int in, out = -1;
+	ssize_t n;
+	bool ok = false;
+
+	if (path[0] && owner == getpid())
+		return path;
+	snprintf(public_dir, sizeof(public_dir), "/tmp/brmchild.XXXXXX");
+	if (!mkdtemp(public_dir) || chmod(public_dir, 0755) < 0)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/brm-testchild", public_dir);
+	in = open(brmh_child(), O_RDONLY | O_CLOEXEC);
+	if (in >= 0)
+		out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	if (out >= 0) {
+		ok = true;
+		while ((n = read(in, buf, sizeof(buf))) > 0)
+			if (write(out, buf, (size_t)n) != n)
+				ok = false;
+		ok = ok && n == 0;
+		ok = close(out) == 0 && ok;
+	}
+	if (in >= 0)
+		close(in);
+	if (!ok || chmod(path, 0755) < 0) {
+		remove_public_child();
+		path[0] = 0;
+		return NULL;
+	}
+	owner = getpid();
+	atexit(remove_public_child);
+	return path;
+}

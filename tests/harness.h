@@ -30,6 +30,14 @@ const char *brmh_bin(const char *name);
 const char *brmh_child(void);
 
 /*
+ * A copy of the test child that every user can run: in a 0755 directory
+ * under /tmp, made once per process and removed when it exits (atexit).
+ * For children run as another user (`nobody`), who may not be able to
+ * enter the checkout (a 0700 home directory). NULL on failure.
+ */
+const char *brmh_child_public(void);
+
+/*
  * Start brummd with @config_json (NULL: no config file, the embedded
  * default) in a fresh temporary directory; waits until it answers ping.
  * Extra arguments may follow, NULL-terminated. Returns 0 or -1.
