@@ -80,6 +80,55 @@ static int connect_to(const char *path)
 	return fd;
 }
 
+static void rm_rf(const char *dir);
+
+/* See harness.h: clean up after a test process that died mid-test. */
+static void start_janitor(struct brmh *h)
+{
+	int p[2];
+	pid_t pid;
+
+	h->janitor = 0;
+	h->janitor_fd = -1;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return;
+	}
+	if (pid == 0) {
+		char c;
+
+		setsid();   /* out of the test's process group: a Check timeout kills that */
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != p[0])
+				close(fd);
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
+		for (int i = 0; i < 2000 && h->pid > 0 && brmh_pid_alive(h->pid); i++)
+			brmh_sleep_ms(10);
+		if (h->pid > 0 && brmh_pid_alive(h->pid))
+			kill(h->pid, SIGKILL);
+		rm_rf(h->dir);
+		_exit(0);
+	}
+	close(p[0]);
+	h->janitor = pid;
+	h->janitor_fd = p[1];
+}
+
+static void stop_janitor(struct brmh *h)
+{
+	if (h->janitor_fd >= 0)
+		close(h->janitor_fd);
+	h->janitor_fd = -1;
+	if (h->janitor > 0)
+		waitpid(h->janitor, NULL, 0);
+	h->janitor = 0;
+}
+
 int brmh_start(struct brmh *h, const char *config_json, ...)
 {
 	char cfgpath[320];
@@ -91,6 +140,7 @@ int brmh_start(struct brmh *h, const char *config_json, ...)
 
 	memset(h, 0, sizeof(*h));
 	h->fd = -1;
+	h->janitor_fd = -1;
 	/* A daemon that closes on us must fail an assertion, not kill the test. */
 	signal(SIGPIPE, SIG_IGN);
 	snprintf(h->dir, sizeof(h->dir), "/tmp/brmtest.XXXXXX");
@@ -140,6 +190,7 @@ int brmh_start(struct brmh *h, const char *config_json, ...)
 		_exit(127);
 	}
 	close(logfd);
+	start_janitor(h);
 	deadline = now_ms() + 5000;
 	while (now_ms() < deadline) {
 		int st;
@@ -164,6 +215,7 @@ int brmh_start_activated(struct brmh *h, const char *config_json)
 
 	memset(h, 0, sizeof(*h));
 	h->fd = -1;
+	h->janitor_fd = -1;
 	snprintf(h->dir, sizeof(h->dir), "/tmp/brmtest.XXXXXX");
 	if (!mkdtemp(h->dir))
 		return -1;
@@ -206,6 +258,7 @@ int brmh_start_activated(struct brmh *h, const char *config_json)
 	}
 	close(logfd);
 	close(lfd);
+	start_janitor(h);
 	h->fd = connect_to(h->sock);
 	deadline = now_ms() + 5000;
 	while (h->fd >= 0 && now_ms() < deadline) {
@@ -262,6 +315,7 @@ int brmh_stop(struct brmh *h, int timeout_ms)
 		free(log);
 	}
 	rm_rf(h->dir);
+	stop_janitor(h);
 	return st;
 }
 

@@ -22,6 +22,8 @@ struct brmh {
 	int next_id;
 	char rbuf[1 << 16];
 	size_t rlen;
+	pid_t janitor;        /* removes dir once the test process is gone */
+	int janitor_fd;       /* its pipe: closing it (or dying) wakes it */
 };
 
 /* $BRM_BINDIR/NAME (static buffer per call site: copy it if you keep it). */
@@ -51,6 +53,13 @@ int brmh_start(struct brmh *h, const char *config_json, ...);
  * Waits until it answers ping on that socket. Returns 0 or -1.
  */
 int brmh_start_activated(struct brmh *h, const char *config_json);
+
+/*
+ * (Both starts also fork a janitor in its own session: when the test
+ * process ends without brmh_stop — a failed assertion ends it, a Check
+ * timeout kills its process group — it waits for brummd, which its
+ * PDEATHSIG stops, to be gone, then removes dir.)
+ */
 
 /* SIGTERM brummd and wait (up to @timeout_ms); returns its exit status as
  * waitpid reports it, or -1 on timeout (it is then SIGKILLed). Removes the
