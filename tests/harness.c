@@ -784,15 +784,6 @@ char *brmh_wait_log(struct brmh *h, const char *name, const char *needle, int ti
 
 static char public_dir[64];
 
-static void remove_public_child(void)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "%s/brm-testchild", public_dir);
-	unlink(path);
-	rmdir(public_dir);
-}
-
 const char *brmh_child_public(void)
 {
 	static char path[128];
@@ -804,8 +795,8 @@ const char *brmh_child_public(void)
 
 	if (path[0] && owner == getpid())
 		return path;
-	snprintf(public_dir, sizeof(public_dir), "/tmp/brmchild.XXXXXX");
-	if (!mkdtemp(public_dir) || chmod(public_dir, 0755) < 0)
+	if (!brmh_tmpdir(public_dir, sizeof(public_dir), "brmchild") ||
+	    chmod(public_dir, 0755) < 0)
 		return NULL;
 	snprintf(path, sizeof(path), "%s/brm-testchild", public_dir);
 	in = open(brmh_child(), O_RDONLY | O_CLOEXEC);
@@ -822,11 +813,39 @@ const char *brmh_child_public(void)
 	if (in >= 0)
 		close(in);
 	if (!ok || chmod(path, 0755) < 0) {
-		remove_public_child();
 		path[0] = 0;
 		return NULL;
 	}
 	owner = getpid();
-	atexit(remove_public_child);
 	return path;
+}
+
+char *brmh_tmpdir(char *buf, size_t len, const char *prefix)
+{
+	int p[2];
+	pid_t pid;
+
+	snprintf(buf, len, "/tmp/%s.XXXXXX", prefix);
+	if (!mkdtemp(buf))
+		return NULL;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return buf;
+	pid = fork();
+	if (pid == 0) {
+		char c;
+
+		setsid();
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != p[0])
+				close(fd);
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
+		rm_rf(buf);
+		_exit(0);
+	}
+	close(p[0]);
+	if (pid < 0)
+		close(p[1]);
+	/* p[1] stays open until this process ends */
+	return buf;
 }

@@ -33,7 +33,7 @@ const char *brmh_child(void);
 
 /*
  * A copy of the test child that every user can run: in a 0755 directory
- * under /tmp, made once per process and removed when it exits (atexit).
+ * under /tmp, made once per process and removed when it ends (brmh_tmpdir).
  * For children run as another user (`nobody`), who may not be able to
  * enter the checkout (a 0700 home directory). NULL on failure.
  */
@@ -122,6 +122,13 @@ cJSON *brmh_events(struct brmh *h, const char *name);
 /* Poll @name's log (its last 10000 lines) until a line contains @needle;
  * a copy of that line (caller frees), or NULL after @timeout_ms. */
 char *brmh_wait_log(struct brmh *h, const char *name, const char *needle, int timeout_ms);
+
+/*
+ * Make a directory /tmp/PREFIX.XXXXXX into @buf, removed with everything
+ * in it once the calling process ends, however it ends (a janitor in its
+ * own session waits for that). Returns @buf, or NULL when mkdtemp fails.
+ */
+char *brmh_tmpdir(char *buf, size_t len, const char *prefix);
 
 /* A new raw connection to h->sock; -1 on failure. Caller closes. */
 int brmh_connect(struct brmh *h);

@@ -303,13 +303,12 @@ START_TEST(long_run_resets_the_rapid_exit_throttle)
 	const char *want[] = { "restart 1 in a row", "restart 2 in a row", "restart 1 in a row" };
 	const char *reasons[8];
 	double deadline = now_secs() + 8;
-	char dir[] = "/tmp/brmpolicy.XXXXXX", runs[64];
+	char dir[64];
 	cJSON *events = NULL;
 	const cJSON *e;
 	int n = 0;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(runs, sizeof(runs), "%s/runs", dir);
+	ck_assert_ptr_nonnull(brmh_tmpdir(dir, sizeof(dir), "brmpolicy"));
 	brmh_check_start(&H,
 		"{\"processes\": {\"p\": {\"cmd\": [\"/bin/sh\", \"-c\","
 		" \"n=$(cat runs 2>/dev/null || echo 0); n=$((n+1)); echo $n > runs;"
@@ -334,8 +333,6 @@ START_TEST(long_run_resets_the_rapid_exit_throttle)
 			      reasons[i] ? reasons[i] : "(null)", want[i]);
 	cJSON_Delete(events);
 	brmh_check_stop(&H);
-	unlink(runs);
-	rmdir(dir);
 }
 END_TEST
 

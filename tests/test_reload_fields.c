@@ -179,8 +179,7 @@ START_TEST(every_field_has_its_effect)
 	}
 	child = brmh_child_public();
 	ck_assert_ptr_nonnull(child);
-	snprintf(dir, sizeof(dir), "/tmp/brmreload.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_ptr_nonnull(brmh_tmpdir(dir, sizeof(dir), "brmreload"));
 	ck_assert_int_eq(chmod(dir, 0777), 0);
 	config(cfg, sizeof(cfg), false);
 	ck_assert_msg(brmh_start(&H, cfg, NULL) == 0, "brummd did not start (log: %s)", H.log);
@@ -255,11 +254,6 @@ START_TEST(every_field_has_its_effect)
 	cJSON_Delete(r);
 	ck_assert_msg(!fail[0], "reload fields wrong:%s", fail);
 	brmh_check_stop(&H);
-	for (size_t i = 0; i < NROWS; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, rows[i].field);
-		unlink(path);
-	}
-	rmdir(dir);
 }
 END_TEST
 
