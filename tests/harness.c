@@ -82,6 +82,55 @@ static int connect_to(const char *path)
 
 const char *brmh_socket_subdir;
 
+static void rm_rf(const char *dir);
+
+/* See harness.h: clean up after a test process that died mid-test. */
+static void start_janitor(struct brmh *h)
+{
+	int p[2];
+	pid_t pid;
+
+	h->janitor = 0;
+	h->janitor_fd = -1;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return;
+	}
+	if (pid == 0) {
+		char c;
+
+		setsid();   /* out of the test's process group: a Check timeout kills that */
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != p[0])
+				close(fd);
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
+		for (int i = 0; i < 2000 && h->pid > 0 && brmh_pid_alive(h->pid); i++)
+			brmh_sleep_ms(10);
+		if (h->pid > 0 && brmh_pid_alive(h->pid))
+			kill(h->pid, SIGKILL);
+		rm_rf(h->dir);
+		_exit(0);
+	}
+	close(p[0]);
+	h->janitor = pid;
+	h->janitor_fd = p[1];
+}
+
+static void stop_janitor(struct brmh *h)
+{
+	if (h->janitor_fd >= 0)
+		close(h->janitor_fd);
+	h->janitor_fd = -1;
+	if (h->janitor > 0)
+		waitpid(h->janitor, NULL, 0);
+	h->janitor = 0;
+}
+
 int brmh_start(struct brmh *h, const char *config_json, ...)
 {
 	char cfgpath[320];
@@ -93,6 +142,7 @@ int brmh_start(struct brmh *h, const char *config_json, ...)
 
 	memset(h, 0, sizeof(*h));
 	h->fd = -1;
+	h->janitor_fd = -1;
 	/* A daemon that closes on us must fail an assertion, not kill the test. */
 	signal(SIGPIPE, SIG_IGN);
 	snprintf(h->dir, sizeof(h->dir), "/tmp/brmtest.XXXXXX");
@@ -145,6 +195,7 @@ int brmh_start(struct brmh *h, const char *config_json, ...)
 		_exit(127);
 	}
 	close(logfd);
+	start_janitor(h);
 	deadline = now_ms() + 5000;
 	while (now_ms() < deadline) {
 		int st;
@@ -169,6 +220,7 @@ int brmh_start_activated(struct brmh *h, const char *config_json)
 
 	memset(h, 0, sizeof(*h));
 	h->fd = -1;
+	h->janitor_fd = -1;
 	snprintf(h->dir, sizeof(h->dir), "/tmp/brmtest.XXXXXX");
 	if (!mkdtemp(h->dir))
 		return -1;
@@ -211,6 +263,7 @@ int brmh_start_activated(struct brmh *h, const char *config_json)
 	}
 	close(logfd);
 	close(lfd);
+	start_janitor(h);
 	h->fd = connect_to(h->sock);
 	deadline = now_ms() + 5000;
 	while (h->fd >= 0 && now_ms() < deadline) {
@@ -267,6 +320,7 @@ int brmh_stop(struct brmh *h, int timeout_ms)
 		free(log);
 	}
 	rm_rf(h->dir);
+	stop_janitor(h);
 	return st;
 }
 
@@ -683,4 +737,120 @@ void brmh_wait_settled(pid_t pid, int fds0, int *fds, int *zombies)
 			return;
 		brmh_sleep_ms(20);
 	}
+}
+
+cJSON *brmh_events(struct brmh *h, const char *name)
+{
+	char params[512];
+	cJSON *r;
+	const cJSON *res;
+	cJSON *ev;
+	int code;
+
+	if (name)
+		snprintf(params, sizeof(params),
+			 "{\"name\":\"%s\",\"history\":true,\"follow\":false}", name);
+	else
+		snprintf(params, sizeof(params), "{\"history\":true,\"follow\":false}");
+	r = brmh_call(h, "events", params);
+	res = brmh_result(r, &code);
+	ev = res ? cJSON_DetachItemFromObjectCaseSensitive((cJSON *)res, "events") : NULL;
+	cJSON_Delete(r);
+	return ev;
+}
+
+char *brmh_wait_log(struct brmh *h, const char *name, const char *needle, int timeout_ms)
+{
+	long deadline = now_ms() + timeout_ms;
+	char params[512];
+
+	snprintf(params, sizeof(params), "{\"name\":\"%s\",\"lines\":10000}", name);
+	do {
+		cJSON *r = brmh_call(h, "logs", params);
+		int code;
+		const cJSON *res = brmh_result(r, &code), *line;
+		const cJSON *lines = cJSON_GetObjectItemCaseSensitive(res, "lines");
+
+		cJSON_ArrayForEach(line, lines) {
+			const char *text = brmh_str(line, "line");
+
+			if (text && strstr(text, needle)) {
+				char *copy = strdup(text);
+
+				cJSON_Delete(r);
+				return copy;
+			}
+		}
+		cJSON_Delete(r);
+		brmh_sleep_ms(10);
+	} while (now_ms() < deadline);
+	return NULL;
+}
+
+static char public_dir[64];
+
+const char *brmh_child_public(void)
+{
+	static char path[128];
+	static pid_t owner;
+	char buf[65536];
+	int in, out = -1;
+	ssize_t n;
+	bool ok = false;
+
+	if (path[0] && owner == getpid())
+		return path;
+	if (!brmh_tmpdir(public_dir, sizeof(public_dir), "brmchild") ||
+	    chmod(public_dir, 0755) < 0)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/brm-testchild", public_dir);
+	in = open(brmh_child(), O_RDONLY | O_CLOEXEC);
+	if (in >= 0)
+		out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	if (out >= 0) {
+		ok = true;
+		while ((n = read(in, buf, sizeof(buf))) > 0)
+			if (write(out, buf, (size_t)n) != n)
+				ok = false;
+		ok = ok && n == 0;
+		ok = close(out) == 0 && ok;
+	}
+	if (in >= 0)
+		close(in);
+	if (!ok || chmod(path, 0755) < 0) {
+		path[0] = 0;
+		return NULL;
+	}
+	owner = getpid();
+	return path;
+}
+
+char *brmh_tmpdir(char *buf, size_t len, const char *prefix)
+{
+	int p[2];
+	pid_t pid;
+
+	snprintf(buf, len, "/tmp/%s.XXXXXX", prefix);
+	if (!mkdtemp(buf))
+		return NULL;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return buf;
+	pid = fork();
+	if (pid == 0) {
+		char c;
+
+		setsid();
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != p[0])
+				close(fd);
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
+		rm_rf(buf);
+		_exit(0);
+	}
+	close(p[0]);
+	if (pid < 0)
+		close(p[1]);
+	/* p[1] stays open until this process ends */
+	return buf;
 }

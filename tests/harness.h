@@ -22,12 +22,22 @@ struct brmh {
 	int next_id;
 	char rbuf[1 << 16];
 	size_t rlen;
+	pid_t janitor;        /* removes dir once the test process is gone */
+	int janitor_fd;       /* its pipe: closing it (or dying) wakes it */
 };
 
 /* $BRM_BINDIR/NAME (static buffer per call site: copy it if you keep it). */
 const char *brmh_bin(const char *name);
 /* The test child program, as a JSON string literal body (no quotes). */
 const char *brmh_child(void);
+
+/*
+ * A copy of the test child that every user can run: in a 0755 directory
+ * under /tmp, made once per process and removed when it ends (brmh_tmpdir).
+ * For children run as another user (`nobody`), who may not be able to
+ * enter the checkout (a 0700 home directory). NULL on failure.
+ */
+const char *brmh_child_public(void);
 
 /*
  * Start brummd with @config_json (NULL: no config file, the embedded
@@ -51,6 +61,13 @@ extern const char *brmh_socket_subdir;
  * Waits until it answers ping on that socket. Returns 0 or -1.
  */
 int brmh_start_activated(struct brmh *h, const char *config_json);
+
+/*
+ * (Both starts also fork a janitor in its own session: when the test
+ * process ends without brmh_stop — a failed assertion ends it, a Check
+ * timeout kills its process group — it waits for brummd, which its
+ * PDEATHSIG stops, to be gone, then removes dir.)
+ */
 
 /* SIGTERM brummd and wait (up to @timeout_ms); returns its exit status as
  * waitpid reports it, or -1 on timeout (it is then SIGKILLed). Removes the
@@ -104,6 +121,22 @@ char *brmh_read_file(const char *path);
 char *brmh_wait_file(const char *path, int timeout_ms);
 /* Sleep @ms milliseconds. */
 void brmh_sleep_ms(int ms);
+
+/* Every event still held for @name (NULL: all), oldest first: the
+ * "events" array of a non-following history request, detached; caller
+ * cJSON_Deletes. NULL on failure. */
+cJSON *brmh_events(struct brmh *h, const char *name);
+
+/* Poll @name's log (its last 10000 lines) until a line contains @needle;
+ * a copy of that line (caller frees), or NULL after @timeout_ms. */
+char *brmh_wait_log(struct brmh *h, const char *name, const char *needle, int timeout_ms);
+
+/*
+ * Make a directory /tmp/PREFIX.XXXXXX into @buf, removed with everything
+ * in it once the calling process ends, however it ends (a janitor in its
+ * own session waits for that). Returns @buf, or NULL when mkdtemp fails.
+ */
+char *brmh_tmpdir(char *buf, size_t len, const char *prefix);
 
 /* A new raw connection to h->sock; -1 on failure. Caller closes. */
 int brmh_connect(struct brmh *h);

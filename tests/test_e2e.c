@@ -305,7 +305,13 @@ START_TEST(sigkill_after_stop_timeout)
 	s = status_of("p");
 	pid = brmh_int(s, "pid");
 	cJSON_Delete(s);
-	brmh_sleep_ms(100); /* let the child install its SIG_IGN */
+	/* its readiness line: the SIG_IGN is installed */
+	{
+		char *ready = brmh_wait_log(&H, "p", "ignoring TERM", 3000);
+
+		ck_assert_ptr_nonnull(ready);
+		free(ready);
+	}
 	t0 = mono_ms();
 	r = brmh_call(&H, "stop", "{\"name\":\"p\",\"wait\":true}");
 	dt = mono_ms() - t0;
@@ -722,7 +728,8 @@ START_TEST(sigterm_stops_every_child_and_exits_zero)
 	gpid = (pid_t)atoi(txt);
 	free(txt);
 	unlink(pidfile);
-	brmh_sleep_ms(100);
+	/* b's readiness line: it ignores SIGTERM by now */
+	free(brmh_wait_log(&H, "b", "ignoring TERM", 3000));
 	st = brmh_stop(&H, 10000);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status %d", st);
 	for (int i = 0; i < 3; i++)

@@ -79,10 +79,12 @@ START_TEST(healthy_stays)
 	cJSON *s;
 
 	snprintf(spec, sizeof(spec),
-		 "\"cmd\": [\"%s\", \"sleep\", \"30\"], \"start_secs\": 0,"
+		 "{\"processes\": {\"p\": {\"cmd\": [\"%s\", \"sleep\", \"30\"], \"start_secs\": 0,"
 		 "\"health\": {\"exec\": [\"/bin/sh\", \"-c\", \"echo fine\"],"
-		 " \"interval_secs\": 0.05}", brmh_child());
-	start_one(spec);
+		 " \"interval_secs\": 0.05}},"
+		 " \"q\": {\"cmd\": [\"%s\", \"sleep\", \"30\"], \"start_secs\": 0}}}",
+		 brmh_child(), brmh_child());
+	ck_assert_msg(brmh_start(&H, spec, NULL) == 0, "brummd did not start (log: %s)", H.log);
 	for (int i = 0; i < 200; i++) {
 		s = brmh_status(&H, "p");
 		if (!strcmp(brmh_str(s, "health"), "healthy"))
@@ -95,6 +97,12 @@ START_TEST(healthy_stays)
 	ck_assert_str_eq(brmh_str(s, "health_output"), "fine");
 	cJSON_Delete(s);
 	/* A process without a check has health null. */
+	ck_assert(brmh_wait_state(&H, "q", "running", 3000));
+	s = brmh_status(&H, "q");
+	ck_assert_ptr_nonnull(s);
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(s, "health")));
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(s, "health_output")));
+	cJSON_Delete(s);
 	brmh_check_stop(&H);
 }
 END_TEST

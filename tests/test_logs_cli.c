@@ -349,6 +349,44 @@ static char *wait_count(const char *path, const char *needle, int n, int ms)
 	return s;
 }
 
+/*
+ * Add "mk", a process that prints MARK and sleeps, not started. A
+ * follower that also follows mk has subscribed once MARK shows in its
+ * output @path (from the history sent with the reply, or followed): start
+ * mk again until it does. Replaces sleeping "to give it time to subscribe".
+ */
+static void add_marker(void)
+{
+	char params[700];
+	cJSON *r;
+	int code;
+
+	snprintf(params, sizeof(params), "{\"name\":\"mk\",\"spec\":{\"cmd\":[\"%s\","
+		 "\"print\",\"out\",\"MARK\"],\"autostart\":false,\"start_secs\":0}}",
+		 brmh_child());
+	r = brmh_call(&H, "add", params);
+	brmh_result(r, &code);
+	ck_assert_int_eq(code, 0);
+	cJSON_Delete(r);
+}
+
+static void wait_subscribed(const char *path)
+{
+	for (int i = 0; i < 30; i++) {
+		cJSON *r = brmh_call(&H, "restart", "{\"name\":\"mk\",\"wait\":true}");
+		char *s;
+
+		cJSON_Delete(r);
+		s = wait_count(path, "MARK", 1, 200);
+		if (s && count(s, "MARK") >= 1) {
+			free(s);
+			return;
+		}
+		free(s);
+	}
+	ck_abort_msg("the follower writing %s never subscribed", path);
+}
+
 START_TEST(follow_prints_new_lines_and_exits_zero_on_sigterm)
 {
 	char outp[320], errp[320], joutp[320], jerrp[320], *s, *save, *line;
@@ -362,13 +400,15 @@ START_TEST(follow_prints_new_lines_and_exits_zero_on_sigterm)
 	snprintf(joutp, sizeof(joutp), "%s/jfollow.out", H.dir);
 	snprintf(jerrp, sizeof(jerrp), "%s/jfollow.err", H.dir);
 	pid = brmh_ctl_spawn(&H, outp, errp, "logs", "-f", "p", "qq", NULL);
-	jpid = brmh_ctl_spawn(&H, joutp, jerrp, "logs", "--follow", "--json", "-n", "0", "p", NULL);
+	add_marker();
+	jpid = brmh_ctl_spawn(&H, joutp, jerrp, "logs", "--follow", "--json", "-n", "0", "p", "mk",
+			      NULL);
 	ck_assert(pid > 0 && jpid > 0);
 	s = wait_count(outp, "omega", 1, 3000);
 	ck_assert_msg(s && count(s, "omega") == 1, "initial lines: %s", s ? s : "(none)");
 	free(s);
-	/* The JSON follower asked for no old lines: give it time to subscribe. */
-	brmh_sleep_ms(300);
+	/* The JSON follower asked for no old lines: wait until it follows. */
+	wait_subscribed(joutp);
 
 	/* A new run prints everything again, after the old run's exit line. */
 	r = brmh_call(&H, "restart", "{\"name\":\"p\",\"wait\":true}");
@@ -453,9 +493,10 @@ START_TEST(follow_reports_a_gap_and_goes_on)
 	}
 	snprintf(outp, sizeof(outp), "%s/gap.out", H.dir);
 	snprintf(errp, sizeof(errp), "%s/gap.err", H.dir);
-	pid = brmh_ctl_spawn(&H, outp, errp, "logs", "-f", "--json", "fl", NULL);
+	add_marker();
+	pid = brmh_ctl_spawn(&H, outp, errp, "logs", "-f", "--json", "fl", "mk", NULL);
 	ck_assert(pid > 0);
-	brmh_sleep_ms(300);
+	wait_subscribed(outp);
 	/* A follower that does not read while 3 MB go through a 4 KiB ring. */
 	kill(pid, SIGSTOP);
 	r = brmh_call(&H, "start", "{\"name\":\"fl\"}");

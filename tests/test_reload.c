@@ -180,9 +180,10 @@ START_TEST(live_fields_change_without_a_restart)
 	cJSON_Delete(s);
 	/* The new policy is in force: a kill is followed by a restart. */
 	kill((pid_t)pa, SIGKILL);
-	brmh_sleep_ms(200);
+	for (int i = 0; i < 300 && (pid_of("a") <= 0 || pid_of("a") == pa); i++)
+		brmh_sleep_ms(10);
+	ck_assert(pid_of("a") > 0 && pid_of("a") != pa);
 	ck_assert(brmh_wait_state(&H, "a", "running", 3000));
-	ck_assert(pid_of("a") != pa);
 	/* Reloading the same file again changes nothing. */
 	r = reload();
 	ck_assert_str_eq(names(ok(r), "unchanged"), "a");

@@ -24,6 +24,7 @@
 
 #include "daemon/spawn.h"
 #include "lib/util.h"
+#include "tests/harness.h"
 
 extern char **environ;
 
@@ -60,6 +61,19 @@ static void sleep_ms(int ms)
 }
 
 /* Children die with the test, even when an assertion fails half-way. */
+/*
+ * Run the test child from a copy nobody can reach: the checkout may be
+ * under a directory other users cannot enter (a 0700 home). Context: one
+ * test (Check forks each, so the change stays in it).
+ */
+static void use_public_child(void)
+{
+	const char *pub = brmh_child_public();
+
+	ck_assert_msg(pub, "cannot copy the test child to /tmp");
+	snprintf(child_bin, sizeof(child_bin), "%s", pub);
+}
+
 static struct brm_spawn_req req_for(char *const *argv)
 {
 	struct brm_spawn_req r = { .argv = argv, .umask = -1, .pdeathsig = SIGKILL };
@@ -766,9 +780,10 @@ START_TEST(test_pdeathsig_with_user)
 	struct thread_spawn t = { .req = req_for(argv) };
 
 	if (geteuid() != 0) {
-		fprintf(stderr, "test_pdeathsig_with_user: skipped, not root\n");
+		printf("SKIP: test_pdeathsig_with_user: not root\n");
 		return;
 	}
+	use_public_child();
 	t.req.pdeathsig = SIGKILL;
 	t.req.user = "nobody";
 	spawn_from_thread(&t);
@@ -800,9 +815,10 @@ START_TEST(test_user_nobody)
 	char *info, *v, *want;
 
 	if (geteuid() != 0) {
-		fprintf(stderr, "test_user_nobody: skipped, not root\n");
+		printf("SKIP: test_user_nobody: not root\n");
 		return;
 	}
+	use_public_child();
 	pw = getpwnam("nobody");
 	ck_assert_ptr_nonnull(pw);
 	req.user = "nobody";
@@ -874,7 +890,7 @@ START_TEST(test_setuid_denied)
 		const char *fork_mode = getenv("CK_FORK");
 
 		if (fork_mode && strcmp(fork_mode, "no") == 0) {
-			fprintf(stderr, "test_setuid_denied: skipped in no-fork mode\n");
+			printf("SKIP: test_setuid_denied: CK_FORK=no (it drops root in the test process)\n");
 			return;
 		}
 		ck_assert_int_eq(setgroups(0, NULL), 0);

@@ -39,8 +39,8 @@ START_TEST(units_pass_systemd_analyze_verify)
 	char script[4096];
 
 	if (run("command -v systemd-analyze >/dev/null 2>&1") != 0) {
-		fprintf(stderr, "test_units: systemd-analyze not found (apt-get install systemd);"
-			" unit verification SKIPPED\n");
+		printf("SKIP: units_pass_systemd_analyze_verify: systemd-analyze not found"
+		       " (apt-get install systemd)\n");
 		return;
 	}
 	snprintf(script, sizeof(script),
@@ -92,7 +92,7 @@ START_TEST(man_pages_render_without_warnings)
 	char script[1200];
 
 	if (run("command -v groff >/dev/null 2>&1") != 0) {
-		fprintf(stderr, "test_units: groff not found; man page check SKIPPED\n");
+		printf("SKIP: man_pages_render_without_warnings: groff not found\n");
 		return;
 	}
 	snprintf(script, sizeof(script),

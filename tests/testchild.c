@@ -4,8 +4,17 @@
  *
  *   sleep SECS                 sleep (fractional seconds), exit 0
  *   exit CODE [DELAY]          sleep DELAY (default 0), exit CODE
- *   ignore-term [SECS]         ignore SIGTERM and SIGINT, sleep SECS (default
+ *   ignore-term [SECS]         ignore SIGTERM and SIGINT, print "ignoring TERM"
+ *                              on stdout (readiness), sleep SECS (default
  *                              3600), exit 0
+ *   raise SIG [DELAY]          sleep DELAY, then die of signal number SIG
+ *                              (default action restored, no core file)
+ *   sigreport [ignore-term]    fork a grandchild (same process group); each of
+ *                              the two reports HUP, USR1 and USR2 by a line
+ *                              "main got N" / "grandchild got N" on stdout,
+ *                              optionally ignoring SIGTERM, and prints
+ *                              "ready main PID" / "ready grandchild PID" once
+ *                              its handlers are set; sleep forever
  *   grandchild PIDFILE [ignore-term]
  *                              fork a grandchild (same process group) that
  *                              sleeps forever, optionally ignoring SIGTERM;
@@ -68,7 +77,8 @@ static void usage(void)
 		"modes: sleep SECS | exit CODE [DELAY] | ignore-term [SECS] |\n"
 		"       grandchild PIDFILE [ignore-term] | fds OUTFILE | info OUTFILE |\n"
 		"       print [--exit] out|err TEXT... | flood BYTES | abort [DELAY] |\n"
-		"       pidfile FILE SECS | burn SECS [SLEEP] | alloc MIB [SLEEP]\n");
+		"       pidfile FILE SECS | burn SECS [SLEEP] | alloc MIB [SLEEP] |\n"
+		"       raise SIG [DELAY] | sigreport [ignore-term]\n");
 	exit(2);
 }
 
@@ -179,6 +189,60 @@ static int mode_grandchild(int argc, char **argv)
 	}
 	n = snprintf(buf, sizeof(buf), "%d\n", (int)pid);
 	write_atomic(argv[2], buf, (size_t)n);
+	sleep_forever();
+	return 0;
+}
+
+static const char *report_who = "main";
+
+/* Async-signal-safe: one write(2) of "WHO got N\n". */
+static void on_report(int sig)
+{
+	char buf[64];
+	size_t n = strlen(report_who);
+	int saved = errno;
+
+	memcpy(buf, report_who, n);
+	memcpy(buf + n, " got ", 5);
+	n += 5;
+	if (sig >= 10)
+		buf[n++] = (char)('0' + sig / 10);
+	buf[n++] = (char)('0' + sig % 10);
+	buf[n++] = '\n';
+	if (write(1, buf, n) < 0)
+		errno = saved;
+	errno = saved;
+}
+
+static void report_ready(void)
+{
+	static const int sigs[] = { SIGHUP, SIGUSR1, SIGUSR2 };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_report;
+	sa.sa_flags = SA_RESTART;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	printf("ready %s %d\n", report_who, (int)getpid());
+	fflush(stdout);
+}
+
+static int mode_sigreport(int argc, char **argv)
+{
+	pid_t pid;
+
+	if (argc > 3 || (argc == 3 && strcmp(argv[2], "ignore-term") != 0))
+		usage();
+	if (argc == 3)
+		ignore(SIGTERM);
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork", "grandchild");
+	if (pid == 0)
+		report_who = "grandchild";
+	report_ready();
 	sleep_forever();
 	return 0;
 }
@@ -341,9 +405,34 @@ int main(int argc, char **argv)
 			sleep_secs(num(argv[3]));
 		return (int)num(argv[2]) & 0xff;
 	}
+	if (strcmp(mode, "raise") == 0) {
+		struct rlimit rl = { 0, 0 };
+		struct sigaction sa;
+		sigset_t set;
+		int sig;
+
+		if (argc < 3 || argc > 4)
+			usage();
+		sig = (int)num(argv[2]);
+		if (argc == 4)
+			sleep_secs(num(argv[3]));
+		setrlimit(RLIMIT_CORE, &rl);
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		sigaction(sig, &sa, NULL);
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		raise(sig);
+		return 1;
+	}
+	if (strcmp(mode, "sigreport") == 0)
+		return mode_sigreport(argc, argv);
 	if (strcmp(mode, "ignore-term") == 0) {
 		ignore(SIGTERM);
 		ignore(SIGINT);
+		printf("ignoring TERM\n");
+		fflush(stdout);
 		sleep_secs(argc > 2 ? num(argv[2]) : 3600);
 		return 0;
 	}

@@ -1,0 +1,335 @@
+/*
+ * test_behaviour.c — behaviour users rely on, end to end against a real
+ * brummd: the stop timeout's SIGKILL reaching a TERM-ignoring grandchild;
+ * `signal` reaching the whole process group (PROTOCOL.md: "Sent to the
+ * process group"); health `retries` counted exactly and failures inside
+ * `start_period_secs` not counted; shutdown stopping a dependent before
+ * its dependency; `restart` lifting a persisted "stopped" across a restart
+ * of brummd; brummctl failing when its stdout cannot be written.
+ *
+ * (`signal` refused for readers is in test_method_access, with every
+ * other method.)
+ */
+#include <check.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/e2e.h"
+#include "tests/harness.h"
+
+static struct brmh H;
+
+/* The pid in the child's "ready WHO PID" line. */
+static pid_t ready_pid(const char *name, const char *who)
+{
+	char needle[64], *line;
+	long pid = -1;
+
+	snprintf(needle, sizeof(needle), "ready %s ", who);
+	line = brmh_wait_log(&H, name, needle, 5000);
+	ck_assert_msg(line, "%s: no '%s' line", name, needle);
+	sscanf(line + strlen(needle), "%ld", &pid);
+	free(line);
+	ck_assert_int_gt(pid, 1);
+	return (pid_t)pid;
+}
+
+static int call_code(const char *method, const char *params)
+{
+	cJSON *r = brmh_call(&H, method, params);
+	int code = 1;
+
+	if (r)
+		brmh_result(r, &code);
+	cJSON_Delete(r);
+	return code;
+}
+
+START_TEST(stop_timeout_kills_a_term_ignoring_grandchild)
+{
+	pid_t main_pid, gpid;
+	bool gone;
+
+	brmh_check_start(&H,
+		"{\"processes\": {\"p\": {\"cmd\": [\"%s\", \"sigreport\", \"ignore-term\"],"
+		" \"start_secs\": 0, \"stop_timeout_secs\": 0.3}}}", brmh_child());
+	main_pid = ready_pid("p", "main");
+	gpid = ready_pid("p", "grandchild");
+	ck_assert_int_eq(call_code("stop", "{\"name\":\"p\",\"wait\":true,\"timeout_secs\":10}"), 0);
+	gone = brmh_wait_pid_gone(gpid, 1000);
+	if (!gone)
+		kill(gpid, SIGKILL);   /* don't leave it behind */
+	ck_assert_msg(!brmh_pid_alive(main_pid), "the main process survived the stop");
+	ck_assert_msg(gone, "grandchild %d survived the stop timeout's SIGKILL", (int)gpid);
+	brmh_check_stop(&H);
+}
+END_TEST
+
+START_TEST(signal_reaches_the_process_group)
+{
+	char *line;
+
+	brmh_check_start(&H,
+		"{\"processes\": {\"p\": {\"cmd\": [\"%s\", \"sigreport\"], \"start_secs\": 0}}}",
+		brmh_child());
+	ready_pid("p", "main");
+	ready_pid("p", "grandchild");
+	ck_assert_int_eq(call_code("signal", "{\"name\":\"p\",\"signal\":\"USR1\"}"), 0);
+	line = brmh_wait_log(&H, "p", "main got 10", 3000);
+	ck_assert_msg(line, "the main process did not get SIGUSR1");
+	free(line);
+	line = brmh_wait_log(&H, "p", "grandchild got 10", 3000);
+	ck_assert_msg(line, "the grandchild (same process group) did not get SIGUSR1");
+	free(line);
+	/* and by number */
+	ck_assert_int_eq(call_code("signal", "{\"name\":\"p\",\"signal\":12}"), 0);
+	line = brmh_wait_log(&H, "p", "grandchild got 12", 3000);
+	ck_assert_ptr_nonnull(line);
+	free(line);
+	brmh_check_stop(&H);
+}
+END_TEST
+
+/*
+ * A probe that fails its first FAILS runs (counted in a file per process,
+ * kept across restarts of the process), then passes. With retries 3 and
+ * on_unhealthy restart: 2 failures never make it unhealthy (no restart,
+ * healthy at last), 3 do (restarted). With a start period that covers the
+ * failures, 5 failures do not count.
+ */
+struct health_row {
+	const char *name;
+	int fails;
+	const char *start_period;
+	bool restarted;
+};
+
+static const struct health_row health_rows[] = {
+	{ "under", 2, "0", false },        /* retries - 1 */
+	{ "at", 3, "0", true },            /* retries */
+	{ "grace", 5, "5", false },        /* all inside start_period_secs */
+};
+
+START_TEST(health_retries_and_start_period)
+{
+	char dir[64], cfg[8192];
+	long pid0[3];
+	size_t o;
+
+	ck_assert_ptr_nonnull(brmh_tmpdir(dir, sizeof(dir), "brmhealth"));
+	o = (size_t)snprintf(cfg, sizeof(cfg), "{\"processes\": {");
+	for (int i = 0; i < 3; i++) {
+		const struct health_row *r = &health_rows[i];
+
+		o += (size_t)snprintf(cfg + o, sizeof(cfg) - o,
+			"%s\"%s\": {\"cmd\": [\"%s\", \"sleep\", \"30\"], \"start_secs\": 0,"
+			" \"health\": {\"exec\": [\"/bin/sh\", \"-c\","
+			"   \"echo x >> %s/%s; test $(wc -l < %s/%s) -gt %d\"],"
+			"   \"interval_secs\": 0.05, \"retries\": 3, \"start_period_secs\": %s,"
+			"   \"on_unhealthy\": \"restart\"}}",
+			i ? ", " : "", r->name, brmh_child(), dir, r->name, dir, r->name, r->fails,
+			r->start_period);
+	}
+	snprintf(cfg + o, sizeof(cfg) - o, "}}");
+	ck_assert_msg(brmh_start(&H, cfg, NULL) == 0, "brummd did not start (log: %s)", H.log);
+	for (int i = 0; i < 3; i++) {
+		cJSON *s;
+
+		ck_assert(brmh_wait_state(&H, health_rows[i].name, "running", 3000));
+		s = brmh_status(&H, health_rows[i].name);
+		pid0[i] = brmh_int(s, "pid");
+		cJSON_Delete(s);
+	}
+	for (int i = 0; i < 3; i++) {
+		const struct health_row *r = &health_rows[i];
+		const char *health = NULL;
+		long pid = -1;
+		cJSON *s = NULL;
+
+		/* passing at last: healthy (after a restart or not) */
+		for (int t = 0; t < 500; t++) {
+			cJSON_Delete(s);
+			s = brmh_status(&H, r->name);
+			health = brmh_str(s, "health");
+			pid = brmh_int(s, "pid");
+			if (health && !strcmp(health, "healthy") && pid > 0)
+				break;
+			brmh_sleep_ms(10);
+		}
+		ck_assert_msg(health && !strcmp(health, "healthy"), "%s: health %s", r->name,
+			      health ? health : "null");
+		ck_assert_msg((pid != pid0[i]) == r->restarted,
+			      "%s: %d failed probes with retries 3, start period %ss: %s", r->name,
+			      r->fails, r->start_period,
+			      r->restarted ? "not restarted as unhealthy" : "restarted as unhealthy");
+		cJSON_Delete(s);
+	}
+	brmh_check_stop(&H);
+}
+END_TEST
+
+START_TEST(a_process_without_a_check_has_health_null)
+{
+	cJSON *s;
+
+	brmh_check_start(&H,
+		"{\"processes\": {\"p\": {\"cmd\": [\"%s\", \"sleep\", \"30\"], \"start_secs\": 0}}}",
+		brmh_child());
+	ck_assert(brmh_wait_state(&H, "p", "running", 3000));
+	s = brmh_status(&H, "p");
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(s, "health")));
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(s, "health_output")));
+	cJSON_Delete(s);
+	brmh_check_stop(&H);
+}
+END_TEST
+
+/* The seq of the first event of @name to @to in the stream read so far. */
+static long seq_of(cJSON *const *ev, int n, const char *name, const char *to)
+{
+	for (int i = 0; i < n; i++) {
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(ev[i], "params");
+
+		if (!strcmp(brmh_str(p, "name"), name) && !strcmp(brmh_str(p, "to"), to))
+			return brmh_int(p, "seq");
+	}
+	return -1;
+}
+
+/*
+ * brummd's shutdown stops a dependent before what it depends on: api needs
+ * db, api ignores SIGTERM (SIGKILLed after 0.3 s); db is signalled only once
+ * api is stopped. Seen by a connection subscribed to the events while
+ * brummd shuts down.
+ */
+START_TEST(shutdown_stops_dependents_first)
+{
+	cJSON *ev[64], *r;
+	int n = 0, st, code;
+
+	brmh_check_start(&H,
+		"{\"processes\": {"
+		" \"db\": {\"cmd\": [\"%s\", \"sleep\", \"30\"], \"start_secs\": 0},"
+		" \"api\": {\"cmd\": [\"%s\", \"ignore-term\"], \"start_secs\": 0,"
+		"   \"stop_timeout_secs\": 0.3, \"depends_on\": [\"db\"]}}}",
+		brmh_child(), brmh_child());
+	ck_assert(brmh_wait_state(&H, "api", "running", 5000));
+	free(brmh_wait_log(&H, "api", "ignoring TERM", 3000));
+	r = brmh_call(&H, "events", "{}");
+	brmh_result(r, &code);
+	ck_assert_int_eq(code, 0);
+	cJSON_Delete(r);
+	ck_assert_int_eq(kill(H.pid, SIGTERM), 0);
+	while (n < 64 && (ev[n] = brmh_read_reply(&H, 5000)))
+		n++;
+	ck_assert_msg(seq_of(ev, n, "api", "stopped") > 0, "no 'api stopped' event seen");
+	ck_assert_msg(seq_of(ev, n, "db", "stopping") > seq_of(ev, n, "api", "stopped"),
+		      "db was signalled (seq %ld) before api had stopped (seq %ld)",
+		      seq_of(ev, n, "db", "stopping"), seq_of(ev, n, "api", "stopped"));
+	for (int i = 0; i < n; i++)
+		cJSON_Delete(ev[i]);
+	st = brmh_stop(&H, 10000);
+	ck_assert(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+END_TEST
+
+/*
+ * `stop` persists "stopped" across a restart of brummd; `restart` lifts it
+ * (PROTOCOL.md "Methods": "start or restart of it lifts that").
+ */
+START_TEST(restart_lifts_a_persisted_stop)
+{
+	char state[64], cfg[1024];
+	cJSON *events;
+	int st;
+
+	ck_assert_ptr_nonnull(brmh_tmpdir(state, sizeof(state), "brmstate"));
+	setenv("BRUMMD_STATE_DIR", state, 1);
+	snprintf(cfg, sizeof(cfg),
+		 "{\"processes\": {\"x\": {\"cmd\": [\"%s\", \"sleep\", \"30\"], \"start_secs\": 0}}}",
+		 brmh_child());
+	ck_assert_int_eq(brmh_start(&H, cfg, NULL), 0);
+	ck_assert(brmh_wait_state(&H, "x", "running", 3000));
+	ck_assert_int_eq(call_code("stop", "{\"name\":\"x\",\"wait\":true}"), 0);
+	brmh_check_stop(&H);
+
+	/* stays stopped: never started in the new brummd */
+	ck_assert_int_eq(brmh_start(&H, cfg, NULL), 0);
+	ck_assert(brmh_wait_state(&H, "x", "stopped", 3000));
+	events = brmh_events(&H, "x");
+	{
+		const cJSON *e;
+		cJSON_ArrayForEach(e, events)
+			ck_assert_msg(brmh_int(e, "pid") <= 0, "x was started despite its stop");
+	}
+	cJSON_Delete(events);
+	ck_assert_int_eq(call_code("restart", "{\"name\":\"x\",\"wait\":true}"), 0);
+	brmh_check_stop(&H);
+
+	/* running again after the next restart of brummd */
+	ck_assert_int_eq(brmh_start(&H, cfg, NULL), 0);
+	ck_assert_msg(brmh_wait_state(&H, "x", "running", 3000),
+		      "x stayed stopped although it was restarted");
+	st = brmh_stop(&H, 15000);
+	unsetenv("BRUMMD_STATE_DIR");
+	ck_assert(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+END_TEST
+
+START_TEST(brummctl_fails_on_a_full_stdout)
+{
+	static const char *const variants[][3] = {
+		{ "status", NULL, NULL },
+		{ "--json", "status", NULL },
+		{ "status", "p", NULL },
+	};
+	char err[320];
+
+	brmh_check_start(&H,
+		"{\"processes\": {\"p\": {\"cmd\": [\"%s\", \"sleep\", \"30\"], \"start_secs\": 0}}}",
+		brmh_child());
+	snprintf(err, sizeof(err), "%s/ctl.err", H.dir);
+	for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
+		pid_t pid = brmh_ctl_spawn(&H, "/dev/full", err, variants[i][0], variants[i][1],
+					   variants[i][2]);
+		int rc = brmh_wait_exit(pid, 5000);
+		char *text = brmh_read_file(err);
+
+		ck_assert_msg(rc > 0, "brummctl %s %s >/dev/full exited %d", variants[i][0],
+			      variants[i][1] ? variants[i][1] : "", rc);
+		ck_assert_msg(text && *text, "brummctl %s %s >/dev/full said nothing on stderr",
+			      variants[i][0], variants[i][1] ? variants[i][1] : "");
+		free(text);
+	}
+	brmh_check_stop(&H);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("behaviour");
+	TCase *tc = tcase_create("behaviour");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, stop_timeout_kills_a_term_ignoring_grandchild);
+	tcase_add_test(tc, signal_reaches_the_process_group);
+	tcase_add_test(tc, health_retries_and_start_period);
+	tcase_add_test(tc, a_process_without_a_check_has_health_null);
+	tcase_add_test(tc, shutdown_stops_dependents_first);
+	tcase_add_test(tc, restart_lifts_a_persisted_stop);
+	tcase_add_test(tc, brummctl_fails_on_a_full_stdout);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
