@@ -415,8 +415,9 @@ struct brm_health *brm_health_create(uv_loop_t *loop, struct brm_proc *p,
 	uv_timer_init(loop, h->timer);
 	h->timer->data = h;
 	h->status = "unknown";
-	if (spec->kind == BRM_HEALTH_LOG)
-		brm_pattern_compile(spec->regex, &h->re, NULL);   /* checked with the config */
+	if (spec->kind == BRM_HEALTH_LOG &&
+	    brm_pattern_compile(spec->regex, &h->re, NULL) == 0)   /* checked with the config */
+		brm_pattern_set_base(h->re, BRM_PATTERN_LOOP_BASE);
 	return h;
 }
 

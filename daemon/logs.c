@@ -193,6 +193,7 @@ static struct shared_re *shared_re_get(char *const *pats, char **why)
 		free(s);
 		return NULL;
 	}
+	brm_pattern_set_base(s->re, BRM_PATTERN_LOOP_BASE);
 	s->pats = brm_strv_dup(pats);
 	s->refs = 1;
 	s->next = shared_res;
@@ -224,6 +225,7 @@ struct brm_logcap *brm_logcap_create(const char *name, const struct brm_log_spec
 		brm_log_error("cannot compile the stack trace pattern: %s", why);
 		abort();
 	}
+	brm_pattern_set_base(cont_re, BRM_PATTERN_LOOP_BASE);
 	c->name = brm_xstrdup(name);
 	c->owner = owner;
 	brm_log_settings_resolve(&c->set, name, spec, L.top);

@@ -244,6 +244,8 @@ void brm_stream_pump(void *stream, struct brm_registry *reg, struct brm_buf *out
 		}
 	}
 	rcu_read_unlock();
+	if (st->re)
+		brm_pattern_trim(st->re);
 	if (more && st->slot && st->slot->evfd >= 0) {
 		uint64_t one = 1;
 		if (write(st->slot->evfd, &one, sizeof(one)) < 0) {

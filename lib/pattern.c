@@ -11,12 +11,16 @@
  * JIT runs on a fixed 32 KiB of machine stack, so a match needs a bounded,
  * small amount of the caller's stack whatever the pattern.
  *
- * Both contexts are built once and only read afterwards, by any thread.
+ * The compile context is built once and only read afterwards, by any
+ * thread; each pattern has its own match context (its limit depends on
+ * the line) and match data. The JIT stack is per thread: a pthread key
+ * frees it when the thread ends.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <errno.h>
 #include <pcre2.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,24 +48,47 @@ struct brm_pattern {
 	struct one *v;
 	size_t n;
 	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	unsigned base;          /* fixed part of the match limit */
 	int last;               /* the PCRE2 result of the last match that failed */
+	uint32_t last_limit;
+	size_t last_len;
+	char msg[96];
 };
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pcre2_compile_context *cctx;
-static pcre2_match_context *mctx;
+static pthread_key_t jit_key;
+
+static void jit_stack_free(void *js)
+{
+	pcre2_jit_stack_free(js);
+}
 
 static void contexts_init(void)
 {
 	cctx = pcre2_compile_context_create(NULL);
-	mctx = pcre2_match_context_create(NULL);
-	if (!cctx || !mctx)
+	if (!cctx || pthread_key_create(&jit_key, jit_stack_free) != 0)
 		brm_oom(256);
 	pcre2_set_parens_nest_limit(cctx, BRM_PATTERN_MAX_NEST);
 	pcre2_set_max_pattern_length(cctx, BRM_PATTERN_MAX_LEN);
-	pcre2_set_match_limit(mctx, BRM_PATTERN_MATCH_LIMIT);
-	pcre2_set_depth_limit(mctx, BRM_PATTERN_DEPTH_LIMIT);
-	pcre2_set_heap_limit(mctx, BRM_PATTERN_HEAP_KIB);
+}
+
+/* PCRE2 asks for the JIT stack at each JIT match: this thread's. NULL (no
+ * memory) makes it use 32 KiB of the machine stack instead. */
+static pcre2_jit_stack *jit_stack(void *unused)
+{
+	pcre2_jit_stack *js = pthread_getspecific(jit_key);
+
+	(void)unused;
+	if (!js) {
+		js = pcre2_jit_stack_create(32u << 10, BRM_PATTERN_JIT_STACK, NULL);
+		if (js && pthread_setspecific(jit_key, js) != 0) {
+			pcre2_jit_stack_free(js);
+			js = NULL;
+		}
+	}
+	return js;
 }
 
 static void set_why(char **why, char *msg)
@@ -119,9 +146,16 @@ static int compile_one(const char *pat, struct one *o, char **why)
 					   BRM_PATTERN_MAX_SIZE));
 		return -E2BIG;
 	}
-	/* Where the JIT does not compile (no memory, an unsupported CPU) the
-	 * interpreter runs it, under the same limits. */
-	o->jit = pcre2_jit_compile(o->code, PCRE2_JIT_COMPLETE) == 0;
+	/*
+	 * The JIT compiler recurses once per copy of a repeated group ({m,n}
+	 * is compiled as copies): up to ~32 bytes of stack per byte of
+	 * compiled pattern, measured. Above BRM_PATTERN_JIT_MAX_SIZE, and where
+	 * the JIT does not compile (no memory, an unsupported CPU), the
+	 * interpreter runs the pattern, under the same limits; it keeps its
+	 * state on the heap.
+	 */
+	if (size <= BRM_PATTERN_JIT_MAX_SIZE)
+		o->jit = pcre2_jit_compile(o->code, PCRE2_JIT_COMPLETE) == 0;
 	return 0;
 }
 
@@ -146,11 +180,16 @@ int brm_pattern_compile_any(char *const *pats, struct brm_pattern **out, char **
 	}
 	/* One pair: the caller asks only whether a line matches. */
 	p->md = pcre2_match_data_create(1, NULL);
-	if (!p->md) {
+	p->mctx = pcre2_match_context_create(NULL);
+	if (!p->md || !p->mctx) {
 		set_why(why, brm_xasprintf("out of memory compiling the pattern"));
 		r = -ENOMEM;
 		goto out_destroy;
 	}
+	pcre2_set_depth_limit(p->mctx, BRM_PATTERN_DEPTH_LIMIT);
+	pcre2_set_heap_limit(p->mctx, BRM_PATTERN_HEAP_KIB);
+	pcre2_jit_stack_assign(p->mctx, jit_stack, NULL);
+	p->base = BRM_PATTERN_MATCH_LIMIT;
 	*out = p;
 	return 0;
 
@@ -183,16 +222,39 @@ void brm_pattern_destroy(struct brm_pattern *p)
 		pcre2_code_free(p->v[i].code);
 	free(p->v);
 	pcre2_match_data_free(p->md);
+	pcre2_match_context_free(p->mctx);
 	free(p);
+}
+
+void brm_pattern_set_base(struct brm_pattern *p, unsigned base)
+{
+	p->base = base;
+}
+
+void brm_pattern_trim(struct brm_pattern *p)
+{
+	pcre2_match_data *md;
+
+	if (brm_pattern_jit(p))
+		return;
+	md = pcre2_match_data_create(1, NULL);
+	if (md) {
+		pcre2_match_data_free(p->md);
+		p->md = md;
+	}
 }
 
 int brm_pattern_match(struct brm_pattern *p, const char *s, size_t n)
 {
+	uint64_t limit = p->base + (uint64_t)n * BRM_PATTERN_STEPS_PER_BYTE;
 	int limited = 0;
 
 	p->last = 0;
+	p->last_limit = limit > UINT32_MAX ? UINT32_MAX : (uint32_t)limit;
+	p->last_len = n;
+	pcre2_set_match_limit(p->mctx, p->last_limit);
 	for (size_t i = 0; i < p->n; i++) {
-		int r = pcre2_match(p->v[i].code, (PCRE2_SPTR)s, n, 0, 0, p->md, mctx);
+		int r = pcre2_match(p->v[i].code, (PCRE2_SPTR)s, n, 0, 0, p->md, p->mctx);
 
 		if (r >= 0)
 			return 1;
@@ -205,19 +267,23 @@ int brm_pattern_match(struct brm_pattern *p, const char *s, size_t n)
 	return limited;
 }
 
-const char *brm_pattern_limit(const struct brm_pattern *p)
+const char *brm_pattern_limit(struct brm_pattern *p)
 {
 	switch (p->last) {
 	case 0:
 		return "";
 	case PCRE2_ERROR_MATCHLIMIT:
-		return "the match limit (" STR(BRM_PATTERN_MATCH_LIMIT) " steps)";
+		snprintf(p->msg, sizeof(p->msg), "the match limit (%lu steps for a %zu-byte line)",
+			 (unsigned long)p->last_limit, p->last_len);
+		return p->msg;
 	case PCRE2_ERROR_DEPTHLIMIT:
 		return "the depth limit (" STR(BRM_PATTERN_DEPTH_LIMIT) " nested backtracks)";
 	case PCRE2_ERROR_HEAPLIMIT:
 		return "the heap limit (" STR(BRM_PATTERN_HEAP_KIB) " KiB)";
 	case PCRE2_ERROR_JIT_STACKLIMIT:
-		return "the JIT stack limit (32 KiB)";
+		snprintf(p->msg, sizeof(p->msg), "the JIT stack limit (%u KiB)",
+			 BRM_PATTERN_JIT_STACK >> 10);
+		return p->msg;
 	case PCRE2_ERROR_NOMEMORY:
 		return "the memory available";
 	default:

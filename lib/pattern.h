@@ -12,12 +12,20 @@
  *   compile   at most BRM_PATTERN_MAX_LEN bytes of pattern, parentheses
  *             nested at most BRM_PATTERN_MAX_NEST deep, at most
  *             BRM_PATTERN_MAX_SIZE bytes compiled; PCRE2 compiles bounded
- *             repeats ({m,n}) without expanding them into automata
- *   match     at most BRM_PATTERN_MATCH_LIMIT steps (backtracks) per line,
- *             BRM_PATTERN_DEPTH_LIMIT nested backtracking frames, kept on
- *             the heap (at most BRM_PATTERN_HEAP_KIB) and not on the stack;
- *             with the JIT (used where it compiles) the JIT's stack is the
- *             32 KiB PCRE2 takes on the machine stack, never more
+ *             repeats ({m,n}) without expanding them into automata; the
+ *             JIT compiles patterns up to BRM_PATTERN_JIT_MAX_SIZE compiled
+ *             bytes (its compiler needs up to ~32 bytes of stack per byte:
+ *             at most ~160 KiB in all), larger ones are interpreted
+ *   match     at most BRM_PATTERN_MATCH_LIMIT + 16 steps per byte of the
+ *             line (a linear bound: steps are backtracks, and a usual
+ *             pattern needs 1-3 per byte; brm_pattern_set_base() lowers the
+ *             fixed part for patterns run on the loop thread); the JIT (used
+ *             where it compiles) runs on a stack of its own, one per
+ *             thread, at most BRM_PATTERN_JIT_STACK bytes, allocated on the
+ *             first match; the interpreter keeps its backtracking frames on
+ *             the heap, at most BRM_PATTERN_HEAP_KIB and
+ *             BRM_PATTERN_DEPTH_LIMIT deep. Either way a match needs only a
+ *             small, fixed amount of the caller's stack.
  *
  * Syntax: POSIX extended regular expressions as users write them keep
  * working (alternation, anchors, bracket expressions, [[:digit:]] and the
@@ -39,9 +47,13 @@
 #define BRM_PATTERN_MAX_LEN      4096      /* bytes of pattern text */
 #define BRM_PATTERN_MAX_NEST     32        /* nested parentheses */
 #define BRM_PATTERN_MAX_SIZE     (64u << 10) /* bytes of compiled pattern */
-#define BRM_PATTERN_MATCH_LIMIT  1000000   /* steps per match */
-#define BRM_PATTERN_DEPTH_LIMIT  10000     /* nested backtracking frames */
-#define BRM_PATTERN_HEAP_KIB     256       /* backtracking frames, KiB */
+#define BRM_PATTERN_JIT_MAX_SIZE 4096      /* larger: interpreted (JIT compile stack) */
+#define BRM_PATTERN_MATCH_LIMIT  1000000   /* steps per match, + 16 per byte */
+#define BRM_PATTERN_STEPS_PER_BYTE 16
+#define BRM_PATTERN_DEPTH_LIMIT  100000    /* nested backtracking frames */
+#define BRM_PATTERN_HEAP_KIB     1024      /* backtracking frames, KiB */
+#define BRM_PATTERN_JIT_STACK    (1u << 20) /* per thread */
+#define BRM_PATTERN_LOOP_BASE    20000     /* brm_pattern_set_base on the loop */
 
 struct brm_pattern;
 
@@ -81,10 +93,25 @@ int brm_pattern_match(struct brm_pattern *p, const char *s, size_t n);
 
 /*
  * The limit the last brm_pattern_match() of @p reached, for a message:
- * "the match limit (1000000 steps)"; "" when none was.
+ * "the match limit (1002416 steps for a 151-byte line)"; "" when none was.
  * Context: as brm_pattern_match, on the same thread.
  */
-const char *brm_pattern_limit(const struct brm_pattern *p);
+const char *brm_pattern_limit(struct brm_pattern *p);
+
+/*
+ * Lower the fixed part of @p's match limit to @base steps (the per-byte
+ * part stays): for patterns matched on the loop thread, where a line must
+ * cost microseconds, not milliseconds. Context: the thread that uses @p.
+ */
+void brm_pattern_set_base(struct brm_pattern *p, unsigned base);
+
+/*
+ * Give back the interpreter's backtracking frames kept from the last
+ * match (up to BRM_PATTERN_HEAP_KIB; the JIT keeps none): for a pattern
+ * held long between matches, such as a follow stream's.
+ * Context: the thread that uses @p.
+ */
+void brm_pattern_trim(struct brm_pattern *p);
 
 /* Was @p compiled by the JIT? (Benchmarks and tests.) */
 bool brm_pattern_jit(const struct brm_pattern *p);
