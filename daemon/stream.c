@@ -33,6 +33,8 @@ struct brm_stream {
 	unsigned nnames;
 	unsigned streams;
 	struct brm_pattern *re;   /* grep, or NULL */
+	unsigned turn;            /* the name a pump starts with */
+	bool yielded;             /* the last pump ran out of its time slice */
 	struct wake_slot *slot;
 };
 
@@ -198,8 +200,12 @@ void brm_stream_pump(void *stream, struct brm_registry *reg, struct brm_buf *out
 	q.streams = st->streams;
 	q.re = st->re;
 	rcu_read_lock();
-	for (unsigned i = 0; i < st->nnames && out->len < BRM_STREAM_OUT_MAX && !more; i++) {
-		struct follow_name *fn = &st->names[i];
+	/* After a pump that ran out of time, the next starts at the next name:
+	 * a busy one cannot starve the rest. */
+	if (st->yielded)
+		st->turn = (st->turn + 1) % st->nnames;
+	for (unsigned k = 0; k < st->nnames && out->len < BRM_STREAM_OUT_MAX && !more; k++) {
+		struct follow_name *fn = &st->names[(st->turn + k) % st->nnames];
 		bool exists;
 		struct brm_logpub *pub = brm_logs_find(reg, fn->name, &exists);
 		uint64_t first, next;
@@ -244,6 +250,7 @@ void brm_stream_pump(void *stream, struct brm_registry *reg, struct brm_buf *out
 		}
 	}
 	rcu_read_unlock();
+	st->yielded = more;
 	if (st->re)
 		brm_pattern_trim(st->re);
 	if (more && st->slot && st->slot->evfd >= 0) {
