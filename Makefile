@@ -236,11 +236,12 @@ bench-quick: $(PROGRAMS) $(BENCH_BIN)
 #
 #   make fuzz                 build, then run each target for FUZZ_TIME seconds
 #   make fuzz FUZZ_TIME=600   longer
+#   make fuzz FUZZ_TARGETS=pattern FUZZ_FLAGS=-rss_limit_mb=512   one target, extra flags
 # Seeds are fuzz/seeds/TARGET (the examples of proto/PROTOCOL.md and README);
 # the growing corpus goes to fuzz/corpus/TARGET (not committed), crashes to
 # fuzz/crash-*. A crash becomes a regression test, then its file is deleted.
 FUZZ_TIME    ?= 30
-FUZZ_TARGETS := request config
+FUZZ_TARGETS ?= request config pattern
 FUZZ_BIN     := bin-fuzz
 
 .PHONY: fuzz fuzz-build fuzz-bins
@@ -249,7 +250,7 @@ fuzz: fuzz-build
 	    mkdir -p fuzz/corpus/$$t; \
 	    echo "== fuzz_$$t for $(FUZZ_TIME) s"; \
 	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	    $(FUZZ_BIN)/fuzz_$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+	    $(FUZZ_BIN)/fuzz_$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 $(FUZZ_FLAGS) \
 	        -max_len=65536 -artifact_prefix=fuzz/crash-$$t- \
 	        fuzz/corpus/$$t fuzz/seeds/$$t 2>&1 | \
 	        grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss|==[0-9]+==|SUMMARY|.*runtime error)' \

@@ -6,13 +6,13 @@
  * Everything that can be checked without the daemon is checked here, so a
  * typo is a usage error (exit 2) before any connection is made.
  */
-#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/brummctl.h"
+#include "lib/pattern.h"
 #include "lib/util.h"
 #include "proto/proto.h"
 
@@ -433,15 +433,16 @@ static enum cli_parse_result check_logs(struct cli_opts *o)
 		return cli_usage_error(cmd, "invalid --since-seq '%s' (expected a "
 				       "non-negative integer)", o->since_seq);
 	if (o->grep) {
-		regex_t re;
-		char msg[128];
-		int r = regcomp(&re, o->grep, REG_EXTENDED | REG_NOSUB);
+		/* The daemon's own check, so the same pattern fails the same way here. */
+		char *msg = NULL;
 
-		if (r) {
-			regerror(r, &re, msg, sizeof(msg));
-			return cli_usage_error(cmd, "invalid --grep '%s': %s", o->grep, msg);
+		if (brm_pattern_check(o->grep, &msg) < 0) {
+			enum cli_parse_result r = cli_usage_error(cmd, "invalid --grep '%.64s%s': %s",
+								 o->grep, strlen(o->grep) > 64 ?
+								 "..." : "", msg);
+			free(msg);
+			return r;
 		}
-		regfree(&re);
 	}
 	return CLI_PARSE_RUN;
 }

@@ -9,7 +9,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include "daemon/log.h"
 #include "daemon/spawn.h"
 #include "lib/buf.h"
+#include "lib/pattern.h"
 #include "lib/util.h"
 
 #define OUTPUT_MAX 512          /* bytes of probe output kept for the snapshot */
@@ -34,8 +34,7 @@ struct brm_health {
 	struct brm_health_spec *spec;
 	uv_timer_t *timer;          /* heap: closed and freed on destroy */
 	struct attempt *cur;
-	regex_t re;
-	bool re_ok;
+	struct brm_pattern *re;     /* the `log` check's pattern, or NULL */
 	bool running;               /* a run of the process is up */
 	unsigned failures;
 	uint64_t run_start_ms;      /* uv_now at the run's start */
@@ -416,8 +415,9 @@ struct brm_health *brm_health_create(uv_loop_t *loop, struct brm_proc *p,
 	uv_timer_init(loop, h->timer);
 	h->timer->data = h;
 	h->status = "unknown";
-	if (spec->kind == BRM_HEALTH_LOG)
-		h->re_ok = regcomp(&h->re, spec->regex, REG_EXTENDED | REG_NOSUB) == 0;
+	if (spec->kind == BRM_HEALTH_LOG &&
+	    brm_pattern_compile(spec->regex, &h->re, NULL) == 0)   /* checked with the config */
+		brm_pattern_set_base(h->re, BRM_PATTERN_LOOP_BASE);
 	return h;
 }
 
@@ -427,8 +427,7 @@ void brm_health_destroy(struct brm_health *h)
 		return;
 	abandon(h);
 	uv_close((uv_handle_t *)h->timer, on_timer_freed);
-	if (h->re_ok)
-		regfree(&h->re);
+	brm_pattern_destroy(h->re);
 	brm_health_spec_destroy(h->spec);
 	free(h);
 }
@@ -461,7 +460,9 @@ void brm_health_run_ended(struct brm_health *h)
 
 static void log_line(struct brm_health *h, const char *line)
 {
-	if (h->re_ok && regexec(&h->re, line, 0, NULL, 0) == 0 && strcmp(h->status, "healthy"))
+	/* A line on which the pattern reaches a limit does not match (> 0). */
+	if (h->re && brm_pattern_match(h->re, line, strlen(line)) > 0 &&
+	    strcmp(h->status, "healthy"))
 		verdict(h, true, line);
 }
 

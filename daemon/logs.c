@@ -19,7 +19,6 @@
  * hangs after it.
  */
 #include <errno.h>
-#include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,6 +30,7 @@
 #include "daemon/logfile.h"
 #include "daemon/logs.h"
 #include "lib/buf.h"
+#include "lib/pattern.h"
 #include "lib/util.h"
 
 void (*brm_logs_on_lines)(void);
@@ -82,8 +82,7 @@ static struct {
 	bool up;
 } L;
 
-static regex_t cont_re;
-static bool cont_ready;
+static struct brm_pattern *cont_re;   /* loop thread only */
 
 /* Context lines of a stack trace, in the languages of the default patterns. */
 static const char cont_pattern[] =
@@ -165,51 +164,37 @@ void brm_logs_shutdown(void)
 
 /* ---- the capture -------------------------------------------------------- */
 
-static char *combined_pattern(char *const *pats)
-{
-	struct brm_buf b = BRM_BUF_INIT;
-
-	for (size_t i = 0; pats && pats[i]; i++) {
-		if (i)
-			brm_buf_addc(&b, '|');
-		brm_buf_addc(&b, '(');
-		brm_buf_adds(&b, pats[i]);
-		brm_buf_addc(&b, ')');
-	}
-	return brm_buf_detach(&b);
-}
-
 /*
- * Compiled error patterns, shared by the captures with the same pattern
- * text: glibc's compiled form of the default patterns is ~50 KiB, which
- * per process was most of brummd's memory at 1000 processes. Used on the
- * loop thread only.
+ * Compiled error patterns, shared by the captures with the same patterns
+ * (1000 processes on the defaults hold one). A shared pattern's match data
+ * is used on the loop thread only.
  */
 struct shared_re {
-	char *pat;
-	regex_t re;
+	char **pats;
+	struct brm_pattern *re;
 	unsigned refs;
 	struct shared_re *next;
 };
 
 static struct shared_re *shared_res;
 
-static struct shared_re *shared_re_get(const char *pat)
+static struct shared_re *shared_re_get(char *const *pats, char **why)
 {
 	struct shared_re *s;
 
 	for (s = shared_res; s; s = s->next) {
-		if (!strcmp(s->pat, pat)) {
+		if (brm_strv_equal(s->pats, pats)) {
 			s->refs++;
 			return s;
 		}
 	}
 	s = brm_xcalloc(1, sizeof(*s));
-	if (regcomp(&s->re, pat, REG_EXTENDED | REG_NOSUB) != 0) {
+	if (brm_pattern_compile_any(pats, &s->re, why, NULL) < 0) {
 		free(s);
 		return NULL;
 	}
-	s->pat = brm_xstrdup(pat);
+	brm_pattern_set_base(s->re, BRM_PATTERN_LOOP_BASE);
+	s->pats = brm_strv_dup(pats);
 	s->refs = 1;
 	s->next = shared_res;
 	shared_res = s;
@@ -225,8 +210,8 @@ static void shared_re_put(struct shared_re *s)
 	for (pp = &shared_res; *pp != s; pp = &(*pp)->next)
 		;
 	*pp = s->next;
-	regfree(&s->re);
-	free(s->pat);
+	brm_pattern_destroy(s->re);
+	brm_strv_free(s->pats);
 	free(s);
 }
 
@@ -234,16 +219,13 @@ struct brm_logcap *brm_logcap_create(const char *name, const struct brm_log_spec
 				     void *owner)
 {
 	struct brm_logcap *c = brm_xcalloc(1, sizeof(*c));
-	char *pat;
+	char *why = NULL;
 
-	if (!cont_ready) {
-		int r = regcomp(&cont_re, cont_pattern, REG_EXTENDED | REG_NOSUB);
-		if (r) {
-			brm_log_error("cannot compile the stack trace pattern (%d)", r);
-			abort();
-		}
-		cont_ready = true;
+	if (!cont_re && brm_pattern_compile(cont_pattern, &cont_re, &why) < 0) {
+		brm_log_error("cannot compile the stack trace pattern: %s", why);
+		abort();
 	}
+	brm_pattern_set_base(cont_re, BRM_PATTERN_LOOP_BASE);
 	c->name = brm_xstrdup(name);
 	c->owner = owner;
 	brm_log_settings_resolve(&c->set, name, spec, L.top);
@@ -251,14 +233,12 @@ struct brm_logcap *brm_logcap_create(const char *name, const struct brm_log_spec
 	c->pub->ring = brm_logring_create(c->set.ring_bytes);
 	if (c->set.line_max > brm_logring_max_line(c->pub->ring))
 		c->set.line_max = brm_logring_max_line(c->pub->ring);
-	pat = combined_pattern(c->set.error_patterns);
-	if (pat && *pat) {
-		c->err_re = shared_re_get(pat);
+	if (c->set.error_patterns[0]) {
+		c->err_re = shared_re_get(c->set.error_patterns, &why);
 		if (!c->err_re)
-			brm_log_warn("%s: error patterns do not compile together; error detection"
-				     " off", name);
+			brm_log_warn("%s: error_patterns: %s; error detection off", name, why);
+		free(why);
 	}
-	free(pat);
 	if (c->set.file)
 		c->file = brm_logfile_open(c->set.file, c->set.max_bytes, c->set.keep);
 	c->dirty = true;
@@ -482,17 +462,14 @@ static void block_add(struct brm_logcap *c, const char *s, size_t n)
 static void detect_errors(struct brm_logcap *c, uint64_t seq, int64_t ts, int stream,
 			  const char *s, size_t n)
 {
-	bool is_err = false, is_cont;
-	char *z = c->strip.p;     /* NUL-terminated copy for regexec */
+	bool is_err, is_cont;
 
 	if (!c->err_re)
 		return;
-	z[n] = '\0';
-	if (memchr(s, '\0', n))
-		return;
-	is_err = regexec(&c->err_re->re, z, 0, NULL, 0) == 0;
+	/* A line on which a pattern reaches a limit does not match (> 0). */
+	is_err = brm_pattern_match(c->err_re->re, s, n) > 0;
 	if (c->blk_open) {
-		is_cont = regexec(&cont_re, z, 0, NULL, 0) == 0;
+		is_cont = brm_pattern_match(cont_re, s, n) > 0;
 		/* A trace's last line ("ValueError: x" after indented frames) ends it. */
 		if ((is_cont || (is_err && c->blk_last_indented)) &&
 		    c->blk_lines < BRM_LOG_ERR_MAX_LINES) {

@@ -5,11 +5,15 @@
  * rcu_read_lock(), copying lines out (the ring's validation drops any line
  * overwritten meanwhile), filters by stream and regex, and merges the
  * processes by timestamp. Nothing here can block the loop thread.
+ *
+ * A grep comes from any reader, so its cost is bounded (lib/pattern.h):
+ * each line's match by the pattern limits, and a whole query by
+ * BRM_LOGS_GREP_BUDGET_MS. A query whose grep reaches either fails with
+ * -32602 naming the limit rather than answering with lines silently missing.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,11 +21,15 @@
 #include "daemon/logs.h"
 #include "daemon/logs_method.h"
 #include "daemon/stream.h"
+#include "lib/pattern.h"
+#include "lib/util.h"
 #include "proto/proto.h"
 #include "proto/rpc.h"
 
 #define MAX_LINES 10000
 #define MAX_NAMES 64
+/* 2^53: the largest integer a JSON number (a double) holds exactly. */
+#define MAX_SEQ 9007199254740992.0
 
 const char *brm_log_stream_name(int stream)
 {
@@ -103,7 +111,7 @@ int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 	}
 	if ((v = param(req, "lines"))) {
 		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
-		    v->valuedouble < 0 || v->valuedouble > MAX_LINES) {
+		    !(v->valuedouble >= 0 && v->valuedouble <= MAX_LINES)) {
 			brm_req_invalid(req,
 				        "params.lines: expected an integer from 0 to %d", MAX_LINES);
 			return -1;
@@ -111,10 +119,11 @@ int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 		q->lines = (unsigned)v->valuedouble;
 	}
 	if ((v = param(req, "since_seq"))) {
+		/* Checked before the cast: 1e300 cast to uint64_t is undefined. */
 		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
-		    v->valuedouble < 0) {
-			brm_req_invalid(req,
-				        "params.since_seq: expected a non-negative integer");
+		    !(v->valuedouble >= 0 && v->valuedouble <= MAX_SEQ)) {
+			brm_req_invalid(req, "params.since_seq: expected an integer from 0 to"
+				        " 9007199254740992 (2^53)");
 			return -1;
 		}
 		q->since_seq = (uint64_t)v->valuedouble;
@@ -136,20 +145,18 @@ int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 		q->streams = 7 << 1;
 	}
 	if ((v = param(req, "grep"))) {
-		int r;
+		char *why = NULL;
+
 		if (!cJSON_IsString(v)) {
 			brm_req_invalid(req,
 				        "params.grep: expected a POSIX extended regex (a string)");
 			return -1;
 		}
-		r = regcomp(&q->re, v->valuestring, REG_EXTENDED | REG_NOSUB);
-		if (r) {
-			char msg[128];
-			regerror(r, &q->re, msg, sizeof(msg));
-			brm_req_invalid(req, "params.grep: %s", msg);
+		if (brm_pattern_compile(v->valuestring, &q->re, &why) < 0) {
+			brm_req_invalid(req, "params.grep: %s", why);
+			free(why);
 			return -1;
 		}
-		q->have_re = true;
 	}
 	if ((v = param(req, "follow"))) {
 		if (!cJSON_IsBool(v)) {
@@ -168,27 +175,17 @@ bad_name:
 
 void brm_logs_query_finish(struct brm_logs_query *q)
 {
-	if (q->have_re)
-		regfree(&q->re);
-	q->have_re = false;
+	brm_pattern_destroy(q->re);
+	q->re = NULL;
 }
 
-bool brm_logs_match(struct brm_logs_query *q, const struct brm_logline *l, char *text)
+int brm_logs_match(struct brm_logs_query *q, const struct brm_logline *l, const char *text)
 {
-	char saved;
-	bool ok;
-
 	if (!(q->streams & (1u << l->stream)))
-		return false;
-	if (!q->have_re)
-		return true;
-	if (memchr(text, '\0', l->len))
-		return false;
-	saved = text[l->len];
-	text[l->len] = '\0';
-	ok = regexec(&q->re, text, 0, NULL, 0) == 0;
-	text[l->len] = saved;
-	return ok;
+		return 0;
+	if (!q->re)
+		return 1;
+	return brm_pattern_match(q->re, text, l->len);
 }
 
 struct pick {
@@ -222,8 +219,8 @@ enum brm_method_result brm_m_logs(struct brm_req *req, struct brm_cmd **cmd)
 	struct brm_logs_query q;
 	struct brm_buf rendered = BRM_BUF_INIT, *line = &req->scratch->tmp;
 	struct pick *picks = NULL;
-	size_t npicks = 0, cap = 0, start;
-	uint64_t nexts[MAX_NAMES];
+	size_t npicks = 0, cap = 0, start, searched = 0;
+	uint64_t nexts[MAX_NAMES], t0 = brm_now_mono_ns();
 
 	(void)cmd;
 	if (brm_logs_parse(req, &q) < 0)
@@ -249,12 +246,30 @@ enum brm_method_result brm_m_logs(struct brm_req *req, struct brm_cmd **cmd)
 		brm_buf_grow(line, brm_logring_max_line(pub->ring) + 1);
 		for (uint64_t s = next; s-- > first && found < q.lines;) {
 			struct brm_logline l;
+			int m;
 
 			if (q.have_since && s < q.since_seq)
 				break;
 			if (brm_logring_read(pub->ring, s, &l, line->p, line->cap - 1) < 0)
 				break;   /* gone: older ones are gone too */
-			if (!brm_logs_match(&q, &l, line->p))
+			m = brm_logs_match(&q, &l, line->p);
+			if (m < 0) {
+				rcu_read_unlock();
+				brm_req_invalid(req, "params.grep: the pattern reached %s at '%s'"
+					        " seq %llu; simplify it", brm_pattern_limit(q.re),
+					        q.names[i], (unsigned long long)s);
+				goto out;
+			}
+			if (q.re && ++searched % 16 == 0 &&
+			    brm_now_mono_ns() - t0 > BRM_LOGS_GREP_BUDGET_MS * 1000000ull) {
+				rcu_read_unlock();
+				brm_req_invalid(req, "params.grep: searching took longer than %d ms"
+					        " (%zu lines); simplify the pattern or narrow the"
+					        " search with since_seq", BRM_LOGS_GREP_BUDGET_MS,
+					        searched);
+				goto out;
+			}
+			if (!m)
 				continue;
 			if (npicks == cap) {
 				cap = cap ? cap * 2 : 64;

@@ -4,12 +4,12 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon/logspec.h"
 #include "lib/buf.h"
+#include "lib/pattern.h"
 #include "lib/util.h"
 
 const char *const brm_default_error_patterns[] = {
@@ -112,22 +112,19 @@ int brm_log_spec_set(struct brm_log_spec *s, const char *key, const cJSON *v, ch
 			return -EINVAL;
 		}
 		cJSON_ArrayForEach(c, v) {
-			regex_t re;
-			char msg[128];
+			char *msg = NULL;
 			int r;
 
 			if (!cJSON_IsString(c)) {
 				*why = brm_xasprintf("element %zu: expected a string", n);
 				return -EINVAL;
 			}
-			r = regcomp(&re, c->valuestring, REG_EXTENDED | REG_NOSUB);
-			if (r) {
-				regerror(r, &re, msg, sizeof(msg));
-				*why = brm_xasprintf("element %zu: not a valid extended regex: %s", n,
-						     msg);
+			if ((r = brm_pattern_check(c->valuestring, &msg)) < 0) {
+				*why = brm_xasprintf("element %zu: %s%s", n, r == -EINVAL ?
+						     "not a valid extended regex: " : "", msg);
+				free(msg);
 				return -EINVAL;
 			}
-			regfree(&re);
 			n++;
 		}
 		brm_strv_free(s->error_patterns);

@@ -6,13 +6,13 @@
 #include <stdarg.h>
 #include <errno.h>
 #include <math.h>
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon/config.h"
 #include "daemon/orchspec.h"
 #include "lib/buf.h"
+#include "lib/pattern.h"
 #include "lib/util.h"
 #include "proto/proto.h"
 
@@ -316,16 +316,18 @@ static void parse_health(struct brm_orch_spec *s, const cJSON *v, struct brm_buf
 			if (strpbrk(h->path, " \r\n"))
 				addwhy(why, "http: the path must not contain spaces or line breaks");
 		} else if (!strcmp(k, "log")) {
-			regex_t re;
+			char *msg = NULL;
+			int r;
 
 			kinds++;
 			h->kind = BRM_HEALTH_LOG;
 			if (!cJSON_IsString(c) || !c->valuestring[0]) {
 				addwhy(why, "log: expected a regular expression");
-			} else if (regcomp(&re, c->valuestring, REG_EXTENDED | REG_NOSUB) != 0) {
-				addwhy(why, "log: not a valid POSIX extended regular expression");
+			} else if ((r = brm_pattern_check(c->valuestring, &msg)) < 0) {
+				addwhy(why, "log: %s%s", r == -EINVAL ? "not a valid POSIX extended"
+				       " regular expression: " : "", msg);
+				free(msg);
 			} else {
-				regfree(&re);
 				h->regex = brm_xstrdup(c->valuestring);
 			}
 		} else if (!strcmp(k, "interval_secs")) {

@@ -32,8 +32,9 @@ struct brm_stream {
 	struct follow_name *names;
 	unsigned nnames;
 	unsigned streams;
-	regex_t re;
-	bool have_re;
+	struct brm_pattern *re;   /* grep, or NULL */
+	unsigned turn;            /* the name a pump starts with */
+	bool yielded;             /* the last pump ran out of its time slice */
 	struct wake_slot *slot;
 };
 
@@ -126,8 +127,7 @@ void brm_stream_destroy(void *stream)
 	for (unsigned i = 0; i < st->nnames; i++)
 		free(st->names[i].name);
 	free(st->names);
-	if (st->have_re)
-		regfree(&st->re);
+	brm_pattern_destroy(st->re);
 	free(st);
 }
 
@@ -144,11 +144,8 @@ void brm_stream_follow(void **slot, struct brm_logs_query *q, const uint64_t *ne
 		st->names[i].pub = NULL;
 	}
 	st->streams = q->streams;
-	if (q->have_re) {
-		st->re = q->re;
-		st->have_re = true;
-		q->have_re = false;
-	}
+	st->re = q->re;
+	q->re = NULL;
 	st->slot = my_slot;
 	if (my_slot)
 		__atomic_add_fetch(&my_slot->nfollow, 1, __ATOMIC_RELAXED);
@@ -173,21 +170,42 @@ static void gap_notice(struct brm_buf *out, const char *name, uint64_t missed, u
 	brm_buf_adds(out, "}}\n");
 }
 
+/* A line the grep could not judge within its limits: said, then skipped. */
+static void skip_notice(struct brm_buf *out, const char *name, uint64_t seq, const char *why)
+{
+	brm_buf_adds(out, "{\"jsonrpc\":\"2.0\",\"method\":\"logs.skipped\",\"params\":{\"name\":");
+	brm_json_str(out, name);
+	brm_buf_adds(out, ",\"seq\":");
+	brm_json_uint(out, seq);
+	brm_buf_adds(out, ",\"reason\":");
+	brm_json_str(out, why);
+	brm_buf_adds(out, "}}\n");
+}
+
+/*
+ * With a grep, one pump searches for at most BRM_STREAM_GREP_SLICE_MS, then
+ * wakes its worker again and returns, so that a costly pattern on a busy
+ * process delays the worker's other connections by one slice at most.
+ */
 void brm_stream_pump(void *stream, struct brm_registry *reg, struct brm_buf *out,
 		     struct brm_buf *line)
 {
 	struct brm_stream *st = stream;
 	struct brm_logs_query q;
+	uint64_t t0 = brm_now_mono_ns();
+	unsigned searched = 0;
+	bool more = false;
 
 	memset(&q, 0, sizeof(q));
 	q.streams = st->streams;
-	if (st->have_re) {
-		q.re = st->re;
-		q.have_re = true;
-	}
+	q.re = st->re;
 	rcu_read_lock();
-	for (unsigned i = 0; i < st->nnames && out->len < BRM_STREAM_OUT_MAX; i++) {
-		struct follow_name *fn = &st->names[i];
+	/* After a pump that ran out of time, the next starts at the next name:
+	 * a busy one cannot starve the rest. */
+	if (st->yielded)
+		st->turn = (st->turn + 1) % st->nnames;
+	for (unsigned k = 0; k < st->nnames && out->len < BRM_STREAM_OUT_MAX && !more; k++) {
+		struct follow_name *fn = &st->names[(st->turn + k) % st->nnames];
 		bool exists;
 		struct brm_logpub *pub = brm_logs_find(reg, fn->name, &exists);
 		uint64_t first, next;
@@ -202,7 +220,14 @@ void brm_stream_pump(void *stream, struct brm_registry *reg, struct brm_buf *out
 		brm_buf_grow(line, brm_logring_max_line(pub->ring) + 1);
 		while (fn->next < next && out->len < BRM_STREAM_OUT_MAX) {
 			struct brm_logline l;
-			int r = brm_logring_read(pub->ring, fn->next, &l, line->p, line->cap - 1);
+			int r, m;
+
+			if (q.re && ++searched % 16 == 0 &&
+			    brm_now_mono_ns() - t0 > BRM_STREAM_GREP_SLICE_MS * 1000000ull) {
+				more = true;
+				break;
+			}
+			r = brm_logring_read(pub->ring, fn->next, &l, line->p, line->cap - 1);
 
 			if (r == -ENOENT) {
 				uint64_t to = brm_logring_resume(pub->ring, fn->next);
@@ -214,7 +239,10 @@ void brm_stream_pump(void *stream, struct brm_registry *reg, struct brm_buf *out
 			if (r < 0)
 				break;
 			fn->next++;
-			if (!brm_logs_match(&q, &l, line->p))
+			m = brm_logs_match(&q, &l, line->p);
+			if (m < 0)
+				skip_notice(out, fn->name, l.seq, brm_pattern_limit(q.re));
+			if (m <= 0)
 				continue;
 			brm_buf_adds(out, "{\"jsonrpc\":\"2.0\",\"method\":\"logs\",\"params\":");
 			brm_logline_json(out, fn->name, &l, line->p);
@@ -222,4 +250,13 @@ void brm_stream_pump(void *stream, struct brm_registry *reg, struct brm_buf *out
 		}
 	}
 	rcu_read_unlock();
+	st->yielded = more;
+	if (st->re)
+		brm_pattern_trim(st->re);
+	if (more && st->slot && st->slot->evfd >= 0) {
+		uint64_t one = 1;
+		if (write(st->slot->evfd, &one, sizeof(one)) < 0) {
+			/* saturated: awake anyway */
+		}
+	}
 }

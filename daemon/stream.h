@@ -15,12 +15,12 @@
 #ifndef BRM_STREAM_H
 #define BRM_STREAM_H
 
-#include <regex.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "daemon/methods.h"
 #include "daemon/logs.h"
+#include "lib/pattern.h"
 
 #define BRM_STREAM_OUT_MAX (256u << 10)
 #define BRM_LOGS_MAX_NAMES 64
@@ -32,15 +32,28 @@ struct brm_logs_query {
 	uint64_t since_seq;
 	bool have_since;
 	unsigned streams;      /* bit 1 << BRM_LOG_* */
-	regex_t re;
-	bool have_re;
+	struct brm_pattern *re;  /* grep, or NULL; owned (brm_logs_query_finish) */
 	bool follow;
 };
+
+/*
+ * Time a `logs` query may spend searching with a grep before it fails with
+ * -32602 (each line's match is bounded by the pattern limits; this bounds
+ * their sum over a large ring), and what one pump of a follow stream spends
+ * before it lets the worker's other connections go first.
+ */
+#define BRM_LOGS_GREP_BUDGET_MS 500
+#define BRM_STREAM_GREP_SLICE_MS 20
 
 /* logs_method.c */
 int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q);
 void brm_logs_query_finish(struct brm_logs_query *q);
-bool brm_logs_match(struct brm_logs_query *q, const struct brm_logline *l, char *text);
+/*
+ * Does line @l (its @text, l->len bytes) pass @q's stream and grep filters?
+ * 1 yes, 0 no, -E2BIG: the grep reached a limit on this line
+ * (brm_pattern_limit(q->re) names it).
+ */
+int brm_logs_match(struct brm_logs_query *q, const struct brm_logline *l, const char *text);
 /* Caller holds rcu_read_lock(). */
 struct brm_logpub *brm_logs_find(struct brm_registry *reg, const char *name, bool *exists);
 
@@ -64,7 +77,8 @@ bool brm_stream_worker_busy(void);
 
 /*
  * Start following on the connection whose stream slot is @slot (replacing
- * an earlier follow), from @nexts[i] for each name. Takes the regex from @q.
+ * an earlier follow), from @nexts[i] for each name. Takes the grep pattern
+ * from @q (q->re becomes NULL).
  */
 void brm_stream_follow(void **slot, struct brm_logs_query *q, const uint64_t *nexts);
 /* Append what is new (up to the bound). */
