@@ -949,6 +949,9 @@ START_TEST(socket_and_its_directory_are_private_by_default)
 		int null = open("/dev/null", O_RDWR);
 		dup2(null, 1);
 		dup2(null, 2);
+		/* a state of its own, never the system's /var/lib/brummd */
+		snprintf(dir, sizeof(dir), "%s/state2", H.dir);
+		setenv("BRUMMD_STATE_DIR", dir, 1);
 		execl(brmh_bin("brummd"), "brummd", "--socket", sock, (char *)NULL);
 		_exit(127);
 	}
