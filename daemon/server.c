@@ -12,8 +12,17 @@
  * Per connection, requests are answered in order: while a mutating
  * request is with the loop thread, further lines wait in the input buffer
  * and the socket is not read, which also bounds what a client can queue.
- * Output that the client does not read stops the reading of its requests
- * once more than OUT_HIGH bytes are queued.
+ *
+ * Back-pressure: a client that sends requests and does not read the
+ * replies must not make brummd grow. Once max_queued_bytes of replies wait
+ * to be sent, no further request is answered (not even one already in the
+ * input buffer) and the socket is not read; input is read only while no
+ * complete request waits in the buffer, one READ_CHUNK at a time, so it
+ * holds at most a partial line (< max_message_bytes) plus one chunk. When
+ * the client reads (EPOLLOUT), the buffered requests are answered and
+ * reading resumes. Memory per connection is so bounded by
+ * max_queued_bytes + one reply + max_message_bytes + READ_CHUNK, and no
+ * reply is lost. The epoll interest is level-triggered throughout.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -96,6 +105,23 @@ static char tag_listen, tag_event;
 
 /* ---- connections -------------------------------------------------------- */
 
+/* Replies to send reached max_queued_bytes: answer nothing more for now. */
+static bool conn_backpressured(const struct conn *c)
+{
+	return c->out.len >= c->w->srv->limits.max_queued_bytes;
+}
+
+/*
+ * Read more requests? Not while one is with the loop, not past the limit
+ * of queued replies, and not while the input buffer may still hold a
+ * complete request (in.p[scanned..len) is unscanned).
+ */
+static bool conn_wants_input(const struct conn *c)
+{
+	return !c->dead && !c->pending && !c->rd_eof && !c->close_after_flush &&
+	       !conn_backpressured(c) && c->scanned == c->in.len;
+}
+
 static void conn_update_events(struct conn *c)
 {
 	uint32_t ev = 0;
@@ -103,8 +129,7 @@ static void conn_update_events(struct conn *c)
 
 	if (c->dead)
 		return;
-	if (!c->pending && !c->rd_eof && !c->close_after_flush &&
-	    c->out.len < c->w->srv->limits.max_queued_bytes)
+	if (conn_wants_input(c))
 		ev |= EPOLLIN | EPOLLRDHUP;
 	if (c->out.len)
 		ev |= EPOLLOUT;
@@ -164,9 +189,10 @@ static void bury_dead(struct worker *w)
 
 /*
  * More than twice max_queued_bytes waits for a client that does not read
- * (only a stream can get there: replies stop the reading of requests at
- * max_queued_bytes). Keep the line being sent, drop the rest, add a notice
- * and close once it is out: memory never grows without bound.
+ * (only a stream can get there: replies stop the answering of requests at
+ * max_queued_bytes, so they wait for the client instead). Keep the line
+ * being sent, drop the rest, add a notice and close once it is out: memory
+ * never grows without bound.
  */
 static void conn_cut_slow_reader(struct conn *c)
 {
@@ -185,7 +211,8 @@ static void conn_cut_slow_reader(struct conn *c)
 /* Write what we can. Returns false when the connection was closed. */
 static bool conn_flush(struct conn *c)
 {
-	if (c->out.len > 2 * c->w->srv->limits.max_queued_bytes && !c->close_after_flush)
+	if (c->out.len > 2 * c->w->srv->limits.max_queued_bytes && !c->close_after_flush &&
+	    (c->stream || c->evsub))
 		conn_cut_slow_reader(c);
 	while (c->out.len) {
 		ssize_t n = send(c->fd, c->out.p, c->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -405,46 +432,77 @@ static void line_too_long(struct conn *c, size_t max)
 	brm_rpc_error(&c->out, NULL, BRM_E_LIMIT, msg, NULL);
 }
 
-/* Answer complete lines in the input buffer until one goes to the loop. */
+/*
+ * Answer complete lines in the input buffer until one goes to the loop or
+ * the replies waiting to be sent reach max_queued_bytes. The answered lines
+ * leave the buffer in one move at the end.
+ */
 static void conn_process(struct conn *c)
 {
 	size_t max = c->w->srv->limits.max_message_bytes;
+	size_t pos = 0;   /* in.p[0..pos) was answered */
 
-	while (!c->pending && !c->close_after_flush && c->in.len) {
-		char *nl = memchr(c->in.p + c->scanned, '\n', c->in.len - c->scanned);
+	while (!c->pending && !c->close_after_flush && pos < c->in.len && !conn_backpressured(c)) {
+		char *nl;
 		size_t len;
 
+		if (c->scanned < pos)
+			c->scanned = pos;
+		nl = memchr(c->in.p + c->scanned, '\n', c->in.len - c->scanned);
 		if (!nl) {
 			c->scanned = c->in.len;
-			if (c->in.len >= max) {
+			if (c->in.len - pos >= max) {
 				line_too_long(c, max);
 				c->close_after_flush = true;
 				brm_buf_reset(&c->in);
+				c->scanned = 0;
 				return;
 			}
 			if (!c->rd_eof)
-				return;
+				break;
 			/* The last line of a half-closed client needs no newline. */
 			brm_buf_grow(&c->in, 1);	/* may move c->in.p */
 			nl = c->in.p + c->in.len;
 		}
-		len = (size_t)(nl - c->in.p);
+		len = (size_t)(nl - (c->in.p + pos));
 		if (len >= max) {
 			line_too_long(c, max);
 			c->close_after_flush = true;
 			brm_buf_reset(&c->in);
+			c->scanned = 0;
 			return;
 		}
-		handle_line(c, c->in.p, len);
-		brm_buf_consume(&c->in, len < c->in.len ? len + 1 : len);
-		c->scanned = 0;
+		handle_line(c, c->in.p + pos, len);
+		pos += pos + len < c->in.len ? len + 1 : len;
 	}
+	brm_buf_consume(&c->in, pos);
+	c->scanned = c->scanned > pos ? c->scanned - pos : 0;
 }
 
+/*
+ * Answer what the input buffer holds and send what the socket takes, for
+ * as long as the client keeps reading; then set the epoll interest.
+ * Returns false when the connection was closed.
+ */
+static bool conn_service(struct conn *c)
+{
+	for (;;) {
+		conn_process(c);
+		if (!conn_flush(c))
+			return false;
+		if (c->pending || c->close_after_flush || c->scanned == c->in.len ||
+		    conn_backpressured(c))
+			break;
+	}
+	conn_update_events(c);
+	return true;
+}
+
+/* Read a chunk at a time, answering it before the next is read. */
 static void conn_on_readable(struct conn *c)
 {
 	c->last_active_ns = brm_now_mono_ns();
-	for (int rounds = 0; rounds < 4 && !c->rd_eof; rounds++) {
+	for (int rounds = 0; rounds < 4 && conn_wants_input(c); rounds++) {
 		ssize_t n;
 
 		brm_buf_grow(&c->in, READ_CHUNK);
@@ -463,15 +521,12 @@ static void conn_on_readable(struct conn *c)
 		}
 		c->in.len += (size_t)n;
 		c->in.p[c->in.len] = '\0';
+		conn_process(c);
 		/* A short read drained the socket: don't pay a recv for EAGAIN. */
 		if ((size_t)n < READ_CHUNK)
 			break;
-		if (c->in.len - c->scanned > c->w->srv->limits.max_message_bytes && !memchr(c->in.p + c->scanned, '\n', c->in.len - c->scanned))
-			break;
 	}
-	conn_process(c);
-	if (conn_flush(c))
-		conn_update_events(c);
+	conn_service(c);
 }
 
 /* ---- commands coming back from the loop thread --------------------------- */
@@ -510,9 +565,7 @@ static void drain_returns(struct worker *w)
 			c->last_active_ns = brm_now_mono_ns();
 			if (!cmd->no_reply)
 				brm_buf_add(&c->out, cmd->reply.p, cmd->reply.len);
-			conn_process(c);
-			if (conn_flush(c))
-				conn_update_events(c);
+			conn_service(c);
 		}
 		brm_cmd_destroy(cmd);
 	}
@@ -696,8 +749,7 @@ static void pump_streams(struct worker *w)
 			brm_stream_pump(c->stream, w->srv->ctx.reg, &c->out, &w->scratch.line);
 		if (c->evsub)
 			brm_events_pump(c->evsub, &c->out, &w->scratch.line);
-		if (conn_flush(c))
-			conn_update_events(c);
+		conn_service(c);
 	}
 }
 
@@ -741,10 +793,8 @@ static void *worker_main(void *arg)
 				if ((ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) &&
 				    !c->rd_eof && !c->pending)
 					conn_on_readable(c);
-				else if (ev & EPOLLOUT) {
-					if (conn_flush(c))
-						conn_update_events(c);
-				}
+				else if (ev & EPOLLOUT)
+					conn_service(c);   /* it read: answer what waits */
 				/* Gone both ways: nothing can be sent to it any more. */
 				if ((ev & (EPOLLHUP | EPOLLERR)) && !c->dead)
 					conn_close(c);
