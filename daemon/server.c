@@ -61,6 +61,7 @@ struct conn {
 	size_t scanned;          /* in.p[0..scanned) has no newline */
 	struct brm_buf out;
 	int pending;             /* commands with the loop thread (0 or 1) */
+	uint64_t cmd_serial;     /* the serial of the last one */
 	bool rd_eof;             /* the client half-closed */
 	bool close_after_flush;  /* a fatal protocol error was answered */
 	bool dead;               /* fd closed; freed when pending drops to 0 */
@@ -148,12 +149,36 @@ static void conn_free(struct conn *c)
 	free(c);
 }
 
+/* Context: loop thread (a cancel's done callback). */
+static void on_cancel_done(struct brm_cmd *cmd)
+{
+	brm_cmd_destroy(cmd);
+}
+
+/*
+ * The client of a command still with the loop thread went away: tell the
+ * loop, so that a wait does not outlive it (it would hold its targets'
+ * observers, a timer and this connection until its timeout). The command
+ * itself still comes back, and frees the connection then.
+ */
+static void cancel_pending(struct conn *c)
+{
+	struct brm_cmd *cmd = brm_cmd_create(BRM_CMD_CANCEL, NULL);
+
+	cmd->cancel_serial = c->cmd_serial;
+	cmd->no_reply = true;
+	cmd->done = on_cancel_done;
+	brm_cmdq_submit(c->w->srv->ctx.cmdq, cmd);
+}
+
 static void conn_close(struct conn *c)
 {
 	struct worker *w = c->w;
 
 	if (c->dead)
 		return;
+	if (c->pending)
+		cancel_pending(c);
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	c->dead = true;
@@ -418,6 +443,7 @@ static bool handle_line(struct conn *c, char *line, size_t len)
 		return false;
 	cmd->owner = c;
 	cmd->done = on_cmd_done;
+	c->cmd_serial = cmd->serial;
 	c->pending++;
 	brm_cmdq_submit(w->srv->ctx.cmdq, cmd);
 	return true;
