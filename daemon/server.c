@@ -70,6 +70,7 @@ struct conn {
 	struct brm_peer peer;    /* SO_PEERCRED at accept */
 	uint64_t last_active_ns; /* for the idle timeout */
 	void *evsub;             /* event subscriber (events.c), or NULL */
+	bool uid_counted;        /* counts against max_clients_per_uid */
 	struct conn *prev, *next;
 };
 
@@ -99,12 +100,29 @@ struct brm_server {
 	struct brm_limits limits;     /* ctx.limits points here */
 	int nclients;                 /* open connections, all workers (atomic) */
 	int stopping;                 /* atomic: set by brm_server_stop */
+	uid_t self_uid;               /* brummd's: like root, never capped per uid */
+	pthread_mutex_t uid_lock;     /* guards uids: taken per accept and close */
+	struct uid_slot *uids;        /* uids with connections or unlogged refusals */
+	size_t nuids, uids_cap;
+};
+
+/* Connections of one uid, and its refusals since the last warning. */
+struct uid_slot {
+	uid_t uid;
+	int count;
+	unsigned long refused;
+	uint64_t logged_ns;           /* last warning; 0: never */
 };
 
 /* epoll tags for the two non-connection descriptors. */
 static char tag_listen, tag_event;
 
 /* ---- connections -------------------------------------------------------- */
+
+static struct brm_server *srv_of(const struct conn *c)
+{
+	return c->w->srv;
+}
 
 /* Replies to send reached max_queued_bytes: answer nothing more for now. */
 static bool conn_backpressured(const struct conn *c)
@@ -171,6 +189,8 @@ static void cancel_pending(struct conn *c)
 	brm_cmdq_submit(c->w->srv->ctx.cmdq, cmd);
 }
 
+static void uid_release(struct brm_server *srv, uid_t uid);
+
 static void conn_close(struct conn *c)
 {
 	struct worker *w = c->w;
@@ -179,6 +199,8 @@ static void conn_close(struct conn *c)
 		return;
 	if (c->pending)
 		cancel_pending(c);
+	if (c->uid_counted)
+		uid_release(srv_of(c), c->peer.uid);
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	c->dead = true;
@@ -709,11 +731,132 @@ static bool shed_clients(struct worker *w, int err)
 	return aerr == EAGAIN || aerr == EWOULDBLOCK;
 }
 
+/* ---- connections per uid ------------------------------------------------ */
+
+#define UID_LOG_EVERY_NS (10ull * 1000000000)
+
+/*
+ * Caller holds uid_lock. Forget slot @i once it holds no connection and
+ * its last warning is 10 s old (so that a uid that comes back at once is
+ * still rate-limited); what it refused since is told now.
+ */
+static bool uid_forget_if_idle(struct brm_server *srv, size_t i, uint64_t now)
+{
+	struct uid_slot *u = &srv->uids[i];
+
+	if (u->count || (u->logged_ns && now - u->logged_ns < UID_LOG_EVERY_NS))
+		return false;
+	if (u->refused)
+		brm_log_warn("refused %lu more connection(s) from uid %u (max_clients_per_uid %d)",
+			     u->refused, (unsigned)u->uid, srv->limits.max_clients_per_uid);
+	*u = srv->uids[--srv->nuids];
+	return true;
+}
+
+/*
+ * Caller holds uid_lock. The table holds the uids with connections open
+ * and those warned about in the last 10 s: small, so a linear search.
+ * Adding a uid first forgets the idle ones.
+ */
+static struct uid_slot *uid_find(struct brm_server *srv, uid_t uid, bool add)
+{
+	uint64_t now;
+
+	for (size_t i = 0; i < srv->nuids; i++)
+		if (srv->uids[i].uid == uid)
+			return &srv->uids[i];
+	if (!add)
+		return NULL;
+	now = brm_now_mono_ns();
+	for (size_t i = 0; i < srv->nuids; )
+		if (!uid_forget_if_idle(srv, i, now))
+			i++;
+	if (srv->nuids == srv->uids_cap) {
+		srv->uids_cap = srv->uids_cap ? 2 * srv->uids_cap : 16;
+		srv->uids = brm_xrealloc(srv->uids, srv->uids_cap * sizeof(*srv->uids));
+	}
+	srv->uids[srv->nuids] = (struct uid_slot){ .uid = uid };
+	return &srv->uids[srv->nuids++];
+}
+
+static void uid_release(struct brm_server *srv, uid_t uid)
+{
+	struct uid_slot *u;
+
+	pthread_mutex_lock(&srv->uid_lock);
+	u = uid_find(srv, uid, false);
+	if (u) {
+		u->count--;
+		uid_forget_if_idle(srv, (size_t)(u - srv->uids), brm_now_mono_ns());
+	}
+	pthread_mutex_unlock(&srv->uid_lock);
+}
+
+/*
+ * May @peer take one more connection? Root and brummd's own uid may use
+ * every one of max_clients; other uids together leave the reserved slots
+ * (brm_limits_reserved_clients) free, and each holds at most
+ * max_clients_per_uid. Counts it in nclients either way (refuse_client
+ * takes a refused one back), and per uid (*@counted) when it may; else
+ * writes why into @msg. Refusals by the per-uid cap are
+ * logged at most once per uid every 10 s, with their count.
+ */
+static bool admit(struct brm_server *srv, const struct brm_peer *peer, bool *counted,
+		  char *msg, size_t size)
+{
+	const struct brm_limits *l = &srv->limits;
+	bool privileged = peer->uid == 0 || peer->uid == srv->self_uid;
+	int max = privileged ? l->max_clients : l->max_clients - brm_limits_reserved_clients(l);
+	struct uid_slot *u;
+	bool ok = true;
+
+	*counted = false;
+	if (__atomic_add_fetch(&srv->nclients, 1, __ATOMIC_RELAXED) > max) {
+		if (privileged)
+			snprintf(msg, size, "too many clients (max_clients %d); try again later",
+				 l->max_clients);
+		else
+			snprintf(msg, size, "too many clients (max_clients %d, of which %d are kept"
+				 " for root); try again later", l->max_clients,
+				 brm_limits_reserved_clients(l));
+		return false;
+	}
+	if (privileged)
+		return true;
+	pthread_mutex_lock(&srv->uid_lock);
+	u = uid_find(srv, peer->uid, true);
+	if (u->count < l->max_clients_per_uid) {
+		u->count++;
+		*counted = true;
+	} else {
+		uint64_t now = brm_now_mono_ns();
+
+		ok = false;
+		u->refused++;
+		if (!u->logged_ns || now - u->logged_ns >= UID_LOG_EVERY_NS) {
+			brm_log_warn("refused %lu connection(s) from uid %u: it holds %d"
+				     " (max_clients_per_uid %d)", u->refused, (unsigned)peer->uid,
+				     u->count, l->max_clients_per_uid);
+			u->logged_ns = now;
+			u->refused = 0;
+		}
+		snprintf(msg, size, "too many connections from uid %u (max_clients_per_uid %d)",
+			 (unsigned)peer->uid, l->max_clients_per_uid);
+	}
+	pthread_mutex_unlock(&srv->uid_lock);
+	return ok;
+}
+
+/* ---- accepting ------------------------------------------------------------ */
+
 static void accept_all(struct worker *w)
 {
 	for (;;) {
 		int fd = accept4(w->srv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct epoll_event e;
+		struct brm_peer peer;
+		bool counted;
+		char msg[160];
 		struct conn *c;
 
 		if (fd < 0) {
@@ -727,12 +870,10 @@ static void accept_all(struct worker *w)
 			}
 			return;
 		}
-		if (__atomic_add_fetch(&w->srv->nclients, 1, __ATOMIC_RELAXED) >
-		    w->srv->limits.max_clients) {
-			char msg[96];
-
-			snprintf(msg, sizeof(msg), "too many clients (max_clients %d); try again later",
-				 w->srv->limits.max_clients);
+		if (brm_access_peer(w->srv->ctx.access, fd, &peer) < 0)
+			brm_log_warn("cannot read a client's credentials: %s; it may not call"
+				     " anything", strerror(errno));
+		if (!admit(w->srv, &peer, &counted, msg, sizeof(msg))) {
 			refuse_client(w, fd, msg);
 			continue;
 		}
@@ -740,9 +881,8 @@ static void accept_all(struct worker *w)
 		c->fd = fd;
 		c->w = w;
 		c->last_active_ns = brm_now_mono_ns();
-		if (brm_access_peer(w->srv->ctx.access, fd, &c->peer) < 0)
-			brm_log_warn("cannot read a client's credentials: %s; it may not call"
-				     " anything", strerror(errno));
+		c->peer = peer;
+		c->uid_counted = counted;
 		brm_buf_init(&c->in);
 		brm_buf_init(&c->out);
 		c->events = EPOLLIN | EPOLLRDHUP;
@@ -751,6 +891,8 @@ static void accept_all(struct worker *w)
 		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
 			brm_log_warn("cannot watch a client: %s", strerror(errno));
 			close(fd);
+			if (counted)
+				uid_release(w->srv, peer.uid);
 			free(c);
 			__atomic_fetch_sub(&w->srv->nclients, 1, __ATOMIC_RELAXED);
 			continue;
@@ -969,6 +1111,8 @@ int brm_server_adopt(int fd, int nworkers, const struct brm_ctx *ctx,
 	srv = brm_xcalloc(1, sizeof(*srv));
 	srv->listen_fd = fd;
 	srv->nworkers = nworkers > 0 ? nworkers : 1;
+	srv->self_uid = geteuid();
+	pthread_mutex_init(&srv->uid_lock, NULL);
 	srv->ctx = *ctx;
 	srv->limits = ctx->limits ? *ctx->limits : default_limits;
 	srv->ctx.limits = &srv->limits;
@@ -1052,6 +1196,8 @@ void brm_server_stop(struct brm_server *srv)
 	close(srv->listen_fd);
 	if (srv->path)
 		unlink(srv->path);
+	pthread_mutex_destroy(&srv->uid_lock);
+	free(srv->uids);
 	free(srv->workers);
 	free(srv->path);
 	free(srv);
