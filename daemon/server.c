@@ -796,12 +796,13 @@ static void uid_release(struct brm_server *srv, uid_t uid)
  * May @peer take one more connection? Root and brummd's own uid may use
  * every one of max_clients; other uids together leave the reserved slots
  * (brm_limits_reserved_clients) free, and each holds at most
- * max_clients_per_uid. Counts it in nclients either way (refuse_client
- * takes a refused one back), and per uid (*@counted) when it may; else
- * writes why into @msg. Refusals by the per-uid cap are
- * logged at most once per uid every 10 s, with their count.
+ * max_clients_per_uid. @n is nclients with this one counted (at once
+ * after accept, so that clients are counted in the order they came). Counts
+ * it per uid (*@counted) when it may; else writes why into @msg. Refusals
+ * by the per-uid cap are logged at most once per uid every 10 s, with
+ * their count.
  */
-static bool admit(struct brm_server *srv, const struct brm_peer *peer, bool *counted,
+static bool admit(struct brm_server *srv, const struct brm_peer *peer, int n, bool *counted,
 		  char *msg, size_t size)
 {
 	const struct brm_limits *l = &srv->limits;
@@ -811,7 +812,7 @@ static bool admit(struct brm_server *srv, const struct brm_peer *peer, bool *cou
 	bool ok = true;
 
 	*counted = false;
-	if (__atomic_add_fetch(&srv->nclients, 1, __ATOMIC_RELAXED) > max) {
+	if (n > max) {
 		if (privileged)
 			snprintf(msg, size, "too many clients (max_clients %d); try again later",
 				 l->max_clients);
@@ -857,6 +858,7 @@ static void accept_all(struct worker *w)
 		struct brm_peer peer;
 		bool counted;
 		char msg[160];
+		int n;
 		struct conn *c;
 
 		if (fd < 0) {
@@ -870,10 +872,11 @@ static void accept_all(struct worker *w)
 			}
 			return;
 		}
+		n = __atomic_add_fetch(&w->srv->nclients, 1, __ATOMIC_RELAXED);
 		if (brm_access_peer(w->srv->ctx.access, fd, &peer) < 0)
 			brm_log_warn("cannot read a client's credentials: %s; it may not call"
 				     " anything", strerror(errno));
-		if (!admit(w->srv, &peer, &counted, msg, sizeof(msg))) {
+		if (!admit(w->srv, &peer, n, &counted, msg, sizeof(msg))) {
 			refuse_client(w, fd, msg);
 			continue;
 		}
