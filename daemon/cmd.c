@@ -10,9 +10,14 @@
 #include "proto/proto.h"
 #include "proto/rpc.h"
 
+/* Serials never repeat, so a cancel can name a command that may be gone. */
+static uint64_t next_serial;
+
 struct brm_cmd *brm_cmd_create(enum brm_cmd_op op, const char *id_json)
 {
 	struct brm_cmd *cmd = brm_xcalloc(1, sizeof(*cmd));
+
+	cmd->serial = __atomic_add_fetch(&next_serial, 1, __ATOMIC_RELAXED);
 
 	cds_wfcq_node_init(&cmd->node);
 	cds_wfcq_node_init(&cmd->ret_node);

@@ -48,11 +48,15 @@ enum brm_cmd_op {
 	BRM_CMD_REMOVE,
 	BRM_CMD_RELOAD,
 	BRM_CMD_WAIT,
+	/* The connection of command @cancel_serial closed: drop its pending
+	 * wait, if it still has one (its reply would go nowhere). No reply. */
+	BRM_CMD_CANCEL,
 };
 
 struct brm_cmd {
 	struct cds_wfcq_node node;
 	enum brm_cmd_op op;
+	uint64_t serial;              /* unique per command, from brm_cmd_create */
 
 	/* The request, filled by the worker. */
 	char *id_json;                /* the request's id as JSON text */
@@ -66,6 +70,7 @@ struct brm_cmd {
 	int max_procs;                /* BRM_CMD_ADD: limits.max_processes (0: none) */
 	int want_state;               /* BRM_CMD_WAIT: enum brm_state, or -1 */
 	char *want_health;            /* BRM_CMD_WAIT: or NULL */
+	uint64_t cancel_serial;       /* BRM_CMD_CANCEL: the command to cancel */
 
 	/* The reply: one complete JSON-RPC line, written by the loop. */
 	struct brm_buf reply;

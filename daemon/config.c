@@ -1069,8 +1069,8 @@ static void parse_processes(struct report *r, const cJSON *v, struct brm_config 
 static const char *const access_keys[] = { "users", "groups", "readers", NULL };
 static const char *const reader_keys[] = { "users", "groups", NULL };
 static const char *const limit_keys[] = {
-	"max_message_bytes", "max_json_depth", "max_clients", "max_queued_bytes",
-	"idle_timeout_secs", "max_processes", "max_name_len", NULL
+	"max_message_bytes", "max_json_depth", "max_clients", "max_clients_per_uid",
+	"max_queued_bytes", "idle_timeout_secs", "max_processes", "max_name_len", NULL
 };
 
 /* An array of user or group names, or ids (stored as decimal strings). */
@@ -1163,6 +1163,9 @@ static void limit_one(struct report *r, const char *p, const char *k, const cJSO
 	} else if (!strcmp(k, "max_clients")) {
 		if (get_int(r, p, c, 1, BRM_LIMIT_CLIENTS_MAX, &v))
 			l->max_clients = (int)v;
+	} else if (!strcmp(k, "max_clients_per_uid")) {
+		if (get_int(r, p, c, 1, BRM_LIMIT_CLIENTS_MAX, &v))
+			l->max_clients_per_uid = (int)v;
 	} else if (!strcmp(k, "max_queued_bytes")) {
 		if (get_int(r, p, c, BRM_LIMIT_QUEUED_MIN, BRM_LIMIT_QUEUED_MAX, &v))
 			l->max_queued_bytes = (size_t)v;

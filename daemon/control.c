@@ -4,12 +4,12 @@
  * A request is applied at once; what may take time is the answer. Without
  * "wait" the reply is written straight away with the targets' snapshots
  * (starting, stopping, ...). With "wait" a struct waiter remembers the
- * targets and the goal, and the supervisor's observer hook re-checks every
- * waiter after each published change; a one-shot timer bounds the wait.
+ * targets and the goal, and the supervisor's observer hook re-judges the
+ * waiters on a process after each change it publishes; a one-shot timer
+ * bounds the wait, and the client's going away cancels it.
  * `remove` always waits: its reply is the last snapshot, sent when the
  * process is gone.
  */
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -31,23 +31,44 @@ enum goal {
 	GOAL_STATE,     /* wait: want_state and/or want_health */
 };
 
+enum verdict { PENDING, REACHED, FAILED };
+
+/*
+ * One target of a waiter. While its process lives, the link is in the
+ * control's index under that process, so that a change of one process
+ * looks only at the waiters on it.
+ */
+struct wlink {
+	struct waiter *w;
+	struct brm_proc *p;          /* NULL once removed (then not indexed) */
+	enum verdict verdict;        /* judge(w, p) at p's last change */
+	struct wlink *prev, *next;   /* in the index bucket of p */
+};
+
 struct waiter {
 	struct brm_control *ctl;
 	struct brm_cmd *cmd;
 	enum goal goal;
 	size_t n;
 	struct brm_proc **procs;   /* NULL entries: removed meanwhile */
+	struct wlink *links;       /* [n]: links[i] watches procs[i] */
+	size_t npending, nfailed;  /* links with that verdict */
 	int want_state;            /* GOAL_STATE: enum brm_state, or -1 */
 	char *want_health;         /* GOAL_STATE: or NULL */
 	uv_timer_t *timer;         /* NULL without a timeout */
 	double timeout_secs;
-	struct waiter *next;
+	struct waiter *ready_next; /* observe(): to answer after the pass */
+	bool ready;
+	struct waiter *prev, *next;
 };
 
 struct brm_control {
 	uv_loop_t *loop;
 	struct brm_supervisor *sup;
 	struct waiter *waiters;
+	struct wlink **buckets;    /* the index: process -> links; power of two */
+	size_t nbuckets;
+	size_t nlinks;
 	uint64_t generation;
 	struct brm_control_hooks hooks;
 };
@@ -117,6 +138,71 @@ static void reply_errorf(struct brm_cmd *cmd, int code, const char *fmt, ...)
 
 /* ---- waiters ------------------------------------------------------------ */
 
+/*
+ * Cost: a state change of one process costs O(links on it) (a hash from
+ * the process to the links of the waiters that name it; each link keeps
+ * its target's last verdict and the waiter counts them), so thousands of
+ * waiters on other processes cost it nothing. A wait is dropped when its
+ * connection closes (BRM_CMD_CANCEL); there is at most one per connection.
+ */
+
+static size_t bucket_of(const struct brm_control *ctl, const struct brm_proc *p)
+{
+	uint64_t h = (uint64_t)(uintptr_t)p * 0x9E3779B97F4A7C15ull;
+
+	return (size_t)(h >> 32) & (ctl->nbuckets - 1);
+}
+
+static void index_insert(struct brm_control *ctl, struct wlink *l)
+{
+	struct wlink **head = &ctl->buckets[bucket_of(ctl, l->p)];
+
+	l->prev = NULL;
+	l->next = *head;
+	if (*head)
+		(*head)->prev = l;
+	*head = l;
+}
+
+/* Keep at most one link per bucket on average. */
+static void index_grow(struct brm_control *ctl)
+{
+	struct wlink **old = ctl->buckets;
+	size_t oldn = ctl->nbuckets;
+
+	if (ctl->nlinks < ctl->nbuckets)
+		return;
+	ctl->nbuckets = oldn ? 2 * oldn : 64;
+	ctl->buckets = brm_xcalloc(ctl->nbuckets, sizeof(*ctl->buckets));
+	for (size_t i = 0; i < oldn; i++) {
+		struct wlink *l = old[i], *next;
+		for (; l; l = next) {
+			next = l->next;
+			index_insert(ctl, l);
+		}
+	}
+	free(old);
+}
+
+static void index_add(struct brm_control *ctl, struct wlink *l)
+{
+	ctl->nlinks++;
+	index_grow(ctl);
+	index_insert(ctl, l);
+}
+
+static void index_del(struct brm_control *ctl, struct wlink *l)
+{
+	if (l->prev)
+		l->prev->next = l->next;
+	else
+		ctl->buckets[bucket_of(ctl, l->p)] = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
+	l->prev = l->next = NULL;
+	ctl->nlinks--;
+}
+
 static void on_timer_closed(uv_handle_t *h)
 {
 	free(h);
@@ -126,6 +212,10 @@ static void waiter_free(struct waiter *w)
 {
 	if (w->timer)
 		uv_close((uv_handle_t *)w->timer, on_timer_closed);
+	for (size_t i = 0; i < w->n; i++)
+		if (w->links[i].p)
+			index_del(w->ctl, &w->links[i]);
+	free(w->links);
 	free(w->procs);
 	free(w->want_health);
 	free(w);
@@ -133,12 +223,13 @@ static void waiter_free(struct waiter *w)
 
 static void waiter_unlink(struct waiter *w)
 {
-	struct waiter **pp = &w->ctl->waiters;
-
-	while (*pp && *pp != w)
-		pp = &(*pp)->next;
-	if (*pp)
-		*pp = w->next;
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		w->ctl->waiters = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	w->prev = w->next = NULL;
 }
 
 /* Finish @w: the reply is in w->cmd; hand it back and free the waiter. */
@@ -151,33 +242,12 @@ static void waiter_done(struct waiter *w)
 	cmd->done(cmd);
 }
 
-enum verdict { PENDING, REACHED, FAILED };
-
-/*
- * The snapshot's "health" member, if it has one (a health check may set
- * it; brm_snapshot_json renders every member, so ask it rather than know
- * where it is kept). Returns false when absent or null.
- */
-static bool snap_health(const struct brm_proc *p, char *buf, size_t size)
+/* The health the process's snapshot reports, or NULL: it has no check. */
+static const char *proc_health(const struct brm_proc *p)
 {
 	const struct brm_snapshot *s = brm_proc_snapshot(p);
-	struct brm_buf b = BRM_BUF_INIT;
-	const cJSON *h;
-	cJSON *j;
-	bool ok = false;
 
-	if (!s)
-		return false;
-	brm_snapshot_json(&b, s, brm_now_wall_ms());
-	j = cJSON_ParseWithLength(b.p, b.len);
-	h = cJSON_GetObjectItemCaseSensitive(j, "health");
-	if (cJSON_IsString(h)) {
-		snprintf(buf, size, "%s", h->valuestring);
-		ok = true;
-	}
-	cJSON_Delete(j);
-	brm_buf_finish(&b);
-	return ok;
+	return s ? s->health : NULL;
 }
 
 /* wait: reached, still possible, or settled where nothing moves it on its own. */
@@ -185,15 +255,14 @@ static enum verdict judge_state(const struct waiter *w, const struct brm_proc *p
 {
 	enum brm_state st = brm_proc_state(p);
 	int goal = w->want_state >= 0 ? w->want_state : BRM_RUNNING;
-	char health[64];
+	const char *health = w->want_health ? proc_health(p) : NULL;
 	bool state_ok = w->want_state < 0 || (int)st == w->want_state;
 
-	if (state_ok && (!w->want_health ||
-			 (snap_health(p, health, sizeof(health)) && !strcmp(health, w->want_health))))
+	if (state_ok && (!w->want_health || (health && !strcmp(health, w->want_health))))
 		return REACHED;
 	if ((st == BRM_STOPPED || st == BRM_EXITED || st == BRM_FATAL) && (int)st != goal)
 		return FAILED;
-	if (w->want_health && st == BRM_RUNNING && !snap_health(p, health, sizeof(health)))
+	if (w->want_health && st == BRM_RUNNING && !health)
 		return FAILED;   /* running without a health: it has no check */
 	return PENDING;
 }
@@ -223,6 +292,25 @@ static enum verdict judge(const struct waiter *w, const struct brm_proc *p)
 	return PENDING;
 }
 
+/* Judge link @l again; keeps its waiter's counts. */
+static void link_judge(struct wlink *l)
+{
+	struct waiter *w = l->w;
+	enum verdict v = judge(w, l->p);
+
+	if (v == l->verdict)
+		return;
+	if (l->verdict == PENDING)
+		w->npending--;
+	else if (l->verdict == FAILED)
+		w->nfailed--;
+	if (v == PENDING)
+		w->npending++;
+	else if (v == FAILED)
+		w->nfailed++;
+	l->verdict = v;
+}
+
 static void describe_states(struct brm_buf *b, const struct waiter *w, bool only_unreached)
 {
 	bool first = true;
@@ -237,8 +325,8 @@ static void describe_states(struct brm_buf *b, const struct waiter *w, bool only
 		brm_buf_addf(b, "%s%s is %s", first ? "" : "; ", brm_proc_name(p),
 			     brm_state_name(brm_proc_state(p)));
 		if (w->want_health) {
-			char health[64];
-			if (snap_health(p, health, sizeof(health)))
+			const char *health = proc_health(p);
+			if (health)
 				brm_buf_addf(b, ", health %s", health);
 			else
 				brm_buf_adds(b, ", no health check");
@@ -266,24 +354,18 @@ static void goal_text(struct brm_buf *b, const struct waiter *w)
 	}
 }
 
-/* Re-check @w; answer it when settled. Returns true when it was answered. */
-static bool waiter_check(struct waiter *w)
+/* Every target settled (reached or failed)? A removal waits for its event. */
+static bool waiter_settled(const struct waiter *w)
 {
-	bool pending = false, failed = false;
+	return w->goal != GOAL_REMOVED && w->npending == 0;
+}
+
+/* Answer a settled @w and free it. */
+static void waiter_answer(struct waiter *w)
+{
 	struct brm_buf msg = BRM_BUF_INIT;
 
-	if (w->goal == GOAL_REMOVED)
-		return false;
-	for (size_t i = 0; i < w->n; i++) {
-		switch (judge(w, w->procs[i])) {
-		case PENDING: pending = true; break;
-		case FAILED: failed = true; break;
-		case REACHED: break;
-		}
-	}
-	if (pending)
-		return false;
-	if (failed) {
+	if (w->nfailed) {
 		brm_buf_adds(&msg, "did not reach ");
 		goal_text(&msg, w);
 		brm_buf_adds(&msg, ": ");
@@ -294,7 +376,15 @@ static bool waiter_check(struct waiter *w)
 		reply_snapshots(w->cmd, w->procs, w->n);
 	}
 	waiter_done(w);
-	return true;
+}
+
+/* Judge every target of a new @w; answer it when settled. */
+static void waiter_check(struct waiter *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		link_judge(&w->links[i]);
+	if (waiter_settled(w))
+		waiter_answer(w);
 }
 
 static void on_wait_timeout(uv_timer_t *t)
@@ -320,8 +410,17 @@ static struct waiter *waiter_add(struct brm_control *ctl, struct brm_cmd *cmd, e
 	w->cmd = cmd;
 	w->goal = goal;
 	w->n = n;
+	w->want_state = -1;
 	w->procs = brm_xcalloc(n ? n : 1, sizeof(*w->procs));
 	memcpy(w->procs, procs, n * sizeof(*procs));
+	w->links = brm_xcalloc(n ? n : 1, sizeof(*w->links));
+	for (size_t i = 0; i < n; i++) {
+		w->links[i].w = w;
+		w->links[i].p = procs[i];
+		w->links[i].verdict = PENDING;
+		index_add(ctl, &w->links[i]);
+	}
+	w->npending = n;
 	w->timeout_secs = timeout_secs;
 	if (timeout_secs > 0) {
 		double ms = ceil(timeout_secs * 1000.0);
@@ -331,31 +430,74 @@ static struct waiter *waiter_add(struct brm_control *ctl, struct brm_cmd *cmd, e
 		uv_timer_start(w->timer, on_wait_timeout, ms > 1e12 ? (uint64_t)1e12 : (uint64_t)ms, 0);
 	}
 	w->next = ctl->waiters;
+	if (ctl->waiters)
+		ctl->waiters->prev = w;
 	ctl->waiters = w;
 	return w;
 }
 
+/*
+ * The connection of command @serial closed: drop its wait without an
+ * answer (the worker discards what comes back for a closed connection).
+ * The command may have been answered already: then nothing is found.
+ */
+static void waiter_cancel(struct brm_control *ctl, uint64_t serial)
+{
+	for (struct waiter *w = ctl->waiters; w; w = w->next) {
+		if (w->cmd->serial != serial)
+			continue;
+		w->cmd->no_reply = true;
+		waiter_done(w);
+		return;
+	}
+}
+
+/*
+ * @p changed or is going: judge the links on it, then answer the waiters
+ * that settled (answering frees links, so not during the walk).
+ */
 static void observe(void *arg, struct brm_proc *p, enum brm_proc_event ev)
 {
 	struct brm_control *ctl = arg;
-	struct waiter *w, *next;
+	struct waiter *ready = NULL;
+	struct wlink *l, *next;
 
-	for (w = ctl->waiters; w; w = next) {
-		next = w->next;
+	if (!ctl->nlinks)
+		return;
+	for (l = ctl->buckets[bucket_of(ctl, p)]; l; l = next) {
+		struct waiter *w = l->w;
+
+		next = l->next;
+		if (l->p != p || w->ready)
+			continue;
 		if (ev == BRM_EV_REMOVED) {
-			for (size_t i = 0; i < w->n; i++) {
-				if (w->procs[i] != p)
-					continue;
-				if (w->goal == GOAL_REMOVED) {
-					reply_one(w->cmd, brm_proc_snapshot(p));
-					waiter_done(w);
-					goto next_waiter;
-				}
-				w->procs[i] = NULL;
+			if (w->goal == GOAL_REMOVED) {
+				reply_one(w->cmd, brm_proc_snapshot(p));
+				w->ready = true;
+				w->ready_next = ready;
+				ready = w;
+				continue;
 			}
+			/* the pointer dies: out of the index */
+			index_del(ctl, l);
+			l->p = NULL;
+			w->procs[l - w->links] = NULL;
 		}
-		waiter_check(w);
-next_waiter:;
+		link_judge(l);
+		if (waiter_settled(w)) {
+			w->ready = true;
+			w->ready_next = ready;
+			ready = w;
+		}
+	}
+	while (ready) {
+		struct waiter *w = ready;
+
+		ready = w->ready_next;
+		if (w->goal == GOAL_REMOVED)
+			waiter_done(w);
+		else
+			waiter_answer(w);
 	}
 }
 
@@ -577,6 +719,10 @@ void brm_control_execute(struct brm_cmd *cmd, void *arg)
 	case BRM_CMD_WAIT:
 		exec_wait(ctl, cmd);
 		break;
+	case BRM_CMD_CANCEL:
+		waiter_cancel(ctl, cmd->cancel_serial);
+		cmd->done(cmd);
+		break;
 	case BRM_CMD_RELOAD:
 		if (ctl->hooks.reload) {
 			ctl->hooks.reload(ctl->hooks.arg, cmd);
@@ -630,9 +776,10 @@ void brm_control_destroy(struct brm_control *ctl)
 	brm_supervisor_set_observer(ctl->sup, NULL, NULL);
 	while (ctl->waiters) {
 		struct waiter *w = ctl->waiters;
-		ctl->waiters = w->next;
+		waiter_unlink(w);
 		brm_cmd_destroy(w->cmd);
 		waiter_free(w);
 	}
+	free(ctl->buckets);
 	free(ctl);
 }

@@ -17,6 +17,7 @@ struct brm_limits {
 	size_t max_message_bytes;  /* one request line, newline included */
 	int max_json_depth;        /* nesting of objects and arrays in a request */
 	int max_clients;           /* connections open at once */
+	int max_clients_per_uid;   /* of those, from one uid other than root and brummd's */
 	size_t max_queued_bytes;   /* output queued to one client before it is cut */
 	double idle_timeout_secs;  /* a connection with nothing in flight; 0: never */
 	int max_processes;         /* supervised at once (config and `add`) */
@@ -27,10 +28,20 @@ struct brm_limits {
 	.max_message_bytes = BRM_MAX_MESSAGE_BYTES, \
 	.max_json_depth = BRM_MAX_JSON_DEPTH, \
 	.max_clients = 1024, \
+	.max_clients_per_uid = 64, \
 	.max_queued_bytes = 4u << 20, \
 	.idle_timeout_secs = 300, \
 	.max_processes = 4096, \
 	.max_name_len = BRM_MAX_NAME_LEN, \
+}
+
+/*
+ * Of max_clients, the slots only root and brummd's own uid may take, so
+ * that other uids together can never lock them out: a quarter, at most 16.
+ */
+static inline int brm_limits_reserved_clients(const struct brm_limits *l)
+{
+	return l->max_clients / 4 < 16 ? l->max_clients / 4 : 16;
 }
 
 /* Bounds accepted in the config. */

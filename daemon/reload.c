@@ -296,6 +296,7 @@ static bool limits_equal(const struct brm_limits *a, const struct brm_limits *b)
 {
 	return a->max_message_bytes == b->max_message_bytes &&
 	       a->max_json_depth == b->max_json_depth && a->max_clients == b->max_clients &&
+	       a->max_clients_per_uid == b->max_clients_per_uid &&
 	       a->max_queued_bytes == b->max_queued_bytes &&
 	       a->idle_timeout_secs == b->idle_timeout_secs &&
 	       a->max_processes == b->max_processes && a->max_name_len == b->max_name_len;

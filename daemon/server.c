@@ -12,8 +12,17 @@
  * Per connection, requests are answered in order: while a mutating
  * request is with the loop thread, further lines wait in the input buffer
  * and the socket is not read, which also bounds what a client can queue.
- * Output that the client does not read stops the reading of its requests
- * once more than OUT_HIGH bytes are queued.
+ *
+ * Back-pressure: a client that sends requests and does not read the
+ * replies must not make brummd grow. Once max_queued_bytes of replies wait
+ * to be sent, no further request is answered (not even one already in the
+ * input buffer) and the socket is not read; input is read only while no
+ * complete request waits in the buffer, one READ_CHUNK at a time, so it
+ * holds at most a partial line (< max_message_bytes) plus one chunk. When
+ * the client reads (EPOLLOUT), the buffered requests are answered and
+ * reading resumes. Memory per connection is so bounded by
+ * max_queued_bytes + one reply + max_message_bytes + READ_CHUNK, and no
+ * reply is lost. The epoll interest is level-triggered throughout.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -54,6 +63,7 @@ struct conn {
 	size_t scanned;          /* in.p[0..scanned) has no newline */
 	struct brm_buf out;
 	int pending;             /* commands with the loop thread (0 or 1) */
+	uint64_t cmd_serial;     /* the serial of the last one */
 	bool rd_eof;             /* the client half-closed */
 	bool close_after_flush;  /* a fatal protocol error was answered */
 	bool dead;               /* fd closed; freed when pending drops to 0 */
@@ -62,6 +72,7 @@ struct conn {
 	struct brm_peer peer;    /* SO_PEERCRED at accept */
 	uint64_t last_active_ns; /* for the idle timeout */
 	void *evsub;             /* event subscriber (events.c), or NULL */
+	bool uid_counted;        /* counts against max_clients_per_uid */
 	struct conn *prev, *next;
 };
 
@@ -91,12 +102,46 @@ struct brm_server {
 	struct brm_limits limits;     /* ctx.limits points here */
 	int nclients;                 /* open connections, all workers (atomic) */
 	int stopping;                 /* atomic: set by brm_server_stop */
+	uid_t self_uid;               /* brummd's: like root, never capped per uid */
+	pthread_mutex_t uid_lock;     /* guards uids: taken per accept and close */
+	struct uid_slot *uids;        /* uids with connections or unlogged refusals */
+	size_t nuids, uids_cap;
+};
+
+/* Connections of one uid, and its refusals since the last warning. */
+struct uid_slot {
+	uid_t uid;
+	int count;
+	unsigned long refused;
+	uint64_t logged_ns;           /* last warning; 0: never */
 };
 
 /* epoll tags for the two non-connection descriptors. */
 static char tag_listen, tag_event;
 
 /* ---- connections -------------------------------------------------------- */
+
+static struct brm_server *srv_of(const struct conn *c)
+{
+	return c->w->srv;
+}
+
+/* Replies to send reached max_queued_bytes: answer nothing more for now. */
+static bool conn_backpressured(const struct conn *c)
+{
+	return c->out.len >= c->w->srv->limits.max_queued_bytes;
+}
+
+/*
+ * Read more requests? Not while one is with the loop, not past the limit
+ * of queued replies, and not while the input buffer may still hold a
+ * complete request (in.p[scanned..len) is unscanned).
+ */
+static bool conn_wants_input(const struct conn *c)
+{
+	return !c->dead && !c->pending && !c->rd_eof && !c->close_after_flush &&
+	       !conn_backpressured(c) && c->scanned == c->in.len;
+}
 
 static void conn_update_events(struct conn *c)
 {
@@ -105,8 +150,7 @@ static void conn_update_events(struct conn *c)
 
 	if (c->dead)
 		return;
-	if (!c->pending && !c->rd_eof && !c->close_after_flush &&
-	    c->out.len < c->w->srv->limits.max_queued_bytes)
+	if (conn_wants_input(c))
 		ev |= EPOLLIN | EPOLLRDHUP;
 	if (c->out.len)
 		ev |= EPOLLOUT;
@@ -125,12 +169,40 @@ static void conn_free(struct conn *c)
 	free(c);
 }
 
+/* Context: loop thread (a cancel's done callback). */
+static void on_cancel_done(struct brm_cmd *cmd)
+{
+	brm_cmd_destroy(cmd);
+}
+
+/*
+ * The client of a command still with the loop thread went away: tell the
+ * loop, so that a wait does not outlive it (it would hold its targets'
+ * observers, a timer and this connection until its timeout). The command
+ * itself still comes back, and frees the connection then.
+ */
+static void cancel_pending(struct conn *c)
+{
+	struct brm_cmd *cmd = brm_cmd_create(BRM_CMD_CANCEL, NULL);
+
+	cmd->cancel_serial = c->cmd_serial;
+	cmd->no_reply = true;
+	cmd->done = on_cancel_done;
+	brm_cmdq_submit(c->w->srv->ctx.cmdq, cmd);
+}
+
+static void uid_release(struct brm_server *srv, uid_t uid);
+
 static void conn_close(struct conn *c)
 {
 	struct worker *w = c->w;
 
 	if (c->dead)
 		return;
+	if (c->pending)
+		cancel_pending(c);
+	if (c->uid_counted)
+		uid_release(srv_of(c), c->peer.uid);
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	c->dead = true;
@@ -166,9 +238,10 @@ static void bury_dead(struct worker *w)
 
 /*
  * More than twice max_queued_bytes waits for a client that does not read
- * (only a stream can get there: replies stop the reading of requests at
- * max_queued_bytes). Keep the line being sent, drop the rest, add a notice
- * and close once it is out: memory never grows without bound.
+ * (only a stream can get there: replies stop the answering of requests at
+ * max_queued_bytes, so they wait for the client instead). Keep the line
+ * being sent, drop the rest, add a notice and close once it is out: memory
+ * never grows without bound.
  */
 static void conn_cut_slow_reader(struct conn *c)
 {
@@ -187,7 +260,8 @@ static void conn_cut_slow_reader(struct conn *c)
 /* Write what we can. Returns false when the connection was closed. */
 static bool conn_flush(struct conn *c)
 {
-	if (c->out.len > 2 * c->w->srv->limits.max_queued_bytes && !c->close_after_flush)
+	if (c->out.len > 2 * c->w->srv->limits.max_queued_bytes && !c->close_after_flush &&
+	    (c->stream || c->evsub))
 		conn_cut_slow_reader(c);
 	while (c->out.len) {
 		ssize_t n = send(c->fd, c->out.p, c->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -410,6 +484,7 @@ static bool handle_line(struct conn *c, char *line, size_t len)
 		return false;
 	cmd->owner = c;
 	cmd->done = on_cmd_done;
+	c->cmd_serial = cmd->serial;
 	c->pending++;
 	brm_cmdq_submit(w->srv->ctx.cmdq, cmd);
 	return true;
@@ -424,46 +499,77 @@ static void line_too_long(struct conn *c, size_t max)
 	brm_rpc_error(&c->out, NULL, BRM_E_LIMIT, msg, NULL);
 }
 
-/* Answer complete lines in the input buffer until one goes to the loop. */
+/*
+ * Answer complete lines in the input buffer until one goes to the loop or
+ * the replies waiting to be sent reach max_queued_bytes. The answered lines
+ * leave the buffer in one move at the end.
+ */
 static void conn_process(struct conn *c)
 {
 	size_t max = c->w->srv->limits.max_message_bytes;
+	size_t pos = 0;   /* in.p[0..pos) was answered */
 
-	while (!c->pending && !c->close_after_flush && c->in.len) {
-		char *nl = memchr(c->in.p + c->scanned, '\n', c->in.len - c->scanned);
+	while (!c->pending && !c->close_after_flush && pos < c->in.len && !conn_backpressured(c)) {
+		char *nl;
 		size_t len;
 
+		if (c->scanned < pos)
+			c->scanned = pos;
+		nl = memchr(c->in.p + c->scanned, '\n', c->in.len - c->scanned);
 		if (!nl) {
 			c->scanned = c->in.len;
-			if (c->in.len >= max) {
+			if (c->in.len - pos >= max) {
 				line_too_long(c, max);
 				c->close_after_flush = true;
 				brm_buf_reset(&c->in);
+				c->scanned = 0;
 				return;
 			}
 			if (!c->rd_eof)
-				return;
+				break;
 			/* The last line of a half-closed client needs no newline. */
 			brm_buf_grow(&c->in, 1);	/* may move c->in.p */
 			nl = c->in.p + c->in.len;
 		}
-		len = (size_t)(nl - c->in.p);
+		len = (size_t)(nl - (c->in.p + pos));
 		if (len >= max) {
 			line_too_long(c, max);
 			c->close_after_flush = true;
 			brm_buf_reset(&c->in);
+			c->scanned = 0;
 			return;
 		}
-		handle_line(c, c->in.p, len);
-		brm_buf_consume(&c->in, len < c->in.len ? len + 1 : len);
-		c->scanned = 0;
+		handle_line(c, c->in.p + pos, len);
+		pos += pos + len < c->in.len ? len + 1 : len;
 	}
+	brm_buf_consume(&c->in, pos);
+	c->scanned = c->scanned > pos ? c->scanned - pos : 0;
 }
 
+/*
+ * Answer what the input buffer holds and send what the socket takes, for
+ * as long as the client keeps reading; then set the epoll interest.
+ * Returns false when the connection was closed.
+ */
+static bool conn_service(struct conn *c)
+{
+	for (;;) {
+		conn_process(c);
+		if (!conn_flush(c))
+			return false;
+		if (c->pending || c->close_after_flush || c->scanned == c->in.len ||
+		    conn_backpressured(c))
+			break;
+	}
+	conn_update_events(c);
+	return true;
+}
+
+/* Read a chunk at a time, answering it before the next is read. */
 static void conn_on_readable(struct conn *c)
 {
 	c->last_active_ns = brm_now_mono_ns();
-	for (int rounds = 0; rounds < 4 && !c->rd_eof; rounds++) {
+	for (int rounds = 0; rounds < 4 && conn_wants_input(c); rounds++) {
 		ssize_t n;
 
 		brm_buf_grow(&c->in, READ_CHUNK);
@@ -482,15 +588,12 @@ static void conn_on_readable(struct conn *c)
 		}
 		c->in.len += (size_t)n;
 		c->in.p[c->in.len] = '\0';
+		conn_process(c);
 		/* A short read drained the socket: don't pay a recv for EAGAIN. */
 		if ((size_t)n < READ_CHUNK)
 			break;
-		if (c->in.len - c->scanned > c->w->srv->limits.max_message_bytes && !memchr(c->in.p + c->scanned, '\n', c->in.len - c->scanned))
-			break;
 	}
-	conn_process(c);
-	if (conn_flush(c))
-		conn_update_events(c);
+	conn_service(c);
 }
 
 /* ---- commands coming back from the loop thread --------------------------- */
@@ -529,9 +632,7 @@ static void drain_returns(struct worker *w)
 			c->last_active_ns = brm_now_mono_ns();
 			if (!cmd->no_reply)
 				brm_buf_add(&c->out, cmd->reply.p, cmd->reply.len);
-			conn_process(c);
-			if (conn_flush(c))
-				conn_update_events(c);
+			conn_service(c);
 		}
 		brm_cmd_destroy(cmd);
 	}
@@ -649,11 +750,134 @@ static bool shed_clients(struct worker *w, int err)
 	return aerr == EAGAIN || aerr == EWOULDBLOCK;
 }
 
+/* ---- connections per uid ------------------------------------------------ */
+
+#define UID_LOG_EVERY_NS (10ull * 1000000000)
+
+/*
+ * Caller holds uid_lock. Forget slot @i once it holds no connection and
+ * its last warning is 10 s old (so that a uid that comes back at once is
+ * still rate-limited); what it refused since is told now.
+ */
+static bool uid_forget_if_idle(struct brm_server *srv, size_t i, uint64_t now)
+{
+	struct uid_slot *u = &srv->uids[i];
+
+	if (u->count || (u->logged_ns && now - u->logged_ns < UID_LOG_EVERY_NS))
+		return false;
+	if (u->refused)
+		brm_log_warn("refused %lu more connection(s) from uid %u (max_clients_per_uid %d)",
+			     u->refused, (unsigned)u->uid, srv->limits.max_clients_per_uid);
+	*u = srv->uids[--srv->nuids];
+	return true;
+}
+
+/*
+ * Caller holds uid_lock. The table holds the uids with connections open
+ * and those warned about in the last 10 s: small, so a linear search.
+ * Adding a uid first forgets the idle ones.
+ */
+static struct uid_slot *uid_find(struct brm_server *srv, uid_t uid, bool add)
+{
+	uint64_t now;
+
+	for (size_t i = 0; i < srv->nuids; i++)
+		if (srv->uids[i].uid == uid)
+			return &srv->uids[i];
+	if (!add)
+		return NULL;
+	now = brm_now_mono_ns();
+	for (size_t i = 0; i < srv->nuids; )
+		if (!uid_forget_if_idle(srv, i, now))
+			i++;
+	if (srv->nuids == srv->uids_cap) {
+		srv->uids_cap = srv->uids_cap ? 2 * srv->uids_cap : 16;
+		srv->uids = brm_xrealloc(srv->uids, srv->uids_cap * sizeof(*srv->uids));
+	}
+	srv->uids[srv->nuids] = (struct uid_slot){ .uid = uid };
+	return &srv->uids[srv->nuids++];
+}
+
+static void uid_release(struct brm_server *srv, uid_t uid)
+{
+	struct uid_slot *u;
+
+	pthread_mutex_lock(&srv->uid_lock);
+	u = uid_find(srv, uid, false);
+	if (u) {
+		u->count--;
+		uid_forget_if_idle(srv, (size_t)(u - srv->uids), brm_now_mono_ns());
+	}
+	pthread_mutex_unlock(&srv->uid_lock);
+}
+
+/*
+ * May @peer take one more connection? Root and brummd's own uid may use
+ * every one of max_clients; other uids together leave the reserved slots
+ * (brm_limits_reserved_clients) free, and each holds at most
+ * max_clients_per_uid. @n is nclients with this one counted (at once
+ * after accept, so that clients are counted in the order they came). Counts
+ * it per uid (*@counted) when it may; else writes why into @msg. Refusals
+ * by the per-uid cap are logged at most once per uid every 10 s, with
+ * their count.
+ */
+static bool admit(struct brm_server *srv, const struct brm_peer *peer, int n, bool *counted,
+		  char *msg, size_t size)
+{
+	const struct brm_limits *l = &srv->limits;
+	bool privileged = peer->uid == 0 || peer->uid == srv->self_uid;
+	int max = privileged ? l->max_clients : l->max_clients - brm_limits_reserved_clients(l);
+	struct uid_slot *u;
+	bool ok = true;
+
+	*counted = false;
+	if (n > max) {
+		if (privileged)
+			snprintf(msg, size, "too many clients (max_clients %d); try again later",
+				 l->max_clients);
+		else
+			snprintf(msg, size, "too many clients (max_clients %d, of which %d are kept"
+				 " for root); try again later", l->max_clients,
+				 brm_limits_reserved_clients(l));
+		return false;
+	}
+	if (privileged)
+		return true;
+	pthread_mutex_lock(&srv->uid_lock);
+	u = uid_find(srv, peer->uid, true);
+	if (u->count < l->max_clients_per_uid) {
+		u->count++;
+		*counted = true;
+	} else {
+		uint64_t now = brm_now_mono_ns();
+
+		ok = false;
+		u->refused++;
+		if (!u->logged_ns || now - u->logged_ns >= UID_LOG_EVERY_NS) {
+			brm_log_warn("refused %lu connection(s) from uid %u: it holds %d"
+				     " (max_clients_per_uid %d)", u->refused, (unsigned)peer->uid,
+				     u->count, l->max_clients_per_uid);
+			u->logged_ns = now;
+			u->refused = 0;
+		}
+		snprintf(msg, size, "too many connections from uid %u (max_clients_per_uid %d)",
+			 (unsigned)peer->uid, l->max_clients_per_uid);
+	}
+	pthread_mutex_unlock(&srv->uid_lock);
+	return ok;
+}
+
+/* ---- accepting ------------------------------------------------------------ */
+
 static void accept_all(struct worker *w)
 {
 	for (;;) {
 		int fd = accept4(w->srv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct epoll_event e;
+		struct brm_peer peer;
+		bool counted;
+		char msg[160];
+		int n;
 		struct conn *c;
 
 		if (fd < 0) {
@@ -667,12 +891,11 @@ static void accept_all(struct worker *w)
 			}
 			return;
 		}
-		if (__atomic_add_fetch(&w->srv->nclients, 1, __ATOMIC_RELAXED) >
-		    w->srv->limits.max_clients) {
-			char msg[96];
-
-			snprintf(msg, sizeof(msg), "too many clients (max_clients %d); try again later",
-				 w->srv->limits.max_clients);
+		n = __atomic_add_fetch(&w->srv->nclients, 1, __ATOMIC_RELAXED);
+		if (brm_access_peer(w->srv->ctx.access, fd, &peer) < 0)
+			brm_log_warn("cannot read a client's credentials: %s; it may not call"
+				     " anything", strerror(errno));
+		if (!admit(w->srv, &peer, n, &counted, msg, sizeof(msg))) {
 			refuse_client(w, fd, msg);
 			continue;
 		}
@@ -680,9 +903,8 @@ static void accept_all(struct worker *w)
 		c->fd = fd;
 		c->w = w;
 		c->last_active_ns = brm_now_mono_ns();
-		if (brm_access_peer(w->srv->ctx.access, fd, &c->peer) < 0)
-			brm_log_warn("cannot read a client's credentials: %s; it may not call"
-				     " anything", strerror(errno));
+		c->peer = peer;
+		c->uid_counted = counted;
 		brm_buf_init(&c->in);
 		brm_buf_init(&c->out);
 		c->events = EPOLLIN | EPOLLRDHUP;
@@ -691,6 +913,8 @@ static void accept_all(struct worker *w)
 		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
 			brm_log_warn("cannot watch a client: %s", strerror(errno));
 			close(fd);
+			if (counted)
+				uid_release(w->srv, peer.uid);
 			free(c);
 			__atomic_fetch_sub(&w->srv->nclients, 1, __ATOMIC_RELAXED);
 			continue;
@@ -715,8 +939,7 @@ static void pump_streams(struct worker *w)
 			brm_stream_pump(c->stream, w->srv->ctx.reg, &c->out, &w->scratch.line);
 		if (c->evsub)
 			brm_events_pump(c->evsub, &c->out, &w->scratch.line);
-		if (conn_flush(c))
-			conn_update_events(c);
+		conn_service(c);
 	}
 }
 
@@ -760,10 +983,8 @@ static void *worker_main(void *arg)
 				if ((ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) &&
 				    !c->rd_eof && !c->pending)
 					conn_on_readable(c);
-				else if (ev & EPOLLOUT) {
-					if (conn_flush(c))
-						conn_update_events(c);
-				}
+				else if (ev & EPOLLOUT)
+					conn_service(c);   /* it read: answer what waits */
 				/* Gone both ways: nothing can be sent to it any more. */
 				if ((ev & (EPOLLHUP | EPOLLERR)) && !c->dead)
 					conn_close(c);
@@ -968,6 +1189,8 @@ int brm_server_adopt(int fd, int nworkers, const struct brm_ctx *ctx,
 	srv = brm_xcalloc(1, sizeof(*srv));
 	srv->listen_fd = fd;
 	srv->nworkers = nworkers > 0 ? nworkers : 1;
+	srv->self_uid = geteuid();
+	pthread_mutex_init(&srv->uid_lock, NULL);
 	srv->ctx = *ctx;
 	srv->limits = ctx->limits ? *ctx->limits : default_limits;
 	srv->ctx.limits = &srv->limits;
@@ -1051,6 +1274,8 @@ void brm_server_stop(struct brm_server *srv)
 	close(srv->listen_fd);
 	if (srv->path)
 		unlink(srv->path);
+	pthread_mutex_destroy(&srv->uid_lock);
+	free(srv->uids);
 	free(srv->workers);
 	free(srv->path);
 	free(srv);
