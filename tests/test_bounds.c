@@ -435,7 +435,9 @@ START_TEST(one_uid_cannot_take_every_slot)
 		printf("SKIP: one_uid_cannot_take_every_slot needs root (setresuid to nobody)\n");
 		return;
 	}
-	/* 10 clients, 2 of them kept for root; 3 per uid */
+	/* 10 clients, 2 of them kept for root; 3 per uid. brummd makes the
+	 * socket's directory nogroup's (it refuses root's group's). */
+	brmh_socket_subdir = "run";
 	brmh_check_start(&H, "{\"socket_mode\":\"0660\",\"socket_group\":\"nogroup\","
 			 "\"access\":{\"readers\":{\"users\":[\"*\"]}},"
 			 "\"limits\":{\"max_clients\":10,\"max_clients_per_uid\":3}}");
@@ -507,6 +509,7 @@ START_TEST(one_uid_cannot_take_every_slot)
 	ck_assert_int_eq(count_in_file(H.log, "(max_clients_per_uid 3)"), 1);
 	ck_assert_int_eq(count_in_file(H.log, "from uid 65534"), 1);
 	brmh_check_stop(&H);
+	brmh_socket_subdir = NULL;
 }
 END_TEST
 

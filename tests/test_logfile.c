@@ -332,7 +332,7 @@ START_TEST(rotation_race_never_writes_through_a_planted_symlink)
 			 "\"log_keep\":2,\"log_ring_bytes\":65536,\"log_file\":\"%s\"}}}", logpath);
 	/* It rotates before the attack. */
 	snprintf(one, sizeof(one), "%s.1", logpath);
-	for (int i = 0; i < 150 && lstat(one, &st) < 0; i++)
+	for (int i = 0; i < 500 && lstat(one, &st) < 0; i++)   /* 10 s: a loaded machine */
 		brmh_sleep_ms(20);
 	ck_assert_int_eq(lstat(one, &st), 0);
 	att = start_attacker(2000);
@@ -379,7 +379,7 @@ START_TEST(users_directory_works_rotates_and_clears_the_error)
 	ck_assert_str_eq(brmh_str(s, "state"), "running");
 	cJSON_Delete(s);
 	snprintf(one, sizeof(one), "%s.1", logpath);
-	for (int i = 0; i < 150 && lstat(one, &st) < 0; i++)
+	for (int i = 0; i < 500 && lstat(one, &st) < 0; i++)   /* 10 s: a loaded machine */
 		brmh_sleep_ms(20);
 	ck_assert_int_eq(lstat(one, &st), 0);
 	ck_assert(S_ISREG(st.st_mode));
