@@ -232,6 +232,9 @@ def main():
         return 1 if stale else 0
 
     scratch = tempfile.mkdtemp(prefix="brm-mutate.")
+    # mkdtemp makes it 0700: the suites run the test child as `nobody`,
+    # which must reach it, as it reaches an ordinary checkout.
+    os.chmod(scratch, 0o755)
 
     def cleanup_signal(signo, frame):
         raise KeyboardInterrupt
