@@ -169,6 +169,19 @@ def tail(path, n=12):
         return ""
 
 
+def first_failure(path):
+    """The first failing Check test in a suite's output: its case and name."""
+    try:
+        with open(path, errors="replace") as f:
+            for line in f:
+                m = re.match(r"^[^:]+:\d+:[FE]:([^:]+):([^:]+):", line)
+                if m:
+                    return "%s:%s" % (m.group(1), m.group(2))
+    except OSError:
+        pass
+    return None
+
+
 class Tree:
     def __init__(self, path):
         self.path = path
@@ -198,7 +211,7 @@ class Tree:
             total += secs
             if rc != 0:
                 return s, ("timed out after %ds" % timeout if rc == "timeout"
-                           else "exit %s" % rc), total
+                           else first_failure(self.log) or "exit %s" % rc), total
         return None, "", total
 
 
@@ -282,7 +295,7 @@ def main():
                     else:
                         bad, why, _ = tree.run_suites(m["suites"], suite_timeout)
                         if bad:
-                            res, detail = "killed", "%s (%s)" % (bad, why)
+                            res, detail = "killed", "%s %s" % (bad, why)
                             if verbose:
                                 detail += "\n" + tail(tree.log)
                         else:
