@@ -193,7 +193,7 @@ stress: $(PROGRAMS) $(STRESS_BIN)
 	done
 	$(if $(SAN),$(SAN_ENV)) sh tests/stress/signal-cycles.sh $(CURDIR)/$(BINOUT) $(STRESS_CYCLES)
 
-# Not in CI (about half an hour): run before resolving an issue that touches
+# Not in CI (15-25 minutes): run before resolving an issue that touches
 # the areas the list covers. MUTATE_ONLY=id,id runs a subset; the script's
 # header lists the other knobs. Builds in a scratch copy under /tmp.
 .PHONY: mutate
