@@ -5,6 +5,7 @@
  * End to end: a real brummd, an exec probe that fails twice, then passes.
  */
 #include <check.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,35 @@
 static struct brmh H;
 
 /*
+ * Scratch files of the tests, in one directory main() makes before the
+ * tests run and removes after them: a test that fails exits at once (its
+ * own process, in Check's fork mode) and could not clean up itself.
+ */
+static char scratch[] = "/tmp/brmtest.mut.XXXXXX";
+
+static void scratch_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", scratch, name);
+}
+
+static void scratch_remove(void)
+{
+	DIR *d = opendir(scratch);
+	struct dirent *e;
+	char path[512];
+
+	while (d && (e = readdir(d))) {
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			scratch_path(path, sizeof(path), e->d_name);
+			unlink(path);
+		}
+	}
+	if (d)
+		closedir(d);
+	rmdir(scratch);
+}
+
+/*
  * Probes fail, fail, pass, fail, fail, pass... with retries 3: never three
  * failures in a row, so the process never turns unhealthy, and the
  * on_unhealthy restart never comes. Counting failures in total would
@@ -23,14 +53,12 @@ static struct brmh H;
  */
 START_TEST(a_passing_probe_starts_the_failure_count_again)
 {
-	char dir[] = "/tmp/brmtest.mut.XXXXXX";
-	char counter[64];
+	char counter[512];
 	char *text = NULL;
 	long pid1;
 	cJSON *s;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(counter, sizeof(counter), "%s/n", dir);
+	scratch_path(counter, sizeof(counter), "probe-n");
 	brmh_check_start(&H,
 		"{\"processes\": {\"p\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0,"
 		" \"health\": {\"exec\": [\"/bin/sh\", \"-c\", \"n=$(cat %s 2>/dev/null || echo 0);"
@@ -61,8 +89,6 @@ START_TEST(a_passing_probe_starts_the_failure_count_again)
 		      brmh_int(s, "restarts"), pid1, brmh_int(s, "pid"));
 	cJSON_Delete(s);
 	brmh_check_stop(&H);
-	unlink(counter);
-	rmdir(dir);
 }
 END_TEST
 
@@ -82,7 +108,12 @@ int main(void)
 	SRunner *sr = srunner_create(mut_health_suite());
 	int failed;
 
+	if (!mkdtemp(scratch)) {
+		perror("mkdtemp");
+		return EXIT_FAILURE;
+	}
 	srunner_run_all(sr, CK_NORMAL);
+	scratch_remove();
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -8,6 +8,7 @@
  * End to end: a real brummd, real children (bin/brm-testchild, /bin/sh).
  */
 #include <check.h>
+#include <dirent.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -20,6 +21,35 @@
 #include "tests/harness.h"
 
 static struct brmh H;
+
+/*
+ * Scratch files of the tests, in one directory main() makes before the
+ * tests run and removes after them: a test that fails exits at once (its
+ * own process, in Check's fork mode) and could not clean up itself.
+ */
+static char scratch[] = "/tmp/brmtest.mut.XXXXXX";
+
+static void scratch_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", scratch, name);
+}
+
+static void scratch_remove(void)
+{
+	DIR *d = opendir(scratch);
+	struct dirent *e;
+	char path[512];
+
+	while (d && (e = readdir(d))) {
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			scratch_path(path, sizeof(path), e->d_name);
+			unlink(path);
+		}
+	}
+	if (d)
+		closedir(d);
+	rmdir(scratch);
+}
 
 /* A config with one process "p" whose spec is the members @fmt formats. */
 static char *config_one(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -146,12 +176,10 @@ END_TEST
  */
 START_TEST(a_long_run_resets_the_rapid_exit_delay)
 {
-	char dir[] = "/tmp/brmtest.mut.XXXXXX";
-	char counter[64];
+	char counter[512];
 	double d;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(counter, sizeof(counter), "%s/n", dir);
+	scratch_path(counter, sizeof(counter), "long-run-n");
 	brmh_check_start(&H, "%s", config_one(
 		"\"cmd\": [\"/bin/sh\", \"-c\", \"n=$(cat %s 2>/dev/null || echo 0);"
 		" n=$((n+1)); echo $n > %s; [ $n -eq 4 ] && sleep 1.5; exit 3\"],"
@@ -164,8 +192,6 @@ START_TEST(a_long_run_resets_the_rapid_exit_delay)
 		      "the first rapid exit after a 1.5 s run waits %.3fs, not backoff_secs 0.3",
 		      d);
 	brmh_check_stop(&H);
-	unlink(counter);
-	rmdir(dir);
 }
 END_TEST
 
@@ -229,15 +255,13 @@ END_TEST
  * not outlive it, holding its port or files while the next run starts. */
 START_TEST(a_crash_takes_the_rest_of_the_group_along)
 {
-	char dir[] = "/tmp/brmtest.mut.XXXXXX";
-	char pidfile[64];
+	char pidfile[512];
 	char *text;
 	long main_pid;
 	pid_t gc;
 	cJSON *s;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(pidfile, sizeof(pidfile), "%s/gc", dir);
+	scratch_path(pidfile, sizeof(pidfile), "grandchild-pid");
 	brmh_check_start(&H, "%s", config_one(
 		"\"cmd\": [\"%s\", \"grandchild\", \"%s\"], \"start_secs\": 0,"
 		" \"restart\": \"never\"", brmh_child(), pidfile));
@@ -257,8 +281,6 @@ START_TEST(a_crash_takes_the_rest_of_the_group_along)
 		ck_abort_msg("grandchild %d outlived its crashed main process", (int)gc);
 	}
 	brmh_check_stop(&H);
-	unlink(pidfile);
-	rmdir(dir);
 }
 END_TEST
 
@@ -286,7 +308,12 @@ int main(void)
 	SRunner *sr = srunner_create(mut_supervise_suite());
 	int failed;
 
+	if (!mkdtemp(scratch)) {
+		perror("mkdtemp");
+		return EXIT_FAILURE;
+	}
 	srunner_run_all(sr, CK_NORMAL);
+	scratch_remove();
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
