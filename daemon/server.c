@@ -330,6 +330,38 @@ static void on_cmd_done(struct brm_cmd *cmd);
 
 static const struct brm_limits default_limits = BRM_LIMITS_DEFAULT;
 
+#define DENIED_LOG_EVERY_NS (10ull * 1000000000)
+
+/*
+ * A refused call is logged with its method, uid and pid, but at most once
+ * every 10 s for all workers together, with the count of those not logged
+ * since: a peer that may connect but not call must not be able to flood
+ * brummd's log (a cost it controls).
+ */
+static void log_denied(const char *method, const struct brm_peer *peer)
+{
+	static uint64_t logged_ns;          /* atomic */
+	static unsigned long unlogged;      /* atomic */
+	uint64_t now = brm_now_mono_ns();
+	uint64_t last = __atomic_load_n(&logged_ns, __ATOMIC_RELAXED);
+	unsigned long more;
+
+	if ((last && now - last < DENIED_LOG_EVERY_NS) ||
+	    !__atomic_compare_exchange_n(&logged_ns, &last, now, false, __ATOMIC_RELAXED,
+					 __ATOMIC_RELAXED)) {
+		__atomic_add_fetch(&unlogged, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	more = __atomic_exchange_n(&unlogged, 0, __ATOMIC_RELAXED);
+	if (more)
+		brm_log_warn("denied '%s' to uid %u pid %d: not permitted (and %lu more calls"
+			     " denied since the last such line)", method, (unsigned)peer->uid,
+			     (int)peer->pid, more);
+	else
+		brm_log_warn("denied '%s' to uid %u pid %d: not permitted", method,
+			     (unsigned)peer->uid, (int)peer->pid);
+}
+
 bool brm_server_dispatch(const struct brm_ctx *ctx, struct brm_scratch *scratch,
 			 const struct brm_peer *peer, char *line, size_t len,
 			 struct brm_buf *out, void **stream, void **evsub,
@@ -428,8 +460,7 @@ bool brm_server_dispatch(const struct brm_ctx *ctx, struct brm_scratch *scratch,
 		params = NULL;
 	m = brm_method_find(method->valuestring);
 	if (m && !brm_access_allows(peer, m->mutating)) {
-		brm_log_warn("denied '%s' to uid %u pid %d: not permitted", m->name,
-			     (unsigned)peer->uid, (int)peer->pid);
+		log_denied(m->name, peer);
 		brm_rpc_error(notify ? &discard : out, id_json, BRM_E_NOT_PERMITTED,
 			      m->mutating ? "not permitted: your uid may not change processes"
 					  : "not permitted: your uid may not query brummd", NULL);

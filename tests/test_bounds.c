@@ -551,6 +551,60 @@ START_TEST(max_clients_per_uid_is_configurable)
 }
 END_TEST
 
+/* ---- refused calls in brummd's log ------------------------------------- */
+
+#define DENIED_CALLS 500
+
+/* A uid that may connect but not call sends 500 calls: each is refused, and
+ * brummd's log gets one line for them, not 500. */
+START_TEST(refused_calls_cannot_flood_the_log)
+{
+	int status;
+	pid_t kid;
+
+	if (geteuid() != 0) {
+		printf("SKIP: refused_calls_cannot_flood_the_log needs root (setresuid to nobody)\n");
+		return;
+	}
+	brmh_socket_subdir = "run";
+	brmh_check_start(&H, "{\"socket_mode\":\"0660\",\"socket_group\":\"nogroup\"}");
+	ck_assert_int_eq(chmod(H.dir, 0711), 0);
+	kid = fork();
+	ck_assert_int_ge(kid, 0);
+	if (kid == 0) {
+		static const char call[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"stop\","
+			"\"params\":{\"name\":\"x\"}}\n";
+		int fd;
+
+		if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+		    setresuid(65534, 65534, 65534) < 0)
+			_exit(2);
+		fd = brmh_connect(&H);
+		if (fd < 0)
+			_exit(3);
+		for (int i = 0; i < DENIED_CALLS; i++) {
+			char *s;
+
+			if (write(fd, call, sizeof(call) - 1) != (ssize_t)(sizeof(call) - 1))
+				_exit(4);
+			s = line_within(fd, 5000);
+			if (!s || !strstr(s, "-32003"))
+				_exit(5);
+			free(s);
+		}
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(kid, &status, 0), kid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "the refused client failed (status %d: 2 setresuid, 3 connect, 5 no -32003)",
+		      status);
+	/* the first is logged with who and what; the rest within 10 s are not */
+	ck_assert_int_eq(count_in_file(H.log, "denied 'stop' to uid 65534 pid "), 1);
+	brmh_check_stop(&H);
+	brmh_socket_subdir = NULL;
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("bounds");
@@ -561,6 +615,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, one_uid_cannot_take_every_slot);
 	tcase_add_test(tc, abandoned_waits_are_cancelled);
 	tcase_add_test(tc, never_reading_clients_stay_bounded);
+	tcase_add_test(tc, refused_calls_cannot_flood_the_log);
 	suite_add_tcase(s, tc);
 	return s;
 }
