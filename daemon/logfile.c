@@ -103,6 +103,17 @@ static struct {
  * changed, at most once per LOG_INTERVAL_NS, so a user who flips the path
  * between a link and a file cannot flood brummd's log.
  */
+/*
+ * Every close on the writer thread. Not inlined: tests/tsan.supp names it
+ * (libuv closes its descriptors with syscall(SYS_close), which
+ * ThreadSanitizer does not see, so a number the loop used for a child's pipe
+ * and this thread gets again looks like a race with the loop's last read).
+ */
+static __attribute__((noinline)) int writer_close(int fd)
+{
+	return close(fd);
+}
+
 static void report(struct brm_logfile *f, const char *msg)
 {
 	uint64_t now;
@@ -302,14 +313,14 @@ static int open_dir(struct brm_logfile *f)
 			if (len < 0)
 				goto out_errno;
 			target[len] = '\0';
-			close(next);
+			writer_close(next);
 			next = -1;
 			rest = brm_xasprintf("%s/%s", target, p);
 			free(todo);
 			todo = rest;
 			p = todo;
 			if (target[0] == '/') {
-				close(cur);
+				writer_close(cur);
 				cur = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 				if (cur < 0 || fstat(cur, &cst) < 0)
 					goto out_errno;
@@ -320,7 +331,7 @@ static int open_dir(struct brm_logfile *f)
 			errno = ENOTDIR;
 			goto out_errno;
 		}
-		close(cur);
+		writer_close(cur);
 		cur = next;
 		next = -1;
 		cst = st;
@@ -344,9 +355,9 @@ out_errno:
 	reportf(f, "cannot open log file '%s': %s", f->path, strerror(err));
 out_close:
 	if (next >= 0)
-		close(next);
+		writer_close(next);
 	if (cur >= 0)
-		close(cur);
+		writer_close(cur);
 	free(todo);
 	return -1;
 }
@@ -401,12 +412,12 @@ static int open_in(struct brm_logfile *f, int dirfd, bool excl)
 	}
 	if (fstat(fd, &st) < 0) {
 		err = errno;
-		close(fd);
+		writer_close(fd);
 		reportf(f, "cannot open log file '%s': %s", f->path, strerror(err));
 		return -1;
 	}
 	if (refused(f, &st, why, sizeof(why))) {
-		close(fd);
+		writer_close(fd);
 		report(f, why);
 		return -1;
 	}
@@ -424,7 +435,7 @@ static void file_open(struct brm_logfile *f)
 	if (dirfd < 0)
 		return;
 	f->fd = open_in(f, dirfd, false);
-	close(dirfd);
+	writer_close(dirfd);
 }
 
 static void rotate(struct brm_logfile *f)
@@ -433,7 +444,7 @@ static void rotate(struct brm_logfile *f)
 	int dirfd;
 
 	if (f->fd >= 0)
-		close(f->fd);
+		writer_close(f->fd);
 	f->fd = -1;
 	dirfd = open_dir(f);
 	if (dirfd < 0)
@@ -454,7 +465,7 @@ static void rotate(struct brm_logfile *f)
 		}
 	}
 	f->fd = open_in(f, dirfd, true);
-	close(dirfd);
+	writer_close(dirfd);
 }
 
 static void file_write(struct brm_logfile *f, const char *p, size_t n)
@@ -469,7 +480,7 @@ static void file_write(struct brm_logfile *f, const char *p, size_t n)
 		f->user_seen = ugen;
 		f->resolved = false;
 		if (f->fd >= 0)
-			close(f->fd);
+			writer_close(f->fd);
 		f->fd = -1;
 		f->retry_ns = 0;
 	}
@@ -498,7 +509,7 @@ static void file_write(struct brm_logfile *f, const char *p, size_t n)
 				continue;
 			reportf(f, "cannot write log file '%s': %s", f->path, strerror(errno));
 			/* Try again from a fresh open a little later. */
-			close(f->fd);
+			writer_close(f->fd);
 			f->fd = -1;
 			f->retry_ns = brm_now_mono_ns() + RETRY_NS;
 			return;
@@ -516,7 +527,7 @@ static void file_write(struct brm_logfile *f, const char *p, size_t n)
 static void file_free(struct brm_logfile *f)
 {
 	if (f->fd >= 0)
-		close(f->fd);
+		writer_close(f->fd);
 	free(f->path);
 	free(f->dir);
 	free(f->base);
