@@ -825,6 +825,19 @@ const char *brmh_child_public(void)
 	return path;
 }
 
+char *brmh_fmt(const char *f, ...)
+{
+	static char buf[4][8192];
+	static unsigned slot;
+	char *b = buf[slot++ & 3];
+	va_list ap;
+
+	va_start(ap, f);
+	vsnprintf(b, sizeof(buf[0]), f, ap);
+	va_end(ap);
+	return b;
+}
+
 char *brmh_tmpdir(char *buf, size_t len, const char *prefix)
 {
 	int p[2];

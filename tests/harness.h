@@ -138,6 +138,12 @@ char *brmh_wait_log(struct brmh *h, const char *name, const char *needle, int ti
  */
 char *brmh_tmpdir(char *buf, size_t len, const char *prefix);
 
+/*
+ * printf into one of four static 8 KiB buffers, used in turn: up to four
+ * results may be live at once (one call's arguments). Not thread-safe.
+ */
+char *brmh_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+
 /* A new raw connection to h->sock; -1 on failure. Caller closes. */
 int brmh_connect(struct brmh *h);
 /* Open descriptors of @pid (entries of /proc/PID/fd), -1 when unknown. */

@@ -39,20 +39,6 @@ static long mono_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-	static char buf[4][8192];
-	static int slot;
-	char *b = buf[slot++ & 3];
-	va_list ap;
-
-	va_start(ap, f);
-	vsnprintf(b, sizeof(buf[0]), f, ap);
-	va_end(ap);
-	return b;
-}
-
 static void state_dir_make(void)
 {
 	snprintf(state_dir, sizeof(state_dir), "/tmp/brmdur.XXXXXX");
@@ -71,7 +57,7 @@ static void state_dir_remove(void)
 
 static const char *two_procs(void)
 {
-	return fmt("{\"processes\": {"
+	return brmh_fmt("{\"processes\": {"
 		   " \"a\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0},"
 		   " \"b\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0}}}",
 		   brmh_child(), brmh_child());
@@ -195,7 +181,7 @@ END_TEST
 START_TEST(add_and_remove_replies_survive_sigkill)
 {
 	char *cfg = strdup(two_procs());
-	const char *add = fmt("{\"name\":\"c\",\"spec\":{\"cmd\":[\"%s\",\"sleep\",\"60\"],"
+	const char *add = brmh_fmt("{\"name\":\"c\",\"spec\":{\"cmd\":[\"%s\",\"sleep\",\"60\"],"
 			      "\"start_secs\":0}}", brmh_child());
 	char *addp = strdup(add);
 
@@ -560,7 +546,7 @@ START_TEST(without_home_there_is_no_shared_fallback)
 		ck_assert_msg(stat("/tmp/.local", &sb) < 0, "/tmp/.local was created");
 	free(t);
 	unlink(log);
-	ck_assert_int_eq(system(fmt("rm -rf '%s'", dir)), 0);
+	ck_assert_int_eq(system(brmh_fmt("rm -rf '%s'", dir)), 0);
 }
 END_TEST
 
@@ -600,7 +586,7 @@ START_TEST(two_instances_on_two_sockets_have_two_state_files)
 	kill_wait(b);
 	free(p1);
 	free(p2);
-	ck_assert_int_eq(system(fmt("rm -rf '%s'", dir)), 0);
+	ck_assert_int_eq(system(brmh_fmt("rm -rf '%s'", dir)), 0);
 }
 END_TEST
 
@@ -617,7 +603,7 @@ START_TEST(a_second_brummd_on_the_same_state_refuses_naming_the_holder)
 	printf("second brummd: %s", log ? log : "(nothing)\n");
 	ck_assert_msg(log && strstr(log, expect) && strstr(log, state_dir), "log: %s", log);
 	free(log);
-	ck_assert_int_eq(system(fmt("rm -rf '%s'", h2.dir)), 0);
+	ck_assert_int_eq(system(brmh_fmt("rm -rf '%s'", h2.dir)), 0);
 	graceful_stop();
 	/* Released when the holder exits. */
 	ck_assert_int_eq(brmh_start(&H, "{}", NULL), 0);
@@ -645,7 +631,7 @@ START_TEST(a_planted_tmp_symlink_does_not_redirect_the_write)
 	text = brmh_read_file(victim);
 	ck_assert_str_eq(text, "precious\n");
 	free(text);
-	ck_assert(file_has(fmt("%s/state.json", state_dir), "\"a\":{\"stopped\":true}"));
+	ck_assert(file_has(brmh_fmt("%s/state.json", state_dir), "\"a\":{\"stopped\":true}"));
 	unlink(victim);
 	free(cfg);
 	state_dir_remove();
@@ -680,7 +666,7 @@ START_TEST(a_planted_state_file_is_not_loaded)
 	log = brmh_read_file(H.log);
 	ck_assert_msg(log && strstr(log, "owned by uid"), "log: %s", log);
 	free(log);
-	ck_assert_int_eq(system(fmt("rm -rf '%s'", H.dir)), 0);
+	ck_assert_int_eq(system(brmh_fmt("rm -rf '%s'", H.dir)), 0);
 	/* A symbolic link to a state file elsewhere. */
 	unlink(path);
 	snprintf(other, sizeof(other), "%s.other", state_dir);
@@ -690,7 +676,7 @@ START_TEST(a_planted_state_file_is_not_loaded)
 	log = brmh_read_file(H.log);
 	ck_assert_msg(log && strstr(log, "symbolic link"), "log: %s", log);
 	free(log);
-	ck_assert_int_eq(system(fmt("rm -rf '%s'", H.dir)), 0);
+	ck_assert_int_eq(system(brmh_fmt("rm -rf '%s'", H.dir)), 0);
 	unlink(other);
 	free(cfg);
 	state_dir_remove();
@@ -713,7 +699,7 @@ START_TEST(a_state_dir_owned_by_another_uid_is_refused)
 	printf("foreign state dir: %s", log ? log : "(nothing)\n");
 	ck_assert_msg(log && strstr(log, state_dir) && strstr(log, "not started"), "log: %s", log);
 	free(log);
-	ck_assert_int_eq(system(fmt("rm -rf '%s'", H.dir)), 0);
+	ck_assert_int_eq(system(brmh_fmt("rm -rf '%s'", H.dir)), 0);
 	state_dir_remove();
 }
 END_TEST

@@ -21,20 +21,6 @@
 
 static struct brmh H;
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-	static char buf[4][4096];
-	static int slot;
-	char *b = buf[slot++ % 4];
-	va_list ap;
-
-	va_start(ap, f);
-	vsnprintf(b, 4096, f, ap);
-	va_end(ap);
-	return b;
-}
-
 static double now_s(void)
 {
 	struct timespec ts;
@@ -104,7 +90,7 @@ static cJSON *reload_ok(void)
  * second reload to find it still stopping. */
 static const char *slow_stopper(const char *what)
 {
-	return fmt("\"a\": {\"cmd\": [\"%s\", \"ignore-term\", \"%s\"], \"start_secs\": 0,"
+	return brmh_fmt("\"a\": {\"cmd\": [\"%s\", \"ignore-term\", \"%s\"], \"start_secs\": 0,"
 		   " \"stop_timeout_secs\": 1.5}", brmh_child(), what);
 }
 
@@ -120,14 +106,14 @@ START_TEST(readded_while_stopping_ends_up_running)
 			 slow_stopper("60"), brmh_child());
 	ck_assert(brmh_wait_state(&H, "a", "running", 3000));
 	pa = pid_of("a");
-	write_config(fmt("\"b\": {\"cmd\": [\"%s\", \"sleep\", \"60\"]}", brmh_child()));
+	write_config(brmh_fmt("\"b\": {\"cmd\": [\"%s\", \"sleep\", \"60\"]}", brmh_child()));
 	r = reload_ok();
 	ck_assert_str_eq(names(result_of(r), "removed"), "a");
 	cJSON_Delete(r);
 	ck_assert(brmh_wait_state(&H, "a", "stopping", 1000));
 
 	/* Defined again, with a changed command line: added, not unchanged. */
-	write_config(fmt("%s, \"b\": {\"cmd\": [\"%s\", \"sleep\", \"60\"]}",
+	write_config(brmh_fmt("%s, \"b\": {\"cmd\": [\"%s\", \"sleep\", \"60\"]}",
 			 slow_stopper("61"), brmh_child()));
 	r = reload_ok();
 	res = result_of(r);
@@ -220,8 +206,8 @@ static char *roundtrip(const char *line)
 /* The reply to a request with id text @id starts with exactly that id. */
 static void check_id(const char *id, const char *method)
 {
-	char *line = fmt("{\"jsonrpc\":\"2.0\",\"id\":%s,\"method\":\"%s\"}", id, method);
-	char *want = fmt("{\"jsonrpc\":\"2.0\",\"id\":%s,", id);
+	char *line = brmh_fmt("{\"jsonrpc\":\"2.0\",\"id\":%s,\"method\":\"%s\"}", id, method);
+	char *want = brmh_fmt("{\"jsonrpc\":\"2.0\",\"id\":%s,", id);
 	char *reply = roundtrip(line);
 
 	ck_assert_msg(!strncmp(reply, want, strlen(want)), "id %s came back as: %s", id, reply);
@@ -295,19 +281,19 @@ START_TEST(numbers_out_of_range_are_invalid_params)
 			 brmh_child());
 	for (size_t p = 0; p < 2; p++) {
 		for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
-			char *pp = fmt("\"%s\":%s,\"follow\":false", params[p], bad[i]);
-			int c = code_of(fmt("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"events\","
+			char *pp = brmh_fmt("\"%s\":%s,\"follow\":false", params[p], bad[i]);
+			int c = code_of(brmh_fmt("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"events\","
 					    "\"params\":{%s}}", pp), NULL);
 			ck_assert_msg(c == -32602, "events %s: code %d", pp, c);
 		}
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
-		int c = code_of(fmt("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"signal\","
+		int c = code_of(brmh_fmt("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"signal\","
 				    "\"params\":{\"name\":\"a\",\"signal\":%s}}", bad[i]), NULL);
 		ck_assert_msg(c == -32602, "signal %s: code %d", bad[i], c);
 	}
 	for (size_t i = 0; i < sizeof(bad_secs) / sizeof(*bad_secs); i++) {
-		int c = code_of(fmt("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"stop\",\"params\":"
+		int c = code_of(brmh_fmt("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"stop\",\"params\":"
 				    "{\"name\":\"a\",\"wait\":true,\"timeout_secs\":%s}}", bad_secs[i]),
 			    NULL);
 		ck_assert_msg(c == -32602, "timeout_secs %s: code %d", bad_secs[i], c);

@@ -19,24 +19,10 @@
 
 static struct brmh H;
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-	static char buf[4][4096];
-	static int slot;
-	char *b = buf[slot++ % 4];
-	va_list ap;
-
-	va_start(ap, f);
-	vsnprintf(b, 4096, f, ap);
-	va_end(ap);
-	return b;
-}
-
 /* A process spec member: "NAME": {"cmd": [child, "sleep", SECS], EXTRA} */
 static char *proc(const char *name, const char *secs, const char *extra)
 {
-	return fmt("\"%s\": {\"cmd\": [\"%s\", \"sleep\", \"%s\"], \"start_secs\": 0%s%s}", name,
+	return brmh_fmt("\"%s\": {\"cmd\": [\"%s\", \"sleep\", \"%s\"], \"start_secs\": 0%s%s}", name,
 		   brmh_child(), secs, extra && *extra ? ", " : "", extra ? extra : "");
 }
 
@@ -54,7 +40,7 @@ static void write_config(const char *procs)
 
 static void start(const char *procs)
 {
-	ck_assert_int_eq(brmh_start(&H, fmt("{\"processes\": {%s}}", procs), NULL), 0);
+	ck_assert_int_eq(brmh_start(&H, brmh_fmt("{\"processes\": {%s}}", procs), NULL), 0);
 }
 
 static long pid_of(const char *name)
@@ -110,7 +96,7 @@ START_TEST(reload_adds_a_new_process_and_starts_it)
 	start(proc("a", "60", NULL));
 	ck_assert(brmh_wait_state(&H, "a", "running", 3000));
 	pa = pid_of("a");
-	write_config(fmt("%s, %s, %s", proc("a", "60", NULL), proc("b", "60", NULL),
+	write_config(brmh_fmt("%s, %s, %s", proc("a", "60", NULL), proc("b", "60", NULL),
 			 proc("c", "60", "\"autostart\": false")));
 	r = reload();
 	res = ok(r);
@@ -132,11 +118,11 @@ START_TEST(reload_stops_and_removes_a_dropped_process)
 	cJSON *r, *s;
 	long pb;
 
-	start(fmt("%s, %s", proc("a", "60", NULL), proc("b", "60", NULL)));
+	start(brmh_fmt("%s, %s", proc("a", "60", NULL), proc("b", "60", NULL)));
 	ck_assert(brmh_wait_state(&H, "b", "running", 3000));
 	pb = pid_of("b");
 	/* A process added at runtime is not the config's: reload leaves it. */
-	r = brmh_call(&H, "add", fmt("{\"name\":\"x\",\"spec\":{\"cmd\":[\"%s\",\"sleep\",\"60\"]}}",
+	r = brmh_call(&H, "add", brmh_fmt("{\"name\":\"x\",\"spec\":{\"cmd\":[\"%s\",\"sleep\",\"60\"]}}",
 				    brmh_child()));
 	cJSON_Delete(r);
 	write_config(proc("a", "60", NULL));
@@ -207,13 +193,13 @@ START_TEST(restart_fields_restart_only_what_changed)
 	cJSON *r;
 	long pa, pb, pc;
 
-	start(fmt("%s, %s, %s", proc("a", "60", NULL), proc("b", "60", NULL),
+	start(brmh_fmt("%s, %s, %s", proc("a", "60", NULL), proc("b", "60", NULL),
 		  proc("c", "60", "\"autostart\": false")));
 	ck_assert(brmh_wait_state(&H, "a", "running", 3000));
 	ck_assert(brmh_wait_state(&H, "b", "running", 3000));
 	pa = pid_of("a");
 	pb = pid_of("b");
-	write_config(fmt("%s, %s, %s", proc("a", "61", NULL),
+	write_config(brmh_fmt("%s, %s, %s", proc("a", "61", NULL),
 			 proc("b", "60", "\"env\": {\"X\": \"1\"}"),
 			 proc("c", "61", "\"autostart\": false")));
 	r = reload();
@@ -241,13 +227,13 @@ START_TEST(invalid_config_is_rejected_whole)
 	int code = 0;
 	char *out = NULL, *errtxt = NULL;
 
-	start(fmt("%s, %s", proc("a", "60", NULL), proc("b", "60", NULL)));
+	start(brmh_fmt("%s, %s", proc("a", "60", NULL), proc("b", "60", NULL)));
 	ck_assert(brmh_wait_state(&H, "a", "running", 3000));
 	ck_assert(brmh_wait_state(&H, "b", "running", 3000));
 	pa = pid_of("a");
 	pb = pid_of("b");
 	/* A good addition and removal, but one bad key: nothing may change. */
-	write_config(fmt("%s, %s", proc("a", "61", "\"restrt\": \"never\""), proc("n", "60", NULL)));
+	write_config(brmh_fmt("%s, %s", proc("a", "61", "\"restrt\": \"never\""), proc("n", "60", NULL)));
 	r = reload();
 	brmh_result(r, &code);
 	ck_assert_int_eq(code, -32006);
@@ -285,7 +271,7 @@ START_TEST(sighup_and_brummctl_reload)
 	char *log;
 
 	start(proc("a", "60", NULL));
-	write_config(fmt("%s, %s", proc("a", "60", NULL), proc("b", "60", NULL)));
+	write_config(brmh_fmt("%s, %s", proc("a", "60", NULL), proc("b", "60", NULL)));
 	kill(H.pid, SIGHUP);
 	ck_assert(brmh_wait_state(&H, "b", "running", 3000));
 	write_config(proc("b", "60", NULL));

@@ -33,20 +33,6 @@ static long mono_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-	static char buf[4][4096];
-	static int slot;
-	char *b = buf[slot++ % 4];
-	va_list ap;
-
-	va_start(ap, f);
-	vsnprintf(b, 4096, f, ap);
-	va_end(ap);
-	return b;
-}
-
 static long pid_of(const char *name)
 {
 	cJSON *s = brmh_status(&H, name);
@@ -151,7 +137,7 @@ START_TEST(notify_ready_status_reload_stopping_in_order)
 	char *cfg;
 
 	notify_open(&ns, false);
-	cfg = fmt("{\"processes\": {"
+	cfg = brmh_fmt("{\"processes\": {"
 		  " \"a\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0.2},"
 		  " \"b\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0.2}}}",
 		  brmh_child(), brmh_child());
@@ -189,7 +175,7 @@ START_TEST(notify_abstract_socket_and_watchdog)
 	setenv("WATCHDOG_USEC", "100000", 1);
 	snprintf(out, sizeof(out), "/tmp/brm-svc-info.%d", (int)getpid());
 	unlink(out);
-	cfg = fmt("{\"processes\": {\"a\": {\"cmd\": [\"%s\", \"info\", \"%s\"]}}}", brmh_child(),
+	cfg = brmh_fmt("{\"processes\": {\"a\": {\"cmd\": [\"%s\", \"info\", \"%s\"]}}}", brmh_child(),
 		  out);
 	ck_assert_int_eq(brmh_start(&H, cfg, NULL), 0);
 	ck_assert_int_ge(notify_wait(&ns, "READY=1", 3000), 0);
@@ -224,7 +210,7 @@ START_TEST(socket_activation_serves_on_the_passed_socket)
 
 	snprintf(out, sizeof(out), "/tmp/brm-svc-act.%d", (int)getpid());
 	unlink(out);
-	cfg = fmt("{\"processes\": {\"a\": {\"cmd\": [\"%s\", \"info\", \"%s\"], \"start_secs\": 0}}}",
+	cfg = brmh_fmt("{\"processes\": {\"a\": {\"cmd\": [\"%s\", \"info\", \"%s\"], \"start_secs\": 0}}}",
 		  brmh_child(), out);
 	ck_assert_int_eq(brmh_start_activated(&H, cfg), 0);
 	ck_assert(brmh_wait_state(&H, "a", "running", 3000));
@@ -267,7 +253,7 @@ START_TEST(sigterm_stops_all_in_parallel_and_logs_progress)
 	long pids[3], t0;
 	int st;
 
-	cfg = fmt("{\"processes\": {"
+	cfg = brmh_fmt("{\"processes\": {"
 		  " \"a\": {\"cmd\": [\"%s\", \"ignore-term\"], \"start_secs\": 0, \"stop_timeout_secs\": 1.3},"
 		  " \"b\": {\"cmd\": [\"%s\", \"ignore-term\"], \"start_secs\": 0, \"stop_timeout_secs\": 1.3},"
 		  " \"c\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0}}}",
@@ -315,7 +301,7 @@ START_TEST(sigkill_of_brummd_leaves_no_child_running)
 		printf("SKIP: sigkill_of_brummd_leaves_no_child_running: %s; b runs as"
 		       " this uid instead of nobody\n",
 		       geteuid() ? "not root" : "cannot copy the test child to /tmp");
-	cfg = fmt("{\"processes\": {"
+	cfg = brmh_fmt("{\"processes\": {"
 		  " \"a\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0},"
 		  " \"b\": {\"cmd\": [\"%s\", \"ignore-term\"], \"start_secs\": 0%s},"
 		  " \"k\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0, \"orphan\": \"keep\"}}}",
@@ -364,7 +350,7 @@ static void state_dir_remove(void)
 
 static const char *two_procs(void)
 {
-	return fmt("{\"processes\": {"
+	return brmh_fmt("{\"processes\": {"
 		   " \"a\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0},"
 		   " \"b\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0}}}",
 		   brmh_child(), brmh_child());
@@ -379,9 +365,9 @@ START_TEST(desired_state_survives_a_restart)
 	ck_assert_int_eq(brmh_start(&H, cfg, NULL), 0);
 	ck_assert(brmh_wait_state(&H, "a", "running", 3000));
 	call_ok("stop", "{\"name\":\"a\",\"wait\":true}");
-	call_ok("add", fmt("{\"name\":\"c\",\"spec\":{\"cmd\":[\"%s\",\"sleep\",\"60\"],"
+	call_ok("add", brmh_fmt("{\"name\":\"c\",\"spec\":{\"cmd\":[\"%s\",\"sleep\",\"60\"],"
 			   "\"start_secs\":0,\"restart\":\"always\"}}", brmh_child()));
-	call_ok("add", fmt("{\"name\":\"gone\",\"spec\":{\"cmd\":[\"%s\",\"sleep\",\"60\"]}}",
+	call_ok("add", brmh_fmt("{\"name\":\"gone\",\"spec\":{\"cmd\":[\"%s\",\"sleep\",\"60\"]}}",
 			   brmh_child()));
 	call_ok("remove", "{\"name\":\"gone\"}");
 	ck_assert(brmh_wait_state(&H, "c", "running", 3000));
