@@ -5,7 +5,6 @@
  * End to end: a real brummd, an exec probe that fails twice, then passes.
  */
 #include <check.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,31 +17,15 @@ static struct brmh H;
 
 /*
  * Scratch files of the tests, in one directory main() makes before the
- * tests run and removes after them: a test that fails exits at once (its
- * own process, in Check's fork mode) and could not clean up itself.
+ * tests run (brmh_tmpdir: removed when main's process ends): a test that
+ * fails exits at once (its own process, in Check's fork mode) and could
+ * not clean up itself.
  */
-static char scratch[] = "/tmp/brmtest.mut.XXXXXX";
+static char scratch[64];
 
 static void scratch_path(char *buf, size_t len, const char *name)
 {
 	snprintf(buf, len, "%s/%s", scratch, name);
-}
-
-static void scratch_remove(void)
-{
-	DIR *d = opendir(scratch);
-	struct dirent *e;
-	char path[512];
-
-	while (d && (e = readdir(d))) {
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-			scratch_path(path, sizeof(path), e->d_name);
-			unlink(path);
-		}
-	}
-	if (d)
-		closedir(d);
-	rmdir(scratch);
 }
 
 /*
@@ -108,12 +91,11 @@ int main(void)
 	SRunner *sr = srunner_create(mut_health_suite());
 	int failed;
 
-	if (!mkdtemp(scratch)) {
+	if (!brmh_tmpdir(scratch, sizeof(scratch), "brmtest.mut")) {
 		perror("mkdtemp");
 		return EXIT_FAILURE;
 	}
 	srunner_run_all(sr, CK_NORMAL);
-	scratch_remove();
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
