@@ -261,7 +261,7 @@ static int open_dir(struct brm_logfile *f)
 {
 	char comp[NAME_MAX + 1], target[PATH_MAX];
 	struct stat cst, st;
-	char *todo, *p;
+	char *path, *p;
 	int cur, next = -1, hops = 0, err;
 	const char *what = f->dir[0] ? f->dir : ".";
 
@@ -269,11 +269,13 @@ static int open_dir(struct brm_logfile *f)
 		reportf(f, "cannot open log file '%s': %s", f->path, strerror(EISDIR));
 		return -1;
 	}
-	todo = brm_xstrdup(f->dir);
+	path = brm_xstrdup(f->dir);
+	/* The start, not a step: "/" is root's, and "." (a relative log_file)
+	 * is brummd's own working directory, chosen by whoever started it. */
 	cur = open(f->dir[0] == '/' ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (cur < 0 || fstat(cur, &cst) < 0)
 		goto out_errno;
-	p = todo;
+	p = path;
 	for (;;) {
 		size_t n;
 
@@ -301,7 +303,7 @@ static int open_dir(struct brm_logfile *f)
 			if (!link_trusted(&cst, &st)) {
 				char shown[PATH_MAX];
 
-				snprintf(shown, sizeof(shown), "%.*s", (int)(p - todo), todo);
+				snprintf(shown, sizeof(shown), "%.*s", (int)(p - path), path);
 				refuse_link(f, shown, &cst, &st);
 				goto out_close;
 			}
@@ -316,9 +318,9 @@ static int open_dir(struct brm_logfile *f)
 			writer_close(next);
 			next = -1;
 			rest = brm_xasprintf("%s/%s", target, p);
-			free(todo);
-			todo = rest;
-			p = todo;
+			free(path);
+			path = rest;
+			p = path;
 			if (target[0] == '/') {
 				writer_close(cur);
 				cur = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -347,7 +349,7 @@ static int open_dir(struct brm_logfile *f)
 			(unsigned)(cst.st_mode & 07777));
 		goto out_close;
 	}
-	free(todo);
+	free(path);
 	return cur;
 
 out_errno:
@@ -358,7 +360,7 @@ out_close:
 		writer_close(next);
 	if (cur >= 0)
 		writer_close(cur);
-	free(todo);
+	free(path);
 	return -1;
 }
 
