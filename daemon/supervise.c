@@ -966,11 +966,18 @@ int brm_proc_restart(struct brm_proc *p)
 	}
 }
 
-int brm_proc_signal(struct brm_proc *p, int signo)
+/*
+ * The main process by default: a pre-fork server's master reloads on HUP
+ * and manages its workers itself. The pid is our unreaped child, so it
+ * cannot have been reused.
+ */
+int brm_proc_signal(struct brm_proc *p, int signo, bool group)
 {
 	if (p->pid <= 0)
 		return -ESRCH;
-	if (kill(-p->pgid, signo) < 0 && kill(p->pid, signo) < 0)
+	if (group && p->pgid > 0 && kill(-p->pgid, signo) == 0)
+		return 0;
+	if (kill(p->pid, signo) < 0)
 		return -errno;
 	return 0;
 }

@@ -127,7 +127,9 @@ int brm_proc_stop(struct brm_proc *p);
 int brm_proc_stop_after_dependents(struct brm_proc *p);
 bool brm_proc_stop_pending(const struct brm_proc *p);
 int brm_proc_restart(struct brm_proc *p);  /* stop if up, then start */
-int brm_proc_signal(struct brm_proc *p, int signo);
+/* @signo to the main process, or with @group to its whole process group
+ * (the main process alone when it left its group). */
+int brm_proc_signal(struct brm_proc *p, int signo, bool group);
 /* Stop, then remove; BRM_EV_REMOVED fires when gone (maybe before return). */
 int brm_proc_remove(struct brm_proc *p);
 
