@@ -1,6 +1,6 @@
 /*
- * events.c — state-change events: the loop's observer that records them,
- * and the `events` method and subscribers on the workers (events.h).
+ * events.c — state and health events: the loop's observer that records
+ * them, and the `events` method and subscribers on the workers (events.h).
  *
  * An event is stored in the ring as "NAME\n{JSON}": the name before the
  * newline lets a subscriber filter without parsing, and the JSON is sent as
