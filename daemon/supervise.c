@@ -380,6 +380,7 @@ static void publish(struct brm_proc *p)
 	s->next_retry_ms = p->state == BRM_BACKOFF ? p->next_retry_ms : 0;
 	s->autostart = p->spec->autostart;
 	s->restart = restart_name(p->spec->restart);
+	s->type = brm_proc_type_name(p->spec->type);
 	s->extra_json = brm_logcap_extra_json(p->logs);
 	s->health = p->health;
 	if (p->entry)
