@@ -252,6 +252,24 @@ static const char *proc_health(const struct brm_proc *p)
 	return s ? s->health : NULL;
 }
 
+/*
+ * A one-shot is "up" once it completed: start and restart wait for that,
+ * and so does a wait for state running. One that failed is fatal.
+ */
+static enum verdict judge_oneshot(const struct brm_proc *p)
+{
+	switch (brm_proc_state(p)) {
+	case BRM_STARTING:
+	case BRM_RUNNING:
+	case BRM_BACKOFF:
+	case BRM_STOPPING:
+	case BRM_WAITING:
+		return PENDING;
+	default:
+		return brm_proc_completed(p) ? REACHED : FAILED;
+	}
+}
+
 /* wait: reached, still possible, or settled where nothing moves it on its own. */
 static enum verdict judge_state(const struct waiter *w, const struct brm_proc *p)
 {
@@ -259,6 +277,9 @@ static enum verdict judge_state(const struct waiter *w, const struct brm_proc *p
 	int goal = w->want_state >= 0 ? w->want_state : BRM_RUNNING;
 	const char *health = w->want_health ? proc_health(p) : NULL;
 	bool state_ok = w->want_state < 0 || (int)st == w->want_state;
+
+	if (w->want_state == BRM_RUNNING && !w->want_health && brm_proc_is_oneshot(p))
+		return judge_oneshot(p);
 
 	if (state_ok && (!w->want_health || (health && !strcmp(health, w->want_health))))
 		return REACHED;
@@ -280,6 +301,8 @@ static enum verdict judge(const struct waiter *w, const struct brm_proc *p)
 	case GOAL_STATE:
 		return judge_state(w, p);
 	case GOAL_RUNNING:
+		if (brm_proc_is_oneshot(p))
+			return judge_oneshot(p);
 		if (st == BRM_RUNNING)
 			return REACHED;
 		if (st == BRM_STARTING || st == BRM_BACKOFF || st == BRM_STOPPING ||

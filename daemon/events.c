@@ -46,10 +46,45 @@ static void exit_text(struct brm_buf *b, const struct brm_snapshot *s)
 	}
 }
 
+/*
+ * A one-shot's run: "one-shot started", "one-shot completed", "one-shot
+ * failed: ..." (its error says how, and whether it is retried). False for
+ * the other changes, which read as any process's.
+ */
+static bool oneshot_reason(struct brm_buf *b, int from, const struct brm_snapshot *s)
+{
+	if (!s->type || strcmp(s->type, "oneshot"))
+		return false;
+	switch (s->state) {
+	case BRM_STARTING:
+		if (from == BRM_BACKOFF)
+			brm_buf_addf(b, "one-shot started (retry %u)", (unsigned)s->start_failures);
+		else
+			brm_buf_adds(b, "one-shot started");
+		return true;
+	case BRM_EXITED:
+		if (s->exit_code != 0 || s->exit_signal)
+			return false;
+		brm_buf_adds(b, "one-shot completed");
+		return true;
+	case BRM_BACKOFF:
+	case BRM_FATAL:
+		if (!s->error || strncmp(s->error, "one-shot failed", 15))
+			return false;
+		brm_buf_adds(b, s->error);
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Why @s is in its state, as far as the snapshot tells. */
 static void reason_text(struct brm_buf *b, int from, const struct brm_snapshot *s)
 {
 	size_t mark = b->len;
+
+	if (oneshot_reason(b, from, s))
+		return;
 
 	switch (s->state) {
 	case BRM_STARTING:
