@@ -66,6 +66,7 @@ struct brm_registry {
 	struct cds_lfht *ht;
 	uint64_t k0, k1;     /* SipHash key */
 	size_t count;        /* written by the writer, read by anyone: atomics */
+	uint64_t changes;    /* names added or deleted; the same */
 };
 
 /* An entry and its own copy of the name, in one allocation. */
@@ -176,23 +177,25 @@ static void random_bytes(void *buf, size_t len)
 struct brm_snapshot *brm_snapshot_create(const char *name, const char *error,
 					 const char *cmd)
 {
-	return brm_snapshot_create_ex(name, error, cmd, NULL);
+	return brm_snapshot_create_ex(name, error, cmd, NULL, NULL);
 }
 
 struct brm_snapshot *brm_snapshot_create_ex(const char *name, const char *error,
-					    const char *cmd, const char *health_output)
+					    const char *cmd, const char *health_output,
+					    const char *waiting_for)
 {
 	size_t nlen = strlen(name) + 1;
 	size_t elen = error ? strlen(error) + 1 : 0;
 	size_t clen = cmd ? strlen(cmd) + 1 : 1;
 	size_t hlen = health_output ? strlen(health_output) + 1 : 0;
+	size_t wlen = waiting_for ? strlen(waiting_for) + 1 : 0;
 	struct brm_snapshot *s;
 	char *p;
 
-	if (nlen > SIZE_MAX / 5 || elen > SIZE_MAX / 5 || clen > SIZE_MAX / 5 ||
-	    hlen > SIZE_MAX / 5)
+	if (nlen > SIZE_MAX / 6 || elen > SIZE_MAX / 6 || clen > SIZE_MAX / 6 ||
+	    hlen > SIZE_MAX / 6 || wlen > SIZE_MAX / 6)
 		brm_oom(SIZE_MAX);
-	s = brm_xmalloc(sizeof(*s) + nlen + elen + clen + hlen);
+	s = brm_xmalloc(sizeof(*s) + nlen + elen + clen + hlen + wlen);
 	memset(s, 0, sizeof(*s));
 	s->exit_code = -1;
 
@@ -210,6 +213,11 @@ struct brm_snapshot *brm_snapshot_create_ex(const char *name, const char *error,
 		s->health_output = p;
 		p += hlen;
 	}
+	if (waiting_for) {
+		memcpy(p, waiting_for, wlen);
+		s->waiting_for = p;
+		p += wlen;
+	}
 	if (cmd)
 		memcpy(p, cmd, clen);
 	else
@@ -221,8 +229,9 @@ struct brm_snapshot *brm_snapshot_create_ex(const char *name, const char *error,
 struct brm_snapshot *brm_snapshot_dup(const struct brm_snapshot *s, const char *error)
 {
 	struct brm_snapshot *n = brm_snapshot_create_ex(s->name, error, s->cmd,
-							s->health_output);
+							s->health_output, s->waiting_for);
 	const char *name = n->name, *err = n->error, *cmd = n->cmd, *ho = n->health_output;
+	const char *wf = n->waiting_for;
 
 	/* Every state field, including any added later; then our own strings. */
 	memcpy(n, s, sizeof(*n));
@@ -231,6 +240,7 @@ struct brm_snapshot *brm_snapshot_dup(const struct brm_snapshot *s, const char *
 	n->error = err;
 	n->cmd = cmd;
 	n->health_output = ho;
+	n->waiting_for = wf;
 	return n;
 }
 
@@ -279,6 +289,10 @@ static void count_add(struct brm_registry *reg, long d)
 	size_t n = __atomic_load_n(&reg->count, __ATOMIC_RELAXED);
 
 	__atomic_store_n(&reg->count, n + (size_t)d, __ATOMIC_RELAXED);
+	/* Release: a reader that sees the new count of changes finds the
+	 * entry (or its absence) too. */
+	__atomic_store_n(&reg->changes, __atomic_load_n(&reg->changes, __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELEASE);
 }
 
 struct brm_registry *brm_registry_create(void)
@@ -408,6 +422,11 @@ struct brm_reg_entry *brm_registry_find(struct brm_registry *reg, const char *na
 size_t brm_registry_count(struct brm_registry *reg)
 {
 	return __atomic_load_n(&reg->count, __ATOMIC_RELAXED);
+}
+
+uint64_t brm_registry_changes(struct brm_registry *reg)
+{
+	return __atomic_load_n(&reg->changes, __ATOMIC_ACQUIRE);
 }
 
 struct cds_lfht *brm_registry_table(struct brm_registry *reg)
