@@ -2,7 +2,8 @@
 #
 #   make                 build bin/brummd and bin/brummctl
 #   make check           build and run every Check suite (tests/test_*.c)
-#   make run             start brummd in the foreground on its embedded default
+#   make run             start brummd in the foreground on its embedded default,
+#                        with its socket and state in ./run (RUNDIR)
 #   make install         PREFIX=/usr/local DESTDIR= (binaries, units, config, man pages)
 #   make installcheck    install into a scratch DESTDIR and check what landed
 #   make deps            install missing build dependencies (apt-get)
@@ -151,8 +152,18 @@ check: $(PROGRAMS) $(TEST_BIN)
 	if [ $$fail -ne 0 ]; then echo "make check: FAILED"; exit 1; fi; \
 	echo "make check: all suites passed"
 
+# The development run never touches an installed brummd's /run/brummd and
+# /var/lib/brummd, also as root: its socket and state are under RUNDIR
+# (0700), passed explicitly (--socket beats $$BRUMMD_SOCKET and a config's
+# "socket"; $$BRUMMD_STATE_DIR beats its "state_dir"). RUNFLAGS adds options,
+# e.g. RUNFLAGS='-c etc/brummd.json --log-level debug'.
+RUNDIR ?= $(CURDIR)/run
 run: $(BINOUT)/brummd $(BINOUT)/brummctl
-	./$(BINOUT)/brummd --foreground $(RUNFLAGS)
+	@mkdir -p -m 0700 $(RUNDIR) $(RUNDIR)/state
+	@echo "make run: socket $(RUNDIR)/brummd.sock, state in $(RUNDIR)/state"
+	@echo "make run: in another shell: export BRUMMD_SOCKET=$(RUNDIR)/brummd.sock; $(CURDIR)/$(BINOUT)/brummctl status"
+	BRUMMD_STATE_DIR=$(RUNDIR)/state ./$(BINOUT)/brummd --foreground \
+	    --socket $(RUNDIR)/brummd.sock $(RUNFLAGS)
 
 # The units name /usr/local/sbin/brummd; installing elsewhere rewrites it.
 # An existing /etc/brummd/brummd.json is never overwritten.
