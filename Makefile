@@ -151,7 +151,7 @@ check: $(PROGRAMS) $(TEST_BIN)
 	    cat $$out; skips=$$((skips + $$(grep -c '^SKIP:' $$out))); \
 	done; rm -f $$out; \
 	echo "== scripts/check-examples.py"; \
-	$(if $(SAN),$(SAN_ENV)) BINOUT=$(BINOUT) python3 scripts/check-examples.py || fail=1; \
+	$(if $(SAN),$(SAN_ENV)) SAN=$(SAN) BINOUT=$(BINOUT) python3 scripts/check-examples.py || fail=1; \
 	if [ $$skips -ne 0 ]; then echo "make check: $$skips test(s) SKIPPED (see the SKIP: lines)"; fi; \
 	if [ $$fail -ne 0 ]; then echo "make check: FAILED"; exit 1; fi; \
 	echo "make check: all suites passed"
@@ -159,7 +159,7 @@ check: $(PROGRAMS) $(TEST_BIN)
 # Every example of README.md and man/ (how: scripts/check-examples.py);
 # make check runs it too.
 examples: $(PROGRAMS)
-	$(if $(SAN),$(SAN_ENV)) BINOUT=$(BINOUT) python3 scripts/check-examples.py
+	$(if $(SAN),$(SAN_ENV)) SAN=$(SAN) BINOUT=$(BINOUT) python3 scripts/check-examples.py
 
 # The development run never touches an installed brummd's /run/brummd and
 # /var/lib/brummd, also as root: its socket and state are under RUNDIR

@@ -23,7 +23,10 @@ KIND
            and PATH finds brummd and brummctl. Each command runs with sh -c
            (earlier `export` lines carried over) and must exit 0; a command
            that follows (-f, --follow, events without --count) is stopped
-           after a moment. `make run` itself is the brummd already started.
+           after a moment. A session that begins with `make run` starts
+           brummd through `make run` itself (RUNDIR in the scratch
+           directory) and checks that it says where its socket is and keeps
+           its state there.
   output   the block is the output of the command given with cmd='...',
            run in the same setting as a session's.
   usage    command lines or synopses checked against the real CLIs: a
@@ -252,8 +255,8 @@ def config_text(b):
 
 
 def check_config(b, tmp):
-    f = os.path.join(tmp, "example-config.json")
-    with open(f, "w") as fh:
+    fd, f = tempfile.mkstemp(prefix="config-", suffix=".json", dir=tmp)
+    with os.fdopen(fd, "w") as fh:
         fh.write(config_text(b))
     r = subprocess.run([os.path.join(BIN, "brummd"), "--check-config", f],
                        capture_output=True, text=True, timeout=COMMAND_SECS)
@@ -461,17 +464,24 @@ class Scratch:
             fo.write(self.sub(fi.read()))
         return path
 
-    def start(self):
+    def start(self, make_run=False):
+        """Start brummd as `make run` does, or through `make run` itself
+        (its RUNDIR in the scratch directory)."""
         if self.b.opts.get("nodaemon"):
             return
         argv = [os.path.join(BIN, "brummd"), "--foreground", "--socket", self.sock]
         cfg = self.config_path()
         if cfg:
             argv += ["-c", cfg]
+        if make_run:
+            argv = ["make", "-s", "--no-print-directory", "-C", ROOT, "run",
+                    "RUNDIR=" + self.run, "SAN=" + os.environ.get("SAN", "")]
+            if cfg:
+                argv.append("RUNFLAGS=-c " + cfg)
         self.log = open(os.path.join(self.dir, "brummd.log"), "w+")
         self.daemon = subprocess.Popen(argv, cwd=self.dir, env=self.env,
                                        stdin=subprocess.DEVNULL, stdout=self.log,
-                                       stderr=subprocess.STDOUT)
+                                       stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.daemon.poll() is not None:
@@ -481,23 +491,30 @@ class Scratch:
                 s = socket.socket(socket.AF_UNIX)
                 s.connect(self.sock)
                 s.close()
-                return
+                break
             except OSError:
                 time.sleep(0.01)
-        raise Fail("brummd did not listen within 10 s:\n%s" % self.daemon_log())
+        else:
+            raise Fail("brummd did not listen within 10 s:\n%s" % self.daemon_log())
+        if make_run and "make run: socket %s/brummd.sock," % self.run \
+                not in self.daemon_log(1000):
+            raise Fail("make run does not say where its socket is:\n%s" % self.daemon_log())
+        if make_run and not os.path.exists(os.path.join(self.run, "state", "state.json.lock")):
+            raise Fail("make run keeps its state elsewhere than RUNDIR/state:\n%s"
+                       % self.daemon_log())
 
-    def daemon_log(self):
+    def daemon_log(self, lines=15):
         if not self.daemon:
             return ""
         self.log.flush()
         with open(self.log.name) as fh:
-            return "".join(fh.readlines()[-15:])
+            return "".join(fh.readlines()[-lines:])
 
     def stop(self):
         if not self.daemon:
             return
         if self.daemon.poll() is None:
-            self.daemon.send_signal(signal.SIGTERM)
+            os.killpg(self.daemon.pid, signal.SIGTERM)
             try:
                 self.daemon.wait(15)
             except subprocess.TimeoutExpired:
@@ -583,8 +600,8 @@ class Scratch:
 def check_session(b, tmp, named):
     s = Scratch(tmp, b, named)
     try:
-        s.start()
         if b.kind == "output":
+            s.start()
             rc = b.opts.get("rc", "0")
             if not str(rc).isdigit():
                 raise Fail("rc=N needs a number")
@@ -593,6 +610,8 @@ def check_session(b, tmp, named):
         steps = parse_transcript(b.text)
         if not steps:
             raise Fail("a session needs at least one '$ ' command line")
+        s.start(make_run=bool(re.fullmatch(r"(sh scripts/deps\.sh && )?make run",
+                                           strip_comment(steps[0][0]))))
         rc = b.opts.get("rc", "0")
         if not str(rc).isdigit():
             raise Fail("rc=N needs a number")
