@@ -45,6 +45,8 @@ Options of session and output:
   nodaemon           start no brummd
   port=N             the literal number N (a fixed port in the text) is
                      replaced by a free port in commands and output
+  retry              run the command again, for a few seconds, until its output
+                     matches (a read-only brummctl command is retried anyway)
   rc=N               the expected exit status of the command (output) or of
                      the last command (session; the others must exit 0)
   tty                stdout of each command is a terminal (NO_COLOR=1)
@@ -54,8 +56,8 @@ removing escape sequences, turning each run of digits into 0 and of blanks
 into one space: a table (its first line all upper-case words) must have the
 same header and the names shown in its first column, in order; JSON lines ("{...")
 must have their keys among those of a line of the real output; any other
-line must appear in the real output, in the order shown ("..." lines and
-lines left out are allowed).
+line must appear in the real output (lines left out, "..." lines and
+another order are allowed: the format is pinned, not the sequence).
 
 Usage: scripts/check-examples.py [-v] [FILE...]   (default: README.md man/*)
 """
@@ -125,7 +127,7 @@ def parse_marker(path, line, text):
     kind, opts = words[0], {}
     allowed = {"config": {"name", "process"},
                "session": {"config", "files", "nodaemon", "port", "rc", "tty"},
-               "output": {"cmd", "config", "files", "nodaemon", "port", "rc", "tty"},
+               "output": {"cmd", "config", "files", "nodaemon", "port", "rc", "retry", "tty"},
                "usage": set()}[kind]
     for w in words[1:]:
         k, eq, v = w.partition("=")
@@ -321,27 +323,27 @@ def compare(expected, actual, stderr=""):
         return None
     if stderr:
         act += [ANSI.sub("", x).replace("\r", "") for x in stderr.split("\n")]
-    k = 0
+    normed = set(norm(a) for a in act)
     for e in exp:
         ne = norm(e)
         if ne in ("...", ""):
             continue
         if e.lstrip().startswith("{"):
             want = json_keys(e.strip())
-            while k < len(act) and not (act[k].lstrip().startswith("{")
-                                        and want <= json_keys(act[k].strip())):
-                k += 1
-            if k == len(act):
+            if not any(a.lstrip().startswith("{") and want <= json_keys(a.strip())
+                       for a in act):
                 real = [a for a in act if a.lstrip().startswith("{")]
                 return ("no JSON line has the keys %s; real: %s"
                         % (sorted(want), real[:3] or "none"))
-        else:
-            while k < len(act) and norm(act[k]) != ne:
-                k += 1
-            if k == len(act):
-                return "line not in the real output (in this order): '%s'" % e.strip()
-        k += 1
+        elif ne not in normed:
+            return "line not in the real output: '%s'" % e.strip()
     return None
+
+
+def clip(text, lines=30):
+    t = text.split("\n")
+    return "\n".join(t[:lines] + (["... (%d more lines)" % (len(t) - lines)]
+                                   if len(t) > lines else []))
 
 
 # ---- sessions ---------------------------------------------------------------
@@ -592,8 +594,9 @@ class Scratch:
             why = compare(expected, out, err)
             if why is None:
                 return
-            if not is_read_only(cmd) or time.monotonic() > deadline:
-                raise Fail("'%s': %s\nreal output:\n%s" % (cmd, why, out))
+            if not (is_read_only(cmd) or self.b.opts.get("retry")) \
+                    or time.monotonic() > deadline:
+                raise Fail("'%s': %s\nreal output:\n%s" % (cmd, why, clip(out + err)))
             time.sleep(0.1)
 
 
