@@ -18,6 +18,7 @@
 #include "daemon/config.h"
 #include "daemon/control.h"
 #include "daemon/log.h"
+#include "daemon/targets.h"
 #include "lib/snapjson.h"
 #include "proto/proto.h"
 #include "proto/rpc.h"
@@ -42,6 +43,7 @@ struct wlink {
 	struct waiter *w;
 	struct brm_proc *p;          /* NULL once removed (then not indexed) */
 	enum verdict verdict;        /* judge(w, p) at p's last change */
+	bool final;                  /* FAILED and no use waiting for the others */
 	struct wlink *prev, *next;   /* in the index bucket of p */
 };
 
@@ -53,6 +55,7 @@ struct waiter {
 	struct brm_proc **procs;   /* NULL entries: removed meanwhile */
 	struct wlink *links;       /* [n]: links[i] watches procs[i] */
 	size_t npending, nfailed;  /* links with that verdict */
+	size_t nfinal;             /* links with final set */
 	int want_state;            /* GOAL_STATE: enum brm_state, or -1 */
 	char *want_health;         /* GOAL_STATE: or NULL */
 	uv_timer_t *timer;         /* NULL without a timeout */
@@ -250,6 +253,24 @@ static const char *proc_health(const struct brm_proc *p)
 	return s ? s->health : NULL;
 }
 
+/*
+ * A one-shot is "up" once it completed: start and restart wait for that,
+ * and so does a wait for state running. One that failed is fatal.
+ */
+static enum verdict judge_oneshot(const struct brm_proc *p)
+{
+	switch (brm_proc_state(p)) {
+	case BRM_STARTING:
+	case BRM_RUNNING:
+	case BRM_BACKOFF:
+	case BRM_STOPPING:
+	case BRM_WAITING:
+		return PENDING;
+	default:
+		return brm_proc_completed(p) ? REACHED : FAILED;
+	}
+}
+
 /* wait: reached, still possible, or settled where nothing moves it on its own. */
 static enum verdict judge_state(const struct waiter *w, const struct brm_proc *p)
 {
@@ -257,6 +278,9 @@ static enum verdict judge_state(const struct waiter *w, const struct brm_proc *p
 	int goal = w->want_state >= 0 ? w->want_state : BRM_RUNNING;
 	const char *health = w->want_health ? proc_health(p) : NULL;
 	bool state_ok = w->want_state < 0 || (int)st == w->want_state;
+
+	if (w->want_state == BRM_RUNNING && !w->want_health && brm_proc_is_oneshot(p))
+		return judge_oneshot(p);
 
 	if (state_ok && (!w->want_health || (health && !strcmp(health, w->want_health))))
 		return REACHED;
@@ -278,6 +302,8 @@ static enum verdict judge(const struct waiter *w, const struct brm_proc *p)
 	case GOAL_STATE:
 		return judge_state(w, p);
 	case GOAL_RUNNING:
+		if (brm_proc_is_oneshot(p))
+			return judge_oneshot(p);
 		if (st == BRM_RUNNING)
 			return REACHED;
 		if (st == BRM_STARTING || st == BRM_BACKOFF || st == BRM_STOPPING ||
@@ -292,12 +318,32 @@ static enum verdict judge(const struct waiter *w, const struct brm_proc *p)
 	return PENDING;
 }
 
+/*
+ * Whether failed target @p ends the whole wait at once. A wait (nothing
+ * applied) fails as soon as one target cannot get there on its own; a
+ * start or restart as soon as one is fatal, while a target that is
+ * stopped or exited may still be on its way (an ordered restart stops
+ * before it starts).
+ */
+static bool fails_at_once(const struct waiter *w, const struct brm_proc *p)
+{
+	return !p || w->goal == GOAL_STATE || brm_proc_state(p) == BRM_FATAL;
+}
+
 /* Judge link @l again; keeps its waiter's counts. */
 static void link_judge(struct wlink *l)
 {
 	struct waiter *w = l->w;
 	enum verdict v = judge(w, l->p);
+	bool final = v == FAILED && fails_at_once(w, l->p);
 
+	if (final != l->final) {
+		if (final)
+			w->nfinal++;
+		else
+			w->nfinal--;
+		l->final = final;
+	}
 	if (v == l->verdict)
 		return;
 	if (l->verdict == PENDING)
@@ -311,7 +357,8 @@ static void link_judge(struct wlink *l)
 	l->verdict = v;
 }
 
-static void describe_states(struct brm_buf *b, const struct waiter *w, bool only_unreached)
+/* "NAME is STATE (error)" for the targets whose last verdict is @v. */
+static void describe_states(struct brm_buf *b, const struct waiter *w, enum verdict v)
 {
 	bool first = true;
 
@@ -319,7 +366,7 @@ static void describe_states(struct brm_buf *b, const struct waiter *w, bool only
 		const struct brm_proc *p = w->procs[i];
 		const struct brm_snapshot *s;
 
-		if (!p || (only_unreached && judge(w, p) == REACHED))
+		if (!p || w->links[i].verdict != v)
 			continue;
 		s = brm_proc_snapshot(p);
 		brm_buf_addf(b, "%s%s is %s", first ? "" : "; ", brm_proc_name(p),
@@ -356,10 +403,56 @@ static void goal_text(struct brm_buf *b, const struct waiter *w)
 	}
 }
 
-/* Every target settled (reached or failed)? A removal waits for its event. */
+/* Every target settled (reached or failed), or one failed for good? A
+ * removal waits for its event. */
 static bool waiter_settled(const struct waiter *w)
 {
-	return w->goal != GOAL_REMOVED && w->npending == 0;
+	return w->goal != GOAL_REMOVED && (w->npending == 0 || w->nfinal > 0);
+}
+
+/* The unreached targets: the failed ones first, then those still on their way. */
+static void describe_unreached(struct brm_buf *b, const struct waiter *w)
+{
+	size_t mark = b->len;
+
+	describe_states(b, w, FAILED);
+	if (!w->npending)
+		return;
+	brm_buf_adds(b, b->len > mark ? "; not there yet: " : "");
+	describe_states(b, w, PENDING);
+}
+
+/* An error reply with data {"processes":[SNAP...],"failed":[NAME...]}. */
+static void reply_waiter_error(struct waiter *w, int code, const char *msg)
+{
+	struct brm_buf data = BRM_BUF_INIT;
+	bool first = true;
+
+	snapshots_json(&data, w->procs, w->n);
+	data.len--;   /* reopen the object */
+	brm_buf_adds(&data, ",\"failed\":[");
+	for (size_t i = 0; i < w->n; i++) {
+		if (!w->procs[i] || w->links[i].verdict != FAILED)
+			continue;
+		if (!first)
+			brm_buf_addc(&data, ',');
+		first = false;
+		brm_json_str(&data, brm_proc_name(w->procs[i]));
+	}
+	brm_buf_adds(&data, "]}");
+	brm_rpc_error(&w->cmd->reply, w->cmd->id_json, code, msg, data.p);
+	brm_buf_finish(&data);
+}
+
+/*
+ * Judge every target again before answering: a change answers a waiter
+ * from inside the publish of another (a dependency going fatal makes its
+ * dependent fatal before this observer heard of the dependency).
+ */
+static void rejudge_all(struct waiter *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		link_judge(&w->links[i]);
 }
 
 /* Answer a settled @w and free it. */
@@ -367,12 +460,14 @@ static void waiter_answer(struct waiter *w)
 {
 	struct brm_buf msg = BRM_BUF_INIT;
 
+	rejudge_all(w);
+
 	if (w->nfailed) {
 		brm_buf_adds(&msg, "did not reach ");
 		goal_text(&msg, w);
 		brm_buf_adds(&msg, ": ");
-		describe_states(&msg, w, true);
-		reply_error(w->cmd, BRM_E_CONFLICT, msg.p, w->procs, w->n);
+		describe_unreached(&msg, w);
+		reply_waiter_error(w, BRM_E_CONFLICT, msg.p);
 		brm_buf_finish(&msg);
 	} else {
 		reply_snapshots(w->cmd, w->procs, w->n);
@@ -383,8 +478,7 @@ static void waiter_answer(struct waiter *w)
 /* Judge every target of a new @w; answer it when settled. */
 static void waiter_check(struct waiter *w)
 {
-	for (size_t i = 0; i < w->n; i++)
-		link_judge(&w->links[i]);
+	rejudge_all(w);
 	if (waiter_settled(w))
 		waiter_answer(w);
 }
@@ -394,11 +488,12 @@ static void on_wait_timeout(uv_timer_t *t)
 	struct waiter *w = t->data;
 	struct brm_buf msg = BRM_BUF_INIT;
 
+	rejudge_all(w);
 	brm_buf_addf(&msg, "timed out after %gs waiting for ", w->timeout_secs);
 	goal_text(&msg, w);
 	brm_buf_adds(&msg, ": ");
-	describe_states(&msg, w, true);
-	reply_error(w->cmd, BRM_E_TIMEOUT, msg.p, w->procs, w->n);
+	describe_unreached(&msg, w);
+	reply_waiter_error(w, BRM_E_TIMEOUT, msg.p);
 	brm_buf_finish(&msg);
 	waiter_done(w);
 }
@@ -505,55 +600,56 @@ static void observe(void *arg, struct brm_proc *p, enum brm_proc_event ev)
 
 /* ---- executing requests ------------------------------------------------- */
 
-static int cmp_proc_name(const void *a, const void *b)
+/* ---- the supervisor as a source of targets (targets.h) -------------------- */
+
+static void *sup_find(void *ctx, const char *name)
 {
-	return strcmp(brm_proc_name(*(struct brm_proc *const *)a),
-		      brm_proc_name(*(struct brm_proc *const *)b));
+	return brm_supervisor_find(ctx, name);
 }
 
-struct collect {
-	struct brm_proc **v;
-	size_t n;
+struct sup_walk {
+	void (*fn)(void *item, void *arg);
+	void *arg;
 };
 
-static void collect_one(struct brm_proc *p, void *arg)
+static void sup_walk_one(struct brm_proc *p, void *arg)
 {
-	struct collect *c = arg;
+	struct sup_walk *w = arg;
 
-	c->v[c->n++] = p;
+	w->fn(p, w->arg);
+}
+
+static void sup_each(void *ctx, void (*fn)(void *item, void *arg), void *arg)
+{
+	struct sup_walk w = { fn, arg };
+
+	brm_supervisor_each(ctx, sup_walk_one, &w);
+}
+
+static const char *sup_name(const void *item)
+{
+	return brm_proc_name(item);
 }
 
 /*
- * Resolve the command's targets. Returns the array (caller frees) and its
- * length, or NULL after writing an error reply.
+ * Resolve the command's targets (names, groups, patterns or all:
+ * targets.h). Returns the array (caller frees) and its length, or NULL
+ * after writing an error reply.
  */
 static struct brm_proc **resolve(struct brm_control *ctl, struct brm_cmd *cmd, size_t *n)
 {
-	struct brm_proc **v;
-	size_t count;
+	struct brm_target_src src = { sup_find, sup_each, sup_name, ctl->sup };
+	struct brm_targets t = { cmd->all, brm_strv_len(cmd->names), cmd->names };
+	struct brm_buf err = BRM_BUF_INIT;
+	void **items;
 
-	if (cmd->all) {
-		struct collect c;
-		count = brm_supervisor_count(ctl->sup);
-		c.v = brm_xcalloc(count ? count : 1, sizeof(*c.v));
-		c.n = 0;
-		brm_supervisor_each(ctl->sup, collect_one, &c);
-		qsort(c.v, c.n, sizeof(*c.v), cmp_proc_name);
-		*n = c.n;
-		return c.v;
+	if (brm_targets_resolve(&t, &src, &items, n, &err) < 0) {
+		reply_error(cmd, BRM_E_NO_PROCESS, err.p, NULL, 0);
+		brm_buf_finish(&err);
+		return NULL;
 	}
-	count = brm_strv_len(cmd->names);
-	v = brm_xcalloc(count ? count : 1, sizeof(*v));
-	for (size_t i = 0; i < count; i++) {
-		v[i] = brm_supervisor_find(ctl->sup, cmd->names[i]);
-		if (!v[i]) {
-			reply_errorf(cmd, BRM_E_NO_PROCESS, "no such process '%s'", cmd->names[i]);
-			free(v);
-			return NULL;
-		}
-	}
-	*n = count;
-	return v;
+	brm_buf_finish(&err);
+	return (struct brm_proc **)items;
 }
 
 static const char *errno_text(int r)

@@ -51,6 +51,7 @@ struct brm_snapshot {
 	int64_t next_retry_ms;    /* wall clock of the next start in backoff, else 0 */
 	bool autostart;
 	const char *restart;      /* "always" | "on-failure" | "never" (static) */
+	const char *type;         /* "simple" | "oneshot" (static); NULL: "simple" */
 	const char *name;         /* into data[] */
 	const char *error;        /* into data[], or NULL */
 	const char *cmd;          /* into data[]: argv joined by spaces, for display */
@@ -195,6 +196,13 @@ static inline struct brm_snapshot *brm_entry_snapshot(struct brm_reg_entry *e)
 
 /* Number of entries (approximate while the writer changes it). Context: any RCU thread. */
 size_t brm_registry_count(struct brm_registry *reg);
+
+/*
+ * How many times a name was added or deleted so far: a reader that keeps
+ * a list of names (a log follow of a group) compares it with the value it
+ * last saw to know when to look again. Context: any RCU thread.
+ */
+uint64_t brm_registry_changes(struct brm_registry *reg);
 
 /*
  * Iterate over all entries, in no particular order:
