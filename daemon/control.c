@@ -9,6 +9,10 @@
  * bounds the wait, and the client's going away cancels it.
  * `remove` always waits: its reply is the last snapshot, sent when the
  * process is gone.
+ *
+ * Operator intent: `stop` marks its targets stopped by request
+ * (brm_proc_held); `start` and `restart` clear that for their targets and
+ * everything those need, which their start may start on their behalf.
  */
 #include <errno.h>
 #include <math.h>
@@ -17,6 +21,7 @@
 
 #include "daemon/config.h"
 #include "daemon/control.h"
+#include "daemon/deps.h"
 #include "daemon/log.h"
 #include "lib/snapjson.h"
 #include "proto/proto.h"
@@ -564,6 +569,18 @@ static const char *errno_text(int r)
 	}
 }
 
+static void release_one(struct brm_proc *q, void *arg)
+{
+	(void)arg;
+	brm_proc_set_held(q, false);
+}
+
+/* An operator's start or restart of @p: it, and what it needs, may start. */
+static void operator_start(struct brm_control *ctl, struct brm_proc *p)
+{
+	brm_deps_each_needed(ctl->sup, p, release_one, NULL);
+}
+
 static void exec_lifecycle(struct brm_control *ctl, struct brm_cmd *cmd)
 {
 	struct brm_proc **procs;
@@ -579,12 +596,19 @@ static void exec_lifecycle(struct brm_control *ctl, struct brm_cmd *cmd)
 	for (size_t i = 0; i < n; i++) {
 		int r;
 		switch (cmd->op) {
-		case BRM_CMD_START: r = brm_proc_start(procs[i]); break;
+		case BRM_CMD_START:
+			operator_start(ctl, procs[i]);
+			r = brm_proc_start(procs[i]);
+			break;
 		case BRM_CMD_STOP:
+			brm_proc_set_held(procs[i], true);
 			/* All of them: in reverse dependency order. */
 			r = cmd->all ? brm_proc_stop_after_dependents(procs[i]) : brm_proc_stop(procs[i]);
 			break;
-		case BRM_CMD_RESTART: r = brm_proc_restart(procs[i]); break;
+		case BRM_CMD_RESTART:
+			operator_start(ctl, procs[i]);
+			r = brm_proc_restart(procs[i]);
+			break;
 		case BRM_CMD_SIGNAL: r = brm_proc_signal(procs[i], cmd->signo); break;
 		default: r = -EINVAL; break;
 		}

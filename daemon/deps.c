@@ -134,6 +134,32 @@ static char *cond_failed(struct brm_proc *q, const struct brm_dep *d)
 	return NULL;
 }
 
+/*
+ * One clause of what a waiting process waits for: "redis: stopped by
+ * request", "db: starting (needs healthy)", after "waiting for " and joined
+ * by "; " (wait_text).
+ */
+static void wait_clause(struct brm_buf *b, const struct brm_dep *d, struct brm_proc *q)
+{
+	const char *h;
+
+	brm_buf_adds(b, b->len ? "; " : "waiting for ");
+	brm_buf_addf(b, "%s: ", d->name);
+	if (!q) {
+		brm_buf_adds(b, "no such process");
+		return;
+	}
+	if (brm_proc_held(q)) {
+		brm_buf_adds(b, "stopped by request");
+		return;
+	}
+	brm_buf_adds(b, brm_state_name(brm_proc_state(q)));
+	h = brm_proc_health(q);
+	if (d->cond == BRM_DEP_HEALTHY && h)
+		brm_buf_addf(b, ", health %s", h);
+	brm_buf_addf(b, " (needs %s)", brm_dep_cond_name(d->cond));
+}
+
 /* A path "a -> b -> a" when following depends_on from @start comes back. */
 static bool find_cycle(struct brm_deps *dd, struct brm_proc *start, struct brm_proc *cur,
 		       struct brm_buf *path, int depth)
@@ -178,25 +204,27 @@ static void evaluate(struct brm_deps *dd, struct brm_proc *p)
 		struct brm_proc *q = brm_supervisor_find(dd->sup, o->deps[i].name);
 		char *why;
 
-		if (!q) {
-			/* A name added later (at start-up, in config order) */
-			all = false;
-			continue;
-		}
-		if (cond_met(q, o->deps[i].cond))
+		if (q && cond_met(q, o->deps[i].cond))
 			continue;
 		all = false;
-		why = cond_failed(q, &o->deps[i]);
+		/* A name a runtime `add` may bring, or one stopped by request
+		 * (an operator's start releases it): waiting, not failed. */
+		why = q && !brm_proc_held(q) ? cond_failed(q, &o->deps[i]) : NULL;
 		if (why) {
+			brm_buf_finish(&path);
 			brm_proc_deps_failed(p, why);
 			free(why);
 			return;
 		}
+		wait_clause(&path, &o->deps[i], q);
 	}
 	if (all) {
 		brm_log_info("%s: dependencies met; starting", brm_proc_name(p));
 		brm_proc_deps_met(p);
+	} else {
+		brm_proc_set_waiting_for(p, path.p);
 	}
+	brm_buf_finish(&path);
 }
 
 /* Shutdown, stop --all: true while a process that depends on @p is not down. */
@@ -278,6 +306,49 @@ static bool has_live_dependent(struct brm_deps *dd, struct brm_proc *p)
 	return c.found;
 }
 
+/* ---- what a process needs ------------------------------------------------ */
+
+struct needed {
+	struct brm_supervisor *sup;
+	struct brm_proc **seen;
+	size_t n, cap;
+	void (*fn)(struct brm_proc *q, void *arg);
+	void *arg;
+};
+
+static void needed_walk(struct needed *w, struct brm_proc *p, int depth)
+{
+	const struct brm_orch_spec *o;
+
+	for (size_t i = 0; i < w->n; i++)
+		if (w->seen[i] == p)
+			return;
+	if (w->n == w->cap) {
+		w->cap = w->cap ? 2 * w->cap : 16;
+		w->seen = brm_xrealloc(w->seen, w->cap * sizeof(*w->seen));
+	}
+	w->seen[w->n++] = p;
+	w->fn(p, w->arg);
+	o = orch_of(p);
+	if (depth >= 64 || !o)
+		return;
+	for (size_t i = 0; i < o->ndeps; i++) {
+		struct brm_proc *q = brm_supervisor_find(w->sup, o->deps[i].name);
+
+		if (q)
+			needed_walk(w, q, depth + 1);
+	}
+}
+
+void brm_deps_each_needed(struct brm_supervisor *sup, struct brm_proc *p,
+			  void (*fn)(struct brm_proc *q, void *arg), void *arg)
+{
+	struct needed w = { sup, NULL, 0, 0, fn, arg };
+
+	needed_walk(&w, p, 0);
+	free(w.seen);
+}
+
 /* ---- hooks -------------------------------------------------------------- */
 
 static bool must_wait(void *arg, struct brm_proc *p)
@@ -303,21 +374,32 @@ static bool must_wait(void *arg, struct brm_proc *p)
 
 		if (!q) {
 			wait = true;   /* until a process of that name exists */
+			wait_clause(&path, &o->deps[i], q);
 			continue;
 		}
 		if (cond_met(q, o->deps[i].cond))
 			continue;
 		wait = true;
 		st = brm_proc_state(q);
-		/* Starting one starts what it needs. */
-		if (st == BRM_STOPPED || st == BRM_FATAL ||
-		    (st == BRM_EXITED && o->deps[i].cond != BRM_DEP_COMPLETED) ||
-		    (st == BRM_EXITED && brm_proc_exit_code(q) != 0)) {
+		/* Starting one starts what it needs, except what an operator
+		 * stopped: only an operator's start releases that. A waiting
+		 * one is asked again: what it waits for may be released now. */
+		if (brm_proc_held(q)) {
+			brm_log_info("%s: its dependency '%s' was stopped by request; waiting",
+				     brm_proc_name(p), o->deps[i].name);
+		} else if (st == BRM_STOPPED || st == BRM_FATAL || st == BRM_WAITING ||
+			   (st == BRM_EXITED && o->deps[i].cond != BRM_DEP_COMPLETED) ||
+			   (st == BRM_EXITED && brm_proc_exit_code(q) != 0)) {
 			brm_log_info("%s: starting its dependency '%s'", brm_proc_name(p),
 				     o->deps[i].name);
 			brm_proc_start(q);
 		}
+		if (!cond_met(q, o->deps[i].cond))
+			wait_clause(&path, &o->deps[i], q);
 	}
+	if (wait)
+		brm_proc_set_waiting_for(p, path.p);
+	brm_buf_finish(&path);
 	return wait;
 }
 

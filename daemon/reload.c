@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/deps.h"
 #include "daemon/log.h"
 #include "daemon/logspec.h"
 #include "daemon/notify.h"
@@ -99,6 +100,13 @@ restart:
 
 /* ---- the persisted state ------------------------------------------------ */
 
+static void unstop_one(struct brm_proc *q, void *arg)
+{
+	struct brm_reload *rl = arg;
+
+	brm_persist_set_stopped(rl->state, brm_proc_name(q), false);
+}
+
 /*
  * A request that sets desired state replies only once that state is on
  * disk, even when it was already so in memory: the earlier change that made
@@ -112,7 +120,9 @@ static void on_applied(void *arg, struct brm_cmd *cmd, struct brm_proc *p)
 	switch (cmd->op) {
 	case BRM_CMD_START:
 	case BRM_CMD_RESTART:
-		brm_persist_set_stopped(rl->state, name, false);
+		/* Neither it nor what its start starts on its behalf is stopped
+		 * by request any more (as control.c released them). */
+		brm_deps_each_needed(rl->sup, p, unstop_one, rl);
 		break;
 	case BRM_CMD_STOP:
 		brm_persist_set_stopped(rl->state, name, true);
@@ -158,8 +168,12 @@ static int add_and_start(struct brm_reload *rl, struct brm_proc_spec *spec, uint
 
 	if (r < 0) {
 		brm_log_error("%s: cannot add: %s", name, strerror(-r));
-	} else if (brm_proc_spec(p)->autostart) {
-		if (brm_persist_stopped(rl->state, name))
+		free(name);
+		return r;
+	}
+	brm_proc_set_held(p, brm_persist_stopped(rl->state, name));
+	if (brm_proc_spec(p)->autostart) {
+		if (brm_proc_held(p))
 			brm_log_info("%s: stopped by request before the restart; not starting it",
 				     name);
 		else

@@ -102,6 +102,7 @@ struct brm_proc {
 
 	bool start_after_stop;    /* restart / start while stopping */
 	bool stop_pending;        /* stop --all: waits for its dependents to stop */
+	bool held;                /* stopped by an operator's request (brm_proc_held) */
 	bool removing;
 	bool freed;               /* unlinked; waiting for handle closes */
 	int closing;              /* handles still closing */
@@ -135,6 +136,7 @@ static void notify_observers(struct brm_supervisor *sup, struct brm_proc *p,
 static void do_spawn(struct brm_proc *p);
 static void start_or_wait(struct brm_proc *p);
 static void on_timer(uv_timer_t *t);
+static void recheck_waiting(struct brm_proc *p);
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -597,7 +599,7 @@ static void restart_later(struct brm_proc *p, const char *what, double up)
 	delay = secs_to_ms(d);
 	if (delay == 0) {
 		/* backoff_secs 0: the user asked for no throttle. */
-		do_spawn(p);
+		start_or_wait(p);
 		return;
 	}
 	why = brm_xasprintf("%s after %.3fs; restart %u in a row within %gs of its start,"
@@ -673,7 +675,7 @@ static void handle_exit(struct brm_proc *p, int status)
 			p->start_failures = 0;
 			if (up >= RAPID_EXIT_SECS) {
 				p->rapid_exits = 0;
-				do_spawn(p);
+				start_or_wait(p);
 				return;
 			}
 			restart_later(p, what, up);
@@ -728,7 +730,7 @@ static void on_timer(uv_timer_t *t)
 		break;
 
 	case BRM_BACKOFF:
-		do_spawn(p);
+		start_or_wait(p);
 		break;
 
 	case BRM_STOPPING:
@@ -789,7 +791,10 @@ int brm_proc_start(struct brm_proc *p)
 	switch (p->state) {
 	case BRM_STARTING:
 	case BRM_RUNNING:
+		return 0;
 	case BRM_WAITING:
+		/* Again: what it needs may have been released or stopped since. */
+		recheck_waiting(p);
 		return 0;
 	case BRM_STOPPING:
 		p->start_after_stop = true;
@@ -809,6 +814,16 @@ int brm_proc_start(struct brm_proc *p)
 	}
 }
 
+/* A start of a waiting process: the hooks start what it needs, or it goes. */
+static void recheck_waiting(struct brm_proc *p)
+{
+	struct brm_proc_hooks *hk = &p->sup->hooks;
+
+	if (hk->must_wait && hk->must_wait(hk->arg, p))
+		return;
+	brm_proc_deps_met(p);
+}
+
 /* Spawn now, or wait in `waiting` for the dependencies (the hooks' call). */
 static void start_or_wait(struct brm_proc *p)
 {
@@ -825,8 +840,29 @@ static void start_or_wait(struct brm_proc *p)
 
 void brm_proc_deps_met(struct brm_proc *p)
 {
-	if (p->state == BRM_WAITING && !p->removing && !p->sup->shutting_down)
+	if (p->state == BRM_WAITING && !p->removing && !p->sup->shutting_down) {
+		set_error(p, NULL);   /* what it waited for */
 		do_spawn(p);
+	}
+}
+
+void brm_proc_set_waiting_for(struct brm_proc *p, const char *why)
+{
+	if (p->error == why || (p->error && why && !strcmp(p->error, why)))
+		return;
+	set_error(p, why);
+	if (p->state == BRM_WAITING)
+		publish(p);
+}
+
+void brm_proc_set_held(struct brm_proc *p, bool held)
+{
+	p->held = held;
+}
+
+bool brm_proc_held(const struct brm_proc *p)
+{
+	return p->held;
 }
 
 void brm_proc_deps_failed(struct brm_proc *p, const char *why)
@@ -916,8 +952,10 @@ int brm_proc_stop(struct brm_proc *p)
 	case BRM_RUNNING:
 		begin_stop(p);
 		return 0;
-	case BRM_BACKOFF:
 	case BRM_WAITING:
+		set_error(p, NULL);   /* what it waited for */
+		/* fall through */
+	case BRM_BACKOFF:
 		uv_timer_stop(&p->timer);
 		set_state(p, BRM_STOPPED);
 		publish(p);
@@ -1190,6 +1228,8 @@ void brm_supervisor_stop_all(struct brm_supervisor *sup, void (*done)(void *arg)
 		next = p->next;
 		p->start_after_stop = false;
 		if (p->state == BRM_BACKOFF || p->state == BRM_WAITING) {
+			if (p->state == BRM_WAITING)
+				set_error(p, NULL);
 			uv_timer_stop(&p->timer);
 			set_state(p, BRM_STOPPED);
 			publish(p);

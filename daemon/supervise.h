@@ -116,6 +116,8 @@ size_t brm_supervisor_count(struct brm_supervisor *sup);
  * Requests. Each returns 0 when applied (including "already there"), or a
  * negative errno: -ESHUTDOWN while shutting down, -EBUSY when the process
  * is being removed, -ESRCH (signal) when it has no running pid.
+ * brm_proc_start of a waiting process asks the must_wait hook again (it
+ * starts the dependencies that are down) and spawns it when all are met.
  */
 int brm_proc_start(struct brm_proc *p);    /* stopping: starts once stopped */
 int brm_proc_stop(struct brm_proc *p);
@@ -152,6 +154,20 @@ const struct brm_proc_spec *brm_proc_spec(const struct brm_proc *p);
  * with @why as its error. Other states: nothing happens. */
 void brm_proc_deps_met(struct brm_proc *p);
 void brm_proc_deps_failed(struct brm_proc *p, const char *why);
+/* What @p waits for, in words ("waiting for redis: stopped by request"),
+ * or NULL: its `error` while it is waiting (cleared when it leaves that
+ * state). Publishes when it changed while @p is waiting. */
+void brm_proc_set_waiting_for(struct brm_proc *p, const char *why);
+/*
+ * Operator intent: @p was stopped by an operator's request (`stop`), and
+ * only an operator's start or restart of it, or of a process that needs it,
+ * clears that (daemon/control.c). No implicit start (a dependent's start,
+ * a restart by policy or health, autostart) starts a held process: the
+ * dependency hooks leave its dependents waiting. Not published; the state
+ * file keeps it across restarts of brummd (daemon/reload.c).
+ */
+void brm_proc_set_held(struct brm_proc *p, bool held);
+bool brm_proc_held(const struct brm_proc *p);
 /* A starting process is ready: it becomes running. */
 void brm_proc_set_ready(struct brm_proc *p);
 /* Health for the snapshot: @health a static string or NULL (no check);

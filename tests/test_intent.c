@@ -1,0 +1,228 @@
+/*
+ * test_intent.c — dependencies and operator intent against a real brummd
+ * with real children (issue 12, bugs 1-4):
+ *
+ *  - a dependency started on a dependent's behalf is not "stopped by
+ *    request": after `stop --all`, `start aweb` and a restart of brummd,
+ *    both run again, whatever the names (aweb / web);
+ *  - `start X` on a waiting X starts what X needs and X;
+ *  - an implicit start (a health restart, a restart by policy) never starts
+ *    a process stopped by request: the dependent waits, and says why.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/e2e.h"
+#include "tests/harness.h"
+
+static struct brmh H;
+
+/* A state directory that outlives one brummd (brmh_stop removes H.dir). */
+static void own_state_dir(void)
+{
+	static char dir[128];
+
+	ck_assert_ptr_nonnull(brmh_tmpdir(dir, sizeof(dir), "brmintent"));
+	setenv("BRUMMD_STATE_DIR", dir, 1);
+}
+
+static void call_ok(const char *method, const char *params)
+{
+	cJSON *r = brmh_call(&H, method, params);
+	char *text;
+	int code;
+
+	ck_assert_ptr_nonnull(r);
+	brmh_result(r, &code);
+	text = cJSON_PrintUnformatted(r);
+	ck_assert_msg(code == 0, "%s %s: %s", method, params ? params : "", text);
+	free(text);
+	cJSON_Delete(r);
+}
+
+static const char *state_of(const char *name)
+{
+	static char buf[4][32];
+	static int k;
+	cJSON *s = brmh_status(&H, name);
+	char *out = buf[k++ % 4];
+
+	snprintf(out, sizeof(buf[0]), "%s", s && brmh_str(s, "state") ? brmh_str(s, "state") : "?");
+	cJSON_Delete(s);
+	return out;
+}
+
+static char *error_of(const char *name)
+{
+	cJSON *s = brmh_status(&H, name);
+	char *e = s && brmh_str(s, "error") ? strdup(brmh_str(s, "error")) : NULL;
+
+	cJSON_Delete(s);
+	return e;
+}
+
+/* Poll until @name's error is @want; false after @ms. */
+static bool wait_error(const char *name, const char *want, int ms)
+{
+	for (int t = 0; t < ms; t += 10) {
+		char *e = error_of(name);
+		bool ok = e && !strcmp(e, want);
+
+		free(e);
+		if (ok)
+			return true;
+		brmh_sleep_ms(10);
+	}
+	return false;
+}
+
+/* db with a passing health check, and DEPENDENT needing it healthy. */
+static const char *db_and(const char *dependent, const char *db_extra)
+{
+	return brmh_fmt("{\"processes\": {"
+			" \"db\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0%s,"
+			"   \"health\": {\"exec\": [\"/bin/sh\", \"-c\", \"exit 0\"],"
+			"     \"interval_secs\": 0.05}},"
+			" \"%s\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0,"
+			"   \"depends_on\": {\"db\": \"healthy\"}}"
+			"}}", brmh_child(), db_extra, dependent, brmh_child());
+}
+
+/* ---- bug 1 -------------------------------------------------------------- */
+
+static void stop_all_start_one_restart(const char *dependent)
+{
+	const char *cfg;
+
+	own_state_dir();
+	cfg = db_and(dependent, "");
+	brmh_check_start(&H, "%s", cfg);
+	ck_assert_msg(brmh_wait_state(&H, dependent, "running", 5000), "%s: %s", dependent,
+		      state_of(dependent));
+	call_ok("stop", "{\"all\":true,\"wait\":true,\"timeout_secs\":10}");
+	/* db is started on the dependent's behalf: not stopped by request */
+	call_ok("start", brmh_fmt("{\"name\":\"%s\",\"wait\":true,\"timeout_secs\":10}", dependent));
+	ck_assert_str_eq(state_of("db"), "running");
+	brmh_check_stop(&H);
+
+	brmh_check_start(&H, "%s", cfg);
+	ck_assert_msg(brmh_wait_state(&H, dependent, "running", 5000),
+		      "after the restart of brummd %s is %s, db %s", dependent,
+		      state_of(dependent), state_of("db"));
+	ck_assert_str_eq(state_of("db"), "running");
+	brmh_check_stop(&H);
+	unsetenv("BRUMMD_STATE_DIR");
+}
+
+START_TEST(dependency_started_for_aweb_runs_after_restart)
+{
+	stop_all_start_one_restart("aweb");
+}
+END_TEST
+
+START_TEST(dependency_started_for_web_runs_after_restart)
+{
+	stop_all_start_one_restart("web");
+}
+END_TEST
+
+/* ---- bug 2 -------------------------------------------------------------- */
+
+START_TEST(start_of_waiting_starts_what_it_needs)
+{
+	cJSON *r;
+	int code;
+
+	/* app ends after 1.2 s and is restarted by its policy: that start
+	 * leaves db, stopped by request, alone, and app waits. */
+	brmh_check_start(&H, "{\"processes\": {"
+			 " \"db\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0},"
+			 " \"app\": {\"cmd\": [\"%s\", \"exit\", \"3\", \"1.2\"], \"start_secs\": 0,"
+			 "   \"restart\": \"on-failure\", \"depends_on\": [\"db\"]}"
+			 "}}", brmh_child(), brmh_child());
+	ck_assert(brmh_wait_state(&H, "app", "running", 5000));
+	call_ok("stop", "{\"name\":\"db\",\"wait\":true}");
+	ck_assert_msg(brmh_wait_state(&H, "app", "waiting", 5000), "app is %s", state_of("app"));
+	ck_assert_str_eq(state_of("db"), "stopped");
+
+	r = brmh_call(&H, "start", "{\"name\":\"app\",\"wait\":true,\"timeout_secs\":5}");
+	brmh_result(r, &code);
+	ck_assert_msg(code == 0, "start of a waiting app: %s", cJSON_PrintUnformatted(r));
+	cJSON_Delete(r);
+	ck_assert_str_eq(state_of("db"), "running");
+	brmh_check_stop(&H);
+}
+END_TEST
+
+/* ---- bug 4 -------------------------------------------------------------- */
+
+START_TEST(health_restart_leaves_stopped_dependency_alone)
+{
+	static char dir[128];
+	char flag[300], *out = NULL, *err = NULL;
+	FILE *f;
+
+
+	ck_assert_ptr_nonnull(brmh_tmpdir(dir, sizeof(dir), "brmintent"));
+	snprintf(flag, sizeof(flag), "%s/unhealthy", dir);
+	brmh_check_start(&H, "{\"processes\": {"
+			 " \"redis\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0},"
+			 " \"app\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0,"
+			 "   \"depends_on\": [\"redis\"],"
+			 "   \"health\": {\"exec\": [\"/bin/sh\", \"-c\", \"test ! -e '%s'\"],"
+			 "     \"interval_secs\": 0.05, \"retries\": 1, \"on_unhealthy\": \"restart\"}}"
+			 "}}", brmh_child(), brmh_child(), flag);
+	ck_assert(brmh_wait_state(&H, "app", "running", 5000));
+	call_ok("stop", "{\"name\":\"redis\",\"wait\":true}");
+
+	f = fopen(flag, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	ck_assert_msg(brmh_wait_state(&H, "app", "waiting", 5000), "app is %s", state_of("app"));
+	ck_assert_msg(wait_error("app", "waiting for redis: stopped by request", 2000),
+		      "app's error: %s", error_of("app"));
+	brmh_sleep_ms(300);
+	ck_assert_str_eq(state_of("redis"), "stopped");
+	ck_assert_str_eq(state_of("app"), "waiting");
+
+	/* status says why */
+	ck_assert_int_eq(brmh_ctl(&H, &out, &err, "status", NULL), 0);
+	ck_assert_msg(strstr(out, "waiting for redis: stopped by request"), "status: %s", out);
+	free(out);
+	free(err);
+
+	/* an operator's start of app releases redis */
+	unlink(flag);
+	call_ok("start", "{\"name\":\"app\",\"wait\":true,\"timeout_secs\":5}");
+	ck_assert_str_eq(state_of("redis"), "running");
+	brmh_check_stop(&H);
+}
+END_TEST
+
+static Suite *intent_suite(void)
+{
+	Suite *s = suite_create("intent");
+	TCase *tc = tcase_create("intent");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, dependency_started_for_aweb_runs_after_restart);
+	tcase_add_test(tc, dependency_started_for_web_runs_after_restart);
+	tcase_add_test(tc, start_of_waiting_starts_what_it_needs);
+	tcase_add_test(tc, health_restart_leaves_stopped_dependency_alone);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(intent_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
