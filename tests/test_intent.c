@@ -5,6 +5,8 @@
  *  - a dependency started on a dependent's behalf is not "stopped by
  *    request": after `stop --all`, `start aweb` and a restart of brummd,
  *    both run again, whatever the names (aweb / web);
+ *  - start-up and a reload add every process before starting any, so a
+ *    dependent finds a dependency whose name sorts after its own;
  *  - `start X` on a waiting X starts what X needs and X;
  *  - an implicit start (a health restart, a restart by policy) never starts
  *    a process stopped by request: the dependent waits, and says why.
@@ -129,6 +131,41 @@ START_TEST(dependency_started_for_web_runs_after_restart)
 }
 END_TEST
 
+/* A dependency without autostart whose name sorts after its dependent's. */
+START_TEST(startup_does_not_depend_on_names)
+{
+	static const char *const names[] = { "aweb", "web" };
+
+	for (size_t i = 0; i < 2; i++) {
+		brmh_check_start(&H, "%s", db_and(names[i], ", \"autostart\": false"));
+		ck_assert_msg(brmh_wait_state(&H, names[i], "running", 5000), "%s is %s (%s)",
+			      names[i], state_of(names[i]), error_of(names[i]));
+		ck_assert_str_eq(state_of("db"), "running");
+		brmh_check_stop(&H);
+	}
+}
+END_TEST
+
+START_TEST(reload_adds_all_before_starting)
+{
+	char path[320];
+	FILE *f;
+
+	brmh_check_start(&H, "{\"processes\": {\"other\": {\"cmd\": [\"%s\", \"sleep\", \"60\"]}}}",
+			 brmh_child());
+	snprintf(path, sizeof(path), "%s/brummd.json", H.dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(db_and("aweb", ", \"autostart\": false"), f);
+	fclose(f);
+	call_ok("reload", NULL);
+	ck_assert_msg(brmh_wait_state(&H, "aweb", "running", 5000), "aweb is %s",
+		      state_of("aweb"));
+	ck_assert_str_eq(state_of("db"), "running");
+	brmh_check_stop(&H);
+}
+END_TEST
+
 /* ---- bug 2 -------------------------------------------------------------- */
 
 START_TEST(start_of_waiting_starts_what_it_needs)
@@ -154,6 +191,41 @@ START_TEST(start_of_waiting_starts_what_it_needs)
 	cJSON_Delete(r);
 	ck_assert_str_eq(state_of("db"), "running");
 	brmh_check_stop(&H);
+}
+END_TEST
+
+/* disk <- db <- app: disk stopped by request, db and app waiting for it
+ * after a restart of brummd; a start of app starts all three. */
+START_TEST(start_of_waiting_starts_the_whole_chain)
+{
+	const char *cfg = brmh_fmt("{\"processes\": {"
+		" \"disk\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0},"
+		" \"db\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0,"
+		"   \"depends_on\": [\"disk\"]},"
+		" \"app\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0,"
+		"   \"depends_on\": [\"db\"]}"
+		"}}", brmh_child(), brmh_child(), brmh_child());
+	char *saved = strdup(cfg);
+
+	own_state_dir();
+	brmh_check_start(&H, "%s", saved);
+	ck_assert(brmh_wait_state(&H, "app", "running", 5000));
+	call_ok("stop", "{\"name\":\"disk\",\"wait\":true}");
+	brmh_check_stop(&H);
+
+	brmh_check_start(&H, "%s", saved);
+	ck_assert_msg(brmh_wait_state(&H, "db", "waiting", 5000), "db is %s", state_of("db"));
+	ck_assert_msg(wait_error("db", "waiting for disk: stopped by request", 2000),
+		      "db's error: %s", error_of("db"));
+	ck_assert_str_eq(state_of("app"), "waiting");
+	ck_assert_str_eq(state_of("disk"), "stopped");
+
+	call_ok("start", "{\"name\":\"app\",\"wait\":true,\"timeout_secs\":5}");
+	ck_assert_str_eq(state_of("db"), "running");
+	ck_assert_str_eq(state_of("disk"), "running");
+	brmh_check_stop(&H);
+	unsetenv("BRUMMD_STATE_DIR");
+	free(saved);
 }
 END_TEST
 
@@ -210,7 +282,10 @@ static Suite *intent_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, dependency_started_for_aweb_runs_after_restart);
 	tcase_add_test(tc, dependency_started_for_web_runs_after_restart);
+	tcase_add_test(tc, startup_does_not_depend_on_names);
+	tcase_add_test(tc, reload_adds_all_before_starting);
 	tcase_add_test(tc, start_of_waiting_starts_what_it_needs);
+	tcase_add_test(tc, start_of_waiting_starts_the_whole_chain);
 	tcase_add_test(tc, health_restart_leaves_stopped_dependency_alone);
 	suite_add_tcase(s, tc);
 	return s;
