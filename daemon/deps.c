@@ -227,7 +227,8 @@ static void evaluate(struct brm_deps *dd, struct brm_proc *p)
 	brm_buf_finish(&path);
 }
 
-/* Shutdown, stop --all: true while a process that depends on @p is not down. */
+/* Shutdown: true while a process that depends on @p is not down; a stop
+ * of a set: while one that is being stopped too is not down. */
 static bool has_live_dependent(struct brm_deps *dd, struct brm_proc *p);
 
 static void eval_one(struct brm_proc *p, void *arg)
@@ -292,6 +293,11 @@ static void live_one(struct brm_proc *q, void *arg)
 	const struct brm_orch_spec *o = orch_of(q);
 
 	if (c->found || q == c->target || !o || brm_proc_settled(q))
+		return;
+	/* A stop of a set waits for the members only (brm_proc_mark_stop): a
+	 * dependent that stays up does not hold it; at shutdown all go. */
+	if (!brm_supervisor_shutting_down(brm_proc_supervisor(q)) && !brm_proc_stop_pending(q) &&
+	    brm_proc_state(q) != BRM_STOPPING)
 		return;
 	for (size_t i = 0; i < o->ndeps; i++)
 		if (!strcmp(o->deps[i].name, brm_proc_name(c->target)))

@@ -13,7 +13,8 @@
  * (brm_proc_held): its start leaves it waiting for them, with its error
  * saying so ("waiting for redis: stopped by request"); while waiting, the
  * error always says what for. At shutdown a process is stopped only once
- * every process depending on it is down (reverse order).
+ * every process depending on it is down (reverse order); a stop of a set
+ * (brm_proc_mark_stop) waits only for the members that depend on it.
  *
  * Readiness: "notify-fd" passes the write end of a pipe as descriptor
  * notify_fd (3); a newline written to it makes the process running.

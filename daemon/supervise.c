@@ -966,6 +966,14 @@ int brm_proc_stop(struct brm_proc *p)
 	}
 }
 
+void brm_proc_mark_stop(struct brm_proc *p)
+{
+	if (p->state == BRM_STARTING || p->state == BRM_RUNNING) {
+		p->start_after_stop = false;
+		p->stop_pending = true;
+	}
+}
+
 int brm_proc_stop_after_dependents(struct brm_proc *p)
 {
 	struct brm_supervisor *sup = p->sup;

@@ -128,6 +128,13 @@ int brm_proc_stop(struct brm_proc *p);
  */
 int brm_proc_stop_after_dependents(struct brm_proc *p);
 bool brm_proc_stop_pending(const struct brm_proc *p);
+/*
+ * A stop of a set (stop --all, a restart of several): mark every member
+ * first (@p, when up, becomes stop-pending), then call
+ * brm_proc_stop_after_dependents on each, so that a member waits for the
+ * members that depend on it whatever the order of the calls.
+ */
+void brm_proc_mark_stop(struct brm_proc *p);
 int brm_proc_restart(struct brm_proc *p);  /* stop if up, then start */
 int brm_proc_signal(struct brm_proc *p, int signo);
 /* Stop, then remove; BRM_EV_REMOVED fires when gone (maybe before return). */

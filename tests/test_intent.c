@@ -8,6 +8,8 @@
  *  - start-up and a reload add every process before starting any, so a
  *    dependent finds a dependency whose name sorts after its own;
  *  - `start X` on a waiting X starts what X needs and X;
+ *  - `restart` of all or several stops dependents before their
+ *    dependencies, then starts in dependency order;
  *  - an implicit start (a health restart, a restart by policy) never starts
  *    a process stopped by request: the dependent waits, and says why.
  */
@@ -229,6 +231,88 @@ START_TEST(start_of_waiting_starts_the_whole_chain)
 }
 END_TEST
 
+/* ---- bug 3 -------------------------------------------------------------- */
+
+/* The seq of the first event after @after of @name going to @to, or -1. */
+static long event_after(const cJSON *events, const char *name, const char *to, long after)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, events) {
+		long seq = brmh_int(e, "seq");
+
+		if (seq > after && !strcmp(brmh_str(e, "name"), name) &&
+		    !strcmp(brmh_str(e, "to"), to))
+			return seq;
+	}
+	return -1;
+}
+
+static long last_seq(void)
+{
+	cJSON *ev = brmh_events(&H, NULL);
+	long seq = 0;
+	const cJSON *e;
+
+	ck_assert_ptr_nonnull(ev);
+	cJSON_ArrayForEach(e, ev)
+		seq = brmh_int(e, "seq");
+	cJSON_Delete(ev);
+	return seq;
+}
+
+/* @params: a restart of all, or of both by name. */
+static void restart_in_order(const char *dependent, const char *params)
+{
+	long mark, stopped, db_stopping, db_starting, dep_starting;
+	cJSON *ev;
+
+	/* The dependent ignores SIGTERM: it is down only after its SIGKILL. */
+	brmh_check_start(&H, "{\"processes\": {"
+			 " \"db\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0},"
+			 " \"%s\": {\"cmd\": [\"%s\", \"ignore-term\"], \"start_secs\": 0,"
+			 "   \"stop_timeout_secs\": 0.3, \"depends_on\": [\"db\"]}"
+			 "}}", brmh_child(), dependent, brmh_child());
+	ck_assert(brmh_wait_state(&H, dependent, "running", 5000));
+	free(brmh_wait_log(&H, dependent, "ignoring TERM", 3000));
+	mark = last_seq();
+	call_ok("restart", params);
+	ck_assert_str_eq(state_of("db"), "running");
+	ck_assert_str_eq(state_of(dependent), "running");
+
+	ev = brmh_events(&H, NULL);
+	ck_assert_ptr_nonnull(ev);
+	stopped = event_after(ev, dependent, "stopped", mark);
+	db_stopping = event_after(ev, "db", "stopping", mark);
+	db_starting = event_after(ev, "db", "starting", mark);
+	if (db_starting < 0)   /* start_secs 0: straight to running */
+		db_starting = event_after(ev, "db", "running", mark);
+	dep_starting = event_after(ev, dependent, "starting", mark);
+	if (dep_starting < 0)
+		dep_starting = event_after(ev, dependent, "running", mark);
+	ck_assert_msg(stopped > 0 && db_stopping > stopped,
+		      "%s: %s stopped at %ld, db stopping at %ld", params, dependent, stopped,
+		      db_stopping);
+	ck_assert_msg(db_starting > db_stopping && dep_starting > db_starting,
+		      "%s: db stopping %ld, db up %ld, %s up %ld", params, db_stopping, db_starting,
+		      dependent, dep_starting);
+	cJSON_Delete(ev);
+	brmh_check_stop(&H);
+}
+
+START_TEST(restart_all_stops_dependents_first)
+{
+	restart_in_order("api", "{\"all\":true,\"wait\":true,\"timeout_secs\":10}");
+	restart_in_order("web", "{\"all\":true,\"wait\":true,\"timeout_secs\":10}");
+}
+END_TEST
+
+START_TEST(restart_of_several_stops_dependents_first)
+{
+	restart_in_order("api", "{\"names\":[\"db\",\"api\"],\"wait\":true,\"timeout_secs\":10}");
+}
+END_TEST
+
 /* ---- bug 4 -------------------------------------------------------------- */
 
 START_TEST(health_restart_leaves_stopped_dependency_alone)
@@ -286,6 +370,8 @@ static Suite *intent_suite(void)
 	tcase_add_test(tc, reload_adds_all_before_starting);
 	tcase_add_test(tc, start_of_waiting_starts_what_it_needs);
 	tcase_add_test(tc, start_of_waiting_starts_the_whole_chain);
+	tcase_add_test(tc, restart_all_stops_dependents_first);
+	tcase_add_test(tc, restart_of_several_stops_dependents_first);
 	tcase_add_test(tc, health_restart_leaves_stopped_dependency_alone);
 	suite_add_tcase(s, tc);
 	return s;
