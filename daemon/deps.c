@@ -23,6 +23,7 @@
 #include "daemon/log.h"
 #include "daemon/orchspec.h"
 #include "daemon/spawn.h"
+#include "daemon/waitfor.h"
 #include "lib/buf.h"
 #include "lib/util.h"
 
@@ -134,32 +135,6 @@ static char *cond_failed(struct brm_proc *q, const struct brm_dep *d)
 	return NULL;
 }
 
-/*
- * One clause of what a waiting process waits for: "redis: stopped by
- * request", "db: starting (needs healthy)", after "waiting for " and joined
- * by "; " (wait_text).
- */
-static void wait_clause(struct brm_buf *b, const struct brm_dep *d, struct brm_proc *q)
-{
-	const char *h;
-
-	brm_buf_adds(b, b->len ? "; " : "waiting for ");
-	brm_buf_addf(b, "%s: ", d->name);
-	if (!q) {
-		brm_buf_adds(b, "no such process");
-		return;
-	}
-	if (brm_proc_held(q)) {
-		brm_buf_adds(b, "stopped by request");
-		return;
-	}
-	brm_buf_adds(b, brm_state_name(brm_proc_state(q)));
-	h = brm_proc_health(q);
-	if (d->cond == BRM_DEP_HEALTHY && h)
-		brm_buf_addf(b, ", health %s", h);
-	brm_buf_addf(b, " (needs %s)", brm_dep_cond_name(d->cond));
-}
-
 /* A path "a -> b -> a" when following depends_on from @start comes back. */
 static bool find_cycle(struct brm_deps *dd, struct brm_proc *start, struct brm_proc *cur,
 		       struct brm_buf *path, int depth)
@@ -181,6 +156,27 @@ static bool find_cycle(struct brm_deps *dd, struct brm_proc *start, struct brm_p
 		path->p[len] = '\0';
 	}
 	return false;
+}
+
+/* The first dependency of @o that is not met, or NULL. */
+static const struct brm_dep *first_unmet(struct brm_deps *dd, const struct brm_orch_spec *o)
+{
+	for (size_t i = 0; o && i < o->ndeps; i++) {
+		struct brm_proc *q = brm_supervisor_find(dd->sup, o->deps[i].name);
+
+		if (!q || !cond_met(q, o->deps[i].cond))
+			return &o->deps[i];
+	}
+	return NULL;
+}
+
+/* Say what @p waits for: the first dependency not met, @d. */
+static void set_waiting_for(struct brm_deps *dd, struct brm_proc *p, const struct brm_dep *d)
+{
+	char *what = d ? brm_waiting_for(d, brm_supervisor_find(dd->sup, d->name)) : NULL;
+
+	brm_proc_set_waiting_for(p, what);
+	free(what);
 }
 
 /* A waiting process: spawn it, fail it, or leave it waiting. */
@@ -211,20 +207,17 @@ static void evaluate(struct brm_deps *dd, struct brm_proc *p)
 		 * (an operator's start releases it): waiting, not failed. */
 		why = q && !brm_proc_held(q) ? cond_failed(q, &o->deps[i]) : NULL;
 		if (why) {
-			brm_buf_finish(&path);
 			brm_proc_deps_failed(p, why);
 			free(why);
 			return;
 		}
-		wait_clause(&path, &o->deps[i], q);
 	}
 	if (all) {
 		brm_log_info("%s: dependencies met; starting", brm_proc_name(p));
 		brm_proc_deps_met(p);
-	} else {
-		brm_proc_set_waiting_for(p, path.p);
+		return;
 	}
-	brm_buf_finish(&path);
+	set_waiting_for(dd, p, first_unmet(dd, o));
 }
 
 /* Shutdown: true while a process that depends on @p is not down; a stop
@@ -380,7 +373,6 @@ static bool must_wait(void *arg, struct brm_proc *p)
 
 		if (!q) {
 			wait = true;   /* until a process of that name exists */
-			wait_clause(&path, &o->deps[i], q);
 			continue;
 		}
 		if (cond_met(q, o->deps[i].cond))
@@ -400,12 +392,9 @@ static bool must_wait(void *arg, struct brm_proc *p)
 				     o->deps[i].name);
 			brm_proc_start(q);
 		}
-		if (!cond_met(q, o->deps[i].cond))
-			wait_clause(&path, &o->deps[i], q);
 	}
-	if (wait)
-		brm_proc_set_waiting_for(p, path.p);
-	brm_buf_finish(&path);
+	/* After the starts above: what is missing now. */
+	set_waiting_for(dd, p, first_unmet(dd, o));
 	return wait;
 }
 

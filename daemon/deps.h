@@ -10,9 +10,8 @@
  * that names the dependency. A name that does not exist (yet: a runtime
  * `add` may name a process added later) keeps it waiting. Starting a process starts the
  * dependencies it needs that are not up, except those stopped by request
- * (brm_proc_held): its start leaves it waiting for them, with its error
- * saying so ("waiting for redis: stopped by request"); while waiting, the
- * error always says what for. At shutdown a process is stopped only once
+ * (brm_proc_held): its start leaves it waiting for them, its waiting_for
+ * saying so ("redis: stopped by request", daemon/waitfor.h). At shutdown a process is stopped only once
  * every process depending on it is down (reverse order); a stop of a set
  * (brm_proc_mark_stop) waits only for the members that depend on it.
  *

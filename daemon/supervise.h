@@ -136,6 +136,18 @@ bool brm_proc_stop_pending(const struct brm_proc *p);
  */
 void brm_proc_mark_stop(struct brm_proc *p);
 int brm_proc_restart(struct brm_proc *p);  /* stop if up, then start */
+/*
+ * The same, made for a reason other than an operator's request (@why:
+ * "unhealthy: exit 1: db down", "reload", "dependency db stopped"; copied,
+ * NULL for none). The reason is what the events of the transitions it
+ * causes say (brm_proc_cause); a request that changes nothing leaves it.
+ */
+int brm_proc_start_because(struct brm_proc *p, const char *why);
+int brm_proc_stop_because(struct brm_proc *p, const char *why);
+int brm_proc_restart_because(struct brm_proc *p, const char *why);
+/* In an observer: the reason of the request being carried out, or NULL
+ * (kept from the request through stopping to the publish after it). */
+const char *brm_proc_cause(const struct brm_proc *p);
 int brm_proc_signal(struct brm_proc *p, int signo);
 /* Stop, then remove; BRM_EV_REMOVED fires when gone (maybe before return). */
 int brm_proc_remove(struct brm_proc *p);
@@ -161,10 +173,6 @@ const struct brm_proc_spec *brm_proc_spec(const struct brm_proc *p);
  * with @why as its error. Other states: nothing happens. */
 void brm_proc_deps_met(struct brm_proc *p);
 void brm_proc_deps_failed(struct brm_proc *p, const char *why);
-/* What @p waits for, in words ("waiting for redis: stopped by request"),
- * or NULL: its `error` while it is waiting (cleared when it leaves that
- * state). Publishes when it changed while @p is waiting. */
-void brm_proc_set_waiting_for(struct brm_proc *p, const char *why);
 /*
  * Operator intent: @p was stopped by an operator's request (`stop`), and
  * only an operator's start or restart of it, or of a process that needs it,
@@ -181,6 +189,10 @@ void brm_proc_set_ready(struct brm_proc *p);
  * @output copied (may be NULL). Publishes when something changed. */
 void brm_proc_set_health(struct brm_proc *p, const char *health, const char *output);
 const char *brm_proc_health(const struct brm_proc *p);
+/* What a waiting process waits for, for its snapshot ("db: not healthy
+ * yet"; copied; NULL for nothing said). Publishes when it changed and @p is
+ * waiting; cleared when @p leaves waiting. */
+void brm_proc_set_waiting_for(struct brm_proc *p, const char *what);
 pid_t brm_proc_pid(const struct brm_proc *p);
 int brm_proc_exit_code(const struct brm_proc *p);      /* -1 when none */
 void *brm_proc_orch(const struct brm_proc *p);
@@ -192,6 +204,8 @@ struct brm_supervisor *brm_proc_supervisor(const struct brm_proc *p);
 int brm_proc_prev_state(const struct brm_proc *p);
 /* Likewise its pid (0 when none): the process that just ended, on an exit. */
 int brm_proc_prev_pid(const struct brm_proc *p);
+/* Likewise its health (NULL when none). */
+const char *brm_proc_prev_health(const struct brm_proc *p);
 /* Publish @proc's snapshot again (its log fields changed); for logs.c. */
 void brm_proc_republish(void *proc);
 

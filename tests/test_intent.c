@@ -59,20 +59,21 @@ static const char *state_of(const char *name)
 	return out;
 }
 
-static char *error_of(const char *name)
+/* What a waiting @name waits for (its snapshot's waiting_for), or NULL. */
+static char *waiting_for(const char *name)
 {
 	cJSON *s = brmh_status(&H, name);
-	char *e = s && brmh_str(s, "error") ? strdup(brmh_str(s, "error")) : NULL;
+	char *e = s && brmh_str(s, "waiting_for") ? strdup(brmh_str(s, "waiting_for")) : NULL;
 
 	cJSON_Delete(s);
 	return e;
 }
 
-/* Poll until @name's error is @want; false after @ms. */
-static bool wait_error(const char *name, const char *want, int ms)
+/* Poll until @name's waiting_for is @want; false after @ms. */
+static bool wait_waiting_for(const char *name, const char *want, int ms)
 {
 	for (int t = 0; t < ms; t += 10) {
-		char *e = error_of(name);
+		char *e = waiting_for(name);
 		bool ok = e && !strcmp(e, want);
 
 		free(e);
@@ -141,7 +142,7 @@ START_TEST(startup_does_not_depend_on_names)
 	for (size_t i = 0; i < 2; i++) {
 		brmh_check_start(&H, "%s", db_and(names[i], ", \"autostart\": false"));
 		ck_assert_msg(brmh_wait_state(&H, names[i], "running", 5000), "%s is %s (%s)",
-			      names[i], state_of(names[i]), error_of(names[i]));
+			      names[i], state_of(names[i]), waiting_for(names[i]));
 		ck_assert_str_eq(state_of("db"), "running");
 		brmh_check_stop(&H);
 	}
@@ -217,8 +218,8 @@ START_TEST(start_of_waiting_starts_the_whole_chain)
 
 	brmh_check_start(&H, "%s", saved);
 	ck_assert_msg(brmh_wait_state(&H, "db", "waiting", 5000), "db is %s", state_of("db"));
-	ck_assert_msg(wait_error("db", "waiting for disk: stopped by request", 2000),
-		      "db's error: %s", error_of("db"));
+	ck_assert_msg(wait_waiting_for("db", "disk: stopped by request", 2000),
+		      "db waits for: %s", waiting_for("db"));
 	ck_assert_str_eq(state_of("app"), "waiting");
 	ck_assert_str_eq(state_of("disk"), "stopped");
 
@@ -338,8 +339,8 @@ START_TEST(health_restart_leaves_stopped_dependency_alone)
 	ck_assert_ptr_nonnull(f);
 	fclose(f);
 	ck_assert_msg(brmh_wait_state(&H, "app", "waiting", 5000), "app is %s", state_of("app"));
-	ck_assert_msg(wait_error("app", "waiting for redis: stopped by request", 2000),
-		      "app's error: %s", error_of("app"));
+	ck_assert_msg(wait_waiting_for("app", "redis: stopped by request", 2000),
+		      "app waits for: %s", waiting_for("app"));
 	brmh_sleep_ms(300);
 	ck_assert_str_eq(state_of("redis"), "stopped");
 	ck_assert_str_eq(state_of("app"), "waiting");
