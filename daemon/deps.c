@@ -26,6 +26,7 @@
 #include "daemon/waitfor.h"
 #include "lib/buf.h"
 #include "lib/util.h"
+#include "proto/selector.h"
 
 struct notify_pipe {
 	uv_pipe_t pipe;
@@ -122,17 +123,77 @@ static char *cond_failed(struct brm_proc *q, const struct brm_dep *d)
 	enum brm_state st = brm_proc_state(q);
 
 	if (st == BRM_FATAL)
-		return brm_xasprintf("dependency '%s' is fatal", d->name);
+		return brm_xasprintf("dependency '%s' is fatal", brm_proc_name(q));
 	if (st == BRM_EXITED && d->cond == BRM_DEP_COMPLETED) {
 		if (brm_proc_exit_code(q) >= 0)
 			return brm_xasprintf("dependency '%s' did not complete: exited with code %d",
-					     d->name, brm_proc_exit_code(q));
+					     brm_proc_name(q), brm_proc_exit_code(q));
 		return brm_xasprintf("dependency '%s' did not complete: killed by a signal",
-				     d->name);
+				     brm_proc_name(q));
 	}
 	if (st == BRM_EXITED)
-		return brm_xasprintf("dependency '%s' exited", d->name);
+		return brm_xasprintf("dependency '%s' exited", brm_proc_name(q));
 	return NULL;
+}
+
+/*
+ * The processes a dependency on @name stands for: the process of that
+ * name or, when there is none, every instance of the group of that name
+ * ("worker" for worker:0, worker:1, ...; proto/selector.h). A dependency
+ * on a group is met when it is met by every instance.
+ */
+struct dep_set {
+	struct brm_proc *one;
+	struct brm_proc **v;      /* &one, or an array of the group's */
+	size_t n, cap;
+	const char *group;
+};
+
+static void dep_set_add(struct brm_proc *q, void *arg)
+{
+	struct dep_set *s = arg;
+
+	if (!brm_name_in_group(s->group, brm_proc_name(q)))
+		return;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 8;
+		s->v = brm_xrealloc(s->v, s->cap * sizeof(*s->v));
+	}
+	s->v[s->n++] = q;
+}
+
+static void dep_set_of(struct brm_supervisor *sup, const char *name, struct dep_set *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->one = brm_supervisor_find(sup, name);
+	if (s->one) {
+		s->v = &s->one;
+		s->n = 1;
+		return;
+	}
+	s->group = name;
+	brm_supervisor_each(sup, dep_set_add, s);
+}
+
+static void dep_set_get(struct brm_deps *dd, const char *name, struct dep_set *s)
+{
+	dep_set_of(dd->sup, name, s);
+}
+
+static void dep_set_free(struct dep_set *s)
+{
+	if (s->v != &s->one)
+		free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+/* Does a dependency on @name take @q (by name, or as its group)? */
+static bool dep_takes(struct brm_deps *dd, const char *name, struct brm_proc *q)
+{
+	if (!strcmp(name, brm_proc_name(q)))
+		return true;
+	return brm_name_in_group(name, brm_proc_name(q)) && !brm_supervisor_find(dd->sup, name);
 }
 
 /* A path "a -> b -> a" when following depends_on from @start comes back. */
@@ -144,37 +205,44 @@ static bool find_cycle(struct brm_deps *dd, struct brm_proc *start, struct brm_p
 	if (depth > 64 || !o)
 		return false;
 	for (size_t i = 0; i < o->ndeps; i++) {
-		struct brm_proc *q = brm_supervisor_find(dd->sup, o->deps[i].name);
-		size_t len = path->len;
+		struct dep_set ds;
 
-		if (!q)
-			continue;
-		brm_buf_addf(path, " -> %s", o->deps[i].name);
-		if (q == start || find_cycle(dd, start, q, path, depth + 1))
-			return true;
-		path->len = len;
-		path->p[len] = '\0';
+		dep_set_get(dd, o->deps[i].name, &ds);
+		for (size_t k = 0; k < ds.n; k++) {
+			struct brm_proc *q = ds.v[k];
+			size_t len = path->len;
+
+			brm_buf_addf(path, " -> %s", brm_proc_name(q));
+			if (q == start || find_cycle(dd, start, q, path, depth + 1)) {
+				dep_set_free(&ds);
+				return true;
+			}
+			path->len = len;
+			path->p[len] = '\0';
+		}
+		dep_set_free(&ds);
 	}
 	return false;
 }
 
-/* The first dependency of @o that is not met, or NULL. */
-static const struct brm_dep *first_unmet(struct brm_deps *dd, const struct brm_orch_spec *o)
+/* Say what @p waits for: the first dependency of @o not met (for a group:
+ * its first instance not met), or nothing. */
+static void set_waiting_for(struct brm_deps *dd, struct brm_proc *p,
+			    const struct brm_orch_spec *o)
 {
-	for (size_t i = 0; o && i < o->ndeps; i++) {
-		struct brm_proc *q = brm_supervisor_find(dd->sup, o->deps[i].name);
+	char *what = NULL;
 
-		if (!q || !cond_met(q, o->deps[i].cond))
-			return &o->deps[i];
+	for (size_t i = 0; o && i < o->ndeps && !what; i++) {
+		struct dep_set ds;
+
+		dep_set_get(dd, o->deps[i].name, &ds);
+		if (!ds.n)
+			what = brm_waiting_for(&o->deps[i], NULL);
+		for (size_t k = 0; k < ds.n && !what; k++)
+			if (!cond_met(ds.v[k], o->deps[i].cond))
+				what = brm_waiting_for(&o->deps[i], ds.v[k]);
+		dep_set_free(&ds);
 	}
-	return NULL;
-}
-
-/* Say what @p waits for: the first dependency not met, @d. */
-static void set_waiting_for(struct brm_deps *dd, struct brm_proc *p, const struct brm_dep *d)
-{
-	char *what = d ? brm_waiting_for(d, brm_supervisor_find(dd->sup, d->name)) : NULL;
-
 	brm_proc_set_waiting_for(p, what);
 	free(what);
 }
@@ -197,27 +265,36 @@ static void evaluate(struct brm_deps *dd, struct brm_proc *p)
 	}
 	brm_buf_finish(&path);
 	for (size_t i = 0; o && i < o->ndeps; i++) {
-		struct brm_proc *q = brm_supervisor_find(dd->sup, o->deps[i].name);
-		char *why;
+		struct dep_set ds;
 
-		if (q && cond_met(q, o->deps[i].cond))
-			continue;
-		all = false;
-		/* A name a runtime `add` may bring, or one stopped by request
-		 * (an operator's start releases it): waiting, not failed. */
-		why = q && !brm_proc_held(q) ? cond_failed(q, &o->deps[i]) : NULL;
-		if (why) {
-			brm_proc_deps_failed(p, why);
-			free(why);
-			return;
+		dep_set_get(dd, o->deps[i].name, &ds);
+		if (!ds.n)
+			all = false;   /* a name a runtime `add` may bring */
+		for (size_t k = 0; k < ds.n; k++) {
+			struct brm_proc *q = ds.v[k];
+			char *why;
+
+			if (cond_met(q, o->deps[i].cond))
+				continue;
+			all = false;
+			/* One stopped by request (an operator's start releases
+			 * it): waiting, not failed. */
+			why = brm_proc_held(q) ? NULL : cond_failed(q, &o->deps[i]);
+			if (why) {
+				dep_set_free(&ds);
+				brm_proc_deps_failed(p, why);
+				free(why);
+				return;
+			}
 		}
+		dep_set_free(&ds);
 	}
 	if (all) {
 		brm_log_info("%s: dependencies met; starting", brm_proc_name(p));
 		brm_proc_deps_met(p);
 		return;
 	}
-	set_waiting_for(dd, p, first_unmet(dd, o));
+	set_waiting_for(dd, p, o);
 }
 
 /* Shutdown: true while a process that depends on @p is not down; a stop
@@ -276,6 +353,7 @@ static void evaluate_all(struct brm_deps *dd)
 }
 
 struct live_ctx {
+	struct brm_deps *dd;
 	struct brm_proc *target;
 	bool found;
 };
@@ -293,13 +371,13 @@ static void live_one(struct brm_proc *q, void *arg)
 	    brm_proc_state(q) != BRM_STOPPING)
 		return;
 	for (size_t i = 0; i < o->ndeps; i++)
-		if (!strcmp(o->deps[i].name, brm_proc_name(c->target)))
+		if (dep_takes(c->dd, o->deps[i].name, c->target))
 			c->found = true;
 }
 
 static bool has_live_dependent(struct brm_deps *dd, struct brm_proc *p)
 {
-	struct live_ctx c = { p, false };
+	struct live_ctx c = { dd, p, false };
 
 	brm_supervisor_each(dd->sup, live_one, &c);
 	return c.found;
@@ -332,10 +410,12 @@ static void needed_walk(struct needed *w, struct brm_proc *p, int depth)
 	if (depth >= 64 || !o)
 		return;
 	for (size_t i = 0; i < o->ndeps; i++) {
-		struct brm_proc *q = brm_supervisor_find(w->sup, o->deps[i].name);
+		struct dep_set ds;
 
-		if (q)
-			needed_walk(w, q, depth + 1);
+		dep_set_of(w->sup, o->deps[i].name, &ds);
+		for (size_t k = 0; k < ds.n; k++)
+			needed_walk(w, ds.v[k], depth + 1);
+		dep_set_free(&ds);
 	}
 }
 
@@ -368,33 +448,38 @@ static bool must_wait(void *arg, struct brm_proc *p)
 	}
 	brm_buf_finish(&path);
 	for (size_t i = 0; i < o->ndeps; i++) {
-		struct brm_proc *q = brm_supervisor_find(dd->sup, o->deps[i].name);
-		enum brm_state st;
+		struct dep_set ds;
 
-		if (!q) {
+		dep_set_get(dd, o->deps[i].name, &ds);
+		if (!ds.n)
 			wait = true;   /* until a process of that name exists */
-			continue;
+		for (size_t k = 0; k < ds.n; k++) {
+			struct brm_proc *q = ds.v[k];
+			enum brm_state st;
+
+			if (cond_met(q, o->deps[i].cond))
+				continue;
+			wait = true;
+			st = brm_proc_state(q);
+			/* Starting one starts what it needs, except what an
+			 * operator stopped: only an operator's start releases
+			 * that. A waiting one is asked again: what it waits for
+			 * may be released now. */
+			if (brm_proc_held(q)) {
+				brm_log_info("%s: its dependency '%s' was stopped by request;"
+					     " waiting", brm_proc_name(p), brm_proc_name(q));
+			} else if (st == BRM_STOPPED || st == BRM_FATAL || st == BRM_WAITING ||
+				   (st == BRM_EXITED && o->deps[i].cond != BRM_DEP_COMPLETED) ||
+				   (st == BRM_EXITED && brm_proc_exit_code(q) != 0)) {
+				brm_log_info("%s: starting its dependency '%s'", brm_proc_name(p),
+					     brm_proc_name(q));
+				brm_proc_start(q);
+			}
 		}
-		if (cond_met(q, o->deps[i].cond))
-			continue;
-		wait = true;
-		st = brm_proc_state(q);
-		/* Starting one starts what it needs, except what an operator
-		 * stopped: only an operator's start releases that. A waiting
-		 * one is asked again: what it waits for may be released now. */
-		if (brm_proc_held(q)) {
-			brm_log_info("%s: its dependency '%s' was stopped by request; waiting",
-				     brm_proc_name(p), o->deps[i].name);
-		} else if (st == BRM_STOPPED || st == BRM_FATAL || st == BRM_WAITING ||
-			   (st == BRM_EXITED && o->deps[i].cond != BRM_DEP_COMPLETED) ||
-			   (st == BRM_EXITED && brm_proc_exit_code(q) != 0)) {
-			brm_log_info("%s: starting its dependency '%s'", brm_proc_name(p),
-				     o->deps[i].name);
-			brm_proc_start(q);
-		}
+		dep_set_free(&ds);
 	}
 	/* After the starts above: what is missing now. */
-	set_waiting_for(dd, p, first_unmet(dd, o));
+	set_waiting_for(dd, p, o);
 	return wait;
 }
 
