@@ -308,6 +308,42 @@ START_TEST(restart_all_stops_dependents_first)
 }
 END_TEST
 
+/* db <- mig (a one-shot) <- api: restart --all runs mig again once db is
+ * back, and api starts only after that run completed. */
+START_TEST(restart_all_runs_oneshot_in_order)
+{
+	long mark, db_up, mig_start, mig_done, api_start;
+	cJSON *ev;
+
+	brmh_check_start(&H, "{\"processes\": {"
+			 " \"db\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0.2},"
+			 " \"mig\": {\"type\": \"oneshot\", \"cmd\": [\"%s\", \"exit\", \"0\", \"0.3\"],"
+			 "   \"depends_on\": [\"db\"]},"
+			 " \"api\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0,"
+			 "   \"depends_on\": {\"mig\": \"completed\"}}"
+			 "}}", brmh_child(), brmh_child(), brmh_child());
+	ck_assert(brmh_wait_state(&H, "api", "running", 5000));
+	mark = last_seq();
+	call_ok("restart", "{\"all\":true,\"wait\":true,\"timeout_secs\":10}");
+	ck_assert_str_eq(state_of("api"), "running");
+	ck_assert_str_eq(state_of("mig"), "exited");
+
+	ev = brmh_events(&H, NULL);
+	ck_assert_ptr_nonnull(ev);
+	db_up = event_after(ev, "db", "running", mark);
+	mig_start = event_after(ev, "mig", "starting", mark);
+	mig_done = event_after(ev, "mig", "exited", mark);
+	api_start = event_after(ev, "api", "starting", mark);
+	if (api_start < 0)
+		api_start = event_after(ev, "api", "running", mark);
+	ck_assert_msg(db_up > 0 && mig_start > db_up && mig_done > mig_start &&
+		      api_start > mig_done, "db running %ld, mig starting %ld, exited %ld,"
+		      " api up %ld", db_up, mig_start, mig_done, api_start);
+	cJSON_Delete(ev);
+	brmh_check_stop(&H);
+}
+END_TEST
+
 START_TEST(restart_of_several_stops_dependents_first)
 {
 	restart_in_order("api", "{\"names\":[\"db\",\"api\"],\"wait\":true,\"timeout_secs\":10}");
@@ -373,6 +409,7 @@ static Suite *intent_suite(void)
 	tcase_add_test(tc, start_of_waiting_starts_the_whole_chain);
 	tcase_add_test(tc, restart_all_stops_dependents_first);
 	tcase_add_test(tc, restart_of_several_stops_dependents_first);
+	tcase_add_test(tc, restart_all_runs_oneshot_in_order);
 	tcase_add_test(tc, health_restart_leaves_stopped_dependency_alone);
 	suite_add_tcase(s, tc);
 	return s;
