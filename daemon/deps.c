@@ -226,8 +226,8 @@ static bool find_cycle(struct brm_deps *dd, struct brm_proc *start, struct brm_p
 	return false;
 }
 
-/* Say what @p waits for: the first dependency of @o not met (for a group:
- * its first instance not met), or nothing. */
+/* Say what @p waits for: the first dependency of @o not met (for a group,
+ * its first copy not met, by that copy's name), or nothing. */
 static void set_waiting_for(struct brm_deps *dd, struct brm_proc *p,
 			    const struct brm_orch_spec *o)
 {
@@ -239,9 +239,12 @@ static void set_waiting_for(struct brm_deps *dd, struct brm_proc *p,
 		dep_set_get(dd, o->deps[i].name, &ds);
 		if (!ds.n)
 			what = brm_waiting_for(&o->deps[i], NULL);
-		for (size_t k = 0; k < ds.n && !what; k++)
-			if (!cond_met(ds.v[k], o->deps[i].cond))
-				what = brm_waiting_for(&o->deps[i], ds.v[k]);
+		for (size_t k = 0; k < ds.n && !what; k++) {
+			struct brm_dep one = { (char *)brm_proc_name(ds.v[k]), o->deps[i].cond };
+
+			if (!cond_met(ds.v[k], one.cond))
+				what = brm_waiting_for(ds.one ? &o->deps[i] : &one, ds.v[k]);
+		}
 		dep_set_free(&ds);
 	}
 	brm_proc_set_waiting_for(p, what);
