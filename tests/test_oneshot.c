@@ -447,6 +447,16 @@ START_TEST(ctl_add_type)
 	ck_assert_str_eq(brmh_str(s, "restart"), "never");
 	cJSON_Delete(s);
 
+	/* With start_secs 0 a run starts as running: still "one-shot started". */
+	rc = brmh_ctl(&H, &out, &err, "add", "quick", "--type", "oneshot", "--start-secs", "0",
+		      "--", brmh_child(), "exit", "0", "0.1", NULL);
+	ck_assert_msg(rc == 0, "add: rc %d: %s", rc, err);
+	free(out);
+	free(err);
+	ck_assert(brmh_wait_state(&H, "quick", "exited", 5000));
+	ck_assert_int_eq(count_events("quick", "running", "one-shot started"), 1);
+	ck_assert_int_eq(count_events("quick", "exited", "one-shot completed"), 1);
+
 	rc = CTL(&err, "add", "bad", "--type", "one-shot", "--", "true");
 	ck_assert_int_eq(rc, 2);
 	ck_assert_msg(strstr(err, "invalid --type 'one-shot' (expected simple or oneshot)"), "%s",
