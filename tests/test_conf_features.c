@@ -51,6 +51,15 @@ static char *info_get(const char *text, const char *key)
 	return NULL;
 }
 
+static long info_pid(const char *text)
+{
+	char *v = info_get(text, "pid");
+	long pid = v ? atol(v) : -1;
+
+	free(v);
+	return pid;
+}
+
 static void assert_info(const char *text, const char *key, const char *want)
 {
 	char *got = info_get(text, key);
@@ -369,7 +378,7 @@ START_TEST(env_file_read_at_each_start)
 	assert_info(text, "env:CONT", "one two");
 	assert_info(text, "env:OVER", "from-env");
 	ck_assert_msg(strstr(text, "env:MULTI=line1\nline2\n"), "%s", text);
-	pid = atol(info_get(text, "pid"));
+	pid = info_pid(text);
 	free(text);
 
 	/* An edit applies at the next start. */
@@ -484,7 +493,7 @@ START_TEST(rlimits_nice_oom_applied_before_exec)
 	assert_info(text, "rlimit_memlock", "65536:1048576");
 	assert_info(text, "nice", "7");
 	assert_info(text, "oom_score_adj", "321");
-	pid = atol(info_get(text, "pid"));
+	pid = info_pid(text);
 	free(text);
 
 	text = wait_info(brmh_fmt("%s/u", dir), "u", 0);
