@@ -16,6 +16,7 @@
 
 #include "daemon/events.h"
 #include "daemon/stream.h"
+#include "daemon/sub.h"
 #include "lib/logring.h"
 #include "proto/proto.h"
 #include "proto/rpc.h"
@@ -25,6 +26,7 @@
 static struct brm_logring *ring;   /* set before the workers start, freed after */
 
 struct sub {
+	struct brm_sub base;  /* first: the connection's slot holds a struct brm_sub */
 	uint64_t next;
 	char *names[MAX_FILTER];
 	unsigned nnames;      /* 0: every process */
@@ -278,6 +280,11 @@ static void history_array(struct sub *sub, uint64_t next, struct brm_buf *out,
 }
 
 
+static const struct brm_sub_ops sub_ops = {
+	.pump = brm_events_pump,
+	.destroy = brm_events_sub_destroy,
+};
+
 enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 {
 	static const char *const keys[] = { "name", "names", "since_seq", "history", "follow",
@@ -320,6 +327,7 @@ enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 				       " events from 0 to %lld", (long long)BRM_RPC_INT_MAX);
 
 	sub = brm_xcalloc(1, sizeof(*sub));
+	sub->base.ops = &sub_ops;
 	if (name) {
 		if (!cJSON_IsString(name) || !brm_name_valid(name->valuestring)) {
 			brm_events_sub_destroy(sub);
@@ -374,7 +382,7 @@ enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 		return BRM_REPLIED;
 	}
 	brm_buf_adds(req->out, "}}\n");
-	brm_events_sub_destroy(*req->events);
+	brm_sub_destroy(*req->events);
 	sub->slot = brm_stream_hold();
 	*req->events = sub;
 	return BRM_REPLIED;

@@ -36,7 +36,7 @@ struct brm_req {
 	struct brm_buf *out;          /* the reply line goes here */
 	struct brm_scratch *scratch;
 	void **stream;                /* the connection's log follower slot, or NULL */
-	void **events;                /* the connection's event subscriber slot (events.c) */
+	void **events;                /* the connection's subscription slot (sub.h) */
 };
 
 enum brm_method_result {
