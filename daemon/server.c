@@ -460,11 +460,14 @@ bool brm_server_dispatch(const struct brm_ctx *ctx, struct brm_scratch *scratch,
 	if (params && cJSON_IsNull(params))
 		params = NULL;
 	m = brm_method_find(method->valuestring);
-	if (m && !brm_access_allows(peer, m->mutating)) {
+	if (m && !brm_access_allows(peer, m->access != BRM_METHOD_READ)) {
 		log_denied(m->name, peer);
 		brm_rpc_error(notify ? &discard : out, id_json, BRM_E_NOT_PERMITTED,
-			      m->mutating ? "not permitted: your uid may not change processes"
-					  : "not permitted: your uid may not query brummd", NULL);
+			      m->access == BRM_METHOD_MUTATING ?
+			      "not permitted: your uid may not change processes" :
+			      m->access == BRM_METHOD_ADMIN ?
+			      "not permitted: your uid may not administer brummd" :
+			      "not permitted: your uid may not query brummd", NULL);
 		goto out;
 	}
 	if (!m) {
