@@ -45,6 +45,8 @@ static const struct cli_command commands[] = {
 	  "print state changes as they happen, one line each" },
 	{ "wait", CMD_WAIT, "NAME...|--all --state S [--health H] [--timeout SECS]",
 	  "wait until processes reach a state (exit 0), or say why not (exit 1)" },
+	{ "shutdown", CMD_SHUTDOWN, "",
+	  "stop every process in dependency order, then brummd exits" },
 };
 
 enum opt_id {
@@ -180,6 +182,10 @@ void cli_print_help(FILE *f)
 	      "      --health H      also wait for this health (e.g. healthy)\n"
 	      "      --timeout SECS  give up after SECS (default 60s): exit 1, saying why\n"
 	      "      --all           every process\n"
+	      "\n"
+	      "shutdown:\n"
+	      "  Stops every process (dependents before what they depend on), answers\n"
+	      "  once all are down, then brummd exits 0.\n"
 	      "\n"
 	      "output:\n"
 	      "  A table (coloured on a terminal unless NO_COLOR is set). With --json,\n"
@@ -521,6 +527,10 @@ static enum cli_parse_result check_args(struct cli_opts *o, bool dashdash)
 		if (o->state && brm_state_parse(o->state) < 0)
 			return cli_usage_error(cmd, "unknown state '%s' for --state", o->state);
 		return check_names(o);
+	case CMD_SHUTDOWN:
+		if (o->nargs)
+			return cli_usage_error(cmd, "shutdown: takes no arguments");
+		return CLI_PARSE_RUN;
 	}
 	return CLI_PARSE_RUN;
 }

@@ -41,6 +41,7 @@ enum cli_cmd_id {
 	CMD_ERRORS,
 	CMD_EVENTS,
 	CMD_WAIT,
+	CMD_SHUTDOWN,
 };
 
 struct cli_command {

@@ -124,6 +124,8 @@ static int run(const struct cli_opts *o)
 			if (cli_logs_follow(stdout, c, o, color) < 0)
 				ret = lost(o, path, c);
 		}
+		if (o->cmd->id == CMD_SHUTDOWN && !o->json)
+			puts("every process is down; brummd exits");
 	}
 	cJSON_Delete(result);
 	brm_rpc_err_finish(&err);

@@ -221,6 +221,8 @@ cJSON *cli_request(const struct cli_opts *o, const char **method)
 		add_str_opt(p, "health", o->health);
 		add_num_opt(p, "timeout_secs", o->timeout);
 		break;
+	case CMD_SHUTDOWN:
+		break;
 	}
 	return p;
 }

@@ -519,6 +519,8 @@ static bool handle_line(struct conn *c, char *line, size_t len)
 		return false;
 	cmd->owner = c;
 	cmd->done = on_cmd_done;
+	cmd->peer_pid = c->peer.pid;
+	cmd->peer_uid = c->peer.uid;
 	c->cmd_serial = cmd->serial;
 	c->pending++;
 	brm_cmdq_submit(w->srv->ctx.cmdq, cmd);

@@ -1,0 +1,120 @@
+/*
+ * test_habits.c — what operators type from habit (issue 12, "operator
+ * habits"), against a real brummd with real children:
+ *
+ *   brummctl shutdown      every process down, dependents first, the reply
+ *                          only once they are gone, then brummd exits 0
+ */
+#include <check.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/e2e.h"
+#include "tests/harness.h"
+
+static struct brmh H;
+
+/* ---- shutdown ----------------------------------------------------------- */
+
+START_TEST(shutdown_stops_dependents_first_answers_when_down_and_exits_zero)
+{
+	char *out = NULL, *err = NULL, *log, *web_down, *db_down;
+	long web_pid, db_pid;
+	cJSON *s;
+	int rc;
+
+	/* web ignores SIGTERM: it goes only at its stop timeout's SIGKILL. Were
+	 * db stopped beside it, db (which dies at once) would be down first. */
+	brmh_check_start(&H,
+		"{\"processes\": {"
+		" \"db\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0},"
+		" \"web\": {\"cmd\": [\"%s\", \"ignore-term\", \"60\"], \"start_secs\": 0,"
+		"   \"stop_timeout_secs\": 0.5, \"depends_on\": [\"db\"]}}}",
+		brmh_child(), brmh_child());
+	ck_assert(brmh_wait_state(&H, "db", "running", 5000));
+	ck_assert(brmh_wait_state(&H, "web", "running", 5000));
+	s = brmh_status(&H, "db");
+	db_pid = brmh_int(s, "pid");
+	cJSON_Delete(s);
+	s = brmh_status(&H, "web");
+	web_pid = brmh_int(s, "pid");
+	cJSON_Delete(s);
+	ck_assert(db_pid > 0 && web_pid > 0);
+	ck_assert(brmh_wait_log(&H, "web", "ignoring TERM", 5000) != NULL);
+
+	rc = brmh_ctl(&H, &out, &err, "shutdown", NULL);
+	ck_assert_msg(rc == 0, "shutdown: rc %d, stderr %s", rc, err);
+	/* The reply came once both were gone. */
+	ck_assert_msg(!brmh_pid_alive((pid_t)web_pid), "web (pid %ld) still runs", web_pid);
+	ck_assert_msg(!brmh_pid_alive((pid_t)db_pid), "db (pid %ld) still runs", db_pid);
+	ck_assert_msg(strstr(out, "db") && strstr(out, "web") && strstr(out, "stopped"),
+		      "shutdown printed: %s", out);
+	free(out);
+	free(err);
+
+	rc = brmh_wait_exit(H.pid, 10000);
+	ck_assert_msg(rc == 0, "brummd exited %d after shutdown, want 0", rc);
+	H.pid = 0;
+	log = brmh_read_file(H.log);
+	ck_assert(log);
+	web_down = strstr(log, "web: pid");
+	db_down = strstr(log, "db: pid");
+	ck_assert_msg(strstr(log, "shutdown requested by pid"), "log: %s", log);
+	ck_assert_msg(web_down && db_down && web_down < db_down,
+		      "db went down before its dependent web: %s", log);
+	free(log);
+	brmh_stop(&H, 1000);
+}
+END_TEST
+
+START_TEST(shutdown_over_the_protocol_replies_with_every_process)
+{
+	cJSON *r;
+	const cJSON *res, *procs;
+	int code;
+
+	brmh_check_start(&H,
+		"{\"processes\": {\"a\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0}}}",
+		brmh_child());
+	ck_assert(brmh_wait_state(&H, "a", "running", 5000));
+	r = brmh_call(&H, "shutdown", "{\"now\": true}");
+	brmh_result(r, &code);
+	ck_assert_int_eq(code, -32602);
+	cJSON_Delete(r);
+	r = brmh_call(&H, "shutdown", NULL);
+	res = brmh_result(r, &code);
+	ck_assert_int_eq(code, 0);
+	procs = cJSON_GetObjectItemCaseSensitive(res, "processes");
+	ck_assert_int_eq(cJSON_GetArraySize(procs), 1);
+	ck_assert_str_eq(brmh_str(cJSON_GetArrayItem(procs, 0), "state"), "stopped");
+	cJSON_Delete(r);
+	ck_assert_int_eq(brmh_wait_exit(H.pid, 10000), 0);
+	H.pid = 0;
+	brmh_stop(&H, 1000);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("habits");
+	TCase *tc = tcase_create("habits");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, shutdown_stops_dependents_first_answers_when_down_and_exits_zero);
+	tcase_add_test(tc, shutdown_over_the_protocol_replies_with_every_process);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
