@@ -404,6 +404,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* From the first line on, for `brummctl log`; followers are woken. */
+	brm_log_keep(BRM_LOG_RING_DEFAULT, brm_stream_wake_all);
 
 	/* Service manager hand-overs; both edit the environment children get. */
 	listen_fd = brm_activation_listen_fd(&err);
@@ -539,6 +541,7 @@ int main(int argc, char **argv)
 	rcu_unregister_thread();
 	free(socket_path);
 	brm_access_destroy(g_access);
+	brm_log_keep_stop();
 	brm_log_info("stopped");
 	return 0;
 }

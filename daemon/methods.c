@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "daemon/config.h"
+#include "daemon/daemon_log.h"
 #include "daemon/events.h"
 #include "daemon/logs_method.h"
 #include "daemon/procstat.h"
@@ -582,6 +583,7 @@ static enum brm_method_result m_shutdown(struct brm_req *req, struct brm_cmd **o
 /* Sorted by name. */
 const struct brm_method brm_methods[] = {
 	{ "add", true, m_add },
+	{ "daemon_log", BRM_METHOD_ADMIN, brm_m_daemon_log },
 	{ "errors", false, brm_m_errors },
 	{ "events", false, brm_m_events },
 	{ "logs", false, brm_m_logs },

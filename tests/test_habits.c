@@ -4,6 +4,7 @@
  *
  *   brummctl shutdown      every process down, dependents first, the reply
  *                          only once they are gone, then brummd exits 0
+ *   brummctl log           brummd's own log from memory, -n, --since, -f
  */
 #include <check.h>
 #include <fcntl.h>
@@ -20,6 +21,16 @@
 #include "tests/harness.h"
 
 static struct brmh H;
+
+/* Lines of @s (a brummctl's stdout). */
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; s && *s; s++)
+		n += *s == '\n';
+	return n;
+}
 
 /* ---- shutdown ----------------------------------------------------------- */
 
@@ -101,6 +112,96 @@ START_TEST(shutdown_over_the_protocol_replies_with_every_process)
 }
 END_TEST
 
+/* ---- brummctl log ------------------------------------------------------- */
+
+START_TEST(log_shows_brummds_own_lines_and_follows_them)
+{
+	char *out = NULL, *err = NULL, *got, outp[320], errp[320];
+	cJSON *j;
+	pid_t follower;
+	int rc;
+
+	/* No idle scan: nothing but a new line may wake a follower's worker. */
+	brmh_check_start(&H, "{\"limits\": {\"idle_timeout_secs\": 0}, \"processes\": {}}");
+
+	rc = brmh_ctl(&H, &out, &err, "log", NULL);
+	ck_assert_msg(rc == 0, "log: rc %d, %s", rc, err);
+	ck_assert_msg(strstr(out, "listening on") && strstr(out, " info  brummd "),
+		      "log printed: %s", out);
+	free(out);
+	free(err);
+
+	/* -n 1: the newest line only; --json: its object. */
+	rc = brmh_ctl(&H, &out, &err, "log", "-n", "1", "--json", NULL);
+	ck_assert_msg(rc == 0, "log -n1: rc %d, %s", rc, err);
+	ck_assert_int_eq(count_lines(out), 1);
+	j = cJSON_Parse(out);
+	ck_assert_msg(j && brmh_str(j, "level") && brmh_str(j, "line") &&
+		      cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(j, "ts")), "json: %s", out);
+	cJSON_Delete(j);
+	free(out);
+	free(err);
+
+	/* --since in the future: nothing yet. */
+	rc = brmh_ctl(&H, &out, &err, "log", "--since", "2999-01-01T00:00:00Z", NULL);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_msg(!*out, "log --since later printed: %s", out);
+	free(out);
+	free(err);
+
+	/* -f: a line written later arrives. */
+	snprintf(outp, sizeof(outp), "%s/follow.out", H.dir);
+	snprintf(errp, sizeof(errp), "%s/follow.err", H.dir);
+	follower = brmh_ctl_spawn(&H, outp, errp, "log", "-f", "-n", "0", NULL);
+	ck_assert(follower > 0);
+	brmh_sleep_ms(300);
+	/* SIGHUP: a reload that changes nothing writes a log line, and nothing
+	 * else (no event, no output, no request) wakes the follower's worker. */
+	kill(H.pid, SIGHUP);
+	got = NULL;
+	for (int i = 0; i < 500 && !(got && strstr(got, "SIGHUP")); i++) {
+		free(got);
+		brmh_sleep_ms(10);
+		got = brmh_read_file(outp);
+	}
+	ck_assert_msg(got && strstr(got, "SIGHUP"), "log -f printed: %s", got ? got : "(nothing)");
+	ck_assert_msg(!strstr(got, "listening on"), "-n 0 printed old lines: %s", got);
+	free(got);
+	kill(follower, SIGTERM);
+	ck_assert_int_eq(brmh_wait_exit(follower, 5000), 0);
+	brmh_check_stop(&H);
+}
+END_TEST
+
+START_TEST(log_rejects_bad_params)
+{
+	cJSON *r;
+	const cJSON *res;
+	char *text;
+	int code;
+
+	brmh_check_start(&H, "{\"processes\": {}}");
+	r = brmh_call(&H, "daemon_log", "{\"lines\": 10001}");
+	brmh_result(r, &code);
+	ck_assert_int_eq(code, -32602);
+	cJSON_Delete(r);
+	r = brmh_call(&H, "daemon_log", "{\"since\": \"10m\"}");
+	brmh_result(r, &code);
+	ck_assert_int_eq(code, -32602);
+	text = cJSON_PrintUnformatted(r);
+	ck_assert_msg(strstr(text, "seconds since the epoch"), "reply: %s", text);
+	free(text);
+	cJSON_Delete(r);
+	r = brmh_call(&H, "daemon_log", "{\"lines\": 2}");
+	res = brmh_result(r, &code);
+	ck_assert_int_eq(code, 0);
+	ck_assert_int_le(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "lines")), 2);
+	ck_assert(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(res, "next_seq")));
+	cJSON_Delete(r);
+	brmh_check_stop(&H);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("habits");
@@ -111,6 +212,8 @@ int main(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, shutdown_stops_dependents_first_answers_when_down_and_exits_zero);
 	tcase_add_test(tc, shutdown_over_the_protocol_replies_with_every_process);
+	tcase_add_test(tc, log_shows_brummds_own_lines_and_follows_them);
+	tcase_add_test(tc, log_rejects_bad_params);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
