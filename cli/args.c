@@ -37,7 +37,7 @@ static const struct cli_command commands[] = {
 	  "check that brummd answers; print its version, pid and uptime" },
 	{ "reload", CMD_RELOAD, "",
 	  "re-read the config file and apply the difference" },
-	{ "logs", CMD_LOGS, "NAME... [-n N] [-f] [--stdout|--stderr] [--grep RE] | --reopen",
+	{ "logs", CMD_LOGS, "NAME... [-n N] [-f] [--since TIME] [--stdout|--stderr] [--grep RE] | --reopen",
 	  "show the last lines of processes' output (-f: and follow it)" },
 	{ "urls", CMD_URLS, "[NAME...]",
 	  "list the http(s) URLs processes printed" },
@@ -106,7 +106,7 @@ static const struct opt {
 	{ "since-seq", 0, true, O_SINCE_SEQ, LOGS },
 	{ "reopen", 0, false, O_REOPEN, LOGS },
 	{ "history", 0, false, O_HISTORY, EVENTS },
-	{ "since", 0, true, O_SINCE, EVENTS | DLOG },
+	{ "since", 0, true, O_SINCE, EVENTS | LOGS | DLOG },
 	{ "count", 0, true, O_COUNT, EVENTS },
 	{ "state", 0, true, O_STATE, WAIT },
 	{ "health", 0, true, O_HEALTH, WAIT },
@@ -162,6 +162,9 @@ void cli_print_help(FILE *f)
 	      "                      own lines about the process)\n"
 	      "      --grep RE       only lines matching a POSIX extended regex\n"
 	      "      --since-seq N   only lines from sequence number N on\n"
+	      "      --since TIME    only lines from TIME on: a duration ago (30s, 10m,\n"
+	      "                      2h, 1d) or a time (2026-12-05T10:00:00, local time\n"
+	      "                      unless it ends in Z or +HH:MM)\n"
 	      "      --reopen        reopen every log file (after an external logrotate)\n"
 	      "  Lines read 'DATE TIME NAME | text': '|' stdout, '!' stderr, '-' brummd's\n"
 	      "  lines (started, exited, ...); ' [cut]' ends a line cut at log_line_max.\n"
@@ -191,9 +194,7 @@ void cli_print_help(FILE *f)
 	      "log (brummd's own log, its last lines kept in memory):\n"
 	      "  -n, --lines N       the last N lines (default 100, at most 10000)\n"
 	      "  -f, --follow        then print new lines as they come, until ^C\n"
-	      "      --since TIME    only lines from TIME on: a duration ago (30s, 10m,\n"
-	      "                      2h, 1d) or a time (2026-12-05T10:00:00, local time\n"
-	      "                      unless it ends in Z or +HH:MM)\n"
+	      "      --since TIME    only lines from TIME on (as for logs)\n"
 	      "\n"
 	      "shutdown:\n"
 	      "  Stops every process (dependents before what they depend on), answers\n"
@@ -513,7 +514,7 @@ static bool parse_time(const char *s, double *out)
 	return true;
 }
 
-/* --since TIME for log: *@ts, seconds since the epoch. */
+/* --since TIME for logs and log: *@ts, seconds since the epoch. */
 static bool parse_since(const char *s, double *ts)
 {
 	struct timespec now;
@@ -586,7 +587,8 @@ static enum cli_parse_result check_logs(struct cli_opts *o)
 	const struct cli_command *cmd = o->cmd;
 
 	if (o->reopen) {
-		if (o->nargs || o->lines || o->follow || o->stream || o->grep || o->since_seq)
+		if (o->nargs || o->lines || o->follow || o->stream || o->grep || o->since_seq ||
+		    o->since)
 			return cli_usage_error(cmd, "logs: --reopen takes no names and no "
 					       "other logs options");
 		return CLI_PARSE_RUN;
@@ -604,6 +606,8 @@ static enum cli_parse_result check_logs(struct cli_opts *o)
 	if (o->since_seq && (!is_uint(o->since_seq) || strlen(o->since_seq) > 15))
 		return cli_usage_error(cmd, "invalid --since-seq '%s' (expected a "
 				       "non-negative integer)", o->since_seq);
+	if (check_since(o) != CLI_PARSE_RUN)
+		return CLI_PARSE_USAGE;
 	if (o->grep) {
 		/* The daemon's own check, so the same pattern fails the same way here. */
 		char *msg = NULL;

@@ -194,6 +194,7 @@ cJSON *cli_request(const struct cli_opts *o, const char **method)
 		p = target_params(o);
 		add_num_opt(p, "lines", o->lines);
 		add_num_opt(p, "since_seq", o->since_seq);
+		add_since(p, o);
 		add_str_opt(p, "stream", o->stream);
 		add_str_opt(p, "grep", o->grep);
 		if (o->follow)

@@ -5,6 +5,7 @@
  *   brummctl shutdown      every process down, dependents first, the reply
  *                          only once they are gone, then brummd exits 0
  *   brummctl log           brummd's own log from memory, -n, --since, -f
+ *   logs --since           10m or a time, and a usage error naming the format
  */
 #include <check.h>
 #include <fcntl.h>
@@ -202,6 +203,80 @@ START_TEST(log_rejects_bad_params)
 }
 END_TEST
 
+/* ---- logs --since ------------------------------------------------------- */
+
+START_TEST(logs_since_takes_a_duration_or_a_time)
+{
+	char *out = NULL, *err = NULL, *line, when[64];
+	const cJSON *res, *l;
+	double ts = 0;
+	cJSON *r;
+	time_t t;
+	struct tm tm;
+	int rc, code;
+
+	brmh_check_start(&H,
+		"{\"processes\": {\"tk\": {\"cmd\": \"echo one; sleep 3; echo two; exec sleep 60\","
+		" \"shell\": true, \"start_secs\": 0}}}");
+	line = brmh_wait_log(&H, "tk", "two", 10000);
+	ck_assert(line);
+	free(line);
+
+	rc = brmh_ctl(&H, &out, &err, "logs", "tk", "--since", "2s", "--stdout", NULL);
+	ck_assert_msg(rc == 0, "logs --since 2s: %d %s", rc, err);
+	ck_assert_msg(strstr(out, "| two") && !strstr(out, "| one"), "--since 2s: %s", out);
+	free(out);
+	free(err);
+	rc = brmh_ctl(&H, &out, &err, "logs", "tk", "--since=10m", "--stdout", NULL);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_msg(strstr(out, "| two") && strstr(out, "| one"), "--since 10m: %s", out);
+	free(out);
+	free(err);
+
+	/* A time: the second of line "two", in UTC and in local time. */
+	r = brmh_call(&H, "logs", "{\"name\":\"tk\",\"stream\":\"stdout\"}");
+	res = brmh_result(r, &code);
+	cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(res, "lines"))
+		if (!strcmp(brmh_str(l, "line"), "two"))
+			ts = cJSON_GetObjectItemCaseSensitive(l, "ts")->valuedouble;
+	cJSON_Delete(r);
+	ck_assert(ts > 0);
+	t = (time_t)ts;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	rc = brmh_ctl(&H, &out, &err, "logs", "tk", "--since", when, "--stdout", NULL);
+	ck_assert_msg(rc == 0, "--since %s: %d %s", when, rc, err);
+	ck_assert_msg(strstr(out, "| two") && !strstr(out, "| one"), "--since %s: %s", when, out);
+	free(out);
+	free(err);
+	localtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	rc = brmh_ctl(&H, &out, &err, "logs", "tk", "--since", when, "--stdout", NULL);
+	ck_assert_msg(rc == 0, "--since %s: %d %s", when, rc, err);
+	ck_assert_msg(strstr(out, "| two") && !strstr(out, "| one"), "--since %s: %s", when, out);
+	free(out);
+	free(err);
+
+	/* Bad values: a usage error that names the format. */
+	static const char *const bad[] = { "yesterday", "10", "-5m", "10x", "2026-13-01",
+					   "2026-12-05T25:00", "2026-12-05T10:00:00+1" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rc = brmh_ctl(&H, &out, &err, "logs", "tk", "--since", bad[i], NULL);
+		ck_assert_msg(rc == 2, "--since %s: rc %d", bad[i], rc);
+		ck_assert_msg(strstr(err, "invalid --since") && strstr(err, "10m") &&
+			      strstr(err, "YYYY-MM-DDTHH:MM"), "--since %s: %s", bad[i], err);
+		free(out);
+		free(err);
+	}
+	/* The protocol's "since" is a number of seconds. */
+	r = brmh_call(&H, "logs", "{\"name\":\"tk\",\"since\":\"10m\"}");
+	brmh_result(r, &code);
+	ck_assert_int_eq(code, -32602);
+	cJSON_Delete(r);
+	brmh_check_stop(&H);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("habits");
@@ -214,6 +289,7 @@ int main(void)
 	tcase_add_test(tc, shutdown_over_the_protocol_replies_with_every_process);
 	tcase_add_test(tc, log_shows_brummds_own_lines_and_follows_them);
 	tcase_add_test(tc, log_rejects_bad_params);
+	tcase_add_test(tc, logs_since_takes_a_duration_or_a_time);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
