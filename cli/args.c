@@ -43,7 +43,7 @@ static const struct cli_command commands[] = {
 	  "list the http(s) URLs processes printed" },
 	{ "errors", CMD_ERRORS, "[NAME]",
 	  "show recent error blocks (stack traces kept together)" },
-	{ "events", CMD_EVENTS, "[NAME...] [--history|--since SEQ] [--count N]",
+	{ "events", CMD_EVENTS, "[NAME...] [-f] [--history|--since SEQ] [--count N]",
 	  "print state changes as they happen, one line each" },
 	{ "wait", CMD_WAIT, "NAME...|--all --state S [--health H] [--timeout SECS]",
 	  "wait until processes reach a state (exit 0), or say why not (exit 1)" },
@@ -99,7 +99,7 @@ static const struct opt {
 	{ "shell", 0, false, O_SHELL, ADD },
 	{ "no-color", 0, false, O_NO_COLOR, GLOBAL },
 	{ "lines", 'n', true, O_LINES, LOGS | DLOG },
-	{ "follow", 'f', false, O_FOLLOW, LOGS | DLOG },
+	{ "follow", 'f', false, O_FOLLOW, LOGS | EVENTS | DLOG },
 	{ "stdout", 0, false, O_STDOUT, LOGS },
 	{ "stderr", 0, false, O_STDERR, LOGS },
 	{ "grep", 0, true, O_GREP, LOGS },
@@ -178,6 +178,7 @@ void cli_print_help(FILE *f)
 	      "      --no-stats      without them\n"
 	      "\n"
 	      "events:\n"
+	      "  -f, --follow        accepted for habit's sake: events always follow\n"
 	      "      --history       first the past events brummd still holds\n"
 	      "      --since SEQ     first the events from sequence number SEQ on\n"
 	      "      --count N       exit 0 after N events\n"
@@ -200,7 +201,9 @@ void cli_print_help(FILE *f)
 	      "  Stops every process (dependents before what they depend on), answers\n"
 	      "  once all are down, then brummd exits 0.\n"
 	      "\n"
-
+	      "Options that take a value take it as '--name VALUE', '--name=VALUE',\n"
+	      "and for one-letter ones also '-n VALUE' or '-nVALUE'.\n"
+	      "\n"
 	      "output:\n"
 	      "  A table (coloured on a terminal unless NO_COLOR is set). With --json,\n"
 	      "  the result as brummd sent it, on one line; errors as\n"
@@ -275,10 +278,14 @@ static const struct opt *find_opt(int argc, char **argv, int *i,
 		for (size_t k = 0; k < BRM_ARRAY_SIZE(opts); k++)
 			if (strlen(opts[k].name) == len && memcmp(opts[k].name, name, len) == 0)
 				opt = &opts[k];
-	} else if (arg[2] == '\0') {
+	} else {
+		/* "-n 5", and "-n5" for a short option that takes a value. */
 		for (size_t k = 0; k < BRM_ARRAY_SIZE(opts); k++)
-			if (opts[k].short_name && opts[k].short_name == arg[1])
+			if (opts[k].short_name && opts[k].short_name == arg[1] &&
+			    (arg[2] == '\0' || opts[k].has_arg))
 				opt = &opts[k];
+		if (opt && arg[2])
+			eq = arg + 1;   /* the value starts at arg[2] */
 	}
 	if (!opt) {
 		cli_usage_error(cmd, "unknown option '%s'", arg);
@@ -296,7 +303,7 @@ static const struct opt *find_opt(int argc, char **argv, int *i,
 		}
 	}
 	if (!opt->has_arg) {
-		if (eq) {
+		if (eq) {   /* only "--name=value": "-xVALUE" matched no flag */
 			cli_usage_error(cmd, "option '--%s' takes no value", opt->name);
 			return NULL;
 		}
@@ -397,10 +404,16 @@ struct unit {
 	double secs;
 };
 
+/* brummd's durations (daemon/config.c): a plain number is seconds. */
+static const struct unit timeout_units[] = {
+	{ "", 1 }, { "ms", 0.001 }, { "s", 1 }, { "m", 60 }, { "h", 3600 },
+};
 /* --since's "ago": always with a unit, so it never reads as a number. */
 static const struct unit ago_units[] = {
 	{ "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 86400 },
 };
+
+#define MAX_TIMEOUT_SECS (365.0 * 24 * 3600)   /* brummd's longest duration */
 
 /* DIGITS[.DIGITS]UNIT with UNIT one of @units: *@secs. No sign, no exponent. */
 static bool parse_duration(const char *s, const struct unit *units, size_t n, double *secs)
@@ -543,6 +556,21 @@ static enum cli_parse_result check_since(struct cli_opts *o)
 	return CLI_PARSE_RUN;
 }
 
+/* --timeout for start, stop, restart and wait: more than nothing. */
+static enum cli_parse_result check_timeout(const struct cli_opts *o)
+{
+	double secs;
+
+	if (!o->timeout)
+		return CLI_PARSE_RUN;
+	if (!parse_duration(o->timeout, timeout_units, BRM_ARRAY_SIZE(timeout_units), &secs) ||
+	    !(secs > 0) || secs > MAX_TIMEOUT_SECS)
+		return cli_usage_error(o->cmd, "invalid --timeout '%s' (expected more than 0"
+				       " and at most a year: seconds as in 30 or 1.5, or a"
+				       " number with a unit: 250ms, 10s, 2m, 1h)", o->timeout);
+	return CLI_PARSE_RUN;
+}
+
 static enum cli_parse_result check_names(const struct cli_opts *o)
 {
 	for (size_t i = 0; i < o->nargs; i++)
@@ -642,7 +670,7 @@ static enum cli_parse_result check_args(struct cli_opts *o, bool dashdash)
 		if (o->timeout && o->no_wait)
 			return cli_usage_error(cmd, "%s: --timeout needs waiting; drop --no-wait",
 					       cmd->name);
-		return CLI_PARSE_RUN;
+		return check_timeout(o);
 	case CMD_SIGNAL:
 		if (o->nargs == 0)
 			return cli_usage_error(cmd, "signal: missing NAME and SIG");
@@ -696,6 +724,8 @@ static enum cli_parse_result check_args(struct cli_opts *o, bool dashdash)
 			return cli_usage_error(cmd, "wait: missing --state (or --health)");
 		if (o->state && brm_state_parse(o->state) < 0)
 			return cli_usage_error(cmd, "unknown state '%s' for --state", o->state);
+		if (check_timeout(o) != CLI_PARSE_RUN)
+			return CLI_PARSE_USAGE;
 		return check_names(o);
 	case CMD_DLOG:
 		if (o->nargs)

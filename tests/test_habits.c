@@ -6,6 +6,9 @@
  *                          only once they are gone, then brummd exits 0
  *   brummctl log           brummd's own log from memory, -n, --since, -f
  *   logs --since           10m or a time, and a usage error naming the format
+ *   -n1, --lines=1         a value stuck to a short option or after '='
+ *   events -f              accepted: following is what events does anyway
+ *   --timeout 0            a usage error (exit 2) before any connection
  */
 #include <check.h>
 #include <fcntl.h>
@@ -132,8 +135,8 @@ START_TEST(log_shows_brummds_own_lines_and_follows_them)
 	free(out);
 	free(err);
 
-	/* -n 1: the newest line only; --json: its object. */
-	rc = brmh_ctl(&H, &out, &err, "log", "-n", "1", "--json", NULL);
+	/* -n1: the newest line only; --json: its object. */
+	rc = brmh_ctl(&H, &out, &err, "log", "-n1", "--json", NULL);
 	ck_assert_msg(rc == 0, "log -n1: rc %d, %s", rc, err);
 	ck_assert_int_eq(count_lines(out), 1);
 	j = cJSON_Parse(out);
@@ -277,6 +280,115 @@ START_TEST(logs_since_takes_a_duration_or_a_time)
 }
 END_TEST
 
+/* ---- option spelling ---------------------------------------------------- */
+
+START_TEST(short_options_take_a_value_stuck_to_them)
+{
+	static const char *const spellings[][2] = {
+		{ "-n1", NULL }, { "-n", "1" }, { "--lines=1", NULL }, { "--lines", "1" },
+	};
+	char *out = NULL, *err = NULL, *line;
+	int rc;
+
+	brmh_check_start(&H,
+		"{\"processes\": {\"pr\": {\"cmd\": [\"%s\", \"print\", \"out\", \"a\", \"b\", \"c\"],"
+		" \"start_secs\": 0}}}", brmh_child());
+	line = brmh_wait_log(&H, "pr", "c", 5000);
+	ck_assert(line);
+	free(line);
+	for (size_t i = 0; i < sizeof(spellings) / sizeof(spellings[0]); i++) {
+		rc = brmh_ctl(&H, &out, &err, "logs", "pr", "--stdout", spellings[i][0],
+			      spellings[i][1], NULL);
+		ck_assert_msg(rc == 0, "logs %s: rc %d, %s", spellings[i][0], rc, err);
+		ck_assert_msg(count_lines(out) == 1 && strstr(out, "| c"), "logs %s %s: %s",
+			      spellings[i][0], spellings[i][1] ? spellings[i][1] : "", out);
+		free(out);
+		free(err);
+	}
+	/* -sPATH as well. */
+	{
+		const char *args[] = { brmh_bin("brummctl"), brmh_fmt("-s%s", H.sock), "ping", NULL };
+		int st;
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			int fd = open("/dev/null", O_WRONLY);
+
+			dup2(fd, 1);
+			execv(args[0], (char *const *)args);
+			_exit(127);
+		}
+		ck_assert(waitpid(pid, &st, 0) == pid);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "-sPATH ping: %d", st);
+	}
+	/* A flag takes no value stuck to it. */
+	rc = brmh_ctl(&H, &out, &err, "logs", "pr", "-fx", NULL);
+	ck_assert_int_eq(rc, 2);
+	free(out);
+	free(err);
+	brmh_check_stop(&H);
+}
+END_TEST
+
+START_TEST(events_takes_f_as_the_default_it_is)
+{
+	char *out = NULL, *err = NULL;
+	int rc;
+
+	brmh_check_start(&H,
+		"{\"processes\": {\"ev\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0}}}",
+		brmh_child());
+	ck_assert(brmh_wait_state(&H, "ev", "running", 5000));
+	rc = brmh_ctl(&H, &out, &err, "events", "-f", "--history", "--count", "1", NULL);
+	ck_assert_msg(rc == 0, "events -f: rc %d, %s", rc, err);
+	ck_assert_msg(strstr(out, "ev"), "events -f printed: %s", out);
+	free(out);
+	free(err);
+	rc = brmh_ctl(&H, &out, &err, "events", "--follow", "--history", "--count", "1", NULL);
+	ck_assert_msg(rc == 0, "events --follow: rc %d, %s", rc, err);
+	free(out);
+	free(err);
+	brmh_check_stop(&H);
+}
+END_TEST
+
+/* ---- --timeout ---------------------------------------------------------- */
+
+START_TEST(timeout_zero_is_a_usage_error_before_connecting)
+{
+	static const char *const bad[] = { "0", "0s", "0ms", "-1", "abc", "1e3", "5 s", "2y" };
+	static const char *const good[] = { "1.5", "250ms", "2m" };
+	struct brmh none;
+	char *out = NULL, *err = NULL;
+	int rc;
+
+	/* No brummd, no socket: only the command line can be judged. */
+	memset(&none, 0, sizeof(none));
+	ck_assert(brmh_tmpdir(none.dir, sizeof(none.dir), "brm-habits"));
+	snprintf(none.sock, sizeof(none.sock), "%s/nobody-listens.sock", none.dir);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rc = brmh_ctl(&none, &out, &err, "start", "app", "--timeout", bad[i], NULL);
+		ck_assert_msg(rc == 2, "start --timeout %s: rc %d (%s)", bad[i], rc, err);
+		ck_assert_msg(strstr(err, "invalid --timeout") && strstr(err, "250ms"),
+			      "start --timeout %s: %s", bad[i], err);
+		free(out);
+		free(err);
+		rc = brmh_ctl(&none, &out, &err, "wait", "app", "--state", "running",
+			      "--timeout", bad[i], NULL);
+		ck_assert_msg(rc == 2, "wait --timeout %s: rc %d (%s)", bad[i], rc, err);
+		free(out);
+		free(err);
+	}
+	/* Good values get as far as the connection (exit 3: nobody listens). */
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		rc = brmh_ctl(&none, &out, &err, "stop", "app", "--timeout", good[i], NULL);
+		ck_assert_msg(rc == 3, "stop --timeout %s: rc %d (%s)", good[i], rc, err);
+		free(out);
+		free(err);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("habits");
@@ -290,6 +402,9 @@ int main(void)
 	tcase_add_test(tc, log_shows_brummds_own_lines_and_follows_them);
 	tcase_add_test(tc, log_rejects_bad_params);
 	tcase_add_test(tc, logs_since_takes_a_duration_or_a_time);
+	tcase_add_test(tc, short_options_take_a_value_stuck_to_them);
+	tcase_add_test(tc, events_takes_f_as_the_default_it_is);
+	tcase_add_test(tc, timeout_zero_is_a_usage_error_before_connecting);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
