@@ -44,7 +44,7 @@ static const struct cli_command commands[] = {
 	{ "errors", CMD_ERRORS, "[NAME]",
 	  "show recent error blocks (stack traces kept together)" },
 	{ "events", CMD_EVENTS, "[NAME...] [-f] [--history|--since SEQ] [--count N]",
-	  "print state changes as they happen, one line each" },
+	  "print state and health changes as they happen, one line each" },
 	{ "wait", CMD_WAIT, "NAME...|--all --state S [--health H] [--timeout SECS]",
 	  "wait until processes reach a state (exit 0), or say why not (exit 1)" },
 	{ "log", CMD_DLOG, "[-n N] [-f] [--since TIME]",

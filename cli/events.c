@@ -27,6 +27,8 @@ static void print_event(const cJSON *ev, bool json)
 	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(ev, "ts");
 	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(ev, "pid");
 	char when[32] = "-";
+	const char *note;
+	bool health;
 
 	if (json) {
 		cli_print_json(stdout, ev);
@@ -43,12 +45,16 @@ static void print_event(const cJSON *ev, bool json)
 		snprintf(when, sizeof(when), "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min,
 			 tm.tm_sec, ms);
 	}
-	printf("%s  %s  %s -> %s", when, str_or(ev, "name", "?"), str_or(ev, "from", "-"),
-	       str_or(ev, "to", "?"));
+	/* A health event reads "health healthy -> unhealthy ... (its output)":
+	 * its reason would only say the new health again. */
+	health = !strcmp(str_or(ev, "kind", "state"), "health");
+	printf("%s  %s  %s%s -> %s", when, str_or(ev, "name", "?"), health ? "health " : "",
+	       str_or(ev, "from", "-"), str_or(ev, "to", "?"));
 	if (cJSON_IsNumber(pid))
 		printf("  pid %d", (int)pid->valuedouble);
-	if (*str_or(ev, "reason", ""))
-		printf("  (%s)", str_or(ev, "reason", ""));
+	note = health ? str_or(ev, "output", "") : str_or(ev, "reason", "");
+	if (*note)
+		printf("  (%s)", note);
 	putchar('\n');
 }
 

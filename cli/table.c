@@ -14,11 +14,11 @@
 #include "cli/brummctl.h"
 #include "lib/util.h"
 
-enum { COL_NAME, COL_STATE, COL_PID, COL_UPTIME, COL_CPU, COL_MEM, COL_RESTARTS, COL_EXIT,
-       COL_ERROR, NCOLS };
+enum { COL_NAME, COL_STATE, COL_HEALTH, COL_PID, COL_UPTIME, COL_CPU, COL_MEM, COL_RESTARTS,
+       COL_EXIT, COL_NOTE, NCOLS };
 
 static const char *const headers[NCOLS] = {
-	"NAME", "STATE", "PID", "UPTIME", "CPU", "MEM", "RESTARTS", "LAST EXIT", "ERROR",
+	"NAME", "STATE", "HEALTH", "PID", "UPTIME", "CPU", "MEM", "RESTARTS", "LAST EXIT", "NOTE",
 };
 
 #define GAP 3
@@ -63,6 +63,17 @@ static const char *state_color(const char *state)
 		return "\033[1;31m";
 	if (strcmp(state, "stopped") == 0 || strcmp(state, "exited") == 0)
 		return "\033[2m";
+	return NULL;
+}
+
+static const char *health_color(const char *health)
+{
+	if (strcmp(health, "healthy") == 0)
+		return "\033[32m";
+	if (strcmp(health, "unhealthy") == 0)
+		return "\033[1;31m";
+	if (strcmp(health, "starting") == 0)
+		return "\033[33m";
 	return NULL;
 }
 
@@ -119,6 +130,33 @@ static char *exit_cell(const cJSON *snap)
 	return num_cell(field(snap, "exit_code"));
 }
 
+/*
+ * "healthy", "unhealthy", "starting" (a run whose check has no verdict
+ * yet), or "-": no check, or no run to check.
+ */
+static char *health_cell(const cJSON *snap)
+{
+	const char *h = str_field(snap, "health", NULL);
+
+	if (!h || !cJSON_IsNumber(field(snap, "pid")))
+		return brm_xstrdup("-");
+	return brm_xstrdup(strcmp(h, "unknown") ? h : "starting");
+}
+
+/* What a person should know beyond the columns: the error, or what a
+ * waiting process waits for. */
+static char *note_cell(const cJSON *snap)
+{
+	const char *err = str_field(snap, "error", NULL);
+	const char *wf = str_field(snap, "waiting_for", NULL);
+
+	if (err && *err)
+		return brm_xstrdup(err);
+	if (wf && *wf)
+		return brm_xasprintf("waiting for %s", wf);
+	return brm_xstrdup("");
+}
+
 /* The snapshots a result holds: {"processes": [...]}, one SNAP, or an array. */
 static const cJSON *snapshots(const cJSON *result, const cJSON **single)
 {
@@ -149,10 +187,10 @@ static void print_table(FILE *f, const cJSON *const *snaps, size_t n, bool color
 	for (size_t r = 0; r < n; r++) {
 		const cJSON *s = snaps[r], *up = field(s, "uptime_secs");
 		char **row = cells + r * NCOLS;
-		const char *err = str_field(s, "error", NULL);
 
 		row[COL_NAME] = brm_xstrdup(str_field(s, "name", "?"));
 		row[COL_STATE] = brm_xstrdup(str_field(s, "state", "?"));
+		row[COL_HEALTH] = health_cell(s);
 		row[COL_PID] = num_cell(field(s, "pid"));
 		row[COL_UPTIME] = brm_xstrdup(cJSON_IsNumber(up)
 			? cli_human_secs(up->valuedouble, tmp, sizeof(tmp)) : "-");
@@ -160,8 +198,8 @@ static void print_table(FILE *f, const cJSON *const *snaps, size_t n, bool color
 		row[COL_MEM] = mem_cell(field(s, "rss_bytes"));
 		row[COL_RESTARTS] = num_cell(field(s, "restarts"));
 		row[COL_EXIT] = exit_cell(s);
-		row[COL_ERROR] = brm_xstrdup(err ? err : "");
-		if (err && *err)
+		row[COL_NOTE] = note_cell(s);
+		if (*row[COL_NOTE])
 			ncols = NCOLS;
 		for (size_t c = 0; c < NCOLS; c++)
 			if (strlen(row[c]) > width[c])
@@ -169,12 +207,14 @@ static void print_table(FILE *f, const cJSON *const *snaps, size_t n, bool color
 	}
 
 	for (size_t r = 0; r <= n; r++) {
-		/* No trailing blanks: a row without an error ends at LAST EXIT. */
-		size_t end = r && !*cells[(r - 1) * NCOLS + COL_ERROR] ? COL_ERROR : ncols;
+		/* No trailing blanks: a row without a note ends at LAST EXIT. */
+		size_t end = r && !*cells[(r - 1) * NCOLS + COL_NOTE] ? COL_NOTE : ncols;
 
 		for (size_t c = 0; c < end; c++) {
 			const char *text = r ? cells[(r - 1) * NCOLS + c] : headers[c];
-			const char *on = r && c == COL_STATE && color ? state_color(text) : NULL;
+			const char *on = !r || !color ? NULL
+					 : c == COL_STATE ? state_color(text)
+					 : c == COL_HEALTH ? health_color(text) : NULL;
 			bool last = c + 1 == end;
 
 			if (!stats && (c == COL_CPU || c == COL_MEM))
@@ -279,14 +319,14 @@ void cli_print_error_processes(FILE *f, const cJSON *data)
 	if (!cJSON_IsArray(procs))
 		return;
 	cJSON_ArrayForEach(s, procs) {
-		const char *err = str_field(s, "error", NULL);
-		char *ex = exit_cell(s);
+		char *ex = exit_cell(s), *note = note_cell(s);
 
 		fprintf(f, "  %s: %s", str_field(s, "name", "?"), str_field(s, "state", "?"));
 		if (strcmp(ex, "-") != 0)
 			fprintf(f, ", last exit %s", ex);
-		if (err && *err)
-			fprintf(f, " (%s)", err);
+		if (*note)
+			fprintf(f, " (%s)", note);
+		free(note);
 		fputc('\n', f);
 		free(ex);
 	}

@@ -326,6 +326,8 @@ static void describe_states(struct brm_buf *b, const struct waiter *w, bool only
 		s = brm_proc_snapshot(p);
 		brm_buf_addf(b, "%s%s is %s", first ? "" : "; ", brm_proc_name(p),
 			     brm_state_name(brm_proc_state(p)));
+		if (s && s->state == BRM_WAITING && s->waiting_for)
+			brm_buf_addf(b, " for %s", s->waiting_for);
 		if (w->want_health) {
 			const char *health = proc_health(p);
 			if (health)

@@ -23,6 +23,7 @@
 #include "daemon/log.h"
 #include "daemon/orchspec.h"
 #include "daemon/spawn.h"
+#include "daemon/waitfor.h"
 #include "lib/buf.h"
 #include "lib/util.h"
 
@@ -157,6 +158,27 @@ static bool find_cycle(struct brm_deps *dd, struct brm_proc *start, struct brm_p
 	return false;
 }
 
+/* The first dependency of @o that is not met, or NULL. */
+static const struct brm_dep *first_unmet(struct brm_deps *dd, const struct brm_orch_spec *o)
+{
+	for (size_t i = 0; o && i < o->ndeps; i++) {
+		struct brm_proc *q = brm_supervisor_find(dd->sup, o->deps[i].name);
+
+		if (!q || !cond_met(q, o->deps[i].cond))
+			return &o->deps[i];
+	}
+	return NULL;
+}
+
+/* Say what @p waits for: the first dependency not met, @d. */
+static void set_waiting_for(struct brm_deps *dd, struct brm_proc *p, const struct brm_dep *d)
+{
+	char *what = d ? brm_waiting_for(d, brm_supervisor_find(dd->sup, d->name)) : NULL;
+
+	brm_proc_set_waiting_for(p, what);
+	free(what);
+}
+
 /* A waiting process: spawn it, fail it, or leave it waiting. */
 static void evaluate(struct brm_deps *dd, struct brm_proc *p)
 {
@@ -196,7 +218,9 @@ static void evaluate(struct brm_deps *dd, struct brm_proc *p)
 	if (all) {
 		brm_log_info("%s: dependencies met; starting", brm_proc_name(p));
 		brm_proc_deps_met(p);
+		return;
 	}
+	set_waiting_for(dd, p, first_unmet(dd, o));
 }
 
 /* Shutdown, stop --all: true while a process that depends on @p is not down. */
@@ -318,6 +342,8 @@ static bool must_wait(void *arg, struct brm_proc *p)
 			brm_proc_start(q);
 		}
 	}
+	/* After the starts above: what is missing now. */
+	set_waiting_for(dd, p, first_unmet(dd, o));
 	return wait;
 }
 

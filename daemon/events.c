@@ -1,6 +1,6 @@
 /*
- * events.c — state-change events: the loop's observer that records them,
- * and the `events` method and subscribers on the workers (events.h).
+ * events.c — state and health events: the loop's observer that records
+ * them, and the `events` method and subscribers on the workers (events.h).
  *
  * An event is stored in the ring as "NAME\n{JSON}": the name before the
  * newline lets a subscriber filter without parsing, and the JSON is sent as
@@ -48,20 +48,32 @@ static void exit_text(struct brm_buf *b, const struct brm_snapshot *s)
 	}
 }
 
-/* Why @s is in its state, as far as the snapshot tells. */
-static void reason_text(struct brm_buf *b, int from, const struct brm_snapshot *s)
+/*
+ * Why @s is in its state: the cause of the request that moved it (cause,
+ * "unhealthy: exit 1: db down", "reload"), else what the snapshot tells.
+ * Each part is said once: an error that already says why a process gave
+ * up is not followed by a second "gave up".
+ */
+static void reason_text(struct brm_buf *b, int from, const struct brm_snapshot *s,
+			const char *cause)
 {
 	size_t mark = b->len;
 
 	switch (s->state) {
 	case BRM_STARTING:
-		if (from == BRM_BACKOFF)
+		if (from == BRM_BACKOFF && s->start_failures)
 			brm_buf_addf(b, "retry %u after backoff", (unsigned)s->start_failures);
+		else if (from == BRM_BACKOFF)
+			brm_buf_adds(b, "restart after backoff");
 		else if (from == BRM_RUNNING || from == BRM_STARTING) {
 			exit_text(b, s);
 			brm_buf_adds(b, b->len > mark ? "; restarted by policy" : "restarted");
-		} else if (from == BRM_STOPPING)
+		} else if (cause)
+			brm_buf_adds(b, cause);
+		else if (from == BRM_STOPPING)
 			brm_buf_adds(b, "restart");
+		else if (from == BRM_WAITING)
+			brm_buf_adds(b, "dependencies met");
 		else
 			brm_buf_adds(b, "start");
 		break;
@@ -69,47 +81,98 @@ static void reason_text(struct brm_buf *b, int from, const struct brm_snapshot *
 		if (from == BRM_RUNNING) {
 			exit_text(b, s);
 			brm_buf_adds(b, b->len > mark ? "; restarted by policy" : "restarted");
-		} else {
+		} else if (from == BRM_STARTING) {
 			brm_buf_adds(b, "up for start_secs");
+		} else if (cause) {
+			brm_buf_adds(b, cause);     /* with start_secs 0: no starting */
+		} else {
+			brm_buf_adds(b, from == BRM_WAITING ? "dependencies met"
+				     : from == BRM_STOPPING ? "restart" : "start");
 		}
 		break;
+	case BRM_WAITING:
+		if (s->waiting_for)
+			brm_buf_addf(b, "waiting for %s", s->waiting_for);
+		else
+			brm_buf_adds(b, cause ? cause : "waiting");
+		break;
 	case BRM_STOPPING:
-		brm_buf_adds(b, "stop");
+		brm_buf_adds(b, cause ? cause : "stop");
+		break;
+	case BRM_STOPPED:
+		if (from < 0)
+			brm_buf_adds(b, "added");
+		else if (from == BRM_STOPPING)
+			exit_text(b, s);
+		else if (from == BRM_BACKOFF || from == BRM_WAITING)
+			brm_buf_adds(b, cause ? cause : "stop");
+		else if (s->error)
+			brm_buf_adds(b, s->error);
+		else
+			exit_text(b, s);
+		if (b->len == mark)
+			brm_buf_adds(b, "stopped");
 		break;
 	case BRM_BACKOFF:
-	case BRM_FATAL:
 	case BRM_EXITED:
-	case BRM_STOPPED:
 		if (s->error)
 			brm_buf_adds(b, s->error);
-		else if (from == BRM_STOPPING || from == BRM_STARTING || from == BRM_RUNNING)
+		else
 			exit_text(b, s);
-		if (s->state == BRM_FATAL)
-			brm_buf_addf(b, "%sgave up after %u failed starts", b->len > mark ? "; " : "",
-				     (unsigned)s->start_failures);
-		else if (s->state == BRM_STOPPED && b->len == mark)
-			brm_buf_adds(b, from < 0 ? "added" : "stopped");
+		break;
+	case BRM_FATAL:
+		/* The error of a fatal process says why it gave up. */
+		if (s->error)
+			brm_buf_adds(b, s->error);
+		else
+			brm_buf_addf(b, "gave up after %u failed starts", (unsigned)s->start_failures);
 		break;
 	default:
 		break;
 	}
 }
 
+/* The fields every event starts with, after "NAME\n". */
+static void event_head(struct brm_buf *b, uint64_t seq, int64_t ts, const char *name,
+		       const char *kind)
+{
+	brm_buf_adds(b, name);
+	brm_buf_addc(b, '\n');
+	brm_buf_adds(b, "{\"seq\":");
+	brm_json_uint(b, seq);
+	brm_buf_addf(b, ",\"ts\":%lld.%03lld,\"name\":", (long long)(ts / 1000),
+		     (long long)(ts % 1000));
+	brm_json_str(b, name);
+	brm_buf_adds(b, ",\"kind\":\"");
+	brm_buf_adds(b, kind);
+	brm_buf_adds(b, "\"");
+}
+
+static void event_pid(struct brm_buf *b, int pid)
+{
+	brm_buf_adds(b, ",\"pid\":");
+	if (pid > 0)
+		brm_json_int(b, pid);
+	else
+		brm_buf_adds(b, "null");
+}
+
+static void event_append(struct brm_buf *b, int64_t ts)
+{
+	brm_buf_addc(b, '}');
+	brm_logring_append(ring, ts, BRM_LOG_META, 0, b->p, b->len);
+	brm_stream_wake_all();
+}
+
 static void append_event(const char *name, int from, const char *to, int pid,
-			 const struct brm_snapshot *s)
+			 const struct brm_snapshot *s, const char *cause)
 {
 	struct brm_buf b = BRM_BUF_INIT, reason = BRM_BUF_INIT;
 	uint64_t first, next;
 	int64_t ts = brm_now_wall_ms();
 
 	brm_logring_bounds(ring, &first, &next);
-	brm_buf_adds(&b, name);
-	brm_buf_addc(&b, '\n');
-	brm_buf_adds(&b, "{\"seq\":");
-	brm_json_uint(&b, next);
-	brm_buf_addf(&b, ",\"ts\":%lld.%03lld,\"name\":", (long long)(ts / 1000),
-		     (long long)(ts % 1000));
-	brm_json_str(&b, name);
+	event_head(&b, next, ts, name, "state");
 	brm_buf_adds(&b, ",\"from\":");
 	if (from >= 0)
 		brm_json_str(&b, brm_state_name((enum brm_state)from));
@@ -117,22 +180,64 @@ static void append_event(const char *name, int from, const char *to, int pid,
 		brm_buf_adds(&b, "null");
 	brm_buf_adds(&b, ",\"to\":");
 	brm_json_str(&b, to);
-	brm_buf_adds(&b, ",\"pid\":");
-	if (pid > 0)
-		brm_json_int(&b, pid);
-	else
-		brm_buf_adds(&b, "null");
+	event_pid(&b, pid);
+	brm_buf_adds(&b, ",\"health\":");
+	brm_json_str(&b, s ? s->health : NULL);
 	brm_buf_adds(&b, ",\"reason\":");
 	if (s)
-		reason_text(&reason, from, s);
+		reason_text(&reason, from, s, cause);
 	else
 		brm_buf_adds(&reason, "removed");
 	brm_json_str(&b, reason.p);
-	brm_buf_addc(&b, '}');
-	brm_logring_append(ring, ts, BRM_LOG_META, 0, b.p, b.len);
+	event_append(&b, ts);
 	brm_buf_finish(&b);
 	brm_buf_finish(&reason);
-	brm_stream_wake_all();
+}
+
+/*
+ * A health event: @s's health became healthy or unhealthy (from @from, the
+ * health of the snapshot before). The probe output goes in as one line of
+ * at most BRM_EVENT_OUTPUT_MAX bytes: an event is a line for people too.
+ */
+static void append_health_event(const char *name, const char *from,
+				const struct brm_snapshot *s)
+{
+	struct brm_buf b = BRM_BUF_INIT, out = BRM_BUF_INIT;
+	uint64_t first, next;
+	int64_t ts = brm_now_wall_ms();
+
+	brm_logring_bounds(ring, &first, &next);
+	brm_buf_add_line(&out, s->health_output, BRM_EVENT_OUTPUT_MAX);
+	event_head(&b, next, ts, name, "health");
+	brm_buf_adds(&b, ",\"from\":");
+	brm_json_str(&b, from);
+	brm_buf_adds(&b, ",\"to\":");
+	brm_json_str(&b, s->health);
+	brm_buf_adds(&b, ",\"state\":");
+	brm_json_str(&b, brm_state_name(s->state));
+	event_pid(&b, s->pid);
+	brm_buf_adds(&b, ",\"health\":");
+	brm_json_str(&b, s->health);
+	brm_buf_adds(&b, ",\"output\":");
+	brm_json_str(&b, out.len ? out.p : NULL);
+	brm_buf_adds(&b, ",\"reason\":");
+	if (out.len) {
+		struct brm_buf r = BRM_BUF_INIT;
+
+		brm_buf_addf(&r, "%s: %s", s->health, out.p);
+		brm_json_str(&b, r.p);
+		brm_buf_finish(&r);
+	} else {
+		brm_json_str(&b, s->health);
+	}
+	event_append(&b, ts);
+	brm_buf_finish(&b);
+	brm_buf_finish(&out);
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
 }
 
 /* Context: loop thread (the supervisor's observer). */
@@ -140,21 +245,26 @@ static void observe(void *arg, struct brm_proc *p, enum brm_proc_event ev)
 {
 	const struct brm_snapshot *s = brm_proc_snapshot(p);
 	int from = brm_proc_prev_state(p);
+	const char *hfrom = brm_proc_prev_health(p);
 
 	(void)arg;
 	if (!ring || !s)
 		return;
 	if (ev == BRM_EV_REMOVED) {
-		append_event(brm_proc_name(p), (int)s->state, "removed", s->pid, NULL);
+		append_event(brm_proc_name(p), (int)s->state, "removed", s->pid, NULL, NULL);
 		return;
 	}
 	/* The same state and pid: an error, spec or log field changed. The same
 	 * state with a new pid: it ended and was restarted between two
 	 * publishes (start_secs 0), which is an event. */
-	if (from == (int)s->state && (s->pid == brm_proc_prev_pid(p) || s->pid <= 0))
-		return;
-	append_event(brm_proc_name(p), from, brm_state_name(s->state),
-		     s->pid > 0 ? s->pid : brm_proc_prev_pid(p), s);
+	if (from != (int)s->state || (s->pid != brm_proc_prev_pid(p) && s->pid > 0))
+		append_event(brm_proc_name(p), from, brm_state_name(s->state),
+			     s->pid > 0 ? s->pid : brm_proc_prev_pid(p), s, brm_proc_cause(p));
+	/* A verdict that changed the health; "unknown" (a new run, no check
+	 * yet) is not one. */
+	if (s->health && !str_eq(s->health, hfrom) &&
+	    (!strcmp(s->health, "healthy") || !strcmp(s->health, "unhealthy")))
+		append_health_event(brm_proc_name(p), hfrom, s);
 }
 
 void brm_events_init(struct brm_supervisor *sup, size_t bytes)

@@ -1,9 +1,12 @@
 /*
- * events.h — the `events` method: every state change of every process as a
- * numbered event, kept in a bounded history and streamed to subscribers.
+ * events.h — the `events` method: every state change of every process,
+ * and every probe verdict that changes its health, as a numbered event,
+ * kept in a bounded history and streamed to subscribers.
  *
  * The loop thread is the only writer: an observer of the supervisor's
- * publishes turns each change of state into one event, appends it to a
+ * publishes turns each change of state or health into one event (kind
+ * "state" or "health"; the reason names the cause the request carried,
+ * brm_proc_cause), appends it to a
  * byte ring (lib/logring.c, the same seqlock ring the logs use) and wakes
  * the workers that have subscribers (stream.c's wake slots). A subscriber
  * belongs to one connection on one worker, which copies new events into the
@@ -21,6 +24,8 @@
 
 #define BRM_EVENTS_OUT_MAX (64u << 10)
 #define BRM_EVENTS_RING_DEFAULT (256u << 10)
+/* Bytes of probe output a health event carries (then "..."). */
+#define BRM_EVENT_OUTPUT_MAX 200
 
 /*
  * Create the history ring (@bytes; 0: the default, or

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "daemon/events.h"
 #include "daemon/health.h"
 #include "daemon/log.h"
 #include "daemon/spawn.h"
@@ -106,8 +107,16 @@ static void verdict(struct brm_health *h, bool ok, const char *output)
 	set_status(h, "unhealthy", output);
 	if (h->spec->restart_on_unhealthy &&
 	    (brm_proc_state(p) == BRM_RUNNING || brm_proc_state(p) == BRM_STARTING)) {
+		struct brm_buf why = BRM_BUF_INIT;
+
 		brm_log_info("%s: restarting it (on_unhealthy: restart)", brm_proc_name(p));
-		brm_proc_restart(p);
+		brm_buf_adds(&why, "unhealthy");
+		if (output && *output) {
+			brm_buf_adds(&why, ": ");
+			brm_buf_add_line(&why, output, BRM_EVENT_OUTPUT_MAX);
+		}
+		brm_proc_restart_because(p, why.p);
+		brm_buf_finish(&why);
 	}
 }
 

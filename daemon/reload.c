@@ -376,8 +376,11 @@ static void apply(struct brm_reload *rl, struct brm_config *cfg, struct lists *l
 			brm_proc_update_spec(p, spec, gen);
 			if (st == BRM_STARTING || st == BRM_RUNNING) {
 				list_add(&l->restarted, brm_proc_name(p));
+				char *why = brm_xasprintf("reload: %s changed", field);
+
 				brm_log_info("%s: %s changed; restarting", brm_proc_name(p), field);
-				brm_proc_restart(p);
+				brm_proc_restart_because(p, why);
+				free(why);
 			} else {
 				list_add(&l->updated, brm_proc_name(p));
 				brm_log_info("%s: %s changed; applies at its next start",

@@ -108,6 +108,9 @@ struct brm_proc {
 
 	const char *health;       /* "unknown" | "healthy" | "unhealthy" (static), or NULL */
 	char *health_output;      /* the last probe's output or error, or NULL */
+	const char *prev_health, *pub_health;  /* as prev_state, pub_state */
+	char *waiting_for;        /* in waiting: what for ("db: not healthy yet"), or NULL */
+	char *cause;              /* why the request being carried out was made, or NULL */
 	void *orch;               /* the orchestration hooks' record (deps.c) */
 
 	struct brm_proc *next;    /* sup->procs list */
@@ -181,8 +184,18 @@ static void set_error(struct brm_proc *p, const char *msg)
 	p->error = msg ? brm_xstrdup(msg) : NULL;
 }
 
+static void set_cause(struct brm_proc *p, const char *why)
+{
+	free(p->cause);
+	p->cause = why ? brm_xstrdup(why) : NULL;
+}
+
 static void set_state(struct brm_proc *p, enum brm_state st)
 {
+	if (p->state == BRM_WAITING && st != BRM_WAITING) {
+		free(p->waiting_for);
+		p->waiting_for = NULL;
+	}
 	if (p->state != st) {
 		brm_log_debug("%s: %s -> %s", p->spec->name, brm_state_name(p->state),
 			      brm_state_name(st));
@@ -240,6 +253,8 @@ static void proc_free_now(struct brm_proc *p)
 	free(p->cmd_display);
 	free(p->error);
 	free(p->health_output);
+	free(p->waiting_for);
+	free(p->cause);
 	free(p);
 }
 
@@ -365,7 +380,9 @@ static void attach_pipe(struct brm_proc *p, int fd, int stream)
 static void publish(struct brm_proc *p)
 {
 	struct brm_snapshot *s = brm_snapshot_create_ex(p->spec->name, p->error, p->cmd_display,
-							p->health_output);
+							p->health_output,
+							p->state == BRM_WAITING ? p->waiting_for
+										: NULL);
 	struct brm_supervisor *sup = p->sup;
 
 	s->generation = p->generation;
@@ -390,7 +407,12 @@ static void publish(struct brm_proc *p)
 	p->pub_state = (int)p->state;
 	p->prev_pid = p->pub_pid;
 	p->pub_pid = p->pid;
+	p->prev_health = p->pub_health;
+	p->pub_health = p->health;
 	notify_observers(sup, p, BRM_EV_STATE);
+	/* A stop carried out for a restart keeps its cause for the start. */
+	if (p->state != BRM_STOPPING)
+		set_cause(p, NULL);
 }
 
 /* Added observers first (they record: events), then the control's (it may
@@ -455,7 +477,7 @@ static void failed_start(struct brm_proc *p, const char *why)
 		return;
 	}
 	if (p->start_failures > p->spec->start_retries) {
-		char *msg = brm_xasprintf("%s (gave up after %u failed starts)", why,
+		char *msg = brm_xasprintf("%s; gave up after %u failed starts", why,
 					  p->start_failures);
 		set_error(p, msg);
 		free(msg);
@@ -781,6 +803,11 @@ static void begin_stop(struct brm_proc *p)
 
 int brm_proc_start(struct brm_proc *p)
 {
+	return brm_proc_start_because(p, NULL);
+}
+
+int brm_proc_start_because(struct brm_proc *p, const char *why)
+{
 	p->stop_pending = false;
 	if (p->sup->shutting_down)
 		return -ESHUTDOWN;
@@ -793,6 +820,7 @@ int brm_proc_start(struct brm_proc *p)
 		return 0;
 	case BRM_STOPPING:
 		p->start_after_stop = true;
+		set_cause(p, why);
 		return 0;
 	case BRM_BACKOFF:
 		uv_timer_stop(&p->timer);
@@ -804,6 +832,7 @@ int brm_proc_start(struct brm_proc *p)
 		p->start_failures = 0;
 		p->rapid_exits = 0;
 		set_error(p, NULL);
+		set_cause(p, why);
 		start_or_wait(p);
 		return 0;
 	}
@@ -848,6 +877,21 @@ void brm_proc_set_ready(struct brm_proc *p)
 	set_error(p, NULL);
 	p->start_failures = 0;
 	publish(p);
+}
+
+void brm_proc_set_waiting_for(struct brm_proc *p, const char *what)
+{
+	if ((!what && !p->waiting_for) || (what && p->waiting_for && !strcmp(what, p->waiting_for)))
+		return;
+	free(p->waiting_for);
+	p->waiting_for = what ? brm_xstrdup(what) : NULL;
+	if (p->state == BRM_WAITING)
+		publish(p);
+}
+
+const char *brm_proc_cause(const struct brm_proc *p)
+{
+	return p->cause;
 }
 
 void brm_proc_set_health(struct brm_proc *p, const char *health, const char *output)
@@ -909,15 +953,25 @@ void brm_supervisor_set_hooks(struct brm_supervisor *sup, const struct brm_proc_
 
 int brm_proc_stop(struct brm_proc *p)
 {
+	return brm_proc_stop_because(p, NULL);
+}
+
+int brm_proc_stop_because(struct brm_proc *p, const char *why)
+{
 	p->start_after_stop = false;
 	p->stop_pending = false;
 	switch (p->state) {
 	case BRM_STARTING:
 	case BRM_RUNNING:
+		set_cause(p, why);
 		begin_stop(p);
+		return 0;
+	case BRM_STOPPING:
+		set_cause(p, why);
 		return 0;
 	case BRM_BACKOFF:
 	case BRM_WAITING:
+		set_cause(p, why);
 		uv_timer_stop(&p->timer);
 		set_state(p, BRM_STOPPED);
 		publish(p);
@@ -948,6 +1002,11 @@ bool brm_proc_stop_pending(const struct brm_proc *p)
 
 int brm_proc_restart(struct brm_proc *p)
 {
+	return brm_proc_restart_because(p, NULL);
+}
+
+int brm_proc_restart_because(struct brm_proc *p, const char *why)
+{
 	if (p->sup->shutting_down)
 		return -ESHUTDOWN;
 	if (p->removing)
@@ -956,13 +1015,15 @@ int brm_proc_restart(struct brm_proc *p)
 	case BRM_STARTING:
 	case BRM_RUNNING:
 		p->start_after_stop = true;
+		set_cause(p, why);
 		begin_stop(p);
 		return 0;
 	case BRM_STOPPING:
 		p->start_after_stop = true;
+		set_cause(p, why);
 		return 0;
 	default:
-		return brm_proc_start(p);
+		return brm_proc_start_because(p, why);
 	}
 }
 
@@ -1245,6 +1306,11 @@ int brm_proc_prev_state(const struct brm_proc *p)
 int brm_proc_prev_pid(const struct brm_proc *p)
 {
 	return p->prev_pid;
+}
+
+const char *brm_proc_prev_health(const struct brm_proc *p)
+{
+	return p->prev_health;
 }
 
 const struct brm_proc_spec *brm_proc_spec(const struct brm_proc *p)

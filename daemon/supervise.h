@@ -127,6 +127,18 @@ int brm_proc_stop(struct brm_proc *p);
 int brm_proc_stop_after_dependents(struct brm_proc *p);
 bool brm_proc_stop_pending(const struct brm_proc *p);
 int brm_proc_restart(struct brm_proc *p);  /* stop if up, then start */
+/*
+ * The same, made for a reason other than an operator's request (@why:
+ * "unhealthy: exit 1: db down", "reload", "dependency db stopped"; copied,
+ * NULL for none). The reason is what the events of the transitions it
+ * causes say (brm_proc_cause); a request that changes nothing leaves it.
+ */
+int brm_proc_start_because(struct brm_proc *p, const char *why);
+int brm_proc_stop_because(struct brm_proc *p, const char *why);
+int brm_proc_restart_because(struct brm_proc *p, const char *why);
+/* In an observer: the reason of the request being carried out, or NULL
+ * (kept from the request through stopping to the publish after it). */
+const char *brm_proc_cause(const struct brm_proc *p);
 int brm_proc_signal(struct brm_proc *p, int signo);
 /* Stop, then remove; BRM_EV_REMOVED fires when gone (maybe before return). */
 int brm_proc_remove(struct brm_proc *p);
@@ -158,6 +170,10 @@ void brm_proc_set_ready(struct brm_proc *p);
  * @output copied (may be NULL). Publishes when something changed. */
 void brm_proc_set_health(struct brm_proc *p, const char *health, const char *output);
 const char *brm_proc_health(const struct brm_proc *p);
+/* What a waiting process waits for, for its snapshot ("db: not healthy
+ * yet"; copied; NULL for nothing said). Publishes when it changed and @p is
+ * waiting; cleared when @p leaves waiting. */
+void brm_proc_set_waiting_for(struct brm_proc *p, const char *what);
 pid_t brm_proc_pid(const struct brm_proc *p);
 int brm_proc_exit_code(const struct brm_proc *p);      /* -1 when none */
 void *brm_proc_orch(const struct brm_proc *p);
@@ -169,6 +185,8 @@ struct brm_supervisor *brm_proc_supervisor(const struct brm_proc *p);
 int brm_proc_prev_state(const struct brm_proc *p);
 /* Likewise its pid (0 when none): the process that just ended, on an exit. */
 int brm_proc_prev_pid(const struct brm_proc *p);
+/* Likewise its health (NULL when none). */
+const char *brm_proc_prev_health(const struct brm_proc *p);
 /* Publish @proc's snapshot again (its log fields changed); for logs.c. */
 void brm_proc_republish(void *proc);
 

@@ -192,6 +192,41 @@ void brm_json_strn(struct brm_buf *b, const char *str, size_t n)
 	brm_buf_addc(b, '"');
 }
 
+void brm_buf_add_line(struct brm_buf *b, const char *str, size_t max)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n = str ? strlen(str) : 0, i = 0, start = b->len;
+	bool blank = true;   /* the last byte written was a blank, or none was */
+
+	while (i < n) {
+		size_t ulen = utf8_valid_len(s + i, n - i);
+
+		if (s[i] < 0x20 || s[i] == 0x7f || s[i] == ' ') {
+			if (!blank)
+				brm_buf_addc(b, ' ');
+			blank = true;
+			i++;
+			continue;
+		}
+		if (b->len - start + (ulen ? ulen : 1) > max) {
+			while (b->len > start && b->p[b->len - 1] == ' ')
+				b->len--;
+			brm_buf_adds(b, "...");
+			return;
+		}
+		if (ulen)
+			brm_buf_add(b, s + i, ulen);
+		else
+			brm_buf_addc(b, '?');
+		i += ulen ? ulen : 1;
+		blank = false;
+	}
+	while (b->len > start && b->p[b->len - 1] == ' ')
+		b->len--;
+	if (b->p)
+		b->p[b->len] = '\0';
+}
+
 void brm_json_str(struct brm_buf *b, const char *s)
 {
 	if (!s) {

@@ -42,6 +42,14 @@ void brm_buf_consume(struct brm_buf *b, size_t n);
 /* Hand the string to the caller and reset the buffer. Ownership: caller frees. */
 char *brm_buf_detach(struct brm_buf *b);
 
+/*
+ * Append @s as one line for a person to read (an event's probe output):
+ * each run of control bytes (newlines included) becomes one space, an
+ * invalid UTF-8 byte '?', leading and trailing blanks go, and at most @max
+ * bytes of text are kept, cut between characters and followed by "...".
+ */
+void brm_buf_add_line(struct brm_buf *b, const char *s, size_t max);
+
 /* JSON values. Strings are escaped; NULL s writes null. */
 void brm_json_str(struct brm_buf *b, const char *s);
 void brm_json_strn(struct brm_buf *b, const char *s, size_t n);

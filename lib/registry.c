@@ -176,23 +176,25 @@ static void random_bytes(void *buf, size_t len)
 struct brm_snapshot *brm_snapshot_create(const char *name, const char *error,
 					 const char *cmd)
 {
-	return brm_snapshot_create_ex(name, error, cmd, NULL);
+	return brm_snapshot_create_ex(name, error, cmd, NULL, NULL);
 }
 
 struct brm_snapshot *brm_snapshot_create_ex(const char *name, const char *error,
-					    const char *cmd, const char *health_output)
+					    const char *cmd, const char *health_output,
+					    const char *waiting_for)
 {
 	size_t nlen = strlen(name) + 1;
 	size_t elen = error ? strlen(error) + 1 : 0;
 	size_t clen = cmd ? strlen(cmd) + 1 : 1;
 	size_t hlen = health_output ? strlen(health_output) + 1 : 0;
+	size_t wlen = waiting_for ? strlen(waiting_for) + 1 : 0;
 	struct brm_snapshot *s;
 	char *p;
 
-	if (nlen > SIZE_MAX / 5 || elen > SIZE_MAX / 5 || clen > SIZE_MAX / 5 ||
-	    hlen > SIZE_MAX / 5)
+	if (nlen > SIZE_MAX / 6 || elen > SIZE_MAX / 6 || clen > SIZE_MAX / 6 ||
+	    hlen > SIZE_MAX / 6 || wlen > SIZE_MAX / 6)
 		brm_oom(SIZE_MAX);
-	s = brm_xmalloc(sizeof(*s) + nlen + elen + clen + hlen);
+	s = brm_xmalloc(sizeof(*s) + nlen + elen + clen + hlen + wlen);
 	memset(s, 0, sizeof(*s));
 	s->exit_code = -1;
 
@@ -210,6 +212,11 @@ struct brm_snapshot *brm_snapshot_create_ex(const char *name, const char *error,
 		s->health_output = p;
 		p += hlen;
 	}
+	if (waiting_for) {
+		memcpy(p, waiting_for, wlen);
+		s->waiting_for = p;
+		p += wlen;
+	}
 	if (cmd)
 		memcpy(p, cmd, clen);
 	else
@@ -221,8 +228,9 @@ struct brm_snapshot *brm_snapshot_create_ex(const char *name, const char *error,
 struct brm_snapshot *brm_snapshot_dup(const struct brm_snapshot *s, const char *error)
 {
 	struct brm_snapshot *n = brm_snapshot_create_ex(s->name, error, s->cmd,
-							s->health_output);
+							s->health_output, s->waiting_for);
 	const char *name = n->name, *err = n->error, *cmd = n->cmd, *ho = n->health_output;
+	const char *wf = n->waiting_for;
 
 	/* Every state field, including any added later; then our own strings. */
 	memcpy(n, s, sizeof(*n));
@@ -231,6 +239,7 @@ struct brm_snapshot *brm_snapshot_dup(const struct brm_snapshot *s, const char *
 	n->error = err;
 	n->cmd = cmd;
 	n->health_output = ho;
+	n->waiting_for = wf;
 	return n;
 }
 

@@ -58,6 +58,8 @@ struct brm_snapshot {
 	                             loop's log capture and freed by it via call_rcu; or NULL */
 	const char *health;       /* "unknown" | "healthy" | "unhealthy" (static), NULL: no check */
 	const char *health_output; /* into data[], or NULL: the last probe's output or error */
+	const char *waiting_for;  /* into data[], or NULL: in waiting, what it waits for
+	                             ("db: not healthy yet") */
 	char data[];
 };
 
@@ -70,9 +72,10 @@ struct brm_snapshot {
  */
 struct brm_snapshot *brm_snapshot_create(const char *name, const char *error,
 					 const char *cmd);
-/* The same with a copy of @health_output (may be NULL). */
+/* The same with copies of @health_output and @waiting_for (each may be NULL). */
 struct brm_snapshot *brm_snapshot_create_ex(const char *name, const char *error,
-					    const char *cmd, const char *health_output);
+					    const char *cmd, const char *health_output,
+					    const char *waiting_for);
 /* Copy of @s with its own strings, @error replacing s->error (NULL clears). */
 struct brm_snapshot *brm_snapshot_dup(const struct brm_snapshot *s, const char *error);
 void brm_snapshot_free(struct brm_snapshot *s);

@@ -73,6 +73,8 @@ void brm_snapshot_json(struct brm_buf *out, const struct brm_snapshot *s, int64_
 	brm_json_str(out, s->health);
 	brm_buf_adds(out, ",\"health_output\":");
 	brm_json_str(out, s->health_output);
+	brm_buf_adds(out, ",\"waiting_for\":");
+	brm_json_str(out, s->state == BRM_WAITING ? s->waiting_for : NULL);
 	if (s->extra_json)
 		brm_buf_adds(out, s->extra_json);
 	brm_buf_addc(out, '}');

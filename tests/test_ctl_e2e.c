@@ -40,7 +40,7 @@ START_TEST(add_status_stop_as_in_the_readme)
 	/* Header and one row, the state column saying running. */
 	ck_assert_msg(strstr(out, "NAME") && strstr(out, "STATE") && strstr(out, "PID") &&
 			      strstr(out, "UPTIME") && strstr(out, "RESTARTS") &&
-			      strstr(out, "LAST EXIT"),
+			      strstr(out, "LAST EXIT") && strstr(out, "HEALTH"),
 		      "header: %s", out);
 	ck_assert_msg(strstr(out, "running"), "status: %s", out);
 	ck_assert_msg(!strchr(out, '\033'), "colour codes on a non-terminal: %s", out);
