@@ -17,6 +17,7 @@
 #include "lib/pattern.h"
 #include "lib/util.h"
 #include "proto/proto.h"
+#include "proto/selector.h"
 
 static const struct cli_command commands[] = {
 	{ "status", CMD_STATUS, "[NAME...] [--stats|--no-stats]",
@@ -37,8 +38,9 @@ static const struct cli_command commands[] = {
 	  "check that brummd answers; print its version, pid and uptime" },
 	{ "reload", CMD_RELOAD, "",
 	  "re-read the config file and apply the difference" },
-	{ "logs", CMD_LOGS, "NAME... [-n N] [-f] [--since TIME] [--stdout|--stderr] [--grep RE] | --reopen",
-	  "show the last lines of processes' output (-f: and follow it)" },
+	{ "logs", CMD_LOGS, "[NAME...] [-n N] [-f] [--since TIME] [--stdout|--stderr] [--grep RE] | --reopen",
+	  "show the last lines of processes' output, of every process without a NAME"
+	  " (-f: and follow it)" },
 	{ "urls", CMD_URLS, "[NAME...]",
 	  "list the http(s) URLs processes printed" },
 	{ "errors", CMD_ERRORS, "[NAME]",
@@ -125,6 +127,10 @@ void cli_print_help(FILE *f)
 		fprintf(f, "  %-8s %s\n           %s\n", commands[i].name,
 			commands[i].usage, commands[i].summary);
 	fputs("\n"
+	      "NAME is a process (web), an instance group (worker: worker:0, worker:1, ...)\n"
+	      "or a glob pattern in quotes ('web*', 'worker:[02]', '?b'); at most 8\n"
+	      "patterns, each at most 64 bytes. A NAME that takes nothing is an error.\n"
+	      "\n"
 	      "global options (before or after the command):\n"
 	      "  -s, --socket PATH   brummd's socket; default: $BRUMMD_SOCKET, else\n"
 	      "                      $XDG_RUNTIME_DIR/brummd/brummd.sock (as root\n"
@@ -571,13 +577,37 @@ static enum cli_parse_result check_timeout(const struct cli_opts *o)
 	return CLI_PARSE_RUN;
 }
 
+/* Names, groups and glob patterns (proto/selector.h), with brummd's bounds. */
+static enum cli_parse_result check_selectors(const struct cli_command *cmd,
+					     const char *const *args, size_t n)
+{
+	unsigned npat = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *why = brm_selector_check(args[i]);
+
+		if (why)
+			return cli_usage_error(cmd, "invalid process name or pattern '%.80s%s': %s",
+					       args[i], strlen(args[i]) > 80 ? "..." : "", why);
+		if (brm_selector_is_pattern(args[i]) && ++npat > BRM_SELECTOR_MAX_PATTERNS)
+			return cli_usage_error(cmd, "more than %d patterns ('%s')",
+					       BRM_SELECTOR_MAX_PATTERNS, args[i]);
+	}
+	return CLI_PARSE_RUN;
+}
+
 static enum cli_parse_result check_names(const struct cli_opts *o)
 {
-	for (size_t i = 0; i < o->nargs; i++)
-		if (!brm_name_valid(o->args[i]))
-			return cli_usage_error(o->cmd, "invalid process name '%s' (1-%d of "
-					       "A-Z a-z 0-9 . _ : @ -, not starting with . or -)",
-					       o->args[i], BRM_MAX_NAME_LEN);
+	return check_selectors(o->cmd, o->args, o->nargs);
+}
+
+/* One process by its own name (add, remove): no group, no pattern. */
+static enum cli_parse_result check_plain_name(const struct cli_opts *o)
+{
+	if (!brm_name_valid(o->args[0]))
+		return cli_usage_error(o->cmd, "invalid process name '%s' (1-%d of "
+				       "A-Z a-z 0-9 . _ : @ -, not starting with . or -)",
+				       o->args[0], BRM_MAX_NAME_LEN);
 	return CLI_PARSE_RUN;
 }
 
@@ -591,7 +621,7 @@ static enum cli_parse_result check_add(struct cli_opts *o, bool dashdash)
 		return cli_usage_error(cmd, "add: missing '--' before the command to run");
 	if (o->ncmd == 0)
 		return cli_usage_error(cmd, "add: missing the command to run after '--'");
-	if (check_names(o) != CLI_PARSE_RUN)
+	if (check_plain_name(o) != CLI_PARSE_RUN)
 		return CLI_PARSE_USAGE;
 	if (o->restart && strcmp(o->restart, "always") != 0 &&
 	    strcmp(o->restart, "on-failure") != 0 && strcmp(o->restart, "never") != 0)
@@ -621,8 +651,6 @@ static enum cli_parse_result check_logs(struct cli_opts *o)
 					       "other logs options");
 		return CLI_PARSE_RUN;
 	}
-	if (o->nargs == 0)
-		return cli_usage_error(cmd, "logs: missing NAME (or --reopen)");
 	if (o->nargs > CLI_LOGS_MAX_NAMES)
 		return cli_usage_error(cmd, "logs: at most %d names", CLI_LOGS_MAX_NAMES);
 	if (check_names(o) != CLI_PARSE_RUN)
@@ -658,7 +686,7 @@ static enum cli_parse_result check_args(struct cli_opts *o, bool dashdash)
 
 	switch (cmd->id) {
 	case CMD_STATUS:
-		return CLI_PARSE_RUN;
+		return check_names(o);
 	case CMD_START:
 	case CMD_STOP:
 	case CMD_RESTART:
@@ -670,7 +698,9 @@ static enum cli_parse_result check_args(struct cli_opts *o, bool dashdash)
 		if (o->timeout && o->no_wait)
 			return cli_usage_error(cmd, "%s: --timeout needs waiting; drop --no-wait",
 					       cmd->name);
-		return check_timeout(o);
+		if (check_timeout(o) != CLI_PARSE_RUN)
+			return CLI_PARSE_USAGE;
+		return check_names(o);
 	case CMD_SIGNAL:
 		if (o->nargs == 0)
 			return cli_usage_error(cmd, "signal: missing NAME and SIG");
@@ -680,7 +710,7 @@ static enum cli_parse_result check_args(struct cli_opts *o, bool dashdash)
 			return cli_usage_error(cmd, "signal: too many arguments");
 		if (brm_signal_parse(o->args[1]) < 0)
 			return cli_usage_error(cmd, "unknown signal '%s'", o->args[1]);
-		return CLI_PARSE_RUN;
+		return check_selectors(cmd, o->args, 1);
 	case CMD_ADD:
 		return check_add(o, dashdash);
 	case CMD_REMOVE:
@@ -688,7 +718,7 @@ static enum cli_parse_result check_args(struct cli_opts *o, bool dashdash)
 			return cli_usage_error(cmd, "remove: missing NAME");
 		if (o->nargs > 1)
 			return cli_usage_error(cmd, "remove: too many arguments (one NAME)");
-		return CLI_PARSE_RUN;
+		return check_plain_name(o);
 	case CMD_PING:
 		if (o->nargs)
 			return cli_usage_error(cmd, "ping: takes no arguments");

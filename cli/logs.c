@@ -12,8 +12,8 @@
  *
  *     2026-11-26 17:03:12.123 web | text
  *
- * with the name always present (padded to the longest name asked for), so
- * the format does not change with the number of names; the mark is '|' for
+ * with the name always present (padded to the longest name the first reply
+ * covered), so the format does not change with the number of names; the mark is '|' for
  * stdout, '!' for stderr and '-' for brummd's own lines about the process.
  */
 #include <errno.h>
@@ -186,20 +186,26 @@ static void print_line(FILE *f, const cJSON *l, int width, bool color)
 	fputc('\n', f);
 }
 
-static int name_width(const struct cli_opts *o)
+/* The width of the name column: the longest name the first reply covers
+ * (its "next_seq" has every process the names, groups or patterns took),
+ * kept for the lines that follow. */
+static int logs_width;
+
+static int name_width(const cJSON *result)
 {
+	const cJSON *next = cJSON_GetObjectItemCaseSensitive(result, "next_seq"), *it;
 	size_t w = 0;
 
-	for (size_t i = 0; i < o->nargs; i++)
-		if (strlen(o->args[i]) > w)
-			w = strlen(o->args[i]);
-	return (int)w;
+	cJSON_ArrayForEach(it, next)
+		if (it->string && strlen(it->string) > w)
+			w = strlen(it->string);
+	return (int)(w > 64 ? 64 : w);
 }
 
 static void print_logs(FILE *f, const struct cli_opts *o, const cJSON *result, bool color)
 {
 	const cJSON *lines = cJSON_GetObjectItemCaseSensitive(result, "lines"), *l;
-	int width = name_width(o);
+	int width = logs_width = name_width(result);
 
 	if (o->reopen) {
 		if (o->json)
@@ -399,7 +405,7 @@ static void handle_message(FILE *f, const struct cli_opts *o, const cJSON *m, in
 
 int cli_logs_follow(FILE *f, struct brm_client *c, const struct cli_opts *o, bool color)
 {
-	int width = name_width(o);
+	int width = logs_width;
 	bool pending = true;
 
 	while (!stop_signal) {

@@ -18,6 +18,7 @@
 #include "daemon/config.h"
 #include "daemon/control.h"
 #include "daemon/log.h"
+#include "daemon/targets.h"
 #include "lib/snapjson.h"
 #include "proto/proto.h"
 #include "proto/rpc.h"
@@ -507,55 +508,56 @@ static void observe(void *arg, struct brm_proc *p, enum brm_proc_event ev)
 
 /* ---- executing requests ------------------------------------------------- */
 
-static int cmp_proc_name(const void *a, const void *b)
+/* ---- the supervisor as a source of targets (targets.h) -------------------- */
+
+static void *sup_find(void *ctx, const char *name)
 {
-	return strcmp(brm_proc_name(*(struct brm_proc *const *)a),
-		      brm_proc_name(*(struct brm_proc *const *)b));
+	return brm_supervisor_find(ctx, name);
 }
 
-struct collect {
-	struct brm_proc **v;
-	size_t n;
+struct sup_walk {
+	void (*fn)(void *item, void *arg);
+	void *arg;
 };
 
-static void collect_one(struct brm_proc *p, void *arg)
+static void sup_walk_one(struct brm_proc *p, void *arg)
 {
-	struct collect *c = arg;
+	struct sup_walk *w = arg;
 
-	c->v[c->n++] = p;
+	w->fn(p, w->arg);
+}
+
+static void sup_each(void *ctx, void (*fn)(void *item, void *arg), void *arg)
+{
+	struct sup_walk w = { fn, arg };
+
+	brm_supervisor_each(ctx, sup_walk_one, &w);
+}
+
+static const char *sup_name(const void *item)
+{
+	return brm_proc_name(item);
 }
 
 /*
- * Resolve the command's targets. Returns the array (caller frees) and its
- * length, or NULL after writing an error reply.
+ * Resolve the command's targets (names, groups, patterns or all:
+ * targets.h). Returns the array (caller frees) and its length, or NULL
+ * after writing an error reply.
  */
 static struct brm_proc **resolve(struct brm_control *ctl, struct brm_cmd *cmd, size_t *n)
 {
-	struct brm_proc **v;
-	size_t count;
+	struct brm_target_src src = { sup_find, sup_each, sup_name, ctl->sup };
+	struct brm_targets t = { cmd->all, brm_strv_len(cmd->names), cmd->names };
+	struct brm_buf err = BRM_BUF_INIT;
+	void **items;
 
-	if (cmd->all) {
-		struct collect c;
-		count = brm_supervisor_count(ctl->sup);
-		c.v = brm_xcalloc(count ? count : 1, sizeof(*c.v));
-		c.n = 0;
-		brm_supervisor_each(ctl->sup, collect_one, &c);
-		qsort(c.v, c.n, sizeof(*c.v), cmp_proc_name);
-		*n = c.n;
-		return c.v;
+	if (brm_targets_resolve(&t, &src, &items, n, &err) < 0) {
+		reply_error(cmd, BRM_E_NO_PROCESS, err.p, NULL, 0);
+		brm_buf_finish(&err);
+		return NULL;
 	}
-	count = brm_strv_len(cmd->names);
-	v = brm_xcalloc(count ? count : 1, sizeof(*v));
-	for (size_t i = 0; i < count; i++) {
-		v[i] = brm_supervisor_find(ctl->sup, cmd->names[i]);
-		if (!v[i]) {
-			reply_errorf(cmd, BRM_E_NO_PROCESS, "no such process '%s'", cmd->names[i]);
-			free(v);
-			return NULL;
-		}
-	}
-	*n = count;
-	return v;
+	brm_buf_finish(&err);
+	return (struct brm_proc **)items;
 }
 
 static const char *errno_text(int r)

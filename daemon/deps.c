@@ -26,6 +26,7 @@
 #include "daemon/waitfor.h"
 #include "lib/buf.h"
 #include "lib/util.h"
+#include "proto/selector.h"
 
 struct notify_pipe {
 	uv_pipe_t pipe;
@@ -122,17 +123,72 @@ static char *cond_failed(struct brm_proc *q, const struct brm_dep *d)
 	enum brm_state st = brm_proc_state(q);
 
 	if (st == BRM_FATAL)
-		return brm_xasprintf("dependency '%s' is fatal", d->name);
+		return brm_xasprintf("dependency '%s' is fatal", brm_proc_name(q));
 	if (st == BRM_EXITED && d->cond == BRM_DEP_COMPLETED) {
 		if (brm_proc_exit_code(q) >= 0)
 			return brm_xasprintf("dependency '%s' did not complete: exited with code %d",
-					     d->name, brm_proc_exit_code(q));
+					     brm_proc_name(q), brm_proc_exit_code(q));
 		return brm_xasprintf("dependency '%s' did not complete: killed by a signal",
-				     d->name);
+				     brm_proc_name(q));
 	}
 	if (st == BRM_EXITED)
-		return brm_xasprintf("dependency '%s' exited", d->name);
+		return brm_xasprintf("dependency '%s' exited", brm_proc_name(q));
 	return NULL;
+}
+
+/*
+ * The processes a dependency on @name stands for: the process of that
+ * name or, when there is none, every instance of the group of that name
+ * ("worker" for worker:0, worker:1, ...; proto/selector.h). A dependency
+ * on a group is met when it is met by every instance.
+ */
+struct dep_set {
+	struct brm_proc *one;
+	struct brm_proc **v;      /* &one, or an array of the group's */
+	size_t n, cap;
+	const char *group;
+};
+
+static void dep_set_add(struct brm_proc *q, void *arg)
+{
+	struct dep_set *s = arg;
+
+	if (!brm_name_in_group(s->group, brm_proc_name(q)))
+		return;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 8;
+		s->v = brm_xrealloc(s->v, s->cap * sizeof(*s->v));
+	}
+	s->v[s->n++] = q;
+}
+
+static void dep_set_get(struct brm_deps *dd, const char *name, struct dep_set *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->one = brm_supervisor_find(dd->sup, name);
+	if (s->one) {
+		s->v = &s->one;
+		s->n = 1;
+		return;
+	}
+	s->group = name;
+	brm_supervisor_each(dd->sup, dep_set_add, s);
+}
+
+static void dep_set_free(struct dep_set *s)
+{
+	if (s->v != &s->one)
+		free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+/* Does a dependency on @name take @q (by name, or as its group)? */
+static bool dep_takes(struct brm_deps *dd, const char *name, struct brm_proc *q)
+{
+	if (!strcmp(name, brm_proc_name(q)))
+		return true;
+	return brm_name_in_group(name, brm_proc_name(q)) && !brm_supervisor_find(dd->sup, name);
 }
 
 /* A path "a -> b -> a" when following depends_on from @start comes back. */
@@ -144,16 +200,22 @@ static bool find_cycle(struct brm_deps *dd, struct brm_proc *start, struct brm_p
 	if (depth > 64 || !o)
 		return false;
 	for (size_t i = 0; i < o->ndeps; i++) {
-		struct brm_proc *q = brm_supervisor_find(dd->sup, o->deps[i].name);
-		size_t len = path->len;
+		struct dep_set ds;
 
-		if (!q)
-			continue;
-		brm_buf_addf(path, " -> %s", o->deps[i].name);
-		if (q == start || find_cycle(dd, start, q, path, depth + 1))
-			return true;
-		path->len = len;
-		path->p[len] = '\0';
+		dep_set_get(dd, o->deps[i].name, &ds);
+		for (size_t k = 0; k < ds.n; k++) {
+			struct brm_proc *q = ds.v[k];
+			size_t len = path->len;
+
+			brm_buf_addf(path, " -> %s", brm_proc_name(q));
+			if (q == start || find_cycle(dd, start, q, path, depth + 1)) {
+				dep_set_free(&ds);
+				return true;
+			}
+			path->len = len;
+			path->p[len] = '\0';
+		}
+		dep_set_free(&ds);
 	}
 	return false;
 }
@@ -197,23 +259,27 @@ static void evaluate(struct brm_deps *dd, struct brm_proc *p)
 	}
 	brm_buf_finish(&path);
 	for (size_t i = 0; o && i < o->ndeps; i++) {
-		struct brm_proc *q = brm_supervisor_find(dd->sup, o->deps[i].name);
-		char *why;
+		struct dep_set ds;
 
-		if (!q) {
-			/* A name added later (at start-up, in config order) */
+		dep_set_get(dd, o->deps[i].name, &ds);
+		if (!ds.n)
+			all = false;   /* a name added later (at start-up, in config order) */
+		for (size_t k = 0; k < ds.n; k++) {
+			struct brm_proc *q = ds.v[k];
+			char *why;
+
+			if (cond_met(q, o->deps[i].cond))
+				continue;
 			all = false;
-			continue;
+			why = cond_failed(q, &o->deps[i]);
+			if (why) {
+				dep_set_free(&ds);
+				brm_proc_deps_failed(p, why);
+				free(why);
+				return;
+			}
 		}
-		if (cond_met(q, o->deps[i].cond))
-			continue;
-		all = false;
-		why = cond_failed(q, &o->deps[i]);
-		if (why) {
-			brm_proc_deps_failed(p, why);
-			free(why);
-			return;
-		}
+		dep_set_free(&ds);
 	}
 	if (all) {
 		brm_log_info("%s: dependencies met; starting", brm_proc_name(p));
@@ -278,6 +344,7 @@ static void evaluate_all(struct brm_deps *dd)
 }
 
 struct live_ctx {
+	struct brm_deps *dd;
 	struct brm_proc *target;
 	bool found;
 };
@@ -290,13 +357,13 @@ static void live_one(struct brm_proc *q, void *arg)
 	if (c->found || q == c->target || !o || brm_proc_settled(q))
 		return;
 	for (size_t i = 0; i < o->ndeps; i++)
-		if (!strcmp(o->deps[i].name, brm_proc_name(c->target)))
+		if (dep_takes(c->dd, o->deps[i].name, c->target))
 			c->found = true;
 }
 
 static bool has_live_dependent(struct brm_deps *dd, struct brm_proc *p)
 {
-	struct live_ctx c = { p, false };
+	struct live_ctx c = { dd, p, false };
 
 	brm_supervisor_each(dd->sup, live_one, &c);
 	return c.found;
@@ -322,25 +389,29 @@ static bool must_wait(void *arg, struct brm_proc *p)
 	}
 	brm_buf_finish(&path);
 	for (size_t i = 0; i < o->ndeps; i++) {
-		struct brm_proc *q = brm_supervisor_find(dd->sup, o->deps[i].name);
-		enum brm_state st;
+		struct dep_set ds;
 
-		if (!q) {
+		dep_set_get(dd, o->deps[i].name, &ds);
+		if (!ds.n)
 			wait = true;   /* until a process of that name exists */
-			continue;
+		for (size_t k = 0; k < ds.n; k++) {
+			struct brm_proc *q = ds.v[k];
+			enum brm_state st;
+
+			if (cond_met(q, o->deps[i].cond))
+				continue;
+			wait = true;
+			st = brm_proc_state(q);
+			/* Starting one starts what it needs. */
+			if (st == BRM_STOPPED || st == BRM_FATAL ||
+			    (st == BRM_EXITED && o->deps[i].cond != BRM_DEP_COMPLETED) ||
+			    (st == BRM_EXITED && brm_proc_exit_code(q) != 0)) {
+				brm_log_info("%s: starting its dependency '%s'", brm_proc_name(p),
+					     brm_proc_name(q));
+				brm_proc_start(q);
+			}
 		}
-		if (cond_met(q, o->deps[i].cond))
-			continue;
-		wait = true;
-		st = brm_proc_state(q);
-		/* Starting one starts what it needs. */
-		if (st == BRM_STOPPED || st == BRM_FATAL ||
-		    (st == BRM_EXITED && o->deps[i].cond != BRM_DEP_COMPLETED) ||
-		    (st == BRM_EXITED && brm_proc_exit_code(q) != 0)) {
-			brm_log_info("%s: starting its dependency '%s'", brm_proc_name(p),
-				     o->deps[i].name);
-			brm_proc_start(q);
-		}
+		dep_set_free(&ds);
 	}
 	/* After the starts above: what is missing now. */
 	set_waiting_for(dd, p, first_unmet(dd, o));

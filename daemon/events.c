@@ -17,9 +17,11 @@
 #include "daemon/events.h"
 #include "daemon/stream.h"
 #include "daemon/sub.h"
+#include "daemon/targets.h"
 #include "lib/logring.h"
 #include "proto/proto.h"
 #include "proto/rpc.h"
+#include "proto/selector.h"
 
 #define MAX_FILTER 64
 
@@ -303,20 +305,22 @@ void brm_events_sub_destroy(void *arg)
 	free(sub);
 }
 
-/* Does event @name pass the filter? A filter name without ':' also takes
- * its instances ("web" takes "web:0"). */
+/* Does event @name (@len bytes) pass the filter? Each filter entry is a
+ * selector (proto/selector.h), judged by the name: "web" takes "web" and
+ * its instances "web:0", ..., "w*" every name it matches. */
 static bool wanted(const struct sub *sub, const char *name, size_t len)
 {
+	char buf[BRM_MAX_NAME_LEN + 1];
+
 	if (!sub->nnames)
 		return true;
-	for (unsigned i = 0; i < sub->nnames; i++) {
-		size_t n = strlen(sub->names[i]);
-		if (n == len && !memcmp(sub->names[i], name, len))
+	if (len > BRM_MAX_NAME_LEN)
+		return false;
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	for (unsigned i = 0; i < sub->nnames; i++)
+		if (brm_selector_matches(sub->names[i], buf))
 			return true;
-		if (n < len && name[n] == ':' && !memcmp(sub->names[i], name, n) &&
-		    !strchr(sub->names[i], ':'))
-			return true;
-	}
 	return false;
 }
 
@@ -399,7 +403,8 @@ enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 {
 	static const char *const keys[] = { "name", "names", "since_seq", "history", "follow",
 					    NULL };
-	const cJSON *it, *since, *history, *name, *names, *follow;
+	const cJSON *it, *since, *history, *follow;
+	struct brm_targets t;
 	struct sub *sub;
 	uint64_t first, next, start;
 	int64_t since_n = 0, history_n = 0;
@@ -417,15 +422,11 @@ enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 	}
 	if (!req->events || !ring)
 		return brm_req_invalid(req, "events: not available on this connection");
-	name = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "name") : NULL;
-	names = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "names") : NULL;
 	since = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "since_seq") : NULL;
 	history = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "history") : NULL;
 	follow = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "follow") : NULL;
 	if (follow && !cJSON_IsBool(follow))
 		return brm_req_invalid(req, "params.follow: expected true or false");
-	if (name && names)
-		return brm_req_invalid(req, "params: give \"name\" or \"names\", not both");
 	if (since && history)
 		return brm_req_invalid(req, "params: give \"since_seq\" or \"history\", not both");
 	if (since && !brm_rpc_int_in(since, 1, BRM_RPC_INT_MAX, &since_n))
@@ -436,29 +437,19 @@ enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 		return brm_req_invalid(req, "params.history: expected true, false or a number of"
 				       " events from 0 to %lld", (long long)BRM_RPC_INT_MAX);
 
+	if (brm_targets_parse(req->params, BRM_TARGETS_NONE_IS_ALL, MAX_FILTER, &t,
+			      &req->scratch->tmp) < 0) {
+		brm_rpc_error(req->out, req->id_json, BRM_E_INVALID_PARAMS, req->scratch->tmp.p,
+			      NULL);
+		return BRM_REPLIED;
+	}
 	sub = brm_xcalloc(1, sizeof(*sub));
 	sub->base.ops = &sub_ops;
-	if (name) {
-		if (!cJSON_IsString(name) || !brm_name_valid(name->valuestring)) {
-			brm_events_sub_destroy(sub);
-			return brm_req_invalid(req, "params.name: expected a valid process name");
-		}
-		sub->names[sub->nnames++] = brm_xstrdup(name->valuestring);
+	for (size_t i = 0; i < t.n; i++) {
+		sub->names[sub->nnames++] = t.sel[i];
+		t.sel[i] = NULL;
 	}
-	if (names) {
-		if (!cJSON_IsArray(names) || cJSON_GetArraySize(names) < 1 ||
-		    cJSON_GetArraySize(names) > MAX_FILTER) {
-			brm_events_sub_destroy(sub);
-			return brm_req_invalid(req, "params.names: expected 1 to 64 process names");
-		}
-		cJSON_ArrayForEach(it, names) {
-			if (!cJSON_IsString(it) || !brm_name_valid(it->valuestring)) {
-				brm_events_sub_destroy(sub);
-				return brm_req_invalid(req, "params.names: expected valid process names");
-			}
-			sub->names[sub->nnames++] = brm_xstrdup(it->valuestring);
-		}
-	}
+	brm_targets_finish(&t);
 	brm_logring_bounds(ring, &first, &next);
 	start = next;
 	if (since) {

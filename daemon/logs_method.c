@@ -21,6 +21,7 @@
 #include "daemon/logs.h"
 #include "daemon/logs_method.h"
 #include "daemon/stream.h"
+#include "daemon/targets.h"
 #include "lib/pattern.h"
 #include "lib/util.h"
 #include "proto/proto.h"
@@ -91,26 +92,10 @@ int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 			}
 		}
 	}
-	if ((v = param(req, "name"))) {
-		if (!cJSON_IsString(v) || !brm_name_valid(v->valuestring))
-			goto bad_name;
-		q->names[q->nnames++] = v->valuestring;
-	}
-	if ((v = param(req, "names"))) {
-		if (q->nnames || !cJSON_IsArray(v) || cJSON_GetArraySize(v) < 1 ||
-		    cJSON_GetArraySize(v) > MAX_NAMES) {
-			brm_req_invalid(req, "params.names: expected 1 to %d process"
-				        " names (and no \"name\")", MAX_NAMES);
-			return -1;
-		}
-		cJSON_ArrayForEach(it, v) {
-			if (!cJSON_IsString(it) || !brm_name_valid(it->valuestring))
-				goto bad_name;
-			q->names[q->nnames++] = it->valuestring;
-		}
-	}
-	if (!q->nnames) {
-		brm_req_invalid(req, "params: missing \"name\" (or \"names\")");
+	if (brm_targets_parse(req->params, BRM_TARGETS_NONE_IS_ALL, MAX_NAMES, &q->targets,
+			      &req->scratch->tmp) < 0) {
+		brm_rpc_error(req->out, req->id_json, BRM_E_INVALID_PARAMS, req->scratch->tmp.p,
+			      NULL);
 		return -1;
 	}
 	if ((v = param(req, "lines"))) {
@@ -118,7 +103,7 @@ int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 		    !(v->valuedouble >= 0 && v->valuedouble <= MAX_LINES)) {
 			brm_req_invalid(req,
 				        "params.lines: expected an integer from 0 to %d", MAX_LINES);
-			return -1;
+			goto fail;
 		}
 		q->lines = (unsigned)v->valuedouble;
 	}
@@ -128,7 +113,7 @@ int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 		    !(v->valuedouble >= 0 && v->valuedouble <= MAX_SEQ)) {
 			brm_req_invalid(req, "params.since_seq: expected an integer from 0 to"
 				        " 9007199254740992 (2^53)");
-			return -1;
+			goto fail;
 		}
 		q->since_seq = (uint64_t)v->valuedouble;
 		q->have_since = true;
@@ -151,7 +136,7 @@ int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 		else {
 			brm_req_invalid(req, "params.stream: expected \"stdout\","
 				        " \"stderr\" or \"all\"");
-			return -1;
+			goto fail;
 		}
 	} else {
 		q->streams = 7 << 1;
@@ -162,26 +147,25 @@ int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 		if (!cJSON_IsString(v)) {
 			brm_req_invalid(req,
 				        "params.grep: expected a POSIX extended regex (a string)");
-			return -1;
+			goto fail;
 		}
 		if (brm_pattern_compile(v->valuestring, &q->re, &why) < 0) {
 			brm_req_invalid(req, "params.grep: %s", why);
 			free(why);
-			return -1;
+			goto fail;
 		}
 	}
 	if ((v = param(req, "follow"))) {
 		if (!cJSON_IsBool(v)) {
 			brm_req_invalid(req, "params.follow: expected true or false");
-			brm_logs_query_finish(q);
-			return -1;
+			goto fail;
 		}
 		q->follow = cJSON_IsTrue(v);
 	}
 	return 0;
 
-bad_name:
-	brm_req_invalid(req, "params.name: expected a valid process name");
+fail:
+	brm_logs_query_finish(q);
 	return -1;
 }
 
@@ -189,6 +173,7 @@ void brm_logs_query_finish(struct brm_logs_query *q)
 {
 	brm_pattern_destroy(q->re);
 	q->re = NULL;
+	brm_targets_finish(&q->targets);
 }
 
 int brm_logs_match(struct brm_logs_query *q, const struct brm_logline *l, const char *text)
@@ -226,29 +211,44 @@ struct brm_logpub *brm_logs_find(struct brm_registry *reg, const char *name, boo
 	return e ? brm_rcu_deref(e->logs) : NULL;
 }
 
+/*
+ * The processes named (targets.h; none: all), each ring read backwards
+ * from its newest line, the lines merged by time. With follow, the stream
+ * takes the names resolved here and, for all, a group or a pattern, picks
+ * up processes that appear later (stream.c).
+ */
 enum brm_method_result brm_m_logs(struct brm_req *req, struct brm_cmd **cmd)
 {
 	struct brm_logs_query q;
-	struct brm_buf rendered = BRM_BUF_INIT, *line = &req->scratch->tmp;
+	struct brm_buf rendered = BRM_BUF_INIT, *line = &req->scratch->line;
+	struct brm_target_src src;
 	struct pick *picks = NULL;
-	size_t npicks = 0, cap = 0, start, searched = 0;
-	uint64_t nexts[MAX_NAMES], t0 = brm_now_mono_ns();
+	size_t npicks = 0, cap = 0, start, searched = 0, n = 0;
+	uint64_t *nexts = NULL, t0 = brm_now_mono_ns(), changes;
+	char **names = NULL;
+	void **items = NULL;
 
 	(void)cmd;
 	if (brm_logs_parse(req, &q) < 0)
 		return BRM_REPLIED;
+	brm_targets_registry_src(&src, req->ctx->reg);
 	rcu_read_lock();
-	for (unsigned i = 0; i < q.nnames; i++) {
-		bool exists;
-		struct brm_logpub *pub = brm_logs_find(req->ctx->reg, q.names[i], &exists);
+	/* Read first: a process added from here on is picked up by the stream. */
+	changes = brm_registry_changes(req->ctx->reg);
+	if (brm_targets_resolve(&q.targets, &src, &items, &n, &req->scratch->tmp) < 0) {
+		rcu_read_unlock();
+		brm_rpc_error(req->out, req->id_json, BRM_E_NO_PROCESS, req->scratch->tmp.p, NULL);
+		goto out;
+	}
+	nexts = brm_xcalloc(n ? n : 1, sizeof(*nexts));
+	names = brm_xcalloc(n + 1, sizeof(*names));
+	for (size_t i = 0; i < n; i++) {
+		struct brm_reg_entry *e = items[i];
+		struct brm_logpub *pub = brm_rcu_deref(e->logs);
 		uint64_t first = 1, next = 1;
 		unsigned found = 0;
 
-		if (!exists) {
-			rcu_read_unlock();
-			brm_req_error(req, BRM_E_NO_PROCESS, "no such process '%s'", q.names[i]);
-			goto out;
-		}
+		names[i] = brm_xstrdup(e->name);
 		nexts[i] = 1;
 		if (!pub)
 			continue;
@@ -271,7 +271,7 @@ enum brm_method_result brm_m_logs(struct brm_req *req, struct brm_cmd **cmd)
 				rcu_read_unlock();
 				brm_req_invalid(req, "params.grep: the pattern reached %s at '%s'"
 					        " seq %llu; simplify it", brm_pattern_limit(q.re),
-					        q.names[i], (unsigned long long)s);
+					        names[i], (unsigned long long)s);
 				goto out;
 			}
 			if (q.re && ++searched % 16 == 0 &&
@@ -291,9 +291,9 @@ enum brm_method_result brm_m_logs(struct brm_req *req, struct brm_cmd **cmd)
 			}
 			picks[npicks].ts = l.ts_ms;
 			picks[npicks].seq = l.seq;
-			picks[npicks].who = i;
+			picks[npicks].who = (unsigned)i;
 			picks[npicks].off = rendered.len;
-			brm_logline_json(&rendered, q.names[i], &l, line->p);
+			brm_logline_json(&rendered, names[i], &l, line->p);
 			picks[npicks].len = rendered.len - picks[npicks].off;
 			npicks++;
 			found++;
@@ -312,83 +312,102 @@ enum brm_method_result brm_m_logs(struct brm_req *req, struct brm_cmd **cmd)
 		brm_buf_add(req->out, rendered.p + picks[i].off, picks[i].len);
 	}
 	brm_buf_adds(req->out, "],\"next_seq\":{");
-	for (unsigned i = 0; i < q.nnames; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (i)
 			brm_buf_addc(req->out, ',');
-		brm_json_key(req->out, q.names[i]);
+		brm_json_key(req->out, names[i]);
 		brm_json_uint(req->out, nexts[i]);
 	}
 	brm_buf_adds(req->out, "}");
 	if (q.follow)
 		brm_buf_adds(req->out, ",\"follow\":true");
 	brm_buf_adds(req->out, "}}\n");
-	if (q.follow && req->stream)
-		brm_stream_follow(req->stream, &q, nexts);
+	if (q.follow && req->stream) {
+		brm_stream_follow(req->stream, &q, names, nexts, n, changes);
+		names = NULL;
+	}
 out:
+	brm_strv_free(names);
+	free(nexts);
+	free(items);
 	brm_logs_query_finish(&q);
 	free(picks);
 	brm_buf_finish(&rendered);
 	return BRM_REPLIED;
 }
 
+/* The error blocks of @e as members of the "errors" array. */
+static void errors_of(struct brm_req *req, struct brm_reg_entry *e, bool *first)
+{
+	struct brm_logpub *pub = brm_rcu_deref(e->logs);
+	struct brm_errset *set;
+
+	if (!pub || !(set = brm_rcu_deref(pub->errs)))
+		return;
+	for (uint32_t i = 0; i < set->n; i++) {
+		const struct brm_logerr *r = set->recs[i];
+
+		if (!*first)
+			brm_buf_addc(req->out, ',');
+		*first = false;
+		brm_buf_adds(req->out, "{\"name\":");
+		brm_json_str(req->out, e->name);
+		brm_buf_adds(req->out, ",\"seq\":");
+		brm_json_uint(req->out, r->seq);
+		brm_buf_addf(req->out, ",\"ts\":%lld.%03lld,\"stream\":\"%s\",\"lines\":%u,"
+			     "\"open\":%s,\"text\":", (long long)(r->ts_ms / 1000),
+			     (long long)(r->ts_ms % 1000), brm_log_stream_name(r->stream),
+			     r->nlines, r->open ? "true" : "false");
+		brm_json_strn(req->out, r->text, r->len);
+		brm_buf_addc(req->out, '}');
+	}
+}
+
+/* Processes by name (targets.h: names, groups, patterns; none: all), each
+ * one's blocks oldest first, the processes in the order resolved. */
 enum brm_method_result brm_m_errors(struct brm_req *req, struct brm_cmd **cmd)
 {
-	const cJSON *name = param(req, "name"), *it;
-	struct brm_reg_iter iter;
-	struct brm_reg_entry *e;
+	const cJSON *it;
+	struct brm_target_src src;
+	struct brm_targets t;
+	void **items;
+	size_t n;
 	bool first = true;
 
 	(void)cmd;
 	if (req->params) {
 		cJSON_ArrayForEach(it, req->params) {
-			if (strcmp(it->string, "name")) {
+			if (strcmp(it->string, "name") && strcmp(it->string, "names")) {
 				brm_req_invalid(req,
-					        "params.%.64s: unknown parameter; expected \"name\"",
-					        it->string);
+					        "params.%.64s: unknown parameter; expected \"name\""
+					        " or \"names\"", it->string);
 				return BRM_REPLIED;
 			}
 		}
 	}
-	if (name && (!cJSON_IsString(name) || !brm_name_valid(name->valuestring))) {
-		return brm_req_invalid(req, "params.name: expected a valid process name");
+	if (brm_targets_parse(req->params, BRM_TARGETS_NONE_IS_ALL, MAX_NAMES, &t,
+			      &req->scratch->tmp) < 0) {
+		brm_rpc_error(req->out, req->id_json, BRM_E_INVALID_PARAMS, req->scratch->tmp.p,
+			      NULL);
+		return BRM_REPLIED;
 	}
+	brm_targets_registry_src(&src, req->ctx->reg);
 	rcu_read_lock();
-	if (name && !brm_registry_find(req->ctx->reg, name->valuestring)) {
+	if (brm_targets_resolve(&t, &src, &items, &n, &req->scratch->tmp) < 0) {
 		rcu_read_unlock();
-		return brm_req_error(req, BRM_E_NO_PROCESS, "no such process '%s'",
-				     name->valuestring);
+		brm_targets_finish(&t);
+		brm_rpc_error(req->out, req->id_json, BRM_E_NO_PROCESS, req->scratch->tmp.p, NULL);
+		return BRM_REPLIED;
 	}
 	brm_buf_adds(req->out, "{\"jsonrpc\":\"2.0\",\"id\":");
 	brm_buf_adds(req->out, req->id_json);
 	brm_buf_adds(req->out, ",\"result\":{\"errors\":[");
-	brm_registry_for_each(req->ctx->reg, &iter, e) {
-		struct brm_logpub *pub = brm_rcu_deref(e->logs);
-		struct brm_errset *set;
-
-		if (name && strcmp(e->name, name->valuestring))
-			continue;
-		if (!pub || !(set = brm_rcu_deref(pub->errs)))
-			continue;
-		for (uint32_t i = 0; i < set->n; i++) {
-			const struct brm_logerr *r = set->recs[i];
-
-			if (!first)
-				brm_buf_addc(req->out, ',');
-			first = false;
-			brm_buf_adds(req->out, "{\"name\":");
-			brm_json_str(req->out, e->name);
-			brm_buf_adds(req->out, ",\"seq\":");
-			brm_json_uint(req->out, r->seq);
-			brm_buf_addf(req->out, ",\"ts\":%lld.%03lld,\"stream\":\"%s\",\"lines\":%u,"
-				     "\"open\":%s,\"text\":", (long long)(r->ts_ms / 1000),
-				     (long long)(r->ts_ms % 1000), brm_log_stream_name(r->stream),
-				     r->nlines, r->open ? "true" : "false");
-			brm_json_strn(req->out, r->text, r->len);
-			brm_buf_addc(req->out, '}');
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		errors_of(req, items[i], &first);
 	rcu_read_unlock();
 	brm_buf_adds(req->out, "]}}\n");
+	free(items);
+	brm_targets_finish(&t);
 	return BRM_REPLIED;
 }
 

@@ -22,6 +22,7 @@
 #include "daemon/events.h"
 #include "daemon/logs_method.h"
 #include "daemon/procstat.h"
+#include "daemon/targets.h"
 #include "daemon/methods.h"
 #include "lib/snapjson.h"
 #include "proto/proto.h"
@@ -123,54 +124,21 @@ static bool valid_name_param(struct brm_req *req, const cJSON *v, const char *wh
 }
 
 /*
- * Targets: exactly one of "name", "names" or "all": true.
- * Returns false after replying with an error.
+ * Targets: exactly one of "name", "names" or "all": true (targets.h), into
+ * cmd->names / cmd->all; the loop thread resolves them. Returns false
+ * after replying with an error.
  */
 static bool parse_targets(struct brm_req *req, struct brm_cmd *cmd)
 {
-	const cJSON *name = param(req, "name"), *names = param(req, "names");
-	const cJSON *all = param(req, "all");
-	int given = !!name + !!names + !!all;
+	struct brm_targets t;
 
-	if (given != 1) {
-		brm_req_invalid(req, given ? "params: give only one of \"name\", \"names\" and \"all\""
-				   : "params: missing \"name\" (or \"names\", or \"all\": true)");
+	if (brm_targets_parse(req->params, 0, 0, &t, &req->scratch->tmp) < 0) {
+		brm_rpc_error(req->out, req->id_json, BRM_E_INVALID_PARAMS, req->scratch->tmp.p,
+			      NULL);
 		return false;
 	}
-	if (all) {
-		if (!cJSON_IsTrue(all)) {
-			brm_req_invalid(req, "params.all: expected true, got %s",
-				cJSON_IsFalse(all) ? "false" : json_type(all));
-			return false;
-		}
-		cmd->all = true;
-		return true;
-	}
-	if (name) {
-		if (!valid_name_param(req, name, "params.name"))
-			return false;
-		cmd->names = brm_xcalloc(2, sizeof(char *));
-		cmd->names[0] = brm_xstrdup(name->valuestring);
-		return true;
-	}
-	if (!cJSON_IsArray(names) || cJSON_GetArraySize(names) == 0) {
-		brm_req_invalid(req, "params.names: expected a non-empty array of process names, got %s",
-			cJSON_IsArray(names) ? "an empty array" : json_type(names));
-		return false;
-	}
-	{
-		int n = cJSON_GetArraySize(names), i = 0;
-		const cJSON *it;
-		char path[32];
-
-		cmd->names = brm_xcalloc((size_t)n + 1, sizeof(char *));
-		cJSON_ArrayForEach(it, names) {
-			snprintf(path, sizeof(path), "params.names[%d]", i);
-			if (!valid_name_param(req, it, path))
-				return false;
-			cmd->names[i++] = brm_xstrdup(it->valuestring);
-		}
-	}
+	cmd->all = t.all;
+	cmd->names = t.sel;
 	return true;
 }
 
@@ -288,6 +256,37 @@ static enum brm_method_result status_all(struct brm_req *req,
 static enum brm_method_result status(struct brm_req *req,
 				      const struct brm_procstat_set *stats);
 
+/* Reply with the error @code whose message was built in the scratch's tmp. */
+static enum brm_method_result tmp_error(struct brm_req *req, int code)
+{
+	brm_rpc_error(req->out, req->id_json, code, req->scratch->tmp.p, NULL);
+	return BRM_REPLIED;
+}
+
+/*
+ * The names @t takes, copied (for brm_procstat_collect, outside the read
+ * side). Returns NULL with *n 0 when they cannot be resolved: status()
+ * reports that.
+ */
+static const char **target_names(struct brm_req *req, const struct brm_targets *t, size_t *n)
+{
+	struct brm_target_src src;
+	const char **list = NULL;
+	void **items;
+
+	*n = 0;
+	brm_targets_registry_src(&src, req->ctx->reg);
+	rcu_read_lock();
+	if (brm_targets_resolve(t, &src, &items, n, &req->scratch->tmp) == 0) {
+		list = brm_xcalloc(*n + 1, sizeof(*list));
+		for (size_t i = 0; i < *n; i++)
+			list[i] = brm_xstrdup(((struct brm_reg_entry *)items[i])->name);
+		free(items);
+	}
+	rcu_read_unlock();
+	return list;
+}
+
 /*
  * "stats": true adds CPU and memory, read from /proc on this worker before
  * the snapshots are (two short read-side sections, none around the
@@ -296,9 +295,9 @@ static enum brm_method_result status(struct brm_req *req,
  */
 static enum brm_method_result m_status(struct brm_req *req, struct brm_cmd **cmd)
 {
-	const cJSON *stats = param(req, "stats"), *names = param(req, "names"), *it;
-	const cJSON *name = param(req, "name");
+	const cJSON *stats = param(req, "stats");
 	struct brm_procstat_set set = { 0 };
+	struct brm_targets t;
 	const char **list = NULL;
 	size_t n = 0;
 	enum brm_method_result r;
@@ -307,89 +306,79 @@ static enum brm_method_result m_status(struct brm_req *req, struct brm_cmd **cmd
 		return brm_req_invalid(req, "params.stats: expected true or false, got %s", json_type(stats));
 	if (!cJSON_IsTrue(stats))
 		return status(req, NULL);
-	/* Bad names are status()'s to report; here they just have no stats. */
-	if (name || names) {
-		list = brm_xcalloc(cJSON_IsArray(names) ? (size_t)cJSON_GetArraySize(names) + 1 : 1,
-				   sizeof(*list));
-		if (cJSON_IsString(name))
-			list[n++] = name->valuestring;
-		if (cJSON_IsArray(names))
-			cJSON_ArrayForEach(it, names)
-				if (cJSON_IsString(it) && brm_name_valid(it->valuestring))
-					list[n++] = it->valuestring;
+	/* Bad targets are status()'s to report; here they just have no stats. */
+	if (brm_targets_parse(req->params, BRM_TARGETS_NONE_IS_ALL, 0, &t, &req->scratch->tmp) == 0) {
+		if (!t.all && !(list = target_names(req, &t, &n))) {
+			brm_targets_finish(&t);
+			return status(req, NULL);
+		}
+		brm_targets_finish(&t);
 	}
 	brm_procstat_collect(req->ctx->reg, list, n, &set);
 	r = status(req, &set);
+	for (size_t i = 0; list && i < n; i++)
+		free((char *)list[i]);
 	free(list);
 	brm_procstat_set_finish(&set);
 	return r;
 }
 
+/*
+ * One process asked for by its own name is the common case (and the one
+ * measured against a bare round trip): one lookup, no allocation. A group,
+ * a pattern or several names go through the resolver.
+ */
 static enum brm_method_result status(struct brm_req *req, const struct brm_procstat_set *stats)
 {
 	static const char *const keys[] = { "name", "names", "stats", NULL };
-	const cJSON *name = param(req, "name"), *names = param(req, "names");
+	const cJSON *name = param(req, "name");
+	struct brm_target_src src;
+	struct brm_targets t;
 	struct brm_reg_entry *e;
 	int64_t now = brm_now_wall_ms();
-	size_t mark;
-	const cJSON *it;
-	int i = 0;
+	void **items;
+	size_t n;
 
 	if (!only_keys(req, keys))
 		return BRM_REPLIED;
-	if (name && names)
-		return brm_req_invalid(req, "params: give \"name\" or \"names\", not both");
-	if (!name && !names)
-		return status_all(req, stats);
-
-	if (name) {
-		if (!valid_name_param(req, name, "params.name"))
-			return BRM_REPLIED;
+	if (name && !param(req, "names") && cJSON_IsString(name) &&
+	    brm_name_valid(name->valuestring)) {
 		rcu_read_lock();
 		e = brm_registry_find(req->ctx->reg, name->valuestring);
-		if (!e) {
+		if (e) {
+			result_begin(req);
+			snap_out(req, brm_entry_snapshot(e), now, stats);
 			rcu_read_unlock();
-			return brm_req_error(req, BRM_E_NO_PROCESS, "no such process '%s'",
-					     name->valuestring);
-		}
-		result_begin(req);
-		snap_out(req, brm_entry_snapshot(e), now, stats);
-		rcu_read_unlock();
-		result_end(req);
-		return BRM_REPLIED;
-	}
-
-	if (!cJSON_IsArray(names))
-		return brm_req_invalid(req, "params.names: expected an array of process names, got %s",
-			       json_type(names));
-	cJSON_ArrayForEach(it, names) {
-		char path[32];
-		snprintf(path, sizeof(path), "params.names[%d]", i++);
-		if (!valid_name_param(req, it, path))
+			result_end(req);
 			return BRM_REPLIED;
+		}
+		rcu_read_unlock();
+		/* not a process: maybe a group */
 	}
-	/* Written optimistically; rolled back if a name is missing. */
-	mark = req->out->len;
+	if (brm_targets_parse(req->params, BRM_TARGETS_NONE_IS_ALL, 0, &t, &req->scratch->tmp) < 0)
+		return tmp_error(req, BRM_E_INVALID_PARAMS);
+	if (t.all)
+		return status_all(req, stats);
+
+	brm_targets_registry_src(&src, req->ctx->reg);
 	rcu_read_lock();
+	if (brm_targets_resolve(&t, &src, &items, &n, &req->scratch->tmp) < 0) {
+		rcu_read_unlock();
+		brm_targets_finish(&t);
+		return tmp_error(req, BRM_E_NO_PROCESS);
+	}
 	result_begin(req);
 	brm_buf_adds(req->out, "{\"processes\":[");
-	i = 0;
-	cJSON_ArrayForEach(it, names) {
-		e = brm_registry_find(req->ctx->reg, it->valuestring);
-		if (!e) {
-			rcu_read_unlock();
-			req->out->len = mark;
-			req->out->p[mark] = '\0';
-			return brm_req_error(req, BRM_E_NO_PROCESS, "no such process '%s'",
-					     it->valuestring);
-		}
-		if (i++)
+	for (size_t i = 0; i < n; i++) {
+		if (i)
 			brm_buf_addc(req->out, ',');
-		snap_out(req, brm_entry_snapshot(e), now, stats);
+		snap_out(req, brm_entry_snapshot(items[i]), now, stats);
 	}
 	rcu_read_unlock();
 	brm_buf_adds(req->out, "]}");
 	result_end(req);
+	free(items);
+	brm_targets_finish(&t);
 	return BRM_REPLIED;
 }
 

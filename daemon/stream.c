@@ -9,6 +9,7 @@
 #include "daemon/logs_method.h"
 #include "daemon/stream.h"
 #include "lib/util.h"
+#include "proto/selector.h"
 
 #define MAX_WORKERS 128
 
@@ -26,16 +27,21 @@ struct follow_name {
 	char *name;
 	uint64_t next;
 	const void *pub;   /* the ring this position belongs to */
+	bool fresh;        /* found by a rescan: start at its oldest line held */
+	bool moved;        /* rescan: taken into the new list */
 };
 
 struct brm_stream {
-	struct follow_name *names;
+	struct follow_name *names;   /* sorted by name */
 	unsigned nnames;
 	unsigned streams;
 	struct brm_pattern *re;   /* grep, or NULL */
 	unsigned turn;            /* the name a pump starts with */
 	bool yielded;             /* the last pump ran out of its time slice */
 	struct wake_slot *slot;
+	struct brm_targets targets;
+	bool dynamic;             /* all, a group or a pattern: look again on changes */
+	uint64_t changes;         /* brm_registry_changes when last looked */
 };
 
 /* Context: loop thread, after new lines. Never blocks. */
@@ -128,21 +134,48 @@ void brm_stream_destroy(void *stream)
 		free(st->names[i].name);
 	free(st->names);
 	brm_pattern_destroy(st->re);
+	brm_targets_finish(&st->targets);
 	free(st);
 }
 
-void brm_stream_follow(void **slot, struct brm_logs_query *q, const uint64_t *nexts)
+static int cmp_follow(const void *a, const void *b)
+{
+	return strcmp(((const struct follow_name *)a)->name, ((const struct follow_name *)b)->name);
+}
+
+/* Is a name among @names (@n of them)? */
+static bool listed(char **names, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(names[i], name))
+			return true;
+	return false;
+}
+
+void brm_stream_follow(void **slot, struct brm_logs_query *q, char **names,
+		       const uint64_t *nexts, size_t n, uint64_t changes)
 {
 	struct brm_stream *st = brm_xcalloc(1, sizeof(*st));
 
 	brm_stream_destroy(*slot);
-	st->names = brm_xcalloc(q->nnames, sizeof(*st->names));
-	st->nnames = q->nnames;
-	for (unsigned i = 0; i < q->nnames; i++) {
-		st->names[i].name = brm_xstrdup(q->names[i]);
+	st->names = brm_xcalloc(n ? n : 1, sizeof(*st->names));
+	st->nnames = (unsigned)n;
+	for (size_t i = 0; i < n; i++) {
+		st->names[i].name = names[i];
 		st->names[i].next = nexts[i];
 		st->names[i].pub = NULL;
 	}
+	qsort(st->names, n, sizeof(*st->names), cmp_follow);
+	st->targets = q->targets;
+	memset(&q->targets, 0, sizeof(q->targets));
+	/* Only names that are processes themselves: the list is final. */
+	st->dynamic = st->targets.all;
+	for (size_t j = 0; j < st->targets.n; j++)
+		if (brm_selector_is_pattern(st->targets.sel[j]) ||
+		    !listed(names, n, st->targets.sel[j]))
+			st->dynamic = true;
+	free(names);
+	st->changes = changes;
 	st->streams = q->streams;
 	st->re = q->re;
 	q->re = NULL;
@@ -157,6 +190,55 @@ void brm_stream_follow(void **slot, struct brm_logs_query *q, const uint64_t *ne
 			/* saturated: awake anyway */
 		}
 	}
+}
+
+/*
+ * A name was added or deleted since @st last looked: follow what its
+ * targets take now, keeping the position of every name it had, starting
+ * new ones at their oldest line, dropping those that are gone.
+ * Context: caller holds rcu_read_lock().
+ */
+static void rescan(struct brm_stream *st, struct brm_registry *reg)
+{
+	struct follow_name *nv = NULL, key = { 0 };
+	struct brm_reg_iter it;
+	struct brm_reg_entry *e;
+	size_t n = 0, cap = 0;
+
+	st->changes = brm_registry_changes(reg);
+	brm_registry_for_each(reg, &it, e) {
+		struct follow_name *old;
+
+		if (!brm_targets_match_name(&st->targets, e->name))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			nv = brm_xrealloc(nv, cap * sizeof(*nv));
+		}
+		key.name = (char *)e->name;
+		old = st->nnames ? bsearch(&key, st->names, st->nnames, sizeof(*st->names),
+					   cmp_follow) : NULL;
+		if (old && !old->moved) {
+			nv[n] = *old;
+			old->moved = true;
+		} else {
+			nv[n].name = brm_xstrdup(e->name);
+			nv[n].next = 0;
+			nv[n].pub = NULL;
+			nv[n].fresh = true;
+			nv[n].moved = false;
+		}
+		n++;
+	}
+	for (unsigned i = 0; i < st->nnames; i++)
+		if (!st->names[i].moved)
+			free(st->names[i].name);
+	free(st->names);
+	if (n)
+		qsort(nv, n, sizeof(*nv), cmp_follow);
+	st->names = nv;
+	st->nnames = (unsigned)n;
+	st->turn = 0;
 }
 
 static void gap_notice(struct brm_buf *out, const char *name, uint64_t missed, uint64_t next)
@@ -200,9 +282,11 @@ void brm_stream_pump(void *stream, struct brm_registry *reg, struct brm_buf *out
 	q.streams = st->streams;
 	q.re = st->re;
 	rcu_read_lock();
+	if (st->dynamic && brm_registry_changes(reg) != st->changes)
+		rescan(st, reg);
 	/* After a pump that ran out of time, the next starts at the next name:
 	 * a busy one cannot starve the rest. */
-	if (st->yielded)
+	if (st->yielded && st->nnames)
 		st->turn = (st->turn + 1) % st->nnames;
 	for (unsigned k = 0; k < st->nnames && out->len < BRM_STREAM_OUT_MAX && !more; k++) {
 		struct follow_name *fn = &st->names[(st->turn + k) % st->nnames];
@@ -216,6 +300,10 @@ void brm_stream_pump(void *stream, struct brm_registry *reg, struct brm_buf *out
 			fn->next = 1;   /* removed and added again: a new ring */
 		fn->pub = pub;
 		brm_logring_bounds(pub->ring, &first, &next);
+		if (fn->fresh) {
+			fn->next = first;
+			fn->fresh = false;
+		}
 		brm_buf_reset(line);
 		brm_buf_grow(line, brm_logring_max_line(pub->ring) + 1);
 		while (fn->next < next && out->len < BRM_STREAM_OUT_MAX) {

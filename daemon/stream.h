@@ -20,14 +20,14 @@
 
 #include "daemon/methods.h"
 #include "daemon/logs.h"
+#include "daemon/targets.h"
 #include "lib/pattern.h"
 
 #define BRM_STREAM_OUT_MAX (256u << 10)
 #define BRM_LOGS_MAX_NAMES 64
 
 struct brm_logs_query {
-	const char *names[BRM_LOGS_MAX_NAMES];   /* into the request */
-	unsigned nnames;
+	struct brm_targets targets;   /* owned (brm_logs_query_finish) */
 	unsigned lines;
 	uint64_t since_seq;
 	bool have_since;
@@ -78,10 +78,16 @@ bool brm_stream_worker_busy(void);
 
 /*
  * Start following on the connection whose stream slot is @slot (replacing
- * an earlier follow), from @nexts[i] for each name. Takes the grep pattern
- * from @q (q->re becomes NULL).
+ * an earlier follow): the @n processes @names (taken; NULL-terminated)
+ * from @nexts[i] each. Takes the grep pattern and the targets from @q
+ * (q->re and q->targets become empty). With all, a group or a pattern
+ * among the targets, the stream looks again whenever the registry's
+ * changes count (brm_registry_changes) moves past @changes: a process the
+ * targets take that it does not follow yet is followed from its oldest
+ * line held, one that is gone is dropped.
  */
-void brm_stream_follow(void **slot, struct brm_logs_query *q, const uint64_t *nexts);
+void brm_stream_follow(void **slot, struct brm_logs_query *q, char **names,
+		       const uint64_t *nexts, size_t n, uint64_t changes);
 /* Append what is new (up to the bound). */
 void brm_stream_pump(void *stream, struct brm_registry *reg, struct brm_buf *out,
 		     struct brm_buf *line);

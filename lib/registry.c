@@ -66,6 +66,7 @@ struct brm_registry {
 	struct cds_lfht *ht;
 	uint64_t k0, k1;     /* SipHash key */
 	size_t count;        /* written by the writer, read by anyone: atomics */
+	uint64_t changes;    /* names added or deleted; the same */
 };
 
 /* An entry and its own copy of the name, in one allocation. */
@@ -288,6 +289,10 @@ static void count_add(struct brm_registry *reg, long d)
 	size_t n = __atomic_load_n(&reg->count, __ATOMIC_RELAXED);
 
 	__atomic_store_n(&reg->count, n + (size_t)d, __ATOMIC_RELAXED);
+	/* Release: a reader that sees the new count of changes finds the
+	 * entry (or its absence) too. */
+	__atomic_store_n(&reg->changes, __atomic_load_n(&reg->changes, __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELEASE);
 }
 
 struct brm_registry *brm_registry_create(void)
@@ -417,6 +422,11 @@ struct brm_reg_entry *brm_registry_find(struct brm_registry *reg, const char *na
 size_t brm_registry_count(struct brm_registry *reg)
 {
 	return __atomic_load_n(&reg->count, __ATOMIC_RELAXED);
+}
+
+uint64_t brm_registry_changes(struct brm_registry *reg)
+{
+	return __atomic_load_n(&reg->changes, __ATOMIC_ACQUIRE);
 }
 
 struct cds_lfht *brm_registry_table(struct brm_registry *reg)

@@ -197,6 +197,13 @@ static inline struct brm_snapshot *brm_entry_snapshot(struct brm_reg_entry *e)
 size_t brm_registry_count(struct brm_registry *reg);
 
 /*
+ * How many times a name was added or deleted so far: a reader that keeps
+ * a list of names (a log follow of a group) compares it with the value it
+ * last saw to know when to look again. Context: any RCU thread.
+ */
+uint64_t brm_registry_changes(struct brm_registry *reg);
+
+/*
  * Iterate over all entries, in no particular order:
  *
  *	struct brm_reg_iter it;

@@ -1,7 +1,7 @@
 /*
  * test_instances.c — "instances": N end to end: N copies named NAME:i with
  * BRUMMD_INSTANCE=i, scaled up and down by reload without touching the
- * copies that stay, and the events filter by base name.
+ * copies that stay, and the group name ("web") addressing the copies.
  */
 #include <check.h>
 #include <stdarg.h>
@@ -111,7 +111,12 @@ START_TEST(instances_scale_by_reload)
 		ck_assert_msg(saw_instance(name, i), "%s did not get BRUMMD_INSTANCE=%d", name, i);
 		pids[i] = pid_of(name);
 	}
-	ck_assert(!exists("web"));
+	/* "web" is not a process but the group of its copies */
+	r = brmh_call(&H, "status", "{\"name\":\"web\"}");
+	res = brmh_result(r, &code);
+	ck_assert_int_eq(code, 0);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "processes")), 3);
+	cJSON_Delete(r);
 	ck_assert(!exists("web:3"));
 
 	/* Up to 5: two new copies, the others keep their pids. */

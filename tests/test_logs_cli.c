@@ -519,7 +519,7 @@ END_TEST
 START_TEST(usage_errors_exit_two_before_connecting)
 {
 	static const char *const bad[][6] = {
-		{ "logs", NULL },
+		{ "logs", "p[", NULL },
 		{ "logs", "-n", "abc", "p", NULL },
 		{ "logs", "-n", "10001", "p", NULL },
 		{ "logs", "--stdout", "--stderr", "p", NULL },
@@ -527,7 +527,7 @@ START_TEST(usage_errors_exit_two_before_connecting)
 		{ "logs", "--reopen", "-f", NULL },
 		{ "logs", "--grep", "(", "p", NULL },
 		{ "logs", "--since-seq", "-1", "p", NULL },
-		{ "logs", "-f", NULL },
+		{ "logs", "-f", "p/q", NULL },
 		{ "errors", "a", "b", NULL },
 		{ "urls", "bad name", NULL },
 		{ "status", "-f", NULL },
