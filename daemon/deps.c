@@ -105,9 +105,10 @@ static bool cond_met(struct brm_proc *q, enum brm_dep_cond c)
 
 	switch (c) {
 	case BRM_DEP_STARTED:
-		return st == BRM_STARTING || st == BRM_RUNNING;
+		/* a one-shot that completed has been started and has run */
+		return st == BRM_STARTING || st == BRM_RUNNING || brm_proc_completed(q);
 	case BRM_DEP_RUNNING:
-		return st == BRM_RUNNING;
+		return st == BRM_RUNNING || brm_proc_completed(q);
 	case BRM_DEP_HEALTHY:
 		h = brm_proc_health(q);
 		return (st == BRM_STARTING || st == BRM_RUNNING) && h && !strcmp(h, "healthy");
