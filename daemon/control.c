@@ -774,16 +774,15 @@ static void exec_add(struct brm_control *ctl, struct brm_cmd *cmd)
 static void exec_remove(struct brm_control *ctl, struct brm_cmd *cmd)
 {
 	struct brm_proc **procs;
-	size_t n = 0;
 	int r;
 
-	procs = resolve(ctl, cmd, &n);
-	if (!procs) {
-		cmd->done(cmd);
-		return;
-	}
-	if (n != 1) {
-		reply_errorf(cmd, BRM_E_INVALID_PARAMS, "remove takes exactly one name");
+	/* One process by its own name: never a group or a pattern. */
+	procs = brm_xcalloc(1, sizeof(*procs));
+	procs[0] = cmd->names && cmd->names[0] && !cmd->names[1] ?
+		   brm_supervisor_find(ctl->sup, cmd->names[0]) : NULL;
+	if (!procs[0]) {
+		reply_errorf(cmd, BRM_E_NO_PROCESS, "no such process '%s'",
+			     cmd->names && cmd->names[0] ? cmd->names[0] : "");
 		free(procs);
 		cmd->done(cmd);
 		return;
