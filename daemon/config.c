@@ -55,7 +55,7 @@ static const char *const top_keys[] = {
 };
 
 static const char *const spec_keys[] = {
-	"cmd", "shell", "cwd", "env", "autostart", "restart", "start_secs",
+	"cmd", "shell", "cwd", "env", "autostart", "type", "restart", "start_secs",
 	"start_retries", "backoff_secs", "backoff_max_secs", "stop_signal",
 	"stop_timeout_secs", "user", "group", "umask", "orphan", BRM_LOG_KEYS,
 	BRM_ORCH_KEYS, NULL
@@ -493,6 +493,43 @@ static void get_restart(struct report *r, const char *path, const cJSON *v,
 	       cJSON_IsString(v) ? quote(&q, v->valuestring) : type_name(v));
 }
 
+static void get_type(struct report *r, const char *path, const cJSON *v,
+		     enum brm_proc_type *out)
+{
+	struct quoted q;
+
+	if (cJSON_IsString(v) && !strcmp(v->valuestring, "simple"))
+		*out = BRM_TYPE_SIMPLE;
+	else if (cJSON_IsString(v) && !strcmp(v->valuestring, "oneshot"))
+		*out = BRM_TYPE_ONESHOT;
+	else
+		report(r, path, "expected \"simple\" or \"oneshot\", got %s",
+		       cJSON_IsString(v) ? quote(&q, v->valuestring) : type_name(v));
+}
+
+/*
+ * A one-shot's restart policy: "never" unless set; "always" would run a
+ * finished job again and again, so it is refused.
+ */
+static void check_oneshot_restart(struct report *r, const char *base,
+				  struct brm_proc_spec *s, bool restart_set)
+{
+	char *p;
+
+	if (s->type != BRM_TYPE_ONESHOT)
+		return;
+	if (!restart_set) {
+		s->restart = BRM_RESTART_NEVER;
+		return;
+	}
+	if (s->restart != BRM_RESTART_ALWAYS)
+		return;
+	p = keypath(base, "restart");
+	report(r, p, "\"always\" does not go with \"type\": \"oneshot\" (a one-shot runs to"
+	       " completion); use \"on-failure\" to retry a failed run, or \"never\"");
+	free(p);
+}
+
 static void get_signal(struct report *r, const char *path, const cJSON *v, int *out)
 {
 	struct quoted q;
@@ -696,7 +733,7 @@ static struct brm_proc_spec *parse_spec(struct report *r, const cJSON *obj,
 {
 	struct brm_proc_spec *s;
 	const cJSON *c, *cmd = NULL;
-	bool *dup, max_set = false;
+	bool *dup, max_set = false, restart_set = false;
 	size_t i = 0;
 	long l;
 
@@ -722,8 +759,12 @@ static struct brm_proc_spec *parse_spec(struct report *r, const cJSON *obj,
 			parse_env(r, base, c, s);
 		else if (!strcmp(k, "autostart"))
 			get_bool(r, p, c, &s->autostart);
-		else if (!strcmp(k, "restart"))
+		else if (!strcmp(k, "type"))
+			get_type(r, p, c, &s->type);
+		else if (!strcmp(k, "restart")) {
 			get_restart(r, p, c, &s->restart);
+			restart_set = true;
+		}
 		else if (!strcmp(k, "start_secs"))
 			get_duration(r, p, c, &s->start_secs);
 		else if (!strcmp(k, "start_retries")) {
@@ -767,6 +808,7 @@ static struct brm_proc_spec *parse_spec(struct report *r, const cJSON *obj,
 		parse_cmd(r, base, cmd, s);
 	else
 		report(r, base, "missing \"cmd\"");
+	check_oneshot_restart(r, base, s, restart_set);
 
 	/* An unset maximum follows a first delay raised above it. */
 	if (s->backoff_max_secs < s->backoff_secs) {
@@ -794,6 +836,11 @@ const char *brm_restart_name(enum brm_restart r)
 		return "never";
 	}
 	return "unknown";
+}
+
+const char *brm_proc_type_name(enum brm_proc_type t)
+{
+	return t == BRM_TYPE_ONESHOT ? "oneshot" : "simple";
 }
 
 struct brm_proc_spec *brm_spec_new(const char *name)

@@ -31,6 +31,17 @@ enum brm_restart {
 };
 const char *brm_restart_name(enum brm_restart r);
 
+/*
+ * "type": a simple process is meant to stay up; a one-shot runs to
+ * completion (exit 0 is success, and it is never restarted after it).
+ */
+enum brm_proc_type {
+	BRM_TYPE_SIMPLE = 0,
+	BRM_TYPE_ONESHOT,
+};
+/* "simple" | "oneshot" (static). */
+const char *brm_proc_type_name(enum brm_proc_type t);
+
 /* One process's specification. All strings owned by the spec. */
 struct brm_proc_spec {
 	char *name;
@@ -41,7 +52,9 @@ struct brm_proc_spec {
 	char **env;               /* NULL-terminated "KEY=VALUE", added to (and
 	                             overriding) the daemon's environment; may be NULL */
 	bool autostart;           /* default true */
-	enum brm_restart restart; /* default on-failure */
+	enum brm_proc_type type;  /* default simple */
+	enum brm_restart restart; /* default on-failure; never for a one-shot,
+	                             which may not be always */
 	double start_secs;        /* default 1 */
 	unsigned start_retries;   /* default 3 */
 	double backoff_secs;      /* default 0.1 (first delay; doubles per failure) */

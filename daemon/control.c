@@ -43,6 +43,7 @@ struct wlink {
 	struct waiter *w;
 	struct brm_proc *p;          /* NULL once removed (then not indexed) */
 	enum verdict verdict;        /* judge(w, p) at p's last change */
+	bool final;                  /* FAILED and no use waiting for the others */
 	struct wlink *prev, *next;   /* in the index bucket of p */
 };
 
@@ -54,6 +55,7 @@ struct waiter {
 	struct brm_proc **procs;   /* NULL entries: removed meanwhile */
 	struct wlink *links;       /* [n]: links[i] watches procs[i] */
 	size_t npending, nfailed;  /* links with that verdict */
+	size_t nfinal;             /* links with final set */
 	int want_state;            /* GOAL_STATE: enum brm_state, or -1 */
 	char *want_health;         /* GOAL_STATE: or NULL */
 	uv_timer_t *timer;         /* NULL without a timeout */
@@ -251,6 +253,24 @@ static const char *proc_health(const struct brm_proc *p)
 	return s ? s->health : NULL;
 }
 
+/*
+ * A one-shot is "up" once it completed: start and restart wait for that,
+ * and so does a wait for state running. One that failed is fatal.
+ */
+static enum verdict judge_oneshot(const struct brm_proc *p)
+{
+	switch (brm_proc_state(p)) {
+	case BRM_STARTING:
+	case BRM_RUNNING:
+	case BRM_BACKOFF:
+	case BRM_STOPPING:
+	case BRM_WAITING:
+		return PENDING;
+	default:
+		return brm_proc_completed(p) ? REACHED : FAILED;
+	}
+}
+
 /* wait: reached, still possible, or settled where nothing moves it on its own. */
 static enum verdict judge_state(const struct waiter *w, const struct brm_proc *p)
 {
@@ -258,6 +278,9 @@ static enum verdict judge_state(const struct waiter *w, const struct brm_proc *p
 	int goal = w->want_state >= 0 ? w->want_state : BRM_RUNNING;
 	const char *health = w->want_health ? proc_health(p) : NULL;
 	bool state_ok = w->want_state < 0 || (int)st == w->want_state;
+
+	if (w->want_state == BRM_RUNNING && !w->want_health && brm_proc_is_oneshot(p))
+		return judge_oneshot(p);
 
 	if (state_ok && (!w->want_health || (health && !strcmp(health, w->want_health))))
 		return REACHED;
@@ -279,6 +302,8 @@ static enum verdict judge(const struct waiter *w, const struct brm_proc *p)
 	case GOAL_STATE:
 		return judge_state(w, p);
 	case GOAL_RUNNING:
+		if (brm_proc_is_oneshot(p))
+			return judge_oneshot(p);
 		if (st == BRM_RUNNING)
 			return REACHED;
 		if (st == BRM_STARTING || st == BRM_BACKOFF || st == BRM_STOPPING ||
@@ -293,12 +318,32 @@ static enum verdict judge(const struct waiter *w, const struct brm_proc *p)
 	return PENDING;
 }
 
+/*
+ * Whether failed target @p ends the whole wait at once. A wait (nothing
+ * applied) fails as soon as one target cannot get there on its own; a
+ * start or restart as soon as one is fatal, while a target that is
+ * stopped or exited may still be on its way (an ordered restart stops
+ * before it starts).
+ */
+static bool fails_at_once(const struct waiter *w, const struct brm_proc *p)
+{
+	return !p || w->goal == GOAL_STATE || brm_proc_state(p) == BRM_FATAL;
+}
+
 /* Judge link @l again; keeps its waiter's counts. */
 static void link_judge(struct wlink *l)
 {
 	struct waiter *w = l->w;
 	enum verdict v = judge(w, l->p);
+	bool final = v == FAILED && fails_at_once(w, l->p);
 
+	if (final != l->final) {
+		if (final)
+			w->nfinal++;
+		else
+			w->nfinal--;
+		l->final = final;
+	}
 	if (v == l->verdict)
 		return;
 	if (l->verdict == PENDING)
@@ -312,7 +357,8 @@ static void link_judge(struct wlink *l)
 	l->verdict = v;
 }
 
-static void describe_states(struct brm_buf *b, const struct waiter *w, bool only_unreached)
+/* "NAME is STATE (error)" for the targets whose last verdict is @v. */
+static void describe_states(struct brm_buf *b, const struct waiter *w, enum verdict v)
 {
 	bool first = true;
 
@@ -320,7 +366,7 @@ static void describe_states(struct brm_buf *b, const struct waiter *w, bool only
 		const struct brm_proc *p = w->procs[i];
 		const struct brm_snapshot *s;
 
-		if (!p || (only_unreached && judge(w, p) == REACHED))
+		if (!p || w->links[i].verdict != v)
 			continue;
 		s = brm_proc_snapshot(p);
 		brm_buf_addf(b, "%s%s is %s", first ? "" : "; ", brm_proc_name(p),
@@ -357,10 +403,56 @@ static void goal_text(struct brm_buf *b, const struct waiter *w)
 	}
 }
 
-/* Every target settled (reached or failed)? A removal waits for its event. */
+/* Every target settled (reached or failed), or one failed for good? A
+ * removal waits for its event. */
 static bool waiter_settled(const struct waiter *w)
 {
-	return w->goal != GOAL_REMOVED && w->npending == 0;
+	return w->goal != GOAL_REMOVED && (w->npending == 0 || w->nfinal > 0);
+}
+
+/* The unreached targets: the failed ones first, then those still on their way. */
+static void describe_unreached(struct brm_buf *b, const struct waiter *w)
+{
+	size_t mark = b->len;
+
+	describe_states(b, w, FAILED);
+	if (!w->npending)
+		return;
+	brm_buf_adds(b, b->len > mark ? "; not there yet: " : "");
+	describe_states(b, w, PENDING);
+}
+
+/* An error reply with data {"processes":[SNAP...],"failed":[NAME...]}. */
+static void reply_waiter_error(struct waiter *w, int code, const char *msg)
+{
+	struct brm_buf data = BRM_BUF_INIT;
+	bool first = true;
+
+	snapshots_json(&data, w->procs, w->n);
+	data.len--;   /* reopen the object */
+	brm_buf_adds(&data, ",\"failed\":[");
+	for (size_t i = 0; i < w->n; i++) {
+		if (!w->procs[i] || w->links[i].verdict != FAILED)
+			continue;
+		if (!first)
+			brm_buf_addc(&data, ',');
+		first = false;
+		brm_json_str(&data, brm_proc_name(w->procs[i]));
+	}
+	brm_buf_adds(&data, "]}");
+	brm_rpc_error(&w->cmd->reply, w->cmd->id_json, code, msg, data.p);
+	brm_buf_finish(&data);
+}
+
+/*
+ * Judge every target again before answering: a change answers a waiter
+ * from inside the publish of another (a dependency going fatal makes its
+ * dependent fatal before this observer heard of the dependency).
+ */
+static void rejudge_all(struct waiter *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		link_judge(&w->links[i]);
 }
 
 /* Answer a settled @w and free it. */
@@ -368,12 +460,14 @@ static void waiter_answer(struct waiter *w)
 {
 	struct brm_buf msg = BRM_BUF_INIT;
 
+	rejudge_all(w);
+
 	if (w->nfailed) {
 		brm_buf_adds(&msg, "did not reach ");
 		goal_text(&msg, w);
 		brm_buf_adds(&msg, ": ");
-		describe_states(&msg, w, true);
-		reply_error(w->cmd, BRM_E_CONFLICT, msg.p, w->procs, w->n);
+		describe_unreached(&msg, w);
+		reply_waiter_error(w, BRM_E_CONFLICT, msg.p);
 		brm_buf_finish(&msg);
 	} else {
 		reply_snapshots(w->cmd, w->procs, w->n);
@@ -384,8 +478,7 @@ static void waiter_answer(struct waiter *w)
 /* Judge every target of a new @w; answer it when settled. */
 static void waiter_check(struct waiter *w)
 {
-	for (size_t i = 0; i < w->n; i++)
-		link_judge(&w->links[i]);
+	rejudge_all(w);
 	if (waiter_settled(w))
 		waiter_answer(w);
 }
@@ -395,11 +488,12 @@ static void on_wait_timeout(uv_timer_t *t)
 	struct waiter *w = t->data;
 	struct brm_buf msg = BRM_BUF_INIT;
 
+	rejudge_all(w);
 	brm_buf_addf(&msg, "timed out after %gs waiting for ", w->timeout_secs);
 	goal_text(&msg, w);
 	brm_buf_adds(&msg, ": ");
-	describe_states(&msg, w, true);
-	reply_error(w->cmd, BRM_E_TIMEOUT, msg.p, w->procs, w->n);
+	describe_unreached(&msg, w);
+	reply_waiter_error(w, BRM_E_TIMEOUT, msg.p);
 	brm_buf_finish(&msg);
 	waiter_done(w);
 }
@@ -678,16 +772,15 @@ static void exec_add(struct brm_control *ctl, struct brm_cmd *cmd)
 static void exec_remove(struct brm_control *ctl, struct brm_cmd *cmd)
 {
 	struct brm_proc **procs;
-	size_t n = 0;
 	int r;
 
-	procs = resolve(ctl, cmd, &n);
-	if (!procs) {
-		cmd->done(cmd);
-		return;
-	}
-	if (n != 1) {
-		reply_errorf(cmd, BRM_E_INVALID_PARAMS, "remove takes exactly one name");
+	/* One process by its own name: never a group or a pattern. */
+	procs = brm_xcalloc(1, sizeof(*procs));
+	procs[0] = cmd->names && cmd->names[0] && !cmd->names[1] ?
+		   brm_supervisor_find(ctl->sup, cmd->names[0]) : NULL;
+	if (!procs[0]) {
+		reply_errorf(cmd, BRM_E_NO_PROCESS, "no such process '%s'",
+			     cmd->names && cmd->names[0] ? cmd->names[0] : "");
 		free(procs);
 		cmd->done(cmd);
 		return;

@@ -105,9 +105,10 @@ static bool cond_met(struct brm_proc *q, enum brm_dep_cond c)
 
 	switch (c) {
 	case BRM_DEP_STARTED:
-		return st == BRM_STARTING || st == BRM_RUNNING;
+		/* a one-shot that completed has been started and has run */
+		return st == BRM_STARTING || st == BRM_RUNNING || brm_proc_completed(q);
 	case BRM_DEP_RUNNING:
-		return st == BRM_RUNNING;
+		return st == BRM_RUNNING || brm_proc_completed(q);
 	case BRM_DEP_HEALTHY:
 		h = brm_proc_health(q);
 		return (st == BRM_STARTING || st == BRM_RUNNING) && h && !strcmp(h, "healthy");
@@ -220,23 +221,27 @@ static bool find_cycle(struct brm_deps *dd, struct brm_proc *start, struct brm_p
 	return false;
 }
 
-/* The first dependency of @o that is not met, or NULL. */
-static const struct brm_dep *first_unmet(struct brm_deps *dd, const struct brm_orch_spec *o)
+/* Say what @p waits for: the first dependency of @o not met (for a group,
+ * its first copy not met, by that copy's name), or nothing. */
+static void set_waiting_for(struct brm_deps *dd, struct brm_proc *p,
+			    const struct brm_orch_spec *o)
 {
-	for (size_t i = 0; o && i < o->ndeps; i++) {
-		struct brm_proc *q = brm_supervisor_find(dd->sup, o->deps[i].name);
+	char *what = NULL;
 
-		if (!q || !cond_met(q, o->deps[i].cond))
-			return &o->deps[i];
+	for (size_t i = 0; o && i < o->ndeps && !what; i++) {
+		struct dep_set ds;
+
+		dep_set_get(dd, o->deps[i].name, &ds);
+		if (!ds.n)
+			what = brm_waiting_for(&o->deps[i], NULL);
+		for (size_t k = 0; k < ds.n && !what; k++) {
+			struct brm_dep one = { (char *)brm_proc_name(ds.v[k]), o->deps[i].cond };
+
+			if (!cond_met(ds.v[k], one.cond))
+				what = brm_waiting_for(ds.one ? &o->deps[i] : &one, ds.v[k]);
+		}
+		dep_set_free(&ds);
 	}
-	return NULL;
-}
-
-/* Say what @p waits for: the first dependency not met, @d. */
-static void set_waiting_for(struct brm_deps *dd, struct brm_proc *p, const struct brm_dep *d)
-{
-	char *what = d ? brm_waiting_for(d, brm_supervisor_find(dd->sup, d->name)) : NULL;
-
 	brm_proc_set_waiting_for(p, what);
 	free(what);
 }
@@ -286,7 +291,7 @@ static void evaluate(struct brm_deps *dd, struct brm_proc *p)
 		brm_proc_deps_met(p);
 		return;
 	}
-	set_waiting_for(dd, p, first_unmet(dd, o));
+	set_waiting_for(dd, p, o);
 }
 
 /* Shutdown, stop --all: true while a process that depends on @p is not down. */
@@ -414,7 +419,7 @@ static bool must_wait(void *arg, struct brm_proc *p)
 		dep_set_free(&ds);
 	}
 	/* After the starts above: what is missing now. */
-	set_waiting_for(dd, p, first_unmet(dd, o));
+	set_waiting_for(dd, p, o);
 	return wait;
 }
 

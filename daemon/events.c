@@ -49,6 +49,48 @@ static void exit_text(struct brm_buf *b, const struct brm_snapshot *s)
 }
 
 /*
+ * A one-shot's run: "one-shot started", "one-shot completed", "one-shot
+ * failed: ..." (its error says how, and whether it is retried), with the
+ * cause of a start. False for the other changes, which read as any
+ * process's.
+ */
+static bool oneshot_reason(struct brm_buf *b, int from, const struct brm_snapshot *s,
+			   const char *cause)
+{
+	if (!s->type || strcmp(s->type, "oneshot"))
+		return false;
+	switch (s->state) {
+	case BRM_RUNNING:
+		/* Up for start_secs reads as any process's; with start_secs 0 a
+		 * run starts as running. */
+		if (from == BRM_STARTING || from == BRM_RUNNING)
+			return false;
+		/* fall through */
+	case BRM_STARTING:
+		if (from == BRM_BACKOFF)
+			brm_buf_addf(b, "one-shot started (retry %u)", (unsigned)s->start_failures);
+		else if (cause)
+			brm_buf_addf(b, "one-shot started (%s)", cause);
+		else
+			brm_buf_adds(b, "one-shot started");
+		return true;
+	case BRM_EXITED:
+		if (s->exit_code != 0 || s->exit_signal)
+			return false;
+		brm_buf_adds(b, "one-shot completed");
+		return true;
+	case BRM_BACKOFF:
+	case BRM_FATAL:
+		if (!s->error || strncmp(s->error, "one-shot failed", 15))
+			return false;
+		brm_buf_adds(b, s->error);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
  * Why @s is in its state: the cause of the request that moved it (cause,
  * "unhealthy: exit 1: db down", "reload"), else what the snapshot tells.
  * Each part is said once: an error that already says why a process gave
@@ -58,6 +100,9 @@ static void reason_text(struct brm_buf *b, int from, const struct brm_snapshot *
 			const char *cause)
 {
 	size_t mark = b->len;
+
+	if (oneshot_reason(b, from, s, cause))
+		return;
 
 	switch (s->state) {
 	case BRM_STARTING:

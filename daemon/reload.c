@@ -78,6 +78,7 @@ enum brm_spec_change brm_spec_diff(const struct brm_proc_spec *a,
 	RESTART_IF(!brm_orch_ready_equal(a->orch, b->orch), "ready");
 #undef RESTART_IF
 	if (a->autostart != b->autostart) f = "autostart";
+	else if (a->type != b->type) f = "type";
 	else if (a->restart != b->restart) f = "restart";
 	else if (a->start_secs != b->start_secs) f = "start_secs";
 	else if (a->start_retries != b->start_retries) f = "start_retries";

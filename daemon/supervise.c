@@ -184,6 +184,11 @@ static void set_error(struct brm_proc *p, const char *msg)
 	p->error = msg ? brm_xstrdup(msg) : NULL;
 }
 
+static bool is_oneshot(const struct brm_proc *p)
+{
+	return p->spec->type == BRM_TYPE_ONESHOT;
+}
+
 static void set_cause(struct brm_proc *p, const char *why)
 {
 	free(p->cause);
@@ -397,6 +402,7 @@ static void publish(struct brm_proc *p)
 	s->next_retry_ms = p->state == BRM_BACKOFF ? p->next_retry_ms : 0;
 	s->autostart = p->spec->autostart;
 	s->restart = restart_name(p->spec->restart);
+	s->type = brm_proc_type_name(p->spec->type);
 	s->extra_json = brm_logcap_extra_json(p->logs);
 	s->health = p->health;
 	if (p->entry)
@@ -462,6 +468,19 @@ static void settle_stopped(struct brm_proc *p)
 	p->start_after_stop = false;
 	publish(p);
 	maybe_stop_all_done(p->sup);
+}
+
+/*
+ * Up for start_secs, or ready. A one-shot's failures count across its
+ * runs: being up for a while says nothing about how its run ends.
+ */
+static void became_running(struct brm_proc *p)
+{
+	set_state(p, BRM_RUNNING);
+	set_error(p, NULL);
+	if (!is_oneshot(p))
+		p->start_failures = 0;
+	publish(p);
 }
 
 /* A start failed: back off and retry, or give up. */
@@ -561,7 +580,8 @@ static void do_spawn(struct brm_proc *p)
 
 	p->next_retry_ms = 0;
 	set_state(p, BRM_STARTING);
-	brm_log_info("%s: started, pid %d", p->spec->name, (int)p->pid);
+	brm_log_info("%s: %s, pid %d", p->spec->name,
+		     is_oneshot(p) ? "one-shot started" : "started", (int)p->pid);
 	brm_logcap_meta(p->logs, "started with pid %d", (int)p->pid);
 	if (hk->ready_gated && hk->ready_gated(hk->arg, p)) {
 		/* running once brm_proc_set_ready says so */
@@ -569,10 +589,7 @@ static void do_spawn(struct brm_proc *p)
 		return;
 	}
 	if (p->spec->start_secs <= 0) {
-		set_state(p, BRM_RUNNING);
-		set_error(p, NULL);
-		p->start_failures = 0;
-		publish(p);
+		became_running(p);
 		return;
 	}
 	publish(p);
@@ -633,6 +650,63 @@ static void restart_later(struct brm_proc *p, const char *what, double up)
 	arm_timer(p, delay);
 }
 
+/*
+ * A one-shot's run ended (starting or running alike: how long it ran does
+ * not matter). Exit 0 completes it; anything else is retried under
+ * "on-failure" while start_retries allows, else it is fatal, keeping its
+ * exit code.
+ */
+static void oneshot_exit(struct brm_proc *p, int code, const char *what)
+{
+	uint64_t delay;
+	double d;
+	char *why;
+
+	if (group_alive(p->pgid))
+		kill(-p->pgid, SIGKILL);
+	p->pgid = 0;
+	uv_timer_stop(&p->timer);
+	if (code == 0) {
+		set_error(p, NULL);
+		p->start_failures = 0;
+		set_state(p, BRM_EXITED);
+		brm_log_info("%s: one-shot completed", p->spec->name);
+		publish(p);
+		maybe_stop_all_done(p->sup);
+		return;
+	}
+	p->start_failures++;
+	if (p->spec->restart == BRM_RESTART_ON_FAILURE && !p->sup->shutting_down &&
+	    !p->removing && p->start_failures <= p->spec->start_retries) {
+		d = p->spec->backoff_secs * ldexp(1.0, (int)p->start_failures - 1);
+		if (d > p->spec->backoff_max_secs)
+			d = p->spec->backoff_max_secs;
+		delay = secs_to_ms(d);
+		why = brm_xasprintf("one-shot failed: %s; retry %u of %u in %.3gs", what,
+				    p->start_failures, p->spec->start_retries,
+				    (double)delay / 1000.0);
+		set_error(p, why);
+		free(why);
+		brm_log_info("%s: %s", p->spec->name, p->error);
+		p->next_retry_ms = brm_now_wall_ms() + (int64_t)delay;
+		set_state(p, BRM_BACKOFF);
+		publish(p);
+		arm_timer(p, delay);
+		return;
+	}
+	if (p->start_failures > 1)
+		why = brm_xasprintf("one-shot failed: %s (run %u of %u)", what, p->start_failures,
+				    p->spec->start_retries + 1);
+	else
+		why = brm_xasprintf("one-shot failed: %s", what);
+	set_error(p, why);
+	free(why);
+	set_state(p, BRM_FATAL);
+	brm_log_warn("%s: fatal: %s", p->spec->name, p->error);
+	publish(p);
+	maybe_stop_all_done(p->sup);
+}
+
 static void handle_exit(struct brm_proc *p, int status)
 {
 	int code = -1, sig = 0;
@@ -654,6 +728,10 @@ static void handle_exit(struct brm_proc *p, int status)
 	p->pid = 0;
 	p->started_ms = 0;
 
+	if (is_oneshot(p) && (p->state == BRM_STARTING || p->state == BRM_RUNNING)) {
+		oneshot_exit(p, code, what);
+		return;
+	}
 	switch (p->state) {
 	case BRM_STOPPING:
 		p->leader_gone = true;
@@ -743,10 +821,7 @@ static void on_timer(uv_timer_t *t)
 
 	switch (p->state) {
 	case BRM_STARTING:
-		set_state(p, BRM_RUNNING);
-		set_error(p, NULL);
-		p->start_failures = 0;
-		publish(p);
+		became_running(p);
 		break;
 
 	case BRM_BACKOFF:
@@ -801,12 +876,11 @@ static void begin_stop(struct brm_proc *p)
 	arm_timer(p, ms);
 }
 
-int brm_proc_start(struct brm_proc *p)
-{
-	return brm_proc_start_because(p, NULL);
-}
-
-int brm_proc_start_because(struct brm_proc *p, const char *why)
+/*
+ * A start request; @again: run a one-shot that completed once more
+ * (restart), where a start leaves it completed.
+ */
+static int start_request(struct brm_proc *p, const char *why, bool again)
 {
 	p->stop_pending = false;
 	if (p->sup->shutting_down)
@@ -822,11 +896,14 @@ int brm_proc_start_because(struct brm_proc *p, const char *why)
 		p->start_after_stop = true;
 		set_cause(p, why);
 		return 0;
+	case BRM_EXITED:
+		if (!again && brm_proc_completed(p))
+			return 0;
+		/* fall through */
 	case BRM_BACKOFF:
 		uv_timer_stop(&p->timer);
 		/* fall through */
 	case BRM_STOPPED:
-	case BRM_EXITED:
 	case BRM_FATAL:
 	default:
 		p->start_failures = 0;
@@ -836,6 +913,26 @@ int brm_proc_start_because(struct brm_proc *p, const char *why)
 		start_or_wait(p);
 		return 0;
 	}
+}
+
+int brm_proc_start_because(struct brm_proc *p, const char *why)
+{
+	return start_request(p, why, false);
+}
+
+int brm_proc_start(struct brm_proc *p)
+{
+	return brm_proc_start_because(p, NULL);
+}
+
+bool brm_proc_completed(const struct brm_proc *p)
+{
+	return is_oneshot(p) && p->state == BRM_EXITED && p->exit_code == 0;
+}
+
+bool brm_proc_is_oneshot(const struct brm_proc *p)
+{
+	return is_oneshot(p);
 }
 
 /* Spawn now, or wait in `waiting` for the dependencies (the hooks' call). */
@@ -873,10 +970,7 @@ void brm_proc_set_ready(struct brm_proc *p)
 	if (p->state != BRM_STARTING)
 		return;
 	uv_timer_stop(&p->timer);
-	set_state(p, BRM_RUNNING);
-	set_error(p, NULL);
-	p->start_failures = 0;
-	publish(p);
+	became_running(p);
 }
 
 void brm_proc_set_waiting_for(struct brm_proc *p, const char *what)
@@ -1023,7 +1117,7 @@ int brm_proc_restart_because(struct brm_proc *p, const char *why)
 		set_cause(p, why);
 		return 0;
 	default:
-		return brm_proc_start_because(p, why);
+		return start_request(p, why, true);
 	}
 }
 

@@ -117,7 +117,9 @@ size_t brm_supervisor_count(struct brm_supervisor *sup);
  * negative errno: -ESHUTDOWN while shutting down, -EBUSY when the process
  * is being removed, -ESRCH (signal) when it has no running pid.
  */
-int brm_proc_start(struct brm_proc *p);    /* stopping: starts once stopped */
+/* stopping: starts once stopped; a one-shot that completed stays so (restart
+ * runs it again) */
+int brm_proc_start(struct brm_proc *p);
 int brm_proc_stop(struct brm_proc *p);
 /*
  * Stop @p once nothing that depends on it is up (the defer_stop hook): for
@@ -152,6 +154,11 @@ int brm_proc_remove(struct brm_proc *p);
 void brm_proc_update_spec(struct brm_proc *p, struct brm_proc_spec *spec, uint64_t generation);
 
 const char *brm_proc_name(const struct brm_proc *p);
+/* "type": "oneshot". */
+bool brm_proc_is_oneshot(const struct brm_proc *p);
+/* A one-shot whose last run exited with code 0 (state exited): for a
+ * one-shot, what `running` is for a process meant to stay up. */
+bool brm_proc_completed(const struct brm_proc *p);
 enum brm_state brm_proc_state(const struct brm_proc *p);
 /* True when the process has no pid and no process group left. */
 bool brm_proc_settled(const struct brm_proc *p);

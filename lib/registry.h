@@ -51,6 +51,7 @@ struct brm_snapshot {
 	int64_t next_retry_ms;    /* wall clock of the next start in backoff, else 0 */
 	bool autostart;
 	const char *restart;      /* "always" | "on-failure" | "never" (static) */
+	const char *type;         /* "simple" | "oneshot" (static); NULL: "simple" */
 	const char *name;         /* into data[] */
 	const char *error;        /* into data[], or NULL */
 	const char *cmd;          /* into data[]: argv joined by spaces, for display */

@@ -63,6 +63,8 @@ void brm_snapshot_json(struct brm_buf *out, const struct brm_snapshot *s, int64_
 	brm_json_bool(out, s->autostart);
 	brm_buf_adds(out, ",\"restart\":");
 	brm_json_str(out, s->restart);
+	brm_buf_adds(out, ",\"type\":");
+	brm_json_str(out, s->type ? s->type : "simple");
 	brm_buf_adds(out, ",\"cmd\":");
 	brm_json_str(out, s->cmd);
 	brm_buf_adds(out, ",\"generation\":");

@@ -3,7 +3,7 @@
  * the fields that shape the process (cmd, shell, cwd, env, user, group,
  * umask, orphan, ready, notify_fd) restart it, and the new process shows
  * the new value (read back from what the child reports about itself); the
- * others (autostart, restart, start_secs, start_retries, backoff_secs,
+ * others (autostart, type, restart, start_secs, start_retries, backoff_secs,
  * backoff_max_secs, stop_signal, stop_timeout_secs, depends_on, health)
  * apply live: the pid stays, the reply lists the process as `updated`, and
  * the value shows in status where status has it; an unchanged process is
@@ -59,6 +59,8 @@ static const struct field_row rows[] = {
 	  "%C, \"ready\": \"notify-fd\", \"notify_fd\": 5", RESTART, NULL, NULL, NULL },
 	{ "autostart", "%C", "%C, \"autostart\": false", LIVE, NULL, "autostart", "false" },
 	{ "restart", "%C", "%C, \"restart\": \"never\"", LIVE, NULL, "restart", "never" },
+	{ "type", "%C, \"restart\": \"never\"", "%C, \"restart\": \"never\", \"type\": \"oneshot\"",
+	  LIVE, NULL, "type", "oneshot" },
 	{ "start_secs", "%C, \"start_secs\": 0", "%C, \"start_secs\": 0.5", LIVE, NULL, NULL, NULL },
 	{ "start_retries", "%C", "%C, \"start_retries\": 7", LIVE, NULL, NULL, NULL },
 	{ "backoff_secs", "%C", "%C, \"backoff_secs\": 0.3", LIVE, NULL, NULL, NULL },
