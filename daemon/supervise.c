@@ -102,6 +102,7 @@ struct brm_proc {
 
 	bool start_after_stop;    /* restart / start while stopping */
 	bool stop_pending;        /* stop --all: waits for its dependents to stop */
+	bool held;                /* stopped by an operator's request (brm_proc_held) */
 	bool removing;
 	bool freed;               /* unlinked; waiting for handle closes */
 	int closing;              /* handles still closing */
@@ -138,6 +139,7 @@ static void notify_observers(struct brm_supervisor *sup, struct brm_proc *p,
 static void do_spawn(struct brm_proc *p);
 static void start_or_wait(struct brm_proc *p);
 static void on_timer(uv_timer_t *t);
+static void recheck_waiting(struct brm_proc *p);
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -636,7 +638,7 @@ static void restart_later(struct brm_proc *p, const char *what, double up)
 	delay = secs_to_ms(d);
 	if (delay == 0) {
 		/* backoff_secs 0: the user asked for no throttle. */
-		do_spawn(p);
+		start_or_wait(p);
 		return;
 	}
 	why = brm_xasprintf("%s after %.3fs; restart %u in a row within %gs of its start,"
@@ -773,7 +775,7 @@ static void handle_exit(struct brm_proc *p, int status)
 			p->start_failures = 0;
 			if (up >= RAPID_EXIT_SECS) {
 				p->rapid_exits = 0;
-				do_spawn(p);
+				start_or_wait(p);
 				return;
 			}
 			restart_later(p, what, up);
@@ -825,7 +827,7 @@ static void on_timer(uv_timer_t *t)
 		break;
 
 	case BRM_BACKOFF:
-		do_spawn(p);
+		start_or_wait(p);
 		break;
 
 	case BRM_STOPPING:
@@ -890,7 +892,10 @@ static int start_request(struct brm_proc *p, const char *why, bool again)
 	switch (p->state) {
 	case BRM_STARTING:
 	case BRM_RUNNING:
+		return 0;
 	case BRM_WAITING:
+		/* Again: what it needs may have been released or stopped since. */
+		recheck_waiting(p);
 		return 0;
 	case BRM_STOPPING:
 		p->start_after_stop = true;
@@ -913,6 +918,16 @@ static int start_request(struct brm_proc *p, const char *why, bool again)
 		start_or_wait(p);
 		return 0;
 	}
+}
+
+/* A start of a waiting process: the hooks start what it needs, or it goes. */
+static void recheck_waiting(struct brm_proc *p)
+{
+	struct brm_proc_hooks *hk = &p->sup->hooks;
+
+	if (hk->must_wait && hk->must_wait(hk->arg, p))
+		return;
+	brm_proc_deps_met(p);
 }
 
 int brm_proc_start_because(struct brm_proc *p, const char *why)
@@ -953,6 +968,16 @@ void brm_proc_deps_met(struct brm_proc *p)
 {
 	if (p->state == BRM_WAITING && !p->removing && !p->sup->shutting_down)
 		do_spawn(p);
+}
+
+void brm_proc_set_held(struct brm_proc *p, bool held)
+{
+	p->held = held;
+}
+
+bool brm_proc_held(const struct brm_proc *p)
+{
+	return p->held;
 }
 
 void brm_proc_deps_failed(struct brm_proc *p, const char *why)
@@ -1073,6 +1098,14 @@ int brm_proc_stop_because(struct brm_proc *p, const char *why)
 		return 0;
 	default:
 		return 0;
+	}
+}
+
+void brm_proc_mark_stop(struct brm_proc *p)
+{
+	if (p->state == BRM_STARTING || p->state == BRM_RUNNING) {
+		p->start_after_stop = false;
+		p->stop_pending = true;
 	}
 }
 
