@@ -475,9 +475,12 @@ static bool must_wait(void *arg, struct brm_proc *p)
 			} else if (st == BRM_STOPPED || st == BRM_FATAL || st == BRM_WAITING ||
 				   (st == BRM_EXITED && o->deps[i].cond != BRM_DEP_COMPLETED) ||
 				   (st == BRM_EXITED && brm_proc_exit_code(q) != 0)) {
+				char *why = brm_xasprintf("needed by %s", brm_proc_name(p));
+
 				brm_log_info("%s: starting its dependency '%s'", brm_proc_name(p),
 					     brm_proc_name(q));
-				brm_proc_start(q);
+				brm_proc_start_because(q, why);
+				free(why);
 			}
 		}
 		dep_set_free(&ds);
