@@ -447,6 +447,13 @@ START_TEST(ctl_add_type)
 	ck_assert_str_eq(brmh_str(s, "restart"), "never");
 	cJSON_Delete(s);
 
+	/* The status table says what it is. */
+	rc = brmh_ctl(&H, &out, &err, "status", "job", NULL);
+	ck_assert_msg(rc == 0, "status: rc %d: %s", rc, err);
+	ck_assert_msg(strstr(out, "one-shot, completed"), "%s", out);
+	free(out);
+	free(err);
+
 	/* With start_secs 0 a run starts as running: still "one-shot started". */
 	rc = brmh_ctl(&H, &out, &err, "add", "quick", "--type", "oneshot", "--start-secs", "0",
 		      "--", brmh_child(), "exit", "0", "0.1", NULL);
