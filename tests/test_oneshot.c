@@ -364,8 +364,10 @@ START_TEST(wait_running_fails_fast)
 		" \"slow\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 30},"
 		" \"crash\": {\"cmd\": [\"%s\", \"exit\", \"1\"], \"start_retries\": 0},"
 		" \"mig\": {\"type\": \"oneshot\", \"cmd\": [\"%s\", \"exit\", \"7\"]},"
-		" \"held\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0}"
-		"}}", brmh_child(), brmh_child(), brmh_child(), brmh_child());
+		" \"held\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0},"
+		" \"long\": {\"type\": \"oneshot\", \"cmd\": [\"%s\", \"exit\", \"0\", \"60\"],"
+		"   \"start_secs\": 0}"
+		"}}", brmh_child(), brmh_child(), brmh_child(), brmh_child(), brmh_child());
 	ck_assert(brmh_wait_state(&H, "crash", "fatal", 5000));
 	ck_assert(brmh_wait_state(&H, "mig", "fatal", 5000));
 	r = brmh_call(&H, "stop", "{\"name\":\"held\",\"wait\":true}");
@@ -393,6 +395,15 @@ START_TEST(wait_running_fails_fast)
 		ck_assert(!listed_failed(r, "slow"));
 		cJSON_Delete(r);
 	}
+
+	/* A one-shot still running is on its way to "running": a timeout says so. */
+	r = brmh_call(&H, "wait", "{\"name\":\"long\",\"state\":\"running\",\"timeout_secs\":0.3}");
+	brmh_result(r, &code);
+	ck_assert_int_eq(code, -32005);
+	ck_assert_msg(strstr(brmh_str(error_of(r), "message"),
+			     "long is running, a one-shot not completed yet"), "%s",
+		      brmh_str(error_of(r), "message"));
+	cJSON_Delete(r);
 
 	/* brummctl, on all of them */
 	t0 = now_secs();
