@@ -52,7 +52,7 @@ static const struct cli_command commands[] = {
 enum opt_id {
 	O_SOCKET, O_JSON, O_HELP, O_VERSION,
 	O_ALL, O_WAIT, O_NO_WAIT, O_TIMEOUT,
-	O_RESTART, O_NO_AUTOSTART, O_CWD, O_ENV, O_START_SECS, O_START_RETRIES,
+	O_RESTART, O_TYPE, O_NO_AUTOSTART, O_CWD, O_ENV, O_START_SECS, O_START_RETRIES,
 	O_STOP_SIGNAL, O_STOP_TIMEOUT, O_USER, O_GROUP, O_SHELL,
 	O_NO_COLOR, O_LINES, O_FOLLOW, O_STDOUT, O_STDERR, O_GREP, O_SINCE_SEQ, O_REOPEN,
 	O_HISTORY, O_SINCE, O_COUNT, O_STATE, O_HEALTH, O_STATS, O_NO_STATS,
@@ -82,6 +82,7 @@ static const struct opt {
 	{ "no-wait", 0, false, O_NO_WAIT, WAITERS },
 	{ "timeout", 0, true, O_TIMEOUT, WAITERS | WAIT },
 	{ "restart", 0, true, O_RESTART, ADD },
+	{ "type", 0, true, O_TYPE, ADD },
 	{ "no-autostart", 0, false, O_NO_AUTOSTART, ADD },
 	{ "cwd", 0, true, O_CWD, ADD },
 	{ "env", 0, true, O_ENV, ADD },
@@ -142,7 +143,9 @@ void cli_print_help(FILE *f)
 	      "      --timeout SECS  how long to wait (brummd's default: 60s)\n"
 	      "\n"
 	      "add:\n"
-	      "      --restart always|on-failure|never   restart policy (default on-failure)\n"
+	      "      --restart always|on-failure|never   restart policy (default on-failure;\n"
+	      "                      never for a one-shot)\n"
+	      "      --type simple|oneshot   oneshot: a job run to completion (default simple)\n"
 	      "      --no-autostart  add it stopped\n"
 	      "      --cwd DIR       working directory\n"
 	      "      --env K=V       environment variable (repeatable)\n"
@@ -330,6 +333,7 @@ static enum cli_parse_result apply_opt(struct cli_opts *o, const struct opt *opt
 	case O_NO_WAIT: o->no_wait = true; break;
 	case O_TIMEOUT: set_opt(&o->timeout, value); break;
 	case O_RESTART: set_opt(&o->restart, value); break;
+	case O_TYPE: set_opt(&o->type, value); break;
 	case O_NO_AUTOSTART: o->no_autostart = true; break;
 	case O_CWD: set_opt(&o->cwd, value); break;
 	case O_ENV:
@@ -426,6 +430,9 @@ static enum cli_parse_result check_add(struct cli_opts *o, bool dashdash)
 	    strcmp(o->restart, "on-failure") != 0 && strcmp(o->restart, "never") != 0)
 		return cli_usage_error(cmd, "invalid --restart '%s' (expected always, "
 				       "on-failure or never)", o->restart);
+	if (o->type && strcmp(o->type, "simple") != 0 && strcmp(o->type, "oneshot") != 0)
+		return cli_usage_error(cmd, "invalid --type '%s' (expected simple or oneshot)",
+				       o->type);
 	for (size_t i = 0; i < o->nenv; i++)
 		if (o->env[i][0] == '=' || !strchr(o->env[i], '='))
 			return cli_usage_error(cmd, "invalid --env '%s' (expected KEY=VALUE)",

@@ -78,6 +78,7 @@ struct cli_opts {
 
 	/* add */
 	const char *restart;
+	const char *type;        /* "simple" | "oneshot" */
 	bool no_autostart;
 	const char *cwd;
 	const char **env;        /* "K=V" */

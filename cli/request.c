@@ -111,6 +111,7 @@ static cJSON *add_spec(const struct cli_opts *o)
 		add_item(spec, "cmd", argv);
 	}
 	add_str_opt(spec, "restart", o->restart);
+	add_str_opt(spec, "type", o->type);
 	if (o->no_autostart)
 		add_item(spec, "autostart", cJSON_CreateFalse());
 	add_str_opt(spec, "cwd", o->cwd);

@@ -425,6 +425,52 @@ START_TEST(wait_running_fails_fast)
 }
 END_TEST
 
+/* brummctl add --type oneshot: the job runs, completes, and start knows it. */
+START_TEST(ctl_add_type)
+{
+	char *out = NULL, *err = NULL;
+	cJSON *s;
+	int rc;
+
+	brmh_check_start(&H, "{}");
+	rc = brmh_ctl(&H, &out, &err, "add", "job", "--type", "oneshot", "--", brmh_child(),
+		      "exit", "0", "0.2", NULL);
+	ck_assert_msg(rc == 0, "add: rc %d: %s", rc, err);
+	free(out);
+	free(err);
+	rc = CTL(&err, "start", "job", "--timeout", "20");
+	ck_assert_msg(rc == 0, "start job: rc %d: %s", rc, err);
+	free(err);
+	s = brmh_status(&H, "job");
+	ck_assert_str_eq(brmh_str(s, "type"), "oneshot");
+	ck_assert_str_eq(brmh_str(s, "state"), "exited");
+	ck_assert_str_eq(brmh_str(s, "restart"), "never");
+	cJSON_Delete(s);
+
+	/* With start_secs 0 a run starts as running: still "one-shot started". */
+	rc = brmh_ctl(&H, &out, &err, "add", "quick", "--type", "oneshot", "--start-secs", "0",
+		      "--", brmh_child(), "exit", "0", "0.1", NULL);
+	ck_assert_msg(rc == 0, "add: rc %d: %s", rc, err);
+	free(out);
+	free(err);
+	ck_assert(brmh_wait_state(&H, "quick", "exited", 5000));
+	ck_assert_int_eq(count_events("quick", "running", "one-shot started"), 1);
+	ck_assert_int_eq(count_events("quick", "exited", "one-shot completed"), 1);
+
+	rc = CTL(&err, "add", "bad", "--type", "one-shot", "--", "true");
+	ck_assert_int_eq(rc, 2);
+	ck_assert_msg(strstr(err, "invalid --type 'one-shot' (expected simple or oneshot)"), "%s",
+		      err);
+	free(err);
+	rc = CTL(&err, "add", "loop", "--type", "oneshot", "--restart", "always", "--", "true");
+	ck_assert_int_eq(rc, 1);
+	ck_assert_msg(strstr(err, "restart: \"always\" does not go with \"type\": \"oneshot\""),
+		      "%s", err);
+	free(err);
+	brmh_check_stop(&H);
+}
+END_TEST
+
 static Suite *oneshot_suite(void)
 {
 	Suite *s = suite_create("oneshot");
@@ -436,6 +482,7 @@ static Suite *oneshot_suite(void)
 	tcase_add_test(tc, on_failure_retries_then_fatal);
 	tcase_add_test(tc, config_type_checked);
 	tcase_add_test(tc, wait_running_fails_fast);
+	tcase_add_test(tc, ctl_add_type);
 	suite_add_tcase(s, tc);
 	return s;
 }
