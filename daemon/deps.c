@@ -564,11 +564,12 @@ static void prepare_spawn(void *arg, struct brm_proc *p, struct brm_spawn_req *r
 
 		if (sd_socket(dd) < 0)
 			return;
-		while (brm_proc_spec(p)->env && brm_proc_spec(p)->env[n])
+		/* req->env: the spec's, or env_file's and the spec's for this start */
+		while (req->env && req->env[n])
 			n++;
 		env = brm_xcalloc(n + 2, sizeof(*env));
 		for (size_t i = 0; i < n; i++)
-			env[i] = brm_xstrdup(brm_proc_spec(p)->env[i]);
+			env[i] = brm_xstrdup(req->env[i]);
 		env[n] = brm_xasprintf("NOTIFY_SOCKET=@%s", dd->sd_name + 1);
 		brm_strv_free(op->env);
 		op->env = env;
