@@ -477,9 +477,12 @@ static bool must_wait(void *arg, struct brm_proc *p)
 				   st == BRM_STOPPING ||
 				   (st == BRM_EXITED && o->deps[i].cond != BRM_DEP_COMPLETED) ||
 				   (st == BRM_EXITED && brm_proc_exit_code(q) != 0)) {
+				char *why = brm_xasprintf("needed by %s", brm_proc_name(p));
+
 				brm_log_info("%s: starting its dependency '%s'", brm_proc_name(p),
 					     brm_proc_name(q));
-				brm_proc_start(q);
+				brm_proc_start_because(q, why);
+				free(why);
 			}
 		}
 		dep_set_free(&ds);
@@ -563,11 +566,12 @@ static void prepare_spawn(void *arg, struct brm_proc *p, struct brm_spawn_req *r
 
 		if (sd_socket(dd) < 0)
 			return;
-		while (brm_proc_spec(p)->env && brm_proc_spec(p)->env[n])
+		/* req->env: the spec's, or env_file's and the spec's for this start */
+		while (req->env && req->env[n])
 			n++;
 		env = brm_xcalloc(n + 2, sizeof(*env));
 		for (size_t i = 0; i < n; i++)
-			env[i] = brm_xstrdup(brm_proc_spec(p)->env[i]);
+			env[i] = brm_xstrdup(req->env[i]);
 		env[n] = brm_xasprintf("NOTIFY_SOCKET=@%s", dd->sd_name + 1);
 		brm_strv_free(op->env);
 		op->env = env;

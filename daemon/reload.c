@@ -62,6 +62,17 @@ static bool str_eq(const char *a, const char *b)
 	return a == b || (a && b && !strcmp(a, b));
 }
 
+static bool rlimits_equal(const struct brm_proc_spec *a, const struct brm_proc_spec *b)
+{
+	for (int k = 0; k < BRM_RLIMIT_COUNT; k++) {
+		const struct brm_rlimit_spec *x = &a->rlimits[k], *y = &b->rlimits[k];
+
+		if (x->set != y->set || (x->set && (x->soft != y->soft || x->hard != y->hard)))
+			return false;
+	}
+	return true;
+}
+
 enum brm_spec_change brm_spec_diff(const struct brm_proc_spec *a,
 				   const struct brm_proc_spec *b, const char **field)
 {
@@ -77,6 +88,11 @@ enum brm_spec_change brm_spec_diff(const struct brm_proc_spec *a,
 	RESTART_IF(a->umask != b->umask, "umask");
 	RESTART_IF(a->orphan_keep != b->orphan_keep, "orphan");
 	RESTART_IF(!brm_orch_ready_equal(a->orch, b->orch), "ready");
+	RESTART_IF(!brm_strv_equal(a->env_file, b->env_file), "env_file");
+	RESTART_IF(!rlimits_equal(a, b), "rlimits");
+	RESTART_IF(a->nice_set != b->nice_set || a->nice != b->nice, "nice");
+	RESTART_IF(a->oom_score_adj_set != b->oom_score_adj_set ||
+		   a->oom_score_adj != b->oom_score_adj, "oom_score_adj");
 #undef RESTART_IF
 	if (a->autostart != b->autostart) f = "autostart";
 	else if (a->type != b->type) f = "type";

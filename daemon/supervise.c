@@ -38,6 +38,7 @@
 #include "daemon/log.h"
 #include "daemon/logs.h"
 #include "daemon/proctree.h"
+#include "daemon/envfile.h"
 #include "daemon/spawn.h"
 #include "daemon/supervise.h"
 #include "lib/buf.h"
@@ -522,6 +523,54 @@ static void failed_start(struct brm_proc *p, const char *why)
 
 static void on_exit_readable(uv_poll_t *h, int status, int events);
 
+/*
+ * The spec's env_file variables, then its env over them, for this start.
+ * Returns 0 and *@env (NULL: the spec's env as it is), or -errno and @err.
+ * Ownership: caller frees *@env with brm_strv_free().
+ */
+static int start_env(const struct brm_proc_spec *s, char ***env, char *err, size_t errlen)
+{
+	size_t nf, ns = brm_strv_len(s->env);
+	char **v;
+	int r;
+
+	*env = NULL;
+	if (!s->env_file)
+		return 0;
+	r = brm_envfile_read(s->env_file, s->user, &v, err, errlen);
+	if (r < 0)
+		return r;
+	nf = brm_strv_len(v);
+	v = brm_xrealloc(v, (nf + ns + 1) * sizeof(*v));
+	for (size_t i = 0; i < ns; i++)
+		v[nf + i] = brm_xstrdup(s->env[i]);
+	v[nf + ns] = NULL;
+	*env = v;
+	return 0;
+}
+
+/* The spec's rlimits, nice and oom_score_adj into @req (@rl: its storage). */
+static void start_limits(const struct brm_proc_spec *s, struct brm_spawn_req *req,
+			 struct brm_spawn_rlimit rl[BRM_RLIMIT_COUNT])
+{
+	size_t n = 0;
+
+	for (int k = 0; k < BRM_RLIMIT_COUNT; k++) {
+		if (!s->rlimits[k].set)
+			continue;
+		rl[n].resource = brm_rlimit_resource((enum brm_rlimit_res)k);
+		rl[n].soft = s->rlimits[k].soft;
+		rl[n].hard = s->rlimits[k].hard;
+		n++;
+	}
+	req->rlimits = rl;
+	req->nrlimits = n;
+	req->set_nice = s->nice_set;
+	req->nice = s->nice;
+	req->set_oom_score_adj = s->oom_score_adj_set;
+	req->oom_score_adj = s->oom_score_adj;
+}
+
 static void do_spawn(struct brm_proc *p)
 {
 	struct brm_spawn_req req = {
@@ -533,15 +582,27 @@ static void do_spawn(struct brm_proc *p)
 		.umask = p->spec->umask,
 		.pdeathsig = p->spec->orphan_keep ? 0 : SIGKILL,
 	};
+	struct brm_spawn_rlimit rl[BRM_RLIMIT_COUNT];
 	struct brm_proc_hooks *hk = &p->sup->hooks;
 	struct brm_spawned out;
-	char err[512];
+	char err[512], **env;
 	struct exitwatch *w;
 	int r;
 
+	/* Read again at each start: an edit applies at the next restart. */
+	if (start_env(p->spec, &env, err, sizeof(err)) < 0) {
+		brm_log_warn("%s: cannot start: %s", p->spec->name, err);
+		brm_logcap_meta(p->logs, "cannot start: %s", err);
+		failed_start(p, err);
+		return;
+	}
+	if (env)
+		req.env = env;
+	start_limits(p->spec, &req, rl);
 	if (hk->prepare_spawn)
 		hk->prepare_spawn(hk->arg, p, &req);
 	r = brm_spawn(&req, &out, err, sizeof(err));
+	brm_strv_free(env);
 	if (hk->spawned)
 		hk->spawned(hk->arg, p, r == 0 ? out.pid : 0);
 	if (r < 0) {
