@@ -383,6 +383,13 @@ static void link_judge(struct wlink *l)
 	l->verdict = v;
 }
 
+/* Does @w wait for its one-shot targets to complete? */
+static bool wants_completion(const struct waiter *w)
+{
+	return w->goal == GOAL_RUNNING ||
+	       (w->goal == GOAL_STATE && w->want_state == BRM_RUNNING && !w->want_health);
+}
+
 /* "NAME is STATE (error)" for the targets whose last verdict is @v. */
 static void describe_states(struct brm_buf *b, const struct waiter *w, enum verdict v)
 {
@@ -399,6 +406,8 @@ static void describe_states(struct brm_buf *b, const struct waiter *w, enum verd
 			     brm_state_name(brm_proc_state(p)));
 		if (s && s->state == BRM_WAITING && s->waiting_for)
 			brm_buf_addf(b, " for %s", s->waiting_for);
+		if (v == PENDING && brm_proc_is_oneshot(p) && wants_completion(w))
+			brm_buf_adds(b, ", a one-shot not completed yet");
 		if (w->want_health) {
 			const char *health = proc_health(p);
 			if (health)
