@@ -94,6 +94,8 @@ struct brm_control {
 	size_t nlinks;
 	uint64_t generation;
 	struct brm_control_hooks hooks;
+	void (*shutdown)(void *arg, struct brm_cmd *cmd);
+	void *shutdown_arg;
 };
 
 /* ---- replies ------------------------------------------------------------ */
@@ -381,6 +383,13 @@ static void link_judge(struct wlink *l)
 	l->verdict = v;
 }
 
+/* Does @w wait for its one-shot targets to complete? */
+static bool wants_completion(const struct waiter *w)
+{
+	return w->goal == GOAL_RUNNING ||
+	       (w->goal == GOAL_STATE && w->want_state == BRM_RUNNING && !w->want_health);
+}
+
 /* "NAME is STATE (error)" for the targets whose last verdict is @v. */
 static void describe_states(struct brm_buf *b, const struct waiter *w, enum verdict v)
 {
@@ -397,6 +406,8 @@ static void describe_states(struct brm_buf *b, const struct waiter *w, enum verd
 			     brm_state_name(brm_proc_state(p)));
 		if (s && s->state == BRM_WAITING && s->waiting_for)
 			brm_buf_addf(b, " for %s", s->waiting_for);
+		if (v == PENDING && brm_proc_is_oneshot(p) && wants_completion(w))
+			brm_buf_adds(b, ", a one-shot not completed yet");
 		if (w->want_health) {
 			const char *health = proc_health(p);
 			if (health)
@@ -1010,6 +1021,14 @@ void brm_control_execute(struct brm_cmd *cmd, void *arg)
 		reply_errorf(cmd, BRM_E_INTERNAL, "reload is not available");
 		cmd->done(cmd);
 		break;
+	case BRM_CMD_SHUTDOWN:
+		if (ctl->shutdown) {
+			ctl->shutdown(ctl->shutdown_arg, cmd);
+			break;
+		}
+		reply_errorf(cmd, BRM_E_INTERNAL, "shutdown is not available");
+		cmd->done(cmd);
+		break;
 	default:
 		reply_errorf(cmd, BRM_E_INTERNAL, "unknown command %d", (int)cmd->op);
 		cmd->done(cmd);
@@ -1032,6 +1051,13 @@ struct brm_control *brm_control_create(uv_loop_t *loop, struct brm_supervisor *s
 void brm_control_set_hooks(struct brm_control *ctl, const struct brm_control_hooks *hooks)
 {
 	ctl->hooks = *hooks;
+}
+
+void brm_control_set_shutdown(struct brm_control *ctl,
+			      void (*fn)(void *arg, struct brm_cmd *cmd), void *arg)
+{
+	ctl->shutdown = fn;
+	ctl->shutdown_arg = arg;
 }
 
 uint64_t brm_control_next_generation(struct brm_control *ctl)
