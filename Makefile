@@ -1,8 +1,11 @@
 # brummd — one non-recursive GNU Makefile.
 #
 #   make                 build bin/brummd and bin/brummctl
-#   make check           build and run every Check suite (tests/test_*.c)
-#   make run             start brummd in the foreground on its embedded default
+#   make check           build and run every Check suite (tests/test_*.c), then
+#                        every example of README.md and man/ (make examples)
+#   make examples        check the examples of README.md and man/ alone
+#   make run             start brummd in the foreground on its embedded default,
+#                        with its socket and state in ./run (RUNDIR)
 #   make install         PREFIX=/usr/local DESTDIR= (binaries, units, config, man pages)
 #   make installcheck    install into a scratch DESTDIR and check what landed
 #   make deps            install missing build dependencies (apt-get)
@@ -90,7 +93,7 @@ LIBDAEMON  := $(OBJDIR)/libbrmd.a
 
 PROGRAMS   := $(BINOUT)/brummd $(BINOUT)/brummctl $(BINOUT)/brm-testchild
 
-.PHONY: all check run install installcheck uninstall clean deps lint stress bench bench-quick
+.PHONY: all check examples run install installcheck uninstall clean deps lint stress bench bench-quick
 all: $(BINOUT)/brummd $(BINOUT)/brummctl
 
 $(OBJDIR)/%.o: %.c
@@ -147,12 +150,29 @@ check: $(PROGRAMS) $(TEST_BIN)
 	    $(if $(SAN),$(SAN_ENV)) BRM_BINDIR=$(CURDIR)/$(BINOUT) $$t >$$out 2>&1 || fail=1; \
 	    cat $$out; skips=$$((skips + $$(grep -c '^SKIP:' $$out))); \
 	done; rm -f $$out; \
+	echo "== scripts/check-examples.py"; \
+	$(if $(SAN),$(SAN_ENV)) SAN=$(SAN) BINOUT=$(BINOUT) python3 scripts/check-examples.py || fail=1; \
 	if [ $$skips -ne 0 ]; then echo "make check: $$skips test(s) SKIPPED (see the SKIP: lines)"; fi; \
 	if [ $$fail -ne 0 ]; then echo "make check: FAILED"; exit 1; fi; \
 	echo "make check: all suites passed"
 
+# Every example of README.md and man/ (how: scripts/check-examples.py);
+# make check runs it too.
+examples: $(PROGRAMS)
+	$(if $(SAN),$(SAN_ENV)) SAN=$(SAN) BINOUT=$(BINOUT) python3 scripts/check-examples.py
+
+# The development run never touches an installed brummd's /run/brummd and
+# /var/lib/brummd, also as root: its socket and state are under RUNDIR
+# (0700), passed explicitly (--socket beats $$BRUMMD_SOCKET and a config's
+# "socket"; $$BRUMMD_STATE_DIR beats its "state_dir"). RUNFLAGS adds options,
+# e.g. RUNFLAGS='-c etc/brummd.json --log-level debug'.
+RUNDIR ?= $(CURDIR)/run
 run: $(BINOUT)/brummd $(BINOUT)/brummctl
-	./$(BINOUT)/brummd --foreground $(RUNFLAGS)
+	@mkdir -p -m 0700 $(RUNDIR) $(RUNDIR)/state
+	@echo "make run: socket $(RUNDIR)/brummd.sock, state in $(RUNDIR)/state"
+	@echo "make run: in another shell: export BRUMMD_SOCKET=$(RUNDIR)/brummd.sock; $(CURDIR)/$(BINOUT)/brummctl status"
+	BRUMMD_STATE_DIR=$(RUNDIR)/state ./$(BINOUT)/brummd --foreground \
+	    --socket $(RUNDIR)/brummd.sock $(RUNFLAGS)
 
 # The units name /usr/local/sbin/brummd; installing elsewhere rewrites it.
 # An existing /etc/brummd/brummd.json is never overwritten.

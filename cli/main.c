@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -32,14 +34,37 @@ static void json_error(const cJSON *code, const char *message, const cJSON *data
 	cJSON_Delete(root);
 }
 
+/* The socket `make run` gives brummd, relative to the checkout (Makefile's RUNDIR). */
+#define MAKE_RUN_SOCKET "run/brummd.sock"
+
+/*
+ * In a checkout where `make run` listens, the default socket is the wrong
+ * one to try: say which to use instead.
+ */
+static void make_run_hint(void)
+{
+	struct stat st;
+	char *cwd;
+
+	if (lstat(MAKE_RUN_SOCKET, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return;
+	cwd = getcwd(NULL, 0);
+	if (!cwd)
+		return;
+	fprintf(stderr, "hint: 'make run' listens on '%s/" MAKE_RUN_SOCKET "' here: "
+		"export BRUMMD_SOCKET=%s/" MAKE_RUN_SOCKET "\n", cwd, cwd);
+	free(cwd);
+}
+
 static int cannot_connect(const struct cli_opts *o, const char *path,
 			  enum brm_socket_origin origin, const char *err, int errnum)
 {
 	fprintf(stderr, "brummctl: %s\n", err);
-	if (origin == BRM_SOCKET_DEFAULT)
+	if (origin == BRM_SOCKET_DEFAULT) {
 		fprintf(stderr, "hint: '%s' is the default socket; choose another with "
 			"--socket or $BRUMMD_SOCKET\n", path);
-	else
+		make_run_hint();
+	} else
 		fprintf(stderr, "hint: the socket path came from %s\n",
 			brm_socket_origin_name(origin));
 	/* A socket refused as unsafe (EPERM) was never tried: whether brummd
@@ -93,7 +118,7 @@ static int run(const struct cli_opts *o)
 
 	bool color = cli_want_color() && !o->no_color;
 
-	if (o->cmd->id == CMD_LOGS && o->follow)
+	if ((o->cmd->id == CMD_LOGS || o->cmd->id == CMD_DLOG) && o->follow)
 		cli_logs_catch_signals();
 	path = brm_socket_resolve_origin(o->socket, &origin);
 	c = brm_client_connect_errno(path, &msg, &errnum);
@@ -114,6 +139,8 @@ static int run(const struct cli_opts *o)
 	} else {
 		if (is_logs_cmd(o->cmd->id))
 			cli_logs_print_result(stdout, o, result, color);
+		else if (o->cmd->id == CMD_DLOG)
+			cli_dlog_print_result(stdout, o, result, color);
 		else if (o->json)
 			cli_print_json(stdout, result);
 		else
@@ -124,6 +151,13 @@ static int run(const struct cli_opts *o)
 			if (cli_logs_follow(stdout, c, o, color) < 0)
 				ret = lost(o, path, c);
 		}
+		if (o->cmd->id == CMD_DLOG && o->follow) {
+			fflush(stdout);
+			if (cli_dlog_follow(stdout, c, o, color) < 0)
+				ret = lost(o, path, c);
+		}
+		if (o->cmd->id == CMD_SHUTDOWN && !o->json)
+			puts("every process is down; brummd exits");
 	}
 	cJSON_Delete(result);
 	brm_rpc_err_finish(&err);

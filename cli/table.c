@@ -143,17 +143,26 @@ static char *health_cell(const cJSON *snap)
 	return brm_xstrdup(strcmp(h, "unknown") ? h : "starting");
 }
 
-/* What a person should know beyond the columns: the error, or what a
- * waiting process waits for. */
+/* What a person should know beyond the columns: the error, what a
+ * waiting process waits for, or that it is a one-shot job (and completed). */
 static char *note_cell(const cJSON *snap)
 {
 	const char *err = str_field(snap, "error", NULL);
 	const char *wf = str_field(snap, "waiting_for", NULL);
+	const char *type = str_field(snap, "type", NULL);
+	const cJSON *code = field(snap, "exit_code");
 
 	if (err && *err)
 		return brm_xstrdup(err);
 	if (wf && *wf)
 		return brm_xasprintf("waiting for %s", wf);
+	if (type && !strcmp(type, "oneshot")) {
+		const char *st = str_field(snap, "state", "");
+
+		if (!strcmp(st, "exited") && cJSON_IsNumber(code) && code->valuedouble == 0)
+			return brm_xstrdup("one-shot, completed");
+		return brm_xstrdup("one-shot");
+	}
 	return brm_xstrdup("");
 }
 

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -35,6 +36,7 @@
 #include "daemon/instances.h"
 #include "daemon/logspec.h"
 #include "daemon/orchspec.h"
+#include "daemon/placeholders.h"
 #include "lib/buf.h"
 #include "lib/util.h"
 #include "proto/proto.h"
@@ -58,7 +60,8 @@ static const char *const spec_keys[] = {
 	"cmd", "shell", "cwd", "env", "autostart", "type", "restart", "start_secs",
 	"start_retries", "backoff_secs", "backoff_max_secs", "min_uptime_secs",
 	"stop_signal",
-	"stop_timeout_secs", "user", "group", "umask", "orphan", BRM_LOG_KEYS,
+	"stop_timeout_secs", "user", "group", "umask", "orphan", "port",
+	"env_file", "rlimits", "nice", "oom_score_adj", BRM_LOG_KEYS,
 	BRM_ORCH_KEYS, NULL
 };
 
@@ -433,28 +436,45 @@ static const char *duration_num(double d, double *secs)
 	return NULL;
 }
 
-#define DURATION_HINT "use a number of seconds or a string like \"250ms\", \"10s\", \"2m\" or \"1h\""
+#define DURATION_HINT "expected a number of seconds like 5 or 0.5, or a string like" \
+	" \"250ms\", \"10s\", \"2m\" or \"1h\""
 
-static bool get_duration(struct report *r, const char *path, const cJSON *v, double *out)
+char *brm_duration_check(const cJSON *v, double min, double *secs)
 {
 	struct quoted q;
 	const char *why;
+	double d = 0;
 
 	if (cJSON_IsNumber(v)) {
-		why = duration_num(v->valuedouble, out);
+		why = duration_num(v->valuedouble, &d);
 		if (why)
-			report(r, path, "duration %g %s; " DURATION_HINT,
-			       v->valuedouble, why);
+			return brm_xasprintf("duration %g %s; " DURATION_HINT, v->valuedouble, why);
 	} else if (cJSON_IsString(v)) {
-		why = duration_str(v->valuestring, out);
+		why = duration_str(v->valuestring, &d);
 		if (why)
-			report(r, path, "duration %s %s; " DURATION_HINT,
-			       quote(&q, v->valuestring), why);
+			return brm_xasprintf("duration %s %s; " DURATION_HINT,
+					     quote(&q, v->valuestring), why);
 	} else {
-		report(r, path, "expected a number of seconds or a string like \"10s\", got %s",
-		       type_name(v));
-		return false;
+		return brm_xasprintf(DURATION_HINT ", got %s", type_name(v));
 	}
+	if (d < min) {
+		if (cJSON_IsNumber(v))
+			return brm_xasprintf("duration %g is shorter than the minimum of %gs",
+					     v->valuedouble, min);
+		return brm_xasprintf("duration %s is shorter than the minimum of %gs",
+				     quote(&q, v->valuestring), min);
+	}
+	*secs = d;
+	return NULL;
+}
+
+static bool get_duration(struct report *r, const char *path, const cJSON *v, double *out)
+{
+	char *why = brm_duration_check(v, 0, out);
+
+	if (why)
+		report(r, path, "%s", why);
+	free(why);
 	return !why;
 }
 
@@ -604,9 +624,186 @@ static void orch_key(struct report *r, const char *path, const char *k, const cJ
 	if (!*os)
 		*os = brm_orch_spec_new();
 	if (brm_orch_spec_set(*os, k, v, &why) < 0) {
-		report(r, path, "%s", why);
+		/* one line each: every problem counts and shows */
+		for (char *line = why, *nl; line; line = nl) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl++ = '\0';
+			report(r, path, "%s", line);
+		}
 		free(why);
 	}
+}
+
+/* "env_file": an absolute path, "-" first for an optional file, or a list of them. */
+static void get_env_file(struct report *r, const char *path, const cJSON *v, char ***out)
+{
+	const cJSON *c;
+	size_t n = 0, i = 0;
+	struct quoted q;
+
+	if (cJSON_IsString(v)) {
+		n = 1;
+	} else if (cJSON_IsArray(v)) {
+		cJSON_ArrayForEach(c, v)
+			n++;
+	} else {
+		report(r, path, "expected a path or an array of paths, got %s", type_name(v));
+		return;
+	}
+	if (n > BRM_MAX_ENV_FILES) {
+		report(r, path, "%zu files, more than the limit of %d", n, BRM_MAX_ENV_FILES);
+		return;
+	}
+	brm_strv_free(*out);
+	*out = brm_xcalloc(n + 1, sizeof(char *));
+	n = 0;
+	for (c = cJSON_IsString(v) ? v : v->child; c; c = cJSON_IsString(v) ? NULL : c->next, i++) {
+		const char *f = cJSON_IsString(c) ? c->valuestring : NULL;
+		const char *abs = f && f[0] == '-' ? f + 1 : f;
+		char *p = cJSON_IsString(v) ? brm_xstrdup(path) : brm_xasprintf("%s[%zu]", path, i);
+
+		if (!f)
+			report(r, p, "expected a path, got %s", type_name(c));
+		else if (abs[0] != '/')
+			report(r, p, "expected an absolute path (\"-\" first for an optional file),"
+			       " got %s", quote(&q, f));
+		else if (strlen(abs) >= 4096)
+			report(r, p, "longer than 4095 bytes");
+		else
+			(*out)[n++] = brm_xstrdup(f);
+		free(p);
+	}
+	if (!n) {
+		free(*out);
+		*out = NULL;
+	}
+}
+
+static const char *const rlimit_keys[] = { "nofile", "nproc", "core", "memlock", NULL };
+
+const char *brm_rlimit_name(enum brm_rlimit_res res)
+{
+	return (unsigned)res < BRM_RLIMIT_COUNT ? rlimit_keys[res] : "unknown";
+}
+
+int brm_rlimit_resource(enum brm_rlimit_res res)
+{
+	static const int rs[] = { RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_CORE, RLIMIT_MEMLOCK };
+
+	return (unsigned)res < BRM_RLIMIT_COUNT ? rs[res] : -1;
+}
+
+/*
+ * One limit as written in a string: "infinity", a number, and for sizes
+ * (@bytes) a K, M, G or T suffix (powers of 1024, as systemd takes them).
+ */
+static bool rlimit_word(const char *s, size_t len, bool bytes, uint64_t *out)
+{
+	static const char units[] = "KMGT";
+	uint64_t v = 0, mul = 1;
+	size_t i = 0;
+
+	if (len == 8 && !memcmp(s, "infinity", 8)) {
+		*out = BRM_RLIM_INFINITY;
+		return true;
+	}
+	if (bytes && len > 1) {
+		const char *u = memchr(units, s[len - 1], 4);
+
+		if (u && s[len - 1]) {
+			for (long k = 0; k <= u - units; k++)
+				mul *= 1024;
+			len--;
+		}
+	}
+	if (!len)
+		return false;
+	for (; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]) || v > (UINT64_MAX / 10 - 9))
+			return false;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v > (UINT64_MAX - 1) / mul)
+		return false;
+	*out = v * mul;
+	return true;
+}
+
+/* A number, "infinity", or "SOFT:HARD" (each a number or "infinity"). */
+static void get_rlimit(struct report *r, const char *path, const cJSON *v, bool bytes,
+		       struct brm_rlimit_spec *out)
+{
+	struct quoted q;
+	uint64_t soft, hard;
+
+	if (cJSON_IsNumber(v)) {
+		if (!is_int_in(v, 0, 1L << 53)) {
+			report(r, path, "expected a non-negative integer, \"infinity\" or"
+			       " \"SOFT:HARD\", got %g", v->valuedouble);
+			return;
+		}
+		soft = hard = (uint64_t)v->valuedouble;
+	} else if (cJSON_IsString(v)) {
+		const char *s = v->valuestring, *colon = strchr(s, ':');
+		bool ok;
+
+		if (colon)
+			ok = rlimit_word(s, (size_t)(colon - s), bytes, &soft) &&
+			     rlimit_word(colon + 1, strlen(colon + 1), bytes, &hard);
+		else
+			ok = rlimit_word(s, strlen(s), bytes, &soft) && (hard = soft, true);
+		if (!ok) {
+			report(r, path, "expected a number%s, \"infinity\" or \"SOFT:HARD\","
+			       " got %s", bytes ? " (K, M, G or T for sizes)" : "",
+			       quote(&q, s));
+			return;
+		}
+		if (soft > hard) {
+			report(r, path, "the soft limit is above the hard limit in %s",
+			       quote(&q, s));
+			return;
+		}
+	} else {
+		report(r, path, "expected a number, \"infinity\" or \"SOFT:HARD\", got %s",
+		       type_name(v));
+		return;
+	}
+	out->set = true;
+	out->soft = soft;
+	out->hard = hard;
+}
+
+static void parse_rlimits(struct report *r, const char *path, const cJSON *v,
+			  struct brm_proc_spec *s)
+{
+	const cJSON *c;
+	bool *dup;
+	size_t i = 0;
+
+	if (!cJSON_IsObject(v)) {
+		report(r, path, "expected an object of limits (\"nofile\", \"nproc\", \"core\","
+		       " \"memlock\"), got %s", type_name(v));
+		return;
+	}
+	dup = dup_flags(v);
+	cJSON_ArrayForEach(c, v) {
+		char *p = keypath(path, c->string);
+		int k;
+
+		for (k = 0; k < BRM_RLIMIT_COUNT; k++)
+			if (!strcmp(c->string, rlimit_keys[k]))
+				break;
+		if (dup[i++])
+			report(r, p, "duplicate key");
+		else if (k == BRM_RLIMIT_COUNT)
+			unknown_key(r, p, c->string, rlimit_keys);
+		else
+			get_rlimit(r, p, c, k == BRM_RLIMIT_CORE || k == BRM_RLIMIT_MEMLOCK,
+				   &s->rlimits[k]);
+		free(p);
+	}
+	free(dup);
 }
 
 /* ---- a process spec ----------------------------------------------------- */
@@ -724,25 +921,92 @@ static void get_orphan(struct report *r, const char *path, const cJSON *v, bool 
 		report(r, path, "expected \"kill\" or \"keep\", got %s", type_name(v));
 }
 
+struct placeholder_report {
+	struct report *r;
+	const char *base;
+};
+
+static void report_placeholder(void *ctx, const char *key, const char *msg)
+{
+	struct placeholder_report *pr = ctx;
+	char *p = brm_xasprintf("%s%s%s", pr->base, *pr->base ? "." : "", key);
+
+	report(pr->r, p, "%s", msg);
+	free(p);
+}
+
+/* PORT=@port in @s's environment, unless "env" sets PORT itself. */
+static void set_port_env(struct brm_proc_spec *s, long port)
+{
+	size_t n = brm_strv_len(s->env);
+
+	for (size_t k = 0; k < n; k++)
+		if (!strncmp(s->env[k], "PORT=", 5))
+			return;
+	s->env = brm_xrealloc(s->env, (n + 2) * sizeof(*s->env));
+	s->env[n] = brm_xasprintf("PORT=%ld", port);
+	s->env[n + 1] = NULL;
+}
+
+/*
+ * "port": the first port of the process (or of its instances). Returns it,
+ * or 0 when unset or reported as wrong.
+ */
+static long get_port(struct report *r, const char *base, const cJSON *obj)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, "port");
+	char *p;
+	long port = 0;
+
+	if (!v)
+		return 0;
+	p = keypath(base, "port");
+	if (!get_int(r, p, v, 1, 65535, &port))
+		port = 0;
+	free(p);
+	return port;
+}
+
 /*
  * The spec in @obj, or NULL after reporting why it is not an object.
+ * @instance is the instance number, or -1 for a process without
+ * "instances"; it sets {instance} and adds itself to {port}.
  * A spec is returned even when problems were reported: the caller compares
  * r->n before and after.
  */
-static struct brm_proc_spec *parse_spec(struct report *r, const cJSON *obj,
-					const char *name, const char *base)
+static struct brm_proc_spec *parse_spec(struct report *r, const cJSON *orig,
+					const char *name, const char *base, long instance)
 {
+	struct brm_placeholders ph = { name, instance, 0, 0 };
+	struct placeholder_report pr = { r, base };
 	struct brm_proc_spec *s;
 	const cJSON *c, *cmd = NULL;
+	cJSON *obj;
 	bool *dup, max_set = false, restart_set = false;
 	size_t i = 0;
 	long l;
 
-	if (!cJSON_IsObject(obj)) {
-		report(r, base, "expected an object, got %s", type_name(obj));
+	if (!cJSON_IsObject(orig)) {
+		report(r, base, "expected an object, got %s", type_name(orig));
 		return NULL;
 	}
 	s = brm_spec_new(name);
+	s->port = get_port(r, base, orig);
+	if (s->port && instance > 0)
+		s->port += instance;
+	if (s->port > 65535) {
+		char *p = keypath(base, "port");
+
+		report(r, p, "instance %ld would get port %ld, above 65535", instance, s->port);
+		free(p);
+		s->port = 0;
+	}
+	ph.port = s->port;
+	/* Placeholders are filled in on a copy, before anything is parsed. */
+	obj = cJSON_Duplicate(orig, 1);
+	if (!obj)
+		brm_oom(0);
+	brm_placeholders_apply(obj, &ph, report_placeholder, &pr);
 	dup = dup_flags(obj);
 	cJSON_ArrayForEach(c, obj) {
 		const char *k = c->string;
@@ -791,7 +1055,23 @@ static struct brm_proc_spec *parse_spec(struct report *r, const cJSON *obj,
 			log_key(r, p, k, c, &s->log);
 		else if (!strcmp(k, "orphan"))
 			get_orphan(r, p, c, &s->orphan_keep);
-		else if (brm_orch_key(k))
+		else if (!strcmp(k, "port"))
+			;   /* get_port(), before the placeholders */
+		else if (!strcmp(k, "env_file"))
+			get_env_file(r, p, c, &s->env_file);
+		else if (!strcmp(k, "rlimits"))
+			parse_rlimits(r, p, c, s);
+		else if (!strcmp(k, "nice")) {
+			if (get_int(r, p, c, -20, 19, &l)) {
+				s->nice_set = true;
+				s->nice = (int)l;
+			}
+		} else if (!strcmp(k, "oom_score_adj")) {
+			if (get_int(r, p, c, -1000, 1000, &l)) {
+				s->oom_score_adj_set = true;
+				s->oom_score_adj = (int)l;
+			}
+		} else if (brm_orch_key(k))
 			orch_key(r, p, k, c, &s->orch);
 		else
 			unknown_key(r, p, k, spec_keys);
@@ -812,6 +1092,9 @@ static struct brm_proc_spec *parse_spec(struct report *r, const cJSON *obj,
 	else
 		report(r, base, "missing \"cmd\"");
 	check_oneshot_restart(r, base, s, restart_set);
+	cJSON_Delete(obj);
+	if (s->port)
+		set_port_env(s, s->port);
 
 	/* An unset maximum follows a first delay raised above it. */
 	if (s->backoff_max_secs < s->backoff_secs) {
@@ -882,6 +1165,7 @@ struct brm_proc_spec *brm_spec_dup(const struct brm_proc_spec *s)
 	d->group = xstrdup_or_null(s->group);
 	d->log = brm_log_spec_dup(s->log);
 	d->orch = brm_orch_spec_dup(s->orch);
+	d->env_file = brm_strv_dup(s->env_file);
 	return d;
 }
 
@@ -897,6 +1181,7 @@ void brm_spec_destroy(struct brm_proc_spec *s)
 	free(s->group);
 	brm_log_spec_destroy(s->log);
 	brm_orch_spec_destroy(s->orch);
+	brm_strv_free(s->env_file);
 	free(s);
 }
 
@@ -913,7 +1198,7 @@ struct brm_proc_spec *brm_spec_parse(const cJSON *obj, const char *name,
 	if (!brm_name_valid(name))
 		report(&r, path, "invalid process name %s: use 1 to %d letters, digits or '.', '_', ':', '@', '-', not starting with '.' or '-'",
 		       quote(&q, name ? name : ""), BRM_MAX_NAME_LEN);
-	s = parse_spec(&r, obj, name, path);
+	s = parse_spec(&r, obj, name, path, -1);
 	if (r.n) {
 		brm_spec_destroy(s);
 		*err = report_finish(&r);
@@ -1027,20 +1312,31 @@ static void parse_instances(struct report *r, const cJSON *c, const char *p,
 {
 	const cJSON *inst = cJSON_GetObjectItemCaseSensitive(c, "instances");
 	char *ip = keypath(p, "instances"), name[BRM_MAX_NAME_LEN + 1];
+	struct report quiet_port = { BRM_BUF_INIT, NULL, 0 };  /* parse_spec reports it */
 	cJSON *copy;
-	long n;
+	long n, port;
 
-	if (!get_int(r, ip, inst, 1, BRM_MAX_INSTANCES, &n))
-		goto out_free_path;
-	if (!brm_instance_name(name, sizeof(name), c->string, (unsigned)n - 1)) {
-		report(r, ip, "the instance names (\"%s:%ld\") would be longer than %d bytes",
-		       c->string, n - 1, BRM_MAX_NAME_LEN);
-		goto out_free_path;
-	}
 	copy = cJSON_Duplicate(c, 1);
 	if (!copy)
 		brm_oom(0);
 	cJSON_DeleteItemFromObjectCaseSensitive(copy, "instances");
+	if (!get_int(r, ip, inst, 1, BRM_MAX_INSTANCES, &n))
+		goto out_check_spec;
+	if (!brm_instance_name(name, sizeof(name), c->string, (unsigned)n - 1)) {
+		report(r, ip, "the instance names (\"%s:%ld\") would be longer than %d bytes",
+		       c->string, n - 1, BRM_MAX_NAME_LEN);
+		goto out_check_spec;
+	}
+	port = get_port(&quiet_port, p, copy);
+	brm_buf_finish(&quiet_port.buf);
+	if (port && port + n - 1 > 65535) {
+		char *pp = keypath(p, "port");
+
+		report(r, pp, "%ld instances from port %ld would go up to %ld, above 65535",
+		       n, port, port + n - 1);
+		free(pp);
+		goto out_check_spec;
+	}
 	if (cfg->nprocs + (size_t)n > *cap) {
 		*cap = cfg->nprocs + (size_t)n + 16;
 		cfg->procs = brm_xrealloc(cfg->procs, *cap * sizeof(*cfg->procs));
@@ -1050,7 +1346,7 @@ static void parse_instances(struct report *r, const cJSON *c, const char *p,
 		struct brm_proc_spec *s;
 
 		brm_instance_name(name, sizeof(name), c->string, (unsigned)i);
-		s = parse_spec(i ? &quiet : r, copy, name, p);
+		s = parse_spec(i ? &quiet : r, copy, name, p, i);
 		brm_buf_finish(&quiet.buf);
 		if (!s)
 			break;
@@ -1058,7 +1354,13 @@ static void parse_instances(struct report *r, const cJSON *c, const char *p,
 		cfg->procs[cfg->nprocs++] = s;
 	}
 	cJSON_Delete(copy);
-out_free_path:
+	free(ip);
+	return;
+
+out_check_spec:
+	/* The count is wrong, but every other problem of the spec shows now too. */
+	brm_spec_destroy(parse_spec(r, copy, c->string, p, 0));
+	cJSON_Delete(copy);
 	free(ip);
 }
 
@@ -1086,11 +1388,11 @@ static void parse_processes(struct report *r, const cJSON *v, struct brm_config 
 		} else if (!brm_name_valid(c->string)) {
 			report(r, p, "invalid process name: use 1 to %d letters, digits or '.', '_', ':', '@', '-', not starting with '.' or '-'",
 			       BRM_MAX_NAME_LEN);
-			brm_spec_destroy(parse_spec(r, c, c->string, p));
+			brm_spec_destroy(parse_spec(r, c, c->string, p, -1));
 		} else if (cJSON_IsObject(c) && cJSON_GetObjectItemCaseSensitive(c, "instances")) {
 			parse_instances(r, c, p, cfg, &n);
 		} else {
-			s = parse_spec(r, c, c->string, p);
+			s = parse_spec(r, c, c->string, p, -1);
 			if (s) {
 				if (cfg->nprocs == n) {
 					n = n * 2 + 16;

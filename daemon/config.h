@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "daemon/limits.h"
@@ -30,6 +31,27 @@ enum brm_restart {
 	BRM_RESTART_NEVER,
 };
 const char *brm_restart_name(enum brm_restart r);
+
+/* "rlimits": the resources a spec may limit, as systemd's Limit*= */
+enum brm_rlimit_res {
+	BRM_RLIMIT_NOFILE,
+	BRM_RLIMIT_NPROC,
+	BRM_RLIMIT_CORE,
+	BRM_RLIMIT_MEMLOCK,
+	BRM_RLIMIT_COUNT
+};
+#define BRM_RLIM_INFINITY UINT64_MAX
+
+struct brm_rlimit_spec {
+	bool set;                 /* false: inherited from brummd */
+	uint64_t soft, hard;      /* BRM_RLIM_INFINITY: unlimited */
+};
+
+/* The config key of @r ("nofile") and its resource (RLIMIT_NOFILE). */
+const char *brm_rlimit_name(enum brm_rlimit_res r);
+int brm_rlimit_resource(enum brm_rlimit_res r);
+
+#define BRM_MAX_ENV_FILES 16
 
 /*
  * "type": a simple process is meant to stay up; a one-shot runs to
@@ -72,6 +94,15 @@ struct brm_proc_spec {
 	                             "kill"); an orderly shutdown still stops it */
 	struct brm_orch_spec *orch; /* orchspec.c: depends_on, health, ready,
 	                             notify_fd; NULL when none is set */
+	char **env_file;          /* NULL-terminated absolute paths, each maybe
+	                             with a leading '-' (a missing file is fine);
+	                             read at each start (daemon/envfile.h); NULL: none */
+	struct brm_rlimit_spec rlimits[BRM_RLIMIT_COUNT];
+	bool nice_set;
+	int nice;                 /* -20..19, with nice_set */
+	bool oom_score_adj_set;
+	int oom_score_adj;        /* -1000..1000, with oom_score_adj_set */
+	long port;                /* "port" (+ the instance number); 0: none */
 };
 
 /* "access": user and group names (or decimal ids) as written; "*" is anyone. */
@@ -136,5 +167,14 @@ void brm_spec_destroy(struct brm_proc_spec *s);
  */
 int brm_duration_parse_json(const struct cJSON *v, double *secs);
 int brm_duration_parse(const char *s, double *secs);
+
+/*
+ * A duration of at least @min seconds in @v. Returns NULL and *@secs, or a
+ * message saying what is wrong and naming the accepted format:
+ *   duration "5 s" has an unknown unit; expected a number of seconds like 5
+ *   or 0.5, or a string like "250ms", "10s", "2m" or "1h"
+ * Ownership: caller frees the message.
+ */
+char *brm_duration_check(const struct cJSON *v, double min, double *secs);
 
 #endif

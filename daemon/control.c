@@ -9,6 +9,15 @@
  * bounds the wait, and the client's going away cancels it.
  * `remove` always waits: its reply is the last snapshot, sent when the
  * process is gone.
+ *
+ * Several targets of `stop` (or --all) go down in reverse dependency
+ * order; a `restart` of several is a struct restartset: all of them are
+ * stopped that way first, then all are started (their dependencies order
+ * the spawns). Its waiter, if any, judges nothing before the second phase.
+ *
+ * Operator intent: `stop` marks its targets stopped by request
+ * (brm_proc_held); `start` and `restart` clear that for their targets and
+ * everything those need, which their start may start on their behalf.
  */
 #include <errno.h>
 #include <math.h>
@@ -17,6 +26,7 @@
 
 #include "daemon/config.h"
 #include "daemon/control.h"
+#include "daemon/deps.h"
 #include "daemon/log.h"
 #include "daemon/targets.h"
 #include "lib/snapjson.h"
@@ -62,18 +72,30 @@ struct waiter {
 	double timeout_secs;
 	struct waiter *ready_next; /* observe(): to answer after the pass */
 	bool ready;
+	struct restartset *rs;     /* its first phase still runs: judge nothing yet */
 	struct waiter *prev, *next;
+};
+
+/* A restart of several processes: all stop (reverse dependency order), then all start. */
+struct restartset {
+	struct brm_proc **procs;   /* NULL entries: removed meanwhile */
+	size_t n;
+	struct waiter *w;          /* the request's wait, or NULL */
+	struct restartset *next;
 };
 
 struct brm_control {
 	uv_loop_t *loop;
 	struct brm_supervisor *sup;
+	struct restartset *sets;
 	struct waiter *waiters;
 	struct wlink **buckets;    /* the index: process -> links; power of two */
 	size_t nbuckets;
 	size_t nlinks;
 	uint64_t generation;
 	struct brm_control_hooks hooks;
+	void (*shutdown)(void *arg, struct brm_cmd *cmd);
+	void *shutdown_arg;
 };
 
 /* ---- replies ------------------------------------------------------------ */
@@ -213,6 +235,8 @@ static void on_timer_closed(uv_handle_t *h)
 
 static void waiter_free(struct waiter *w)
 {
+	if (w->rs)
+		w->rs->w = NULL;
 	if (w->timer)
 		uv_close((uv_handle_t *)w->timer, on_timer_closed);
 	for (size_t i = 0; i < w->n; i++)
@@ -295,6 +319,8 @@ static enum verdict judge(const struct waiter *w, const struct brm_proc *p)
 {
 	enum brm_state st;
 
+	if (w->rs)
+		return PENDING;
 	if (!p)
 		return w->goal == GOAL_RUNNING || w->goal == GOAL_STATE ? FAILED : REACHED;
 	st = brm_proc_state(p);
@@ -357,6 +383,13 @@ static void link_judge(struct wlink *l)
 	l->verdict = v;
 }
 
+/* Does @w wait for its one-shot targets to complete? */
+static bool wants_completion(const struct waiter *w)
+{
+	return w->goal == GOAL_RUNNING ||
+	       (w->goal == GOAL_STATE && w->want_state == BRM_RUNNING && !w->want_health);
+}
+
 /* "NAME is STATE (error)" for the targets whose last verdict is @v. */
 static void describe_states(struct brm_buf *b, const struct waiter *w, enum verdict v)
 {
@@ -373,6 +406,8 @@ static void describe_states(struct brm_buf *b, const struct waiter *w, enum verd
 			     brm_state_name(brm_proc_state(p)));
 		if (s && s->state == BRM_WAITING && s->waiting_for)
 			brm_buf_addf(b, " for %s", s->waiting_for);
+		if (v == PENDING && brm_proc_is_oneshot(p) && wants_completion(w))
+			brm_buf_adds(b, ", a one-shot not completed yet");
 		if (w->want_health) {
 			const char *health = proc_health(p);
 			if (health)
@@ -553,14 +588,11 @@ static void waiter_cancel(struct brm_control *ctl, uint64_t serial)
  * @p changed or is going: judge the links on it, then answer the waiters
  * that settled (answering frees links, so not during the walk).
  */
-static void observe(void *arg, struct brm_proc *p, enum brm_proc_event ev)
+static void observe_links(struct brm_control *ctl, struct brm_proc *p, enum brm_proc_event ev)
 {
-	struct brm_control *ctl = arg;
 	struct waiter *ready = NULL;
 	struct wlink *l, *next;
 
-	if (!ctl->nlinks)
-		return;
 	for (l = ctl->buckets[bucket_of(ctl, p)]; l; l = next) {
 		struct waiter *w = l->w;
 
@@ -596,6 +628,92 @@ static void observe(void *arg, struct brm_proc *p, enum brm_proc_event ev)
 		else
 			waiter_answer(w);
 	}
+}
+
+/* ---- restart of several --------------------------------------------------- */
+
+static bool going_down(const struct brm_proc *p)
+{
+	return brm_proc_stop_pending(p) || brm_proc_state(p) == BRM_STOPPING;
+}
+
+static void restartset_free(struct restartset *rs)
+{
+	if (rs->w)
+		rs->w->rs = NULL;
+	free(rs->procs);
+	free(rs);
+}
+
+/*
+ * The second phase: every member is down; start them all, one-shots first:
+ * a completed one runs again (brm_proc_restart), and the members started
+ * after it wait for that run, not the last one.
+ */
+static void restartset_start(struct restartset *rs)
+{
+	struct waiter *w = rs->w;
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < rs->n; i++) {
+			struct brm_proc *q = rs->procs[i];
+			enum brm_state st;
+
+			if (!q || brm_proc_is_oneshot(q) != (pass == 0))
+				continue;
+			st = brm_proc_state(q);
+			brm_log_info("%s: restart: starting", brm_proc_name(q));
+			/* Up again already (started by someone meanwhile): leave it. */
+			if (st == BRM_STARTING || st == BRM_RUNNING || st == BRM_STOPPING)
+				brm_proc_start(q);
+			else
+				brm_proc_restart(q);
+		}
+	}
+	restartset_free(rs);
+	if (w)
+		waiter_check(w);
+}
+
+/* After every change: a set whose members are all down goes on to start them. */
+static void observe_sets(struct brm_control *ctl, struct brm_proc *p, enum brm_proc_event ev)
+{
+	struct restartset **pp = &ctl->sets, *done = NULL;
+
+	while (*pp) {
+		struct restartset *rs = *pp;
+		bool down = true;
+
+		for (size_t i = 0; i < rs->n; i++) {
+			if (rs->procs[i] == p && ev == BRM_EV_REMOVED)
+				rs->procs[i] = NULL;
+			if (rs->procs[i] && going_down(rs->procs[i]))
+				down = false;
+		}
+		if (!down) {
+			pp = &rs->next;
+			continue;
+		}
+		*pp = rs->next;   /* out of the list before starting re-enters */
+		rs->next = done;
+		done = rs;
+	}
+	while (done) {
+		struct restartset *rs = done;
+
+		done = rs->next;
+		restartset_start(rs);
+	}
+}
+
+static void observe(void *arg, struct brm_proc *p, enum brm_proc_event ev)
+{
+	struct brm_control *ctl = arg;
+
+	if (ctl->nlinks)
+		observe_links(ctl, p, ev);
+	if (ctl->sets)
+		observe_sets(ctl, p, ev);
 }
 
 /* ---- executing requests ------------------------------------------------- */
@@ -662,11 +780,52 @@ static const char *errno_text(int r)
 	}
 }
 
+static void release_one(struct brm_proc *q, void *arg)
+{
+	(void)arg;
+	brm_proc_set_held(q, false);
+}
+
+/* An operator's start or restart of @p: it, and what it needs, may start. */
+static void operator_start(struct brm_control *ctl, struct brm_proc *p)
+{
+	brm_deps_each_needed(ctl->sup, p, release_one, NULL);
+}
+
+/* Several targets, or all: stops go in reverse dependency order. */
+static bool as_set(const struct brm_cmd *cmd, size_t n)
+{
+	return (cmd->op == BRM_CMD_STOP || cmd->op == BRM_CMD_RESTART) && (cmd->all || n > 1);
+}
+
+/* A restart of a set checks up front what brm_proc_restart would refuse;
+ * false after replying with the error. */
+static bool restartable(struct brm_cmd *cmd, struct brm_proc **procs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct brm_supervisor *sup = brm_proc_supervisor(procs[i]);
+		int r = brm_supervisor_shutting_down(sup) ? -ESHUTDOWN
+			: brm_proc_removing(procs[i]) ? -EBUSY : 0;
+
+		if (r < 0) {
+			struct brm_buf msg = BRM_BUF_INIT;
+
+			brm_buf_addf(&msg, "cannot restart '%s': %s", brm_proc_name(procs[i]),
+				     errno_text(r));
+			reply_error(cmd, BRM_E_CONFLICT, msg.p, procs, n);
+			brm_buf_finish(&msg);
+			return false;
+		}
+	}
+	return true;
+}
+
 static void exec_lifecycle(struct brm_control *ctl, struct brm_cmd *cmd)
 {
 	struct brm_proc **procs;
 	size_t n = 0;
 	enum goal goal = cmd->op == BRM_CMD_STOP ? GOAL_STOPPED : GOAL_RUNNING;
+	struct restartset *rs = NULL;
 	struct waiter *w;
 
 	procs = resolve(ctl, cmd, &n);
@@ -674,15 +833,31 @@ static void exec_lifecycle(struct brm_control *ctl, struct brm_cmd *cmd)
 		cmd->done(cmd);
 		return;
 	}
+	if (cmd->op == BRM_CMD_RESTART && as_set(cmd, n) && !restartable(cmd, procs, n)) {
+		free(procs);
+		cmd->done(cmd);
+		return;
+	}
+	if (as_set(cmd, n))
+		for (size_t i = 0; i < n; i++)
+			brm_proc_mark_stop(procs[i]);
 	for (size_t i = 0; i < n; i++) {
 		int r;
 		switch (cmd->op) {
-		case BRM_CMD_START: r = brm_proc_start(procs[i]); break;
-		case BRM_CMD_STOP:
-			/* All of them: in reverse dependency order. */
-			r = cmd->all ? brm_proc_stop_after_dependents(procs[i]) : brm_proc_stop(procs[i]);
+		case BRM_CMD_START:
+			operator_start(ctl, procs[i]);
+			r = brm_proc_start(procs[i]);
 			break;
-		case BRM_CMD_RESTART: r = brm_proc_restart(procs[i]); break;
+		case BRM_CMD_STOP:
+			brm_proc_set_held(procs[i], true);
+			r = as_set(cmd, n) ? brm_proc_stop_after_dependents(procs[i])
+					   : brm_proc_stop(procs[i]);
+			break;
+		case BRM_CMD_RESTART:
+			operator_start(ctl, procs[i]);
+			r = as_set(cmd, n) ? brm_proc_stop_after_dependents(procs[i])
+					   : brm_proc_restart(procs[i]);
+			break;
 		default: r = -EINVAL; break;
 		}
 		if (r == 0 && ctl->hooks.applied)
@@ -703,16 +878,34 @@ static void exec_lifecycle(struct brm_control *ctl, struct brm_cmd *cmd)
 			return;
 		}
 	}
+	if (cmd->op == BRM_CMD_RESTART && as_set(cmd, n)) {
+		rs = brm_xcalloc(1, sizeof(*rs));
+		rs->procs = brm_xcalloc(n ? n : 1, sizeof(*rs->procs));
+		memcpy(rs->procs, procs, n * sizeof(*procs));
+		rs->n = n;
+	}
 	if (!cmd->wait) {
 		reply_snapshots(cmd, procs, n);
 		free(procs);
 		cmd->done(cmd);
+		w = NULL;
+	} else {
+		w = waiter_add(ctl, cmd, goal, procs, n,
+			       cmd->timeout_secs > 0 ? cmd->timeout_secs : DEFAULT_WAIT_SECS);
+		free(procs);
+	}
+	if (rs) {
+		rs->w = w;
+		if (w)
+			w->rs = rs;
+		rs->next = ctl->sets;
+		ctl->sets = rs;
+		/* Members already down (or none with dependents) go on at once. */
+		observe_sets(ctl, NULL, BRM_EV_STATE);
 		return;
 	}
-	w = waiter_add(ctl, cmd, goal, procs, n,
-		       cmd->timeout_secs > 0 ? cmd->timeout_secs : DEFAULT_WAIT_SECS);
-	free(procs);
-	waiter_check(w);
+	if (w)
+		waiter_check(w);
 }
 
 /*
@@ -898,6 +1091,14 @@ void brm_control_execute(struct brm_cmd *cmd, void *arg)
 		reply_errorf(cmd, BRM_E_INTERNAL, "reload is not available");
 		cmd->done(cmd);
 		break;
+	case BRM_CMD_SHUTDOWN:
+		if (ctl->shutdown) {
+			ctl->shutdown(ctl->shutdown_arg, cmd);
+			break;
+		}
+		reply_errorf(cmd, BRM_E_INTERNAL, "shutdown is not available");
+		cmd->done(cmd);
+		break;
 	default:
 		reply_errorf(cmd, BRM_E_INTERNAL, "unknown command %d", (int)cmd->op);
 		cmd->done(cmd);
@@ -922,6 +1123,13 @@ void brm_control_set_hooks(struct brm_control *ctl, const struct brm_control_hoo
 	ctl->hooks = *hooks;
 }
 
+void brm_control_set_shutdown(struct brm_control *ctl,
+			      void (*fn)(void *arg, struct brm_cmd *cmd), void *arg)
+{
+	ctl->shutdown = fn;
+	ctl->shutdown_arg = arg;
+}
+
 uint64_t brm_control_next_generation(struct brm_control *ctl)
 {
 	return ++ctl->generation;
@@ -941,6 +1149,11 @@ void brm_control_destroy(struct brm_control *ctl)
 	if (!ctl)
 		return;
 	brm_supervisor_set_observer(ctl->sup, NULL, NULL);
+	while (ctl->sets) {
+		struct restartset *rs = ctl->sets;
+		ctl->sets = rs->next;
+		restartset_free(rs);
+	}
 	while (ctl->waiters) {
 		struct waiter *w = ctl->waiters;
 		waiter_unlink(w);

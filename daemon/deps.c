@@ -163,17 +163,22 @@ static void dep_set_add(struct brm_proc *q, void *arg)
 	s->v[s->n++] = q;
 }
 
-static void dep_set_get(struct brm_deps *dd, const char *name, struct dep_set *s)
+static void dep_set_of(struct brm_supervisor *sup, const char *name, struct dep_set *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->one = brm_supervisor_find(dd->sup, name);
+	s->one = brm_supervisor_find(sup, name);
 	if (s->one) {
 		s->v = &s->one;
 		s->n = 1;
 		return;
 	}
 	s->group = name;
-	brm_supervisor_each(dd->sup, dep_set_add, s);
+	brm_supervisor_each(sup, dep_set_add, s);
+}
+
+static void dep_set_get(struct brm_deps *dd, const char *name, struct dep_set *s)
+{
+	dep_set_of(dd->sup, name, s);
 }
 
 static void dep_set_free(struct dep_set *s)
@@ -268,7 +273,7 @@ static void evaluate(struct brm_deps *dd, struct brm_proc *p)
 
 		dep_set_get(dd, o->deps[i].name, &ds);
 		if (!ds.n)
-			all = false;   /* a name added later (at start-up, in config order) */
+			all = false;   /* a name a runtime `add` may bring */
 		for (size_t k = 0; k < ds.n; k++) {
 			struct brm_proc *q = ds.v[k];
 			char *why;
@@ -276,7 +281,9 @@ static void evaluate(struct brm_deps *dd, struct brm_proc *p)
 			if (cond_met(q, o->deps[i].cond))
 				continue;
 			all = false;
-			why = cond_failed(q, &o->deps[i]);
+			/* One stopped by request (an operator's start releases
+			 * it): waiting, not failed. */
+			why = brm_proc_held(q) ? NULL : cond_failed(q, &o->deps[i]);
 			if (why) {
 				dep_set_free(&ds);
 				brm_proc_deps_failed(p, why);
@@ -294,7 +301,8 @@ static void evaluate(struct brm_deps *dd, struct brm_proc *p)
 	set_waiting_for(dd, p, o);
 }
 
-/* Shutdown, stop --all: true while a process that depends on @p is not down. */
+/* Shutdown: true while a process that depends on @p is not down; a stop
+ * of a set: while one that is being stopped too is not down. */
 static bool has_live_dependent(struct brm_deps *dd, struct brm_proc *p);
 
 static void eval_one(struct brm_proc *p, void *arg)
@@ -361,6 +369,11 @@ static void live_one(struct brm_proc *q, void *arg)
 
 	if (c->found || q == c->target || !o || brm_proc_settled(q))
 		return;
+	/* A stop of a set waits for the members only (brm_proc_mark_stop): a
+	 * dependent that stays up does not hold it; at shutdown all go. */
+	if (!brm_supervisor_shutting_down(brm_proc_supervisor(q)) && !brm_proc_stop_pending(q) &&
+	    brm_proc_state(q) != BRM_STOPPING)
+		return;
 	for (size_t i = 0; i < o->ndeps; i++)
 		if (dep_takes(c->dd, o->deps[i].name, c->target))
 			c->found = true;
@@ -372,6 +385,51 @@ static bool has_live_dependent(struct brm_deps *dd, struct brm_proc *p)
 
 	brm_supervisor_each(dd->sup, live_one, &c);
 	return c.found;
+}
+
+/* ---- what a process needs ------------------------------------------------ */
+
+struct needed {
+	struct brm_supervisor *sup;
+	struct brm_proc **seen;
+	size_t n, cap;
+	void (*fn)(struct brm_proc *q, void *arg);
+	void *arg;
+};
+
+static void needed_walk(struct needed *w, struct brm_proc *p, int depth)
+{
+	const struct brm_orch_spec *o;
+
+	for (size_t i = 0; i < w->n; i++)
+		if (w->seen[i] == p)
+			return;
+	if (w->n == w->cap) {
+		w->cap = w->cap ? 2 * w->cap : 16;
+		w->seen = brm_xrealloc(w->seen, w->cap * sizeof(*w->seen));
+	}
+	w->seen[w->n++] = p;
+	w->fn(p, w->arg);
+	o = orch_of(p);
+	if (depth >= 64 || !o)
+		return;
+	for (size_t i = 0; i < o->ndeps; i++) {
+		struct dep_set ds;
+
+		dep_set_of(w->sup, o->deps[i].name, &ds);
+		for (size_t k = 0; k < ds.n; k++)
+			needed_walk(w, ds.v[k], depth + 1);
+		dep_set_free(&ds);
+	}
+}
+
+void brm_deps_each_needed(struct brm_supervisor *sup, struct brm_proc *p,
+			  void (*fn)(struct brm_proc *q, void *arg), void *arg)
+{
+	struct needed w = { sup, NULL, 0, 0, fn, arg };
+
+	needed_walk(&w, p, 0);
+	free(w.seen);
 }
 
 /* ---- hooks -------------------------------------------------------------- */
@@ -407,13 +465,24 @@ static bool must_wait(void *arg, struct brm_proc *p)
 				continue;
 			wait = true;
 			st = brm_proc_state(q);
-			/* Starting one starts what it needs. */
-			if (st == BRM_STOPPED || st == BRM_FATAL ||
-			    (st == BRM_EXITED && o->deps[i].cond != BRM_DEP_COMPLETED) ||
-			    (st == BRM_EXITED && brm_proc_exit_code(q) != 0)) {
+			/* Starting one starts what it needs, except what an
+			 * operator stopped: only an operator's start releases
+			 * that. A waiting one is asked again: what it waits for
+			 * may be released now; a stopping one starts once
+			 * stopped. */
+			if (brm_proc_held(q)) {
+				brm_log_info("%s: its dependency '%s' was stopped by request;"
+					     " waiting", brm_proc_name(p), brm_proc_name(q));
+			} else if (st == BRM_STOPPED || st == BRM_FATAL || st == BRM_WAITING ||
+				   st == BRM_STOPPING ||
+				   (st == BRM_EXITED && o->deps[i].cond != BRM_DEP_COMPLETED) ||
+				   (st == BRM_EXITED && brm_proc_exit_code(q) != 0)) {
+				char *why = brm_xasprintf("needed by %s", brm_proc_name(p));
+
 				brm_log_info("%s: starting its dependency '%s'", brm_proc_name(p),
 					     brm_proc_name(q));
-				brm_proc_start(q);
+				brm_proc_start_because(q, why);
+				free(why);
 			}
 		}
 		dep_set_free(&ds);
@@ -497,11 +566,12 @@ static void prepare_spawn(void *arg, struct brm_proc *p, struct brm_spawn_req *r
 
 		if (sd_socket(dd) < 0)
 			return;
-		while (brm_proc_spec(p)->env && brm_proc_spec(p)->env[n])
+		/* req->env: the spec's, or env_file's and the spec's for this start */
+		while (req->env && req->env[n])
 			n++;
 		env = brm_xcalloc(n + 2, sizeof(*env));
 		for (size_t i = 0; i < n; i++)
-			env[i] = brm_xstrdup(brm_proc_spec(p)->env[i]);
+			env[i] = brm_xstrdup(req->env[i]);
 		env[n] = brm_xasprintf("NOTIFY_SOCKET=@%s", dd->sd_name + 1);
 		brm_strv_free(op->env);
 		op->env = env;

@@ -31,6 +31,9 @@
 #define MAX_NAMES 64
 /* 2^53: the largest integer a JSON number (a double) holds exactly. */
 #define MAX_SEQ 9007199254740992.0
+/* "since", in seconds since the epoch: far beyond any clock, and a bound
+ * before the cast to milliseconds. */
+#define MAX_SINCE 1e13
 
 const char *brm_log_stream_name(int stream)
 {
@@ -67,8 +70,8 @@ static const cJSON *param(const struct brm_req *req, const char *key)
 /* Parsed `logs` params, shared with stream.c for follow. */
 int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 {
-	static const char *const keys[] = { "name", "names", "lines", "since_seq", "stream",
-					    "grep", "follow", NULL };
+	static const char *const keys[] = { "name", "names", "lines", "since_seq", "since",
+					    "stream", "grep", "follow", NULL };
 	const cJSON *it, *v;
 
 	memset(q, 0, sizeof(*q));
@@ -82,7 +85,8 @@ int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 			if (!ok) {
 				brm_req_invalid(req,
 					        "params.%.64s: unknown parameter; expected \"name\", \"names\","
-					        " \"lines\", \"since_seq\", \"stream\", \"grep\", \"follow\"",
+					        " \"lines\", \"since_seq\", \"since\", \"stream\", \"grep\","
+					        " \"follow\"",
 					        it->string);
 				return -1;
 			}
@@ -113,6 +117,14 @@ int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 		}
 		q->since_seq = (uint64_t)v->valuedouble;
 		q->have_since = true;
+	}
+	if ((v = param(req, "since"))) {
+		if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= MAX_SINCE)) {
+			brm_req_invalid(req, "params.since: expected a time in seconds since the"
+				        " epoch (a number from 0, fractions allowed)");
+			return -1;
+		}
+		q->since_ms = (int64_t)ceil(v->valuedouble * 1000.0 - 0.5);
 	}
 	if ((v = param(req, "stream"))) {
 		if (cJSON_IsString(v) && !strcmp(v->valuestring, "stdout"))
@@ -173,13 +185,14 @@ int brm_logs_match(struct brm_logs_query *q, const struct brm_logline *l, const 
 	return brm_pattern_match(q->re, text, l->len);
 }
 
+/* A line chosen for the reply: process @who's line @seq. */
 struct pick {
 	int64_t ts;
 	uint64_t seq;
-	size_t off, len;
 	unsigned who;
 };
 
+/* Older first: by time, then process, then seq (the merge order). */
 static int cmp_pick(const void *a, const void *b)
 {
 	const struct pick *x = a, *y = b;
@@ -189,6 +202,61 @@ static int cmp_pick(const void *a, const void *b)
 	if (x->who != y->who)
 		return x->who < y->who ? -1 : 1;
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * The newest @cap picks so far, as a min-heap on cmp_pick (the oldest at
+ * the top): a query over every process keeps `lines` picks, not `lines`
+ * per process, so its memory does not grow with the number of processes.
+ */
+struct newest {
+	struct pick *v;
+	size_t n, cap;
+};
+
+static void heap_down(struct newest *h, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		struct pick t;
+
+		if (l < h->n && cmp_pick(&h->v[l], &h->v[m]) < 0)
+			m = l;
+		if (r < h->n && cmp_pick(&h->v[r], &h->v[m]) < 0)
+			m = r;
+		if (m == i)
+			return;
+		t = h->v[i];
+		h->v[i] = h->v[m];
+		h->v[m] = t;
+		i = m;
+	}
+}
+
+/* Would @p be kept (it is newer than the oldest kept, or there is room)? */
+static bool newest_wants(const struct newest *h, const struct pick *p)
+{
+	return h->cap && (h->n < h->cap || cmp_pick(p, &h->v[0]) > 0);
+}
+
+static void newest_add(struct newest *h, const struct pick *p)
+{
+	size_t i;
+
+	if (h->n == h->cap) {
+		h->v[0] = *p;
+		heap_down(h, 0);
+		return;
+	}
+	i = h->n++;
+	h->v[i] = *p;
+	while (i && cmp_pick(&h->v[i], &h->v[(i - 1) / 2]) < 0) {
+		struct pick t = h->v[i];
+
+		h->v[i] = h->v[(i - 1) / 2];
+		h->v[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
 }
 
 struct brm_logpub *brm_logs_find(struct brm_registry *reg, const char *name, bool *exists)
@@ -208,17 +276,20 @@ struct brm_logpub *brm_logs_find(struct brm_registry *reg, const char *name, boo
 enum brm_method_result brm_m_logs(struct brm_req *req, struct brm_cmd **cmd)
 {
 	struct brm_logs_query q;
-	struct brm_buf rendered = BRM_BUF_INIT, *line = &req->scratch->line;
+	struct brm_buf *line = &req->scratch->line;
 	struct brm_target_src src;
-	struct pick *picks = NULL;
-	size_t npicks = 0, cap = 0, start, searched = 0, n = 0;
+	struct newest picks = { NULL, 0, 0 };
+	size_t searched = 0, n = 0, shown = 0;
 	uint64_t *nexts = NULL, t0 = brm_now_mono_ns(), changes;
+	struct brm_logpub **pubs = NULL;
 	char **names = NULL;
 	void **items = NULL;
 
 	(void)cmd;
 	if (brm_logs_parse(req, &q) < 0)
 		return BRM_REPLIED;
+	picks.cap = q.lines;
+	picks.v = brm_xcalloc(q.lines ? q.lines : 1, sizeof(*picks.v));
 	brm_targets_registry_src(&src, req->ctx->reg);
 	rcu_read_lock();
 	/* Read first: a process added from here on is picked up by the stream. */
@@ -229,14 +300,15 @@ enum brm_method_result brm_m_logs(struct brm_req *req, struct brm_cmd **cmd)
 		goto out;
 	}
 	nexts = brm_xcalloc(n ? n : 1, sizeof(*nexts));
+	pubs = brm_xcalloc(n ? n : 1, sizeof(*pubs));
 	names = brm_xcalloc(n + 1, sizeof(*names));
 	for (size_t i = 0; i < n; i++) {
 		struct brm_reg_entry *e = items[i];
 		struct brm_logpub *pub = brm_rcu_deref(e->logs);
 		uint64_t first = 1, next = 1;
-		unsigned found = 0;
 
 		names[i] = brm_xstrdup(e->name);
+		pubs[i] = pub;
 		nexts[i] = 1;
 		if (!pub)
 			continue;
@@ -244,14 +316,22 @@ enum brm_method_result brm_m_logs(struct brm_req *req, struct brm_cmd **cmd)
 		nexts[i] = next;
 		brm_buf_reset(line);
 		brm_buf_grow(line, brm_logring_max_line(pub->ring) + 1);
-		for (uint64_t s = next; s-- > first && found < q.lines;) {
+		for (uint64_t s = next; s-- > first;) {
 			struct brm_logline l;
+			struct pick pk;
 			int m;
 
 			if (q.have_since && s < q.since_seq)
 				break;
 			if (brm_logring_read(pub->ring, s, &l, line->p, line->cap - 1) < 0)
 				break;   /* gone: older ones are gone too */
+			if (l.ts_ms < q.since_ms)
+				break;   /* older than "since": so are the ones before it */
+			pk.ts = l.ts_ms;
+			pk.seq = l.seq;
+			pk.who = (unsigned)i;
+			if (!newest_wants(&picks, &pk))
+				break;   /* older than every line kept: so are the ones before */
 			m = brm_logs_match(&q, &l, line->p);
 			if (m < 0) {
 				rcu_read_unlock();
@@ -269,34 +349,29 @@ enum brm_method_result brm_m_logs(struct brm_req *req, struct brm_cmd **cmd)
 					        searched);
 				goto out;
 			}
-			if (!m)
-				continue;
-			if (npicks == cap) {
-				cap = cap ? cap * 2 : 64;
-				picks = brm_xrealloc(picks, cap * sizeof(*picks));
-			}
-			picks[npicks].ts = l.ts_ms;
-			picks[npicks].seq = l.seq;
-			picks[npicks].who = (unsigned)i;
-			picks[npicks].off = rendered.len;
-			brm_logline_json(&rendered, names[i], &l, line->p);
-			picks[npicks].len = rendered.len - picks[npicks].off;
-			npicks++;
-			found++;
+			if (m)
+				newest_add(&picks, &pk);
 		}
 	}
-	rcu_read_unlock();
-	if (npicks)
-		qsort(picks, npicks, sizeof(*picks), cmp_pick);
-	start = npicks > q.lines ? npicks - q.lines : 0;
+	/* Oldest first; each line read again (one overwritten meanwhile is left out). */
+	qsort(picks.v, picks.n, sizeof(*picks.v), cmp_pick);
 	brm_buf_adds(req->out, "{\"jsonrpc\":\"2.0\",\"id\":");
 	brm_buf_adds(req->out, req->id_json);
 	brm_buf_adds(req->out, ",\"result\":{\"lines\":[");
-	for (size_t i = start; i < npicks; i++) {
-		if (i > start)
+	for (size_t k = 0; k < picks.n; k++) {
+		const struct pick *pk = &picks.v[k];
+		const struct brm_logring *ring = pubs[pk->who]->ring;
+		struct brm_logline l;
+
+		brm_buf_reset(line);
+		brm_buf_grow(line, brm_logring_max_line(ring) + 1);
+		if (brm_logring_read(ring, pk->seq, &l, line->p, line->cap - 1) < 0)
+			continue;
+		if (shown++)
 			brm_buf_addc(req->out, ',');
-		brm_buf_add(req->out, rendered.p + picks[i].off, picks[i].len);
+		brm_logline_json(req->out, names[pk->who], &l, line->p);
 	}
+	rcu_read_unlock();
 	brm_buf_adds(req->out, "],\"next_seq\":{");
 	for (size_t i = 0; i < n; i++) {
 		if (i)
@@ -315,10 +390,10 @@ enum brm_method_result brm_m_logs(struct brm_req *req, struct brm_cmd **cmd)
 out:
 	brm_strv_free(names);
 	free(nexts);
+	free(pubs);
 	free(items);
 	brm_logs_query_finish(&q);
-	free(picks);
-	brm_buf_finish(&rendered);
+	free(picks.v);
 	return BRM_REPLIED;
 }
 

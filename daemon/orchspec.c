@@ -157,7 +157,7 @@ static void addwhy(struct brm_buf *b, const char *fmt, ...)
 	va_list ap;
 
 	if (b->len)
-		brm_buf_adds(b, "; ");
+		brm_buf_addc(b, '\n');
 	va_start(ap, fmt);
 	brm_buf_vaddf(b, fmt, ap);
 	va_end(ap);
@@ -242,14 +242,15 @@ static bool parse_hostport(const char *s, char **host, int *port)
 	}
 }
 
-static bool get_secs(const cJSON *v, double *out, double min)
+/* A duration of at least @min into *@out, or a line in @why naming @key. */
+static void get_secs(struct brm_buf *why, const char *key, const cJSON *v, double *out,
+		     double min)
 {
-	double d;
+	char *msg = brm_duration_check(v, min, out);
 
-	if (brm_duration_parse_json(v, &d) < 0 || d < min)
-		return false;
-	*out = d;
-	return true;
+	if (msg)
+		addwhy(why, "%s: %s", key, msg);
+	free(msg);
 }
 
 static void parse_health(struct brm_orch_spec *s, const cJSON *v, struct brm_buf *why)
@@ -331,15 +332,11 @@ static void parse_health(struct brm_orch_spec *s, const cJSON *v, struct brm_buf
 			} else {
 				h->regex = brm_xstrdup(c->valuestring);
 			}
-		} else if (!strcmp(k, "interval_secs")) {
-			if (!get_secs(c, &h->interval_secs, 0.01))
-				addwhy(why, "interval_secs: expected a duration of at least 10ms");
-		} else if (!strcmp(k, "timeout_secs")) {
-			if (!get_secs(c, &h->timeout_secs, 0.01))
-				addwhy(why, "timeout_secs: expected a duration of at least 10ms");
+		} else if (!strcmp(k, "interval_secs") || !strcmp(k, "timeout_secs")) {
+			get_secs(why, k, c, k[0] == 'i' ? &h->interval_secs : &h->timeout_secs,
+				 0.01);
 		} else if (!strcmp(k, "start_period_secs")) {
-			if (!get_secs(c, &h->start_period_secs, 0))
-				addwhy(why, "start_period_secs: expected a duration");
+			get_secs(why, k, c, &h->start_period_secs, 0);
 		} else if (!strcmp(k, "retries")) {
 			if (!cJSON_IsNumber(c) || c->valuedouble < 1 || c->valuedouble > 1000 ||
 			    c->valuedouble != floor(c->valuedouble))

@@ -82,8 +82,8 @@ bool brm_orch_key(const char *key);
 struct brm_orch_spec *brm_orch_spec_new(void);
 struct brm_orch_spec *brm_orch_spec_dup(const struct brm_orch_spec *s);  /* NULL -> NULL */
 void brm_orch_spec_destroy(struct brm_orch_spec *s);
-/* Set @key from @v. Returns 0, or -EINVAL and *@why (caller frees; may
- * hold several problems joined by "; "). */
+/* Set @key from @v. Returns 0, or -EINVAL and *@why (caller frees; one
+ * line per problem, joined by '\n'). */
 int brm_orch_spec_set(struct brm_orch_spec *s, const char *key, const struct cJSON *v,
 		      char **why);
 /* Cross-key checks once every key is set (ready "health" needs a check). */

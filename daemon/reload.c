@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/deps.h"
 #include "daemon/log.h"
 #include "daemon/logspec.h"
 #include "daemon/notify.h"
@@ -61,6 +62,17 @@ static bool str_eq(const char *a, const char *b)
 	return a == b || (a && b && !strcmp(a, b));
 }
 
+static bool rlimits_equal(const struct brm_proc_spec *a, const struct brm_proc_spec *b)
+{
+	for (int k = 0; k < BRM_RLIMIT_COUNT; k++) {
+		const struct brm_rlimit_spec *x = &a->rlimits[k], *y = &b->rlimits[k];
+
+		if (x->set != y->set || (x->set && (x->soft != y->soft || x->hard != y->hard)))
+			return false;
+	}
+	return true;
+}
+
 enum brm_spec_change brm_spec_diff(const struct brm_proc_spec *a,
 				   const struct brm_proc_spec *b, const char **field)
 {
@@ -76,6 +88,11 @@ enum brm_spec_change brm_spec_diff(const struct brm_proc_spec *a,
 	RESTART_IF(a->umask != b->umask, "umask");
 	RESTART_IF(a->orphan_keep != b->orphan_keep, "orphan");
 	RESTART_IF(!brm_orch_ready_equal(a->orch, b->orch), "ready");
+	RESTART_IF(!brm_strv_equal(a->env_file, b->env_file), "env_file");
+	RESTART_IF(!rlimits_equal(a, b), "rlimits");
+	RESTART_IF(a->nice_set != b->nice_set || a->nice != b->nice, "nice");
+	RESTART_IF(a->oom_score_adj_set != b->oom_score_adj_set ||
+		   a->oom_score_adj != b->oom_score_adj, "oom_score_adj");
 #undef RESTART_IF
 	if (a->autostart != b->autostart) f = "autostart";
 	else if (a->type != b->type) f = "type";
@@ -101,6 +118,13 @@ restart:
 
 /* ---- the persisted state ------------------------------------------------ */
 
+static void unstop_one(struct brm_proc *q, void *arg)
+{
+	struct brm_reload *rl = arg;
+
+	brm_persist_set_stopped(rl->state, brm_proc_name(q), false);
+}
+
 /*
  * A request that sets desired state replies only once that state is on
  * disk, even when it was already so in memory: the earlier change that made
@@ -114,7 +138,9 @@ static void on_applied(void *arg, struct brm_cmd *cmd, struct brm_proc *p)
 	switch (cmd->op) {
 	case BRM_CMD_START:
 	case BRM_CMD_RESTART:
-		brm_persist_set_stopped(rl->state, name, false);
+		/* Neither it nor what its start starts on its behalf is stopped
+		 * by request any more (as control.c released them). */
+		brm_deps_each_needed(rl->sup, p, unstop_one, rl);
 		break;
 	case BRM_CMD_STOP:
 		brm_persist_set_stopped(rl->state, name, true);
@@ -151,29 +177,67 @@ static char **config_names(const struct brm_config *cfg)
 	return v;
 }
 
-/* Add @spec (taken); start it when autostart and not stopped by request. */
-static int add_and_start(struct brm_reload *rl, struct brm_proc_spec *spec, uint64_t gen)
+/*
+ * Processes added together (start-up, a reload) are all added before any
+ * is started: a start must find every dependency it names, whatever the
+ * order of the names.
+ */
+struct added {
+	struct brm_proc **v;
+	size_t n, cap;
+};
+
+/* Start those of @a with autostart that were not stopped by request. */
+static void start_added(struct added *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		struct brm_proc *p = a->v[i];
+
+		if (!brm_proc_spec(p)->autostart)
+			continue;
+		if (brm_proc_held(p))
+			brm_log_info("%s: stopped by request before; not starting it",
+				     brm_proc_name(p));
+		else
+			brm_proc_start(p);
+	}
+	free(a->v);
+	a->v = NULL;
+	a->n = a->cap = 0;
+}
+
+/* Add @spec (taken), stopped by request when the state says so; the
+ * process joins @to (NULL: started at once when autostart). */
+static void add_one(struct brm_reload *rl, struct brm_proc_spec *spec, uint64_t gen,
+		    struct added *to)
 {
 	char *name = brm_xstrdup(spec->name);
 	struct brm_proc *p;
+	struct added one = { NULL, 0, 0 };
 	int r = brm_supervisor_add(rl->sup, spec, gen, &p);
 
 	if (r < 0) {
 		brm_log_error("%s: cannot add: %s", name, strerror(-r));
-	} else if (brm_proc_spec(p)->autostart) {
-		if (brm_persist_stopped(rl->state, name))
-			brm_log_info("%s: stopped by request before the restart; not starting it",
-				     name);
-		else
-			brm_proc_start(p);
+		free(name);
+		return;
 	}
 	free(name);
-	return r;
+	brm_proc_set_held(p, brm_persist_stopped(rl->state, brm_proc_name(p)));
+	if (!to)
+		to = &one;
+	if (to->n == to->cap) {
+		to->cap = to->cap ? 2 * to->cap : 16;
+		to->v = brm_xrealloc(to->v, to->cap * sizeof(*to->v));
+	}
+	to->v[to->n++] = p;
+	if (to == &one)
+		start_added(&one);
 }
 
 void brm_reload_startup(struct brm_reload *rl, struct brm_config *cfg)
 {
 	uint64_t gen = brm_control_next_generation(rl->ctl);
+	struct added all = { NULL, 0, 0 };
 	char **added;
 
 	for (size_t i = 0; i < cfg->nprocs; i++) {
@@ -185,7 +249,7 @@ void brm_reload_startup(struct brm_reload *rl, struct brm_config *cfg)
 				     " at runtime is dropped", spec->name);
 			brm_persist_set_added(rl->state, spec->name, NULL);
 		}
-		add_and_start(rl, spec, gen);
+		add_one(rl, spec, gen, &all);
 	}
 	cfg->nprocs = 0;
 
@@ -208,9 +272,10 @@ void brm_reload_startup(struct brm_reload *rl, struct brm_config *cfg)
 			continue;
 		}
 		brm_log_info("%s: added at runtime before the restart; adding it again", name);
-		add_and_start(rl, spec, gen);
+		add_one(rl, spec, gen, &all);
 	}
 	brm_strv_free(added);
+	start_added(&all);
 }
 
 /* ---- reload ------------------------------------------------------------- */
@@ -290,7 +355,7 @@ static void observe(void *arg, struct brm_proc *p, enum brm_proc_event ev)
 		return;
 	*pp = ra->next;
 	brm_log_info("%s: removed; adding it again as the config defines it", ra->spec->name);
-	add_and_start(rl, ra->spec, ra->gen);
+	add_one(rl, ra->spec, ra->gen, NULL);
 	free(ra);
 }
 
@@ -308,6 +373,7 @@ static void apply(struct brm_reload *rl, struct brm_config *cfg, struct lists *l
 {
 	uint64_t gen = brm_control_next_generation(rl->ctl);
 	char **names = config_names(cfg);
+	struct added fresh = { NULL, 0, 0 };
 
 	/* In the order of the keys' names, as every list of the reply. */
 	if (!brm_strv_equal(cfg->access.users, rl->access.users) ||
@@ -346,7 +412,7 @@ static void apply(struct brm_reload *rl, struct brm_config *cfg, struct lists *l
 		if (!p) {
 			list_add(&l->added, spec->name);
 			brm_log_info("%s: added by reload", spec->name);
-			add_and_start(rl, spec, gen);
+			add_one(rl, spec, gen, &fresh);
 			continue;
 		}
 		if (brm_proc_removing(p)) {
@@ -392,6 +458,7 @@ static void apply(struct brm_reload *rl, struct brm_config *cfg, struct lists *l
 		}
 	}
 	cfg->nprocs = 0;
+	start_added(&fresh);
 
 	for (size_t i = 0; rl->names && rl->names[i]; i++) {
 		const char *name = rl->names[i];

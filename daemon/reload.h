@@ -7,7 +7,8 @@
  * at most 4 MiB, read in one go, so the loop stalls for well under a
  * millisecond for a normal config) and applies the difference:
  *
- *  - a process new in the file is added, and started when autostart;
+ *  - a process new in the file is added, and started when autostart (once
+ *    every new one is added);
  *  - a process the old file defined and the new one does not is stopped and
  *    removed (processes added at runtime with `add` are not the file's and
  *    are left alone);
@@ -40,8 +41,10 @@ enum brm_spec_change {
  * Compare two specs of the same process. Live fields: autostart, restart,
  * start_secs, start_retries, backoff_secs, backoff_max_secs, min_uptime_secs,
  * stop_signal, stop_timeout_secs, depends_on, health. Restart fields: cmd, shell, cwd,
- * env, user, group, umask, orphan, ready (and notify_fd). *@field (may be NULL) names the first restart field found,
- * else the first live one. Context: any thread.
+ * env, user, group, umask, orphan, ready (and notify_fd), env_file (the
+ * list of files: their contents are read at each start anyway), rlimits,
+ * nice, oom_score_adj. *@field (may be NULL) names the first restart field
+ * found, else the first live one. Context: any thread.
  */
 enum brm_spec_change brm_spec_diff(const struct brm_proc_spec *old,
 				   const struct brm_proc_spec *new_, const char **field);
@@ -59,8 +62,8 @@ struct brm_reload *brm_reload_create(struct brm_supervisor *sup, struct brm_cont
 void brm_reload_destroy(struct brm_reload *rl);
 
 /* Add the processes of @cfg (taking its specs) and those added at runtime
- * in an earlier life; start those with autostart that were not stopped by
- * request. */
+ * in an earlier life, all of them first; then start those with autostart
+ * that were not stopped by request (brm_proc_held, from the state file). */
 void brm_reload_startup(struct brm_reload *rl, struct brm_config *cfg);
 
 /* SIGHUP: reload, log the outcome, notify RELOADING=1 then READY=1. */

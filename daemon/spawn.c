@@ -144,6 +144,9 @@ enum step {
 	STEP_PDEATHSIG,
 	STEP_PARENT_GONE,
 	STEP_RLIMIT,
+	STEP_SPEC_RLIMIT,
+	STEP_NICE,
+	STEP_OOM,
 	STEP_EXEC,
 };
 
@@ -166,9 +169,19 @@ struct child {
 	size_t ngroups;
 	bool set_nofile;
 	uint64_t nofile[2];     /* soft, hard: struct rlimit64 for prlimit64 */
+	struct {
+		int resource;
+		uint64_t lim[2];    /* soft, hard */
+	} rlimits[BRM_SPAWN_RLIMITS_MAX];
+	size_t nrlimits;
+	bool set_nice;
+	int nice;
+	char oom[16];           /* "-1000\n"; empty: unchanged */
+	size_t oomlen;
 	/* written by the child on failure */
 	int step;
 	int err;
+	size_t failed_rlimit;   /* with STEP_SPEC_RLIMIT: its index */
 };
 
 /* The kernel's struct sigaction for rt_sigaction (x86_64 and most others). */
@@ -308,6 +321,32 @@ static NO_ASAN int child_main(void *arg)
 
 	if (c->cwd && syscall(SYS_chdir, c->cwd) < 0)
 		child_fail(c, STEP_CHDIR, errno);
+
+	/* Raising a limit, a priority or the OOM score's protection needs
+	 * privilege: before the credential change. */
+	for (size_t i = 0; i < c->nrlimits; i++) {
+		if (syscall(SYS_prlimit64, 0, c->rlimits[i].resource, c->rlimits[i].lim,
+			    NULL) < 0) {
+			c->failed_rlimit = i;
+			child_fail(c, STEP_SPEC_RLIMIT, errno);
+		}
+	}
+	if (c->set_nice && syscall(SYS_setpriority, PRIO_PROCESS, 0, c->nice) < 0)
+		child_fail(c, STEP_NICE, errno);
+	if (c->oomlen) {
+		long fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/oom_score_adj",
+				  O_WRONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			child_fail(c, STEP_OOM, errno);
+		if (syscall(SYS_write, fd, c->oom, c->oomlen) != (long)c->oomlen) {
+			int e = errno;
+
+			syscall(SYS_close, fd);
+			child_fail(c, STEP_OOM, e);
+		}
+		syscall(SYS_close, fd);
+	}
 
 	if (c->set_groups && syscall(SYS_setgroups, c->ngroups, c->groups) < 0)
 		child_fail(c, STEP_SETGROUPS, errno);
@@ -717,6 +756,17 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+static const char *rlimit_name(int resource)
+{
+	switch (resource) {
+	case RLIMIT_NOFILE: return "RLIMIT_NOFILE";
+	case RLIMIT_NPROC: return "RLIMIT_NPROC";
+	case RLIMIT_CORE: return "RLIMIT_CORE";
+	case RLIMIT_MEMLOCK: return "RLIMIT_MEMLOCK";
+	default: return "RLIMIT_?";
+	}
+}
+
 static int child_error(const struct child *c, const struct brm_spawn_req *req,
 		       const struct creds *cr, char *err, size_t errlen)
 {
@@ -746,6 +796,22 @@ static int child_error(const struct child *c, const struct brm_spawn_req *req,
 	case STEP_RLIMIT:
 		return fail(err, errlen, e, "setrlimit RLIMIT_NOFILE %llu: %s",
 			    (unsigned long long)c->nofile[0], es);
+	case STEP_SPEC_RLIMIT: {
+		char soft[24], hard[24];
+		const uint64_t *l = c->rlimits[c->failed_rlimit].lim;
+
+		snprintf(soft, sizeof(soft), l[0] == UINT64_MAX ? "infinity" : "%llu",
+			 (unsigned long long)l[0]);
+		snprintf(hard, sizeof(hard), l[1] == UINT64_MAX ? "infinity" : "%llu",
+			 (unsigned long long)l[1]);
+		return fail(err, errlen, e, "setrlimit %s %s:%s: %s",
+			    rlimit_name(c->rlimits[c->failed_rlimit].resource), soft, hard, es);
+	}
+	case STEP_NICE:
+		return fail(err, errlen, e, "setpriority nice %d: %s", c->nice, es);
+	case STEP_OOM:
+		return fail(err, errlen, e, "write /proc/self/oom_score_adj %.*s: %s",
+			    (int)c->oomlen - 1, c->oom, es);
 	case STEP_EXEC:
 	default:
 		return fail(err, errlen, e, "exec '%s': %s", req->argv[0], es);
@@ -760,6 +826,7 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 	char **envp = NULL, **paths = NULL;
 	int in = -1, opipe[2] = { -1, -1 }, epipe[2] = { -1, -1 };
 	int pidfd = -1, rc;
+	bool nofile_given = false;
 	sigset_t all, old;
 	pid_t pid;
 
@@ -793,7 +860,24 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 	c.gid = cr.gid;
 	c.groups = cr.groups;
 	c.ngroups = cr.ngroups;
-	if (child_nofile_set) {
+	if (req->nrlimits > BRM_SPAWN_RLIMITS_MAX) {
+		rc = fail(err, errlen, EINVAL, "spawn: %zu resource limits, more than %d",
+			  req->nrlimits, BRM_SPAWN_RLIMITS_MAX);
+		goto out_free;
+	}
+	for (size_t i = 0; i < req->nrlimits; i++) {
+		c.rlimits[i].resource = req->rlimits[i].resource;
+		c.rlimits[i].lim[0] = req->rlimits[i].soft;
+		c.rlimits[i].lim[1] = req->rlimits[i].hard;
+		if (req->rlimits[i].resource == RLIMIT_NOFILE)
+			nofile_given = true;
+	}
+	c.nrlimits = req->nrlimits;
+	c.set_nice = req->set_nice;
+	c.nice = req->nice;
+	if (req->set_oom_score_adj)
+		c.oomlen = (size_t)snprintf(c.oom, sizeof(c.oom), "%d\n", req->oom_score_adj);
+	if (child_nofile_set && !nofile_given) {
 		c.set_nofile = true;
 		c.nofile[0] = child_nofile.rlim_cur == RLIM_INFINITY ? UINT64_MAX
 								      : (uint64_t)child_nofile.rlim_cur;

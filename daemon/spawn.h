@@ -7,7 +7,10 @@
  * /dev/null and stdout/stderr on pipes whose read ends the caller gets;
  * inherits no other descriptor of the daemon; has default signal
  * dispositions and an empty signal mask; optionally changes umask, cwd,
- * group, supplementary groups (the user's, as initgroups gives) and user.
+ * resource limits, nice value, oom_score_adj, group, supplementary groups
+ * (the user's, as initgroups gives) and user. Limits, nice value and
+ * oom_score_adj are set before the credential change, while the child may
+ * still raise them.
  *
  * Failure of any step before exec (chdir, setuid, execve, ...) is reported
  * back synchronously as -errno plus a message naming the step and its
@@ -18,8 +21,16 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/resource.h>
 #include <sys/types.h>
+
+#define BRM_SPAWN_RLIMITS_MAX 8
+
+struct brm_spawn_rlimit {
+	int resource;          /* RLIMIT_* */
+	uint64_t soft, hard;   /* UINT64_MAX: RLIM_INFINITY */
+};
 
 struct brm_spawn_req {
 	char *const *argv;     /* argv[0]: a path, or a name looked up in PATH */
@@ -34,6 +45,14 @@ struct brm_spawn_req {
 	                          flags) becomes the child's extra_fd_num, without
 	                          CLOEXEC (a readiness notification pipe) */
 	int extra_fd_num;      /* 0: none; else >= 3 */
+	const struct brm_spawn_rlimit *rlimits;  /* nrlimits of them; an
+	                          RLIMIT_NOFILE here replaces the default set
+	                          with brm_spawn_set_child_nofile */
+	size_t nrlimits;       /* at most BRM_SPAWN_RLIMITS_MAX */
+	bool set_nice;
+	int nice;              /* with set_nice: -20..19 */
+	bool set_oom_score_adj;
+	int oom_score_adj;     /* with set_oom_score_adj: -1000..1000 */
 };
 
 struct brm_spawned {
@@ -48,7 +67,8 @@ struct brm_spawned {
  * Returns 0 and fills @out (the caller owns the three descriptors and must
  * reap the child, for example with brm_spawn_reap), or -errno with a message
  * in @err such as "exec 'foo': No such file or directory" or
- * "user 'bob': no such user".
+ * "user 'bob': no such user", "setrlimit RLIMIT_NOFILE 1048577: Operation not
+ * permitted".
  * Context: any one thread at a time (in brummd: the loop thread); a call
  * overlapping another one fails with -EBUSY. It blocks until the child has
  * called execve or failed, typically ~100 us whatever the daemon's memory

@@ -39,6 +39,7 @@
 #include "daemon/log.h"
 #include "daemon/logs.h"
 #include "daemon/proctree.h"
+#include "daemon/envfile.h"
 #include "daemon/spawn.h"
 #include "daemon/supervise.h"
 #include "lib/buf.h"
@@ -105,6 +106,7 @@ struct brm_proc {
 
 	bool start_after_stop;    /* restart / start while stopping */
 	bool stop_pending;        /* stop --all: waits for its dependents to stop */
+	bool held;                /* stopped by an operator's request (brm_proc_held) */
 	bool removing;
 	bool freed;               /* unlinked; waiting for handle closes */
 	int closing;              /* handles still closing */
@@ -141,6 +143,7 @@ static void notify_observers(struct brm_supervisor *sup, struct brm_proc *p,
 static void do_spawn(struct brm_proc *p);
 static void start_or_wait(struct brm_proc *p);
 static void on_timer(uv_timer_t *t);
+static void recheck_waiting(struct brm_proc *p);
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -548,6 +551,54 @@ static void failed_start(struct brm_proc *p, const char *why)
 
 static void on_exit_readable(uv_poll_t *h, int status, int events);
 
+/*
+ * The spec's env_file variables, then its env over them, for this start.
+ * Returns 0 and *@env (NULL: the spec's env as it is), or -errno and @err.
+ * Ownership: caller frees *@env with brm_strv_free().
+ */
+static int start_env(const struct brm_proc_spec *s, char ***env, char *err, size_t errlen)
+{
+	size_t nf, ns = brm_strv_len(s->env);
+	char **v;
+	int r;
+
+	*env = NULL;
+	if (!s->env_file)
+		return 0;
+	r = brm_envfile_read(s->env_file, s->user, &v, err, errlen);
+	if (r < 0)
+		return r;
+	nf = brm_strv_len(v);
+	v = brm_xrealloc(v, (nf + ns + 1) * sizeof(*v));
+	for (size_t i = 0; i < ns; i++)
+		v[nf + i] = brm_xstrdup(s->env[i]);
+	v[nf + ns] = NULL;
+	*env = v;
+	return 0;
+}
+
+/* The spec's rlimits, nice and oom_score_adj into @req (@rl: its storage). */
+static void start_limits(const struct brm_proc_spec *s, struct brm_spawn_req *req,
+			 struct brm_spawn_rlimit rl[BRM_RLIMIT_COUNT])
+{
+	size_t n = 0;
+
+	for (int k = 0; k < BRM_RLIMIT_COUNT; k++) {
+		if (!s->rlimits[k].set)
+			continue;
+		rl[n].resource = brm_rlimit_resource((enum brm_rlimit_res)k);
+		rl[n].soft = s->rlimits[k].soft;
+		rl[n].hard = s->rlimits[k].hard;
+		n++;
+	}
+	req->rlimits = rl;
+	req->nrlimits = n;
+	req->set_nice = s->nice_set;
+	req->nice = s->nice;
+	req->set_oom_score_adj = s->oom_score_adj_set;
+	req->oom_score_adj = s->oom_score_adj;
+}
+
 static void do_spawn(struct brm_proc *p)
 {
 	struct brm_spawn_req req = {
@@ -559,15 +610,27 @@ static void do_spawn(struct brm_proc *p)
 		.umask = p->spec->umask,
 		.pdeathsig = p->spec->orphan_keep ? 0 : SIGKILL,
 	};
+	struct brm_spawn_rlimit rl[BRM_RLIMIT_COUNT];
 	struct brm_proc_hooks *hk = &p->sup->hooks;
 	struct brm_spawned out;
-	char err[512];
+	char err[512], **env;
 	struct exitwatch *w;
 	int r;
 
+	/* Read again at each start: an edit applies at the next restart. */
+	if (start_env(p->spec, &env, err, sizeof(err)) < 0) {
+		brm_log_warn("%s: cannot start: %s", p->spec->name, err);
+		brm_logcap_meta(p->logs, "cannot start: %s", err);
+		failed_start(p, err);
+		return;
+	}
+	if (env)
+		req.env = env;
+	start_limits(p->spec, &req, rl);
 	if (hk->prepare_spawn)
 		hk->prepare_spawn(hk->arg, p, &req);
 	r = brm_spawn(&req, &out, err, sizeof(err));
+	brm_strv_free(env);
 	if (hk->spawned)
 		hk->spawned(hk->arg, p, r == 0 ? out.pid : 0);
 	if (r < 0) {
@@ -664,7 +727,7 @@ static void restart_later(struct brm_proc *p, const char *what, double up)
 	delay = secs_to_ms(d);
 	if (delay == 0) {
 		/* backoff_secs 0: the user asked for no throttle. */
-		do_spawn(p);
+		start_or_wait(p);
 		return;
 	}
 	why = brm_xasprintf("%s after %.3fs; restart %u in a row within %gs of its start,"
@@ -808,7 +871,7 @@ static void handle_exit(struct brm_proc *p, int status)
 			p->start_failures = 0;
 			if (up >= RAPID_EXIT_SECS) {
 				p->rapid_exits = 0;
-				do_spawn(p);
+				start_or_wait(p);
 				return;
 			}
 			restart_later(p, what, up);
@@ -866,7 +929,7 @@ static void on_timer(uv_timer_t *t)
 		break;
 
 	case BRM_BACKOFF:
-		do_spawn(p);
+		start_or_wait(p);
 		break;
 
 	case BRM_STOPPING:
@@ -931,7 +994,10 @@ static int start_request(struct brm_proc *p, const char *why, bool again)
 	switch (p->state) {
 	case BRM_STARTING:
 	case BRM_RUNNING:
+		return 0;
 	case BRM_WAITING:
+		/* Again: what it needs may have been released or stopped since. */
+		recheck_waiting(p);
 		return 0;
 	case BRM_STOPPING:
 		p->start_after_stop = true;
@@ -954,6 +1020,16 @@ static int start_request(struct brm_proc *p, const char *why, bool again)
 		start_or_wait(p);
 		return 0;
 	}
+}
+
+/* A start of a waiting process: the hooks start what it needs, or it goes. */
+static void recheck_waiting(struct brm_proc *p)
+{
+	struct brm_proc_hooks *hk = &p->sup->hooks;
+
+	if (hk->must_wait && hk->must_wait(hk->arg, p))
+		return;
+	brm_proc_deps_met(p);
 }
 
 int brm_proc_start_because(struct brm_proc *p, const char *why)
@@ -994,6 +1070,16 @@ void brm_proc_deps_met(struct brm_proc *p)
 {
 	if (p->state == BRM_WAITING && !p->removing && !p->sup->shutting_down)
 		do_spawn(p);
+}
+
+void brm_proc_set_held(struct brm_proc *p, bool held)
+{
+	p->held = held;
+}
+
+bool brm_proc_held(const struct brm_proc *p)
+{
+	return p->held;
 }
 
 void brm_proc_deps_failed(struct brm_proc *p, const char *why)
@@ -1114,6 +1200,14 @@ int brm_proc_stop_because(struct brm_proc *p, const char *why)
 		return 0;
 	default:
 		return 0;
+	}
+}
+
+void brm_proc_mark_stop(struct brm_proc *p)
+{
+	if (p->state == BRM_STARTING || p->state == BRM_RUNNING) {
+		p->start_after_stop = false;
+		p->stop_pending = true;
 	}
 }
 

@@ -116,6 +116,8 @@ size_t brm_supervisor_count(struct brm_supervisor *sup);
  * Requests. Each returns 0 when applied (including "already there"), or a
  * negative errno: -ESHUTDOWN while shutting down, -EBUSY when the process
  * is being removed, -ESRCH (signal) when it has no running pid.
+ * brm_proc_start of a waiting process asks the must_wait hook again (it
+ * starts the dependencies that are down) and spawns it when all are met.
  */
 /* stopping: starts once stopped; a one-shot that completed stays so (restart
  * runs it again) */
@@ -128,6 +130,13 @@ int brm_proc_stop(struct brm_proc *p);
  */
 int brm_proc_stop_after_dependents(struct brm_proc *p);
 bool brm_proc_stop_pending(const struct brm_proc *p);
+/*
+ * A stop of a set (stop --all, a restart of several): mark every member
+ * first (@p, when up, becomes stop-pending), then call
+ * brm_proc_stop_after_dependents on each, so that a member waits for the
+ * members that depend on it whatever the order of the calls.
+ */
+void brm_proc_mark_stop(struct brm_proc *p);
 int brm_proc_restart(struct brm_proc *p);  /* stop if up, then start */
 /*
  * The same, made for a reason other than an operator's request (@why:
@@ -173,6 +182,16 @@ const struct brm_proc_spec *brm_proc_spec(const struct brm_proc *p);
  * with @why as its error. Other states: nothing happens. */
 void brm_proc_deps_met(struct brm_proc *p);
 void brm_proc_deps_failed(struct brm_proc *p, const char *why);
+/*
+ * Operator intent: @p was stopped by an operator's request (`stop`), and
+ * only an operator's start or restart of it, or of a process that needs it,
+ * clears that (daemon/control.c). No implicit start (a dependent's start,
+ * a restart by policy or health, autostart) starts a held process: the
+ * dependency hooks leave its dependents waiting. Not published; the state
+ * file keeps it across restarts of brummd (daemon/reload.c).
+ */
+void brm_proc_set_held(struct brm_proc *p, bool held);
+bool brm_proc_held(const struct brm_proc *p);
 /* A starting process is ready: it becomes running. */
 void brm_proc_set_ready(struct brm_proc *p);
 /* Health for the snapshot: @health a static string or NULL (no check);

@@ -48,5 +48,8 @@ char *brm_waiting_for(const struct brm_dep *d, struct brm_proc *q)
 {
 	if (!q)
 		return brm_xasprintf("%s: no such process yet", d->name);
+	/* Only an operator's start brings it back (brm_proc_held). */
+	if (brm_proc_held(q))
+		return brm_xasprintf("%s: stopped by request", d->name);
 	return brm_xasprintf("%s: %s", d->name, lacking(d->cond, q));
 }

@@ -6,6 +6,11 @@ need=""
 command -v make >/dev/null 2>&1 || need="$need make"
 command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
+# make check runs the examples of README.md and man/ (scripts/check-examples.py),
+# which pipe into jq and socat.
+command -v python3 >/dev/null 2>&1 || need="$need python3"
+command -v jq >/dev/null 2>&1 || need="$need jq"
+command -v socat >/dev/null 2>&1 || need="$need socat"
 for pair in libuv:libuv1-dev libcjson:libcjson-dev liburcu-memb:liburcu-dev \
             liburcu-cds:liburcu-dev libpcre2-8:libpcre2-dev check:check; do
 	pc=${pair%%:*}; deb=${pair#*:}
@@ -18,7 +23,8 @@ done
 echo "deps: missing build dependencies:$need" >&2
 if ! command -v apt-get >/dev/null 2>&1; then
 	echo "deps: no apt-get here; install the equivalents of:$need" >&2
-	echo "deps: (libuv >= 1.44, cJSON, liburcu >= 0.13, Check, pkg-config)" >&2
+	echo "deps: (libuv >= 1.44, cJSON, liburcu >= 0.13, Check, pkg-config; python3, jq and" >&2
+	echo "deps: socat for make check)" >&2
 	exit 1
 fi
 if [ "$(id -u)" -eq 0 ]; then

@@ -467,6 +467,82 @@ START_TEST(logs_of_everything_merged_and_followed)
 }
 END_TEST
 
+static long vm_kb(pid_t pid, const char *key)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			kb = atol(line + strlen(key));
+	fclose(f);
+	return kb;
+}
+
+/*
+ * `logs` of every process with lines 10000 keeps the newest 10000 lines
+ * over all of them, not 10000 per process: 60 processes of 2048 lines
+ * each (123k lines, ~16 MB as JSON) cost brummd little more than the
+ * reply.
+ */
+START_TEST(logs_of_everything_is_bounded_by_lines)
+{
+	long hwm0, hwm1;
+	char *out = NULL, *err = NULL;
+	bool names[60] = { false };
+	int code, n = 0;
+	double prev = 0;
+
+	brmh_check_start(&H, "{\"processes\":{}}");
+	for (int i = 0; i < 60; i++) {
+		cJSON *a = brmh_call(&H, "add", brmh_fmt("{\"name\":\"f%02d\",\"spec\":{\"cmd\":[\"%s\","
+						       "\"flood\",\"131072\"],\"restart\":\"never\","
+						       "\"start_secs\":0}}", i, brmh_child()));
+		brmh_result(a, &code);
+		ck_assert_int_eq(code, 0);
+		cJSON_Delete(a);
+	}
+	for (int i = 0; i < 60; i++)
+		ck_assert(brmh_wait_state(&H, brmh_fmt("f%02d", i), "exited", 10000));
+	hwm0 = vm_kb(H.pid, "VmHWM:");
+	/* (through brummctl: the reply is one line of ~1.3 MB) */
+	ck_assert_int_eq(brmh_ctl(&H, &out, &err, "logs", "--json", "--stdout", "-n", "10000", NULL),
+			 0);
+	hwm1 = vm_kb(H.pid, "VmHWM:");
+	for (char *line = out, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+		cJSON *j;
+		double ts;
+
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		j = cJSON_Parse(line);
+		ck_assert_ptr_nonnull(j);
+		ts = cJSON_GetObjectItemCaseSensitive(j, "ts")->valuedouble;
+		ck_assert_msg(ts >= prev, "line %d out of order", n);
+		prev = ts;
+		names[atoi(brmh_str(j, "name") + 1)] = true;
+		cJSON_Delete(j);
+		n++;
+	}
+	ck_assert_int_eq(n, 10000);
+	free(out);
+	free(err);
+	/* the newest 10000 of 123k: the last process started is among them */
+	ck_assert(names[59]);
+	printf("addressing: logs of 60 processes, 10000 lines: brummd VmHWM %+ld KiB\n",
+	       hwm1 - hwm0);
+	/* the reply is ~1.3 MB and buffers double: 16 MB were rendered before */
+	ck_assert_msg(hwm1 - hwm0 < 8 * 1024, "VmHWM grew by %ld KiB", hwm1 - hwm0);
+	brmh_check_stop(&H);
+}
+END_TEST
+
 START_TEST(pattern_bounds_and_cost)
 {
 	char *out = NULL, *err = NULL, big[128];
@@ -593,6 +669,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, glob_patterns_in_stop_and_status);
 	tcase_add_test(tc, depends_on_a_group_waits_for_every_instance);
 	tcase_add_test(tc, logs_of_everything_merged_and_followed);
+	tcase_add_test(tc, logs_of_everything_is_bounded_by_lines);
 	tcase_add_test(tc, pattern_bounds_and_cost);
 	suite_add_tcase(s, tc);
 	return s;

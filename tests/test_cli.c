@@ -81,6 +81,9 @@ static void run_finish(struct run *r)
 	free(r->err);
 }
 
+/* The directory run_ctl runs brummctl in; NULL: the test's. */
+static const char *ctl_cwd;
+
 /*
  * Run brummctl with @args (NULL-terminated, without argv[0]). @env lists
  * "K=V" to set and "K" to unset; BRUMMD_SOCKET is unset unless listed.
@@ -107,6 +110,8 @@ static struct run run_ctl(const char *const *args, const char *const *env)
 		int e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
 		if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+			_exit(126);
+		if (ctl_cwd && chdir(ctl_cwd) < 0)
 			_exit(126);
 		unsetenv("BRUMMD_SOCKET");
 		for (; env && *env; env++) {
@@ -331,6 +336,56 @@ START_TEST(connect_default_path)
 	run_finish(&r);
 	free(xdg);
 	free(want);
+}
+END_TEST
+
+/*
+ * In a checkout where `make run` listens (run/brummd.sock), failing on the
+ * default socket names that one; elsewhere, or with a socket given, not.
+ */
+START_TEST(connect_default_hints_make_run)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *xdg = brm_xasprintf("XDG_RUNTIME_DIR=%s", tmpdir);
+	char *rundir = tmp_path("run"), *sock = tmp_path("run/brummd.sock");
+	char *hint = brm_xasprintf("hint: 'make run' listens on '%s' here: "
+				   "export BRUMMD_SOCKET=%s", sock, sock);
+	const char *const env[] = { xdg, "BRUMMD_SOCKET=", NULL };
+	struct run r;
+	int fd;
+
+	ctl_cwd = tmpdir;
+	r = run_ctl(ARGS("ping"), env);
+	ck_assert_int_eq(r.status, 3);
+	ck_assert_msg(!strstr(r.err, "'make run' listens"), "hint without run/: %s", r.err);
+	run_finish(&r);
+
+	ck_assert_int_eq(mkdir(rundir, 0700), 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(fd, 1), 0);
+
+	r = run_ctl(ARGS("ping"), env);
+	expect_cannot_connect(&r, "brummd/brummd.sock", "default");
+	ck_assert_contains(r.err, hint);
+	run_finish(&r);
+
+	/* A socket given explicitly is what the user meant: no hint. */
+	r = run_ctl(ARGS("--socket", "/nonexistent-brm/x.sock", "ping"), env);
+	ck_assert_int_eq(r.status, 3);
+	ck_assert_msg(!strstr(r.err, "'make run' listens"), "hint with --socket: %s", r.err);
+	run_finish(&r);
+	ctl_cwd = NULL;
+
+	close(fd);
+	unlink(sock);
+	rmdir(rundir);
+	free(xdg);
+	free(rundir);
+	free(sock);
+	free(hint);
 }
 END_TEST
 
@@ -906,6 +961,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, connect_socket_option);
 	tcase_add_test(tc, connect_env_and_precedence);
 	tcase_add_test(tc, connect_default_path);
+	tcase_add_test(tc, connect_default_hints_make_run);
 	tcase_add_test(tc, connect_refused_and_too_long);
 	tcase_add_test(tc, connect_json_error);
 	suite_add_tcase(s, tc);

@@ -287,10 +287,10 @@ START_TEST(duration_errors)
 	ck_assert_has(err, "t.json: processes.web.start_secs: duration -1 is negative");
 	free(err);
 	err = proc_err("\"cmd\": [\"x\"], \"stop_timeout_secs\": \"10x\"");
-	ck_assert_has(err, "processes.web.stop_timeout_secs: duration \"10x\" has an unknown unit; use a number of seconds or a string like \"250ms\"");
+	ck_assert_has(err, "processes.web.stop_timeout_secs: duration \"10x\" has an unknown unit; expected a number of seconds like 5 or 0.5, or a string like \"250ms\"");
 	free(err);
 	err = proc_err("\"cmd\": [\"x\"], \"backoff_secs\": true");
-	ck_assert_has(err, "processes.web.backoff_secs: expected a number of seconds or a string like \"10s\", got a boolean");
+	ck_assert_has(err, "processes.web.backoff_secs: expected a number of seconds like 5 or 0.5, or a string like \"250ms\", \"10s\", \"2m\" or \"1h\", got a boolean");
 	free(err);
 	err = proc_err("\"cmd\": [\"x\"], \"start_secs\": 1e9");
 	ck_assert_has(err, "processes.web.start_secs: duration 1e+09 is longer than a year");
@@ -473,7 +473,7 @@ START_TEST(wrong_types_spec)
 		{ "\"cmd\": [\"x\"], \"stop_signal\": \"FOO\"", "processes.web.stop_signal: unknown signal \"FOO\"; use a name like \"TERM\"" },
 		{ "\"cmd\": [\"x\"], \"stop_signal\": 0", "processes.web.stop_signal: expected a signal number from 1 to 64, got 0" },
 		{ "\"cmd\": [\"x\"], \"stop_signal\": 65", "processes.web.stop_signal: expected a signal number from 1 to 64, got 65" },
-		{ "\"cmd\": [\"x\"], \"stop_timeout_secs\": null", "processes.web.stop_timeout_secs: expected a number of seconds or a string like \"10s\", got null" },
+		{ "\"cmd\": [\"x\"], \"stop_timeout_secs\": null", "processes.web.stop_timeout_secs: expected a number of seconds like 5 or 0.5, or a string like \"250ms\", \"10s\", \"2m\" or \"1h\", got null" },
 		{ "\"cmd\": [\"x\"], \"user\": \"\"", "processes.web.user: must not be empty" },
 		{ "\"cmd\": [\"x\"], \"user\": 33", "processes.web.user: expected a non-empty string, got a number" },
 		{ "\"cmd\": [\"x\"], \"group\": []", "processes.web.group: expected a non-empty string, got an array" },

@@ -328,6 +328,24 @@ START_TEST(waiting_says_what_it_waits_for)
 	ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(s, "waiting_for")));
 	cJSON_Delete(s);
 
+	/* Started for a dependent: db's event says for whom. */
+	r = brmh_call(&H, "stop", "{\"all\":true,\"wait\":true}");
+	ck_assert_ptr_nonnull(brmh_result(r, &code));
+	cJSON_Delete(r);
+	e = wait_event("db", "state", "stopped", seq, 2000);
+	seq = brmh_int(e, "seq");
+	cJSON_Delete(e);
+	r = brmh_call(&H, "start", "{\"name\":\"web\",\"wait\":true}");
+	ck_assert_ptr_nonnull(brmh_result(r, &code));
+	cJSON_Delete(r);
+	e = wait_event("db", "state", "running", seq, 2000);
+	ck_assert_str_eq(brmh_str(e, "from"), "stopped");
+	ck_assert_str_eq(brmh_str(e, "reason"), "needed by web");
+	cJSON_Delete(e);
+	e = wait_event("web", "state", "waiting", seq, 2000);
+	ck_assert_str_eq(brmh_str(e, "reason"), "waiting for db: not healthy yet");
+	cJSON_Delete(e);
+
 	/* A process added at runtime naming one that does not exist yet. */
 	r = brmh_call(&H, "add", brmh_fmt("{\"name\":\"late\",\"spec\":{\"cmd\":[\"%s\",\"sleep\","
 					  "\"3600\"],\"depends_on\":{\"cache\":\"started\"}}}",

@@ -32,8 +32,10 @@
  *                              (octal), cwd, sigmask (hex, bit N-1 for signal
  *                              N), sigign (comma-separated signal numbers),
  *                              stdin/stdout/stderr (readlink of /proc/self/fd/N),
- *                              then every variable as env:KEY=VALUE; sleep
- *                              forever
+ *                              nice, oom_score_adj, rlimit_nofile, rlimit_nproc,
+ *                              rlimit_core, rlimit_memlock (SOFT:HARD, each a
+ *                              number or "infinity"), then every variable as
+ *                              env:KEY=VALUE; sleep forever
  *   print [--exit] STREAM TEXT...
  *                              write each TEXT as a line to stdout (STREAM
  *                              "out") or stderr ("err"); then sleep forever,
@@ -336,6 +338,30 @@ static void fd_link(FILE *f, const char *key, int fd)
 		fprintf(f, "%s=%.*s\n", key, (int)n, target);
 }
 
+static void rlimit_value(FILE *f, rlim_t v)
+{
+	if (v == RLIM_INFINITY)
+		fputs("infinity", f);
+	else
+		fprintf(f, "%llu", (unsigned long long)v);
+}
+
+/* "rlimit_NAME=SOFT:HARD" */
+static void rlimit_line(FILE *f, const char *name, int resource)
+{
+	struct rlimit rl;
+
+	fprintf(f, "rlimit_%s=", name);
+	if (getrlimit(resource, &rl) == 0) {
+		rlimit_value(f, rl.rlim_cur);
+		fputc(':', f);
+		rlimit_value(f, rl.rlim_max);
+	} else {
+		fputc('?', f);
+	}
+	fputc('\n', f);
+}
+
 static int mode_info(const char *out)
 {
 	extern char **environ;
@@ -374,6 +400,22 @@ static int mode_info(const char *out)
 	fd_link(f, "stdin", 0);
 	fd_link(f, "stdout", 1);
 	fd_link(f, "stderr", 2);
+	errno = 0;
+	fprintf(f, "nice=%d\n", getpriority(PRIO_PROCESS, 0));
+	{
+		FILE *o = fopen("/proc/self/oom_score_adj", "r");
+		int adj = 0;
+
+		if (!o || fscanf(o, "%d", &adj) != 1)
+			adj = -9999;
+		if (o)
+			fclose(o);
+		fprintf(f, "oom_score_adj=%d\n", adj);
+	}
+	rlimit_line(f, "nofile", RLIMIT_NOFILE);
+	rlimit_line(f, "nproc", RLIMIT_NPROC);
+	rlimit_line(f, "core", RLIMIT_CORE);
+	rlimit_line(f, "memlock", RLIMIT_MEMLOCK);
 	for (char **e = environ; *e; e++)
 		fprintf(f, "env:%s\n", *e);
 	mem_commit(f, &p, &len, out);
