@@ -87,7 +87,7 @@ START_TEST(misbehaving_children_leave_no_trace)
 	add("crash", "\"cmd\":[\"%s\",\"abort\"],\"start_secs\":1,\"start_retries\":3,"
 	    "\"backoff_secs\":0.01", brmh_child());
 
-	ck_assert(brmh_wait_state(&H, "flood", "exited", 10000));
+	ck_assert(brmh_wait_state(&H, "flood", "exited", 30000));
 	ck_assert(brmh_wait_state(&H, "crash", "fatal", 5000));
 	ck_assert(brmh_wait_state(&H, "deaf", "running", 3000));
 	ck_assert(brmh_wait_state(&H, "mute", "running", 3000));
