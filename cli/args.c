@@ -6,10 +6,12 @@
  * Everything that can be checked without the daemon is checked here, so a
  * typo is a usage error (exit 2) before any connection is made.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/brummctl.h"
 #include "lib/pattern.h"
@@ -36,17 +38,21 @@ static const struct cli_command commands[] = {
 	  "check that brummd answers; print its version, pid and uptime" },
 	{ "reload", CMD_RELOAD, "",
 	  "re-read the config file and apply the difference" },
-	{ "logs", CMD_LOGS, "[NAME...] [-n N] [-f] [--stdout|--stderr] [--grep RE] | --reopen",
+	{ "logs", CMD_LOGS, "[NAME...] [-n N] [-f] [--since TIME] [--stdout|--stderr] [--grep RE] | --reopen",
 	  "show the last lines of processes' output, of every process without a NAME"
 	  " (-f: and follow it)" },
 	{ "urls", CMD_URLS, "[NAME...]",
 	  "list the http(s) URLs processes printed" },
 	{ "errors", CMD_ERRORS, "[NAME]",
 	  "show recent error blocks (stack traces kept together)" },
-	{ "events", CMD_EVENTS, "[NAME...] [--history|--since SEQ] [--count N]",
+	{ "events", CMD_EVENTS, "[NAME...] [-f] [--history|--since SEQ] [--count N]",
 	  "print state and health changes as they happen, one line each" },
 	{ "wait", CMD_WAIT, "NAME...|--all --state S [--health H] [--timeout SECS]",
 	  "wait until processes reach a state (exit 0), or say why not (exit 1)" },
+	{ "log", CMD_DLOG, "[-n N] [-f] [--since TIME]",
+	  "show brummd's own log (-f: and follow it)" },
+	{ "shutdown", CMD_SHUTDOWN, "",
+	  "stop every process in dependency order, then brummd exits" },
 };
 
 enum opt_id {
@@ -65,6 +71,7 @@ enum opt_id {
 #define LOGS BIT(CMD_LOGS)
 #define EVENTS BIT(CMD_EVENTS)
 #define WAIT BIT(CMD_WAIT)
+#define DLOG BIT(CMD_DLOG)
 
 static const struct opt {
 	const char *name;
@@ -94,15 +101,15 @@ static const struct opt {
 	{ "group", 0, true, O_GROUP, ADD },
 	{ "shell", 0, false, O_SHELL, ADD },
 	{ "no-color", 0, false, O_NO_COLOR, GLOBAL },
-	{ "lines", 'n', true, O_LINES, LOGS },
-	{ "follow", 'f', false, O_FOLLOW, LOGS },
+	{ "lines", 'n', true, O_LINES, LOGS | DLOG },
+	{ "follow", 'f', false, O_FOLLOW, LOGS | EVENTS | DLOG },
 	{ "stdout", 0, false, O_STDOUT, LOGS },
 	{ "stderr", 0, false, O_STDERR, LOGS },
 	{ "grep", 0, true, O_GREP, LOGS },
 	{ "since-seq", 0, true, O_SINCE_SEQ, LOGS },
 	{ "reopen", 0, false, O_REOPEN, LOGS },
 	{ "history", 0, false, O_HISTORY, EVENTS },
-	{ "since", 0, true, O_SINCE, EVENTS },
+	{ "since", 0, true, O_SINCE, EVENTS | LOGS | DLOG },
 	{ "count", 0, true, O_COUNT, EVENTS },
 	{ "state", 0, true, O_STATE, WAIT },
 	{ "health", 0, true, O_HEALTH, WAIT },
@@ -164,6 +171,9 @@ void cli_print_help(FILE *f)
 	      "                      own lines about the process)\n"
 	      "      --grep RE       only lines matching a POSIX extended regex\n"
 	      "      --since-seq N   only lines from sequence number N on\n"
+	      "      --since TIME    only lines from TIME on: a duration ago (30s, 10m,\n"
+	      "                      2h, 1d) or a time (2026-12-05T10:00:00, local time\n"
+	      "                      unless it ends in Z or +HH:MM)\n"
 	      "      --reopen        reopen every log file (after an external logrotate)\n"
 	      "  Lines read 'DATE TIME NAME | text': '|' stdout, '!' stderr, '-' brummd's\n"
 	      "  lines (started, exited, ...); ' [cut]' ends a line cut at log_line_max.\n"
@@ -177,6 +187,7 @@ void cli_print_help(FILE *f)
 	      "      --no-stats      without them\n"
 	      "\n"
 	      "events:\n"
+	      "  -f, --follow        accepted for habit's sake: events always follow\n"
 	      "      --history       first the past events brummd still holds\n"
 	      "      --since SEQ     first the events from sequence number SEQ on\n"
 	      "      --count N       exit 0 after N events\n"
@@ -189,6 +200,18 @@ void cli_print_help(FILE *f)
 	      "      --health H      also wait for this health (e.g. healthy)\n"
 	      "      --timeout SECS  give up after SECS (default 60s): exit 1, saying why\n"
 	      "      --all           every process\n"
+	      "\n"
+	      "log (brummd's own log, its last lines kept in memory):\n"
+	      "  -n, --lines N       the last N lines (default 100, at most 10000)\n"
+	      "  -f, --follow        then print new lines as they come, until ^C\n"
+	      "      --since TIME    only lines from TIME on (as for logs)\n"
+	      "\n"
+	      "shutdown:\n"
+	      "  Stops every process (dependents before what they depend on), answers\n"
+	      "  once all are down, then brummd exits 0.\n"
+	      "\n"
+	      "Options that take a value take it as '--name VALUE', '--name=VALUE',\n"
+	      "and for one-letter ones also '-n VALUE' or '-nVALUE'.\n"
 	      "\n"
 	      "output:\n"
 	      "  A table (coloured on a terminal unless NO_COLOR is set). With --json,\n"
@@ -264,10 +287,14 @@ static const struct opt *find_opt(int argc, char **argv, int *i,
 		for (size_t k = 0; k < BRM_ARRAY_SIZE(opts); k++)
 			if (strlen(opts[k].name) == len && memcmp(opts[k].name, name, len) == 0)
 				opt = &opts[k];
-	} else if (arg[2] == '\0') {
+	} else {
+		/* "-n 5", and "-n5" for a short option that takes a value. */
 		for (size_t k = 0; k < BRM_ARRAY_SIZE(opts); k++)
-			if (opts[k].short_name && opts[k].short_name == arg[1])
+			if (opts[k].short_name && opts[k].short_name == arg[1] &&
+			    (arg[2] == '\0' || opts[k].has_arg))
 				opt = &opts[k];
+		if (opt && arg[2])
+			eq = arg + 1;   /* the value starts at arg[2] */
 	}
 	if (!opt) {
 		cli_usage_error(cmd, "unknown option '%s'", arg);
@@ -285,7 +312,7 @@ static const struct opt *find_opt(int argc, char **argv, int *i,
 		}
 	}
 	if (!opt->has_arg) {
-		if (eq) {
+		if (eq) {   /* only "--name=value": "-xVALUE" matched no flag */
 			cli_usage_error(cmd, "option '--%s' takes no value", opt->name);
 			return NULL;
 		}
@@ -380,6 +407,180 @@ static bool is_uint(const char *s)
 	return true;
 }
 
+/* ---- durations and times ------------------------------------------------ */
+
+struct unit {
+	const char *name;
+	double secs;
+};
+
+/* brummd's durations (daemon/config.c): a plain number is seconds. */
+static const struct unit timeout_units[] = {
+	{ "", 1 }, { "ms", 0.001 }, { "s", 1 }, { "m", 60 }, { "h", 3600 },
+};
+/* --since's "ago": always with a unit, so it never reads as a number. */
+static const struct unit ago_units[] = {
+	{ "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 86400 },
+};
+
+#define MAX_TIMEOUT_SECS (365.0 * 24 * 3600)   /* brummd's longest duration */
+
+/* DIGITS[.DIGITS]UNIT with UNIT one of @units: *@secs. No sign, no exponent. */
+static bool parse_duration(const char *s, const struct unit *units, size_t n, double *secs)
+{
+	const char *p = s;
+	char *end;
+	double v;
+
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (p == s)
+		return false;
+	if (*p == '.') {
+		const char *frac = ++p;
+
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (p == frac)
+			return false;
+	}
+	v = strtod(s, &end);
+	if (end != p)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(p, units[i].name)) {
+			*secs = v * units[i].secs;
+			return isfinite(*secs);
+		}
+	}
+	return false;
+}
+
+/* Exactly @n digits at *@p: their value, *@p moved past them. */
+static bool take_digits(const char **p, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if ((*p)[i] < '0' || (*p)[i] > '9')
+			return false;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	*out = v;
+	return true;
+}
+
+/*
+ * YYYY-MM-DD[(T| )HH:MM[:SS[.FFF]]][Z|(+|-)HH[:]MM]: seconds since the
+ * epoch. Without a zone it is local time, as journalctl --since reads it.
+ */
+static bool parse_time(const char *s, double *out)
+{
+	const char *p = s;
+	int y, mo, d, h = 0, mi = 0, sec = 0, zh, zm;
+	double frac = 0;
+	struct tm tm;
+	time_t t;
+
+	if (!take_digits(&p, 4, &y) || *p++ != '-' || !take_digits(&p, 2, &mo) ||
+	    *p++ != '-' || !take_digits(&p, 2, &d))
+		return false;
+	if (*p == 'T' || *p == ' ') {
+		p++;
+		if (!take_digits(&p, 2, &h) || *p++ != ':' || !take_digits(&p, 2, &mi))
+			return false;
+		if (*p == ':') {
+			p++;
+			if (!take_digits(&p, 2, &sec))
+				return false;
+			if (*p == '.') {
+				double scale = 0.1;
+
+				if (p[1] < '0' || p[1] > '9')
+					return false;
+				for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+					frac += (*p - '0') * scale;
+			}
+		}
+	}
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return false;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	if (!*p) {
+		tm.tm_isdst = -1;
+		t = mktime(&tm);
+	} else if (!strcmp(p, "Z")) {
+		t = timegm(&tm);
+	} else if (*p == '+' || *p == '-') {
+		int sign = *p++ == '-' ? -1 : 1;
+
+		if (!take_digits(&p, 2, &zh))
+			return false;
+		if (*p == ':')
+			p++;
+		if (!take_digits(&p, 2, &zm) || *p || zh > 23 || zm > 59)
+			return false;
+		t = timegm(&tm) - sign * (zh * 3600 + zm * 60);
+	} else {
+		return false;
+	}
+	if (t == (time_t)-1)
+		return false;
+	*out = (double)t + frac;
+	return true;
+}
+
+/* --since TIME for logs and log: *@ts, seconds since the epoch. */
+static bool parse_since(const char *s, double *ts)
+{
+	struct timespec now;
+	double ago;
+
+	if (parse_duration(s, ago_units, BRM_ARRAY_SIZE(ago_units), &ago)) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		*ts = (double)now.tv_sec + now.tv_nsec / 1e9 - ago;
+		if (*ts < 0)
+			*ts = 0;
+		return true;
+	}
+	return parse_time(s, ts);
+}
+
+static enum cli_parse_result check_since(struct cli_opts *o)
+{
+	if (!o->since)
+		return CLI_PARSE_RUN;
+	if (!parse_since(o->since, &o->since_ts))
+		return cli_usage_error(o->cmd, "invalid --since '%s' (expected a duration ago: a"
+				       " number and s, m, h or d, as in 10m; or a time"
+				       " YYYY-MM-DDTHH:MM[:SS], local unless it ends in Z or"
+				       " +HH:MM, as in 2026-12-05T10:00:00)", o->since);
+	o->have_since_ts = true;
+	return CLI_PARSE_RUN;
+}
+
+/* --timeout for start, stop, restart and wait: more than nothing. */
+static enum cli_parse_result check_timeout(const struct cli_opts *o)
+{
+	double secs;
+
+	if (!o->timeout)
+		return CLI_PARSE_RUN;
+	if (!parse_duration(o->timeout, timeout_units, BRM_ARRAY_SIZE(timeout_units), &secs) ||
+	    !(secs > 0) || secs > MAX_TIMEOUT_SECS)
+		return cli_usage_error(o->cmd, "invalid --timeout '%s' (expected more than 0"
+				       " and at most a year: seconds as in 30 or 1.5, or a"
+				       " number with a unit: 250ms, 10s, 2m, 1h)", o->timeout);
+	return CLI_PARSE_RUN;
+}
+
 /* Names, groups and glob patterns (proto/selector.h), with brummd's bounds. */
 static enum cli_parse_result check_selectors(const struct cli_command *cmd,
 					     const char *const *args, size_t n)
@@ -451,7 +652,8 @@ static enum cli_parse_result check_logs(struct cli_opts *o)
 	const struct cli_command *cmd = o->cmd;
 
 	if (o->reopen) {
-		if (o->nargs || o->lines || o->follow || o->stream || o->grep || o->since_seq)
+		if (o->nargs || o->lines || o->follow || o->stream || o->grep || o->since_seq ||
+		    o->since)
 			return cli_usage_error(cmd, "logs: --reopen takes no names and no "
 					       "other logs options");
 		return CLI_PARSE_RUN;
@@ -467,6 +669,8 @@ static enum cli_parse_result check_logs(struct cli_opts *o)
 	if (o->since_seq && (!is_uint(o->since_seq) || strlen(o->since_seq) > 15))
 		return cli_usage_error(cmd, "invalid --since-seq '%s' (expected a "
 				       "non-negative integer)", o->since_seq);
+	if (check_since(o) != CLI_PARSE_RUN)
+		return CLI_PARSE_USAGE;
 	if (o->grep) {
 		/* The daemon's own check, so the same pattern fails the same way here. */
 		char *msg = NULL;
@@ -501,6 +705,8 @@ static enum cli_parse_result check_args(struct cli_opts *o, bool dashdash)
 		if (o->timeout && o->no_wait)
 			return cli_usage_error(cmd, "%s: --timeout needs waiting; drop --no-wait",
 					       cmd->name);
+		if (check_timeout(o) != CLI_PARSE_RUN)
+			return CLI_PARSE_USAGE;
 		return check_names(o);
 	case CMD_SIGNAL:
 		if (o->nargs == 0)
@@ -555,7 +761,22 @@ static enum cli_parse_result check_args(struct cli_opts *o, bool dashdash)
 			return cli_usage_error(cmd, "wait: missing --state (or --health)");
 		if (o->state && brm_state_parse(o->state) < 0)
 			return cli_usage_error(cmd, "unknown state '%s' for --state", o->state);
+		if (check_timeout(o) != CLI_PARSE_RUN)
+			return CLI_PARSE_USAGE;
 		return check_names(o);
+	case CMD_DLOG:
+		if (o->nargs)
+			return cli_usage_error(cmd, "log: takes no names (it is brummd's own log;"
+					       " 'brummctl logs NAME' shows a process's)");
+		if (o->lines && (!is_uint(o->lines) || strlen(o->lines) > 5 ||
+				 atoi(o->lines) > CLI_LOGS_MAX_LINES))
+			return cli_usage_error(cmd, "invalid --lines '%s' (expected an integer from "
+					       "0 to %d)", o->lines, CLI_LOGS_MAX_LINES);
+		return check_since(o);
+	case CMD_SHUTDOWN:
+		if (o->nargs)
+			return cli_usage_error(cmd, "shutdown: takes no arguments");
+		return CLI_PARSE_RUN;
 	}
 	return CLI_PARSE_RUN;
 }

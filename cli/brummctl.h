@@ -5,6 +5,7 @@
  *   request.c  turning parsed options into a JSON-RPC method and params
  *   table.c    printing results: tables, ping line, error details
  *   logs.c     logs (and follow), urls, errors: their output
+ *   dlog.c     log: brummd's own log (and follow)
  *   main.c     connecting, calling, exit codes
  *
  * Everything here runs on brummctl's only thread.
@@ -41,6 +42,8 @@ enum cli_cmd_id {
 	CMD_ERRORS,
 	CMD_EVENTS,
 	CMD_WAIT,
+	CMD_DLOG,        /* `log`: brummd's own log */
+	CMD_SHUTDOWN,
 };
 
 struct cli_command {
@@ -100,6 +103,9 @@ struct cli_opts {
 	const char *grep;        /* a POSIX extended regex that compiles */
 	bool follow;
 	bool reopen;
+	/* logs, log: --since TIME as seconds since the epoch (set by cli_parse) */
+	bool have_since_ts;
+	double since_ts;
 };
 
 /* brummd's limits for `logs`: "lines", and names per request. */
@@ -183,5 +189,15 @@ void cli_logs_print_result(FILE *f, const struct cli_opts *o, const struct cJSON
 struct brm_client;
 int cli_logs_follow(FILE *f, struct brm_client *c, const struct cli_opts *o, bool color);
 void cli_logs_catch_signals(void);
+/* Did SIGINT or SIGTERM come since cli_logs_catch_signals()? */
+bool cli_logs_stop_requested(void);
+/* A text from brummd or a child, with escape sequences and control bytes
+ * made harmless (see logs.c); true when a colour sequence passed. */
+bool cli_put_text(FILE *f, const char *s, bool color);
+
+/* dlog.c: `log`'s lines, and its follow (as cli_logs_follow). */
+void cli_dlog_print_result(FILE *f, const struct cli_opts *o, const struct cJSON *result,
+			   bool color);
+int cli_dlog_follow(FILE *f, struct brm_client *c, const struct cli_opts *o, bool color);
 
 #endif

@@ -434,3 +434,13 @@ int cli_logs_follow(FILE *f, struct brm_client *c, const struct cli_opts *o, boo
 	fflush(f);
 	return 0;
 }
+
+bool cli_logs_stop_requested(void)
+{
+	return stop_signal != 0;
+}
+
+bool cli_put_text(FILE *f, const char *s, bool color)
+{
+	return put_text(f, s, color);
+}

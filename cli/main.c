@@ -118,7 +118,7 @@ static int run(const struct cli_opts *o)
 
 	bool color = cli_want_color() && !o->no_color;
 
-	if (o->cmd->id == CMD_LOGS && o->follow)
+	if ((o->cmd->id == CMD_LOGS || o->cmd->id == CMD_DLOG) && o->follow)
 		cli_logs_catch_signals();
 	path = brm_socket_resolve_origin(o->socket, &origin);
 	c = brm_client_connect_errno(path, &msg, &errnum);
@@ -139,6 +139,8 @@ static int run(const struct cli_opts *o)
 	} else {
 		if (is_logs_cmd(o->cmd->id))
 			cli_logs_print_result(stdout, o, result, color);
+		else if (o->cmd->id == CMD_DLOG)
+			cli_dlog_print_result(stdout, o, result, color);
 		else if (o->json)
 			cli_print_json(stdout, result);
 		else
@@ -149,6 +151,13 @@ static int run(const struct cli_opts *o)
 			if (cli_logs_follow(stdout, c, o, color) < 0)
 				ret = lost(o, path, c);
 		}
+		if (o->cmd->id == CMD_DLOG && o->follow) {
+			fflush(stdout);
+			if (cli_dlog_follow(stdout, c, o, color) < 0)
+				ret = lost(o, path, c);
+		}
+		if (o->cmd->id == CMD_SHUTDOWN && !o->json)
+			puts("every process is down; brummd exits");
 	}
 	cJSON_Delete(result);
 	brm_rpc_err_finish(&err);

@@ -3,6 +3,7 @@
  * shaped as proto/PROTOCOL.md describes them.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -65,6 +66,13 @@ static void add_num_opt(cJSON *obj, const char *key, const char *s)
 {
 	if (s)
 		add_item(obj, key, cli_number_or_string(s));
+}
+
+/* --since TIME as "since": seconds since the epoch, to the millisecond. */
+static void add_since(cJSON *obj, const struct cli_opts *o)
+{
+	if (o->have_since_ts)
+		add_item(obj, "since", cJSON_CreateNumber(floor(o->since_ts * 1000.0) / 1000.0));
 }
 
 /* "name": N for one name, "names": [...] for more, "all": true for --all. */
@@ -187,6 +195,7 @@ cJSON *cli_request(const struct cli_opts *o, const char **method)
 		p = target_params(o);
 		add_num_opt(p, "lines", o->lines);
 		add_num_opt(p, "since_seq", o->since_seq);
+		add_since(p, o);
 		add_str_opt(p, "stream", o->stream);
 		add_str_opt(p, "grep", o->grep);
 		if (o->follow)
@@ -221,6 +230,16 @@ cJSON *cli_request(const struct cli_opts *o, const char **method)
 		add_str_opt(p, "state", o->state);
 		add_str_opt(p, "health", o->health);
 		add_num_opt(p, "timeout_secs", o->timeout);
+		break;
+	case CMD_DLOG:
+		*method = "daemon_log";
+		p = checked(cJSON_CreateObject());
+		add_num_opt(p, "lines", o->lines);
+		add_since(p, o);
+		if (o->follow)
+			add_item(p, "follow", cJSON_CreateTrue());
+		break;
+	case CMD_SHUTDOWN:
 		break;
 	}
 	return p;

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <uv.h>
 #include <urcu/wfcqueue.h>
 
@@ -48,6 +49,8 @@ enum brm_cmd_op {
 	BRM_CMD_REMOVE,
 	BRM_CMD_RELOAD,
 	BRM_CMD_WAIT,
+	/* Stop everything, answer once all are down, then brummd exits. */
+	BRM_CMD_SHUTDOWN,
 	/* The connection of command @cancel_serial closed: drop its pending
 	 * wait, if it still has one (its reply would go nowhere). No reply. */
 	BRM_CMD_CANCEL,
@@ -77,6 +80,8 @@ struct brm_cmd {
 
 	/* Routing back to the worker; set by the worker. */
 	bool no_reply;                /* a JSON-RPC notification: drop the reply */
+	pid_t peer_pid;               /* who asked (for the log); 0 when unknown */
+	uid_t peer_uid;
 	void (*done)(struct brm_cmd *cmd);
 	void *owner;                  /* the worker's connection */
 	struct cds_wfcq_node ret_node;/* for the worker's return queue */

@@ -94,6 +94,8 @@ struct brm_control {
 	size_t nlinks;
 	uint64_t generation;
 	struct brm_control_hooks hooks;
+	void (*shutdown)(void *arg, struct brm_cmd *cmd);
+	void *shutdown_arg;
 };
 
 /* ---- replies ------------------------------------------------------------ */
@@ -1019,6 +1021,14 @@ void brm_control_execute(struct brm_cmd *cmd, void *arg)
 		reply_errorf(cmd, BRM_E_INTERNAL, "reload is not available");
 		cmd->done(cmd);
 		break;
+	case BRM_CMD_SHUTDOWN:
+		if (ctl->shutdown) {
+			ctl->shutdown(ctl->shutdown_arg, cmd);
+			break;
+		}
+		reply_errorf(cmd, BRM_E_INTERNAL, "shutdown is not available");
+		cmd->done(cmd);
+		break;
 	default:
 		reply_errorf(cmd, BRM_E_INTERNAL, "unknown command %d", (int)cmd->op);
 		cmd->done(cmd);
@@ -1041,6 +1051,13 @@ struct brm_control *brm_control_create(uv_loop_t *loop, struct brm_supervisor *s
 void brm_control_set_hooks(struct brm_control *ctl, const struct brm_control_hooks *hooks)
 {
 	ctl->hooks = *hooks;
+}
+
+void brm_control_set_shutdown(struct brm_control *ctl,
+			      void (*fn)(void *arg, struct brm_cmd *cmd), void *arg)
+{
+	ctl->shutdown = fn;
+	ctl->shutdown_arg = arg;
 }
 
 uint64_t brm_control_next_generation(struct brm_control *ctl)

@@ -41,6 +41,14 @@ struct brm_control_hooks {
 };
 void brm_control_set_hooks(struct brm_control *ctl, const struct brm_control_hooks *hooks);
 
+/*
+ * The daemon's shutdown (daemon/main.c): @fn executes BRM_CMD_SHUTDOWN and
+ * owns @cmd from then on (it replies through cmd->done once every process
+ * is down). Without one, shutdown is answered with an error.
+ */
+void brm_control_set_shutdown(struct brm_control *ctl,
+			      void (*fn)(void *arg, struct brm_cmd *cmd), void *arg);
+
 /* The config generation counter: bumped for every add and every reload. */
 uint64_t brm_control_next_generation(struct brm_control *ctl);
 

@@ -468,11 +468,13 @@ static bool must_wait(void *arg, struct brm_proc *p)
 			/* Starting one starts what it needs, except what an
 			 * operator stopped: only an operator's start releases
 			 * that. A waiting one is asked again: what it waits for
-			 * may be released now. */
+			 * may be released now; a stopping one starts once
+			 * stopped. */
 			if (brm_proc_held(q)) {
 				brm_log_info("%s: its dependency '%s' was stopped by request;"
 					     " waiting", brm_proc_name(p), brm_proc_name(q));
 			} else if (st == BRM_STOPPED || st == BRM_FATAL || st == BRM_WAITING ||
+				   st == BRM_STOPPING ||
 				   (st == BRM_EXITED && o->deps[i].cond != BRM_DEP_COMPLETED) ||
 				   (st == BRM_EXITED && brm_proc_exit_code(q) != 0)) {
 				char *why = brm_xasprintf("needed by %s", brm_proc_name(p));

@@ -16,6 +16,7 @@
 
 #include "daemon/events.h"
 #include "daemon/stream.h"
+#include "daemon/sub.h"
 #include "daemon/targets.h"
 #include "lib/logring.h"
 #include "proto/proto.h"
@@ -27,6 +28,7 @@
 static struct brm_logring *ring;   /* set before the workers start, freed after */
 
 struct sub {
+	struct brm_sub base;  /* first: the connection's slot holds a struct brm_sub */
 	uint64_t next;
 	char *names[MAX_FILTER];
 	unsigned nnames;      /* 0: every process */
@@ -437,6 +439,11 @@ static void history_array(struct sub *sub, uint64_t next, struct brm_buf *out,
 }
 
 
+static const struct brm_sub_ops sub_ops = {
+	.pump = brm_events_pump,
+	.destroy = brm_events_sub_destroy,
+};
+
 enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 {
 	static const char *const keys[] = { "name", "names", "since_seq", "history", "follow",
@@ -482,6 +489,7 @@ enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 		return BRM_REPLIED;
 	}
 	sub = brm_xcalloc(1, sizeof(*sub));
+	sub->base.ops = &sub_ops;
 	for (size_t i = 0; i < t.n; i++) {
 		sub->names[sub->nnames++] = t.sel[i];
 		t.sel[i] = NULL;
@@ -520,7 +528,7 @@ enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 		return BRM_REPLIED;
 	}
 	brm_buf_adds(req->out, "}}\n");
-	brm_events_sub_destroy(*req->events);
+	brm_sub_destroy(*req->events);
 	sub->slot = brm_stream_hold();
 	*req->events = sub;
 	return BRM_REPLIED;

@@ -31,6 +31,9 @@
 #define MAX_NAMES 64
 /* 2^53: the largest integer a JSON number (a double) holds exactly. */
 #define MAX_SEQ 9007199254740992.0
+/* "since", in seconds since the epoch: far beyond any clock, and a bound
+ * before the cast to milliseconds. */
+#define MAX_SINCE 1e13
 
 const char *brm_log_stream_name(int stream)
 {
@@ -67,8 +70,8 @@ static const cJSON *param(const struct brm_req *req, const char *key)
 /* Parsed `logs` params, shared with stream.c for follow. */
 int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 {
-	static const char *const keys[] = { "name", "names", "lines", "since_seq", "stream",
-					    "grep", "follow", NULL };
+	static const char *const keys[] = { "name", "names", "lines", "since_seq", "since",
+					    "stream", "grep", "follow", NULL };
 	const cJSON *it, *v;
 
 	memset(q, 0, sizeof(*q));
@@ -82,7 +85,8 @@ int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 			if (!ok) {
 				brm_req_invalid(req,
 					        "params.%.64s: unknown parameter; expected \"name\", \"names\","
-					        " \"lines\", \"since_seq\", \"stream\", \"grep\", \"follow\"",
+					        " \"lines\", \"since_seq\", \"since\", \"stream\", \"grep\","
+					        " \"follow\"",
 					        it->string);
 				return -1;
 			}
@@ -113,6 +117,14 @@ int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 		}
 		q->since_seq = (uint64_t)v->valuedouble;
 		q->have_since = true;
+	}
+	if ((v = param(req, "since"))) {
+		if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= MAX_SINCE)) {
+			brm_req_invalid(req, "params.since: expected a time in seconds since the"
+				        " epoch (a number from 0, fractions allowed)");
+			return -1;
+		}
+		q->since_ms = (int64_t)ceil(v->valuedouble * 1000.0 - 0.5);
 	}
 	if ((v = param(req, "stream"))) {
 		if (cJSON_IsString(v) && !strcmp(v->valuestring, "stdout"))
@@ -313,6 +325,8 @@ enum brm_method_result brm_m_logs(struct brm_req *req, struct brm_cmd **cmd)
 				break;
 			if (brm_logring_read(pub->ring, s, &l, line->p, line->cap - 1) < 0)
 				break;   /* gone: older ones are gone too */
+			if (l.ts_ms < q.since_ms)
+				break;   /* older than "since": so are the ones before it */
 			pk.ts = l.ts_ms;
 			pk.seq = l.seq;
 			pk.who = (unsigned)i;

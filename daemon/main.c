@@ -21,10 +21,12 @@
  * binding one; $NOTIFY_SOCKET gets READY/RELOADING/STOPPING/STATUS/WATCHDOG
  * (daemon/service.c). SIGHUP reloads the config (daemon/reload.c).
  *
- * Shutdown (SIGTERM, SIGINT): stop every child in parallel within its stop
- * timeout, then the orphans adopted from them (SIGTERM, SIGKILL after 5 s),
- * answer outstanding requests, stop the workers, free everything after a
- * grace period (rcu_barrier), exit 0.
+ * Shutdown (SIGTERM, SIGINT, or the `shutdown` method): stop every child
+ * within its stop timeout, dependents before what they depend on (deps.c's
+ * defer_stop), then the orphans adopted from them (SIGTERM, SIGKILL after
+ * 5 s); wait until the state file holds what the last change made of it;
+ * answer the `shutdown` requests, then the other outstanding ones; stop
+ * the workers, free everything after a grace period (rcu_barrier), exit 0.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -59,6 +61,8 @@
 #include "daemon/supervise.h"
 #include "lib/client.h"
 #include "lib/registry.h"
+#include "lib/snapjson.h"
+#include "proto/rpc.h"
 
 /* How long adopted orphans get between SIGTERM and SIGKILL at shutdown. */
 #define ORPHAN_GRACE_MS 5000
@@ -76,6 +80,11 @@ struct daemon {
 	struct brm_persist *state;
 	struct brm_reload *rl;
 	bool stopping;
+	/* `shutdown` requests, answered once every process is down and the
+	 * state is on disk (then shutdown_answered). */
+	struct brm_cmd **held;
+	size_t nheld;
+	bool shutdown_answered;
 };
 
 static void usage(FILE *f)
@@ -119,11 +128,19 @@ static void raise_nofile(void)
 
 /* ---- shutdown ----------------------------------------------------------- */
 
-static void all_stopped(void *arg)
+static void on_finish_timer_closed(uv_handle_t *h)
 {
-	struct daemon *d = arg;
+	free(h);
+}
 
-	brm_log_info("every process has stopped; shutting down");
+/* The last step, from a timer of its own: never inside the command
+ * queue's drain (a `shutdown` request may have started it) nor inside the
+ * state file's write callback. */
+static void finish_shutdown(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+
+	uv_close((uv_handle_t *)t, on_finish_timer_closed);
 	brm_control_cancel_all(d->ctl);
 	brm_cmdq_close(&d->cmdq);
 	brm_server_stop(d->srv);
@@ -143,6 +160,79 @@ static void all_stopped(void *arg)
 	brm_orphans_close();
 	brm_signals_close(d->sigs);
 	d->sigs = NULL;
+	free(d->held);
+	d->held = NULL;
+}
+
+static void collect_proc(struct brm_proc *p, void *arg)
+{
+	struct brm_proc ***v = arg;
+
+	*(*v)++ = p;
+}
+
+static int cmp_proc(const void *a, const void *b)
+{
+	return strcmp(brm_proc_name(*(struct brm_proc *const *)a),
+		      brm_proc_name(*(struct brm_proc *const *)b));
+}
+
+/* Answer @cmd (`shutdown`) with every process's last snapshot. */
+static void answer_shutdown(struct daemon *d, struct brm_cmd *cmd)
+{
+	size_t n = brm_supervisor_count(d->sup);
+	struct brm_proc **procs = brm_xcalloc(n ? n : 1, sizeof(*procs)), **end = procs;
+	struct brm_buf b = BRM_BUF_INIT;
+	int64_t now = brm_now_wall_ms();
+
+	brm_supervisor_each(d->sup, collect_proc, &end);
+	qsort(procs, (size_t)(end - procs), sizeof(*procs), cmp_proc);
+	brm_buf_adds(&b, "{\"processes\":[");
+	for (struct brm_proc **p = procs; p < end; p++) {
+		if (p > procs)
+			brm_buf_addc(&b, ',');
+		brm_snapshot_json(&b, brm_proc_snapshot(*p), now);
+	}
+	brm_buf_adds(&b, "]}");
+	brm_rpc_result(&cmd->reply, cmd->id_json, b.p, b.len);
+	brm_buf_finish(&b);
+	free(procs);
+	cmd->done(cmd);
+}
+
+/* The state file holds every change (@marker's gate let it through). */
+static void state_flushed(struct brm_cmd *marker)
+{
+	struct daemon *d = marker->owner;
+	uv_timer_t *t;
+
+	if (marker->reply.len)
+		brm_log_warn("the state file was not saved before shutdown");
+	brm_cmd_destroy(marker);
+	d->shutdown_answered = true;
+	for (size_t i = 0; i < d->nheld; i++)
+		answer_shutdown(d, d->held[i]);
+	d->nheld = 0;
+	t = brm_xmalloc(sizeof(*t));
+	uv_timer_init(&d->loop, t);
+	t->data = d;
+	uv_timer_start(t, finish_shutdown, 0, 0);
+}
+
+/* Every process and orphan is down: once the state is on disk, answer and
+ * finish. A marker command goes through the state file's reply gate
+ * (persist.h), which lets it through once the last change was written (or
+ * its write failed). */
+static void all_stopped(void *arg)
+{
+	struct daemon *d = arg;
+	struct brm_cmd *marker = brm_cmd_create(BRM_CMD_SHUTDOWN, NULL);
+
+	brm_log_info("every process has stopped; shutting down");
+	marker->owner = d;
+	marker->done = state_flushed;
+	brm_persist_hold_reply(d->state, marker);
+	marker->done(marker);
 }
 
 /* "SIGTERM from pid 812 (uid 0)", or "SIGTERM" when the kernel sent it. */
@@ -159,6 +249,16 @@ static void signal_origin(char *buf, size_t len, int signo, pid_t pid, uid_t uid
 static void supervised_stopped(void *arg)
 {
 	brm_orphans_stop_all(ORPHAN_GRACE_MS, all_stopped, arg);
+}
+
+/* Stop everything; all_stopped() follows. Context: loop thread. */
+static void begin_shutdown(struct daemon *d, const char *who)
+{
+	d->stopping = true;
+	brm_log_info("%s: stopping %zu processes", who, brm_supervisor_count(d->sup));
+	brm_service_stopping(d->svc);
+	brm_reload_shutdown(d->rl);
+	brm_supervisor_stop_all(d->sup, supervised_stopped, d);
 }
 
 /* Context: loop thread. */
@@ -186,11 +286,26 @@ static void on_signal(int signo, pid_t pid, uid_t uid, void *arg)
 		brm_log_info("%s: already shutting down", who);
 		return;
 	}
-	d->stopping = true;
-	brm_log_info("%s: stopping %zu processes", who, brm_supervisor_count(d->sup));
-	brm_service_stopping(d->svc);
-	brm_reload_shutdown(d->rl);
-	brm_supervisor_stop_all(d->sup, supervised_stopped, d);
+	begin_shutdown(d, who);
+}
+
+/* Context: loop thread, executing a `shutdown` request (control.h). */
+static void on_shutdown_request(void *arg, struct brm_cmd *cmd)
+{
+	struct daemon *d = arg;
+	char who[96];
+
+	if (d->shutdown_answered) {
+		answer_shutdown(d, cmd);
+		return;
+	}
+	d->held = brm_xrealloc(d->held, (d->nheld + 1) * sizeof(*d->held));
+	d->held[d->nheld++] = cmd;
+	if (d->stopping)
+		return;
+	snprintf(who, sizeof(who), "shutdown requested by pid %d (uid %u)", (int)cmd->peer_pid,
+		 (unsigned)cmd->peer_uid);
+	begin_shutdown(d, who);
 }
 
 /* ---- start-up ----------------------------------------------------------- */
@@ -289,6 +404,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* From the first line on, for `brummctl log`; followers are woken. */
+	brm_log_keep(BRM_LOG_RING_DEFAULT, brm_stream_wake_all);
 
 	/* Service manager hand-overs; both edit the environment children get. */
 	listen_fd = brm_activation_listen_fd(&err);
@@ -360,6 +477,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.ctl = brm_control_create(&d.loop, d.sup);
+	brm_control_set_shutdown(d.ctl, on_shutdown_request, &d);
 	brm_cmdq_init(&d.cmdq, &d.loop, brm_control_execute, d.ctl);
 	d.svc = brm_service_create(&d.loop, d.sup);
 	d.state = brm_persist_load(&d.loop, state_dir, &err);
@@ -423,6 +541,7 @@ int main(int argc, char **argv)
 	rcu_unregister_thread();
 	free(socket_path);
 	brm_access_destroy(g_access);
+	brm_log_keep_stop();
 	brm_log_info("stopped");
 	return 0;
 }

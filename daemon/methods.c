@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "daemon/config.h"
+#include "daemon/daemon_log.h"
 #include "daemon/events.h"
 #include "daemon/logs_method.h"
 #include "daemon/procstat.h"
@@ -552,11 +553,26 @@ static enum brm_method_result m_reload(struct brm_req *req, struct brm_cmd **out
 	return BRM_QUEUED;
 }
 
+/*
+ * Stop every process in reverse dependency order, then exit: the loop
+ * thread answers once all are down (daemon/main.c).
+ */
+static enum brm_method_result m_shutdown(struct brm_req *req, struct brm_cmd **out)
+{
+	static const char *const keys[] = { NULL };
+
+	if (!only_keys(req, keys))
+		return BRM_REPLIED;
+	*out = brm_cmd_create(BRM_CMD_SHUTDOWN, req->id_json);
+	return BRM_QUEUED;
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 /* Sorted by name. */
 const struct brm_method brm_methods[] = {
 	{ "add", true, m_add },
+	{ "daemon_log", BRM_METHOD_ADMIN, brm_m_daemon_log },
 	{ "errors", false, brm_m_errors },
 	{ "events", false, brm_m_events },
 	{ "logs", false, brm_m_logs },
@@ -565,6 +581,7 @@ const struct brm_method brm_methods[] = {
 	{ "reload", true, m_reload },
 	{ "remove", true, m_remove },
 	{ "restart", true, m_restart },
+	{ "shutdown", true, m_shutdown },
 	{ "signal", true, m_signal },
 	{ "start", true, m_start },
 	{ "status", false, m_status },

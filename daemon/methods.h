@@ -36,7 +36,7 @@ struct brm_req {
 	struct brm_buf *out;          /* the reply line goes here */
 	struct brm_scratch *scratch;
 	void **stream;                /* the connection's log follower slot, or NULL */
-	void **events;                /* the connection's event subscriber slot (events.c) */
+	void **events;                /* the connection's subscription slot (sub.h) */
 };
 
 enum brm_method_result {
@@ -44,9 +44,20 @@ enum brm_method_result {
 	BRM_QUEUED,    /* *cmd is set: submit it; the loop thread replies */
 };
 
+/*
+ * Who may call a method (access.h): the table writes the first two as
+ * false and true.
+ */
+enum brm_method_access {
+	BRM_METHOD_READ = 0,      /* read-only: readers too */
+	BRM_METHOD_MUTATING = 1,  /* changes processes: not readers */
+	BRM_METHOD_ADMIN = 2,     /* changes nothing, but not for readers either
+				   * (brummd's own log, which names what others run) */
+};
+
 struct brm_method {
 	const char *name;
-	bool mutating;
+	enum brm_method_access access;
 	enum brm_method_result (*handler)(struct brm_req *req, struct brm_cmd **cmd);
 };
 

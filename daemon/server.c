@@ -46,6 +46,7 @@
 #include "daemon/methods.h"
 #include "daemon/server.h"
 #include "daemon/stream.h"
+#include "daemon/sub.h"
 #include "lib/registry.h"
 #include "lib/safedir.h"
 #include "proto/proto.h"
@@ -71,7 +72,7 @@ struct conn {
 	void *stream;            /* log follower (stream.c), or NULL */
 	struct brm_peer peer;    /* SO_PEERCRED at accept */
 	uint64_t last_active_ns; /* for the idle timeout */
-	void *evsub;             /* event subscriber (events.c), or NULL */
+	void *evsub;             /* subscription (sub.h: events, daemon_log), or NULL */
 	bool uid_counted;        /* counts against max_clients_per_uid */
 	struct conn *prev, *next;
 };
@@ -209,7 +210,7 @@ static void conn_close(struct conn *c)
 	brm_stream_destroy(c->stream);
 	c->stream = NULL;
 	__atomic_fetch_sub(&w->srv->nclients, 1, __ATOMIC_RELAXED);
-	brm_events_sub_destroy(c->evsub);
+	brm_sub_destroy(c->evsub);
 	c->evsub = NULL;
 	if (c->prev)
 		c->prev->next = c->next;
@@ -459,11 +460,14 @@ bool brm_server_dispatch(const struct brm_ctx *ctx, struct brm_scratch *scratch,
 	if (params && cJSON_IsNull(params))
 		params = NULL;
 	m = brm_method_find(method->valuestring);
-	if (m && !brm_access_allows(peer, m->mutating)) {
+	if (m && !brm_access_allows(peer, m->access != BRM_METHOD_READ)) {
 		log_denied(m->name, peer);
 		brm_rpc_error(notify ? &discard : out, id_json, BRM_E_NOT_PERMITTED,
-			      m->mutating ? "not permitted: your uid may not change processes"
-					  : "not permitted: your uid may not query brummd", NULL);
+			      m->access == BRM_METHOD_MUTATING ?
+			      "not permitted: your uid may not change processes" :
+			      m->access == BRM_METHOD_ADMIN ?
+			      "not permitted: your uid may not administer brummd" :
+			      "not permitted: your uid may not query brummd", NULL);
 		goto out;
 	}
 	if (!m) {
@@ -515,6 +519,8 @@ static bool handle_line(struct conn *c, char *line, size_t len)
 		return false;
 	cmd->owner = c;
 	cmd->done = on_cmd_done;
+	cmd->peer_pid = c->peer.pid;
+	cmd->peer_uid = c->peer.uid;
 	c->cmd_serial = cmd->serial;
 	c->pending++;
 	brm_cmdq_submit(w->srv->ctx.cmdq, cmd);
@@ -969,7 +975,7 @@ static void pump_streams(struct worker *w)
 		if (c->stream)
 			brm_stream_pump(c->stream, w->srv->ctx.reg, &c->out, &w->scratch.line);
 		if (c->evsub)
-			brm_events_pump(c->evsub, &c->out, &w->scratch.line);
+			brm_sub_pump(c->evsub, &c->out, &w->scratch.line);
 		conn_service(c);
 	}
 }

@@ -31,6 +31,7 @@ struct brm_logs_query {
 	unsigned lines;
 	uint64_t since_seq;
 	bool have_since;
+	int64_t since_ms;      /* "since": lines stamped from then on; 0: all */
 	unsigned streams;      /* bit 1 << BRM_LOG_* */
 	struct brm_pattern *re;  /* grep, or NULL; owned (brm_logs_query_finish) */
 	bool follow;

@@ -418,7 +418,7 @@ static void framing_and_envelope(void)
 	bad_line("id object", "{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"ping\"}", -32600);
 	bad_line("id array", "{\"jsonrpc\":\"2.0\",\"id\":[1],\"method\":\"ping\"}", -32600);
 	bad_line("id bool", "{\"jsonrpc\":\"2.0\",\"id\":true,\"method\":\"ping\"}", -32600);
-	bad_line("unknown method", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"shutdown\"}", -32601);
+	bad_line("unknown method", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"reboot\"}", -32601);
 	bad_line("empty method", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\"}", -32601);
 	bad_line("method case", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"PING\"}", -32601);
 	bad_line("params array", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":[]}",

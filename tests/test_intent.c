@@ -232,6 +232,27 @@ START_TEST(start_of_waiting_starts_the_whole_chain)
 }
 END_TEST
 
+/* An operator's start of app right after a stop of db, while db is still
+ * stopping: db starts again once stopped, and app after it. */
+START_TEST(start_while_dependency_is_stopping)
+{
+	brmh_check_start(&H, "{\"processes\": {"
+			 " \"db\": {\"cmd\": [\"%s\", \"ignore-term\"], \"start_secs\": 0,"
+			 "   \"stop_timeout_secs\": 1.5},"
+			 " \"app\": {\"cmd\": [\"%s\", \"sleep\", \"60\"], \"start_secs\": 0,"
+			 "   \"depends_on\": [\"db\"]}"
+			 "}}", brmh_child(), brmh_child());
+	ck_assert(brmh_wait_state(&H, "app", "running", 5000));
+	free(brmh_wait_log(&H, "db", "ignoring TERM", 3000));
+	call_ok("stop", "{\"names\":[\"app\",\"db\"]}");
+	ck_assert(brmh_wait_state(&H, "app", "stopped", 3000));
+	ck_assert_str_eq(state_of("db"), "stopping");
+	call_ok("start", "{\"name\":\"app\",\"wait\":true,\"timeout_secs\":5}");
+	ck_assert_str_eq(state_of("db"), "running");
+	brmh_check_stop(&H);
+}
+END_TEST
+
 /* ---- bug 3 -------------------------------------------------------------- */
 
 /* The seq of the first event after @after of @name going to @to, or -1. */
@@ -407,6 +428,7 @@ static Suite *intent_suite(void)
 	tcase_add_test(tc, reload_adds_all_before_starting);
 	tcase_add_test(tc, start_of_waiting_starts_what_it_needs);
 	tcase_add_test(tc, start_of_waiting_starts_the_whole_chain);
+	tcase_add_test(tc, start_while_dependency_is_stopping);
 	tcase_add_test(tc, restart_all_stops_dependents_first);
 	tcase_add_test(tc, restart_of_several_stops_dependents_first);
 	tcase_add_test(tc, restart_all_runs_oneshot_in_order);

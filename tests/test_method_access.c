@@ -16,6 +16,9 @@
  * unlisted uid. Each call is made by a forked child that setresuid()s.
  * Readers and strangers must get -32003 for what they may not call; everyone
  * else must get past the permission check (any other reply).
+ *
+ * `shutdown` ends brummd, so it is called last: first by every peer that
+ * may not (brummd must stay up), then by root.
  */
 #include <check.h>
 #include <grp.h>
@@ -97,6 +100,24 @@ static bool documented(const char *doc, const char *method)
 
 /* The reply's error code to @method called by @peer: 0 for a result, 1 for
  * no reply at all. */
+static int call_as(const struct peer *peer, const char *method);
+
+/* Did @peer get what the documented permission of @method says? Adds a
+ * line to @fail when not. */
+static void judge(const char *method, bool readonly, const struct peer *p, char *fail,
+		  size_t size)
+{
+	bool allowed = p->level == 2 || (p->level == 1 && readonly);
+	int code = call_as(p, method);
+	bool ok = allowed ? code != -32003 && code != 1 && code != 99 : code == -32003;
+
+	if (!ok) {
+		size_t used = strlen(fail);
+		snprintf(fail + used, size - used, "\n  %s as %s: got %d, want %s", method,
+			 p->what, code, allowed ? "a reply past the permission check" : "-32003");
+	}
+}
+
 static int call_as(const struct peer *peer, const char *method)
 {
 	int pfd[2], code = 99, st;
@@ -164,6 +185,7 @@ START_TEST(every_method_for_every_peer)
 	static char fail[8192];
 	char ro[32][32], *doc = NULL;
 	int nro, nmethods = 0;
+	bool shutdown_readonly = false;
 
 	if (geteuid() != 0) {
 		printf("SKIP: method_access: needs root to connect as other uids\n");
@@ -195,20 +217,19 @@ START_TEST(every_method_for_every_peer)
 			snprintf(fail + used, sizeof(fail) - used,
 				 "\n  %s: not documented in %s", m->name, PROTOCOL_MD);
 		}
-		for (int k = 0; k < NPEERS; k++) {
-			const struct peer *p = &peers[k];
-			bool allowed = p->level == 2 || (p->level == 1 && readonly);
-			int code = call_as(p, m->name);
-			bool ok = allowed ? code != -32003 && code != 1 && code != 99 : code == -32003;
-
-			if (!ok) {
-				size_t used = strlen(fail);
-				snprintf(fail + used, sizeof(fail) - used,
-					 "\n  %s as %s: got %d, want %s", m->name, p->what, code,
-					 allowed ? "a reply past the permission check" : "-32003");
-			}
-		}
+		if (!strcmp(m->name, "shutdown"))
+			continue;   /* last, below */
+		for (int k = 0; k < NPEERS; k++)
+			judge(m->name, readonly, &peers[k], fail, sizeof(fail));
 	}
+	ck_assert_msg(brm_method_find("shutdown"), "no shutdown method");
+	for (int i = 0; i < nro; i++)
+		shutdown_readonly |= !strcmp(ro[i], "shutdown");
+	for (int k = 0; k < NPEERS; k++)
+		if (peers[k].level < 2)
+			judge("shutdown", shutdown_readonly, &peers[k], fail, sizeof(fail));
+	ck_assert_msg(brmh_pid_alive(H.pid), "brummd went away before root's shutdown");
+	judge("shutdown", shutdown_readonly, &peers[ROOT], fail, sizeof(fail));
 	free(doc);
 	ck_assert_int_ge(nmethods, 10);
 	/* Every documented read-only method exists. */
