@@ -20,6 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "daemon/envfile.h"
+#include "lib/util.h"
 #include "tests/e2e.h"
 #include "tests/harness.h"
 
@@ -47,6 +49,15 @@ static char *info_get(const char *text, const char *key)
 		}
 	}
 	return NULL;
+}
+
+static long info_pid(const char *text)
+{
+	char *v = info_get(text, "pid");
+	long pid = v ? atol(v) : -1;
+
+	free(v);
+	return pid;
 }
 
 static void assert_info(const char *text, const char *key, const char *want)
@@ -259,7 +270,81 @@ START_TEST(health_target_per_instance)
 }
 END_TEST
 
+/* An added process fills in {name} and {port} too; {instance} is refused. */
+START_TEST(add_fills_in_placeholders)
+{
+	char dir[64], *text;
+	int port = 23000 + (int)((getpid() + 5) % 20000), code;
+	const cJSON *res;
+	cJSON *r;
+
+	ck_assert_ptr_nonnull(brmh_tmpdir(dir, sizeof(dir), "brmconf"));
+	brmh_check_start(&H, "{\"processes\": {}}");
+	call_ok("add", brmh_fmt("{\"name\":\"solo\",\"spec\":{\"cmd\":[\"%s\",\"info\","
+				 "\"%s/info-{name}\"],\"start_secs\":0,\"port\":%d,"
+				 "\"env\":{\"ME\":\"{name}@{port}\"}}}", brmh_child(), dir, port));
+	text = wait_info(brmh_fmt("%s/info-solo", dir), "solo", 0);
+	assert_info(text, "env:PORT", brmh_fmt("%d", port));
+	assert_info(text, "env:ME", brmh_fmt("solo@%d", port));
+	free(text);
+
+	r = brmh_call(&H, "add", "{\"name\":\"bad\",\"spec\":{\"cmd\":[\"x\",\"{instance}\","
+		      "\"{nope}\"]}}");
+	res = brmh_result(r, &code);
+	ck_assert_int_eq(code, -32602);
+	ck_assert_ptr_null(res);
+	{
+		char *t = cJSON_PrintUnformatted(r);
+
+		ck_assert_msg(strstr(t, "params.spec.cmd[1]: {instance} needs \\\"instances\\\"") &&
+			      strstr(t, "params.spec.cmd[2]: unknown placeholder {nope}"), "%s", t);
+		free(t);
+	}
+	cJSON_Delete(r);
+	brmh_check_stop(&H);
+}
+END_TEST
+
 /* ---- env_file ----------------------------------------------------------- */
+
+/* The syntax's corners, on the parser alone. */
+START_TEST(env_file_syntax)
+{
+	static const struct {
+		const char *text, *want;    /* want: the entries joined by '|', or the error */
+	} cases[] = {
+		{ "A=1\r\nB = 2 \t\n", "A=1|B=2" },
+		{ "A=x\\ \\ \n", "A=x  " },                 /* escaped blanks stay */
+		{ "A=\"q\" \t\n", "A=q" },
+		{ "A=", "A=" },
+		{ "A=#not a comment", "A=#not a comment" },
+		{ "A=\"\\a\\n\"", "A=\\a\\n" },          /* other escapes are kept */
+		{ "A=\"open\n", "env_file 'f' line 1: the double quote is not closed" },
+		{ "\n\nA='x' y\n", "env_file 'f' line 3: text after the closing quote: \"y\"" },
+		{ "1A=x", "env_file 'f' line 1: invalid variable name \"1A\"" },
+		{ "=x", "env_file 'f' line 1: invalid variable name \"\"" },
+		{ "A=1\nnothing\n", "env_file 'f' line 2: expected KEY=VALUE, got \"nothing\"" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char err[256] = "", got[256] = "", **vars = NULL;
+		size_t n = 0, o = 0;
+		int rc = brm_envfile_parse(cases[i].text, strlen(cases[i].text), "f", &vars, &n,
+					   err, sizeof(err));
+
+		for (size_t k = 0; rc == 0 && k < n; k++)
+			o += (size_t)snprintf(got + o, sizeof(got) - o, "%s%s", k ? "|" : "",
+					      vars[k]);
+		if (rc < 0)
+			ck_assert_msg(!strncmp(err, cases[i].want, strlen(cases[i].want)),
+				      "case %zu: got error '%s', want '%s'", i, err, cases[i].want);
+		else
+			ck_assert_msg(!strcmp(got, cases[i].want), "case %zu: got '%s', want '%s'",
+				      i, got, cases[i].want);
+		brm_strv_free(vars);
+	}
+}
+END_TEST
 
 START_TEST(env_file_read_at_each_start)
 {
@@ -293,7 +378,7 @@ START_TEST(env_file_read_at_each_start)
 	assert_info(text, "env:CONT", "one two");
 	assert_info(text, "env:OVER", "from-env");
 	ck_assert_msg(strstr(text, "env:MULTI=line1\nline2\n"), "%s", text);
-	pid = atol(info_get(text, "pid"));
+	pid = info_pid(text);
 	free(text);
 
 	/* An edit applies at the next start. */
@@ -408,7 +493,7 @@ START_TEST(rlimits_nice_oom_applied_before_exec)
 	assert_info(text, "rlimit_memlock", "65536:1048576");
 	assert_info(text, "nice", "7");
 	assert_info(text, "oom_score_adj", "321");
-	pid = atol(info_get(text, "pid"));
+	pid = info_pid(text);
 	free(text);
 
 	text = wait_info(brmh_fmt("%s/u", dir), "u", 0);
@@ -446,6 +531,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, check_config_reports_every_problem);
 	tcase_add_test(tc, placeholders_fill_per_instance_values);
 	tcase_add_test(tc, health_target_per_instance);
+	tcase_add_test(tc, add_fills_in_placeholders);
+	tcase_add_test(tc, env_file_syntax);
 	tcase_add_test(tc, env_file_read_at_each_start);
 	tcase_add_test(tc, env_file_opened_safely);
 	tcase_add_test(tc, rlimits_nice_oom_applied_before_exec);
