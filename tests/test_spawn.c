@@ -1016,6 +1016,15 @@ static Suite *spawn_suite(void)
 	tcase_add_test(tc, test_pdeathsig_with_user);
 	tcase_add_test(tc, test_user_nobody);
 	tcase_add_test(tc, test_flood);
+	suite_add_tcase(s, tc);
+
+	/*
+	 * 500 spawns and 512 MiB touched: a second alone, ten times that under
+	 * ASan on a loaded machine.
+	 */
+	tc = tcase_create("measure");
+	tcase_add_checked_fixture(tc, setup_tmp, teardown_tmp);
+	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, test_measure);
 	suite_add_tcase(s, tc);
 
