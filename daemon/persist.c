@@ -921,7 +921,7 @@ void brm_persist_set_group(struct brm_persist *st, const char *name, pid_t pgid,
 	it->pgid = pgid;
 	it->pgid_start = pgid ? start : 0;
 	trim(st, it);
-	changed(st);
+	write_now(st);   /* not changed(): no reply waits for a group's record */
 }
 
 struct brm_persist_group *brm_persist_groups(const struct brm_persist *st, size_t *n)
@@ -965,5 +965,5 @@ void brm_persist_clear_groups(struct brm_persist *st)
 		any = true;
 	}
 	if (any)
-		changed(st);
+		write_now(st);
 }
