@@ -74,7 +74,7 @@ endif
 comma := ,
 
 LIB_SRC    := $(wildcard lib/*.c proto/*.c)
-DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c daemon/*/*.c))
 CLI_SRC    := $(wildcard cli/*.c)
 TEST_SRC   := $(wildcard tests/test_*.c)
 TESTLIB_SRC:= $(filter-out $(TEST_SRC) tests/testchild.c,$(wildcard tests/*.c))

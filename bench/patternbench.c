@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon/logspec.h"
+#include "daemon/conf/logspec.h"
 #include "lib/buf.h"
 #include "lib/pattern.h"
 #include "lib/util.h"

@@ -1,5 +1,5 @@
 /*
- * proctreebench.c — what a stop's descendant walk (daemon/proctree.c)
+ * proctreebench.c — what a stop's descendant walk (daemon/sup/proctree.c)
  * costs on the loop thread, with 0 and with EXTRA children below the
  * walking process, against one /proc/self/stat read in the same run.
  *
@@ -15,8 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/procstat.h"
-#include "daemon/proctree.h"
+#include "daemon/sup/procstat.h"
+#include "daemon/sup/proctree.h"
 
 static double now_us(void)
 {

@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/spawn.h"
+#include "daemon/sup/spawn.h"
 
 extern char **environ;
 

@@ -426,7 +426,7 @@ struct unit {
 	double secs;
 };
 
-/* brummd's durations (daemon/config.c): a plain number is seconds. */
+/* brummd's durations (daemon/conf/config.c): a plain number is seconds. */
 static const struct unit timeout_units[] = {
 	{ "", 1 }, { "ms", 0.001 }, { "s", 1 }, { "m", 60 }, { "h", 3600 },
 };

@@ -12,16 +12,16 @@
  *     except SIGTERM, SIGINT, SIGHUP and SIGCHLD: those stay blocked
  *     everywhere and are read from a signalfd (daemon/signals.c), made
  *     right after the loop; brummd becomes a child subreaper
- *     (daemon/orphans.c);
+ *     (daemon/sup/orphans.c);
  *  4. read the state file; kill what a brummd that died left running of
- *     its children's process groups (daemon/leftovers.c);
+ *     its children's process groups (daemon/sup/leftovers.c);
  *  5. add the configured processes and those added at runtime in an earlier
  *     life (the state file), start those with autostart that were not
  *     stopped by request, and tell the service manager READY=1.
  *
  * A socket passed by the service manager (LISTEN_FDS) is served instead of
  * binding one; $NOTIFY_SOCKET gets READY/RELOADING/STOPPING/STATUS/WATCHDOG
- * (daemon/service.c). SIGHUP reloads the config (daemon/reload.c).
+ * (daemon/service.c). SIGHUP reloads the config (daemon/sup/reload.c).
  *
  * Shutdown (SIGTERM, SIGINT, or the `shutdown` method): stop every child
  * within its stop timeout, dependents before what they depend on (deps.c's
@@ -42,26 +42,26 @@
 
 #include <grp.h>
 
-#include "daemon/access.h"
-#include "daemon/deps.h"
+#include "daemon/conf/access.h"
+#include "daemon/sup/deps.h"
 #include "daemon/activation.h"
-#include "daemon/cmd.h"
-#include "daemon/config.h"
-#include "daemon/control.h"
-#include "daemon/events.h"
+#include "daemon/sup/cmd.h"
+#include "daemon/conf/config.h"
+#include "daemon/sup/control.h"
+#include "daemon/sup/events.h"
 #include "daemon/log.h"
-#include "daemon/logs.h"
+#include "daemon/sup/logcap.h"
 #include "daemon/notify.h"
-#include "daemon/leftovers.h"
-#include "daemon/orphans.h"
-#include "daemon/persist.h"
-#include "daemon/reload.h"
-#include "daemon/server.h"
+#include "daemon/sup/leftovers.h"
+#include "daemon/sup/orphans.h"
+#include "daemon/sup/persist.h"
+#include "daemon/sup/reload.h"
+#include "daemon/rpc/server.h"
 #include "daemon/service.h"
 #include "daemon/signals.h"
-#include "daemon/spawn.h"
-#include "daemon/stream.h"
-#include "daemon/supervise.h"
+#include "daemon/sup/spawn.h"
+#include "daemon/rpc/follow.h"
+#include "daemon/sup/supervise.h"
 #include "lib/client.h"
 #include "lib/registry.h"
 #include "lib/snapjson.h"

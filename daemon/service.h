@@ -11,7 +11,7 @@
 
 #include <uv.h>
 
-#include "daemon/supervise.h"
+#include "daemon/sup/supervise.h"
 
 struct brm_service;
 

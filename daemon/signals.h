@@ -12,7 +12,7 @@
  * does the same. The read also tells who sent the signal, which goes into
  * the log.
  *
- * SIGUSR1 stays with uv_signal_t (daemon/logs.c): liburcu-cds's resize
+ * SIGUSR1 stays with uv_signal_t (daemon/sup/logcap.c): liburcu-cds's resize
  * worker unblocks SIGUSR1 (its SIGRCU) in its own thread, so it cannot be
  * blocked process-wide, and a signalfd never sees a signal that a thread
  * has unblocked.

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/access.h"
-#include "daemon/config.h"
+#include "daemon/conf/access.h"
+#include "daemon/conf/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

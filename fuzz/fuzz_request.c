@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/access.h"
-#include "daemon/cmd.h"
-#include "daemon/limits.h"
-#include "daemon/methods.h"
-#include "daemon/server.h"
+#include "daemon/conf/access.h"
+#include "daemon/sup/cmd.h"
+#include "daemon/conf/limits.h"
+#include "daemon/rpc/methods.h"
+#include "daemon/rpc/server.h"
 #include "lib/registry.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

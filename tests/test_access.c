@@ -1,7 +1,7 @@
 /*
  * test_access.c — the hardening config ("socket_mode", "socket_group",
  * "access", "limits") and the access levels computed from peer
- * credentials (daemon/access.c), without a daemon.
+ * credentials (daemon/conf/access.c), without a daemon.
  */
 #include <check.h>
 #include <errno.h>
@@ -11,8 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "daemon/access.h"
-#include "daemon/config.h"
+#include "daemon/conf/access.h"
+#include "daemon/conf/config.h"
 #include "lib/util.h"
 
 static struct brm_config *parse_ok(const char *text)

@@ -1,6 +1,6 @@
 /*
  * test_addressing.c — what a name in a request addresses (proto/selector.h,
- * daemon/targets.h), end to end with real children: an instance group's
+ * daemon/rpc/targets.h), end to end with real children: an instance group's
  * name in status, logs, errors, events, start, stop, restart, signal and
  * wait; glob patterns; depends_on a group; `logs` of every process merged
  * with name prefixes, and a follow that picks up processes added later;
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon/config.h"
+#include "daemon/conf/config.h"
 #include "proto/selector.h"
 #include "tests/e2e.h"
 #include "tests/harness.h"

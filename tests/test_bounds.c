@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/config.h"
+#include "daemon/conf/config.h"
 #include "tests/e2e.h"
 #include "tests/harness.h"
 

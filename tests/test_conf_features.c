@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "daemon/envfile.h"
+#include "daemon/sup/envfile.h"
 #include "lib/util.h"
 #include "tests/e2e.h"
 #include "tests/harness.h"

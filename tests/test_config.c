@@ -1,5 +1,5 @@
 /*
- * test_config.c — Check suite for daemon/config.c: every key parsed right,
+ * test_config.c — Check suite for daemon/conf/config.c: every key parsed right,
  * every kind of mistake reported with its key path and a useful message.
  */
 #include <check.h>
@@ -12,8 +12,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "daemon/config.h"
-#include "daemon/logspec.h"
+#include "daemon/conf/config.h"
+#include "daemon/conf/logspec.h"
 #include "lib/util.h"
 
 #define EPS 1e-9

@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "daemon/config.h"
+#include "daemon/conf/config.h"
 #include "tests/e2e.h"
 #include "tests/harness.h"
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "daemon/config.h"
+#include "daemon/conf/config.h"
 #include "tests/harness.h"
 
 static struct brmh H;

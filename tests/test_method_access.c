@@ -30,7 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "daemon/methods.h"
+#include "daemon/rpc/methods.h"
 #include "tests/e2e.h"
 #include "tests/harness.h"
 

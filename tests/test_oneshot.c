@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon/config.h"
+#include "daemon/conf/config.h"
 #include "tests/e2e.h"
 #include "tests/harness.h"
 

@@ -1,5 +1,5 @@
 /*
- * test_spawn.c — daemon/spawn.c against the real kernel, with
+ * test_spawn.c — daemon/sup/spawn.c against the real kernel, with
  * brm-testchild ($BRM_BINDIR/brm-testchild) as the child.
  */
 #include <check.h>
@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/spawn.h"
+#include "daemon/sup/spawn.h"
 #include "lib/util.h"
 #include "tests/harness.h"
 

@@ -1,0 +1,203 @@
+/*
+ * daemon_log.c — `daemon_log` (proto/PROTOCOL.md): the last lines of
+ * brummd's own log from daemon/log.c's ring, filtered by time, newest last;
+ * with "follow" the connection's subscription slot (sub.h) gets a follower
+ * that the worker pumps whenever a line is written (log.c calls rpc/follow.c's
+ * wake-up after each kept line).
+ *
+ * A line's level is the ring line's `stream` byte (log.h).
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/rpc/daemon_log.h"
+#include "daemon/log.h"
+#include "daemon/rpc/follow.h"
+#include "daemon/rpc/sub.h"
+#include "lib/logring.h"
+#include "proto/proto.h"
+#include "proto/rpc.h"
+
+#define MAX_LINES 10000
+#define DEFAULT_LINES 100
+/* Seconds since the epoch that a millisecond count in an int64 holds, and
+ * far beyond any clock: a bound before the cast. */
+#define MAX_SINCE 1e13
+
+struct follower {
+	struct brm_sub base;   /* first: the connection's slot holds a struct brm_sub */
+	uint64_t next;
+	void *slot;            /* rpc/follow.c wake slot */
+};
+
+/* One kept line as the protocol's object. */
+static void line_json(struct brm_buf *out, const struct brm_logline *l, const char *text)
+{
+	const char *level = brm_log_level_name(l->stream);
+
+	brm_buf_adds(out, "{\"seq\":");
+	brm_json_uint(out, l->seq);
+	brm_buf_addf(out, ",\"ts\":%lld.%03lld,\"level\":\"%s\",\"line\":",
+		     (long long)(l->ts_ms / 1000), (long long)(l->ts_ms % 1000),
+		     level ? level : "info");
+	brm_json_strn(out, text, l->len);
+	if (l->flags & BRM_LOGLINE_CUT)
+		brm_buf_adds(out, ",\"cut\":true");
+	brm_buf_addc(out, '}');
+}
+
+static void follower_destroy(void *arg)
+{
+	struct follower *f = arg;
+
+	if (!f)
+		return;
+	brm_stream_release(f->slot);
+	free(f);
+}
+
+static void gap_notice(struct brm_buf *out, uint64_t missed, uint64_t next)
+{
+	brm_buf_adds(out, "{\"jsonrpc\":\"2.0\",\"method\":\"daemon_log.gap\",\"params\":"
+		     "{\"missed\":");
+	brm_json_uint(out, missed);
+	brm_buf_adds(out, ",\"next_seq\":");
+	brm_json_uint(out, next);
+	brm_buf_adds(out, "}}\n");
+}
+
+static void follower_pump(void *arg, struct brm_buf *out, struct brm_buf *line)
+{
+	struct follower *f = arg;
+	const struct brm_logring *ring = brm_log_ring();
+	uint64_t first, next;
+
+	if (!ring)
+		return;
+	brm_logring_bounds(ring, &first, &next);
+	brm_buf_reset(line);
+	brm_buf_grow(line, brm_logring_max_line(ring) + 1);
+	while (f->next < next && out->len < BRM_DAEMON_LOG_OUT_MAX) {
+		struct brm_logline l;
+		int r = brm_logring_read(ring, f->next, &l, line->p, line->cap - 1);
+
+		if (r == -ENOENT) {
+			uint64_t to = brm_logring_resume(ring, f->next);
+
+			gap_notice(out, to - f->next, to);
+			f->next = to;
+			continue;
+		}
+		if (r < 0)
+			break;
+		f->next++;
+		brm_buf_adds(out, "{\"jsonrpc\":\"2.0\",\"method\":\"daemon_log\",\"params\":");
+		line_json(out, &l, line->p);
+		brm_buf_adds(out, "}\n");
+	}
+}
+
+static const struct brm_sub_ops follower_ops = {
+	.pump = follower_pump,
+	.destroy = follower_destroy,
+};
+
+static const cJSON *param(const struct brm_req *req, const char *key)
+{
+	return req->params ? cJSON_GetObjectItemCaseSensitive(req->params, key) : NULL;
+}
+
+enum brm_method_result brm_m_daemon_log(struct brm_req *req, struct brm_cmd **cmd)
+{
+	static const char *const keys[] = { "lines", "since", "follow", NULL };
+	const struct brm_logring *ring = brm_log_ring();
+	struct brm_buf *line = &req->scratch->line;
+	const cJSON *it, *v;
+	unsigned lines = DEFAULT_LINES;
+	int64_t since_ms = 0;
+	bool follow = false;
+	uint64_t first = 1, next = 1, from;
+	bool any = false;
+
+	(void)cmd;
+	if (req->params) {
+		cJSON_ArrayForEach(it, req->params) {
+			bool ok = false;
+			for (size_t i = 0; keys[i]; i++)
+				ok |= !strcmp(it->string, keys[i]);
+			if (!ok)
+				return brm_req_invalid(req, "params.%.64s: unknown parameter; expected"
+						       " \"lines\", \"since\", \"follow\"", it->string);
+		}
+	}
+	if ((v = param(req, "lines"))) {
+		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
+		    !(v->valuedouble >= 0 && v->valuedouble <= MAX_LINES))
+			return brm_req_invalid(req, "params.lines: expected an integer from 0 to %d",
+					       MAX_LINES);
+		lines = (unsigned)v->valuedouble;
+	}
+	if ((v = param(req, "since"))) {
+		/* Checked before the cast: 1e300 cast to int64_t is undefined. */
+		if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= MAX_SINCE))
+			return brm_req_invalid(req, "params.since: expected a time in seconds since"
+					       " the epoch (a number from 0, fractions allowed)");
+		since_ms = (int64_t)ceil(v->valuedouble * 1000.0 - 0.5);
+	}
+	if ((v = param(req, "follow"))) {
+		if (!cJSON_IsBool(v))
+			return brm_req_invalid(req, "params.follow: expected true or false");
+		follow = cJSON_IsTrue(v);
+	}
+	if (follow && !req->events)
+		return brm_req_invalid(req, "params.follow: not available on this connection");
+	if (ring)
+		brm_logring_bounds(ring, &first, &next);
+	/* Walk back from the newest line to the oldest one wanted. */
+	from = next;
+	if (ring) {
+		struct brm_logline l;
+
+		brm_buf_reset(line);
+		brm_buf_grow(line, brm_logring_max_line(ring) + 1);
+		while (from > first && next - from < lines) {
+			int r = brm_logring_read(ring, from - 1, &l, line->p, line->cap - 1);
+
+			if (r < 0 || l.ts_ms < since_ms)
+				break;   /* gone (older ones are too), or too old */
+			from--;
+		}
+	}
+	brm_buf_adds(req->out, "{\"jsonrpc\":\"2.0\",\"id\":");
+	brm_buf_adds(req->out, req->id_json);
+	brm_buf_adds(req->out, ",\"result\":{\"lines\":[");
+	for (uint64_t s = from; ring && s < next; s++) {
+		struct brm_logline l;
+
+		/* Overwritten since the walk: left out (a follower gets a gap). */
+		if (brm_logring_read(ring, s, &l, line->p, line->cap - 1) < 0)
+			continue;
+		if (any)
+			brm_buf_addc(req->out, ',');
+		any = true;
+		line_json(req->out, &l, line->p);
+	}
+	brm_buf_adds(req->out, "],\"next_seq\":");
+	brm_json_uint(req->out, next);
+	if (follow)
+		brm_buf_adds(req->out, ",\"follow\":true");
+	brm_buf_adds(req->out, "}}\n");
+	if (follow) {
+		struct follower *f = brm_xcalloc(1, sizeof(*f));
+
+		f->base.ops = &follower_ops;
+		f->next = next;
+		brm_sub_destroy(*req->events);
+		f->slot = brm_stream_hold();
+		*req->events = f;
+	}
+	return BRM_REPLIED;
+}

@@ -1,0 +1,486 @@
+/*
+ * logs.c — `logs`, `errors` and `logs_reopen` (proto/PROTOCOL.md).
+ *
+ * `logs` walks each ring backwards from its newest line under
+ * rcu_read_lock(), copying lines out (the ring's validation drops any line
+ * overwritten meanwhile), filters by stream and regex, and merges the
+ * processes by timestamp. Nothing here can block the loop thread.
+ *
+ * A grep comes from any reader, so its cost is bounded (lib/pattern.h):
+ * each line's match by the pattern limits, and a whole query by
+ * BRM_LOGS_GREP_BUDGET_MS. A query whose grep reaches either fails with
+ * -32602 naming the limit rather than answering with lines silently missing.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/sup/logfile.h"
+#include "daemon/sup/logcap.h"
+#include "daemon/rpc/logs.h"
+#include "daemon/rpc/follow.h"
+#include "daemon/rpc/targets.h"
+#include "lib/pattern.h"
+#include "lib/util.h"
+#include "proto/proto.h"
+#include "proto/rpc.h"
+
+#define MAX_LINES 10000
+#define MAX_NAMES 64
+/* 2^53: the largest integer a JSON number (a double) holds exactly. */
+#define MAX_SEQ 9007199254740992.0
+/* "since", in seconds since the epoch: far beyond any clock, and a bound
+ * before the cast to milliseconds. */
+#define MAX_SINCE 1e13
+
+const char *brm_log_stream_name(int stream)
+{
+	switch (stream) {
+	case BRM_LOG_STDOUT: return "stdout";
+	case BRM_LOG_STDERR: return "stderr";
+	default: return "brummd";
+	}
+}
+
+void brm_logline_json(struct brm_buf *out, const char *name, const struct brm_logline *l,
+		      const char *text)
+{
+	brm_buf_adds(out, "{\"name\":");
+	brm_json_str(out, name);
+	brm_buf_adds(out, ",\"seq\":");
+	brm_json_uint(out, l->seq);
+	brm_buf_adds(out, ",\"ts\":");
+	brm_buf_addf(out, "%lld.%03lld", (long long)(l->ts_ms / 1000), (long long)(l->ts_ms % 1000));
+	brm_buf_adds(out, ",\"stream\":\"");
+	brm_buf_adds(out, brm_log_stream_name(l->stream));
+	brm_buf_adds(out, "\",\"line\":");
+	brm_json_strn(out, text, l->len);
+	if (l->flags & BRM_LOGLINE_CUT)
+		brm_buf_adds(out, ",\"cut\":true");
+	brm_buf_addc(out, '}');
+}
+
+static const cJSON *param(const struct brm_req *req, const char *key)
+{
+	return req->params ? cJSON_GetObjectItemCaseSensitive(req->params, key) : NULL;
+}
+
+/* Parsed `logs` params, shared with rpc/follow.c for follow. */
+int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
+{
+	static const char *const keys[] = { "name", "names", "lines", "since_seq", "since",
+					    "stream", "grep", "follow", NULL };
+	const cJSON *it, *v;
+
+	memset(q, 0, sizeof(*q));
+	q->lines = 100;
+	q->streams = 7;
+	if (req->params) {
+		cJSON_ArrayForEach(it, req->params) {
+			bool ok = false;
+			for (size_t i = 0; keys[i]; i++)
+				ok |= !strcmp(it->string, keys[i]);
+			if (!ok) {
+				brm_req_invalid(req,
+					        "params.%.64s: unknown parameter; expected \"name\", \"names\","
+					        " \"lines\", \"since_seq\", \"since\", \"stream\", \"grep\","
+					        " \"follow\"",
+					        it->string);
+				return -1;
+			}
+		}
+	}
+	if (brm_targets_parse(req->params, BRM_TARGETS_NONE_IS_ALL, MAX_NAMES, &q->targets,
+			      &req->scratch->tmp) < 0) {
+		brm_rpc_error(req->out, req->id_json, BRM_E_INVALID_PARAMS, req->scratch->tmp.p,
+			      NULL);
+		return -1;
+	}
+	if ((v = param(req, "lines"))) {
+		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
+		    !(v->valuedouble >= 0 && v->valuedouble <= MAX_LINES)) {
+			brm_req_invalid(req,
+				        "params.lines: expected an integer from 0 to %d", MAX_LINES);
+			goto fail;
+		}
+		q->lines = (unsigned)v->valuedouble;
+	}
+	if ((v = param(req, "since_seq"))) {
+		/* Checked before the cast: 1e300 cast to uint64_t is undefined. */
+		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
+		    !(v->valuedouble >= 0 && v->valuedouble <= MAX_SEQ)) {
+			brm_req_invalid(req, "params.since_seq: expected an integer from 0 to"
+				        " 9007199254740992 (2^53)");
+			goto fail;
+		}
+		q->since_seq = (uint64_t)v->valuedouble;
+		q->have_since = true;
+	}
+	if ((v = param(req, "since"))) {
+		if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= MAX_SINCE)) {
+			brm_req_invalid(req, "params.since: expected a time in seconds since the"
+				        " epoch (a number from 0, fractions allowed)");
+			return -1;
+		}
+		q->since_ms = (int64_t)ceil(v->valuedouble * 1000.0 - 0.5);
+	}
+	if ((v = param(req, "stream"))) {
+		if (cJSON_IsString(v) && !strcmp(v->valuestring, "stdout"))
+			q->streams = 1 << BRM_LOG_STDOUT;
+		else if (cJSON_IsString(v) && !strcmp(v->valuestring, "stderr"))
+			q->streams = 1 << BRM_LOG_STDERR;
+		else if (cJSON_IsString(v) && !strcmp(v->valuestring, "all"))
+			q->streams = 7 << 1;
+		else {
+			brm_req_invalid(req, "params.stream: expected \"stdout\","
+				        " \"stderr\" or \"all\"");
+			goto fail;
+		}
+	} else {
+		q->streams = 7 << 1;
+	}
+	if ((v = param(req, "grep"))) {
+		char *why = NULL;
+
+		if (!cJSON_IsString(v)) {
+			brm_req_invalid(req,
+				        "params.grep: expected a POSIX extended regex (a string)");
+			goto fail;
+		}
+		if (brm_pattern_compile(v->valuestring, &q->re, &why) < 0) {
+			brm_req_invalid(req, "params.grep: %s", why);
+			free(why);
+			goto fail;
+		}
+	}
+	if ((v = param(req, "follow"))) {
+		if (!cJSON_IsBool(v)) {
+			brm_req_invalid(req, "params.follow: expected true or false");
+			goto fail;
+		}
+		q->follow = cJSON_IsTrue(v);
+	}
+	return 0;
+
+fail:
+	brm_logs_query_finish(q);
+	return -1;
+}
+
+void brm_logs_query_finish(struct brm_logs_query *q)
+{
+	brm_pattern_destroy(q->re);
+	q->re = NULL;
+	brm_targets_finish(&q->targets);
+}
+
+int brm_logs_match(struct brm_logs_query *q, const struct brm_logline *l, const char *text)
+{
+	if (!(q->streams & (1u << l->stream)))
+		return 0;
+	if (!q->re)
+		return 1;
+	return brm_pattern_match(q->re, text, l->len);
+}
+
+/* A line chosen for the reply: process @who's line @seq. */
+struct pick {
+	int64_t ts;
+	uint64_t seq;
+	unsigned who;
+};
+
+/* Older first: by time, then process, then seq (the merge order). */
+static int cmp_pick(const void *a, const void *b)
+{
+	const struct pick *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	if (x->who != y->who)
+		return x->who < y->who ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * The newest @cap picks so far, as a min-heap on cmp_pick (the oldest at
+ * the top): a query over every process keeps `lines` picks, not `lines`
+ * per process, so its memory does not grow with the number of processes.
+ */
+struct newest {
+	struct pick *v;
+	size_t n, cap;
+};
+
+static void heap_down(struct newest *h, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		struct pick t;
+
+		if (l < h->n && cmp_pick(&h->v[l], &h->v[m]) < 0)
+			m = l;
+		if (r < h->n && cmp_pick(&h->v[r], &h->v[m]) < 0)
+			m = r;
+		if (m == i)
+			return;
+		t = h->v[i];
+		h->v[i] = h->v[m];
+		h->v[m] = t;
+		i = m;
+	}
+}
+
+/* Would @p be kept (it is newer than the oldest kept, or there is room)? */
+static bool newest_wants(const struct newest *h, const struct pick *p)
+{
+	return h->cap && (h->n < h->cap || cmp_pick(p, &h->v[0]) > 0);
+}
+
+static void newest_add(struct newest *h, const struct pick *p)
+{
+	size_t i;
+
+	if (h->n == h->cap) {
+		h->v[0] = *p;
+		heap_down(h, 0);
+		return;
+	}
+	i = h->n++;
+	h->v[i] = *p;
+	while (i && cmp_pick(&h->v[i], &h->v[(i - 1) / 2]) < 0) {
+		struct pick t = h->v[i];
+
+		h->v[i] = h->v[(i - 1) / 2];
+		h->v[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
+struct brm_logpub *brm_logs_find(struct brm_registry *reg, const char *name, bool *exists)
+{
+	struct brm_reg_entry *e = brm_registry_find(reg, name);
+
+	*exists = e != NULL;
+	return e ? brm_rcu_deref(e->logs) : NULL;
+}
+
+/*
+ * The processes named (targets.h; none: all), each ring read backwards
+ * from its newest line, the lines merged by time. With follow, the stream
+ * takes the names resolved here and, for all, a group or a pattern, picks
+ * up processes that appear later (rpc/follow.c).
+ */
+enum brm_method_result brm_m_logs(struct brm_req *req, struct brm_cmd **cmd)
+{
+	struct brm_logs_query q;
+	struct brm_buf *line = &req->scratch->line;
+	struct brm_target_src src;
+	struct newest picks = { NULL, 0, 0 };
+	size_t searched = 0, n = 0, shown = 0;
+	uint64_t *nexts = NULL, t0 = brm_now_mono_ns(), changes;
+	struct brm_logpub **pubs = NULL;
+	char **names = NULL;
+	void **items = NULL;
+
+	(void)cmd;
+	if (brm_logs_parse(req, &q) < 0)
+		return BRM_REPLIED;
+	picks.cap = q.lines;
+	picks.v = brm_xcalloc(q.lines ? q.lines : 1, sizeof(*picks.v));
+	brm_targets_registry_src(&src, req->ctx->reg);
+	rcu_read_lock();
+	/* Read first: a process added from here on is picked up by the stream. */
+	changes = brm_registry_changes(req->ctx->reg);
+	if (brm_targets_resolve(&q.targets, &src, &items, &n, &req->scratch->tmp) < 0) {
+		rcu_read_unlock();
+		brm_rpc_error(req->out, req->id_json, BRM_E_NO_PROCESS, req->scratch->tmp.p, NULL);
+		goto out;
+	}
+	nexts = brm_xcalloc(n ? n : 1, sizeof(*nexts));
+	pubs = brm_xcalloc(n ? n : 1, sizeof(*pubs));
+	names = brm_xcalloc(n + 1, sizeof(*names));
+	for (size_t i = 0; i < n; i++) {
+		struct brm_reg_entry *e = items[i];
+		struct brm_logpub *pub = brm_rcu_deref(e->logs);
+		uint64_t first = 1, next = 1;
+
+		names[i] = brm_xstrdup(e->name);
+		pubs[i] = pub;
+		nexts[i] = 1;
+		if (!pub)
+			continue;
+		brm_logring_bounds(pub->ring, &first, &next);
+		nexts[i] = next;
+		brm_buf_reset(line);
+		brm_buf_grow(line, brm_logring_max_line(pub->ring) + 1);
+		for (uint64_t s = next; s-- > first;) {
+			struct brm_logline l;
+			struct pick pk;
+			int m;
+
+			if (q.have_since && s < q.since_seq)
+				break;
+			if (brm_logring_read(pub->ring, s, &l, line->p, line->cap - 1) < 0)
+				break;   /* gone: older ones are gone too */
+			if (l.ts_ms < q.since_ms)
+				break;   /* older than "since": so are the ones before it */
+			pk.ts = l.ts_ms;
+			pk.seq = l.seq;
+			pk.who = (unsigned)i;
+			if (!newest_wants(&picks, &pk))
+				break;   /* older than every line kept: so are the ones before */
+			m = brm_logs_match(&q, &l, line->p);
+			if (m < 0) {
+				rcu_read_unlock();
+				brm_req_invalid(req, "params.grep: the pattern reached %s at '%s'"
+					        " seq %llu; simplify it", brm_pattern_limit(q.re),
+					        names[i], (unsigned long long)s);
+				goto out;
+			}
+			if (q.re && ++searched % 16 == 0 &&
+			    brm_now_mono_ns() - t0 > BRM_LOGS_GREP_BUDGET_MS * 1000000ull) {
+				rcu_read_unlock();
+				brm_req_invalid(req, "params.grep: searching took longer than %d ms"
+					        " (%zu lines); simplify the pattern or narrow the"
+					        " search with since_seq", BRM_LOGS_GREP_BUDGET_MS,
+					        searched);
+				goto out;
+			}
+			if (m)
+				newest_add(&picks, &pk);
+		}
+	}
+	/* Oldest first; each line read again (one overwritten meanwhile is left out). */
+	qsort(picks.v, picks.n, sizeof(*picks.v), cmp_pick);
+	brm_buf_adds(req->out, "{\"jsonrpc\":\"2.0\",\"id\":");
+	brm_buf_adds(req->out, req->id_json);
+	brm_buf_adds(req->out, ",\"result\":{\"lines\":[");
+	for (size_t k = 0; k < picks.n; k++) {
+		const struct pick *pk = &picks.v[k];
+		const struct brm_logring *ring = pubs[pk->who]->ring;
+		struct brm_logline l;
+
+		brm_buf_reset(line);
+		brm_buf_grow(line, brm_logring_max_line(ring) + 1);
+		if (brm_logring_read(ring, pk->seq, &l, line->p, line->cap - 1) < 0)
+			continue;
+		if (shown++)
+			brm_buf_addc(req->out, ',');
+		brm_logline_json(req->out, names[pk->who], &l, line->p);
+	}
+	rcu_read_unlock();
+	brm_buf_adds(req->out, "],\"next_seq\":{");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			brm_buf_addc(req->out, ',');
+		brm_json_key(req->out, names[i]);
+		brm_json_uint(req->out, nexts[i]);
+	}
+	brm_buf_adds(req->out, "}");
+	if (q.follow)
+		brm_buf_adds(req->out, ",\"follow\":true");
+	brm_buf_adds(req->out, "}}\n");
+	if (q.follow && req->stream) {
+		brm_stream_follow(req->stream, &q, names, nexts, n, changes);
+		names = NULL;
+	}
+out:
+	brm_strv_free(names);
+	free(nexts);
+	free(pubs);
+	free(items);
+	brm_logs_query_finish(&q);
+	free(picks.v);
+	return BRM_REPLIED;
+}
+
+/* The error blocks of @e as members of the "errors" array. */
+static void errors_of(struct brm_req *req, struct brm_reg_entry *e, bool *first)
+{
+	struct brm_logpub *pub = brm_rcu_deref(e->logs);
+	struct brm_errset *set;
+
+	if (!pub || !(set = brm_rcu_deref(pub->errs)))
+		return;
+	for (uint32_t i = 0; i < set->n; i++) {
+		const struct brm_logerr *r = set->recs[i];
+
+		if (!*first)
+			brm_buf_addc(req->out, ',');
+		*first = false;
+		brm_buf_adds(req->out, "{\"name\":");
+		brm_json_str(req->out, e->name);
+		brm_buf_adds(req->out, ",\"seq\":");
+		brm_json_uint(req->out, r->seq);
+		brm_buf_addf(req->out, ",\"ts\":%lld.%03lld,\"stream\":\"%s\",\"lines\":%u,"
+			     "\"open\":%s,\"text\":", (long long)(r->ts_ms / 1000),
+			     (long long)(r->ts_ms % 1000), brm_log_stream_name(r->stream),
+			     r->nlines, r->open ? "true" : "false");
+		brm_json_strn(req->out, r->text, r->len);
+		brm_buf_addc(req->out, '}');
+	}
+}
+
+/* Processes by name (targets.h: names, groups, patterns; none: all), each
+ * one's blocks oldest first, the processes in the order resolved. */
+enum brm_method_result brm_m_errors(struct brm_req *req, struct brm_cmd **cmd)
+{
+	const cJSON *it;
+	struct brm_target_src src;
+	struct brm_targets t;
+	void **items;
+	size_t n;
+	bool first = true;
+
+	(void)cmd;
+	if (req->params) {
+		cJSON_ArrayForEach(it, req->params) {
+			if (strcmp(it->string, "name") && strcmp(it->string, "names")) {
+				brm_req_invalid(req,
+					        "params.%.64s: unknown parameter; expected \"name\""
+					        " or \"names\"", it->string);
+				return BRM_REPLIED;
+			}
+		}
+	}
+	if (brm_targets_parse(req->params, BRM_TARGETS_NONE_IS_ALL, MAX_NAMES, &t,
+			      &req->scratch->tmp) < 0) {
+		brm_rpc_error(req->out, req->id_json, BRM_E_INVALID_PARAMS, req->scratch->tmp.p,
+			      NULL);
+		return BRM_REPLIED;
+	}
+	brm_targets_registry_src(&src, req->ctx->reg);
+	rcu_read_lock();
+	if (brm_targets_resolve(&t, &src, &items, &n, &req->scratch->tmp) < 0) {
+		rcu_read_unlock();
+		brm_targets_finish(&t);
+		brm_rpc_error(req->out, req->id_json, BRM_E_NO_PROCESS, req->scratch->tmp.p, NULL);
+		return BRM_REPLIED;
+	}
+	brm_buf_adds(req->out, "{\"jsonrpc\":\"2.0\",\"id\":");
+	brm_buf_adds(req->out, req->id_json);
+	brm_buf_adds(req->out, ",\"result\":{\"errors\":[");
+	for (size_t i = 0; i < n; i++)
+		errors_of(req, items[i], &first);
+	rcu_read_unlock();
+	brm_buf_adds(req->out, "]}}\n");
+	free(items);
+	brm_targets_finish(&t);
+	return BRM_REPLIED;
+}
+
+enum brm_method_result brm_m_logs_reopen(struct brm_req *req, struct brm_cmd **cmd)
+{
+	(void)cmd;
+	if (req->params && cJSON_GetArraySize(req->params) > 0) {
+		return brm_req_invalid(req, "params: logs_reopen takes none");
+	}
+	brm_logfile_reopen_all();
+	brm_buf_adds(req->out, "{\"jsonrpc\":\"2.0\",\"id\":");
+	brm_buf_adds(req->out, req->id_json);
+	brm_buf_adds(req->out, ",\"result\":{\"reopen\":true}}\n");
+	return BRM_REPLIED;
+}

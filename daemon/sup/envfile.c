@@ -1,0 +1,502 @@
+/*
+ * envfile.c — read "env_file" files (envfile.h).
+ *
+ * The walk to the file follows the reasoning of daemon/sup/logfile.c (whose
+ * essay says why each rule is there); here it reads instead of appending,
+ * and runs on the loop thread just before a spawn, once per file. A file
+ * is at most 1 MiB and is opened O_NONBLOCK (a FIFO cannot stall the loop).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/sup/envfile.h"
+#include "lib/buf.h"
+#include "lib/util.h"
+#include "proto/proto.h"
+
+#define MAX_SYMLINKS 40
+#define ENV_VAR_MAX (128u << 10)   /* the kernel's MAX_ARG_STRLEN, NUL included */
+#define QUOTE_MAX 40
+
+static int fail(char *err, size_t errlen, int e, const char *fmt, ...) BRM_PRINTF(4, 5);
+
+static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -e;
+}
+
+/* ---- the syntax --------------------------------------------------------- */
+
+/* The line at @s (up to @len bytes), quoted and cut for a message. */
+static const char *quote_line(char *buf, size_t size, const char *s, size_t len)
+{
+	size_t o = 0;
+
+	buf[o++] = '"';
+	for (size_t i = 0; i < len && s[i] != '\n' && o + 6 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (i == QUOTE_MAX) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
+}
+
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+static bool valid_key(const char *k, size_t n)
+{
+	if (!n || !(isalpha((unsigned char)k[0]) || k[0] == '_'))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!(isalnum((unsigned char)k[i]) || k[i] == '_'))
+			return false;
+	return true;
+}
+
+static void push(char ***vars, size_t *n, char *var)
+{
+	*vars = brm_xrealloc(*vars, (*n + 2) * sizeof(**vars));
+	(*vars)[(*n)++] = var;
+	(*vars)[*n] = NULL;
+}
+
+int brm_envfile_parse(const char *t, size_t len, const char *name, char ***vars,
+		      size_t *n, char *err, size_t errlen)
+{
+	struct brm_buf v = BRM_BUF_INIT;
+	char q[QUOTE_MAX * 4 + 8];
+	unsigned line = 1;
+	size_t i = 0;
+	const char *nul = memchr(t, '\0', len);
+
+	if (nul) {
+		for (const char *p = t; p < nul; p++)
+			line += *p == '\n';
+		return fail(err, errlen, EINVAL, "env_file '%s' line %u: contains a NUL byte",
+			    name, line);
+	}
+	while (i < len) {
+		size_t ks, ke, keep;
+		unsigned at;
+
+		while (i < len && blank(t[i]))
+			i++;
+		if (i >= len)
+			break;
+		if (t[i] == '\n') {
+			line++;
+			i++;
+			continue;
+		}
+		if (t[i] == '#' || t[i] == ';') {
+			while (i < len && t[i] != '\n')
+				i++;
+			continue;
+		}
+		at = line;
+		ks = i;
+		while (i < len && t[i] != '=' && t[i] != '\n')
+			i++;
+		if (i >= len || t[i] != '=')
+			return fail(err, errlen, EINVAL, "env_file '%s' line %u: expected KEY=VALUE,"
+				    " got %s", name, at, quote_line(q, sizeof(q), t + ks, len - ks));
+		for (ke = i; ke > ks && blank(t[ke - 1]); ke--)
+			;
+		if (!valid_key(t + ks, ke - ks))
+			return fail(err, errlen, EINVAL, "env_file '%s' line %u: invalid variable name"
+				    " %s (letters, digits and '_', not starting with a digit)", name,
+				    at, quote_line(q, sizeof(q), t + ks, ke - ks));
+		i++;
+		while (i < len && blank(t[i]))
+			i++;
+		brm_buf_add(&v, t + ks, ke - ks);
+		brm_buf_addc(&v, '=');
+		if (i < len && (t[i] == '\'' || t[i] == '"')) {
+			char quote = t[i++];
+
+			for (;;) {
+				if (i >= len) {
+					brm_buf_finish(&v);
+					return fail(err, errlen, EINVAL, "env_file '%s' line %u: the %s"
+						    " quote is not closed", name, at,
+						    quote == '"' ? "double" : "single");
+				}
+				if (t[i] == quote) {
+					i++;
+					break;
+				}
+				if (quote == '"' && t[i] == '\\' && i + 1 < len) {
+					if (t[i + 1] == '\n') {
+						line++;
+						i += 2;
+						continue;
+					}
+					if (strchr("\"\\`$", t[i + 1])) {
+						brm_buf_addc(&v, t[i + 1]);
+						i += 2;
+						continue;
+					}
+				}
+				line += t[i] == '\n';
+				brm_buf_addc(&v, t[i++]);
+			}
+			while (i < len && blank(t[i]))
+				i++;
+			if (i < len && t[i] != '\n') {
+				brm_buf_finish(&v);
+				return fail(err, errlen, EINVAL, "env_file '%s' line %u: text after the"
+					    " closing quote: %s", name, line,
+					    quote_line(q, sizeof(q), t + i, len - i));
+			}
+		} else {
+			keep = v.len;
+			while (i < len && t[i] != '\n') {
+				if (t[i] == '\\' && i + 1 < len) {
+					if (t[i + 1] == '\n')
+						line++;
+					else
+						brm_buf_addc(&v, t[i + 1]);
+					i += 2;
+					keep = v.len;
+					continue;
+				}
+				if (t[i] == '\\') {     /* at the very end: nothing to escape */
+					i++;
+					continue;
+				}
+				brm_buf_addc(&v, t[i++]);
+				if (!blank(t[i - 1]))
+					keep = v.len;
+			}
+			v.len = keep;      /* trailing blanks go, escaped ones stay */
+			v.p[v.len] = '\0';
+		}
+		if (v.len >= ENV_VAR_MAX) {
+			brm_buf_finish(&v);
+			return fail(err, errlen, E2BIG, "env_file '%s' line %u: KEY=VALUE is longer"
+				    " than %u bytes, more than exec takes", name, at, ENV_VAR_MAX - 1);
+		}
+		if (*n >= BRM_MAX_ENV_ENTRIES) {
+			brm_buf_finish(&v);
+			return fail(err, errlen, E2BIG, "env_file '%s' line %u: more than %d"
+				    " variables", name, at, BRM_MAX_ENV_ENTRIES);
+		}
+		push(vars, n, brm_buf_detach(&v));
+	}
+	return 0;
+}
+
+/* ---- opening the file safely -------------------------------------------- */
+
+struct trust {
+	uid_t self;           /* brummd's effective uid */
+	bool have_user;
+	uid_t user;           /* the process's, with have_user */
+};
+
+static bool admin_uid(const struct trust *tr, uid_t uid)
+{
+	return uid == 0 || uid == tr->self;
+}
+
+static bool owner_ok(const struct trust *tr, uid_t uid)
+{
+	return admin_uid(tr, uid) || (tr->have_user && uid == tr->user);
+}
+
+/* The process's uid from @user (a name or a decimal id). */
+static int resolve_user(const char *user, struct trust *tr, char *err, size_t errlen)
+{
+	struct passwd pw, *res = NULL;
+	size_t len = 4096;
+	char *buf = NULL, *end;
+	unsigned long id;
+	int rc;
+
+	tr->self = geteuid();
+	tr->have_user = false;
+	if (!user)
+		return 0;
+	for (;;) {
+		buf = brm_xrealloc(buf, len);
+		rc = getpwnam_r(user, &pw, buf, len, &res);
+		if (rc != ERANGE || len >= (1u << 20))
+			break;
+		len *= 2;
+	}
+	if (res) {
+		tr->user = pw.pw_uid;
+		tr->have_user = true;
+	}
+	free(buf);
+	if (res)
+		return 0;
+	errno = 0;
+	id = strtoul(user, &end, 10);
+	if (isdigit((unsigned char)user[0]) && !*end && !errno && id < (uid_t)-1) {
+		tr->user = (uid_t)id;
+		tr->have_user = true;
+		return 0;
+	}
+	return fail(err, errlen, ENOENT, "user '%s': no such user", user);
+}
+
+/* Whether a link @lst in directory @dst may be followed (logfile.c's rule). */
+static bool link_trusted(const struct trust *tr, const struct stat *dst,
+			 const struct stat *lst)
+{
+	if (!admin_uid(tr, lst->st_uid) || !admin_uid(tr, dst->st_uid))
+		return false;
+	return !(dst->st_mode & (S_IWGRP | S_IWOTH)) || (dst->st_mode & S_ISVTX);
+}
+
+/*
+ * The directory of @path (absolute), walked from "/" without following a
+ * link nobody trusted made. Returns an O_PATH descriptor, or -errno.
+ */
+static int open_dir(const char *path, const struct trust *tr, char *err, size_t errlen)
+{
+	char comp[NAME_MAX + 1], target[PATH_MAX];
+	struct stat cst, st;
+	const char *base = strrchr(path, '/');
+	char *walk = brm_xstrndup(path, (size_t)(base - path)), *p;
+	int cur, next = -1, hops = 0, rc;
+
+	cur = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cur < 0 || fstat(cur, &cst) < 0)
+		goto out_errno;
+	p = walk;
+	for (;;) {
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		n = strcspn(p, "/");
+		if (n > NAME_MAX) {
+			errno = ENAMETOOLONG;
+			goto out_errno;
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		p += n;
+		if (!strcmp(comp, "."))
+			continue;
+		next = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 || fstat(next, &st) < 0)
+			goto out_errno;
+		if (S_ISLNK(st.st_mode)) {
+			ssize_t len;
+			char *rest;
+
+			if (!link_trusted(tr, &cst, &st)) {
+				rc = fail(err, errlen, EPERM, "env_file '%s': '%.*s' is a symbolic link"
+					  " owned by uid %u in a directory of uid %u (mode %04o);"
+					  " not following it", path, (int)(p - walk), walk,
+					  (unsigned)st.st_uid, (unsigned)cst.st_uid,
+					  (unsigned)(cst.st_mode & 07777));
+				goto out_close;
+			}
+			if (++hops > MAX_SYMLINKS) {
+				errno = ELOOP;
+				goto out_errno;
+			}
+			len = readlinkat(next, "", target, sizeof(target) - 1);
+			if (len < 0)
+				goto out_errno;
+			target[len] = '\0';
+			close(next);
+			next = -1;
+			rest = brm_xasprintf("%s/%s", target, p);
+			free(walk);
+			walk = p = rest;
+			if (target[0] == '/') {
+				close(cur);
+				cur = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+				if (cur < 0 || fstat(cur, &cst) < 0)
+					goto out_errno;
+			}
+			continue;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			errno = ENOTDIR;
+			goto out_errno;
+		}
+		close(cur);
+		cur = next;
+		next = -1;
+		cst = st;
+	}
+	if (!owner_ok(tr, cst.st_uid)) {
+		rc = fail(err, errlen, EPERM, "env_file '%s': its directory is owned by uid %u,"
+			  " neither root nor the process's user; not reading it", path,
+			  (unsigned)cst.st_uid);
+		goto out_close;
+	}
+	if ((cst.st_mode & S_IWOTH) && !(cst.st_mode & S_ISVTX)) {
+		rc = fail(err, errlen, EPERM, "env_file '%s': its directory is writable by every"
+			  " user and not sticky (mode %04o); not reading it", path,
+			  (unsigned)(cst.st_mode & 07777));
+		goto out_close;
+	}
+	free(walk);
+	return cur;
+
+out_errno:
+	rc = -errno;
+	fail(err, errlen, -rc, "cannot read env_file '%s': %s", path, strerror(-rc));
+out_close:
+	if (next >= 0)
+		close(next);
+	if (cur >= 0)
+		close(cur);
+	free(walk);
+	return rc;
+}
+
+/* Read one file into @b, checked as envfile.h says. */
+static int read_one(const char *path, const struct trust *tr, struct brm_buf *b,
+		    char *err, size_t errlen)
+{
+	const char *base = strrchr(path, '/') + 1;
+	struct stat st;
+	int dfd, fd, rc = 0;
+	ssize_t n;
+
+	if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
+		return fail(err, errlen, EISDIR, "cannot read env_file '%s': %s", path,
+			    strerror(EISDIR));
+	dfd = open_dir(path, tr, err, errlen);
+	if (dfd < 0)
+		return dfd;
+	fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		if (rc == -ELOOP)
+			fail(err, errlen, EPERM, "env_file '%s': is a symbolic link; not following"
+			     " it", path);
+		else
+			fail(err, errlen, -rc, "cannot read env_file '%s': %s", path,
+			     strerror(-rc));
+		goto out_close_dir;
+	}
+	if (fstat(fd, &st) < 0) {
+		rc = fail(err, errlen, errno, "cannot read env_file '%s': %s", path,
+			  strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		rc = fail(err, errlen, EPERM, "env_file '%s': not a regular file", path);
+	} else if (st.st_nlink != 1) {
+		rc = fail(err, errlen, EPERM, "env_file '%s': has %lu hard links; not reading a"
+			  " file linked elsewhere", path, (unsigned long)st.st_nlink);
+	} else if (!owner_ok(tr, st.st_uid)) {
+		rc = fail(err, errlen, EPERM, "env_file '%s': owned by uid %u, neither root nor"
+			  " the process's user; not reading it", path, (unsigned)st.st_uid);
+	} else if (st.st_mode & S_IWOTH) {
+		rc = fail(err, errlen, EPERM, "env_file '%s': writable by every user (mode"
+			  " %04o); not reading it", path, (unsigned)(st.st_mode & 07777));
+	} else if (st.st_size > (off_t)BRM_ENVFILE_MAX_BYTES) {
+		rc = fail(err, errlen, EFBIG, "env_file '%s': larger than %u bytes", path,
+			  BRM_ENVFILE_MAX_BYTES);
+	}
+	if (rc < 0)
+		goto out_close;
+	b->len = 0;
+	for (;;) {
+		brm_buf_grow(b, 64 * 1024);
+		n = read(fd, b->p + b->len, b->cap - b->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = fail(err, errlen, errno, "cannot read env_file '%s': %s", path,
+				  strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		b->len += (size_t)n;
+		if (b->len > BRM_ENVFILE_MAX_BYTES) {   /* it grew since fstat */
+			rc = fail(err, errlen, EFBIG, "env_file '%s': larger than %u bytes",
+				  path, BRM_ENVFILE_MAX_BYTES);
+			break;
+		}
+	}
+	if (b->p)
+		b->p[b->len] = '\0';
+out_close:
+	close(fd);
+out_close_dir:
+	close(dfd);
+	return rc;
+}
+
+int brm_envfile_read(char *const *files, const char *user, char ***out, char *err,
+		     size_t errlen)
+{
+	struct brm_buf b = BRM_BUF_INIT;
+	struct trust tr;
+	char **vars = NULL;
+	size_t n = 0;
+	int rc;
+
+	*out = NULL;
+	rc = resolve_user(user, &tr, err, errlen);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; files && files[i]; i++) {
+		bool optional = files[i][0] == '-';
+		const char *path = files[i] + optional;
+
+		if (path[0] != '/') {
+			rc = fail(err, errlen, EINVAL, "env_file '%s': not an absolute path", path);
+			break;
+		}
+		rc = read_one(path, &tr, &b, err, errlen);
+		if (rc == -ENOENT && optional) {
+			rc = 0;
+			continue;
+		}
+		if (rc < 0)
+			break;
+		rc = brm_envfile_parse(b.p ? b.p : "", b.len, path, &vars, &n, err, errlen);
+		if (rc < 0)
+			break;
+	}
+	brm_buf_finish(&b);
+	if (rc < 0) {
+		brm_strv_free(vars);
+		return rc;
+	}
+	*out = vars;
+	return 0;
+}

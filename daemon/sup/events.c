@@ -1,0 +1,535 @@
+/*
+ * events.c — state and health events: the loop's observer that records
+ * them, and the `events` method and subscribers on the workers (events.h).
+ *
+ * An event is stored in the ring as "NAME\n{JSON}": the name before the
+ * newline lets a subscriber filter without parsing, and the JSON is sent as
+ * it is. The ring's own sequence numbers are the events' "seq" (the loop
+ * thread is the only writer, so the number an append will get is known
+ * before it is made). Numbering starts at 1 with each start of brummd.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/sup/events.h"
+#include "daemon/rpc/follow.h"
+#include "daemon/rpc/sub.h"
+#include "daemon/rpc/targets.h"
+#include "lib/logring.h"
+#include "proto/proto.h"
+#include "proto/rpc.h"
+#include "proto/selector.h"
+
+#define MAX_FILTER 64
+
+static struct brm_logring *ring;   /* set before the workers start, freed after */
+
+struct sub {
+	struct brm_sub base;  /* first: the connection's slot holds a struct brm_sub */
+	uint64_t next;
+	char *names[MAX_FILTER];
+	unsigned nnames;      /* 0: every process */
+	void *slot;           /* rpc/follow.c wake slot */
+};
+
+/* ---- the loop side ------------------------------------------------------ */
+
+static void exit_text(struct brm_buf *b, const struct brm_snapshot *s)
+{
+	if (s->exit_signal) {
+		const char *n = brm_signal_name(s->exit_signal);
+		if (n)
+			brm_buf_addf(b, "killed by SIG%s", n);
+		else
+			brm_buf_addf(b, "killed by signal %d", s->exit_signal);
+	} else if (s->exit_code >= 0) {
+		brm_buf_addf(b, "exited with code %d", s->exit_code);
+	}
+}
+
+/*
+ * A one-shot's run: "one-shot started", "one-shot completed", "one-shot
+ * failed: ..." (its error says how, and whether it is retried), with the
+ * cause of a start. False for the other changes, which read as any
+ * process's.
+ */
+static bool oneshot_reason(struct brm_buf *b, int from, const struct brm_snapshot *s,
+			   const char *cause)
+{
+	if (!s->type || strcmp(s->type, "oneshot"))
+		return false;
+	switch (s->state) {
+	case BRM_RUNNING:
+		/* Up for start_secs reads as any process's; with start_secs 0 a
+		 * run starts as running. */
+		if (from == BRM_STARTING || from == BRM_RUNNING)
+			return false;
+		/* fall through */
+	case BRM_STARTING:
+		if (from == BRM_BACKOFF)
+			brm_buf_addf(b, "one-shot started (retry %u)", (unsigned)s->start_failures);
+		else if (cause)
+			brm_buf_addf(b, "one-shot started (%s)", cause);
+		else
+			brm_buf_adds(b, "one-shot started");
+		return true;
+	case BRM_EXITED:
+		if (s->exit_code != 0 || s->exit_signal)
+			return false;
+		brm_buf_adds(b, "one-shot completed");
+		return true;
+	case BRM_BACKOFF:
+	case BRM_FATAL:
+		if (!s->error || strncmp(s->error, "one-shot failed", 15))
+			return false;
+		brm_buf_adds(b, s->error);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Why @s is in its state: the cause of the request that moved it (cause,
+ * "unhealthy: exit 1: db down", "reload"), else what the snapshot tells.
+ * Each part is said once: an error that already says why a process gave
+ * up is not followed by a second "gave up".
+ */
+static void reason_text(struct brm_buf *b, int from, const struct brm_snapshot *s,
+			const char *cause)
+{
+	size_t mark = b->len;
+
+	if (oneshot_reason(b, from, s, cause))
+		return;
+
+	switch (s->state) {
+	case BRM_STARTING:
+		if (from == BRM_BACKOFF && s->start_failures)
+			brm_buf_addf(b, "retry %u after backoff", (unsigned)s->start_failures);
+		else if (from == BRM_BACKOFF)
+			brm_buf_adds(b, "restart after backoff");
+		else if (from == BRM_RUNNING || from == BRM_STARTING) {
+			exit_text(b, s);
+			brm_buf_adds(b, b->len > mark ? "; restarted by policy" : "restarted");
+		} else if (cause)
+			brm_buf_adds(b, cause);
+		else if (from == BRM_STOPPING)
+			brm_buf_adds(b, "restart");
+		else if (from == BRM_WAITING)
+			brm_buf_adds(b, "dependencies met");
+		else
+			brm_buf_adds(b, "start");
+		break;
+	case BRM_RUNNING:
+		if (from == BRM_RUNNING) {
+			exit_text(b, s);
+			brm_buf_adds(b, b->len > mark ? "; restarted by policy" : "restarted");
+		} else if (from == BRM_STARTING) {
+			brm_buf_adds(b, "up for start_secs");
+		} else if (cause) {
+			brm_buf_adds(b, cause);     /* with start_secs 0: no starting */
+		} else {
+			brm_buf_adds(b, from == BRM_WAITING ? "dependencies met"
+				     : from == BRM_STOPPING ? "restart" : "start");
+		}
+		break;
+	case BRM_WAITING:
+		if (s->waiting_for)
+			brm_buf_addf(b, "waiting for %s", s->waiting_for);
+		else
+			brm_buf_adds(b, cause ? cause : "waiting");
+		break;
+	case BRM_STOPPING:
+		brm_buf_adds(b, cause ? cause : "stop");
+		break;
+	case BRM_STOPPED:
+		if (from < 0)
+			brm_buf_adds(b, "added");
+		else if (from == BRM_STOPPING)
+			exit_text(b, s);
+		else if (from == BRM_BACKOFF || from == BRM_WAITING)
+			brm_buf_adds(b, cause ? cause : "stop");
+		else if (s->error)
+			brm_buf_adds(b, s->error);
+		else
+			exit_text(b, s);
+		if (b->len == mark)
+			brm_buf_adds(b, "stopped");
+		break;
+	case BRM_BACKOFF:
+	case BRM_EXITED:
+		if (s->error)
+			brm_buf_adds(b, s->error);
+		else
+			exit_text(b, s);
+		break;
+	case BRM_FATAL:
+		/* The error of a fatal process says why it gave up. */
+		if (s->error)
+			brm_buf_adds(b, s->error);
+		else
+			brm_buf_addf(b, "gave up after %u failed starts", (unsigned)s->start_failures);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The fields every event starts with, after "NAME\n". */
+static void event_head(struct brm_buf *b, uint64_t seq, int64_t ts, const char *name,
+		       const char *kind)
+{
+	brm_buf_adds(b, name);
+	brm_buf_addc(b, '\n');
+	brm_buf_adds(b, "{\"seq\":");
+	brm_json_uint(b, seq);
+	brm_buf_addf(b, ",\"ts\":%lld.%03lld,\"name\":", (long long)(ts / 1000),
+		     (long long)(ts % 1000));
+	brm_json_str(b, name);
+	brm_buf_adds(b, ",\"kind\":\"");
+	brm_buf_adds(b, kind);
+	brm_buf_adds(b, "\"");
+}
+
+static void event_pid(struct brm_buf *b, int pid)
+{
+	brm_buf_adds(b, ",\"pid\":");
+	if (pid > 0)
+		brm_json_int(b, pid);
+	else
+		brm_buf_adds(b, "null");
+}
+
+static void event_append(struct brm_buf *b, int64_t ts)
+{
+	brm_buf_addc(b, '}');
+	brm_logring_append(ring, ts, BRM_LOG_META, 0, b->p, b->len);
+	brm_stream_wake_all();
+}
+
+static void append_event(const char *name, int from, const char *to, int pid,
+			 const struct brm_snapshot *s, const char *cause)
+{
+	struct brm_buf b = BRM_BUF_INIT, reason = BRM_BUF_INIT;
+	uint64_t first, next;
+	int64_t ts = brm_now_wall_ms();
+
+	brm_logring_bounds(ring, &first, &next);
+	event_head(&b, next, ts, name, "state");
+	brm_buf_adds(&b, ",\"from\":");
+	if (from >= 0)
+		brm_json_str(&b, brm_state_name((enum brm_state)from));
+	else
+		brm_buf_adds(&b, "null");
+	brm_buf_adds(&b, ",\"to\":");
+	brm_json_str(&b, to);
+	event_pid(&b, pid);
+	brm_buf_adds(&b, ",\"health\":");
+	brm_json_str(&b, s ? s->health : NULL);
+	brm_buf_adds(&b, ",\"reason\":");
+	if (s)
+		reason_text(&reason, from, s, cause);
+	else
+		brm_buf_adds(&reason, "removed");
+	brm_json_str(&b, reason.p);
+	event_append(&b, ts);
+	brm_buf_finish(&b);
+	brm_buf_finish(&reason);
+}
+
+/*
+ * A health event: @s's health became healthy or unhealthy (from @from, the
+ * health of the snapshot before). The probe output goes in as one line of
+ * at most BRM_EVENT_OUTPUT_MAX bytes: an event is a line for people too.
+ */
+static void append_health_event(const char *name, const char *from,
+				const struct brm_snapshot *s)
+{
+	struct brm_buf b = BRM_BUF_INIT, out = BRM_BUF_INIT;
+	uint64_t first, next;
+	int64_t ts = brm_now_wall_ms();
+
+	brm_logring_bounds(ring, &first, &next);
+	brm_buf_add_line(&out, s->health_output, BRM_EVENT_OUTPUT_MAX);
+	event_head(&b, next, ts, name, "health");
+	brm_buf_adds(&b, ",\"from\":");
+	brm_json_str(&b, from);
+	brm_buf_adds(&b, ",\"to\":");
+	brm_json_str(&b, s->health);
+	brm_buf_adds(&b, ",\"state\":");
+	brm_json_str(&b, brm_state_name(s->state));
+	event_pid(&b, s->pid);
+	brm_buf_adds(&b, ",\"health\":");
+	brm_json_str(&b, s->health);
+	brm_buf_adds(&b, ",\"output\":");
+	brm_json_str(&b, out.len ? out.p : NULL);
+	brm_buf_adds(&b, ",\"reason\":");
+	if (out.len) {
+		struct brm_buf r = BRM_BUF_INIT;
+
+		brm_buf_addf(&r, "%s: %s", s->health, out.p);
+		brm_json_str(&b, r.p);
+		brm_buf_finish(&r);
+	} else {
+		brm_json_str(&b, s->health);
+	}
+	event_append(&b, ts);
+	brm_buf_finish(&b);
+	brm_buf_finish(&out);
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Context: loop thread (the supervisor's observer). */
+static void observe(void *arg, struct brm_proc *p, enum brm_proc_event ev)
+{
+	const struct brm_snapshot *s = brm_proc_snapshot(p);
+	int from = brm_proc_prev_state(p);
+	const char *hfrom = brm_proc_prev_health(p);
+
+	(void)arg;
+	if (!ring || !s)
+		return;
+	if (ev == BRM_EV_REMOVED) {
+		append_event(brm_proc_name(p), (int)s->state, "removed", s->pid, NULL, NULL);
+		return;
+	}
+	/* The same state and pid: an error, spec or log field changed. The same
+	 * state with a new pid: it ended and was restarted between two
+	 * publishes (start_secs 0), which is an event. */
+	if (from != (int)s->state || (s->pid != brm_proc_prev_pid(p) && s->pid > 0))
+		append_event(brm_proc_name(p), from, brm_state_name(s->state),
+			     s->pid > 0 ? s->pid : brm_proc_prev_pid(p), s, brm_proc_cause(p));
+	/* A verdict that changed the health; "unknown" (a new run, no check
+	 * yet) is not one. */
+	if (s->health && !str_eq(s->health, hfrom) &&
+	    (!strcmp(s->health, "healthy") || !strcmp(s->health, "unhealthy")))
+		append_health_event(brm_proc_name(p), hfrom, s);
+}
+
+void brm_events_init(struct brm_supervisor *sup, size_t bytes)
+{
+	const char *env = getenv("BRUMMD_EVENT_HISTORY_KIB");
+
+	if (!bytes && env) {
+		char *end;
+		unsigned long kib = strtoul(env, &end, 10);
+		if (*env && !*end && kib >= 4 && kib <= (1ul << 20))
+			bytes = (size_t)kib << 10;
+	}
+	ring = brm_logring_create(bytes ? bytes : BRM_EVENTS_RING_DEFAULT);
+	brm_supervisor_add_observer(sup, observe, NULL);
+}
+
+void brm_events_shutdown(struct brm_supervisor *sup)
+{
+	if (sup)
+		brm_supervisor_remove_observer(sup, observe, NULL);
+	brm_logring_destroy(ring);
+	ring = NULL;
+}
+
+/* ---- the worker side ---------------------------------------------------- */
+
+void brm_events_sub_destroy(void *arg)
+{
+	struct sub *sub = arg;
+
+	if (!sub)
+		return;
+	brm_stream_release(sub->slot);
+	for (unsigned i = 0; i < sub->nnames; i++)
+		free(sub->names[i]);
+	free(sub);
+}
+
+/* Does event @name (@len bytes) pass the filter? Each filter entry is a
+ * selector (proto/selector.h), judged by the name: "web" takes "web" and
+ * its instances "web:0", ..., "w*" every name it matches. */
+static bool wanted(const struct sub *sub, const char *name, size_t len)
+{
+	char buf[BRM_MAX_NAME_LEN + 1];
+
+	if (!sub->nnames)
+		return true;
+	if (len > BRM_MAX_NAME_LEN)
+		return false;
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	for (unsigned i = 0; i < sub->nnames; i++)
+		if (brm_selector_matches(sub->names[i], buf))
+			return true;
+	return false;
+}
+
+static void gap_notice(struct brm_buf *out, uint64_t missed, uint64_t next)
+{
+	brm_buf_adds(out, "{\"jsonrpc\":\"2.0\",\"method\":\"events.gap\",\"params\":{\"missed\":");
+	brm_json_uint(out, missed);
+	brm_buf_adds(out, ",\"next_seq\":");
+	brm_json_uint(out, next);
+	brm_buf_adds(out, "}}\n");
+}
+
+void brm_events_pump(void *arg, struct brm_buf *out, struct brm_buf *line)
+{
+	struct sub *sub = arg;
+	uint64_t first, next;
+
+	if (!ring)
+		return;
+	brm_logring_bounds(ring, &first, &next);
+	brm_buf_reset(line);
+	brm_buf_grow(line, brm_logring_max_line(ring) + 1);
+	while (sub->next < next && out->len < BRM_EVENTS_OUT_MAX) {
+		struct brm_logline l;
+		int r = brm_logring_read(ring, sub->next, &l, line->p, line->cap - 1);
+		const char *nl;
+
+		if (r == -ENOENT) {
+			uint64_t to = brm_logring_resume(ring, sub->next);
+
+			gap_notice(out, to - sub->next, to);
+			sub->next = to;
+			continue;
+		}
+		if (r < 0)
+			break;
+		sub->next++;
+		nl = memchr(line->p, '\n', l.len);
+		if (!nl || !wanted(sub, line->p, (size_t)(nl - line->p)))
+			continue;
+		nl++;
+		brm_buf_adds(out, "{\"jsonrpc\":\"2.0\",\"method\":\"events\",\"params\":");
+		brm_buf_add(out, nl, l.len - (size_t)(nl - line->p));
+		brm_buf_adds(out, "}\n");
+	}
+}
+
+/* The events from sub->next up to @next as array members (no follow). */
+static void history_array(struct sub *sub, uint64_t next, struct brm_buf *out,
+			  struct brm_buf *line)
+{
+	bool any = false;
+
+	brm_buf_reset(line);
+	brm_buf_grow(line, brm_logring_max_line(ring) + 1);
+	for (; sub->next < next; sub->next++) {
+		struct brm_logline l;
+		const char *nl;
+
+		if (brm_logring_read(ring, sub->next, &l, line->p, line->cap - 1) < 0)
+			continue;   /* overwritten meanwhile */
+		nl = memchr(line->p, '\n', l.len);
+		if (!nl || !wanted(sub, line->p, (size_t)(nl - line->p)))
+			continue;
+		nl++;
+		if (any)
+			brm_buf_addc(out, ',');
+		any = true;
+		brm_buf_add(out, nl, l.len - (size_t)(nl - line->p));
+	}
+}
+
+
+static const struct brm_sub_ops sub_ops = {
+	.pump = brm_events_pump,
+	.destroy = brm_events_sub_destroy,
+};
+
+enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
+{
+	static const char *const keys[] = { "name", "names", "since_seq", "history", "follow",
+					    NULL };
+	const cJSON *it, *since, *history, *follow;
+	struct brm_targets t;
+	struct sub *sub;
+	uint64_t first, next, start;
+	int64_t since_n = 0, history_n = 0;
+
+	(void)cmd;
+	if (req->params) {
+		cJSON_ArrayForEach(it, req->params) {
+			bool ok = false;
+			for (size_t i = 0; keys[i]; i++)
+				ok |= !strcmp(it->string, keys[i]);
+			if (!ok)
+				return brm_req_invalid(req, "params: unknown parameter; expected \"name\","
+					       " \"names\", \"since_seq\", \"history\", \"follow\"");
+		}
+	}
+	if (!req->events || !ring)
+		return brm_req_invalid(req, "events: not available on this connection");
+	since = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "since_seq") : NULL;
+	history = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "history") : NULL;
+	follow = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "follow") : NULL;
+	if (follow && !cJSON_IsBool(follow))
+		return brm_req_invalid(req, "params.follow: expected true or false");
+	if (since && history)
+		return brm_req_invalid(req, "params: give \"since_seq\" or \"history\", not both");
+	if (since && !brm_rpc_int_in(since, 1, BRM_RPC_INT_MAX, &since_n))
+		return brm_req_invalid(req, "params.since_seq: expected an integer from 1 to %lld",
+				       (long long)BRM_RPC_INT_MAX);
+	if (history && !cJSON_IsBool(history) &&
+	    !brm_rpc_int_in(history, 0, BRM_RPC_INT_MAX, &history_n))
+		return brm_req_invalid(req, "params.history: expected true, false or a number of"
+				       " events from 0 to %lld", (long long)BRM_RPC_INT_MAX);
+
+	if (brm_targets_parse(req->params, BRM_TARGETS_NONE_IS_ALL, MAX_FILTER, &t,
+			      &req->scratch->tmp) < 0) {
+		brm_rpc_error(req->out, req->id_json, BRM_E_INVALID_PARAMS, req->scratch->tmp.p,
+			      NULL);
+		return BRM_REPLIED;
+	}
+	sub = brm_xcalloc(1, sizeof(*sub));
+	sub->base.ops = &sub_ops;
+	for (size_t i = 0; i < t.n; i++) {
+		sub->names[sub->nnames++] = t.sel[i];
+		t.sel[i] = NULL;
+	}
+	brm_targets_finish(&t);
+	brm_logring_bounds(ring, &first, &next);
+	start = next;
+	if (since) {
+		start = (uint64_t)since_n;
+		if (start > next) {
+			brm_events_sub_destroy(sub);
+			return brm_req_invalid(req, "params.since_seq: %llu is beyond the newest"
+					       " event (next_seq %llu); brummd may have restarted",
+					       (unsigned long long)start, (unsigned long long)next);
+		}
+	} else if (cJSON_IsTrue(history)) {
+		start = first;
+	} else if (history && cJSON_IsNumber(history)) {
+		uint64_t n = (uint64_t)history_n;
+		start = next - first > n ? next - n : first;
+	}
+	sub->next = start;
+	brm_buf_adds(req->out, "{\"jsonrpc\":\"2.0\",\"id\":");
+	brm_buf_adds(req->out, req->id_json);
+	brm_buf_adds(req->out, ",\"result\":{\"first_seq\":");
+	brm_json_uint(req->out, first);
+	brm_buf_adds(req->out, ",\"next_seq\":");
+	brm_json_uint(req->out, next);
+	brm_buf_adds(req->out, ",\"from_seq\":");
+	brm_json_uint(req->out, start);
+	if (cJSON_IsFalse(follow)) {
+		brm_buf_adds(req->out, ",\"events\":[");
+		history_array(sub, next, req->out, &req->scratch->line);
+		brm_buf_adds(req->out, "]}}\n");
+		brm_events_sub_destroy(sub);
+		return BRM_REPLIED;
+	}
+	brm_buf_adds(req->out, "}}\n");
+	brm_sub_destroy(*req->events);
+	sub->slot = brm_stream_hold();
+	*req->events = sub;
+	return BRM_REPLIED;
+}
