@@ -8,7 +8,8 @@
 #                        with its socket and state in ./run (RUNDIR)
 #   make install         PREFIX=/usr/local DESTDIR= (binaries, units, config, man pages)
 #   make installcheck    install into a scratch DESTDIR and check what landed
-#   make deps            install missing build dependencies (apt-get)
+#   make deps            install missing build dependencies (apt-get); the
+#                        only target that does: the others stop and say so
 #   SAN=address,undefined / SAN=thread   sanitizer builds (own object dirs)
 #   make fuzz            libFuzzer targets in fuzz/ (clang), FUZZ_TIME seconds each
 #   make lint            cppcheck and gcc -fanalyzer; fails on any finding
@@ -35,12 +36,17 @@ CC      ?= cc
 PKGS     = libuv libcjson liburcu-memb liburcu-cds libpcre2-8
 TESTPKGS = check
 
-# Install missing build dependencies before pkg-config is asked anything.
-# scripts/deps.sh exits 0 at once when everything is present.
+# The libraries are checked here, never installed: installing is `make deps`
+# (scripts/deps.sh, apt-get), run once by hand, by .ci/run and by the
+# README's first commands. A plain `make` must not call apt.
 ifeq ($(filter clean deps,$(MAKECMDGOALS)),)
-DEPS_OK := $(shell sh scripts/deps.sh >&2 && echo ok)
-ifneq ($(DEPS_OK),ok)
-$(error missing build dependencies: see the messages above, or run 'sh scripts/deps.sh')
+ifeq ($(shell command -v pkg-config),)
+$(error pkg-config is missing: run 'make deps' (or 'sh scripts/deps.sh') to install the build dependencies)
+endif
+MISSING_PKGS := $(shell for p in $(PKGS) $(TESTPKGS); do \
+                  pkg-config --exists $$p 2>/dev/null || echo $$p; done)
+ifneq ($(MISSING_PKGS),)
+$(error missing build dependencies (pkg-config): $(MISSING_PKGS); run 'make deps' (or 'sh scripts/deps.sh') to install them)
 endif
 endif
 
