@@ -14,6 +14,7 @@
 #include "daemon/conf/access.h"
 #include "daemon/conf/config.h"
 #include "lib/util.h"
+#include "tests/suite.h"
 
 static struct brm_config *parse_ok(const char *text)
 {
@@ -173,23 +174,10 @@ START_TEST(peer_credentials_of_a_socketpair)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("access");
-	TCase *tc = tcase_create("access");
-	SRunner *sr;
-	int failed;
-
-	tcase_add_test(tc, defaults_are_safe);
-	tcase_add_test(tc, hardening_keys_parse);
-	tcase_add_test(tc, bad_hardening_values_are_named);
-	tcase_add_test(tc, levels_follow_the_access_config);
-	tcase_add_test(tc, unknown_names_fail_at_start);
-	tcase_add_test(tc, peer_credentials_of_a_socketpair);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+BRM_TEST_CASE("access", 0,
+	defaults_are_safe,
+	hardening_keys_parse,
+	bad_hardening_values_are_named,
+	levels_follow_the_access_config,
+	unknown_names_fail_at_start,
+	peer_credentials_of_a_socketpair);

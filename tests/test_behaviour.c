@@ -21,6 +21,7 @@
 
 #include "tests/e2e.h"
 #include "tests/harness.h"
+#include "tests/suite.h"
 
 static struct brmh H;
 
@@ -311,25 +312,11 @@ START_TEST(brummctl_fails_on_a_full_stdout)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("behaviour");
-	TCase *tc = tcase_create("behaviour");
-	SRunner *sr;
-	int failed;
-
-	tcase_set_timeout(tc, 20);
-	tcase_add_test(tc, stop_timeout_kills_a_term_ignoring_grandchild);
-	tcase_add_test(tc, signal_reaches_the_process_group);
-	tcase_add_test(tc, health_retries_and_start_period);
-	tcase_add_test(tc, a_process_without_a_check_has_health_null);
-	tcase_add_test(tc, shutdown_stops_dependents_first);
-	tcase_add_test(tc, restart_lifts_a_persisted_stop);
-	tcase_add_test(tc, brummctl_fails_on_a_full_stdout);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+BRM_TEST_CASE("behaviour", 20,
+	stop_timeout_kills_a_term_ignoring_grandchild,
+	signal_reaches_the_process_group,
+	health_retries_and_start_period,
+	a_process_without_a_check_has_health_null,
+	shutdown_stops_dependents_first,
+	restart_lifts_a_persisted_stop,
+	brummctl_fails_on_a_full_stdout);

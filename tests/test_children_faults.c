@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "tests/harness.h"
+#include "tests/suite.h"
 
 static struct brmh H;
 
@@ -224,22 +225,14 @@ START_TEST(a_stop_reaches_descendants_and_shutdown_the_adopted_rest)
 }
 END_TEST
 
-int main(void)
+Suite *brm_test_suite(void)
 {
-	Suite *s = suite_create("children-faults");
+	const TTest *const tests[] = {
+		misbehaving_children_leave_no_trace,
+		a_stop_reaches_descendants_and_shutdown_the_adopted_rest,
+		NULL,
+	};
 
 	signal(SIGPIPE, SIG_IGN);
-	TCase *tc = tcase_create("children");
-	SRunner *sr;
-	int failed;
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, misbehaving_children_leave_no_trace);
-	tcase_add_test(tc, a_stop_reaches_descendants_and_shutdown_the_adopted_rest);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return brm_test_one_case("children-faults", "children", 60, tests);
 }

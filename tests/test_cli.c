@@ -29,6 +29,7 @@
 #include "lib/client.h"
 #include "lib/util.h"
 #include "proto/proto.h"
+#include "tests/suite.h"
 
 /* ---- temporary directories ---- */
 
@@ -989,13 +990,7 @@ static Suite *cli_suite(void)
 	return s;
 }
 
-int main(void)
+Suite *brm_test_suite(void)
 {
-	SRunner *sr = srunner_create(cli_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return cli_suite();
 }

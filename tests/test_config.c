@@ -15,6 +15,7 @@
 #include "daemon/conf/config.h"
 #include "daemon/conf/logspec.h"
 #include "lib/util.h"
+#include "tests/suite.h"
 
 #define EPS 1e-9
 
@@ -947,13 +948,7 @@ static Suite *config_suite(void)
 	return s;
 }
 
-int main(void)
+Suite *brm_test_suite(void)
 {
-	SRunner *sr = srunner_create(config_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return config_suite();
 }

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "tests/harness.h"
+#include "tests/suite.h"
 
 static struct brmh H;
 static char state_dir[64];
@@ -734,13 +735,7 @@ Suite *durable_suite(void)
 	return s;
 }
 
-int main(void)
+Suite *brm_test_suite(void)
 {
-	SRunner *sr = srunner_create(durable_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return durable_suite();
 }

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "tests/harness.h"
+#include "tests/suite.h"
 
 #define NO_REPLY 1      /* expect no reply at all (a notification) */
 #define ANY_REPLY 2     /* any well-formed reply line: result or error */
@@ -980,29 +981,21 @@ START_TEST(socket_and_its_directory_are_private_by_default)
 }
 END_TEST
 
-int main(void)
+Suite *brm_test_suite(void)
 {
-	Suite *s = suite_create("faults");
+	const TTest *const tests[] = {
+		hostile_inputs_are_answered_and_survived,
+		ten_thousand_pipelined_requests_in_one_write,
+		abrupt_closes_and_half_closes,
+		a_thousand_simultaneous_connections,
+		out_of_descriptors_gives_clear_errors_and_recovers,
+		limits_from_the_config_are_enforced,
+		a_client_that_never_reads_is_bounded,
+		other_users_are_refused_and_readers_may_only_read,
+		socket_and_its_directory_are_private_by_default,
+		NULL,
+	};
 
 	signal(SIGPIPE, SIG_IGN);   /* hostile writes meet closed connections */
-	TCase *tc = tcase_create("catalogue");
-	SRunner *sr;
-	int failed;
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, hostile_inputs_are_answered_and_survived);
-	tcase_add_test(tc, ten_thousand_pipelined_requests_in_one_write);
-	tcase_add_test(tc, abrupt_closes_and_half_closes);
-	tcase_add_test(tc, a_thousand_simultaneous_connections);
-	tcase_add_test(tc, out_of_descriptors_gives_clear_errors_and_recovers);
-	tcase_add_test(tc, limits_from_the_config_are_enforced);
-	tcase_add_test(tc, a_client_that_never_reads_is_bounded);
-	tcase_add_test(tc, other_users_are_refused_and_readers_may_only_read);
-	tcase_add_test(tc, socket_and_its_directory_are_private_by_default);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return brm_test_one_case("faults", "catalogue", 60, tests);
 }

@@ -23,6 +23,7 @@
 
 #include "tests/e2e.h"
 #include "tests/harness.h"
+#include "tests/suite.h"
 
 static struct brmh H;
 
@@ -389,26 +390,12 @@ START_TEST(timeout_zero_is_a_usage_error_before_connecting)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("habits");
-	TCase *tc = tcase_create("habits");
-	SRunner *sr;
-	int failed;
-
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, shutdown_stops_dependents_first_answers_when_down_and_exits_zero);
-	tcase_add_test(tc, shutdown_over_the_protocol_replies_with_every_process);
-	tcase_add_test(tc, log_shows_brummds_own_lines_and_follows_them);
-	tcase_add_test(tc, log_rejects_bad_params);
-	tcase_add_test(tc, logs_since_takes_a_duration_or_a_time);
-	tcase_add_test(tc, short_options_take_a_value_stuck_to_them);
-	tcase_add_test(tc, events_takes_f_as_the_default_it_is);
-	tcase_add_test(tc, timeout_zero_is_a_usage_error_before_connecting);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+BRM_TEST_CASE("habits", 30,
+	shutdown_stops_dependents_first_answers_when_down_and_exits_zero,
+	shutdown_over_the_protocol_replies_with_every_process,
+	log_shows_brummds_own_lines_and_follows_them,
+	log_rejects_bad_params,
+	logs_since_takes_a_duration_or_a_time,
+	short_options_take_a_value_stuck_to_them,
+	events_takes_f_as_the_default_it_is,
+	timeout_zero_is_a_usage_error_before_connecting);

@@ -17,6 +17,7 @@
 
 #include "tests/e2e.h"
 #include "tests/harness.h"
+#include "tests/suite.h"
 
 static struct brmh H;
 
@@ -265,20 +266,6 @@ START_TEST(records_that_do_not_fit_kill_nothing)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("leftovers");
-	TCase *tc = tcase_create("leftovers");
-	SRunner *sr;
-	int failed;
-
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, a_killed_brummd_leaves_nothing_behind_at_the_next_start);
-	tcase_add_test(tc, records_that_do_not_fit_kill_nothing);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+BRM_TEST_CASE("leftovers", 30,
+	a_killed_brummd_leaves_nothing_behind_at_the_next_start,
+	records_that_do_not_fit_kill_nothing);

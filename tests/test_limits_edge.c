@@ -20,6 +20,7 @@
 
 #include "tests/e2e.h"
 #include "tests/harness.h"
+#include "tests/suite.h"
 
 static struct brmh H;
 
@@ -339,24 +340,10 @@ START_TEST(idle_timeout_boundary)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("limits_edge");
-	TCase *tc = tcase_create("limits_edge");
-	SRunner *sr;
-	int failed;
-
-	tcase_set_timeout(tc, 20);
-	tcase_add_test(tc, max_message_bytes_boundary);
-	tcase_add_test(tc, max_json_depth_boundary);
-	tcase_add_test(tc, max_clients_boundary);
-	tcase_add_test(tc, max_name_len_boundary);
-	tcase_add_test(tc, max_processes_boundary);
-	tcase_add_test(tc, idle_timeout_boundary);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+BRM_TEST_CASE("limits_edge", 20,
+	max_message_bytes_boundary,
+	max_json_depth_boundary,
+	max_clients_boundary,
+	max_name_len_boundary,
+	max_processes_boundary,
+	idle_timeout_boundary);

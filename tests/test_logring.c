@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lib/logring.h"
+#include "tests/suite.h"
 
 static char rbuf[1 << 20];
 
@@ -206,13 +207,7 @@ static Suite *logring_suite(void)
 	return s;
 }
 
-int main(void)
+Suite *brm_test_suite(void)
 {
-	SRunner *sr = srunner_create(logring_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return logring_suite();
 }

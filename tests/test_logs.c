@@ -15,6 +15,7 @@
 
 #include "tests/e2e.h"
 #include "tests/harness.h"
+#include "tests/suite.h"
 
 static struct brmh H;
 
@@ -284,13 +285,7 @@ static Suite *logs_suite(void)
 	return s;
 }
 
-int main(void)
+Suite *brm_test_suite(void)
 {
-	SRunner *sr = srunner_create(logs_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return logs_suite();
 }

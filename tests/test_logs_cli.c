@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "tests/harness.h"
+#include "tests/suite.h"
 
 static struct brmh H;
 
@@ -585,13 +586,7 @@ static Suite *logs_cli_suite(void)
 	return s;
 }
 
-int main(void)
+Suite *brm_test_suite(void)
 {
-	SRunner *sr = srunner_create(logs_cli_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return logs_cli_suite();
 }

@@ -33,6 +33,7 @@
 #include "daemon/rpc/methods.h"
 #include "tests/e2e.h"
 #include "tests/harness.h"
+#include "tests/suite.h"
 
 static struct brmh H;
 
@@ -242,19 +243,5 @@ START_TEST(every_method_for_every_peer)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("method_access");
-	TCase *tc = tcase_create("method_access");
-	SRunner *sr;
-	int failed;
-
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, every_method_for_every_peer);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+BRM_TEST_CASE("method_access", 30,
+	every_method_for_every_peer);

@@ -12,6 +12,7 @@
 
 #include "tests/e2e.h"
 #include "tests/harness.h"
+#include "tests/suite.h"
 
 static struct brmh H;
 
@@ -86,17 +87,11 @@ static Suite *mut_health_suite(void)
 	return s;
 }
 
-int main(void)
+Suite *brm_test_suite(void)
 {
-	SRunner *sr = srunner_create(mut_health_suite());
-	int failed;
-
 	if (!brmh_tmpdir(scratch, sizeof(scratch), "brmtest.mut")) {
 		perror("mkdtemp");
-		return EXIT_FAILURE;
+		return NULL;
 	}
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mut_health_suite();
 }

@@ -24,6 +24,7 @@
 #include "lib/pattern.h"
 #include "tests/e2e.h"
 #include "tests/harness.h"
+#include "tests/suite.h"
 
 static struct brmh H;
 
@@ -586,13 +587,7 @@ static Suite *pattern_suite(void)
 	return s;
 }
 
-int main(void)
+Suite *brm_test_suite(void)
 {
-	SRunner *sr = srunner_create(pattern_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return pattern_suite();
 }

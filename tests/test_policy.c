@@ -22,6 +22,7 @@
 
 #include "tests/e2e.h"
 #include "tests/harness.h"
+#include "tests/suite.h"
 
 static struct brmh H;
 
@@ -424,23 +425,9 @@ START_TEST(a_run_past_min_uptime_forgets_failed_starts)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("policy");
-	TCase *tc = tcase_create("policy");
-	SRunner *sr;
-	int failed;
-
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, policy_matrix);
-	tcase_add_test(tc, failed_start_backoff_is_capped_then_fatal);
-	tcase_add_test(tc, long_run_resets_the_rapid_exit_throttle);
-	tcase_add_test(tc, exits_soon_after_running_are_failed_starts);
-	tcase_add_test(tc, a_run_past_min_uptime_forgets_failed_starts);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+BRM_TEST_CASE("policy", 30,
+	policy_matrix,
+	failed_start_backoff_is_capped_then_fatal,
+	long_run_resets_the_rapid_exit_throttle,
+	exits_soon_after_running_are_failed_starts,
+	a_run_past_min_uptime_forgets_failed_starts);

@@ -21,6 +21,7 @@
 
 #include "tests/e2e.h"
 #include "tests/harness.h"
+#include "tests/suite.h"
 
 static struct brmh H;
 static char dir[64];         /* the children's info files; 0777 for nobody */
@@ -260,19 +261,5 @@ START_TEST(every_field_has_its_effect)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("reload_fields");
-	TCase *tc = tcase_create("reload_fields");
-	SRunner *sr;
-	int failed;
-
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, every_field_has_its_effect);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+BRM_TEST_CASE("reload_fields", 30,
+	every_field_has_its_effect);

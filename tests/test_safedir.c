@@ -16,6 +16,7 @@
 
 #include "lib/safedir.h"
 #include "lib/util.h"
+#include "tests/suite.h"
 
 #define OTHER_UID 4321   /* an untrusted uid */
 #define SELF_UID 5678    /* stands for brummd's own uid (trusted) */
@@ -230,13 +231,7 @@ static Suite *suite(void)
 	return s;
 }
 
-int main(void)
+Suite *brm_test_suite(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return suite();
 }

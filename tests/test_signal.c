@@ -15,6 +15,7 @@
 
 #include "tests/e2e.h"
 #include "tests/harness.h"
+#include "tests/suite.h"
 
 static struct brmh H;
 
@@ -237,21 +238,7 @@ START_TEST(signal_all_signals_the_running_and_lists_the_rest)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("signal");
-	TCase *tc = tcase_create("signal");
-	SRunner *sr;
-	int failed;
-
-	tcase_set_timeout(tc, 20);
-	tcase_add_test(tc, signal_goes_to_the_main_process_unless_asked_for_the_group);
-	tcase_add_test(tc, signal_to_takes_main_or_group);
-	tcase_add_test(tc, signal_all_signals_the_running_and_lists_the_rest);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+BRM_TEST_CASE("signal", 20,
+	signal_goes_to_the_main_process_unless_asked_for_the_group,
+	signal_to_takes_main_or_group,
+	signal_all_signals_the_running_and_lists_the_rest);

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "tests/harness.h"
+#include "tests/suite.h"
 
 #define ATTACKER 4321     /* an untrusted local user */
 #define VICTIM 4322       /* a user who runs its own brummd */
@@ -632,12 +633,10 @@ START_TEST(brummctl_of_a_user_reaches_roots_brummd)
 }
 END_TEST
 
-int main(void)
+Suite *brm_test_suite(void)
 {
 	Suite *s = suite_create("socketdir");
 	TCase *tc = tcase_create("socketdir");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -652,9 +651,5 @@ int main(void)
 	tcase_add_test(tc, brummctl_refuses_a_socket_another_user_owns);
 	tcase_add_test(tc, brummctl_of_a_user_reaches_roots_brummd);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return s;
 }

@@ -25,6 +25,7 @@
 #include "daemon/sup/spawn.h"
 #include "lib/util.h"
 #include "tests/harness.h"
+#include "tests/suite.h"
 
 extern char **environ;
 
@@ -1035,27 +1036,21 @@ static Suite *spawn_suite(void)
 	return s;
 }
 
-int main(void)
+Suite *brm_test_suite(void)
 {
 	const char *dir = getenv("BRM_BINDIR");
-	SRunner *sr;
-	int failed;
 
 	if (!dir || !*dir)
 		dir = "./bin";
 	if (!realpath(dir, bindir)) {
 		fprintf(stderr, "test_spawn: bin directory '%s': %s\n", dir, strerror(errno));
-		return EXIT_FAILURE;
+		return NULL;
 	}
 	snprintf(child_bin, sizeof(child_bin), "%s/brm-testchild", bindir);
 	if (access(child_bin, X_OK) < 0) {
 		fprintf(stderr, "test_spawn: '%s': %s (make bin/brm-testchild)\n",
 			child_bin, strerror(errno));
-		return EXIT_FAILURE;
+		return NULL;
 	}
-	sr = srunner_create(spawn_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return spawn_suite();
 }

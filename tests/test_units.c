@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "tests/harness.h"
+#include "tests/suite.h"
 
 /* The source tree: the parent of $BRM_BINDIR, else ".". */
 static const char *srcdir(void)
@@ -118,13 +119,7 @@ static Suite *units_suite(void)
 	return s;
 }
 
-int main(void)
+Suite *brm_test_suite(void)
 {
-	SRunner *sr = srunner_create(units_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return units_suite();
 }

@@ -15,6 +15,7 @@
 
 #include "tests/e2e.h"
 #include "tests/harness.h"
+#include "tests/suite.h"
 
 static struct brmh H;
 static char dir[128];
@@ -434,22 +435,8 @@ START_TEST(event_reasons_say_each_thing_once)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("visibility");
-	TCase *tc = tcase_create("visibility");
-	SRunner *sr;
-	int failed;
-
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, health_transitions_are_events_with_their_output);
-	tcase_add_test(tc, unhealthy_restart_and_reload_name_their_cause);
-	tcase_add_test(tc, waiting_says_what_it_waits_for);
-	tcase_add_test(tc, event_reasons_say_each_thing_once);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+BRM_TEST_CASE("visibility", 30,
+	health_transitions_are_events_with_their_output,
+	unhealthy_restart_and_reload_name_their_cause,
+	waiting_says_what_it_waits_for,
+	event_reasons_say_each_thing_once);

@@ -20,6 +20,7 @@
 
 #include "tests/e2e.h"
 #include "tests/harness.h"
+#include "tests/suite.h"
 
 static struct brmh H;
 
@@ -92,19 +93,9 @@ START_TEST(ten_thousand_spawn_exit_cycles)
 }
 END_TEST
 
-int main(void)
+Suite *brm_test_suite(void)
 {
-	Suite *s = suite_create("stress");
-	TCase *tc = tcase_create("cycles");
-	SRunner *sr;
-	int failed;
+	const TTest *const tests[] = { ten_thousand_spawn_exit_cycles, NULL };
 
-	tcase_set_timeout(tc, 600);
-	tcase_add_test(tc, ten_thousand_spawn_exit_cycles);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return brm_test_one_case("stress", "cycles", 600, tests);
 }
