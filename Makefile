@@ -83,12 +83,15 @@ LIB_SRC    := $(wildcard lib/*.c proto/*.c)
 DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c daemon/*/*.c))
 CLI_SRC    := $(wildcard cli/*.c)
 TEST_SRC   := $(wildcard tests/test_*.c)
-TESTLIB_SRC:= $(filter-out $(TEST_SRC) tests/testchild.c,$(wildcard tests/*.c))
+# tests/alloccount.c defines malloc: only the two programs that count
+# allocations link it (ALLOCCOUNT_OBJ, below), never every test.
+TESTLIB_SRC:= $(filter-out $(TEST_SRC) tests/testchild.c tests/alloccount.c,$(wildcard tests/*.c))
 
 LIB_OBJ    := $(LIB_SRC:%.c=$(OBJDIR)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(OBJDIR)/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(OBJDIR)/%.o)
 TESTLIB_OBJ:= $(TESTLIB_SRC:%.c=$(OBJDIR)/%.o)
+ALLOCCOUNT_OBJ := $(OBJDIR)/tests/alloccount.o
 TEST_BIN   := $(TEST_SRC:tests/%.c=$(BINOUT)/%)
 STRESS_SRC := $(wildcard tests/stress/*.c)
 STRESS_BIN := $(STRESS_SRC:tests/stress/%.c=$(BINOUT)/%)
@@ -138,6 +141,9 @@ $(BINOUT)/brm-testchild: $(OBJDIR)/tests/testchild.o
 $(BINOUT)/test_%: $(OBJDIR)/tests/test_%.o $(TESTLIB_OBJ) $(LIBDAEMON) $(LIBBRM)
 	@mkdir -p $(dir $@)
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHK_LIBS)
+
+# The read path's "allocates nothing" test and benchmark count with it.
+$(BINOUT)/test_registry $(BINOUT)/bench_regbench: $(ALLOCCOUNT_OBJ)
 
 $(BINOUT)/stress_%: $(OBJDIR)/tests/stress/stress_%.o $(TESTLIB_OBJ) $(LIBDAEMON) $(LIBBRM)
 	@mkdir -p $(dir $@)

@@ -22,10 +22,10 @@
  * neither hoist out of the loop nor merge; and the sum is stored to a
  * global at the end. Lock calls are opaque library calls.
  *
- * Allocations are counted by interposing malloc/calloc/realloc in this
- * executable (they forward to glibc's __libc_* functions and bump a
- * thread-local counter); the count over each reader's measured loop is
- * printed per operation.
+ * Allocations are counted by tests/alloccount.c, linked into this program
+ * (it interposes malloc/calloc/realloc, forwarding to glibc's __libc_*
+ * functions, and bumps a thread-local counter); the count over each
+ * reader's measured loop is printed per operation.
  *
  * Output: one line per measurement, "key value" (ns/op or allocs/op), for
  * bench/run.py to collect. Usage: regbench [SECONDS_PER_RUN] [REPEATS]
@@ -42,40 +42,7 @@
 #include "lib/buf.h"
 #include "lib/snapjson.h"
 #include "lib/util.h"
-
-/* --- allocation counting ------------------------------------------------ */
-
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-
-static __thread unsigned long nallocs;
-
-void *malloc(size_t n);
-void *calloc(size_t a, size_t b);
-void *realloc(void *p, size_t n);
-void free(void *p);
-
-void *malloc(size_t n)
-{
-	nallocs++;
-	return __libc_malloc(n);
-}
-void *calloc(size_t a, size_t b)
-{
-	nallocs++;
-	return __libc_calloc(a, b);
-}
-void *realloc(void *p, size_t n)
-{
-	nallocs++;
-	return __libc_realloc(p, n);
-}
-void free(void *p)
-{
-	__libc_free(p);
-}
+#include "tests/alloccount.h"
 
 /* --- common ------------------------------------------------------------- */
 
@@ -214,7 +181,7 @@ static void *reader(void *p)
 	rcu_register_thread();
 	while (!atomic_load(&go_flag))
 		;
-	a0 = nallocs;
+	a0 = brm_alloc_count();
 	t0 = now_ns();
 	while (!atomic_load_explicit(&stop_flag, memory_order_relaxed)) {
 		if (a->lookup) {
@@ -232,7 +199,7 @@ static void *reader(void *p)
 		ops += BATCH;
 	}
 	a->ns_per_op = (now_ns() - t0) / (double)ops;
-	a->allocs_per_op = (double)(nallocs - a0) / (double)ops;
+	a->allocs_per_op = (double)(brm_alloc_count() - a0) / (double)ops;
 	__atomic_fetch_add(&bench_sink, sum, __ATOMIC_RELAXED);
 	rcu_unregister_thread();
 	return NULL;
@@ -380,7 +347,7 @@ static void status_path_allocs(void)
 		brm_buf_reset(&b);
 		brm_snapshot_json(&b, entries[i]->snap, now);
 	}
-	a0 = nallocs;
+	a0 = brm_alloc_count();
 	for (int i = 0; i < 10000; i++) {
 		brm_buf_reset(&b);
 		rcu_read_lock();
@@ -388,7 +355,7 @@ static void status_path_allocs(void)
 		brm_snapshot_json(&b, brm_entry_snapshot(e), now);
 		rcu_read_unlock();
 	}
-	printf("status_json.rcu.1r allocs %.6f\n", (double)(nallocs - a0) / 10000.0);
+	printf("status_json.rcu.1r allocs %.6f\n", (double)(brm_alloc_count() - a0) / 10000.0);
 	brm_buf_finish(&b);
 }
 
@@ -399,6 +366,7 @@ int main(int argc, char **argv)
 	if (argc > 2)
 		repeats = atoi(argv[2]);
 
+	brm_alloc_count_start();
 	rcu_register_thread();
 	reg = brm_registry_create();
 	for (int i = 0; i < NAMES; i++) {

@@ -16,102 +16,8 @@
 
 #include "lib/registry.h"
 #include "lib/util.h"
+#include "tests/alloccount.h"
 #include "tests/suite.h"
-
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#endif
-#endif
-#ifndef RUNNING_ON_VALGRIND
-#define RUNNING_ON_VALGRIND 0
-#endif
-
-/* Allocation counting for the "read path allocates nothing" test. */
-
-/*
- * How: while a thread's forbid_alloc flag is set, every malloc, calloc and
- * realloc that thread makes bumps forbidden_allocs. Measuring heap usage
- * (mallinfo2) instead would miss an allocation that is freed again before
- * the measurement, which is exactly the kind a read path would make.
- *
- * In a plain build the test binary defines malloc, calloc and realloc
- * itself; the dynamic linker binds every caller to them, liburcu and libc
- * included, and they forward to glibc's own allocator (__libc_malloc and
- * friends), so free(), memalign() and the rest stay consistent with it.
- * Under a sanitizer, which owns malloc, the sanitizer's allocation hook
- * does the counting instead. Either way the test first checks that a
- * deliberate malloc is counted, so it cannot pass by counting nothing.
- * Valgrind replaces malloc even in the executable, so nothing can be
- * counted there: under valgrind the test runs the loop but asserts nothing
- * about allocations (the plain and sanitizer runs do).
- */
-static __thread int forbid_alloc;
-static unsigned long forbidden_allocs;
-
-static inline void note_alloc(void)
-{
-	if (forbid_alloc)
-		__atomic_add_fetch(&forbidden_allocs, 1, __ATOMIC_RELAXED);
-}
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SANITIZER_BUILD 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define SANITIZER_BUILD 1
-#endif
-#endif
-
-#ifdef SANITIZER_BUILD
-int __sanitizer_install_malloc_and_free_hooks(
-	void (*malloc_hook)(const volatile void *, size_t),
-	void (*free_hook)(const volatile void *));
-
-static void san_malloc_hook(const volatile void *p, size_t n)
-{
-	note_alloc();
-}
-
-static void san_free_hook(const volatile void *p)
-{
-}
-
-static void alloc_counting_start(void)
-{
-	static int installed;
-
-	if (!installed)
-		__sanitizer_install_malloc_and_free_hooks(san_malloc_hook, san_free_hook);
-	installed = 1;
-}
-#else
-extern void *__libc_malloc(size_t n);
-extern void *__libc_calloc(size_t nmemb, size_t size);
-extern void *__libc_realloc(void *p, size_t n);
-
-void *malloc(size_t n)
-{
-	note_alloc();
-	return __libc_malloc(n);
-}
-
-void *calloc(size_t nmemb, size_t size)
-{
-	note_alloc();
-	return __libc_calloc(nmemb, size);
-}
-
-void *realloc(void *p, size_t n)
-{
-	note_alloc();
-	return __libc_realloc(p, n);
-}
-
-static void alloc_counting_start(void)
-{
-}
-#endif
 
 #ifdef BRM_TSAN
 /*
@@ -605,17 +511,17 @@ START_TEST(test_read_path_no_alloc)
 {
 	static struct noalloc_ctx c;
 	void *(*volatile alloc_fn)(size_t) = malloc;
-	unsigned long sink = 0, walked = 0, allocs;
+	unsigned long sink = 0, walked = 0, allocs, before;
 	struct brm_reg_iter it;
 	struct brm_reg_entry *e;
 	struct brm_snapshot *s;
 	char names[NOALLOC_ENTRIES][16];
 	pthread_t writer;
-	bool counting = !RUNNING_ON_VALGRIND;
+	bool counting = brm_alloc_counting();
 	void *p;
 	int i;
 
-	alloc_counting_start();
+	brm_alloc_count_start();
 	memset(&c, 0, sizeof(c));
 	c.reg = brm_registry_create();
 	for (i = 0; i < NOALLOC_ENTRIES; i++) {
@@ -624,19 +530,23 @@ START_TEST(test_read_path_no_alloc)
 		ck_assert_ptr_nonnull(c.e[i]);
 	}
 
-	/* The counter works: a deliberate allocation is seen. */
-	__atomic_store_n(&forbidden_allocs, 0, __ATOMIC_RELAXED);
-	forbid_alloc = 1;
+	/*
+	 * The counter works: a deliberate allocation is seen, so the test
+	 * cannot pass by counting nothing.
+	 */
+	before = brm_alloc_count();
 	p = alloc_fn(32);
-	forbid_alloc = 0;
+	allocs = brm_alloc_count() - before;
 	free(p);
 	if (counting)
-		ck_assert_uint_eq(__atomic_load_n(&forbidden_allocs, __ATOMIC_RELAXED), 1);
+		ck_assert_uint_eq(allocs, 1);
 
-	/* The writer publishes meanwhile (its allocations are not counted). */
-	__atomic_store_n(&forbidden_allocs, 0, __ATOMIC_RELAXED);
+	/*
+	 * The writer publishes meanwhile (its allocations are its thread's,
+	 * not counted here).
+	 */
 	start_thread(&writer, noalloc_writer, &c);
-	forbid_alloc = 1;
+	before = brm_alloc_count();
 	for (i = 0; i < 100000; i++) {
 		rcu_read_lock();
 		e = brm_registry_find(c.reg, names[i % NOALLOC_ENTRIES]);
@@ -650,8 +560,7 @@ START_TEST(test_read_path_no_alloc)
 		rcu_read_unlock();
 	}
 	(void)brm_registry_count(c.reg);
-	forbid_alloc = 0;
-	allocs = __atomic_load_n(&forbidden_allocs, __ATOMIC_RELAXED);
+	allocs = brm_alloc_count() - before;
 
 	__atomic_store_n(&c.stop, 1, __ATOMIC_RELAXED);
 	pthread_join(writer, NULL);
