@@ -12,7 +12,8 @@
 #                        only target that does: the others stop and say so
 #   SAN=address,undefined / SAN=thread   sanitizer builds (own object dirs)
 #   make fuzz            libFuzzer targets in fuzz/ (clang), FUZZ_TIME seconds each
-#   make lint            cppcheck and gcc -fanalyzer; fails on any finding
+#   make lint            layout rules (scripts/check-layout.py), cppcheck and
+#                        gcc -fanalyzer; fails on any finding
 #   make stress          long start/SIGTERM cycles (STRESS_CYCLES, SAN= works)
 #   make mutate          run the suites against each mutation of tests/mutations.txt
 #   DEVELOPER=1          adds -Werror
@@ -236,13 +237,19 @@ stress: $(PROGRAMS) $(STRESS_BIN)
 mutate:
 	python3 scripts/mutate.py
 
-# ---- static analysis: cppcheck, then GCC's -fanalyzer; any finding fails ----
+# ---- static analysis: layout rules, cppcheck, GCC's -fanalyzer; any finding fails ----
+# scripts/check-layout.py (its top says the rules: no include cycle, rpc/
+# includes of sup/ only cmd.h, no file over 700 lines without "Long
+# because:") first proves on fake trees that each rule catches what it
+# should, then checks this tree against scripts/layout-allow.txt.
 # cppcheck does not read system headers: scripts/cppcheck-defs.h gives it the
 # libraries' iteration macros. The analyzer builds into its own directories
 # with -Werror; its two known false positives are silenced in place
 # (lib/client.c, lib/util.c), each with the reason.
 LINT_SRC := lib daemon cli proto
 lint:
+	python3 scripts/check-layout.py --self-test
+	python3 scripts/check-layout.py
 	@command -v cppcheck >/dev/null 2>&1 || { \
 	    echo "make lint: cppcheck is missing; install it with: apt-get install -y cppcheck" >&2; \
 	    exit 1; }
