@@ -33,14 +33,14 @@ Suite *brm_test_one_case(const char *suite, const char *tcase, int timeout,
 			 const TTest *const *tests);
 
 /*
- * Defines brm_test_suite() as one test case named like its suite:
- *   BRM_TEST_CASE("signal", 20, test_a, test_b);
+ * Defines brm_test_suite() as brm_test_one_case() of the tests listed:
+ *   BRM_TEST_CASE("config", "parse", 30, test_a, test_b);
  */
-#define BRM_TEST_CASE(name, timeout, ...)                              \
-	Suite *brm_test_suite(void)                                    \
-	{                                                              \
-		const TTest *const tests_[] = { __VA_ARGS__, NULL };   \
-		return brm_test_one_case(name, name, timeout, tests_); \
+#define BRM_TEST_CASE(suite, tcase, timeout, ...)                        \
+	Suite *brm_test_suite(void)                                      \
+	{                                                                \
+		const TTest *const tests_[] = { __VA_ARGS__, NULL };     \
+		return brm_test_one_case(suite, tcase, timeout, tests_); \
 	}
 
 #endif

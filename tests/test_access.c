@@ -174,7 +174,7 @@ START_TEST(peer_credentials_of_a_socketpair)
 }
 END_TEST
 
-BRM_TEST_CASE("access", 0,
+BRM_TEST_CASE("access", "access", 0,
 	defaults_are_safe,
 	hardening_keys_parse,
 	bad_hardening_values_are_named,

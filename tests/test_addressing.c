@@ -658,25 +658,12 @@ START_TEST(glob_matcher)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("addressing");
-	TCase *tc = tcase_create("addressing");
-
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, glob_matcher);
-	tcase_add_test(tc, depends_on_a_group_in_the_config);
-	tcase_add_test(tc, group_name_in_every_command);
-	tcase_add_test(tc, glob_patterns_in_stop_and_status);
-	tcase_add_test(tc, depends_on_a_group_waits_for_every_instance);
-	tcase_add_test(tc, logs_of_everything_merged_and_followed);
-	tcase_add_test(tc, logs_of_everything_is_bounded_by_lines);
-	tcase_add_test(tc, pattern_bounds_and_cost);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-Suite *brm_test_suite(void)
-{
-	return suite();
-}
+BRM_TEST_CASE("addressing", "addressing", 30,
+	glob_matcher,
+	depends_on_a_group_in_the_config,
+	group_name_in_every_command,
+	glob_patterns_in_stop_and_status,
+	depends_on_a_group_waits_for_every_instance,
+	logs_of_everything_merged_and_followed,
+	logs_of_everything_is_bounded_by_lines,
+	pattern_bounds_and_cost);

@@ -312,7 +312,7 @@ START_TEST(brummctl_fails_on_a_full_stdout)
 }
 END_TEST
 
-BRM_TEST_CASE("behaviour", 20,
+BRM_TEST_CASE("behaviour", "behaviour", 20,
 	stop_timeout_kills_a_term_ignoring_grandchild,
 	signal_reaches_the_process_group,
 	health_retries_and_start_period,

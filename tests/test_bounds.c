@@ -606,22 +606,9 @@ START_TEST(refused_calls_cannot_flood_the_log)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("bounds");
-	TCase *tc = tcase_create("bounds");
-
-	tcase_set_timeout(tc, 90);
-	tcase_add_test(tc, max_clients_per_uid_is_configurable);
-	tcase_add_test(tc, one_uid_cannot_take_every_slot);
-	tcase_add_test(tc, abandoned_waits_are_cancelled);
-	tcase_add_test(tc, never_reading_clients_stay_bounded);
-	tcase_add_test(tc, refused_calls_cannot_flood_the_log);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-Suite *brm_test_suite(void)
-{
-	return suite();
-}
+BRM_TEST_CASE("bounds", "bounds", 90,
+	max_clients_per_uid_is_configurable,
+	one_uid_cannot_take_every_slot,
+	abandoned_waits_are_cancelled,
+	never_reading_clients_stay_bounded,
+	refused_calls_cannot_flood_the_log);

@@ -523,25 +523,12 @@ START_TEST(rlimits_nice_oom_applied_before_exec)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("conf_features");
-	TCase *tc = tcase_create("conf");
-
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, check_config_reports_every_problem);
-	tcase_add_test(tc, placeholders_fill_per_instance_values);
-	tcase_add_test(tc, health_target_per_instance);
-	tcase_add_test(tc, add_fills_in_placeholders);
-	tcase_add_test(tc, env_file_syntax);
-	tcase_add_test(tc, env_file_read_at_each_start);
-	tcase_add_test(tc, env_file_opened_safely);
-	tcase_add_test(tc, rlimits_nice_oom_applied_before_exec);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-Suite *brm_test_suite(void)
-{
-	return suite();
-}
+BRM_TEST_CASE("conf_features", "conf", 30,
+	check_config_reports_every_problem,
+	placeholders_fill_per_instance_values,
+	health_target_per_instance,
+	add_fills_in_placeholders,
+	env_file_syntax,
+	env_file_read_at_each_start,
+	env_file_opened_safely,
+	rlimits_nice_oom_applied_before_exec);

@@ -904,51 +904,38 @@ START_TEST(restart_names)
 }
 END_TEST
 
-static Suite *config_suite(void)
-{
-	Suite *s = suite_create("config");
-	TCase *tc = tcase_create("parse");
-
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, full_example_every_field);
-	tcase_add_test(tc, defaults);
-	tcase_add_test(tc, config_default);
-	tcase_add_test(tc, comments_stripped);
-	tcase_add_test(tc, unterminated_comment);
-	tcase_add_test(tc, procs_sorted_by_name);
-	tcase_add_test(tc, duration_strings);
-	tcase_add_test(tc, duration_json);
-	tcase_add_test(tc, duration_errors);
-	tcase_add_test(tc, backoff_max_below_backoff);
-	tcase_add_test(tc, unknown_key_suggestions);
-	tcase_add_test(tc, log_keys_top_level_and_per_process);
-	tcase_add_test(tc, log_keys_bad_values);
-	tcase_add_test(tc, wrong_types_top);
-	tcase_add_test(tc, socket_path_length);
-	tcase_add_test(tc, wrong_types_spec);
-	tcase_add_test(tc, duplicate_process_names);
-	tcase_add_test(tc, duplicate_keys);
-	tcase_add_test(tc, process_names);
-	tcase_add_test(tc, shell_string_vs_array);
-	tcase_add_test(tc, umask_forms);
-	tcase_add_test(tc, signal_names_and_numbers);
-	tcase_add_test(tc, multiple_errors_reported);
-	tcase_add_test(tc, too_many_errors_capped);
-	tcase_add_test(tc, not_json);
-	tcase_add_test(tc, trailing_garbage);
-	tcase_add_test(tc, embedded_nul);
-	tcase_add_test(tc, top_level_not_object);
-	tcase_add_test(tc, load_missing_file);
-	tcase_add_test(tc, load_temp_file);
-	tcase_add_test(tc, load_too_large);
-	tcase_add_test(tc, spec_parse_with_prefix);
-	tcase_add_test(tc, spec_new_dup_destroy);
-	tcase_add_test(tc, restart_names);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-Suite *brm_test_suite(void)
-{
-	return config_suite();
-}
+BRM_TEST_CASE("config", "parse", 30,
+	full_example_every_field,
+	defaults,
+	config_default,
+	comments_stripped,
+	unterminated_comment,
+	procs_sorted_by_name,
+	duration_strings,
+	duration_json,
+	duration_errors,
+	backoff_max_below_backoff,
+	unknown_key_suggestions,
+	log_keys_top_level_and_per_process,
+	log_keys_bad_values,
+	wrong_types_top,
+	socket_path_length,
+	wrong_types_spec,
+	duplicate_process_names,
+	duplicate_keys,
+	process_names,
+	shell_string_vs_array,
+	umask_forms,
+	signal_names_and_numbers,
+	multiple_errors_reported,
+	too_many_errors_capped,
+	not_json,
+	trailing_garbage,
+	embedded_nul,
+	top_level_not_object,
+	load_missing_file,
+	load_temp_file,
+	load_too_large,
+	spec_parse_with_prefix,
+	spec_new_dup_destroy,
+	restart_names);

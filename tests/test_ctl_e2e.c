@@ -177,22 +177,9 @@ START_TEST(ping_and_no_daemon)
 }
 END_TEST
 
-static Suite *ctl_suite(void)
-{
-	Suite *s = suite_create("brummctl-e2e");
-	TCase *tc = tcase_create("commands");
-
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, add_status_stop_as_in_the_readme);
-	tcase_add_test(tc, daemon_error_exits_one);
-	tcase_add_test(tc, start_of_a_failing_process_exits_one_and_says_why);
-	tcase_add_test(tc, restart_all_and_remove);
-	tcase_add_test(tc, ping_and_no_daemon);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-Suite *brm_test_suite(void)
-{
-	return ctl_suite();
-}
+BRM_TEST_CASE("brummctl-e2e", "commands", 30,
+	add_status_stop_as_in_the_readme,
+	daemon_error_exits_one,
+	start_of_a_failing_process_exits_one_and_says_why,
+	restart_all_and_remove,
+	ping_and_no_daemon);

@@ -250,24 +250,11 @@ START_TEST(completed_unsuccessfully)
 }
 END_TEST
 
-static Suite *deps_suite(void)
-{
-	Suite *s = suite_create("deps");
-	TCase *tc = tcase_create("deps");
-
-	tcase_set_timeout(tc, 20);
-	tcase_add_test(tc, chain_starts_in_order);
-	tcase_add_test(tc, cycle_rejected_with_path);
-	tcase_add_test(tc, self_cycle_and_bad_condition);
-	tcase_add_test(tc, dependency_fatal);
-	tcase_add_test(tc, start_one_starts_what_it_needs);
-	tcase_add_test(tc, stop_all_goes_in_reverse_dependency_order);
-	tcase_add_test(tc, completed_unsuccessfully);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-Suite *brm_test_suite(void)
-{
-	return deps_suite();
-}
+BRM_TEST_CASE("deps", "deps", 20,
+	chain_starts_in_order,
+	cycle_rejected_with_path,
+	self_cycle_and_bad_condition,
+	dependency_fatal,
+	start_one_starts_what_it_needs,
+	stop_all_goes_in_reverse_dependency_order,
+	completed_unsuccessfully);

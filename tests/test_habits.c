@@ -390,7 +390,7 @@ START_TEST(timeout_zero_is_a_usage_error_before_connecting)
 }
 END_TEST
 
-BRM_TEST_CASE("habits", 30,
+BRM_TEST_CASE("habits", "habits", 30,
 	shutdown_stops_dependents_first_answers_when_down_and_exits_zero,
 	shutdown_over_the_protocol_replies_with_every_process,
 	log_shows_brummds_own_lines_and_follows_them,

@@ -160,22 +160,9 @@ START_TEST(log_regex_readiness)
 }
 END_TEST
 
-static Suite *health_suite(void)
-{
-	Suite *s = suite_create("health");
-	TCase *tc = tcase_create("health");
-
-	tcase_set_timeout(tc, 20);
-	tcase_add_test(tc, unhealthy_restarts);
-	tcase_add_test(tc, healthy_stays);
-	tcase_add_test(tc, notify_fd_readiness);
-	tcase_add_test(tc, sd_notify_readiness);
-	tcase_add_test(tc, log_regex_readiness);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-Suite *brm_test_suite(void)
-{
-	return health_suite();
-}
+BRM_TEST_CASE("health", "health", 20,
+	unhealthy_restarts,
+	healthy_stays,
+	notify_fd_readiness,
+	sd_notify_readiness,
+	log_regex_readiness);

@@ -212,19 +212,6 @@ START_TEST(instances_in_the_config)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("instances");
-	TCase *tc = tcase_create("instances");
-
-	tcase_set_timeout(tc, 20);
-	tcase_add_test(tc, instances_in_the_config);
-	tcase_add_test(tc, instances_scale_by_reload);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-Suite *brm_test_suite(void)
-{
-	return suite();
-}
+BRM_TEST_CASE("instances", "instances", 20,
+	instances_in_the_config,
+	instances_scale_by_reload);

@@ -417,28 +417,15 @@ START_TEST(health_restart_leaves_stopped_dependency_alone)
 }
 END_TEST
 
-static Suite *intent_suite(void)
-{
-	Suite *s = suite_create("intent");
-	TCase *tc = tcase_create("intent");
-
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, dependency_started_for_aweb_runs_after_restart);
-	tcase_add_test(tc, dependency_started_for_web_runs_after_restart);
-	tcase_add_test(tc, startup_does_not_depend_on_names);
-	tcase_add_test(tc, reload_adds_all_before_starting);
-	tcase_add_test(tc, start_of_waiting_starts_what_it_needs);
-	tcase_add_test(tc, start_of_waiting_starts_the_whole_chain);
-	tcase_add_test(tc, start_while_dependency_is_stopping);
-	tcase_add_test(tc, restart_all_stops_dependents_first);
-	tcase_add_test(tc, restart_of_several_stops_dependents_first);
-	tcase_add_test(tc, restart_all_runs_oneshot_in_order);
-	tcase_add_test(tc, health_restart_leaves_stopped_dependency_alone);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-Suite *brm_test_suite(void)
-{
-	return intent_suite();
-}
+BRM_TEST_CASE("intent", "intent", 30,
+	dependency_started_for_aweb_runs_after_restart,
+	dependency_started_for_web_runs_after_restart,
+	startup_does_not_depend_on_names,
+	reload_adds_all_before_starting,
+	start_of_waiting_starts_what_it_needs,
+	start_of_waiting_starts_the_whole_chain,
+	start_while_dependency_is_stopping,
+	restart_all_stops_dependents_first,
+	restart_of_several_stops_dependents_first,
+	restart_all_runs_oneshot_in_order,
+	health_restart_leaves_stopped_dependency_alone);

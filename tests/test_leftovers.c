@@ -266,6 +266,6 @@ START_TEST(records_that_do_not_fit_kill_nothing)
 }
 END_TEST
 
-BRM_TEST_CASE("leftovers", 30,
+BRM_TEST_CASE("leftovers", "leftovers", 30,
 	a_killed_brummd_leaves_nothing_behind_at_the_next_start,
 	records_that_do_not_fit_kill_nothing);

@@ -340,7 +340,7 @@ START_TEST(idle_timeout_boundary)
 }
 END_TEST
 
-BRM_TEST_CASE("limits_edge", 20,
+BRM_TEST_CASE("limits_edge", "limits_edge", 20,
 	max_message_bytes_boundary,
 	max_json_depth_boundary,
 	max_clients_boundary,

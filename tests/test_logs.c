@@ -270,22 +270,9 @@ START_TEST(log_file_written_and_write_error_in_status)
 }
 END_TEST
 
-static Suite *logs_suite(void)
-{
-	Suite *s = suite_create("logs");
-	TCase *tc = tcase_create("e2e");
-
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, lines_markers_and_partial_last_line);
-	tcase_add_test(tc, long_lines_are_cut_and_invalid_utf8_is_valid_json);
-	tcase_add_test(tc, urls_and_error_blocks);
-	tcase_add_test(tc, follow_gets_new_lines_and_gap_and_disconnect_frees);
-	tcase_add_test(tc, log_file_written_and_write_error_in_status);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-Suite *brm_test_suite(void)
-{
-	return logs_suite();
-}
+BRM_TEST_CASE("logs", "e2e", 30,
+	lines_markers_and_partial_last_line,
+	long_lines_are_cut_and_invalid_utf8_is_valid_json,
+	urls_and_error_blocks,
+	follow_gets_new_lines_and_gap_and_disconnect_frees,
+	log_file_written_and_write_error_in_status);

@@ -567,26 +567,13 @@ START_TEST(usage_errors_exit_two_before_connecting)
 }
 END_TEST
 
-static Suite *logs_cli_suite(void)
-{
-	Suite *s = suite_create("logs-cli");
-	TCase *tc = tcase_create("e2e");
-
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, logs_prints_timestamped_marked_lines);
-	tcase_add_test(tc, logs_filters_stream_lines_and_grep);
-	tcase_add_test(tc, logs_json_is_ndjson_of_lines);
-	tcase_add_test(tc, urls_lists_the_url_without_colour_codes);
-	tcase_add_test(tc, errors_shows_the_block_together);
-	tcase_add_test(tc, follow_prints_new_lines_and_exits_zero_on_sigterm);
-	tcase_add_test(tc, follow_exits_three_when_brummd_goes);
-	tcase_add_test(tc, follow_reports_a_gap_and_goes_on);
-	tcase_add_test(tc, usage_errors_exit_two_before_connecting);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-Suite *brm_test_suite(void)
-{
-	return logs_cli_suite();
-}
+BRM_TEST_CASE("logs-cli", "e2e", 30,
+	logs_prints_timestamped_marked_lines,
+	logs_filters_stream_lines_and_grep,
+	logs_json_is_ndjson_of_lines,
+	urls_lists_the_url_without_colour_codes,
+	errors_shows_the_block_together,
+	follow_prints_new_lines_and_exits_zero_on_sigterm,
+	follow_exits_three_when_brummd_goes,
+	follow_reports_a_gap_and_goes_on,
+	usage_errors_exit_two_before_connecting);

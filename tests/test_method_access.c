@@ -243,5 +243,5 @@ START_TEST(every_method_for_every_peer)
 }
 END_TEST
 
-BRM_TEST_CASE("method_access", 30,
+BRM_TEST_CASE("method_access", "method_access", 30,
 	every_method_for_every_peer);

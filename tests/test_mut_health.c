@@ -76,22 +76,13 @@ START_TEST(a_passing_probe_starts_the_failure_count_again)
 }
 END_TEST
 
-static Suite *mut_health_suite(void)
-{
-	Suite *s = suite_create("mut-health");
-	TCase *tc = tcase_create("retries");
-
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, a_passing_probe_starts_the_failure_count_again);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 Suite *brm_test_suite(void)
 {
+	const TTest *const tests[] = { a_passing_probe_starts_the_failure_count_again, NULL };
+
 	if (!brmh_tmpdir(scratch, sizeof(scratch), "brmtest.mut")) {
 		perror("mkdtemp");
 		return NULL;
 	}
-	return mut_health_suite();
+	return brm_test_one_case("mut-health", "retries", 30, tests);
 }

@@ -484,23 +484,10 @@ START_TEST(ctl_add_type)
 }
 END_TEST
 
-static Suite *oneshot_suite(void)
-{
-	Suite *s = suite_create("oneshot");
-	TCase *tc = tcase_create("oneshot");
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, completed_oneshot_counts_as_up);
-	tcase_add_test(tc, failed_oneshot_fails_them);
-	tcase_add_test(tc, on_failure_retries_then_fatal);
-	tcase_add_test(tc, config_type_checked);
-	tcase_add_test(tc, wait_running_fails_fast);
-	tcase_add_test(tc, ctl_add_type);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-Suite *brm_test_suite(void)
-{
-	return oneshot_suite();
-}
+BRM_TEST_CASE("oneshot", "oneshot", 60,
+	completed_oneshot_counts_as_up,
+	failed_oneshot_fails_them,
+	on_failure_retries_then_fatal,
+	config_type_checked,
+	wait_running_fails_fast,
+	ctl_add_type);

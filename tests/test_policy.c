@@ -425,7 +425,7 @@ START_TEST(a_run_past_min_uptime_forgets_failed_starts)
 }
 END_TEST
 
-BRM_TEST_CASE("policy", 30,
+BRM_TEST_CASE("policy", "policy", 30,
 	policy_matrix,
 	failed_start_backoff_is_capped_then_fatal,
 	long_run_resets_the_rapid_exit_throttle,

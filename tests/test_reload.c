@@ -323,24 +323,11 @@ START_TEST(settings_that_need_a_restart_are_listed)
 }
 END_TEST
 
-static Suite *reload_suite(void)
-{
-	Suite *s = suite_create("reload");
-	TCase *tc = tcase_create("reload");
-
-	tcase_set_timeout(tc, 20);
-	tcase_add_test(tc, reload_adds_a_new_process_and_starts_it);
-	tcase_add_test(tc, reload_stops_and_removes_a_dropped_process);
-	tcase_add_test(tc, live_fields_change_without_a_restart);
-	tcase_add_test(tc, restart_fields_restart_only_what_changed);
-	tcase_add_test(tc, invalid_config_is_rejected_whole);
-	tcase_add_test(tc, sighup_and_brummctl_reload);
-	tcase_add_test(tc, settings_that_need_a_restart_are_listed);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-Suite *brm_test_suite(void)
-{
-	return reload_suite();
-}
+BRM_TEST_CASE("reload", "reload", 20,
+	reload_adds_a_new_process_and_starts_it,
+	reload_stops_and_removes_a_dropped_process,
+	live_fields_change_without_a_restart,
+	restart_fields_restart_only_what_changed,
+	invalid_config_is_rejected_whole,
+	sighup_and_brummctl_reload,
+	settings_that_need_a_restart_are_listed);

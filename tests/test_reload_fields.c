@@ -261,5 +261,5 @@ START_TEST(every_field_has_its_effect)
 }
 END_TEST
 
-BRM_TEST_CASE("reload_fields", 30,
+BRM_TEST_CASE("reload_fields", "reload_fields", 30,
 	every_field_has_its_effect);

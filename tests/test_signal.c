@@ -238,7 +238,7 @@ START_TEST(signal_all_signals_the_running_and_lists_the_rest)
 }
 END_TEST
 
-BRM_TEST_CASE("signal", 20,
+BRM_TEST_CASE("signal", "signal", 20,
 	signal_goes_to_the_main_process_unless_asked_for_the_group,
 	signal_to_takes_main_or_group,
 	signal_all_signals_the_running_and_lists_the_rest);

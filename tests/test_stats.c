@@ -162,19 +162,6 @@ START_TEST(memory_of_a_child_and_a_group)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("stats");
-	TCase *tc = tcase_create("stats");
-
-	tcase_set_timeout(tc, 20);
-	tcase_add_test(tc, cpu_of_a_burning_child);
-	tcase_add_test(tc, memory_of_a_child_and_a_group);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-Suite *brm_test_suite(void)
-{
-	return suite();
-}
+BRM_TEST_CASE("stats", "stats", 20,
+	cpu_of_a_burning_child,
+	memory_of_a_child_and_a_group);

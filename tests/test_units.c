@@ -105,21 +105,8 @@ START_TEST(man_pages_render_without_warnings)
 }
 END_TEST
 
-static Suite *units_suite(void)
-{
-	Suite *s = suite_create("units");
-	TCase *tc = tcase_create("units");
-
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, units_pass_systemd_analyze_verify);
-	tcase_add_test(tc, unit_settings_are_the_documented_ones);
-	tcase_add_test(tc, default_config_is_valid);
-	tcase_add_test(tc, man_pages_render_without_warnings);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-Suite *brm_test_suite(void)
-{
-	return units_suite();
-}
+BRM_TEST_CASE("units", "units", 30,
+	units_pass_systemd_analyze_verify,
+	unit_settings_are_the_documented_ones,
+	default_config_is_valid,
+	man_pages_render_without_warnings);

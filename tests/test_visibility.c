@@ -435,7 +435,7 @@ START_TEST(event_reasons_say_each_thing_once)
 }
 END_TEST
 
-BRM_TEST_CASE("visibility", 30,
+BRM_TEST_CASE("visibility", "visibility", 30,
 	health_transitions_are_events_with_their_output,
 	unhealthy_restart_and_reload_name_their_cause,
 	waiting_says_what_it_waits_for,

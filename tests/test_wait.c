@@ -144,20 +144,7 @@ START_TEST(wait_fails_when_unreachable)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("wait");
-	TCase *tc = tcase_create("wait");
-
-	tcase_set_timeout(tc, 20);
-	tcase_add_test(tc, wait_reaches_running);
-	tcase_add_test(tc, wait_times_out_with_states);
-	tcase_add_test(tc, wait_fails_when_unreachable);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-Suite *brm_test_suite(void)
-{
-	return suite();
-}
+BRM_TEST_CASE("wait", "wait", 20,
+	wait_reaches_running,
+	wait_times_out_with_states,
+	wait_fails_when_unreachable);

@@ -93,9 +93,5 @@ START_TEST(ten_thousand_spawn_exit_cycles)
 }
 END_TEST
 
-Suite *brm_test_suite(void)
-{
-	const TTest *const tests[] = { ten_thousand_spawn_exit_cycles, NULL };
-
-	return brm_test_one_case("stress", "cycles", 600, tests);
-}
+BRM_TEST_CASE("stress", "cycles", 600,
+	ten_thousand_spawn_exit_cycles);
