@@ -53,6 +53,8 @@ Usage:
   scripts/check-layout.py                  check the tree (exit 0 or 1)
   scripts/check-layout.py --list           print today's violations in the
                                            list's form (to write a list)
+  scripts/check-layout.py --prune          delete the list's lines that no
+                                           longer occur (it never adds one)
   scripts/check-layout.py --self-test [-v] build small fake trees and check
                                            that each rule passes and fails
                                            where it should (make lint runs it;
@@ -282,6 +284,19 @@ def check(root, allow_path, out=sys.stdout):
     return len(problems)
 
 
+def prune(root, allow_path):
+    """Deletes the lines of the list whose violation no longer occurs."""
+    found = violations(root)
+    allow, errors = read_allow(allow_path)
+    gone = {no for key, no in allow.items() if key not in found}
+    with open(allow_path) as f:
+        lines = f.readlines()
+    with open(allow_path, "w") as f:
+        f.writelines(ln for no, ln in enumerate(lines, 1) if no not in gone)
+    print("check-layout: deleted %d line(s) of %s" % (len(gone), allow_path))
+    return 0
+
+
 # ---- self-test: small fake trees, each rule seen failing and passing ------
 
 def self_test(verbose):
@@ -380,7 +395,7 @@ def main(argv):
                 root = v
             else:
                 allow = v
-        elif a in ("--list", "--self-test"):
+        elif a in ("--list", "--self-test", "--prune"):
             mode = a[2:]
         elif a in ("-v", "--verbose"):
             verbose = True
@@ -393,6 +408,8 @@ def main(argv):
     allow = allow or os.path.join(root, "scripts", "layout-allow.txt")
     if mode == "self-test":
         return 1 if self_test(verbose) else 0
+    if mode == "prune":
+        return prune(root, allow)
     if mode == "list":
         for key, detail in sorted(violations(root).items()):
             print("%s  # %s" % (key, detail))
