@@ -274,7 +274,7 @@ def check(root, allow_path, out=sys.stdout):
     for key, no in sorted(allow.items(), key=lambda kv: kv[1]):
         if key not in found:
             problems.append("%s:%d: '%s' no longer occurs: delete the line"
-                            " (the list only shrinks)" % (rel, no, key))
+                            " (the list only shrinks; --prune does it)" % (rel, no, key))
     for p in problems:
         print("check-layout: %s" % p, file=out)
     if problems:
