@@ -195,8 +195,9 @@ START_TEST(never_reading_clients_stay_bounded)
 	fflush(stdout);
 	ck_assert_msg(hwm1 - hwm0 < 16 * 1024, "brummd grew by %ld KiB (peak)", hwm1 - hwm0);
 
-	/* Now they read: every reply, in order, none lost. */
-	deadline = now_s() + 40;
+	/* Now they read: every reply, in order, none lost (TSan on a loaded
+	 * machine served 4 of 8 in 40 s). */
+	deadline = now_s() + (getenv("TSAN_OPTIONS") ? 150 : 40);
 	do {
 		struct pollfd pfd[PIPE_CLIENTS];
 
@@ -606,7 +607,7 @@ START_TEST(refused_calls_cannot_flood_the_log)
 }
 END_TEST
 
-BRM_TEST_CASE("bounds", "bounds", 90,
+BRM_TEST_CASE("bounds", "bounds", 240,
 	max_clients_per_uid_is_configurable,
 	one_uid_cannot_take_every_slot,
 	abandoned_waits_are_cancelled,
