@@ -775,7 +775,7 @@ static void get_rlimit(struct report *r, const char *path, const cJSON *v, bool 
 }
 
 static void parse_rlimits(struct report *r, const char *path, const cJSON *v,
-			  struct brm_proc_spec *s)
+			  struct brm_rlimit_spec out[BRM_RLIMIT_COUNT])
 {
 	const cJSON *c;
 	bool *dup;
@@ -800,7 +800,7 @@ static void parse_rlimits(struct report *r, const char *path, const cJSON *v,
 			unknown_key(r, p, c->string, rlimit_keys);
 		else
 			get_rlimit(r, p, c, k == BRM_RLIMIT_CORE || k == BRM_RLIMIT_MEMLOCK,
-				   &s->rlimits[k]);
+				   &out[k]);
 		free(p);
 	}
 	free(dup);
@@ -1060,7 +1060,7 @@ static struct brm_proc_spec *parse_spec(struct report *r, const cJSON *orig,
 		else if (!strcmp(k, "env_file"))
 			get_env_file(r, p, c, &s->env_file);
 		else if (!strcmp(k, "rlimits"))
-			parse_rlimits(r, p, c, s);
+			parse_rlimits(r, p, c, s->rlimits);
 		else if (!strcmp(k, "nice")) {
 			if (get_int(r, p, c, -20, 19, &l)) {
 				s->nice_set = true;
@@ -1454,9 +1454,9 @@ static void parse_idlist(struct report *r, const char *path, const cJSON *v, cha
 }
 
 static void parse_object_keys(struct report *r, const char *base, const cJSON *v,
-			      const char *const *known, struct brm_config *cfg,
+			      const char *const *known, void *ctx,
 			      void (*one)(struct report *, const char *, const char *,
-					  const cJSON *, struct brm_config *))
+					  const cJSON *, void *))
 {
 	const cJSON *c;
 	bool *dup;
@@ -1477,33 +1477,35 @@ static void parse_object_keys(struct report *r, const char *base, const cJSON *v
 		else if (!found)
 			unknown_key(r, p, c->string, known);
 		else
-			one(r, p, c->string, c, cfg);
+			one(r, p, c->string, c, ctx);
 		free(p);
 	}
 	free(dup);
 }
 
 static void reader_one(struct report *r, const char *p, const char *k, const cJSON *c,
-		       struct brm_config *cfg)
+		       void *ctx)
 {
-	parse_idlist(r, p, c, !strcmp(k, "users") ? &cfg->access.reader_users
-						  : &cfg->access.reader_groups);
+	struct brm_access_spec *a = ctx;
+
+	parse_idlist(r, p, c, !strcmp(k, "users") ? &a->reader_users : &a->reader_groups);
 }
 
 static void access_one(struct report *r, const char *p, const char *k, const cJSON *c,
-		       struct brm_config *cfg)
+		       void *ctx)
 {
+	struct brm_access_spec *a = ctx;
+
 	if (!strcmp(k, "readers"))
-		parse_object_keys(r, p, c, reader_keys, cfg, reader_one);
+		parse_object_keys(r, p, c, reader_keys, a, reader_one);
 	else
-		parse_idlist(r, p, c, !strcmp(k, "users") ? &cfg->access.users
-							  : &cfg->access.groups);
+		parse_idlist(r, p, c, !strcmp(k, "users") ? &a->users : &a->groups);
 }
 
 static void limit_one(struct report *r, const char *p, const char *k, const cJSON *c,
-		      struct brm_config *cfg)
+		      void *ctx)
 {
-	struct brm_limits *l = &cfg->limits;
+	struct brm_limits *l = ctx;
 	long v;
 	double d;
 
@@ -1532,6 +1534,20 @@ static void limit_one(struct report *r, const char *p, const char *k, const cJSO
 		if (get_int(r, p, c, 1, BRM_MAX_NAME_LEN, &v))
 			l->max_name_len = (int)v;
 	}
+}
+
+/* "access": who may connect, users and groups, and readers. */
+static void parse_access(struct report *r, const char *path, const cJSON *v,
+			 struct brm_access_spec *a)
+{
+	parse_object_keys(r, path, v, access_keys, a, access_one);
+}
+
+/* "limits": the protocol's and the supervisor's (limits.h). */
+static void parse_limits(struct report *r, const char *path, const cJSON *v,
+			 struct brm_limits *l)
+{
+	parse_object_keys(r, path, v, limit_keys, l, limit_one);
 }
 
 /* The hardening keys of the top level; false for any other key. */
@@ -1570,11 +1586,11 @@ static bool parse_harden_key(struct report *r, const char *p, const char *k, con
 		return true;
 	}
 	if (!strcmp(k, "access")) {
-		parse_object_keys(r, p, c, access_keys, cfg, access_one);
+		parse_access(r, p, c, &cfg->access);
 		return true;
 	}
 	if (!strcmp(k, "limits")) {
-		parse_object_keys(r, p, c, limit_keys, cfg, limit_one);
+		parse_limits(r, p, c, &cfg->limits);
 		return true;
 	}
 	return false;
