@@ -2,7 +2,7 @@
  * config.c — parse and validate brummd's JSON config and process specs.
  *
  * A config is written by a person, so parsing does not stop at the first
- * problem: every problem goes into a struct report as one line naming its
+ * problem: every problem goes into a struct brm_report as one line naming its
  * key path, what was expected and what was found, and parsing carries on.
  * The result is thrown away at the end if anything was reported.
  *
@@ -12,7 +12,7 @@
  * column.
  *
  * cJSON keeps duplicate keys as separate children and its lookups return
- * the first; dup_flags() finds the later ones so that they are reported
+ * the first; brm_dup_flags() finds the later ones so that they are reported
  * instead of silently ignored.
  *
  * No global state (cJSON_GetErrorPtr() is not used): safe from any thread.
@@ -67,16 +67,16 @@ static const char *const spec_keys[] = {
 
 /* ---- reporting ---------------------------------------------------------- */
 
-struct report {
+struct brm_report {
 	struct brm_buf buf;
 	const char *source;   /* prefix of every line, or NULL */
 	unsigned n;           /* problems found, also those not shown */
 };
 
-static void report(struct report *r, const char *path, const char *fmt, ...)
+static void brm_report(struct brm_report *r, const char *path, const char *fmt, ...)
 	BRM_PRINTF(3, 4);
 
-static void report_prefix(struct report *r, const char *path)
+static void report_prefix(struct brm_report *r, const char *path)
 {
 	if (r->buf.len)
 		brm_buf_addc(&r->buf, '\n');
@@ -86,7 +86,7 @@ static void report_prefix(struct report *r, const char *path)
 		brm_buf_addf(&r->buf, "%s: ", path);
 }
 
-static void report(struct report *r, const char *path, const char *fmt, ...)
+static void brm_report(struct brm_report *r, const char *path, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -99,7 +99,7 @@ static void report(struct report *r, const char *path, const char *fmt, ...)
 }
 
 /* The lines reported, for *err. Ownership: caller frees. */
-static char *report_finish(struct report *r)
+static char *brm_report_finish(struct brm_report *r)
 {
 	if (r->n > MAX_REPORTED) {
 		report_prefix(r, NULL);
@@ -109,12 +109,12 @@ static char *report_finish(struct report *r)
 	return brm_buf_detach(&r->buf);
 }
 
-struct quoted {
+struct brm_quoted {
 	char s[QUOTE_MAX * 4 + 8];
 };
 
 /* @s in double quotes, control bytes escaped, cut after QUOTE_MAX bytes. */
-static const char *quote_n(struct quoted *q, const char *s, size_t max)
+static const char *brm_quote_n(struct brm_quoted *q, const char *s, size_t max)
 {
 	size_t o = 0, i;
 
@@ -143,9 +143,9 @@ static const char *quote_n(struct quoted *q, const char *s, size_t max)
 	return q->s;
 }
 
-static const char *quote(struct quoted *q, const char *s)
+static const char *brm_quote(struct brm_quoted *q, const char *s)
 {
-	return quote_n(q, s, QUOTE_MAX);
+	return brm_quote_n(q, s, QUOTE_MAX);
 }
 
 static bool plain_key(const char *k)
@@ -164,17 +164,17 @@ static bool plain_key(const char *k)
 }
 
 /* "BASE.KEY", with KEY quoted unless it is plain. Ownership: caller frees. */
-static char *keypath(const char *base, const char *key)
+static char *brm_keypath(const char *base, const char *key)
 {
-	struct quoted q;
-	const char *k = plain_key(key) ? key : quote(&q, key);
+	struct brm_quoted q;
+	const char *k = plain_key(key) ? key : brm_quote(&q, key);
 
 	if (!base || !*base)
 		return brm_xstrdup(k);
 	return brm_xasprintf("%s.%s", base, k);
 }
 
-static const char *type_name(const cJSON *v)
+static const char *brm_type_name(const cJSON *v)
 {
 	if (cJSON_IsBool(v))
 		return "a boolean";
@@ -259,19 +259,19 @@ static const char *suggest(const char *key, const char *const *known)
 	return best;
 }
 
-static void unknown_key(struct report *r, const char *path, const char *key,
+static void brm_unknown_key(struct brm_report *r, const char *path, const char *key,
 			const char *const *known)
 {
 	const char *s = suggest(key, known);
 	struct brm_buf list = BRM_BUF_INIT;
 
 	if (s) {
-		report(r, path, "unknown key (did you mean \"%s\"?)", s);
+		brm_report(r, path, "unknown key (did you mean \"%s\"?)", s);
 		return;
 	}
 	for (; *known; known++)
 		brm_buf_addf(&list, "%s\"%s\"", list.len ? ", " : "", *known);
-	report(r, path, "unknown key (known keys: %s)", list.p);
+	brm_report(r, path, "unknown key (known keys: %s)", list.p);
 	brm_buf_finish(&list);
 }
 
@@ -295,7 +295,7 @@ static int keyref_cmp(const void *a, const void *b)
  * has the same key. Sorting keeps this O(n log n) for a hostile spec.
  * Returns NULL for an object without children. Ownership: caller frees.
  */
-static bool *dup_flags(const cJSON *obj)
+static bool *brm_dup_flags(const cJSON *obj)
 {
 	const cJSON *c;
 	struct keyref *refs;
@@ -323,10 +323,10 @@ static bool *dup_flags(const cJSON *obj)
 
 /* ---- values ------------------------------------------------------------- */
 
-static bool get_bool(struct report *r, const char *path, const cJSON *v, bool *out)
+static bool brm_conf_get_bool(struct brm_report *r, const char *path, const cJSON *v, bool *out)
 {
 	if (!cJSON_IsBool(v)) {
-		report(r, path, "expected true or false, got %s", type_name(v));
+		brm_report(r, path, "expected true or false, got %s", brm_type_name(v));
 		return false;
 	}
 	*out = cJSON_IsTrue(v);
@@ -334,14 +334,14 @@ static bool get_bool(struct report *r, const char *path, const cJSON *v, bool *o
 }
 
 /* A non-empty string; replaces *@out. */
-static bool get_string(struct report *r, const char *path, const cJSON *v, char **out)
+static bool brm_conf_get_string(struct brm_report *r, const char *path, const cJSON *v, char **out)
 {
 	if (!cJSON_IsString(v)) {
-		report(r, path, "expected a non-empty string, got %s", type_name(v));
+		brm_report(r, path, "expected a non-empty string, got %s", brm_type_name(v));
 		return false;
 	}
 	if (!v->valuestring[0]) {
-		report(r, path, "must not be empty");
+		brm_report(r, path, "must not be empty");
 		return false;
 	}
 	free(*out);
@@ -349,7 +349,7 @@ static bool get_string(struct report *r, const char *path, const cJSON *v, char 
 	return true;
 }
 
-static bool is_int_in(const cJSON *v, long lo, long hi)
+static bool brm_conf_int_in(const cJSON *v, long lo, long hi)
 {
 	double d = v->valuedouble;
 
@@ -357,16 +357,16 @@ static bool is_int_in(const cJSON *v, long lo, long hi)
 	       d == (double)(long)d;
 }
 
-static bool get_int(struct report *r, const char *path, const cJSON *v,
+static bool brm_conf_get_int(struct brm_report *r, const char *path, const cJSON *v,
 		    long lo, long hi, long *out)
 {
 	if (!cJSON_IsNumber(v)) {
-		report(r, path, "expected an integer from %ld to %ld, got %s",
-		       lo, hi, type_name(v));
+		brm_report(r, path, "expected an integer from %ld to %ld, got %s",
+		       lo, hi, brm_type_name(v));
 		return false;
 	}
-	if (!is_int_in(v, lo, hi)) {
-		report(r, path, "expected an integer from %ld to %ld, got %g",
+	if (!brm_conf_int_in(v, lo, hi)) {
+		brm_report(r, path, "expected an integer from %ld to %ld, got %g",
 		       lo, hi, v->valuedouble);
 		return false;
 	}
@@ -441,7 +441,7 @@ static const char *duration_num(double d, double *secs)
 
 char *brm_duration_check(const cJSON *v, double min, double *secs)
 {
-	struct quoted q;
+	struct brm_quoted q;
 	const char *why;
 	double d = 0;
 
@@ -453,27 +453,28 @@ char *brm_duration_check(const cJSON *v, double min, double *secs)
 		why = duration_str(v->valuestring, &d);
 		if (why)
 			return brm_xasprintf("duration %s %s; " DURATION_HINT,
-					     quote(&q, v->valuestring), why);
+					     brm_quote(&q, v->valuestring), why);
 	} else {
-		return brm_xasprintf(DURATION_HINT ", got %s", type_name(v));
+		return brm_xasprintf(DURATION_HINT ", got %s", brm_type_name(v));
 	}
 	if (d < min) {
 		if (cJSON_IsNumber(v))
 			return brm_xasprintf("duration %g is shorter than the minimum of %gs",
 					     v->valuedouble, min);
 		return brm_xasprintf("duration %s is shorter than the minimum of %gs",
-				     quote(&q, v->valuestring), min);
+				     brm_quote(&q, v->valuestring), min);
 	}
 	*secs = d;
 	return NULL;
 }
 
-static bool get_duration(struct report *r, const char *path, const cJSON *v, double *out)
+static bool brm_conf_get_duration(struct brm_report *r, const char *path, const cJSON *v,
+				  double *out)
 {
 	char *why = brm_duration_check(v, 0, out);
 
 	if (why)
-		report(r, path, "%s", why);
+		brm_report(r, path, "%s", why);
 	free(why);
 	return !why;
 }
@@ -494,13 +495,13 @@ int brm_duration_parse_json(const cJSON *v, double *secs)
 	return -EINVAL;
 }
 
-static void get_restart(struct report *r, const char *path, const cJSON *v,
+static void get_restart(struct brm_report *r, const char *path, const cJSON *v,
 			enum brm_restart *out)
 {
 	static const enum brm_restart all[] = {
 		BRM_RESTART_ALWAYS, BRM_RESTART_ON_FAILURE, BRM_RESTART_NEVER
 	};
-	struct quoted q;
+	struct brm_quoted q;
 
 	if (cJSON_IsString(v)) {
 		for (size_t i = 0; i < BRM_ARRAY_SIZE(all); i++) {
@@ -510,29 +511,29 @@ static void get_restart(struct report *r, const char *path, const cJSON *v,
 			}
 		}
 	}
-	report(r, path, "expected one of \"always\", \"on-failure\", \"never\", got %s",
-	       cJSON_IsString(v) ? quote(&q, v->valuestring) : type_name(v));
+	brm_report(r, path, "expected one of \"always\", \"on-failure\", \"never\", got %s",
+	       cJSON_IsString(v) ? brm_quote(&q, v->valuestring) : brm_type_name(v));
 }
 
-static void get_type(struct report *r, const char *path, const cJSON *v,
+static void get_type(struct brm_report *r, const char *path, const cJSON *v,
 		     enum brm_proc_type *out)
 {
-	struct quoted q;
+	struct brm_quoted q;
 
 	if (cJSON_IsString(v) && !strcmp(v->valuestring, "simple"))
 		*out = BRM_TYPE_SIMPLE;
 	else if (cJSON_IsString(v) && !strcmp(v->valuestring, "oneshot"))
 		*out = BRM_TYPE_ONESHOT;
 	else
-		report(r, path, "expected \"simple\" or \"oneshot\", got %s",
-		       cJSON_IsString(v) ? quote(&q, v->valuestring) : type_name(v));
+		brm_report(r, path, "expected \"simple\" or \"oneshot\", got %s",
+		       cJSON_IsString(v) ? brm_quote(&q, v->valuestring) : brm_type_name(v));
 }
 
 /*
  * A one-shot's restart policy: "never" unless set; "always" would run a
  * finished job again and again, so it is refused.
  */
-static void check_oneshot_restart(struct report *r, const char *base,
+static void check_oneshot_restart(struct brm_report *r, const char *base,
 				  struct brm_proc_spec *s, bool restart_set)
 {
 	char *p;
@@ -545,40 +546,40 @@ static void check_oneshot_restart(struct report *r, const char *base,
 	}
 	if (s->restart != BRM_RESTART_ALWAYS)
 		return;
-	p = keypath(base, "restart");
-	report(r, p, "\"always\" does not go with \"type\": \"oneshot\" (a one-shot runs to"
+	p = brm_keypath(base, "restart");
+	brm_report(r, p, "\"always\" does not go with \"type\": \"oneshot\" (a one-shot runs to"
 	       " completion); use \"on-failure\" to retry a failed run, or \"never\"");
 	free(p);
 }
 
-static void get_signal(struct report *r, const char *path, const cJSON *v, int *out)
+static void get_signal(struct brm_report *r, const char *path, const cJSON *v, int *out)
 {
-	struct quoted q;
+	struct brm_quoted q;
 	int sig;
 
 	if (cJSON_IsString(v)) {
 		sig = brm_signal_parse(v->valuestring);
 		if (sig < 0)
-			report(r, path, "unknown signal %s; use a name like \"TERM\" or \"SIGTERM\", or a number from 1 to %d",
-			       quote(&q, v->valuestring), MAX_SIGNAL);
+			brm_report(r, path, "unknown signal %s; use a name like \"TERM\" or \"SIGTERM\", or a number from 1 to %d",
+			       brm_quote(&q, v->valuestring), MAX_SIGNAL);
 		else
 			*out = sig;
 	} else if (cJSON_IsNumber(v)) {
-		if (is_int_in(v, 1, MAX_SIGNAL))
+		if (brm_conf_int_in(v, 1, MAX_SIGNAL))
 			*out = (int)v->valuedouble;
 		else
-			report(r, path, "expected a signal number from 1 to %d, got %g",
+			brm_report(r, path, "expected a signal number from 1 to %d, got %g",
 			       MAX_SIGNAL, v->valuedouble);
 	} else {
-		report(r, path, "expected a signal name like \"TERM\" or a number, got %s",
-		       type_name(v));
+		brm_report(r, path, "expected a signal name like \"TERM\" or a number, got %s",
+		       brm_type_name(v));
 	}
 }
 
 /* An octal string ("022", "0022") or a number taken as it is (18 == 022). */
-static void get_umask(struct report *r, const char *path, const cJSON *v, int *out)
+static void get_umask(struct brm_report *r, const char *path, const cJSON *v, int *out)
 {
-	struct quoted q;
+	struct brm_quoted q;
 
 	if (cJSON_IsString(v)) {
 		const char *s = v->valuestring;
@@ -586,23 +587,23 @@ static void get_umask(struct report *r, const char *path, const cJSON *v, int *o
 		long m;
 
 		if (n == 0 || s[n] || n > 4 || (m = strtol(s, NULL, 8)) > 0777)
-			report(r, path, "expected an octal string from \"000\" to \"0777\", like \"022\", got %s",
-			       quote(&q, s));
+			brm_report(r, path, "expected an octal string from \"000\" to \"0777\", like \"022\", got %s",
+			       brm_quote(&q, s));
 		else
 			*out = (int)m;
 	} else if (cJSON_IsNumber(v)) {
-		if (is_int_in(v, 0, 0777))
+		if (brm_conf_int_in(v, 0, 0777))
 			*out = (int)v->valuedouble;
 		else
-			report(r, path, "expected an integer from 0 to 511 or an octal string like \"022\", got %g",
+			brm_report(r, path, "expected an integer from 0 to 511 or an octal string like \"022\", got %g",
 			       v->valuedouble);
 	} else {
-		report(r, path, "expected an octal string like \"022\", got %s", type_name(v));
+		brm_report(r, path, "expected an octal string like \"022\", got %s", brm_type_name(v));
 	}
 }
 
 /* One of the log keys (logspec.c checks and reports its value). */
-static void log_key(struct report *r, const char *path, const char *k, const cJSON *v,
+static void brm_log_key(struct brm_report *r, const char *path, const char *k, const cJSON *v,
 		    struct brm_log_spec **ls)
 {
 	char *why = NULL;
@@ -610,13 +611,13 @@ static void log_key(struct report *r, const char *path, const char *k, const cJS
 	if (!*ls)
 		*ls = brm_log_spec_new();
 	if (brm_log_spec_set(*ls, k, v, &why) < 0) {
-		report(r, path, "%s", why);
+		brm_report(r, path, "%s", why);
 		free(why);
 	}
 }
 
 /* One of the orchestration keys (orchspec.c checks and reports its value). */
-static void orch_key(struct report *r, const char *path, const char *k, const cJSON *v,
+static void orch_key(struct brm_report *r, const char *path, const char *k, const cJSON *v,
 		     struct brm_orch_spec **os)
 {
 	char *why = NULL;
@@ -629,18 +630,18 @@ static void orch_key(struct report *r, const char *path, const char *k, const cJ
 			nl = strchr(line, '\n');
 			if (nl)
 				*nl++ = '\0';
-			report(r, path, "%s", line);
+			brm_report(r, path, "%s", line);
 		}
 		free(why);
 	}
 }
 
 /* "env_file": an absolute path, "-" first for an optional file, or a list of them. */
-static void get_env_file(struct report *r, const char *path, const cJSON *v, char ***out)
+static void get_env_file(struct brm_report *r, const char *path, const cJSON *v, char ***out)
 {
 	const cJSON *c;
 	size_t n = 0, i = 0;
-	struct quoted q;
+	struct brm_quoted q;
 
 	if (cJSON_IsString(v)) {
 		n = 1;
@@ -648,11 +649,11 @@ static void get_env_file(struct report *r, const char *path, const cJSON *v, cha
 		cJSON_ArrayForEach(c, v)
 			n++;
 	} else {
-		report(r, path, "expected a path or an array of paths, got %s", type_name(v));
+		brm_report(r, path, "expected a path or an array of paths, got %s", brm_type_name(v));
 		return;
 	}
 	if (n > BRM_MAX_ENV_FILES) {
-		report(r, path, "%zu files, more than the limit of %d", n, BRM_MAX_ENV_FILES);
+		brm_report(r, path, "%zu files, more than the limit of %d", n, BRM_MAX_ENV_FILES);
 		return;
 	}
 	brm_strv_free(*out);
@@ -664,12 +665,12 @@ static void get_env_file(struct report *r, const char *path, const cJSON *v, cha
 		char *p = cJSON_IsString(v) ? brm_xstrdup(path) : brm_xasprintf("%s[%zu]", path, i);
 
 		if (!f)
-			report(r, p, "expected a path, got %s", type_name(c));
+			brm_report(r, p, "expected a path, got %s", brm_type_name(c));
 		else if (abs[0] != '/')
-			report(r, p, "expected an absolute path (\"-\" first for an optional file),"
-			       " got %s", quote(&q, f));
+			brm_report(r, p, "expected an absolute path (\"-\" first for an optional file),"
+			       " got %s", brm_quote(&q, f));
 		else if (strlen(abs) >= 4096)
-			report(r, p, "longer than 4095 bytes");
+			brm_report(r, p, "longer than 4095 bytes");
 		else
 			(*out)[n++] = brm_xstrdup(f);
 		free(p);
@@ -731,15 +732,15 @@ static bool rlimit_word(const char *s, size_t len, bool bytes, uint64_t *out)
 }
 
 /* A number, "infinity", or "SOFT:HARD" (each a number or "infinity"). */
-static void get_rlimit(struct report *r, const char *path, const cJSON *v, bool bytes,
+static void get_rlimit(struct brm_report *r, const char *path, const cJSON *v, bool bytes,
 		       struct brm_rlimit_spec *out)
 {
-	struct quoted q;
+	struct brm_quoted q;
 	uint64_t soft, hard;
 
 	if (cJSON_IsNumber(v)) {
-		if (!is_int_in(v, 0, 1L << 53)) {
-			report(r, path, "expected a non-negative integer, \"infinity\" or"
+		if (!brm_conf_int_in(v, 0, 1L << 53)) {
+			brm_report(r, path, "expected a non-negative integer, \"infinity\" or"
 			       " \"SOFT:HARD\", got %g", v->valuedouble);
 			return;
 		}
@@ -754,19 +755,19 @@ static void get_rlimit(struct report *r, const char *path, const cJSON *v, bool 
 		else
 			ok = rlimit_word(s, strlen(s), bytes, &soft) && (hard = soft, true);
 		if (!ok) {
-			report(r, path, "expected a number%s, \"infinity\" or \"SOFT:HARD\","
+			brm_report(r, path, "expected a number%s, \"infinity\" or \"SOFT:HARD\","
 			       " got %s", bytes ? " (K, M, G or T for sizes)" : "",
-			       quote(&q, s));
+			       brm_quote(&q, s));
 			return;
 		}
 		if (soft > hard) {
-			report(r, path, "the soft limit is above the hard limit in %s",
-			       quote(&q, s));
+			brm_report(r, path, "the soft limit is above the hard limit in %s",
+			       brm_quote(&q, s));
 			return;
 		}
 	} else {
-		report(r, path, "expected a number, \"infinity\" or \"SOFT:HARD\", got %s",
-		       type_name(v));
+		brm_report(r, path, "expected a number, \"infinity\" or \"SOFT:HARD\", got %s",
+		       brm_type_name(v));
 		return;
 	}
 	out->set = true;
@@ -774,7 +775,7 @@ static void get_rlimit(struct report *r, const char *path, const cJSON *v, bool 
 	out->hard = hard;
 }
 
-static void parse_rlimits(struct report *r, const char *path, const cJSON *v,
+static void brm_parse_rlimits(struct brm_report *r, const char *path, const cJSON *v,
 			  struct brm_rlimit_spec out[BRM_RLIMIT_COUNT])
 {
 	const cJSON *c;
@@ -782,22 +783,22 @@ static void parse_rlimits(struct report *r, const char *path, const cJSON *v,
 	size_t i = 0;
 
 	if (!cJSON_IsObject(v)) {
-		report(r, path, "expected an object of limits (\"nofile\", \"nproc\", \"core\","
-		       " \"memlock\"), got %s", type_name(v));
+		brm_report(r, path, "expected an object of limits (\"nofile\", \"nproc\", \"core\","
+		       " \"memlock\"), got %s", brm_type_name(v));
 		return;
 	}
-	dup = dup_flags(v);
+	dup = brm_dup_flags(v);
 	cJSON_ArrayForEach(c, v) {
-		char *p = keypath(path, c->string);
+		char *p = brm_keypath(path, c->string);
 		int k;
 
 		for (k = 0; k < BRM_RLIMIT_COUNT; k++)
 			if (!strcmp(c->string, rlimit_keys[k]))
 				break;
 		if (dup[i++])
-			report(r, p, "duplicate key");
+			brm_report(r, p, "duplicate key");
 		else if (k == BRM_RLIMIT_COUNT)
-			unknown_key(r, p, c->string, rlimit_keys);
+			brm_unknown_key(r, p, c->string, rlimit_keys);
 		else
 			get_rlimit(r, p, c, k == BRM_RLIMIT_CORE || k == BRM_RLIMIT_MEMLOCK,
 				   &out[k]);
@@ -808,18 +809,18 @@ static void parse_rlimits(struct report *r, const char *path, const cJSON *v,
 
 /* ---- a process spec ----------------------------------------------------- */
 
-static void parse_cmd(struct report *r, const char *base, const cJSON *v,
+static void parse_cmd(struct brm_report *r, const char *base, const cJSON *v,
 		      struct brm_proc_spec *s)
 {
-	char *path = keypath(base, "cmd");
+	char *path = brm_keypath(base, "cmd");
 	const cJSON *c;
 	size_t n = 0, i = 0;
 
 	if (cJSON_IsString(v)) {
 		if (!s->shell) {
-			report(r, path, "a string needs \"shell\": true; use an array of arguments");
+			brm_report(r, path, "a string needs \"shell\": true; use an array of arguments");
 		} else if (!v->valuestring[0]) {
-			report(r, path, "must not be empty");
+			brm_report(r, path, "must not be empty");
 		} else {
 			s->argv = brm_xcalloc(4, sizeof(*s->argv));
 			s->argv[0] = brm_xstrdup("/bin/sh");
@@ -829,26 +830,26 @@ static void parse_cmd(struct report *r, const char *base, const cJSON *v,
 		goto out_free_path;
 	}
 	if (!cJSON_IsArray(v)) {
-		report(r, path, "expected an array of strings, got %s", type_name(v));
+		brm_report(r, path, "expected an array of strings, got %s", brm_type_name(v));
 		goto out_free_path;
 	}
 	if (s->shell) {
-		report(r, path, "with \"shell\": true, expected a string, got an array");
+		brm_report(r, path, "with \"shell\": true, expected a string, got an array");
 		goto out_free_path;
 	}
 	cJSON_ArrayForEach(c, v)
 		n++;
 	if (!n) {
-		report(r, path, "must not be empty; give at least the program to run");
+		brm_report(r, path, "must not be empty; give at least the program to run");
 		goto out_free_path;
 	}
 	s->argv = brm_xcalloc(n + 1, sizeof(*s->argv));
 	n = 0;
 	cJSON_ArrayForEach(c, v) {
 		if (!cJSON_IsString(c))
-			report(r, path, "element %zu: expected a string, got %s", i, type_name(c));
+			brm_report(r, path, "element %zu: expected a string, got %s", i, brm_type_name(c));
 		else if (i == 0 && !c->valuestring[0])
-			report(r, path, "element 0: the program must not be empty");
+			brm_report(r, path, "element 0: the program must not be empty");
 		else
 			s->argv[n++] = brm_xstrdup(c->valuestring);
 		i++;
@@ -857,16 +858,16 @@ out_free_path:
 	free(path);
 }
 
-static void parse_env(struct report *r, const char *base, const cJSON *v,
+static void parse_env(struct brm_report *r, const char *base, const cJSON *v,
 		      struct brm_proc_spec *s)
 {
-	char *path = keypath(base, "env");
+	char *path = brm_keypath(base, "env");
 	const cJSON *c;
 	bool *dup;
 	size_t n = 0, i = 0, bytes = 0;
 
 	if (!cJSON_IsObject(v)) {
-		report(r, path, "expected an object of strings, got %s", type_name(v));
+		brm_report(r, path, "expected an object of strings, got %s", brm_type_name(v));
 		goto out_free_path;
 	}
 	cJSON_ArrayForEach(c, v) {
@@ -875,27 +876,27 @@ static void parse_env(struct report *r, const char *base, const cJSON *v,
 			 (cJSON_IsString(c) ? strlen(c->valuestring) : 0);
 	}
 	if (n > BRM_MAX_ENV_ENTRIES || bytes > BRM_MAX_ENV_BYTES) {
-		report(r, path, "%zu variables of %zu bytes, more than the limit of %d variables"
+		brm_report(r, path, "%zu variables of %zu bytes, more than the limit of %d variables"
 		       " (max_env_entries) or %u bytes (max_env_bytes)", n, bytes,
 		       BRM_MAX_ENV_ENTRIES, BRM_MAX_ENV_BYTES);
 		goto out_free_path;
 	}
-	dup = dup_flags(v);
+	dup = brm_dup_flags(v);
 	s->env = brm_xcalloc(n + 1, sizeof(*s->env));
 	n = 0;
 	cJSON_ArrayForEach(c, v) {
-		char *p = keypath(path, c->string);
+		char *p = brm_keypath(path, c->string);
 
 		if (dup[i++])
-			report(r, p, "duplicate key");
+			brm_report(r, p, "duplicate key");
 		else if (!c->string[0])
-			report(r, p, "variable name must not be empty");
+			brm_report(r, p, "variable name must not be empty");
 		else if (strchr(c->string, '='))
-			report(r, p, "variable name must not contain '='");
+			brm_report(r, p, "variable name must not contain '='");
 		else if (!cJSON_IsString(c))
-			report(r, p, "expected a string, got %s", type_name(c));
+			brm_report(r, p, "expected a string, got %s", brm_type_name(c));
 		else if (strlen(c->string) + 1 + strlen(c->valuestring) >= ENV_VAR_MAX)
-			report(r, p, "KEY=VALUE is longer than %u bytes, more than exec takes",
+			brm_report(r, p, "KEY=VALUE is longer than %u bytes, more than exec takes",
 			       ENV_VAR_MAX - 1);
 		else
 			s->env[n++] = brm_xasprintf("%s=%s", c->string, c->valuestring);
@@ -911,18 +912,18 @@ out_free_path:
 }
 
 /* "orphan": "kill" (default) or "keep": what happens if brummd dies. */
-static void get_orphan(struct report *r, const char *path, const cJSON *v, bool *keep)
+static void get_orphan(struct brm_report *r, const char *path, const cJSON *v, bool *keep)
 {
 	if (cJSON_IsString(v) && !strcmp(v->valuestring, "kill"))
 		*keep = false;
 	else if (cJSON_IsString(v) && !strcmp(v->valuestring, "keep"))
 		*keep = true;
 	else
-		report(r, path, "expected \"kill\" or \"keep\", got %s", type_name(v));
+		brm_report(r, path, "expected \"kill\" or \"keep\", got %s", brm_type_name(v));
 }
 
 struct placeholder_report {
-	struct report *r;
+	struct brm_report *r;
 	const char *base;
 };
 
@@ -931,7 +932,7 @@ static void report_placeholder(void *ctx, const char *key, const char *msg)
 	struct placeholder_report *pr = ctx;
 	char *p = brm_xasprintf("%s%s%s", pr->base, *pr->base ? "." : "", key);
 
-	report(pr->r, p, "%s", msg);
+	brm_report(pr->r, p, "%s", msg);
 	free(p);
 }
 
@@ -952,7 +953,7 @@ static void set_port_env(struct brm_proc_spec *s, long port)
  * "port": the first port of the process (or of its instances). Returns it,
  * or 0 when unset or reported as wrong.
  */
-static long get_port(struct report *r, const char *base, const cJSON *obj)
+static long brm_spec_port(struct brm_report *r, const char *base, const cJSON *obj)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, "port");
 	char *p;
@@ -960,8 +961,8 @@ static long get_port(struct report *r, const char *base, const cJSON *obj)
 
 	if (!v)
 		return 0;
-	p = keypath(base, "port");
-	if (!get_int(r, p, v, 1, 65535, &port))
+	p = brm_keypath(base, "port");
+	if (!brm_conf_get_int(r, p, v, 1, 65535, &port))
 		port = 0;
 	free(p);
 	return port;
@@ -974,7 +975,7 @@ static long get_port(struct report *r, const char *base, const cJSON *obj)
  * A spec is returned even when problems were reported: the caller compares
  * r->n before and after.
  */
-static struct brm_proc_spec *parse_spec(struct report *r, const cJSON *orig,
+static struct brm_proc_spec *brm_spec_read(struct brm_report *r, const cJSON *orig,
 					const char *name, const char *base, long instance)
 {
 	struct brm_placeholders ph = { name, instance, 0, 0 };
@@ -987,17 +988,17 @@ static struct brm_proc_spec *parse_spec(struct report *r, const cJSON *orig,
 	long l;
 
 	if (!cJSON_IsObject(orig)) {
-		report(r, base, "expected an object, got %s", type_name(orig));
+		brm_report(r, base, "expected an object, got %s", brm_type_name(orig));
 		return NULL;
 	}
 	s = brm_spec_new(name);
-	s->port = get_port(r, base, orig);
+	s->port = brm_spec_port(r, base, orig);
 	if (s->port && instance > 0)
 		s->port += instance;
 	if (s->port > 65535) {
-		char *p = keypath(base, "port");
+		char *p = brm_keypath(base, "port");
 
-		report(r, p, "instance %ld would get port %ld, above 65535", instance, s->port);
+		brm_report(r, p, "instance %ld would get port %ld, above 65535", instance, s->port);
 		free(p);
 		s->port = 0;
 	}
@@ -1007,23 +1008,23 @@ static struct brm_proc_spec *parse_spec(struct report *r, const cJSON *orig,
 	if (!obj)
 		brm_oom(0);
 	brm_placeholders_apply(obj, &ph, report_placeholder, &pr);
-	dup = dup_flags(obj);
+	dup = brm_dup_flags(obj);
 	cJSON_ArrayForEach(c, obj) {
 		const char *k = c->string;
-		char *p = keypath(base, k);
+		char *p = brm_keypath(base, k);
 
 		if (dup[i++])
-			report(r, p, "duplicate key");
+			brm_report(r, p, "duplicate key");
 		else if (!strcmp(k, "cmd"))
 			cmd = c;    /* after the loop: it depends on "shell" */
 		else if (!strcmp(k, "shell"))
-			get_bool(r, p, c, &s->shell);
+			brm_conf_get_bool(r, p, c, &s->shell);
 		else if (!strcmp(k, "cwd"))
-			get_string(r, p, c, &s->cwd);
+			brm_conf_get_string(r, p, c, &s->cwd);
 		else if (!strcmp(k, "env"))
 			parse_env(r, base, c, s);
 		else if (!strcmp(k, "autostart"))
-			get_bool(r, p, c, &s->autostart);
+			brm_conf_get_bool(r, p, c, &s->autostart);
 		else if (!strcmp(k, "type"))
 			get_type(r, p, c, &s->type);
 		else if (!strcmp(k, "restart")) {
@@ -1031,50 +1032,50 @@ static struct brm_proc_spec *parse_spec(struct report *r, const cJSON *orig,
 			restart_set = true;
 		}
 		else if (!strcmp(k, "start_secs"))
-			get_duration(r, p, c, &s->start_secs);
+			brm_conf_get_duration(r, p, c, &s->start_secs);
 		else if (!strcmp(k, "start_retries")) {
-			if (get_int(r, p, c, 0, 1000, &l))
+			if (brm_conf_get_int(r, p, c, 0, 1000, &l))
 				s->start_retries = (unsigned)l;
 		} else if (!strcmp(k, "backoff_secs"))
-			get_duration(r, p, c, &s->backoff_secs);
+			brm_conf_get_duration(r, p, c, &s->backoff_secs);
 		else if (!strcmp(k, "backoff_max_secs"))
-			max_set = get_duration(r, p, c, &s->backoff_max_secs);
+			max_set = brm_conf_get_duration(r, p, c, &s->backoff_max_secs);
 		else if (!strcmp(k, "min_uptime_secs"))
-			get_duration(r, p, c, &s->min_uptime_secs);
+			brm_conf_get_duration(r, p, c, &s->min_uptime_secs);
 		else if (!strcmp(k, "stop_signal"))
 			get_signal(r, p, c, &s->stop_signal);
 		else if (!strcmp(k, "stop_timeout_secs"))
-			get_duration(r, p, c, &s->stop_timeout_secs);
+			brm_conf_get_duration(r, p, c, &s->stop_timeout_secs);
 		else if (!strcmp(k, "user"))
-			get_string(r, p, c, &s->user);
+			brm_conf_get_string(r, p, c, &s->user);
 		else if (!strcmp(k, "group"))
-			get_string(r, p, c, &s->group);
+			brm_conf_get_string(r, p, c, &s->group);
 		else if (!strcmp(k, "umask"))
 			get_umask(r, p, c, &s->umask);
 		else if (brm_log_spec_key(k))
-			log_key(r, p, k, c, &s->log);
+			brm_log_key(r, p, k, c, &s->log);
 		else if (!strcmp(k, "orphan"))
 			get_orphan(r, p, c, &s->orphan_keep);
 		else if (!strcmp(k, "port"))
-			;   /* get_port(), before the placeholders */
+			;   /* brm_spec_port(), before the placeholders */
 		else if (!strcmp(k, "env_file"))
 			get_env_file(r, p, c, &s->env_file);
 		else if (!strcmp(k, "rlimits"))
-			parse_rlimits(r, p, c, s->rlimits);
+			brm_parse_rlimits(r, p, c, s->rlimits);
 		else if (!strcmp(k, "nice")) {
-			if (get_int(r, p, c, -20, 19, &l)) {
+			if (brm_conf_get_int(r, p, c, -20, 19, &l)) {
 				s->nice_set = true;
 				s->nice = (int)l;
 			}
 		} else if (!strcmp(k, "oom_score_adj")) {
-			if (get_int(r, p, c, -1000, 1000, &l)) {
+			if (brm_conf_get_int(r, p, c, -1000, 1000, &l)) {
 				s->oom_score_adj_set = true;
 				s->oom_score_adj = (int)l;
 			}
 		} else if (brm_orch_key(k))
 			orch_key(r, p, k, c, &s->orch);
 		else
-			unknown_key(r, p, k, spec_keys);
+			brm_unknown_key(r, p, k, spec_keys);
 		free(p);
 	}
 	free(dup);
@@ -1083,14 +1084,14 @@ static struct brm_proc_spec *parse_spec(struct report *r, const cJSON *orig,
 		char *why = NULL;
 
 		if (brm_orch_spec_finish(s->orch, &why) < 0) {
-			report(r, base, "%s", why);
+			brm_report(r, base, "%s", why);
 			free(why);
 		}
 	}
 	if (cmd)
 		parse_cmd(r, base, cmd, s);
 	else
-		report(r, base, "missing \"cmd\"");
+		brm_report(r, base, "missing \"cmd\"");
 	check_oneshot_restart(r, base, s, restart_set);
 	cJSON_Delete(obj);
 	if (s->port)
@@ -1099,9 +1100,9 @@ static struct brm_proc_spec *parse_spec(struct report *r, const cJSON *orig,
 	/* An unset maximum follows a first delay raised above it. */
 	if (s->backoff_max_secs < s->backoff_secs) {
 		if (max_set) {
-			char *p = keypath(base, "backoff_max_secs");
+			char *p = brm_keypath(base, "backoff_max_secs");
 
-			report(r, p, "must be at least backoff_secs (%g), got %g",
+			brm_report(r, p, "must be at least backoff_secs (%g), got %g",
 			       s->backoff_secs, s->backoff_max_secs);
 			free(p);
 		} else {
@@ -1188,20 +1189,20 @@ void brm_spec_destroy(struct brm_proc_spec *s)
 struct brm_proc_spec *brm_spec_parse(const cJSON *obj, const char *name,
 				     const char *path, char **err)
 {
-	struct report r = { BRM_BUF_INIT, NULL, 0 };
+	struct brm_report r = { BRM_BUF_INIT, NULL, 0 };
 	struct brm_proc_spec *s;
-	struct quoted q;
+	struct brm_quoted q;
 
 	*err = NULL;
 	if (!path)
 		path = "";
 	if (!brm_name_valid(name))
-		report(&r, path, "invalid process name %s: use 1 to %d letters, digits or '.', '_', ':', '@', '-', not starting with '.' or '-'",
-		       quote(&q, name ? name : ""), BRM_MAX_NAME_LEN);
-	s = parse_spec(&r, obj, name, path, -1);
+		brm_report(&r, path, "invalid process name %s: use 1 to %d letters, digits or '.', '_', ':', '@', '-', not starting with '.' or '-'",
+		       brm_quote(&q, name ? name : ""), BRM_MAX_NAME_LEN);
+	s = brm_spec_read(&r, obj, name, path, -1);
 	if (r.n) {
 		brm_spec_destroy(s);
-		*err = report_finish(&r);
+		*err = brm_report_finish(&r);
 		return NULL;
 	}
 	brm_buf_finish(&r.buf);
@@ -1214,7 +1215,7 @@ struct brm_proc_spec *brm_spec_parse(const cJSON *obj, const char *name,
  * Blank out // and block comments in place, newlines kept, so that offsets
  * still match the original text. Reports an unterminated block comment.
  */
-static bool strip_comments(struct report *r, char *s, size_t len)
+static bool strip_comments(struct brm_report *r, char *s, size_t len)
 {
 	size_t i = 0, start;
 	unsigned line, col;
@@ -1239,7 +1240,7 @@ static bool strip_comments(struct report *r, char *s, size_t len)
 			}
 			if (i >= len) {
 				line_col(s, start, &line, &col);
-				report(r, NULL, "unterminated comment starting at line %u, column %u",
+				brm_report(r, NULL, "unterminated comment starting at line %u, column %u",
 				       line, col);
 				return false;
 			}
@@ -1260,15 +1261,15 @@ static const char *skip_space(const char *p)
 }
 
 /* Parse the NUL-terminated @s (@len bytes before the NUL), or report where it fails. */
-static cJSON *parse_json(struct report *r, const char *s, size_t len)
+static cJSON *parse_json(struct brm_report *r, const char *s, size_t len)
 {
 	const char *end = NULL;
-	struct quoted q;
+	struct brm_quoted q;
 	unsigned line, col;
 	cJSON *root;
 
 	if (!*skip_space(s)) {
-		report(r, NULL, "empty, expected a JSON object");
+		brm_report(r, NULL, "empty, expected a JSON object");
 		return NULL;
 	}
 	root = cJSON_ParseWithLengthOpts(s, len + 1, &end, 0);
@@ -1277,18 +1278,18 @@ static cJSON *parse_json(struct report *r, const char *s, size_t len)
 
 		line_col(s, pos, &line, &col);
 		if (!s[pos])
-			report(r, NULL, "not valid JSON at line %u, column %u: unexpected end of the text",
+			brm_report(r, NULL, "not valid JSON at line %u, column %u: unexpected end of the text",
 			       line, col);
 		else
-			report(r, NULL, "not valid JSON at line %u, column %u, near %s",
-			       line, col, quote_n(&q, s + pos, 20));
+			brm_report(r, NULL, "not valid JSON at line %u, column %u, near %s",
+			       line, col, brm_quote_n(&q, s + pos, 20));
 		return NULL;
 	}
 	end = skip_space(end);
 	if (*end) {
 		line_col(s, (size_t)(end - s), &line, &col);
-		report(r, NULL, "unexpected text after the JSON object at line %u, column %u, near %s",
-		       line, col, quote_n(&q, end, 20));
+		brm_report(r, NULL, "unexpected text after the JSON object at line %u, column %u, near %s",
+		       line, col, brm_quote_n(&q, end, 20));
 		cJSON_Delete(root);
 		return NULL;
 	}
@@ -1307,12 +1308,12 @@ static int spec_cmp(const void *a, const void *b)
  * NAME:0 .. NAME:N-1 from the same object, each with BRUMMD_INSTANCE set.
  * Problems of the spec are reported once, under processes.NAME.
  */
-static void parse_instances(struct report *r, const cJSON *c, const char *p,
+static void parse_instances(struct brm_report *r, const cJSON *c, const char *p,
 			    struct brm_config *cfg, size_t *cap)
 {
 	const cJSON *inst = cJSON_GetObjectItemCaseSensitive(c, "instances");
-	char *ip = keypath(p, "instances"), name[BRM_MAX_NAME_LEN + 1];
-	struct report quiet_port = { BRM_BUF_INIT, NULL, 0 };  /* parse_spec reports it */
+	char *ip = brm_keypath(p, "instances"), name[BRM_MAX_NAME_LEN + 1];
+	struct brm_report quiet_port = { BRM_BUF_INIT, NULL, 0 };  /* brm_spec_read reports it */
 	cJSON *copy;
 	long n, port;
 
@@ -1320,19 +1321,19 @@ static void parse_instances(struct report *r, const cJSON *c, const char *p,
 	if (!copy)
 		brm_oom(0);
 	cJSON_DeleteItemFromObjectCaseSensitive(copy, "instances");
-	if (!get_int(r, ip, inst, 1, BRM_MAX_INSTANCES, &n))
+	if (!brm_conf_get_int(r, ip, inst, 1, BRM_MAX_INSTANCES, &n))
 		goto out_check_spec;
 	if (!brm_instance_name(name, sizeof(name), c->string, (unsigned)n - 1)) {
-		report(r, ip, "the instance names (\"%s:%ld\") would be longer than %d bytes",
+		brm_report(r, ip, "the instance names (\"%s:%ld\") would be longer than %d bytes",
 		       c->string, n - 1, BRM_MAX_NAME_LEN);
 		goto out_check_spec;
 	}
-	port = get_port(&quiet_port, p, copy);
+	port = brm_spec_port(&quiet_port, p, copy);
 	brm_buf_finish(&quiet_port.buf);
 	if (port && port + n - 1 > 65535) {
-		char *pp = keypath(p, "port");
+		char *pp = brm_keypath(p, "port");
 
-		report(r, pp, "%ld instances from port %ld would go up to %ld, above 65535",
+		brm_report(r, pp, "%ld instances from port %ld would go up to %ld, above 65535",
 		       n, port, port + n - 1);
 		free(pp);
 		goto out_check_spec;
@@ -1342,11 +1343,11 @@ static void parse_instances(struct report *r, const cJSON *c, const char *p,
 		cfg->procs = brm_xrealloc(cfg->procs, *cap * sizeof(*cfg->procs));
 	}
 	for (long i = 0; i < n; i++) {
-		struct report quiet = { BRM_BUF_INIT, NULL, 0 };
+		struct brm_report quiet = { BRM_BUF_INIT, NULL, 0 };
 		struct brm_proc_spec *s;
 
 		brm_instance_name(name, sizeof(name), c->string, (unsigned)i);
-		s = parse_spec(i ? &quiet : r, copy, name, p, i);
+		s = brm_spec_read(i ? &quiet : r, copy, name, p, i);
 		brm_buf_finish(&quiet.buf);
 		if (!s)
 			break;
@@ -1359,40 +1360,40 @@ static void parse_instances(struct report *r, const cJSON *c, const char *p,
 
 out_check_spec:
 	/* The count is wrong, but every other problem of the spec shows now too. */
-	brm_spec_destroy(parse_spec(r, copy, c->string, p, 0));
+	brm_spec_destroy(brm_spec_read(r, copy, c->string, p, 0));
 	cJSON_Delete(copy);
 	free(ip);
 }
 
-static void parse_processes(struct report *r, const cJSON *v, struct brm_config *cfg)
+static void parse_processes(struct brm_report *r, const cJSON *v, struct brm_config *cfg)
 {
 	const cJSON *c;
 	bool *dup;
 	size_t n = 0, i = 0;
 
 	if (!cJSON_IsObject(v)) {
-		report(r, "processes", "expected an object of process specs by name, got %s",
-		       type_name(v));
+		brm_report(r, "processes", "expected an object of process specs by name, got %s",
+		       brm_type_name(v));
 		return;
 	}
 	cJSON_ArrayForEach(c, v)
 		n++;
 	cfg->procs = brm_xcalloc(n ? n : 1, sizeof(*cfg->procs));
-	dup = dup_flags(v);
+	dup = brm_dup_flags(v);
 	cJSON_ArrayForEach(c, v) {
-		char *p = keypath("processes", c->string);
+		char *p = brm_keypath("processes", c->string);
 		struct brm_proc_spec *s;
 
 		if (dup[i++]) {
-			report(r, p, "duplicate process name");
+			brm_report(r, p, "duplicate process name");
 		} else if (!brm_name_valid(c->string)) {
-			report(r, p, "invalid process name: use 1 to %d letters, digits or '.', '_', ':', '@', '-', not starting with '.' or '-'",
+			brm_report(r, p, "invalid process name: use 1 to %d letters, digits or '.', '_', ':', '@', '-', not starting with '.' or '-'",
 			       BRM_MAX_NAME_LEN);
-			brm_spec_destroy(parse_spec(r, c, c->string, p, -1));
+			brm_spec_destroy(brm_spec_read(r, c, c->string, p, -1));
 		} else if (cJSON_IsObject(c) && cJSON_GetObjectItemCaseSensitive(c, "instances")) {
 			parse_instances(r, c, p, cfg, &n);
 		} else {
-			s = parse_spec(r, c, c->string, p, -1);
+			s = brm_spec_read(r, c, c->string, p, -1);
 			if (s) {
 				if (cfg->nprocs == n) {
 					n = n * 2 + 16;
@@ -1410,8 +1411,8 @@ static void parse_processes(struct report *r, const cJSON *v, struct brm_config 
 		if (strcmp(cfg->procs[i - 1]->name, cfg->procs[i]->name))
 			continue;
 		{
-			char *p = keypath("processes", cfg->procs[i]->name);
-			report(r, p, "defined twice: on its own and as an instance (\"instances\")");
+			char *p = brm_keypath("processes", cfg->procs[i]->name);
+			brm_report(r, p, "defined twice: on its own and as an instance (\"instances\")");
 			free(p);
 		}
 	}
@@ -1427,13 +1428,13 @@ static const char *const limit_keys[] = {
 };
 
 /* An array of user or group names, or ids (stored as decimal strings). */
-static void parse_idlist(struct report *r, const char *path, const cJSON *v, char ***out)
+static void parse_idlist(struct brm_report *r, const char *path, const cJSON *v, char ***out)
 {
 	const cJSON *c;
 	size_t n = 0, i = 0;
 
 	if (!cJSON_IsArray(v)) {
-		report(r, path, "expected an array of names or ids, got %s", type_name(v));
+		brm_report(r, path, "expected an array of names or ids, got %s", brm_type_name(v));
 		return;
 	}
 	brm_strv_free(*out);
@@ -1444,18 +1445,18 @@ static void parse_idlist(struct report *r, const char *path, const cJSON *v, cha
 		char *p = brm_xasprintf("%s[%zu]", path, i);
 		if (cJSON_IsString(c) && c->valuestring[0] && strlen(c->valuestring) < 256)
 			(*out)[i++] = brm_xstrdup(c->valuestring);
-		else if (is_int_in(c, 0, 0xfffffffeL))
+		else if (brm_conf_int_in(c, 0, 0xfffffffeL))
 			(*out)[i++] = brm_xasprintf("%ld", (long)c->valuedouble);
 		else
-			report(r, p, "expected a user or group name or a non-negative id, got %s",
-			       type_name(c));
+			brm_report(r, p, "expected a user or group name or a non-negative id, got %s",
+			       brm_type_name(c));
 		free(p);
 	}
 }
 
-static void parse_object_keys(struct report *r, const char *base, const cJSON *v,
+static void brm_parse_object_keys(struct brm_report *r, const char *base, const cJSON *v,
 			      const char *const *known, void *ctx,
-			      void (*one)(struct report *, const char *, const char *,
+			      void (*one)(struct brm_report *, const char *, const char *,
 					  const cJSON *, void *))
 {
 	const cJSON *c;
@@ -1463,19 +1464,19 @@ static void parse_object_keys(struct report *r, const char *base, const cJSON *v
 	size_t i = 0;
 
 	if (!cJSON_IsObject(v)) {
-		report(r, base, "expected an object, got %s", type_name(v));
+		brm_report(r, base, "expected an object, got %s", brm_type_name(v));
 		return;
 	}
-	dup = dup_flags(v);
+	dup = brm_dup_flags(v);
 	cJSON_ArrayForEach(c, v) {
-		char *p = keypath(base, c->string);
+		char *p = brm_keypath(base, c->string);
 		bool found = false;
 		for (size_t j = 0; known[j]; j++)
 			found |= !strcmp(c->string, known[j]);
 		if (dup[i++])
-			report(r, p, "duplicate key");
+			brm_report(r, p, "duplicate key");
 		else if (!found)
-			unknown_key(r, p, c->string, known);
+			brm_unknown_key(r, p, c->string, known);
 		else
 			one(r, p, c->string, c, ctx);
 		free(p);
@@ -1483,7 +1484,7 @@ static void parse_object_keys(struct report *r, const char *base, const cJSON *v
 	free(dup);
 }
 
-static void reader_one(struct report *r, const char *p, const char *k, const cJSON *c,
+static void reader_one(struct brm_report *r, const char *p, const char *k, const cJSON *c,
 		       void *ctx)
 {
 	struct brm_access_spec *a = ctx;
@@ -1491,18 +1492,18 @@ static void reader_one(struct report *r, const char *p, const char *k, const cJS
 	parse_idlist(r, p, c, !strcmp(k, "users") ? &a->reader_users : &a->reader_groups);
 }
 
-static void access_one(struct report *r, const char *p, const char *k, const cJSON *c,
+static void access_one(struct brm_report *r, const char *p, const char *k, const cJSON *c,
 		       void *ctx)
 {
 	struct brm_access_spec *a = ctx;
 
 	if (!strcmp(k, "readers"))
-		parse_object_keys(r, p, c, reader_keys, a, reader_one);
+		brm_parse_object_keys(r, p, c, reader_keys, a, reader_one);
 	else
 		parse_idlist(r, p, c, !strcmp(k, "users") ? &a->users : &a->groups);
 }
 
-static void limit_one(struct report *r, const char *p, const char *k, const cJSON *c,
+static void limit_one(struct brm_report *r, const char *p, const char *k, const cJSON *c,
 		      void *ctx)
 {
 	struct brm_limits *l = ctx;
@@ -1510,48 +1511,48 @@ static void limit_one(struct report *r, const char *p, const char *k, const cJSO
 	double d;
 
 	if (!strcmp(k, "max_message_bytes")) {
-		if (get_int(r, p, c, BRM_LIMIT_MESSAGE_MIN, BRM_LIMIT_MESSAGE_MAX, &v))
+		if (brm_conf_get_int(r, p, c, BRM_LIMIT_MESSAGE_MIN, BRM_LIMIT_MESSAGE_MAX, &v))
 			l->max_message_bytes = (size_t)v;
 	} else if (!strcmp(k, "max_json_depth")) {
-		if (get_int(r, p, c, 2, BRM_LIMIT_DEPTH_MAX, &v))
+		if (brm_conf_get_int(r, p, c, 2, BRM_LIMIT_DEPTH_MAX, &v))
 			l->max_json_depth = (int)v;
 	} else if (!strcmp(k, "max_clients")) {
-		if (get_int(r, p, c, 1, BRM_LIMIT_CLIENTS_MAX, &v))
+		if (brm_conf_get_int(r, p, c, 1, BRM_LIMIT_CLIENTS_MAX, &v))
 			l->max_clients = (int)v;
 	} else if (!strcmp(k, "max_clients_per_uid")) {
-		if (get_int(r, p, c, 1, BRM_LIMIT_CLIENTS_MAX, &v))
+		if (brm_conf_get_int(r, p, c, 1, BRM_LIMIT_CLIENTS_MAX, &v))
 			l->max_clients_per_uid = (int)v;
 	} else if (!strcmp(k, "max_queued_bytes")) {
-		if (get_int(r, p, c, BRM_LIMIT_QUEUED_MIN, BRM_LIMIT_QUEUED_MAX, &v))
+		if (brm_conf_get_int(r, p, c, BRM_LIMIT_QUEUED_MIN, BRM_LIMIT_QUEUED_MAX, &v))
 			l->max_queued_bytes = (size_t)v;
 	} else if (!strcmp(k, "idle_timeout_secs")) {
-		if (get_duration(r, p, c, &d))
+		if (brm_conf_get_duration(r, p, c, &d))
 			l->idle_timeout_secs = d;
 	} else if (!strcmp(k, "max_processes")) {
-		if (get_int(r, p, c, 1, BRM_LIMIT_PROCESSES_MAX, &v))
+		if (brm_conf_get_int(r, p, c, 1, BRM_LIMIT_PROCESSES_MAX, &v))
 			l->max_processes = (int)v;
 	} else {
-		if (get_int(r, p, c, 1, BRM_MAX_NAME_LEN, &v))
+		if (brm_conf_get_int(r, p, c, 1, BRM_MAX_NAME_LEN, &v))
 			l->max_name_len = (int)v;
 	}
 }
 
 /* "access": who may connect, users and groups, and readers. */
-static void parse_access(struct report *r, const char *path, const cJSON *v,
+static void brm_access_spec_parse(struct brm_report *r, const char *path, const cJSON *v,
 			 struct brm_access_spec *a)
 {
-	parse_object_keys(r, path, v, access_keys, a, access_one);
+	brm_parse_object_keys(r, path, v, access_keys, a, access_one);
 }
 
 /* "limits": the protocol's and the supervisor's (limits.h). */
-static void parse_limits(struct report *r, const char *path, const cJSON *v,
+static void brm_limits_parse(struct brm_report *r, const char *path, const cJSON *v,
 			 struct brm_limits *l)
 {
-	parse_object_keys(r, path, v, limit_keys, l, limit_one);
+	brm_parse_object_keys(r, path, v, limit_keys, l, limit_one);
 }
 
 /* The hardening keys of the top level; false for any other key. */
-static bool parse_harden_key(struct report *r, const char *p, const char *k, const cJSON *c,
+static bool parse_harden_key(struct brm_report *r, const char *p, const char *k, const cJSON *c,
 			     struct brm_config *cfg)
 {
 	long v;
@@ -1563,34 +1564,34 @@ static bool parse_harden_key(struct report *r, const char *p, const char *k, con
 			errno = 0;
 			v = strtol(c->valuestring, &end, 8);
 			if (!c->valuestring[0] || *end || errno || v < 0 || v > 0777)
-				report(r, p, "expected an octal mode like \"0660\", got \"%.16s\"",
+				brm_report(r, p, "expected an octal mode like \"0660\", got \"%.16s\"",
 				       c->valuestring);
 			else if (v & 0007)
-				report(r, p, "must not give access to others (mode %04lo); use"
+				brm_report(r, p, "must not give access to others (mode %04lo); use"
 				       " socket_group and access.readers instead", v);
 			else
 				cfg->socket_mode = (int)v;
 		} else {
-			report(r, p, "expected an octal mode string like \"0660\", got %s",
-			       type_name(c));
+			brm_report(r, p, "expected an octal mode string like \"0660\", got %s",
+			       brm_type_name(c));
 		}
 		return true;
 	}
 	if (!strcmp(k, "socket_group")) {
-		if (cJSON_IsNumber(c) && is_int_in(c, 0, 0xfffffffeL)) {
+		if (cJSON_IsNumber(c) && brm_conf_int_in(c, 0, 0xfffffffeL)) {
 			free(cfg->socket_group);
 			cfg->socket_group = brm_xasprintf("%ld", (long)c->valuedouble);
 		} else {
-			get_string(r, p, c, &cfg->socket_group);
+			brm_conf_get_string(r, p, c, &cfg->socket_group);
 		}
 		return true;
 	}
 	if (!strcmp(k, "access")) {
-		parse_access(r, p, c, &cfg->access);
+		brm_access_spec_parse(r, p, c, &cfg->access);
 		return true;
 	}
 	if (!strcmp(k, "limits")) {
-		parse_limits(r, p, c, &cfg->limits);
+		brm_limits_parse(r, p, c, &cfg->limits);
 		return true;
 	}
 	return false;
@@ -1601,7 +1602,7 @@ static bool parse_harden_key(struct report *r, const char *p, const char *k, con
  * once all is parsed ("limits" may come after "processes"), once per key:
  * for "instances": N, the longest name, NAME:N-1.
  */
-static void check_name_lengths(struct report *r, const cJSON *procs,
+static void check_name_lengths(struct brm_report *r, const cJSON *procs,
 			       const struct brm_config *cfg)
 {
 	size_t max = (size_t)cfg->limits.max_name_len;
@@ -1621,21 +1622,21 @@ static void check_name_lengths(struct report *r, const cJSON *procs,
 					       (unsigned)inst->valuedouble - 1) ||
 			    strlen(name) <= max)
 				continue;	/* too long for any limit: reported already */
-			p = keypath("processes", c->string);
-			report(r, p, "instance names up to \"%s\" (%zu bytes) are longer than"
+			p = brm_keypath("processes", c->string);
+			brm_report(r, p, "instance names up to \"%s\" (%zu bytes) are longer than"
 			       " limits.max_name_len (%zu)", name, strlen(name), max);
 		} else {
 			if (strlen(c->string) <= max)
 				continue;
-			p = keypath("processes", c->string);
-			report(r, p, "name is %zu bytes, longer than limits.max_name_len (%zu)",
+			p = brm_keypath("processes", c->string);
+			brm_report(r, p, "name is %zu bytes, longer than limits.max_name_len (%zu)",
 			       strlen(c->string), max);
 		}
 		free(p);
 	}
 }
 
-static void parse_top(struct report *r, const cJSON *root, struct brm_config *cfg)
+static void parse_top(struct brm_report *r, const cJSON *root, struct brm_config *cfg)
 {
 	const cJSON *c;
 	bool *dup;
@@ -1643,55 +1644,55 @@ static void parse_top(struct report *r, const cJSON *root, struct brm_config *cf
 	long l;
 
 	if (!cJSON_IsObject(root)) {
-		report(r, NULL, "expected a JSON object at the top level, got %s",
-		       type_name(root));
+		brm_report(r, NULL, "expected a JSON object at the top level, got %s",
+		       brm_type_name(root));
 		return;
 	}
-	dup = dup_flags(root);
+	dup = brm_dup_flags(root);
 	cJSON_ArrayForEach(c, root) {
 		const char *k = c->string;
-		char *p = keypath(NULL, k);
+		char *p = brm_keypath(NULL, k);
 
 		if (dup[i++]) {
-			report(r, p, "duplicate key");
+			brm_report(r, p, "duplicate key");
 		} else if (!strcmp(k, "socket")) {
-			if (get_string(r, p, c, &cfg->socket) &&
+			if (brm_conf_get_string(r, p, c, &cfg->socket) &&
 			    strlen(cfg->socket) > MAX_SOCKET_PATH)
-				report(r, p, "longer than %zu bytes, the limit for a unix socket path",
+				brm_report(r, p, "longer than %zu bytes, the limit for a unix socket path",
 				       MAX_SOCKET_PATH);
 		} else if (!strcmp(k, "state_dir")) {
-			if (get_string(r, p, c, &cfg->state_dir) && cfg->state_dir[0] != '/')
-				report(r, p, "expected an absolute path");
+			if (brm_conf_get_string(r, p, c, &cfg->state_dir) && cfg->state_dir[0] != '/')
+				brm_report(r, p, "expected an absolute path");
 		} else if (!strcmp(k, "workers")) {
-			if (get_int(r, p, c, 1, 64, &l))
+			if (brm_conf_get_int(r, p, c, 1, 64, &l))
 				cfg->workers = (int)l;
 		} else if (!strcmp(k, "processes")) {
 			parse_processes(r, c, cfg);
 		} else if (brm_log_spec_key(k)) {
-			log_key(r, p, k, c, &cfg->log);
+			brm_log_key(r, p, k, c, &cfg->log);
 		} else if (parse_harden_key(r, p, k, c, cfg)) {
 			/* socket_mode, socket_group, access, limits */
 		} else {
-			unknown_key(r, p, k, top_keys);
+			brm_unknown_key(r, p, k, top_keys);
 		}
 		free(p);
 	}
 	free(dup);
 	if (cfg->nprocs > (size_t)cfg->limits.max_processes)
-		report(r, "limits.max_processes", "is %d but %zu processes are configured",
+		brm_report(r, "limits.max_processes", "is %d but %zu processes are configured",
 		       cfg->limits.max_processes, cfg->nprocs);
 	check_name_lengths(r, cJSON_GetObjectItemCaseSensitive(root, "processes"), cfg);
 }
 
 static void report_orch(void *ctx, const char *path, const char *msg)
 {
-	report(ctx, path, "%s", msg);
+	brm_report(ctx, path, "%s", msg);
 }
 
 int brm_config_parse(const char *text, size_t len, const char *source,
 		     struct brm_config **out, char **err)
 {
-	struct report r = { BRM_BUF_INIT, source ? source : "<config>", 0 };
+	struct brm_report r = { BRM_BUF_INIT, source ? source : "<config>", 0 };
 	struct brm_config *cfg;
 	const char *nul;
 	unsigned line, col;
@@ -1701,7 +1702,7 @@ int brm_config_parse(const char *text, size_t len, const char *source,
 	*out = NULL;
 	*err = NULL;
 	if (len > MAX_CONFIG_BYTES) {
-		report(&r, NULL, "larger than 4 MiB");
+		brm_report(&r, NULL, "larger than 4 MiB");
 		goto out_fail;
 	}
 	copy = brm_xmalloc(len + 1);
@@ -1710,7 +1711,7 @@ int brm_config_parse(const char *text, size_t len, const char *source,
 	nul = memchr(copy, '\0', len);
 	if (nul) {
 		line_col(copy, (size_t)(nul - copy), &line, &col);
-		report(&r, NULL, "contains a NUL byte at line %u, column %u", line, col);
+		brm_report(&r, NULL, "contains a NUL byte at line %u, column %u", line, col);
 	} else if (strip_comments(&r, copy, len)) {
 		root = parse_json(&r, copy, len);
 	}
@@ -1733,7 +1734,7 @@ int brm_config_parse(const char *text, size_t len, const char *source,
 	return 0;
 
 out_fail:
-	*err = report_finish(&r);
+	*err = brm_report_finish(&r);
 	return -EINVAL;
 }
 
