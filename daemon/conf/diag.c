@@ -199,7 +199,7 @@ static const char *suggest(const char *key, const char *const *known)
 }
 
 void brm_unknown_key(struct brm_report *r, const char *path, const char *key,
-			const char *const *known)
+		     const char *const *known)
 {
 	const char *s = suggest(key, known);
 	struct brm_buf list = BRM_BUF_INIT;
@@ -261,9 +261,9 @@ bool *brm_dup_flags(const cJSON *obj)
 }
 
 void brm_parse_object_keys(struct brm_report *r, const char *base, const cJSON *v,
-			      const char *const *known, void *ctx,
-			      void (*one)(struct brm_report *, const char *, const char *,
-					  const cJSON *, void *))
+			   const char *const *known, void *ctx,
+			   void (*one)(struct brm_report *, const char *, const char *,
+				       const cJSON *, void *))
 {
 	const cJSON *c;
 	bool *dup;
