@@ -68,6 +68,8 @@ class Brumm:
                       # no backoff: the crash benchmark kills a process that
                       # ran only ~20 ms, which brummd otherwise throttles
                       "backoff_secs": 0,
+                      # and a kill that soon is not a failed start either
+                      "min_uptime_secs": 0,
                       "stop_timeout_secs": 5} for nm in self.names}
         cfg = os.path.join(self.dir, "brummd.json")
         with open(cfg, "w") as f:

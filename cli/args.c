@@ -28,8 +28,8 @@ static const struct cli_command commands[] = {
 	  "stop processes and wait until they are down" },
 	{ "restart", CMD_RESTART, "NAME...|--all [--no-wait] [--timeout SECS]",
 	  "stop, then start processes and wait until they are running" },
-	{ "signal", CMD_SIGNAL, "NAME SIG",
-	  "send a signal (HUP, SIGUSR1, 15, ...) to a process group" },
+	{ "signal", CMD_SIGNAL, "NAME... SIG|--all SIG [--group]",
+	  "send a signal (HUP, SIGUSR1, 15, ...) to the main process, or its group" },
 	{ "add", CMD_ADD, "NAME [OPTIONS] -- CMD [ARGS...]",
 	  "add a process (and start it, unless --no-autostart)" },
 	{ "remove", CMD_REMOVE, "NAME",
@@ -62,6 +62,7 @@ enum opt_id {
 	O_STOP_SIGNAL, O_STOP_TIMEOUT, O_USER, O_GROUP, O_SHELL,
 	O_NO_COLOR, O_LINES, O_FOLLOW, O_STDOUT, O_STDERR, O_GREP, O_SINCE_SEQ, O_REOPEN,
 	O_HISTORY, O_SINCE, O_COUNT, O_STATE, O_HEALTH, O_STATS, O_NO_STATS,
+	O_TO_GROUP,
 };
 
 #define BIT(c) (1u << (c))
@@ -71,6 +72,7 @@ enum opt_id {
 #define LOGS BIT(CMD_LOGS)
 #define EVENTS BIT(CMD_EVENTS)
 #define WAIT BIT(CMD_WAIT)
+#define SIGNAL BIT(CMD_SIGNAL)
 #define DLOG BIT(CMD_DLOG)
 
 static const struct opt {
@@ -84,7 +86,7 @@ static const struct opt {
 	{ "json", 0, false, O_JSON, GLOBAL },
 	{ "help", 'h', false, O_HELP, GLOBAL },
 	{ "version", 0, false, O_VERSION, GLOBAL },
-	{ "all", 0, false, O_ALL, WAITERS | WAIT },
+	{ "all", 0, false, O_ALL, WAITERS | WAIT | SIGNAL },
 	{ "wait", 0, false, O_WAIT, WAITERS },
 	{ "no-wait", 0, false, O_NO_WAIT, WAITERS },
 	{ "timeout", 0, true, O_TIMEOUT, WAITERS | WAIT },
@@ -99,6 +101,7 @@ static const struct opt {
 	{ "stop-timeout", 0, true, O_STOP_TIMEOUT, ADD },
 	{ "user", 0, true, O_USER, ADD },
 	{ "group", 0, true, O_GROUP, ADD },
+	{ "group", 0, false, O_TO_GROUP, SIGNAL },   /* same name, other command */
 	{ "shell", 0, false, O_SHELL, ADD },
 	{ "no-color", 0, false, O_NO_COLOR, GLOBAL },
 	{ "lines", 'n', true, O_LINES, LOGS | DLOG },
@@ -148,6 +151,11 @@ void cli_print_help(FILE *f)
 	      "      --no-wait       return once the request was applied, without\n"
 	      "                      waiting for running (start) or down (stop)\n"
 	      "      --timeout SECS  how long to wait (brummd's default: 60s)\n"
+	      "\n"
+	      "signal:\n"
+	      "      --all           every process that runs (the others are listed as\n"
+	      "                      skipped; exit 1 only when none was signalled)\n"
+	      "      --group         the whole process group, not just the main process\n"
 	      "\n"
 	      "add:\n"
 	      "      --restart always|on-failure|never   restart policy (default on-failure;\n"
@@ -284,8 +292,11 @@ static const struct opt *find_opt(int argc, char **argv, int *i,
 
 		eq = strchr(name, '=');
 		len = eq ? (size_t)(eq - name) : strlen(name);
+		/* Two commands may give one name its own meaning (--group):
+		 * the command's own entry wins. */
 		for (size_t k = 0; k < BRM_ARRAY_SIZE(opts); k++)
-			if (strlen(opts[k].name) == len && memcmp(opts[k].name, name, len) == 0)
+			if (strlen(opts[k].name) == len && memcmp(opts[k].name, name, len) == 0 &&
+			    (!opt || (cmd && (opts[k].cmds & BIT(cmd->id)))))
 				opt = &opts[k];
 	} else {
 		/* "-n 5", and "-n5" for a short option that takes a value. */
@@ -393,6 +404,7 @@ static enum cli_parse_result apply_opt(struct cli_opts *o, const struct opt *opt
 	case O_HEALTH: set_opt(&o->health, value); break;
 	case O_STATS: o->stats = 1; break;
 	case O_NO_STATS: o->stats = -1; break;
+	case O_TO_GROUP: o->to_group = true; break;
 	}
 	return CLI_PARSE_RUN;
 }
@@ -709,15 +721,21 @@ static enum cli_parse_result check_args(struct cli_opts *o, bool dashdash)
 			return CLI_PARSE_USAGE;
 		return check_names(o);
 	case CMD_SIGNAL:
+		/* The signal comes last: NAME... SIG, or --all SIG. */
 		if (o->nargs == 0)
-			return cli_usage_error(cmd, "signal: missing NAME and SIG");
-		if (o->nargs == 1)
+			return cli_usage_error(cmd, o->all ? "signal: missing SIG" :
+					       "signal: missing NAME and SIG");
+		if (o->nargs == 1 && !o->all)
 			return cli_usage_error(cmd, "signal: missing SIG");
-		if (o->nargs > 2)
-			return cli_usage_error(cmd, "signal: too many arguments");
-		if (brm_signal_parse(o->args[1]) < 0)
-			return cli_usage_error(cmd, "unknown signal '%s'", o->args[1]);
-		return check_selectors(cmd, o->args, 1);
+		if (o->nargs > 1 && o->all)
+			return cli_usage_error(cmd, "signal: give process names or --all, not both");
+		if (brm_signal_parse(o->args[o->nargs - 1]) < 0)
+			return cli_usage_error(cmd, "unknown signal '%s'", o->args[o->nargs - 1]);
+		o->nargs--;
+		if (check_names(o) != CLI_PARSE_RUN)
+			return CLI_PARSE_USAGE;
+		o->sig = o->args[o->nargs];
+		return CLI_PARSE_RUN;
 	case CMD_ADD:
 		return check_add(o, dashdash);
 	case CMD_REMOVE:

@@ -68,6 +68,10 @@ struct cli_opts {
 	bool no_wait;
 	const char *timeout;
 
+	/* signal: the signal (the last argument, taken off args) and --group */
+	const char *sig;
+	bool to_group;
+
 	/* status: 1 --stats, -1 --no-stats, 0 the default (table: yes, --json: no) */
 	int stats;
 

@@ -171,9 +171,10 @@ cJSON *cli_request(const struct cli_opts *o, const char **method)
 		add_num_opt(p, "timeout_secs", o->timeout);
 		break;
 	case CMD_SIGNAL:
-		p = checked(cJSON_CreateObject());
-		add_str(p, "name", o->args[0]);
-		add_num_opt(p, "signal", o->args[1]);
+		p = target_params(o);
+		add_num_opt(p, "signal", o->sig);
+		if (o->to_group)
+			add_str(p, "to", "group");
 		break;
 	case CMD_ADD:
 		p = checked(cJSON_CreateObject());

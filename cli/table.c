@@ -278,6 +278,16 @@ static void print_reload(FILE *f, const cJSON *r)
 		fprintf(f, "reloaded: no processes\n");
 }
 
+/* signal: the targets it did not reach, one line each, after the table. */
+static void print_skipped(FILE *f, const cJSON *result)
+{
+	const cJSON *skipped = cJSON_GetObjectItemCaseSensitive(result, "skipped"), *s;
+
+	cJSON_ArrayForEach(s, skipped)
+		fprintf(f, "skipped %s: %s (%s)\n", str_field(s, "name", "?"),
+			str_field(s, "reason", "not signalled"), str_field(s, "state", "?"));
+}
+
 void cli_print_result(FILE *f, enum cli_cmd_id cmd, const cJSON *result, bool color)
 {
 	const cJSON *single, *arr, *it;
@@ -311,6 +321,8 @@ void cli_print_result(FILE *f, enum cli_cmd_id cmd, const cJSON *result, bool co
 				snaps[n++] = it;
 	}
 	print_table(f, snaps, n, color);
+	if (cmd == CMD_SIGNAL)
+		print_skipped(f, result);
 	if (n == 0 && cmd == CMD_STATUS && isatty(fileno(f)))
 		fputs("(no processes; add one with 'brummctl add NAME -- CMD [ARGS...]')\n", f);
 	free(snaps);

@@ -68,6 +68,7 @@ struct brm_cmd {
 	bool wait;
 	double timeout_secs;          /* with wait */
 	int signo;                    /* BRM_CMD_SIGNAL */
+	bool to_group;                /* BRM_CMD_SIGNAL: the process group, not the main process */
 	struct brm_proc_spec *spec;   /* BRM_CMD_ADD; the loop takes it */
 	char *spec_json;              /* BRM_CMD_ADD: the spec as given, for the state file */
 	int max_procs;                /* BRM_CMD_ADD: limits.max_processes (0: none) */

@@ -58,7 +58,8 @@ static const char *const top_keys[] = {
 
 static const char *const spec_keys[] = {
 	"cmd", "shell", "cwd", "env", "autostart", "type", "restart", "start_secs",
-	"start_retries", "backoff_secs", "backoff_max_secs", "stop_signal",
+	"start_retries", "backoff_secs", "backoff_max_secs", "min_uptime_secs",
+	"stop_signal",
 	"stop_timeout_secs", "user", "group", "umask", "orphan", "port",
 	"env_file", "rlimits", "nice", "oom_score_adj", BRM_LOG_KEYS,
 	BRM_ORCH_KEYS, NULL
@@ -1038,6 +1039,8 @@ static struct brm_proc_spec *parse_spec(struct report *r, const cJSON *orig,
 			get_duration(r, p, c, &s->backoff_secs);
 		else if (!strcmp(k, "backoff_max_secs"))
 			max_set = get_duration(r, p, c, &s->backoff_max_secs);
+		else if (!strcmp(k, "min_uptime_secs"))
+			get_duration(r, p, c, &s->min_uptime_secs);
 		else if (!strcmp(k, "stop_signal"))
 			get_signal(r, p, c, &s->stop_signal);
 		else if (!strcmp(k, "stop_timeout_secs"))
@@ -1137,6 +1140,7 @@ struct brm_proc_spec *brm_spec_new(const char *name)
 	s->start_retries = 3;
 	s->backoff_secs = 0.1;
 	s->backoff_max_secs = 30;
+	s->min_uptime_secs = 10;
 	s->stop_signal = SIGTERM;
 	s->stop_timeout_secs = 10;
 	s->umask = -1;

@@ -81,6 +81,8 @@ struct brm_proc_spec {
 	unsigned start_retries;   /* default 3 */
 	double backoff_secs;      /* default 0.1 (first delay; doubles per failure) */
 	double backoff_max_secs;  /* default 30 */
+	double min_uptime_secs;   /* default 10: an exit sooner than this (or than
+	                             start_secs) after the spawn is a failed start */
 	int stop_signal;          /* default SIGTERM */
 	double stop_timeout_secs; /* default 10 */
 	char *user;               /* NULL: unchanged */

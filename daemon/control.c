@@ -858,7 +858,6 @@ static void exec_lifecycle(struct brm_control *ctl, struct brm_cmd *cmd)
 			r = as_set(cmd, n) ? brm_proc_stop_after_dependents(procs[i])
 					   : brm_proc_restart(procs[i]);
 			break;
-		case BRM_CMD_SIGNAL: r = brm_proc_signal(procs[i], cmd->signo); break;
 		default: r = -EINVAL; break;
 		}
 		if (r == 0 && ctl->hooks.applied)
@@ -868,7 +867,7 @@ static void exec_lifecycle(struct brm_control *ctl, struct brm_cmd *cmd)
 			brm_buf_addf(&msg, "cannot %s '%s': %s",
 				     cmd->op == BRM_CMD_START ? "start" :
 				     cmd->op == BRM_CMD_STOP ? "stop" :
-				     cmd->op == BRM_CMD_RESTART ? "restart" : "signal",
+				     "restart",
 				     brm_proc_name(procs[i]), errno_text(r));
 			if (r == -ESRCH)
 				brm_buf_addf(&msg, " (state %s)", brm_state_name(brm_proc_state(procs[i])));
@@ -885,7 +884,7 @@ static void exec_lifecycle(struct brm_control *ctl, struct brm_cmd *cmd)
 		memcpy(rs->procs, procs, n * sizeof(*procs));
 		rs->n = n;
 	}
-	if (!cmd->wait || cmd->op == BRM_CMD_SIGNAL) {
+	if (!cmd->wait) {
 		reply_snapshots(cmd, procs, n);
 		free(procs);
 		cmd->done(cmd);
@@ -907,6 +906,75 @@ static void exec_lifecycle(struct brm_control *ctl, struct brm_cmd *cmd)
 	}
 	if (w)
 		waiter_check(w);
+}
+
+/*
+ * signal: to every target that has a pid, like pkill; the others are
+ * listed as "skipped" with their state. Only when none could be signalled
+ * is it an error, with every target's snapshot in its data.
+ */
+static void exec_signal(struct brm_control *ctl, struct brm_cmd *cmd)
+{
+	struct brm_buf b = BRM_BUF_INIT, skipped = BRM_BUF_INIT, msg = BRM_BUF_INIT;
+	int64_t now = brm_now_wall_ms();
+	struct brm_proc **procs;
+	size_t n = 0, nsent = 0, nskipped = 0;
+
+	procs = resolve(ctl, cmd, &n);
+	if (!procs) {
+		cmd->done(cmd);
+		return;
+	}
+	brm_buf_adds(&b, "{\"processes\":[");
+	for (size_t i = 0; i < n; i++) {
+		int r = brm_proc_signal(procs[i], cmd->signo, cmd->to_group);
+		const char *name = brm_proc_name(procs[i]);
+		const char *state = brm_state_name(brm_proc_state(procs[i]));
+
+		if (r == 0) {
+			if (ctl->hooks.applied)
+				ctl->hooks.applied(ctl->hooks.arg, cmd, procs[i]);
+			if (nsent++)
+				brm_buf_addc(&b, ',');
+			brm_snapshot_json(&b, brm_proc_snapshot(procs[i]), now);
+			continue;
+		}
+		brm_buf_adds(&skipped, nskipped ? ",{\"name\":" : "{\"name\":");
+		brm_json_str(&skipped, name);
+		brm_buf_adds(&skipped, ",\"state\":");
+		brm_json_str(&skipped, state);
+		brm_buf_adds(&skipped, ",\"reason\":");
+		brm_json_str(&skipped, r == -ESRCH ? "not running" : errno_text(r));
+		brm_buf_addc(&skipped, '}');
+		brm_buf_addf(&msg, "%s%s is %s", nskipped ? ", " : "", name, state);
+		if (r != -ESRCH)
+			brm_buf_addf(&msg, " (%s)", errno_text(r));
+		nskipped++;
+	}
+	brm_buf_adds(&b, "],\"skipped\":[");
+	brm_buf_add(&b, skipped.p, skipped.len);
+	brm_buf_adds(&b, "]}");
+	if (nsent) {
+		brm_rpc_result(&cmd->reply, cmd->id_json, b.p, b.len);
+	} else if (n == 0) {
+		reply_errorf(cmd, BRM_E_NO_PROCESS, "cannot signal: there is no process");
+	} else {
+		struct brm_buf why = BRM_BUF_INIT;
+
+		if (n == 1)
+			brm_buf_addf(&why, "cannot signal '%s': it is not running (state %s)",
+				     brm_proc_name(procs[0]), brm_state_name(brm_proc_state(procs[0])));
+		else
+			brm_buf_addf(&why, "cannot signal: none of the %zu targets is running: %s",
+				     n, msg.p);
+		reply_error(cmd, BRM_E_CONFLICT, why.p, procs, n);
+		brm_buf_finish(&why);
+	}
+	brm_buf_finish(&b);
+	brm_buf_finish(&skipped);
+	brm_buf_finish(&msg);
+	free(procs);
+	cmd->done(cmd);
 }
 
 /* wait: nothing is applied; answer when every target reached the goal. */
@@ -997,8 +1065,10 @@ void brm_control_execute(struct brm_cmd *cmd, void *arg)
 	case BRM_CMD_START:
 	case BRM_CMD_STOP:
 	case BRM_CMD_RESTART:
-	case BRM_CMD_SIGNAL:
 		exec_lifecycle(ctl, cmd);
+		break;
+	case BRM_CMD_SIGNAL:
+		exec_signal(ctl, cmd);
 		break;
 	case BRM_CMD_ADD:
 		exec_add(ctl, cmd);

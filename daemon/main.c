@@ -13,7 +13,9 @@
  *     everywhere and are read from a signalfd (daemon/signals.c), made
  *     right after the loop; brummd becomes a child subreaper
  *     (daemon/orphans.c);
- *  4. add the configured processes and those added at runtime in an earlier
+ *  4. read the state file; kill what a brummd that died left running of
+ *     its children's process groups (daemon/leftovers.c);
+ *  5. add the configured processes and those added at runtime in an earlier
  *     life (the state file), start those with autostart that were not
  *     stopped by request, and tell the service manager READY=1.
  *
@@ -50,6 +52,7 @@
 #include "daemon/log.h"
 #include "daemon/logs.h"
 #include "daemon/notify.h"
+#include "daemon/leftovers.h"
 #include "daemon/orphans.h"
 #include "daemon/persist.h"
 #include "daemon/reload.h"
@@ -486,6 +489,11 @@ int main(int argc, char **argv)
 		free(err);
 		return 1;
 	}
+	/* Before anything starts: a leftover may hold the port it needs. */
+	brm_leftovers_kill(d.state);
+	if (brm_leftovers_watch(d.sup, d.state) < 0)
+		brm_log_error("cannot record process groups: no observer slot left; processes"
+			      " left over if brummd dies will not be found");
 	d.rl = brm_reload_create(d.sup, d.ctl, d.svc, d.state, config_path, cfg);
 
 	ctx.reg = d.reg;

@@ -418,14 +418,21 @@ static enum brm_method_result m_restart(struct brm_req *req, struct brm_cmd **cm
 
 static enum brm_method_result m_signal(struct brm_req *req, struct brm_cmd **out)
 {
-	static const char *const keys[] = { "name", "names", "all", "signal", NULL };
-	const cJSON *sig = param(req, "signal");
+	static const char *const keys[] = { "name", "names", "all", "signal", "to", NULL };
+	const cJSON *sig = param(req, "signal"), *to = param(req, "to");
 	struct brm_cmd *cmd;
 	int64_t num;
 	int signo = -1;
 
 	if (!only_keys(req, keys))
 		return BRM_REPLIED;
+	if (to && (!cJSON_IsString(to) || (strcmp(to->valuestring, "main") != 0 &&
+					    strcmp(to->valuestring, "group") != 0)))
+		return brm_req_invalid(req, "params.to: expected \"main\" (the main process, the"
+			       " default) or \"group\" (its whole process group), got %s%.40s%s",
+			       cJSON_IsString(to) ? "\"" : json_type(to),
+			       cJSON_IsString(to) ? to->valuestring : "",
+			       cJSON_IsString(to) ? "\"" : "");
 	if (!sig)
 		return brm_req_invalid(req, "params: missing \"signal\" (a name like \"HUP\" or a number)");
 	if (cJSON_IsString(sig))
@@ -437,6 +444,7 @@ static enum brm_method_result m_signal(struct brm_req *req, struct brm_cmd **out
 			       " number from 1 to 64");
 	cmd = brm_cmd_create(BRM_CMD_SIGNAL, req->id_json);
 	cmd->signo = signo;
+	cmd->to_group = to && !strcmp(to->valuestring, "group");
 	if (!parse_targets(req, cmd)) {
 		brm_cmd_destroy(cmd);
 		return BRM_REPLIED;

@@ -31,22 +31,6 @@ static struct {
 	void *arg;
 } O;
 
-/* The name of @pid for the log ("sleep"), or "?". */
-static void comm_of(pid_t pid, char *buf, size_t len)
-{
-	char path[32];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	snprintf(buf, len, "?");
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(buf, (int)len, f))
-		buf[strcspn(buf, "\n")] = '\0';
-	fclose(f);
-}
-
 /*
  * Reap every exited child that is not brm_spawn()'s. Returns false when an
  * exited child of brm_spawn() (its watcher has not run yet) hides the rest
@@ -161,7 +145,7 @@ void brm_orphans_stop_all(unsigned grace_ms, void (*done)(void *arg), void *arg)
 	for (int i = 0; i < n; i++) {
 		char comm[32];
 
-		comm_of(left[i], comm, sizeof(comm));
+		brm_proctree_comm(left[i], comm, sizeof(comm));
 		brm_log_info("stopping pid %d (%s), an orphan adopted from a supervised process",
 			     (int)left[i], comm);
 		kill(left[i], SIGTERM);

@@ -3,13 +3,17 @@
  *
  * The format, one object per process that has something to remember:
  *
- *	{"version":1,"processes":{
+ *	{"version":1,"boot_id":"5e1b...","processes":{
  *	   "web":{"stopped":true},
- *	   "job":{"added":{"cmd":["/usr/bin/job"],"restart":"never"}}}}
+ *	   "job":{"added":{"cmd":["/usr/bin/job"],"restart":"never"}},
+ *	   "api":{"group":{"pgid":4242,"start":1234567}}}}
  *
  * "added" keeps the spec exactly as the `add` request gave it, and it is
  * parsed again with brm_spec_parse at start-up: no second serialiser to
- * keep in step with the config keys.
+ * keep in step with the config keys. "group" is the process group of a
+ * running process and its leader's start time, with the boot they belong
+ * to, for the next brummd to find what is left of it if this one dies
+ * (daemon/leftovers.c).
  *
  * Writes: the loop thread renders the JSON text and hands it to one
  * thread-pool job at a time; a change while a job runs marks the state
@@ -55,6 +59,8 @@ struct item {
 	char *name;
 	bool stopped;
 	char *added;          /* spec JSON text, or NULL */
+	pid_t pgid;           /* its running process group, or 0 */
+	unsigned long long pgid_start;  /* its leader's start, ticks since boot */
 };
 
 struct brm_persist {
@@ -67,6 +73,8 @@ struct brm_persist {
 	int lock_fd;          /* file.lock, OFD-locked for our lifetime */
 	struct item *items;
 	size_t n, cap;
+	char boot_id[40];      /* this boot's, written with the groups */
+	char *loaded_boot_id;  /* the file's as loaded, or NULL */
 
 	/* Generations: every change bumps @gen; @job_gen is the generation
 	 * of the text on the thread pool, @durable_gen the newest on disk. */
@@ -200,7 +208,7 @@ static struct item *get(struct brm_persist *st, const char *name)
 /* Drop @it when it has nothing left to remember. */
 static void trim(struct brm_persist *st, struct item *it)
 {
-	if (it->stopped || it->added)
+	if (it->stopped || it->added || it->pgid)
 		return;
 	free(it->name);
 	*it = st->items[--st->n];
@@ -212,23 +220,31 @@ static char *render(const struct brm_persist *st)
 {
 	struct brm_buf b = BRM_BUF_INIT;
 
-	brm_buf_adds(&b, "{\"version\":1,\"processes\":{");
+	brm_buf_adds(&b, "{\"version\":1,\"boot_id\":");
+	brm_json_str(&b, st->boot_id);
+	brm_buf_adds(&b, ",\"processes\":{");
 	for (size_t i = 0; i < st->n; i++) {
 		const struct item *it = &st->items[i];
+		const char *sep = "";
 
 		if (i)
 			brm_buf_addc(&b, ',');
 		brm_buf_adds(&b, "\n ");
 		brm_json_key(&b, it->name);
 		brm_buf_addc(&b, '{');
-		if (it->stopped)
+		if (it->stopped) {
 			brm_buf_adds(&b, "\"stopped\":true");
+			sep = ",";
+		}
 		if (it->added) {
-			if (it->stopped)
-				brm_buf_addc(&b, ',');
+			brm_buf_adds(&b, sep);
 			brm_buf_adds(&b, "\"added\":");
 			brm_buf_adds(&b, it->added);
+			sep = ",";
 		}
+		if (it->pgid)
+			brm_buf_addf(&b, "%s\"group\":{\"pgid\":%d,\"start\":%llu}", sep,
+				     (int)it->pgid, it->pgid_start);
 		brm_buf_addc(&b, '}');
 	}
 	brm_buf_adds(&b, "\n}}\n");
@@ -579,12 +595,24 @@ static char *slurp(struct brm_persist *st, int *err, char **why)
 	return brm_buf_detach(&b);
 }
 
+/* This boot's id into @buf ("" when the kernel does not say). */
+static void read_boot_id(char *buf, size_t len)
+{
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
 /* Parse @text into @st; returns NULL or a description of what is wrong. */
 static const char *parse(struct brm_persist *st, const char *text)
 {
 	const char *end = NULL;
 	cJSON *root = cJSON_ParseWithLengthOpts(text, strlen(text) + 1, &end, 1);
-	const cJSON *ver, *procs, *p;
+	const cJSON *ver, *procs, *p, *boot;
 	const char *why = NULL;
 
 	if (!root)
@@ -599,13 +627,28 @@ static const char *parse(struct brm_persist *st, const char *text)
 		why = "\"processes\" is not an object";
 		goto out;
 	}
+	boot = cJSON_GetObjectItemCaseSensitive(root, "boot_id");
+	if (boot && (!cJSON_IsString(boot) || strlen(boot->valuestring) >= sizeof(st->boot_id))) {
+		why = "\"boot_id\" is not a boot id";
+		goto out;
+	}
+	if (boot) {
+		free(st->loaded_boot_id);
+		st->loaded_boot_id = brm_xstrdup(boot->valuestring);
+	}
 	cJSON_ArrayForEach(p, procs) {
 		const cJSON *stopped = cJSON_GetObjectItemCaseSensitive(p, "stopped");
 		const cJSON *added = cJSON_GetObjectItemCaseSensitive(p, "added");
+		const cJSON *group = cJSON_GetObjectItemCaseSensitive(p, "group");
+		int64_t pgid = 0, start = 0;
 		struct item *it;
 
 		if (!cJSON_IsObject(p) || !brm_name_valid(p->string) ||
-		    (stopped && !cJSON_IsBool(stopped)) || (added && !cJSON_IsObject(added))) {
+		    (stopped && !cJSON_IsBool(stopped)) || (added && !cJSON_IsObject(added)) ||
+		    (group && (!brm_rpc_int_in(cJSON_GetObjectItemCaseSensitive(group, "pgid"),
+					       2, INT32_MAX, &pgid) ||
+			       !brm_rpc_int_in(cJSON_GetObjectItemCaseSensitive(group, "start"),
+					       0, (int64_t)1 << 53, &start)))) {
 			why = "a process entry is malformed";
 			goto out;
 		}
@@ -615,6 +658,8 @@ static const char *parse(struct brm_persist *st, const char *text)
 			free(it->added);
 			it->added = cJSON_PrintUnformatted(added);
 		}
+		it->pgid = (pid_t)pgid;
+		it->pgid_start = (unsigned long long)start;
 		trim(st, it);
 	}
 out:
@@ -695,6 +740,7 @@ struct brm_persist *brm_persist_load(uv_loop_t *loop, const char *path, char **e
 	*err = NULL;
 	st->loop = loop;
 	st->dfd = st->lock_fd = -1;
+	read_boot_id(st->boot_id, sizeof(st->boot_id));
 	st->held_tail = &st->held;
 	st->path = brm_xstrdup(path);
 	st->dir = brm_path_split(path, &base);
@@ -773,6 +819,7 @@ void brm_persist_destroy(struct brm_persist *st)
 		brm_cmdq_set_close_hook(NULL, NULL);
 	clear(st);
 	free(st->items);
+	free(st->loaded_boot_id);
 	free(st->text);
 	free(st->dir);
 	free(st->file);
@@ -859,4 +906,64 @@ char **brm_persist_added_names(const struct brm_persist *st)
 const char *brm_persist_path(const struct brm_persist *st)
 {
 	return st->path;
+}
+
+/* ---- process groups ----------------------------------------------------- */
+
+void brm_persist_set_group(struct brm_persist *st, const char *name, pid_t pgid,
+			   unsigned long long start)
+{
+	struct item *it = find(st, name);
+
+	if (it ? it->pgid == pgid && it->pgid_start == start : pgid == 0)
+		return;
+	it = get(st, name);
+	it->pgid = pgid;
+	it->pgid_start = pgid ? start : 0;
+	trim(st, it);
+	write_now(st);   /* not changed(): no reply waits for a group's record */
+}
+
+struct brm_persist_group *brm_persist_groups(const struct brm_persist *st, size_t *n)
+{
+	struct brm_persist_group *v = brm_xcalloc(st->n + 1, sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; i < st->n; i++) {
+		if (!st->items[i].pgid)
+			continue;
+		v[*n].name = st->items[i].name;
+		v[*n].pgid = st->items[i].pgid;
+		v[*n].start = st->items[i].pgid_start;
+		(*n)++;
+	}
+	return v;
+}
+
+const char *brm_persist_loaded_boot_id(const struct brm_persist *st)
+{
+	return st->loaded_boot_id;
+}
+
+const char *brm_persist_boot_id(const struct brm_persist *st)
+{
+	return st->boot_id;
+}
+
+void brm_persist_clear_groups(struct brm_persist *st)
+{
+	bool any = false;
+
+	for (size_t i = st->n; i-- > 0;) {
+		struct item *it = &st->items[i];
+
+		if (!it->pgid)
+			continue;
+		it->pgid = 0;
+		it->pgid_start = 0;
+		trim(st, it);
+		any = true;
+	}
+	if (any)
+		write_now(st);
 }

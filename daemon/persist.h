@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <uv.h>
 
 struct brm_persist;
@@ -106,5 +107,29 @@ void brm_persist_close_replies(struct brm_persist *st);
 
 /* The path of the state file (for messages). */
 const char *brm_persist_path(const struct brm_persist *st);
+
+/*
+ * Process groups (daemon/leftovers.h). Record that @name's running process
+ * leads process group @pgid, whose leader started at @start (ticks since
+ * boot, /proc/PID/stat field 22), so that the next brummd can kill what is
+ * left of it if this one dies; @pgid 0 forgets it. The file says which boot
+ * the groups belong to.
+ */
+void brm_persist_set_group(struct brm_persist *st, const char *name, pid_t pgid,
+			   unsigned long long start);
+
+struct brm_persist_group {
+	const char *name;     /* points into the state: valid until it changes */
+	pid_t pgid;
+	unsigned long long start;
+};
+/* Every recorded group, @n of them. Ownership: caller frees the array. */
+struct brm_persist_group *brm_persist_groups(const struct brm_persist *st, size_t *n);
+/* Forget every recorded group. */
+void brm_persist_clear_groups(struct brm_persist *st);
+/* The boot id the loaded file was written on (NULL: it named none), and
+ * this boot's ("" when unknown). */
+const char *brm_persist_loaded_boot_id(const struct brm_persist *st);
+const char *brm_persist_boot_id(const struct brm_persist *st);
 
 #endif

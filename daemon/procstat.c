@@ -72,9 +72,9 @@ int brm_pstat_read(pid_t pid, struct brm_pstat *sl)
 	/* fields 3.. : state ppid pgrp session tty tpgid flags minflt cminflt
 	 * majflt cmajflt utime stime cutime cstime priority nice num_threads
 	 * itrealvalue starttime vsize rss */
-	if (sscanf(p + 2, "%*c %*d %d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld"
-		   " %*d %*d %ld %*d %llu %*s %ld", &sl->pgrp, &ut, &st, &cut, &cst,
-		   &sl->nthreads, &sl->start, &sl->rss_pages) != 8)
+	if (sscanf(p + 2, "%c %*d %d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld"
+		   " %*d %*d %ld %*d %llu %*s %ld", &sl->state, &sl->pgrp, &ut, &st, &cut, &cst,
+		   &sl->nthreads, &sl->start, &sl->rss_pages) != 9)
 		return -EINVAL;
 	sl->ticks = ut + st + (unsigned long long)(cut > 0 ? cut : 0) +
 		    (unsigned long long)(cst > 0 ? cst : 0);

@@ -42,6 +42,7 @@ struct brm_procstat {
 
 /* One /proc/PID/stat: the fields brummd reads. */
 struct brm_pstat {
+	char state;                 /* 'R', 'S', ..., 'Z' for a zombie */
 	pid_t pgrp;
 	long nthreads;
 	unsigned long long ticks;   /* utime + stime + cutime + cstime */

@@ -1,6 +1,9 @@
 /*
  * proctree.c — walk a process's descendants through /proc (see proctree.h).
  */
+#include <stdio.h>
+#include <string.h>
+
 #include "daemon/procstat.h"
 #include "daemon/proctree.h"
 #include "lib/util.h"
@@ -37,4 +40,19 @@ int brm_proctree_children(pid_t parent, pid_t *out, size_t max)
 		return r;
 	brm_pstat_children(parent, ps.nthreads, out, &n, max);
 	return (int)n;
+}
+
+void brm_proctree_comm(pid_t pid, char *buf, size_t len)
+{
+	char path[32];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	snprintf(buf, len, "?");
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(buf, (int)len, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
 }

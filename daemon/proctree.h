@@ -31,4 +31,10 @@ int brm_proctree_escaped(pid_t root, pid_t pgid, pid_t *out, size_t max);
  */
 int brm_proctree_children(pid_t parent, pid_t *out, size_t max);
 
+/*
+ * The command name of @pid (/proc/PID/comm: "sleep"), for a log line, into
+ * @buf; "?" when it is gone. Context: any thread.
+ */
+void brm_proctree_comm(pid_t pid, char *buf, size_t len);
+
 #endif

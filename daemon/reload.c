@@ -101,6 +101,7 @@ enum brm_spec_change brm_spec_diff(const struct brm_proc_spec *a,
 	else if (a->start_retries != b->start_retries) f = "start_retries";
 	else if (a->backoff_secs != b->backoff_secs) f = "backoff_secs";
 	else if (a->backoff_max_secs != b->backoff_max_secs) f = "backoff_max_secs";
+	else if (a->min_uptime_secs != b->min_uptime_secs) f = "min_uptime_secs";
 	else if (a->stop_signal != b->stop_signal) f = "stop_signal";
 	else if (a->stop_timeout_secs != b->stop_timeout_secs) f = "stop_timeout_secs";
 	else if (!brm_orch_deps_equal(a->orch, b->orch)) f = "depends_on";

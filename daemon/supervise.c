@@ -12,6 +12,7 @@
  * one timer, whose meaning follows the state:
  *
  *	starting   start_secs passed: the process counts as running
+ *	running    min_uptime_secs passed: its failed starts are forgotten
  *	backoff    the retry delay passed: start again
  *	stopping   stop_timeout_secs passed: SIGKILL the process group; or,
  *	           once the main process is gone, poll until its group is empty
@@ -46,10 +47,12 @@
 /* After SIGKILL, how long a process group may take to disappear. */
 #define GROUP_KILL_GRACE_MS 2000
 /*
- * A running process that exits sooner than this after its start is
- * restarted after a backoff delay (doubling per rapid exit in a row), not at
- * once: with start_secs 0 a crashing program would otherwise be restarted
- * thousands of times a second. One that ran longer restarts immediately.
+ * A running process that exits within min_uptime_secs of its spawn counts
+ * as a failed start (backoff, then fatal). With min_uptime_secs 0, one that
+ * exits sooner than this is still restarted after a backoff delay
+ * (doubling per rapid exit in a row), not at once: with start_secs 0 a
+ * crashing program would otherwise be restarted thousands of times a
+ * second. One that ran longer restarts immediately.
  */
 #define RAPID_EXIT_SECS 1.0
 /* How often to look whether a process group is gone once its leader is. */
@@ -444,6 +447,44 @@ static void arm_timer(struct brm_proc *p, uint64_t ms)
 	uv_timer_start(&p->timer, on_timer, ms, 0);
 }
 
+/*
+ * How long after its spawn an exit still counts as a failed start:
+ * min_uptime_secs, or start_secs when that is longer. A program that comes
+ * up and dies again soon after (it lost a race for its port, a worker
+ * crashed at its first request) is as broken as one that never came up.
+ */
+static double min_uptime(const struct brm_proc *p)
+{
+	return p->spec->start_secs > p->spec->min_uptime_secs ? p->spec->start_secs
+							      : p->spec->min_uptime_secs;
+}
+
+static double up_secs(const struct brm_proc *p)
+{
+	return (double)(brm_now_mono_ns() - p->started_mono_ns) / 1e9;
+}
+
+/*
+ * @p counts as started (start_secs passed, or it said it is ready). Its
+ * failed starts are forgotten once it has stayed up min_uptime(): the
+ * timer, idle while running, says when. A one-shot's failures count across
+ * its runs: being up for a while says nothing about how its run ends.
+ */
+static void became_running(struct brm_proc *p)
+{
+	set_state(p, BRM_RUNNING);
+	set_error(p, NULL);
+	if (p->start_failures && !is_oneshot(p)) {
+		double left = min_uptime(p) - up_secs(p);
+
+		if (left > 0)
+			arm_timer(p, secs_to_ms(left));
+		else
+			p->start_failures = 0;
+	}
+	publish(p);
+}
+
 /* The process reached a final stopped state; a pending start goes on. */
 static void finish_removal(struct brm_proc *p);
 
@@ -471,19 +512,6 @@ static void settle_stopped(struct brm_proc *p)
 	p->start_after_stop = false;
 	publish(p);
 	maybe_stop_all_done(p->sup);
-}
-
-/*
- * Up for start_secs, or ready. A one-shot's failures count across its
- * runs: being up for a while says nothing about how its run ends.
- */
-static void became_running(struct brm_proc *p)
-{
-	set_state(p, BRM_RUNNING);
-	set_error(p, NULL);
-	if (!is_oneshot(p))
-		p->start_failures = 0;
-	publish(p);
 }
 
 /* A start failed: back off and retry, or give up. */
@@ -782,7 +810,7 @@ static void handle_exit(struct brm_proc *p, int status)
 		sig = WTERMSIG(status);
 	p->exit_code = code;
 	p->exit_signal = sig;
-	up = (double)(brm_now_mono_ns() - p->started_mono_ns) / 1e9;
+	up = up_secs(p);
 	describe_exit(what, sizeof(what), code, sig);
 	brm_log_info("%s: pid %d %s after %.3fs", p->spec->name, (int)p->pid, what, up);
 	drain_pipes(p);
@@ -828,11 +856,18 @@ static void handle_exit(struct brm_proc *p, int status)
 		return;
 
 	case BRM_RUNNING:
+		uv_timer_stop(&p->timer);
 		if (group_alive(p->pgid))
 			kill(-p->pgid, SIGKILL);
 		p->pgid = 0;
 		if (!p->sup->shutting_down && !p->removing && should_restart(p, code, sig)) {
 			p->restarts++;
+			if (up < min_uptime(p)) {
+				snprintf(why, sizeof(why), "%s after %.3fs, within %gs of its start"
+					 " (min_uptime_secs)", what, up, min_uptime(p));
+				failed_start(p, why);
+				return;
+			}
 			p->start_failures = 0;
 			if (up >= RAPID_EXIT_SECS) {
 				p->rapid_exits = 0;
@@ -885,6 +920,12 @@ static void on_timer(uv_timer_t *t)
 	switch (p->state) {
 	case BRM_STARTING:
 		became_running(p);
+		break;
+
+	case BRM_RUNNING:
+		/* up for min_uptime_secs: a failed start again begins a new count */
+		p->start_failures = 0;
+		publish(p);
 		break;
 
 	case BRM_BACKOFF:
@@ -1215,11 +1256,18 @@ int brm_proc_restart_because(struct brm_proc *p, const char *why)
 	}
 }
 
-int brm_proc_signal(struct brm_proc *p, int signo)
+/*
+ * The main process by default: a pre-fork server's master reloads on HUP
+ * and manages its workers itself. The pid is our unreaped child, so it
+ * cannot have been reused.
+ */
+int brm_proc_signal(struct brm_proc *p, int signo, bool group)
 {
 	if (p->pid <= 0)
 		return -ESRCH;
-	if (kill(-p->pgid, signo) < 0 && kill(p->pid, signo) < 0)
+	if (group && p->pgid > 0 && kill(-p->pgid, signo) == 0)
+		return 0;
+	if (kill(p->pid, signo) < 0)
 		return -errno;
 	return 0;
 }

@@ -150,7 +150,9 @@ int brm_proc_restart_because(struct brm_proc *p, const char *why);
 /* In an observer: the reason of the request being carried out, or NULL
  * (kept from the request through stopping to the publish after it). */
 const char *brm_proc_cause(const struct brm_proc *p);
-int brm_proc_signal(struct brm_proc *p, int signo);
+/* @signo to the main process, or with @group to its whole process group
+ * (the main process alone when it left its group). */
+int brm_proc_signal(struct brm_proc *p, int signo, bool group);
 /* Stop, then remove; BRM_EV_REMOVED fires when gone (maybe before return). */
 int brm_proc_remove(struct brm_proc *p);
 

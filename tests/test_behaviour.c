@@ -1,8 +1,7 @@
 /*
  * test_behaviour.c — behaviour users rely on, end to end against a real
  * brummd: the stop timeout's SIGKILL reaching a TERM-ignoring grandchild;
- * `signal` reaching the whole process group (PROTOCOL.md: "Sent to the
- * process group"); health `retries` counted exactly and failures inside
+ * `signal` with "to": "group" reaching the whole process group; health `retries` counted exactly and failures inside
  * `start_period_secs` not counted; shutdown stopping a dependent before
  * its dependency; `restart` lifting a persisted "stopped" across a restart
  * of brummd; brummctl failing when its stdout cannot be written.
@@ -80,7 +79,8 @@ START_TEST(signal_reaches_the_process_group)
 		brmh_child());
 	ready_pid("p", "main");
 	ready_pid("p", "grandchild");
-	ck_assert_int_eq(call_code("signal", "{\"name\":\"p\",\"signal\":\"USR1\"}"), 0);
+	ck_assert_int_eq(call_code("signal", "{\"name\":\"p\",\"signal\":\"USR1\",\"to\":\"group\"}"),
+			 0);
 	line = brmh_wait_log(&H, "p", "main got 10", 3000);
 	ck_assert_msg(line, "the main process did not get SIGUSR1");
 	free(line);
@@ -88,7 +88,7 @@ START_TEST(signal_reaches_the_process_group)
 	ck_assert_msg(line, "the grandchild (same process group) did not get SIGUSR1");
 	free(line);
 	/* and by number */
-	ck_assert_int_eq(call_code("signal", "{\"name\":\"p\",\"signal\":12}"), 0);
+	ck_assert_int_eq(call_code("signal", "{\"name\":\"p\",\"signal\":12,\"to\":\"group\"}"), 0);
 	line = brmh_wait_log(&H, "p", "grandchild got 12", 3000);
 	ck_assert_ptr_nonnull(line);
 	free(line);

@@ -69,10 +69,11 @@ START_TEST(misbehaving_children_leave_no_trace)
 	/* 1. floods 64 MB of output, then exits */
 	add("flood", "\"cmd\":[\"%s\",\"flood\",\"67108864\"],\"restart\":\"never\",\"start_secs\":0",
 	    brmh_child());
-	/* 2. exits at once, in a loop (restart always, no start_secs); brummd
-	 * backs such a loop off, so the delays are set tiny to make it spin */
+	/* 2. exits at once, in a loop (restart always, no start_secs, never a
+	 * failed start); brummd backs such a loop off, so the delays are set
+	 * tiny to make it spin */
 	add("loop", "\"cmd\":[\"%s\",\"exit\",\"1\"],\"restart\":\"always\",\"start_secs\":0,"
-	    "\"backoff_secs\":0.001,\"backoff_max_secs\":0.002",
+	    "\"min_uptime_secs\":0,\"backoff_secs\":0.001,\"backoff_max_secs\":0.002",
 	    brmh_child());
 	/* 3. forks 50 children of its own that sleep */
 	snprintf(pidfile, sizeof(pidfile), "%s/bomb.pgid", H.dir);

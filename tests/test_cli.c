@@ -220,7 +220,14 @@ START_TEST(usage_bad_options)
 	expect_usage(ARGS("start", "web", "--all"), "not both");
 	expect_usage(ARGS("stop", "web", "--no-wait", "--timeout", "5"), "--timeout");
 	expect_usage(ARGS("signal", "web", "SIGNOPE"), "unknown signal 'SIGNOPE'");
-	expect_usage(ARGS("signal", "web", "HUP", "extra"), "too many arguments");
+	expect_usage(ARGS("signal", "web", "HUP", "extra"), "unknown signal 'extra'");
+	expect_usage(ARGS("signal", "--all", "web", "HUP"), "names or --all, not both");
+	expect_usage(ARGS("signal", "--all"), "missing SIG");
+	expect_usage(ARGS("signal", "-x", "HUP"), "unknown option");
+	/* --group: a flag for signal, a value for add, nothing for the others */
+	expect_usage(ARGS("add", "web", "--group"), "option '--group' needs a value");
+	expect_usage(ARGS("status", "--group"), "'status' does not take option '--group'");
+	expect_usage(ARGS("signal", "--group=x", "web", "HUP"), "takes no value");
 	expect_usage(ARGS("ping", "extra"), "takes no arguments");
 	expect_usage(ARGS("--json=yes", "ping"), "takes no value");
 	expect_usage(ARGS("--socket"), "needs a value");

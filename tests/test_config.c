@@ -96,7 +96,7 @@ static const char full_example[] =
 	"      \"restart\": \"always\",\n"
 	"      \"start_secs\": 2,\n"
 	"      \"start_retries\": 5,\n"
-	"      \"backoff_secs\": 0.5, \"backoff_max_secs\": \"1m\",\n"
+	"      \"backoff_secs\": 0.5, \"backoff_max_secs\": \"1m\", \"min_uptime_secs\": \"2.5s\",\n"
 	"      \"stop_signal\": \"INT\",\n"
 	"      \"stop_timeout_secs\": \"1500ms\",\n"
 	"      \"user\": \"www-data\", \"group\": \"www-grp\",\n"
@@ -131,6 +131,7 @@ START_TEST(full_example_every_field)
 	ck_assert_uint_eq(s->start_retries, 5);
 	ck_assert_double_eq_tol(s->backoff_secs, 0.5, EPS);
 	ck_assert_double_eq_tol(s->backoff_max_secs, 60, EPS);
+	ck_assert_double_eq_tol(s->min_uptime_secs, 2.5, EPS);
 	ck_assert_int_eq(s->stop_signal, SIGINT);
 	ck_assert_double_eq_tol(s->stop_timeout_secs, 1.5, EPS);
 	ck_assert_str_eq(s->user, "www-data");
@@ -163,6 +164,7 @@ START_TEST(defaults)
 	ck_assert_uint_eq(s->start_retries, 3);
 	ck_assert_double_eq_tol(s->backoff_secs, 0.1, EPS);
 	ck_assert_double_eq_tol(s->backoff_max_secs, 30, EPS);
+	ck_assert_double_eq_tol(s->min_uptime_secs, 10, EPS);
 	ck_assert_int_eq(s->stop_signal, SIGTERM);
 	ck_assert_double_eq_tol(s->stop_timeout_secs, 10, EPS);
 	ck_assert_ptr_null(s->user);

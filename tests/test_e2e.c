@@ -234,13 +234,15 @@ END_TEST
 
 
 /* Broke once: with start_secs 0 and restart always, a program that exits at
- * once was restarted ~2000 times a second. */
+ * once was restarted ~2000 times a second. (min_uptime_secs 0: otherwise
+ * such exits are failed starts, and it would soon be fatal.) */
 START_TEST(crash_loop_is_throttled_by_backoff)
 {
 	cJSON *s;
 	long restarts;
 
 	start_with(config_one("\"cmd\": [\"%s\", \"exit\", \"1\"], \"start_secs\": 0,"
+			      " \"min_uptime_secs\": 0,"
 			      " \"restart\": \"always\", \"backoff_secs\": 0.05,"
 			      " \"backoff_max_secs\": 0.4", brmh_child()));
 	brmh_sleep_ms(1200);

@@ -193,6 +193,17 @@ static void start_catalogue_daemon(struct baseline *b, const char *extra)
 	b->pid = brmh_int(s, "pid");
 	b->version = brmh_int(s, "version");
 	cJSON_Delete(s);
+	/* The state file records p's process group (daemon/leftovers.c): not
+	 * while its temporary file is open for the write. */
+	for (int waited = 0; waited < 3000; waited += 10) {
+		char *state = brmh_read_file(brmh_fmt("%s/state.json", H.dir));
+		bool written = state && strstr(state, "\"group\"");
+
+		free(state);
+		if (written)
+			break;
+		brmh_sleep_ms(10);
+	}
 	b->fds = brmh_fd_count(H.pid);
 	b->rss_kb = brmh_rss_kb(H.pid);
 }

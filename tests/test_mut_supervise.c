@@ -137,14 +137,16 @@ START_TEST(failed_start_retries_wait_at_most_backoff_max)
 }
 END_TEST
 
-/* A crash loop after start_secs: the same cap applies to its delay. */
+/* A crash loop after start_secs (min_uptime_secs 0: never a failed start):
+ * the same cap applies to its delay. */
 START_TEST(rapid_exit_restarts_wait_at_most_backoff_max)
 {
 	double d;
 
 	brmh_check_start(&H, "%s", config_one(
 		"\"cmd\": [\"%s\", \"exit\", \"3\", \"0.02\"], \"start_secs\": 0,"
-		" \"backoff_secs\": 0.1, \"backoff_max_secs\": 0.25", brmh_child()));
+		" \"min_uptime_secs\": 0, \"backoff_secs\": 0.1, \"backoff_max_secs\": 0.25",
+		brmh_child()));
 	d = backoff_delay_when("restarts", 4, 8000);
 	ck_assert_msg(d > 0 && d <= 0.25 + 0.02,
 		      "4th rapid exit in a row waits %.3fs; backoff_max_secs is 0.25", d);
@@ -166,7 +168,8 @@ START_TEST(a_long_run_resets_the_rapid_exit_delay)
 	brmh_check_start(&H, "%s", config_one(
 		"\"cmd\": [\"/bin/sh\", \"-c\", \"n=$(cat %s 2>/dev/null || echo 0);"
 		" n=$((n+1)); echo $n > %s; [ $n -eq 4 ] && sleep 1.5; exit 3\"],"
-		" \"start_secs\": 0, \"backoff_secs\": 0.3, \"backoff_max_secs\": 60",
+		" \"start_secs\": 0, \"min_uptime_secs\": 0, \"backoff_secs\": 0.3,"
+		" \"backoff_max_secs\": 60",
 		counter, counter));
 	d = backoff_delay_when("restarts", 3, 8000);
 	ck_assert_msg(d > 1.0, "3rd rapid exit in a row waits only %.3fs (want 1.2)", d);

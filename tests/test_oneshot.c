@@ -262,7 +262,9 @@ START_TEST(failed_oneshot_fails_them)
 END_TEST
 
 /* "on-failure": the run is retried start_retries times, then fatal with
- * its last exit code. A run that outlives start_secs still counts. */
+ * its last exit code. A run that outlives start_secs still counts, also
+ * with min_uptime_secs 0 (which would otherwise forget failed starts as
+ * soon as a run is up). */
 START_TEST(on_failure_retries_then_fatal)
 {
 	cJSON *s;
@@ -270,7 +272,7 @@ START_TEST(on_failure_retries_then_fatal)
 	brmh_check_start(&H,
 		"{\"processes\": {"
 		" \"mig\": {\"type\": \"oneshot\", \"restart\": \"on-failure\", \"start_retries\": 2,"
-		"   \"backoff_secs\": 0.05, \"start_secs\": 0.05,"
+		"   \"backoff_secs\": 0.05, \"start_secs\": 0.05, \"min_uptime_secs\": 0,"
 		"   \"cmd\": [\"%s\", \"exit\", \"5\", \"0.15\"]}"
 		"}}", brmh_child());
 	ck_assert(brmh_wait_state(&H, "mig", "fatal", 10000));

@@ -5,8 +5,9 @@
  * outside), after a short run (before start_secs: a failed start, retried
  * with backoff up to start_retries) and after a long one (running, then
  * the policy decides). Then the backoff cap on failed-start retries,
- * start_retries -> fatal, and a long run resetting the rapid-exit
- * throttle.
+ * start_retries -> fatal, a long run resetting the rapid-exit
+ * throttle, exits soon after running counted as failed starts
+ * (min_uptime_secs), and a run past min_uptime_secs forgetting them.
  *
  * Every observation comes from the event history (every state change with
  * its pid and time), so nothing here sleeps to synchronise.
@@ -293,10 +294,12 @@ START_TEST(failed_start_backoff_is_capped_then_fatal)
 END_TEST
 
 /*
- * A program that exits quickly twice (restarted after growing delays:
- * "restart 1 in a row", "restart 2 in a row"), then runs 1.2 s (past the
- * 1 s rapid-exit window: restarted at once, the throttle reset), then exits
- * quickly again: that is restart 1 in a row again, after backoff_secs.
+ * With min_uptime_secs 0 (an exit after start_secs is never a failed
+ * start), a program that exits quickly twice (restarted after growing
+ * delays: "restart 1 in a row", "restart 2 in a row"), then runs 1.2 s
+ * (past the 1 s rapid-exit window: restarted at once, the throttle reset),
+ * then exits quickly again: that is restart 1 in a row again, after
+ * backoff_secs.
  */
 START_TEST(long_run_resets_the_rapid_exit_throttle)
 {
@@ -313,8 +316,8 @@ START_TEST(long_run_resets_the_rapid_exit_throttle)
 		"{\"processes\": {\"p\": {\"cmd\": [\"/bin/sh\", \"-c\","
 		" \"n=$(cat runs 2>/dev/null || echo 0); n=$((n+1)); echo $n > runs;"
 		" case $n in 1|2|4) exit 1;; 3) sleep 1.2; exit 1;; *) exec sleep 30;; esac\"],"
-		" \"cwd\": \"%s\", \"start_secs\": 0, \"backoff_secs\": 0.05,"
-		" \"backoff_max_secs\": 10}}}", dir);
+		" \"cwd\": \"%s\", \"start_secs\": 0, \"min_uptime_secs\": 0,"
+		" \"backoff_secs\": 0.05, \"backoff_max_secs\": 10}}}", dir);
 	while (n < 3 && now_secs() < deadline) {
 		cJSON_Delete(events);
 		brmh_sleep_ms(20);
@@ -336,6 +339,91 @@ START_TEST(long_run_resets_the_rapid_exit_throttle)
 }
 END_TEST
 
+/*
+ * Broke once: a program that came up (past start_secs) and died again a
+ * second later was restarted forever, shown running, never fatal (nginx
+ * whose port a leftover worker still held). Such an exit, within
+ * min_uptime_secs (default 10 s) of the spawn, is a failed start: backoff,
+ * then fatal after start_retries, each run having counted as running.
+ */
+START_TEST(exits_soon_after_running_are_failed_starts)
+{
+	long pids[16];
+	cJSON *events, *s;
+	const cJSON *e;
+	int running = 0;
+
+	brmh_check_start(&H,
+		"{\"processes\": {\"p\": {\"cmd\": [\"%s\", \"exit\", \"3\", \"1.1\"],"
+		" \"start_secs\": 0.2, \"start_retries\": 2, \"restart\": \"always\","
+		" \"backoff_secs\": 0.05, \"backoff_max_secs\": 0.1}}}", brmh_child());
+	ck_assert_msg(brmh_wait_state(&H, "p", "fatal", 10000), "never fatal");
+	s = brmh_status(&H, "p");
+	ck_assert_int_eq(brmh_int(s, "start_failures"), 3);
+	ck_assert_msg(strstr(brmh_str(s, "error"), "within 10s of its start (min_uptime_secs)") &&
+			      strstr(brmh_str(s, "error"), "gave up after 3 failed starts"),
+		      "error: %s", brmh_str(s, "error"));
+	cJSON_Delete(s);
+	events = brmh_events(&H, "p");
+	ck_assert_int_eq(distinct_pids(events, pids), 3);
+	cJSON_ArrayForEach(e, events)
+		if (brmh_str(e, "to") && !strcmp(brmh_str(e, "to"), "running"))
+			running++;
+	ck_assert_msg(running == 3, "%d runs reached running; want each of the 3", running);
+	cJSON_Delete(events);
+	brmh_check_stop(&H);
+}
+END_TEST
+
+/*
+ * A run that outlasts min_uptime_secs forgets the failed starts before it,
+ * also in the snapshot while it runs. start_retries 1: run 1 (0.3 s) is
+ * failed start 1, run 2 lasts 1.2 s (past min_uptime_secs 0.6; its
+ * start_failures drops to 0 while it runs), run 3 (0.3 s) is failed start
+ * 1 again, not 2 (which would be fatal), and run 4 stays up.
+ */
+START_TEST(a_run_past_min_uptime_forgets_failed_starts)
+{
+	char dir[64];
+	bool reset = false;
+	cJSON *s;
+
+	ck_assert_ptr_nonnull(brmh_tmpdir(dir, sizeof(dir), "brmpolicy"));
+	brmh_check_start(&H,
+		"{\"processes\": {\"p\": {\"cmd\": [\"/bin/sh\", \"-c\","
+		" \"n=$(cat runs 2>/dev/null || echo 0); n=$((n+1)); echo $n > runs;"
+		" case $n in 1|3) sleep 0.3; exit 1;; 2) echo $$ > long; sleep 1.2; exit 1;;"
+		" *) exec sleep 30;; esac\"],"
+		" \"cwd\": \"%s\", \"start_secs\": 0.1, \"min_uptime_secs\": 0.6,"
+		" \"start_retries\": 1, \"backoff_secs\": 0.05}}}", dir);
+	for (double deadline = now_secs() + 15; now_secs() < deadline; brmh_sleep_ms(20)) {
+		char *runs = brmh_read_file(brmh_fmt("%s/runs", dir));
+		char *long_pid = brmh_read_file(brmh_fmt("%s/long", dir));
+		int n = runs ? atoi(runs) : 0;
+		long pid2 = long_pid ? atol(long_pid) : 0;
+
+		free(runs);
+		free(long_pid);
+		s = brmh_status(&H, "p");
+		ck_assert_msg(strcmp(brmh_str(s, "state"), "fatal") != 0,
+			      "fatal: %s; the long run 2 did not reset the count", brmh_str(s, "error"));
+		/* run 2 itself (its pid), still running, shows the reset */
+		if (pid2 > 0 && brmh_int(s, "pid") == pid2 && !strcmp(brmh_str(s, "state"), "running") &&
+		    brmh_int(s, "start_failures") == 0)
+			reset = true;
+		if (n >= 4 && !strcmp(brmh_str(s, "state"), "running")) {
+			cJSON_Delete(s);
+			break;
+		}
+		cJSON_Delete(s);
+	}
+	ck_assert_msg(reset, "run 2 never showed start_failures 0 while running past"
+		      " min_uptime_secs");
+	ck_assert(brmh_wait_state(&H, "p", "running", 100));
+	brmh_check_stop(&H);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("policy");
@@ -347,6 +435,8 @@ int main(void)
 	tcase_add_test(tc, policy_matrix);
 	tcase_add_test(tc, failed_start_backoff_is_capped_then_fatal);
 	tcase_add_test(tc, long_run_resets_the_rapid_exit_throttle);
+	tcase_add_test(tc, exits_soon_after_running_are_failed_starts);
+	tcase_add_test(tc, a_run_past_min_uptime_forgets_failed_starts);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -4,7 +4,7 @@
  * umask, orphan, ready, notify_fd) restart it, and the new process shows
  * the new value (read back from what the child reports about itself); the
  * others (autostart, type, restart, start_secs, start_retries, backoff_secs,
- * backoff_max_secs, stop_signal, stop_timeout_secs, depends_on, health)
+ * backoff_max_secs, min_uptime_secs, stop_signal, stop_timeout_secs, depends_on, health)
  * apply live: the pid stays, the reply lists the process as `updated`, and
  * the value shows in status where status has it; an unchanged process is
  * `unchanged`. One brummd, one process per row, one reload.
@@ -65,6 +65,7 @@ static const struct field_row rows[] = {
 	{ "start_retries", "%C", "%C, \"start_retries\": 7", LIVE, NULL, NULL, NULL },
 	{ "backoff_secs", "%C", "%C, \"backoff_secs\": 0.3", LIVE, NULL, NULL, NULL },
 	{ "backoff_max_secs", "%C", "%C, \"backoff_max_secs\": 7", LIVE, NULL, NULL, NULL },
+	{ "min_uptime_secs", "%C", "%C, \"min_uptime_secs\": 3", LIVE, NULL, NULL, NULL },
 	{ "stop_signal", "%C", "%C, \"stop_signal\": \"INT\"", LIVE, NULL, NULL, NULL },
 	{ "stop_timeout_secs", "%C", "%C, \"stop_timeout_secs\": 3", LIVE, NULL, NULL, NULL },
 	{ "depends_on", "%C", "%C, \"depends_on\": [\"same\"]", LIVE, NULL, NULL, NULL },

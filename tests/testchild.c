@@ -15,6 +15,12 @@
  *                              optionally ignoring SIGTERM, and prints
  *                              "ready main PID" / "ready grandchild PID" once
  *                              its handlers are set; sleep forever
+ *   prefork N                  a pre-fork server's master: set a SIGHUP handler
+ *                              that prints "reload" (and keeps the workers),
+ *                              fork N workers in its process group (SIGHUP
+ *                              kills a worker: the default action), print
+ *                              "worker PID" for each, then "ready master PID";
+ *                              sleep forever
  *   grandchild PIDFILE [ignore-term]
  *                              fork a grandchild (same process group) that
  *                              sleeps forever, optionally ignoring SIGTERM;
@@ -80,7 +86,7 @@ static void usage(void)
 		"       grandchild PIDFILE [ignore-term] | fds OUTFILE | info OUTFILE |\n"
 		"       print [--exit] out|err TEXT... | flood BYTES | abort [DELAY] |\n"
 		"       pidfile FILE SECS | burn SECS [SLEEP] | alloc MIB [SLEEP] |\n"
-		"       raise SIG [DELAY] | sigreport [ignore-term]\n");
+		"       raise SIG [DELAY] | sigreport [ignore-term] | prefork N\n");
 	exit(2);
 }
 
@@ -245,6 +251,46 @@ static int mode_sigreport(int argc, char **argv)
 	if (pid == 0)
 		report_who = "grandchild";
 	report_ready();
+	sleep_forever();
+	return 0;
+}
+
+static void on_reload(int sig)
+{
+	static const char msg[] = "reload\n";
+	int saved = errno;
+
+	(void)sig;
+	if (write(1, msg, sizeof(msg) - 1) < 0)
+		errno = saved;
+	errno = saved;
+}
+
+static int mode_prefork(const char *arg)
+{
+	struct sigaction sa;
+	double n = num(arg);
+
+	if (n < 1 || n > 64)
+		usage();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_reload;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGHUP, &sa, NULL);
+	fflush(stdout);
+	for (int i = 0; i < (int)n; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			die("fork", "worker");
+		if (pid == 0) {
+			signal(SIGHUP, SIG_DFL);
+			sleep_forever();
+		}
+		printf("worker %d\n", (int)pid);
+	}
+	printf("ready master %d\n", (int)getpid());
+	fflush(stdout);
 	sleep_forever();
 	return 0;
 }
@@ -480,6 +526,11 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(mode, "grandchild") == 0)
 		return mode_grandchild(argc, argv);
+	if (strcmp(mode, "prefork") == 0) {
+		if (argc != 3)
+			usage();
+		return mode_prefork(argv[2]);
+	}
 	if (strcmp(mode, "fds") == 0) {
 		if (argc != 3)
 			usage();

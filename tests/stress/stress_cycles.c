@@ -3,7 +3,8 @@
  * stress; too long for make check, which has a few hundred in
  * test_children_faults.c).
  *
- * Two processes restart as fast as brummd allows (backoff off): one whose
+ * Two processes restart as fast as brummd allows (backoff off, and
+ * min_uptime_secs 0 so a quick exit is not a failed start): one whose
  * child exits at once, one whose child also writes a line first (log
  * capture and the events history on every cycle). When they have gone
  * round STRESS_SPAWNS times (default 10,000) between them: brummd answers,
@@ -62,9 +63,9 @@ START_TEST(ten_thousand_spawn_exit_cycles)
 	rss0 = brmh_rss_kb(H.pid);
 
 	call_ok("add", "{\"name\":\"quiet\",\"spec\":{\"cmd\":[\"true\"],\"restart\":\"always\","
-		"\"start_secs\":0,\"backoff_secs\":0}}");
+		"\"start_secs\":0,\"backoff_secs\":0,\"min_uptime_secs\":0}}");
 	call_ok("add", "{\"name\":\"chatty\",\"spec\":{\"cmd\":\"echo cycle\",\"shell\":true,"
-		"\"restart\":\"always\",\"start_secs\":0,\"backoff_secs\":0}}");
+		"\"restart\":\"always\",\"start_secs\":0,\"backoff_secs\":0,\"min_uptime_secs\":0}}");
 	while (done < want) {
 		brmh_sleep_ms(250);
 		done = restarts_of("quiet") + restarts_of("chatty");
