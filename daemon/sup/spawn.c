@@ -56,7 +56,6 @@
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -383,20 +382,6 @@ static NO_ASAN int child_main(void *arg)
 	child_fail(c, STEP_EXEC, eacces ? EACCES : last);
 }
 
-static int fail(char *err, size_t errlen, int e, const char *fmt, ...) BRM_PRINTF(4, 5);
-
-static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -e;
-}
-
 /* The one child stack, with a guard page below it; allocated on first use. */
 static int ensure_child_stack(void)
 {
@@ -484,11 +469,11 @@ static int lookup_user(const char *user, struct passwd *pw, char **buf,
 			return 0;
 		}
 		if (rc && rc != ENOENT && rc != ESRCH && rc != EBADF && rc != EPERM)
-			return fail(err, errlen, rc, "user '%s': %s", user, strerror(rc));
+			return brm_fail_err(err, errlen, rc, "user '%s': %s", user, strerror(rc));
 	}
 	*found = false;
 	if (!numeric)
-		return fail(err, errlen, ENOENT, "user '%s': no such user", user);
+		return brm_fail_err(err, errlen, ENOENT, "user '%s': no such user", user);
 	pw->pw_uid = (uid_t)id;
 	return 0;
 }
@@ -518,8 +503,8 @@ static int lookup_group(const char *group, gid_t *gid, char *err, size_t errlen)
 		return 0;
 	}
 	if (rc && rc != ENOENT && rc != ESRCH && rc != EBADF && rc != EPERM)
-		return fail(err, errlen, rc, "group '%s': %s", group, strerror(rc));
-	return fail(err, errlen, ENOENT, "group '%s': no such group", group);
+		return brm_fail_err(err, errlen, rc, "group '%s': %s", group, strerror(rc));
+	return brm_fail_err(err, errlen, ENOENT, "group '%s': no such group", group);
 }
 
 static int resolve_creds(const struct brm_spawn_req *req, struct creds *cr,
@@ -557,9 +542,9 @@ static int resolve_creds(const struct brm_spawn_req *req, struct creds *cr,
 	cr->uid = pw.pw_uid;
 	if (!req->group) {
 		if (!found) {
-			rc = fail(err, errlen, EINVAL,
-				  "user '%s': not in the user database, a group is needed",
-				  req->user);
+			rc = brm_fail_err(err, errlen, EINVAL,
+					  "user '%s': not in the user database, a group is needed",
+					  req->user);
 			goto out_free;
 		}
 		cr->gid = pw.pw_gid;
@@ -584,8 +569,8 @@ static int resolve_creds(const struct brm_spawn_req *req, struct creds *cr,
 			if (n <= want)
 				n = want * 2;
 			if (n > 65536) {
-				rc = fail(err, errlen, E2BIG, "user '%s': too many groups",
-					  req->user);
+				rc = brm_fail_err(err, errlen, E2BIG, "user '%s': too many groups",
+						  req->user);
 				goto out_free;
 			}
 		}
@@ -650,7 +635,7 @@ static int build_envp(char *const *env, char *const *ident, char ***out, char *e
 
 	for (size_t i = 0; i < nr; i++) {
 		if (!strchr(env[i], '=') || env[i][0] == '=')
-			return fail(err, errlen, EINVAL, "env '%s': not KEY=VALUE", env[i]);
+			return brm_fail_err(err, errlen, EINVAL, "env '%s': not KEY=VALUE", env[i]);
 	}
 	refs = brm_xmalloc((total ? total : 1) * sizeof(*refs));
 	v = brm_xcalloc(total + 1, sizeof(*v));
@@ -775,27 +760,27 @@ static int child_error(const struct child *c, const struct brm_spawn_req *req,
 
 	switch (c->step) {
 	case STEP_SIGNALS:
-		return fail(err, errlen, e, "reset signal mask: %s", es);
+		return brm_fail_err(err, errlen, e, "reset signal mask: %s", es);
 	case STEP_SETSID:
-		return fail(err, errlen, e, "setsid: %s", es);
+		return brm_fail_err(err, errlen, e, "setsid: %s", es);
 	case STEP_STDIO:
-		return fail(err, errlen, e, "dup2 stdio: %s", es);
+		return brm_fail_err(err, errlen, e, "dup2 stdio: %s", es);
 	case STEP_CHDIR:
-		return fail(err, errlen, e, "chdir '%s': %s", req->cwd, es);
+		return brm_fail_err(err, errlen, e, "chdir '%s': %s", req->cwd, es);
 	case STEP_SETGROUPS:
-		return fail(err, errlen, e, "setgroups '%s': %s",
-			    req->user ? req->user : req->group, es);
+		return brm_fail_err(err, errlen, e, "setgroups '%s': %s",
+				    req->user ? req->user : req->group, es);
 	case STEP_SETGID:
-		return fail(err, errlen, e, "setgid %u: %s", (unsigned)cr->gid, es);
+		return brm_fail_err(err, errlen, e, "setgid %u: %s", (unsigned)cr->gid, es);
 	case STEP_SETUID:
-		return fail(err, errlen, e, "setuid %u: %s", (unsigned)cr->uid, es);
+		return brm_fail_err(err, errlen, e, "setuid %u: %s", (unsigned)cr->uid, es);
 	case STEP_PDEATHSIG:
-		return fail(err, errlen, e, "prctl pdeathsig %d: %s", req->pdeathsig, es);
+		return brm_fail_err(err, errlen, e, "prctl pdeathsig %d: %s", req->pdeathsig, es);
 	case STEP_PARENT_GONE:
-		return fail(err, errlen, e, "parent exited before exec");
+		return brm_fail_err(err, errlen, e, "parent exited before exec");
 	case STEP_RLIMIT:
-		return fail(err, errlen, e, "setrlimit RLIMIT_NOFILE %llu: %s",
-			    (unsigned long long)c->nofile[0], es);
+		return brm_fail_err(err, errlen, e, "setrlimit RLIMIT_NOFILE %llu: %s",
+				    (unsigned long long)c->nofile[0], es);
 	case STEP_SPEC_RLIMIT: {
 		char soft[24], hard[24];
 		const uint64_t *l = c->rlimits[c->failed_rlimit].lim;
@@ -804,17 +789,18 @@ static int child_error(const struct child *c, const struct brm_spawn_req *req,
 			 (unsigned long long)l[0]);
 		snprintf(hard, sizeof(hard), l[1] == UINT64_MAX ? "infinity" : "%llu",
 			 (unsigned long long)l[1]);
-		return fail(err, errlen, e, "setrlimit %s %s:%s: %s",
-			    rlimit_name(c->rlimits[c->failed_rlimit].resource), soft, hard, es);
+		return brm_fail_err(err, errlen, e, "setrlimit %s %s:%s: %s",
+				    rlimit_name(c->rlimits[c->failed_rlimit].resource), soft, hard,
+				    es);
 	}
 	case STEP_NICE:
-		return fail(err, errlen, e, "setpriority nice %d: %s", c->nice, es);
+		return brm_fail_err(err, errlen, e, "setpriority nice %d: %s", c->nice, es);
 	case STEP_OOM:
-		return fail(err, errlen, e, "write /proc/self/oom_score_adj %.*s: %s",
-			    (int)c->oomlen - 1, c->oom, es);
+		return brm_fail_err(err, errlen, e, "write /proc/self/oom_score_adj %.*s: %s",
+				    (int)c->oomlen - 1, c->oom, es);
 	case STEP_EXEC:
 	default:
-		return fail(err, errlen, e, "exec '%s': %s", req->argv[0], es);
+		return brm_fail_err(err, errlen, e, "exec '%s': %s", req->argv[0], es);
 	}
 }
 
@@ -833,10 +819,10 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 	if (err && errlen)
 		err[0] = '\0';
 	if (!req || !out || !req->argv || !req->argv[0] || !req->argv[0][0])
-		return fail(err, errlen, EINVAL, "spawn: empty argv");
+		return brm_fail_err(err, errlen, EINVAL, "spawn: empty argv");
 	if (req->pdeathsig < 0 || req->pdeathsig >= 65)
-		return fail(err, errlen, EINVAL, "pdeathsig %d: invalid signal",
-			    req->pdeathsig);
+		return brm_fail_err(err, errlen, EINVAL, "pdeathsig %d: invalid signal",
+				    req->pdeathsig);
 
 	rc = resolve_creds(req, &cr, err, errlen);
 	if (rc < 0)
@@ -861,8 +847,8 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 	c.groups = cr.groups;
 	c.ngroups = cr.ngroups;
 	if (req->nrlimits > BRM_SPAWN_RLIMITS_MAX) {
-		rc = fail(err, errlen, EINVAL, "spawn: %zu resource limits, more than %d",
-			  req->nrlimits, BRM_SPAWN_RLIMITS_MAX);
+		rc = brm_fail_err(err, errlen, EINVAL, "spawn: %zu resource limits, more than %d",
+				  req->nrlimits, BRM_SPAWN_RLIMITS_MAX);
 		goto out_free;
 	}
 	for (size_t i = 0; i < req->nrlimits; i++) {
@@ -887,11 +873,11 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 
 	in = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (in < 0) {
-		rc = fail(err, errlen, errno, "open '/dev/null': %s", strerror(errno));
+		rc = brm_fail_err(err, errlen, errno, "open '/dev/null': %s", strerror(errno));
 		goto out_close;
 	}
 	if (pipe2(opipe, O_CLOEXEC) < 0 || pipe2(epipe, O_CLOEXEC) < 0) {
-		rc = fail(err, errlen, errno, "pipe: %s", strerror(errno));
+		rc = brm_fail_err(err, errlen, errno, "pipe: %s", strerror(errno));
 		goto out_close;
 	}
 	if ((rc = fd_above_stdio(&in)) < 0 ||
@@ -899,7 +885,7 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 	    (rc = fd_above_stdio(&epipe[1])) < 0 ||
 	    (rc = brm_fd_set_nonblock(opipe[0], true)) < 0 ||
 	    (rc = brm_fd_set_nonblock(epipe[0], true)) < 0) {
-		rc = fail(err, errlen, -rc, "stdio descriptors: %s", strerror(-rc));
+		rc = brm_fail_err(err, errlen, -rc, "stdio descriptors: %s", strerror(-rc));
 		goto out_close;
 	}
 	c.fd_in = in;
@@ -909,13 +895,13 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 	c.extra_fd_num = req->extra_fd_num >= 3 ? req->extra_fd_num : 0;
 
 	if (atomic_flag_test_and_set(&spawn_busy)) {
-		rc = fail(err, errlen, EBUSY, "spawn: called from two threads at once");
+		rc = brm_fail_err(err, errlen, EBUSY, "spawn: called from two threads at once");
 		goto out_close;
 	}
 	rc = ensure_child_stack();
 	if (rc < 0) {
 		atomic_flag_clear(&spawn_busy);
-		rc = fail(err, errlen, -rc, "child stack: %s", strerror(-rc));
+		rc = brm_fail_err(err, errlen, -rc, "child stack: %s", strerror(-rc));
 		goto out_close;
 	}
 	c.ppid = getpid();
@@ -929,7 +915,7 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 	atomic_flag_clear(&spawn_busy);
 
 	if (pid < 0) {
-		rc = fail(err, errlen, rc, "clone: %s", strerror(rc));
+		rc = brm_fail_err(err, errlen, rc, "clone: %s", strerror(rc));
 		goto out_close;
 	}
 	if (c.step != STEP_NONE) {
