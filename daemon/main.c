@@ -56,6 +56,7 @@
 #include "daemon/sup/orphans.h"
 #include "daemon/sup/persist.h"
 #include "daemon/sup/reload.h"
+#include "daemon/rpc/request.h"
 #include "daemon/rpc/server.h"
 #include "daemon/service.h"
 #include "daemon/signals.h"
