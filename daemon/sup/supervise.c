@@ -2,8 +2,8 @@
  * supervise.c — the state machine of each supervised process.
  *
  * Every process has one record (struct brm_proc), owned by the loop thread.
- * Its state moves only here, and every move ends in publish(), which builds
- * a new immutable snapshot and hands it to the registry, where worker
+ * Its state moves only here, and every move ends in brm_proc_publish(), which
+ * builds a new immutable snapshot and hands it to the registry, where worker
  * threads read it without locks. Nothing else writes the registry.
  *
  * The events that move a process are few: a request (start, stop, restart,
@@ -137,7 +137,7 @@ struct brm_supervisor {
 	void *stop_all_arg;
 };
 
-static void publish(struct brm_proc *p);
+static void brm_proc_publish(struct brm_proc *p);
 static void notify_observers(struct brm_supervisor *sup, struct brm_proc *p,
 			     enum brm_proc_event ev);
 static void do_spawn(struct brm_proc *p);
@@ -161,7 +161,7 @@ static uint64_t secs_to_ms(double s)
 	return (uint64_t)llround(s * 1000.0);
 }
 
-static char *join_argv(char *const *argv)
+static char *brm_proc_join_argv(char *const *argv)
 {
 	struct brm_buf b = BRM_BUF_INIT;
 
@@ -201,7 +201,7 @@ static void set_cause(struct brm_proc *p, const char *why)
 	p->cause = why ? brm_xstrdup(why) : NULL;
 }
 
-static void set_state(struct brm_proc *p, enum brm_state st)
+static void brm_proc_set_state(struct brm_proc *p, enum brm_state st)
 {
 	if (p->state == BRM_WAITING && st != BRM_WAITING) {
 		free(p->waiting_for);
@@ -235,7 +235,7 @@ static void signal_group(struct brm_proc *p, int sig)
  * parents; then SIGCONT to the same when @cont, since a stopped (SIGSTOP)
  * process would never see @sig. One walk of the tree serves both.
  */
-static void kill_group(struct brm_proc *p, int sig, bool cont)
+static void brm_proc_kill_group(struct brm_proc *p, int sig, bool cont)
 {
 	pid_t escaped[1024];
 	int n = brm_proctree_escaped(p->pid, p->pgid, escaped, BRM_ARRAY_SIZE(escaped));
@@ -253,7 +253,7 @@ static void kill_group(struct brm_proc *p, int sig, bool cont)
 	signal_group(p, SIGCONT);
 }
 
-static void maybe_stop_all_done(struct brm_supervisor *sup);
+static void brm_supervisor_maybe_stop_all_done(struct brm_supervisor *sup);
 
 /* ---- handle lifetimes --------------------------------------------------- */
 
@@ -269,7 +269,7 @@ static void proc_free_now(struct brm_proc *p)
 	free(p);
 }
 
-static void on_proc_handle_closed(uv_handle_t *h)
+static void brm_proc_on_handle_closed(uv_handle_t *h)
 {
 	struct brm_proc *p = h->data;
 
@@ -277,7 +277,7 @@ static void on_proc_handle_closed(uv_handle_t *h)
 		proc_free_now(p);
 }
 
-static void on_watch_closed(uv_handle_t *h)
+static void brm_proc_on_watch_closed(uv_handle_t *h)
 {
 	struct exitwatch *w = (struct exitwatch *)h;
 
@@ -290,7 +290,7 @@ static void on_pipe_closed(uv_handle_t *h)
 	free(h);
 }
 
-static void pipe_close(struct outpipe *op)
+static void brm_outpipe_close(struct outpipe *op)
 {
 	struct brm_proc *p = op->p;
 
@@ -334,14 +334,14 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	if (n < 0) {
 		if (p)
 			brm_logcap_flush(p->logs, op->stream);
-		pipe_close(op);
+		brm_outpipe_close(op);
 	}
 	if (p && brm_logcap_take_dirty(p->logs))
-		publish(p);
+		brm_proc_publish(p);
 }
 
 /* Read what the pipes hold now, so a process's last words precede its exit line. */
-static void drain_pipes(struct brm_proc *p)
+static void brm_proc_drain_pipes(struct brm_proc *p)
 {
 	for (struct outpipe *op = p->pipes; op; op = op->next) {
 		uv_os_fd_t fd;
@@ -362,10 +362,10 @@ static void drain_pipes(struct brm_proc *p)
 
 void brm_proc_republish(void *proc)
 {
-	publish(proc);
+	brm_proc_publish(proc);
 }
 
-static void attach_pipe(struct brm_proc *p, int fd, int stream)
+static void brm_outpipe_attach(struct brm_proc *p, int fd, int stream)
 {
 	struct outpipe *op = brm_xcalloc(1, sizeof(*op));
 	int r;
@@ -388,7 +388,7 @@ static void attach_pipe(struct brm_proc *p, int fd, int stream)
 
 /* ---- publishing --------------------------------------------------------- */
 
-static void publish(struct brm_proc *p)
+static void brm_proc_publish(struct brm_proc *p)
 {
 	struct brm_snapshot *s = brm_snapshot_create_ex(p->spec->name, p->error, p->cmd_display,
 							p->health_output,
@@ -472,7 +472,7 @@ static double up_secs(const struct brm_proc *p)
  */
 static void became_running(struct brm_proc *p)
 {
-	set_state(p, BRM_RUNNING);
+	brm_proc_set_state(p, BRM_RUNNING);
 	set_error(p, NULL);
 	if (p->start_failures && !is_oneshot(p)) {
 		double left = min_uptime(p) - up_secs(p);
@@ -482,11 +482,11 @@ static void became_running(struct brm_proc *p)
 		else
 			p->start_failures = 0;
 	}
-	publish(p);
+	brm_proc_publish(p);
 }
 
 /* The process reached a final stopped state; a pending start goes on. */
-static void finish_removal(struct brm_proc *p);
+static void brm_proc_finish_removal(struct brm_proc *p);
 
 static void settle_stopped(struct brm_proc *p)
 {
@@ -494,10 +494,10 @@ static void settle_stopped(struct brm_proc *p)
 	p->pgid = 0;
 	p->killed = false;
 	p->leader_gone = false;
-	set_state(p, BRM_STOPPED);
+	brm_proc_set_state(p, BRM_STOPPED);
 	if (p->removing) {
-		publish(p);
-		finish_removal(p);
+		brm_proc_publish(p);
+		brm_proc_finish_removal(p);
 		return;
 	}
 	if (p->start_after_stop && !p->sup->shutting_down) {
@@ -510,8 +510,8 @@ static void settle_stopped(struct brm_proc *p)
 		return;
 	}
 	p->start_after_stop = false;
-	publish(p);
-	maybe_stop_all_done(p->sup);
+	brm_proc_publish(p);
+	brm_supervisor_maybe_stop_all_done(p->sup);
 }
 
 /* A start failed: back off and retry, or give up. */
@@ -531,10 +531,10 @@ static void failed_start(struct brm_proc *p, const char *why)
 					  p->start_failures);
 		set_error(p, msg);
 		free(msg);
-		set_state(p, BRM_FATAL);
+		brm_proc_set_state(p, BRM_FATAL);
 		brm_log_warn("%s: fatal: %s", p->spec->name, p->error);
-		publish(p);
-		maybe_stop_all_done(p->sup);
+		brm_proc_publish(p);
+		brm_supervisor_maybe_stop_all_done(p->sup);
 		return;
 	}
 	d = p->spec->backoff_secs * ldexp(1.0, (int)p->start_failures - 1);
@@ -542,10 +542,10 @@ static void failed_start(struct brm_proc *p, const char *why)
 		d = p->spec->backoff_max_secs;
 	delay = secs_to_ms(d);
 	p->next_retry_ms = brm_now_wall_ms() + (int64_t)delay;
-	set_state(p, BRM_BACKOFF);
+	brm_proc_set_state(p, BRM_BACKOFF);
 	brm_log_info("%s: start failed: %s; retry %u of %u in %.3gs", p->spec->name, why,
 		     p->start_failures, p->spec->start_retries, (double)delay / 1000.0);
-	publish(p);
+	brm_proc_publish(p);
 	arm_timer(p, delay);
 }
 
@@ -658,7 +658,7 @@ static void do_spawn(struct brm_proc *p)
 			      (int)out.pid, uv_strerror(r));
 		kill(-out.pid, SIGKILL);
 		w->p = NULL;
-		uv_close((uv_handle_t *)&w->poll, on_watch_closed);
+		uv_close((uv_handle_t *)&w->poll, brm_proc_on_watch_closed);
 		close(out.stdout_fd);
 		close(out.stderr_fd);
 		p->pid = 0;
@@ -666,24 +666,24 @@ static void do_spawn(struct brm_proc *p)
 		return;
 	}
 	p->watch = w;
-	attach_pipe(p, out.stdout_fd, 1);
-	attach_pipe(p, out.stderr_fd, 2);
+	brm_outpipe_attach(p, out.stdout_fd, 1);
+	brm_outpipe_attach(p, out.stderr_fd, 2);
 
 	p->next_retry_ms = 0;
-	set_state(p, BRM_STARTING);
+	brm_proc_set_state(p, BRM_STARTING);
 	brm_log_info("%s: %s, pid %d", p->spec->name,
 		     is_oneshot(p) ? "one-shot started" : "started", (int)p->pid);
 	brm_logcap_meta(p->logs, "started with pid %d", (int)p->pid);
 	if (hk->ready_gated && hk->ready_gated(hk->arg, p)) {
 		/* running once brm_proc_set_ready says so */
-		publish(p);
+		brm_proc_publish(p);
 		return;
 	}
 	if (p->spec->start_secs <= 0) {
 		became_running(p);
 		return;
 	}
-	publish(p);
+	brm_proc_publish(p);
 	arm_timer(p, secs_to_ms(p->spec->start_secs));
 }
 
@@ -736,8 +736,8 @@ static void restart_later(struct brm_proc *p, const char *what, double up)
 	set_error(p, why);
 	free(why);
 	p->next_retry_ms = brm_now_wall_ms() + (int64_t)delay;
-	set_state(p, BRM_BACKOFF);
-	publish(p);
+	brm_proc_set_state(p, BRM_BACKOFF);
+	brm_proc_publish(p);
 	arm_timer(p, delay);
 }
 
@@ -760,10 +760,10 @@ static void oneshot_exit(struct brm_proc *p, int code, const char *what)
 	if (code == 0) {
 		set_error(p, NULL);
 		p->start_failures = 0;
-		set_state(p, BRM_EXITED);
+		brm_proc_set_state(p, BRM_EXITED);
 		brm_log_info("%s: one-shot completed", p->spec->name);
-		publish(p);
-		maybe_stop_all_done(p->sup);
+		brm_proc_publish(p);
+		brm_supervisor_maybe_stop_all_done(p->sup);
 		return;
 	}
 	p->start_failures++;
@@ -780,8 +780,8 @@ static void oneshot_exit(struct brm_proc *p, int code, const char *what)
 		free(why);
 		brm_log_info("%s: %s", p->spec->name, p->error);
 		p->next_retry_ms = brm_now_wall_ms() + (int64_t)delay;
-		set_state(p, BRM_BACKOFF);
-		publish(p);
+		brm_proc_set_state(p, BRM_BACKOFF);
+		brm_proc_publish(p);
 		arm_timer(p, delay);
 		return;
 	}
@@ -792,10 +792,10 @@ static void oneshot_exit(struct brm_proc *p, int code, const char *what)
 		why = brm_xasprintf("one-shot failed: %s", what);
 	set_error(p, why);
 	free(why);
-	set_state(p, BRM_FATAL);
+	brm_proc_set_state(p, BRM_FATAL);
 	brm_log_warn("%s: fatal: %s", p->spec->name, p->error);
-	publish(p);
-	maybe_stop_all_done(p->sup);
+	brm_proc_publish(p);
+	brm_supervisor_maybe_stop_all_done(p->sup);
 }
 
 static void handle_exit(struct brm_proc *p, int status)
@@ -813,7 +813,7 @@ static void handle_exit(struct brm_proc *p, int status)
 	up = up_secs(p);
 	describe_exit(what, sizeof(what), code, sig);
 	brm_log_info("%s: pid %d %s after %.3fs", p->spec->name, (int)p->pid, what, up);
-	drain_pipes(p);
+	brm_proc_drain_pipes(p);
 	brm_logcap_end_run(p->logs);
 	brm_logcap_meta(p->logs, "pid %d %s", (int)p->pid, what);
 	p->pid = 0;
@@ -829,7 +829,7 @@ static void handle_exit(struct brm_proc *p, int status)
 		if (group_alive(p->pgid)) {
 			/* Wait for the rest of the group, up to the SIGKILL. */
 			uv_update_time(p->sup->loop);
-			publish(p);
+			brm_proc_publish(p);
 			arm_timer(p, GROUP_POLL_MS);
 			return;
 		}
@@ -845,9 +845,9 @@ static void handle_exit(struct brm_proc *p, int status)
 			/* A clean, quick exit is a finished job, not a failed start. */
 			set_error(p, NULL);
 			p->start_failures = 0;
-			set_state(p, BRM_EXITED);
-			publish(p);
-			maybe_stop_all_done(p->sup);
+			brm_proc_set_state(p, BRM_EXITED);
+			brm_proc_publish(p);
+			brm_supervisor_maybe_stop_all_done(p->sup);
 			return;
 		}
 		snprintf(why, sizeof(why), "%s after %.3fs, before start_secs (%gs)", what, up,
@@ -877,15 +877,15 @@ static void handle_exit(struct brm_proc *p, int status)
 			restart_later(p, what, up);
 			return;
 		}
-		set_state(p, BRM_EXITED);
-		publish(p);
-		maybe_stop_all_done(p->sup);
+		brm_proc_set_state(p, BRM_EXITED);
+		brm_proc_publish(p);
+		brm_supervisor_maybe_stop_all_done(p->sup);
 		return;
 
 	default:
 		brm_log_error("%s: exit in state %s", p->spec->name, brm_state_name(p->state));
 		p->pgid = 0;
-		publish(p);
+		brm_proc_publish(p);
 		return;
 	}
 }
@@ -905,7 +905,7 @@ static void on_exit_readable(uv_poll_t *h, int status, int events)
 		wstatus = W_EXITCODE(255, 0);
 	}
 	uv_poll_stop(&w->poll);
-	uv_close((uv_handle_t *)&w->poll, on_watch_closed);
+	uv_close((uv_handle_t *)&w->poll, brm_proc_on_watch_closed);
 	if (!p)
 		return;
 	w->p = NULL;
@@ -925,7 +925,7 @@ static void on_timer(uv_timer_t *t)
 	case BRM_RUNNING:
 		/* up for min_uptime_secs: a failed start again begins a new count */
 		p->start_failures = 0;
-		publish(p);
+		brm_proc_publish(p);
 		break;
 
 	case BRM_BACKOFF:
@@ -941,7 +941,7 @@ static void on_timer(uv_timer_t *t)
 			if (!p->killed) {
 				brm_log_warn("%s: did not stop within %gs; sending SIGKILL",
 					     p->spec->name, p->spec->stop_timeout_secs);
-				kill_group(p, SIGKILL, false);
+				brm_proc_kill_group(p, SIGKILL, false);
 				p->killed = true;
 				p->stop_deadline = uv_now(p->sup->loop) + GROUP_KILL_GRACE_MS;
 			} else if (p->leader_gone) {
@@ -966,17 +966,17 @@ static void on_timer(uv_timer_t *t)
 
 /* ---- requests ----------------------------------------------------------- */
 
-static void begin_stop(struct brm_proc *p)
+static void brm_proc_begin_stop(struct brm_proc *p)
 {
 	uint64_t ms = secs_to_ms(p->spec->stop_timeout_secs);
 
-	set_state(p, BRM_STOPPING);
+	brm_proc_set_state(p, BRM_STOPPING);
 	p->killed = false;
 	p->leader_gone = false;
-	kill_group(p, p->spec->stop_signal, p->spec->stop_signal != SIGKILL);
+	brm_proc_kill_group(p, p->spec->stop_signal, p->spec->stop_signal != SIGKILL);
 	uv_update_time(p->sup->loop);
 	p->stop_deadline = uv_now(p->sup->loop) + ms;
-	publish(p);
+	brm_proc_publish(p);
 	arm_timer(p, ms);
 }
 
@@ -1059,8 +1059,8 @@ static void start_or_wait(struct brm_proc *p)
 
 	if (hk->must_wait && hk->must_wait(hk->arg, p)) {
 		p->next_retry_ms = 0;
-		set_state(p, BRM_WAITING);
-		publish(p);
+		brm_proc_set_state(p, BRM_WAITING);
+		brm_proc_publish(p);
 		return;
 	}
 	do_spawn(p);
@@ -1087,9 +1087,9 @@ void brm_proc_deps_failed(struct brm_proc *p, const char *why)
 	if (p->state != BRM_WAITING)
 		return;
 	set_error(p, why);
-	set_state(p, BRM_FATAL);
+	brm_proc_set_state(p, BRM_FATAL);
 	brm_log_warn("%s: fatal: %s", p->spec->name, why);
-	publish(p);
+	brm_proc_publish(p);
 }
 
 void brm_proc_set_ready(struct brm_proc *p)
@@ -1107,7 +1107,7 @@ void brm_proc_set_waiting_for(struct brm_proc *p, const char *what)
 	free(p->waiting_for);
 	p->waiting_for = what ? brm_xstrdup(what) : NULL;
 	if (p->state == BRM_WAITING)
-		publish(p);
+		brm_proc_publish(p);
 }
 
 const char *brm_proc_cause(const struct brm_proc *p)
@@ -1126,7 +1126,7 @@ void brm_proc_set_health(struct brm_proc *p, const char *health, const char *out
 	p->health = health;
 	free(p->health_output);
 	p->health_output = output ? brm_xstrdup(output) : NULL;
-	publish(p);
+	brm_proc_publish(p);
 }
 
 const char *brm_proc_health(const struct brm_proc *p)
@@ -1185,7 +1185,7 @@ int brm_proc_stop_because(struct brm_proc *p, const char *why)
 	case BRM_STARTING:
 	case BRM_RUNNING:
 		set_cause(p, why);
-		begin_stop(p);
+		brm_proc_begin_stop(p);
 		return 0;
 	case BRM_STOPPING:
 		set_cause(p, why);
@@ -1194,9 +1194,9 @@ int brm_proc_stop_because(struct brm_proc *p, const char *why)
 	case BRM_WAITING:
 		set_cause(p, why);
 		uv_timer_stop(&p->timer);
-		set_state(p, BRM_STOPPED);
-		publish(p);
-		maybe_stop_all_done(p->sup);
+		brm_proc_set_state(p, BRM_STOPPED);
+		brm_proc_publish(p);
+		brm_supervisor_maybe_stop_all_done(p->sup);
 		return 0;
 	default:
 		return 0;
@@ -1245,7 +1245,7 @@ int brm_proc_restart_because(struct brm_proc *p, const char *why)
 	case BRM_RUNNING:
 		p->start_after_stop = true;
 		set_cause(p, why);
-		begin_stop(p);
+		brm_proc_begin_stop(p);
 		return 0;
 	case BRM_STOPPING:
 		p->start_after_stop = true;
@@ -1272,7 +1272,7 @@ int brm_proc_signal(struct brm_proc *p, int signo, bool group)
 	return 0;
 }
 
-static void finish_removal(struct brm_proc *p)
+static void brm_proc_finish_removal(struct brm_proc *p)
 {
 	struct brm_supervisor *sup = p->sup;
 	struct brm_proc **pp = &sup->procs;
@@ -1293,11 +1293,11 @@ static void finish_removal(struct brm_proc *p)
 	rcu_read_unlock();
 	p->entry = NULL;
 	while (p->pipes)
-		pipe_close(p->pipes);
+		brm_outpipe_close(p->pipes);
 	p->freed = true;
 	p->closing++;
-	uv_close((uv_handle_t *)&p->timer, on_proc_handle_closed);
-	maybe_stop_all_done(sup);
+	uv_close((uv_handle_t *)&p->timer, brm_proc_on_handle_closed);
+	brm_supervisor_maybe_stop_all_done(sup);
 }
 
 int brm_proc_remove(struct brm_proc *p)
@@ -1309,13 +1309,13 @@ int brm_proc_remove(struct brm_proc *p)
 	switch (p->state) {
 	case BRM_STARTING:
 	case BRM_RUNNING:
-		begin_stop(p);
+		brm_proc_begin_stop(p);
 		return 0;
 	case BRM_STOPPING:
 		return 0;
 	default:
 		uv_timer_stop(&p->timer);
-		finish_removal(p);
+		brm_proc_finish_removal(p);
 		return 0;
 	}
 }
@@ -1373,8 +1373,8 @@ void brm_proc_update_spec(struct brm_proc *p, struct brm_proc_spec *spec, uint64
 	p->generation = generation;
 	brm_logcap_set_user(p->logs, spec->user);
 	free(p->cmd_display);
-	p->cmd_display = join_argv(spec->argv);
-	publish(p);
+	p->cmd_display = brm_proc_join_argv(spec->argv);
+	brm_proc_publish(p);
 }
 
 int brm_supervisor_add(struct brm_supervisor *sup, struct brm_proc_spec *spec,
@@ -1394,7 +1394,7 @@ int brm_supervisor_add(struct brm_supervisor *sup, struct brm_proc_spec *spec,
 	p->sup = sup;
 	p->spec = spec;
 	p->generation = generation;
-	p->cmd_display = join_argv(spec->argv);
+	p->cmd_display = brm_proc_join_argv(spec->argv);
 	p->logs = brm_logcap_create(spec->name, spec->log, p);
 	brm_logcap_set_user(p->logs, spec->user);
 	p->state = BRM_STOPPED;
@@ -1404,13 +1404,13 @@ int brm_supervisor_add(struct brm_supervisor *sup, struct brm_proc_spec *spec,
 	p->since_ms = brm_now_wall_ms();
 	uv_timer_init(sup->loop, &p->timer);
 	p->timer.data = p;
-	publish(p);
+	brm_proc_publish(p);
 	if (!p->entry) {
 		/* Unreachable while brm_supervisor_find agrees with the registry. */
 		brm_log_error("%s: registry refused the name", spec->name);
 		p->freed = true;
 		p->closing++;
-		uv_close((uv_handle_t *)&p->timer, on_proc_handle_closed);
+		uv_close((uv_handle_t *)&p->timer, brm_proc_on_handle_closed);
 		return -EEXIST;
 	}
 	p->entry->owner = p;
@@ -1462,7 +1462,7 @@ bool brm_proc_removing(const struct brm_proc *p)
 	return p->removing;
 }
 
-static void maybe_stop_all_done(struct brm_supervisor *sup)
+static void brm_supervisor_maybe_stop_all_done(struct brm_supervisor *sup)
 {
 	void (*done)(void *);
 
@@ -1488,15 +1488,15 @@ void brm_supervisor_stop_all(struct brm_supervisor *sup, void (*done)(void *arg)
 		p->start_after_stop = false;
 		if (p->state == BRM_BACKOFF || p->state == BRM_WAITING) {
 			uv_timer_stop(&p->timer);
-			set_state(p, BRM_STOPPED);
-			publish(p);
+			brm_proc_set_state(p, BRM_STOPPED);
+			brm_proc_publish(p);
 		} else if (p->state == BRM_STARTING || p->state == BRM_RUNNING) {
 			/* Dependents first: the hooks stop @p once they are down. */
 			if (!(sup->hooks.defer_stop && sup->hooks.defer_stop(sup->hooks.arg, p)))
-				begin_stop(p);
+				brm_proc_begin_stop(p);
 		}
 	}
-	maybe_stop_all_done(sup);
+	brm_supervisor_maybe_stop_all_done(sup);
 }
 
 void brm_supervisor_destroy(struct brm_supervisor *sup)
@@ -1508,12 +1508,12 @@ void brm_supervisor_destroy(struct brm_supervisor *sup)
 		struct brm_proc *p = sup->procs;
 		if (p->watch) {
 			/* Not settled: the caller broke the contract; don't leak the child. */
-			kill_group(p, SIGKILL, false);
+			brm_proc_kill_group(p, SIGKILL, false);
 			p->watch->p = NULL;
-			uv_close((uv_handle_t *)&p->watch->poll, on_watch_closed);
+			uv_close((uv_handle_t *)&p->watch->poll, brm_proc_on_watch_closed);
 			p->watch = NULL;
 		}
-		finish_removal(p);
+		brm_proc_finish_removal(p);
 	}
 	free(sup);
 }
