@@ -42,6 +42,7 @@
 #include "daemon/sup/envfile.h"
 #include "daemon/sup/spawn.h"
 #include "daemon/sup/supervise.h"
+#include "daemon/sup/supervise_int.h"
 #include "lib/buf.h"
 
 /* After SIGKILL, how long a process group may take to disappear. */
@@ -58,12 +59,6 @@
 /* How often to look whether a process group is gone once its leader is. */
 #define GROUP_POLL_MS 10
 
-struct exitwatch {
-	uv_poll_t poll;
-	int pidfd;
-	struct brm_proc *p;       /* NULL once the exit was handled */
-};
-
 struct outpipe {
 	uv_pipe_t pipe;
 	struct brm_proc *p;       /* NULL once the record is gone */
@@ -71,73 +66,6 @@ struct outpipe {
 	int stream;               /* 1 stdout, 2 stderr */
 };
 
-struct brm_proc {
-	struct brm_supervisor *sup;
-	struct brm_proc_spec *spec;
-	struct brm_reg_entry *entry;
-	char *cmd_display;
-	uint64_t generation;
-
-	enum brm_state state;
-	pid_t pid;                /* running main process, 0 when none */
-	pid_t pgid;               /* its process group while it may have members */
-	struct exitwatch *watch;  /* while pid != 0 */
-	struct outpipe *pipes;    /* open output pipes, of this run or earlier ones */
-	struct brm_logcap *logs;  /* output capture (sup/logcap.c) */
-
-	int exit_code;            /* -1 when none */
-	int exit_signal;
-	uint32_t restarts;
-	uint32_t start_failures;
-	uint32_t rapid_exits;     /* restarts in a row that ran < RAPID_EXIT_SECS */
-	int64_t since_ms;
-	int64_t started_ms;
-	int64_t next_retry_ms;
-	uint64_t started_mono_ns;
-	char *error;
-	int prev_state;           /* of the snapshot before the last publish; -1: none */
-	int pub_state;            /* of the last published snapshot; -1: none */
-	pid_t prev_pid, pub_pid;  /* the same for the pid */
-
-	uv_timer_t timer;
-	uint64_t stop_deadline;   /* uv_now() ms when SIGKILL is due */
-	bool killed;              /* SIGKILL sent in this stop */
-	bool leader_gone;         /* stopping: main process reaped */
-
-	bool start_after_stop;    /* restart / start while stopping */
-	bool stop_pending;        /* stop --all: waits for its dependents to stop */
-	bool held;                /* stopped by an operator's request (brm_proc_held) */
-	bool removing;
-	bool freed;               /* unlinked; waiting for handle closes */
-	int closing;              /* handles still closing */
-
-	const char *health;       /* "unknown" | "healthy" | "unhealthy" (static), or NULL */
-	char *health_output;      /* the last probe's output or error, or NULL */
-	const char *prev_health, *pub_health;  /* as prev_state, pub_state */
-	char *waiting_for;        /* in waiting: what for ("db: not healthy yet"), or NULL */
-	char *cause;              /* why the request being carried out was made, or NULL */
-	void *orch;               /* the orchestration hooks' record (deps.c) */
-
-	struct brm_proc *next;    /* sup->procs list */
-};
-
-struct brm_supervisor {
-	uv_loop_t *loop;
-	struct brm_registry *reg;
-	struct brm_proc *procs;
-	size_t nprocs;
-	/* [0] control (waiters), [1] service glue, [2..] brm_supervisor_add_observer */
-	struct {
-		brm_observer_fn fn;
-		void *arg;
-	} obs[BRM_MAX_OBSERVERS];
-	struct brm_proc_hooks hooks;
-	bool shutting_down;
-	void (*stop_all_done)(void *arg);
-	void *stop_all_arg;
-};
-
-static void brm_proc_publish(struct brm_proc *p);
 static void notify_observers(struct brm_supervisor *sup, struct brm_proc *p,
 			     enum brm_proc_event ev);
 static void do_spawn(struct brm_proc *p);
@@ -161,7 +89,7 @@ static uint64_t secs_to_ms(double s)
 	return (uint64_t)llround(s * 1000.0);
 }
 
-static char *brm_proc_join_argv(char *const *argv)
+char *brm_proc_join_argv(char *const *argv)
 {
 	struct brm_buf b = BRM_BUF_INIT;
 
@@ -201,7 +129,7 @@ static void set_cause(struct brm_proc *p, const char *why)
 	p->cause = why ? brm_xstrdup(why) : NULL;
 }
 
-static void brm_proc_set_state(struct brm_proc *p, enum brm_state st)
+void brm_proc_set_state(struct brm_proc *p, enum brm_state st)
 {
 	if (p->state == BRM_WAITING && st != BRM_WAITING) {
 		free(p->waiting_for);
@@ -235,7 +163,7 @@ static void signal_group(struct brm_proc *p, int sig)
  * parents; then SIGCONT to the same when @cont, since a stopped (SIGSTOP)
  * process would never see @sig. One walk of the tree serves both.
  */
-static void brm_proc_kill_group(struct brm_proc *p, int sig, bool cont)
+void brm_proc_kill_group(struct brm_proc *p, int sig, bool cont)
 {
 	pid_t escaped[1024];
 	int n = brm_proctree_escaped(p->pid, p->pgid, escaped, BRM_ARRAY_SIZE(escaped));
@@ -253,8 +181,6 @@ static void brm_proc_kill_group(struct brm_proc *p, int sig, bool cont)
 	signal_group(p, SIGCONT);
 }
 
-static void brm_supervisor_maybe_stop_all_done(struct brm_supervisor *sup);
-
 /* ---- handle lifetimes --------------------------------------------------- */
 
 static void proc_free_now(struct brm_proc *p)
@@ -269,7 +195,7 @@ static void proc_free_now(struct brm_proc *p)
 	free(p);
 }
 
-static void brm_proc_on_handle_closed(uv_handle_t *h)
+void brm_proc_on_handle_closed(uv_handle_t *h)
 {
 	struct brm_proc *p = h->data;
 
@@ -277,7 +203,7 @@ static void brm_proc_on_handle_closed(uv_handle_t *h)
 		proc_free_now(p);
 }
 
-static void brm_proc_on_watch_closed(uv_handle_t *h)
+void brm_proc_on_watch_closed(uv_handle_t *h)
 {
 	struct exitwatch *w = (struct exitwatch *)h;
 
@@ -290,7 +216,7 @@ static void on_pipe_closed(uv_handle_t *h)
 	free(h);
 }
 
-static void brm_outpipe_close(struct outpipe *op)
+void brm_outpipe_close(struct outpipe *op)
 {
 	struct brm_proc *p = op->p;
 
@@ -341,7 +267,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 }
 
 /* Read what the pipes hold now, so a process's last words precede its exit line. */
-static void brm_proc_drain_pipes(struct brm_proc *p)
+void brm_proc_drain_pipes(struct brm_proc *p)
 {
 	for (struct outpipe *op = p->pipes; op; op = op->next) {
 		uv_os_fd_t fd;
@@ -365,7 +291,7 @@ void brm_proc_republish(void *proc)
 	brm_proc_publish(proc);
 }
 
-static void brm_outpipe_attach(struct brm_proc *p, int fd, int stream)
+void brm_outpipe_attach(struct brm_proc *p, int fd, int stream)
 {
 	struct outpipe *op = brm_xcalloc(1, sizeof(*op));
 	int r;
@@ -388,7 +314,7 @@ static void brm_outpipe_attach(struct brm_proc *p, int fd, int stream)
 
 /* ---- publishing --------------------------------------------------------- */
 
-static void brm_proc_publish(struct brm_proc *p)
+void brm_proc_publish(struct brm_proc *p)
 {
 	struct brm_snapshot *s = brm_snapshot_create_ex(p->spec->name, p->error, p->cmd_display,
 							p->health_output,
@@ -486,7 +412,6 @@ static void became_running(struct brm_proc *p)
 }
 
 /* The process reached a final stopped state; a pending start goes on. */
-static void brm_proc_finish_removal(struct brm_proc *p);
 
 static void settle_stopped(struct brm_proc *p)
 {
@@ -966,7 +891,7 @@ static void on_timer(uv_timer_t *t)
 
 /* ---- requests ----------------------------------------------------------- */
 
-static void brm_proc_begin_stop(struct brm_proc *p)
+void brm_proc_begin_stop(struct brm_proc *p)
 {
 	uint64_t ms = secs_to_ms(p->spec->stop_timeout_secs);
 
@@ -1272,7 +1197,7 @@ int brm_proc_signal(struct brm_proc *p, int signo, bool group)
 	return 0;
 }
 
-static void brm_proc_finish_removal(struct brm_proc *p)
+void brm_proc_finish_removal(struct brm_proc *p)
 {
 	struct brm_supervisor *sup = p->sup;
 	struct brm_proc **pp = &sup->procs;
@@ -1462,7 +1387,7 @@ bool brm_proc_removing(const struct brm_proc *p)
 	return p->removing;
 }
 
-static void brm_supervisor_maybe_stop_all_done(struct brm_supervisor *sup)
+void brm_supervisor_maybe_stop_all_done(struct brm_supervisor *sup)
 {
 	void (*done)(void *);
 
