@@ -26,6 +26,13 @@
  * Removal and shutdown wait for the process group to be gone; libuv handles
  * are freed only in their close callbacks, so a record is freed when its
  * last handle has closed.
+ *
+ * The output pipes are pipes.c's and the collection of records is
+ * supervisor.c's (supervise_int.h joins the three). This file is over 700
+ * lines on purpose: what is left is one state machine, whose transitions
+ * (an exit, a timer, a request) read and write the same fields and must
+ * agree with one another; split further, checking one transition would mean
+ * reading several files.
  */
 #include <errno.h>
 #include <math.h>
