@@ -91,6 +91,18 @@ static const char cont_pattern[] =
 	"Traceback|  File |\\[signal |panic\\(|[[:alnum:]_./*()-]+\\(.*\\)( \\+0x[0-9a-f]+)?$|"
 	"    at )";
 
+/* Compile the pattern of a stack trace's context lines, once. */
+static void brm_detect_setup(void)
+{
+	char *why = NULL;
+
+	if (!cont_re && brm_pattern_compile(cont_pattern, &cont_re, &why) < 0) {
+		brm_log_error("cannot compile the stack trace pattern: %s", why);
+		abort();
+	}
+	brm_pattern_set_base(cont_re, BRM_PATTERN_LOOP_BASE);
+}
+
 static int64_t now_ms(void)
 {
 	return brm_now_wall_ms();
@@ -178,7 +190,7 @@ struct shared_re {
 
 static struct shared_re *shared_res;
 
-static struct shared_re *shared_re_get(char *const *pats, char **why)
+static struct shared_re *brm_detect_re_get(char *const *pats, char **why)
 {
 	struct shared_re *s;
 
@@ -201,7 +213,7 @@ static struct shared_re *shared_re_get(char *const *pats, char **why)
 	return s;
 }
 
-static void shared_re_put(struct shared_re *s)
+static void brm_detect_re_put(struct shared_re *s)
 {
 	struct shared_re **pp;
 
@@ -221,11 +233,7 @@ struct brm_logcap *brm_logcap_create(const char *name, const struct brm_log_spec
 	struct brm_logcap *c = brm_xcalloc(1, sizeof(*c));
 	char *why = NULL;
 
-	if (!cont_re && brm_pattern_compile(cont_pattern, &cont_re, &why) < 0) {
-		brm_log_error("cannot compile the stack trace pattern: %s", why);
-		abort();
-	}
-	brm_pattern_set_base(cont_re, BRM_PATTERN_LOOP_BASE);
+	brm_detect_setup();
 	c->name = brm_xstrdup(name);
 	c->owner = owner;
 	brm_log_settings_resolve(&c->set, name, spec, L.top);
@@ -234,7 +242,7 @@ struct brm_logcap *brm_logcap_create(const char *name, const struct brm_log_spec
 	if (c->set.line_max > brm_logring_max_line(c->pub->ring))
 		c->set.line_max = brm_logring_max_line(c->pub->ring);
 	if (c->set.error_patterns[0]) {
-		c->err_re = shared_re_get(c->set.error_patterns, &why);
+		c->err_re = brm_detect_re_get(c->set.error_patterns, &why);
 		if (!c->err_re)
 			brm_log_warn("%s: error_patterns: %s; error detection off", name, why);
 		free(why);
@@ -298,7 +306,7 @@ void brm_logcap_destroy(struct brm_logcap *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	brm_logfile_close(c->file);
-	shared_re_put(c->err_re);
+	brm_detect_re_put(c->err_re);
 	for (int i = 0; i < 2; i++)
 		free(c->part[i].buf);
 	for (size_t i = 0; i < c->nurls; i++)
@@ -358,7 +366,7 @@ static bool url_char(unsigned char ch)
 	return ch > 0x20 && ch < 0x7f && !strchr("\"'<>`{}|\\^", ch);
 }
 
-static void find_urls(struct brm_logcap *c, const char *s, size_t n)
+static void brm_detect_urls(struct brm_logcap *c, const char *s, size_t n)
 {
 	const char *end = s + n, *p = s;
 
@@ -397,7 +405,7 @@ static void find_urls(struct brm_logcap *c, const char *s, size_t n)
 	}
 }
 
-static void publish_errors(struct brm_logcap *c, bool closing)
+static void brm_detect_publish_errors(struct brm_logcap *c, bool closing)
 {
 	struct brm_errset *old = c->pub->errs, *set;
 	struct brm_logerr *rec;
@@ -438,11 +446,11 @@ static void publish_errors(struct brm_logcap *c, bool closing)
 	c->blk_changed = false;
 }
 
-static void close_block(struct brm_logcap *c)
+static void brm_detect_close_block(struct brm_logcap *c)
 {
 	if (!c->blk_open)
 		return;
-	publish_errors(c, true);
+	brm_detect_publish_errors(c, true);
 	c->blk_open = false;
 	brm_buf_reset(&c->blk);
 }
@@ -459,7 +467,7 @@ static void block_add(struct brm_logcap *c, const char *s, size_t n)
 	c->blk_last_indented = n && (s[0] == ' ' || s[0] == '\t');
 }
 
-static void detect_errors(struct brm_logcap *c, uint64_t seq, int64_t ts, int stream,
+static void brm_detect_errors(struct brm_logcap *c, uint64_t seq, int64_t ts, int stream,
 			  const char *s, size_t n)
 {
 	bool is_err, is_cont;
@@ -476,7 +484,7 @@ static void detect_errors(struct brm_logcap *c, uint64_t seq, int64_t ts, int st
 			block_add(c, s, n);
 			return;
 		}
-		close_block(c);
+		brm_detect_close_block(c);
 	}
 	if (!is_err)
 		return;
@@ -522,9 +530,9 @@ static void emit(struct brm_logcap *c, int stream, unsigned flags, const char *s
 	file_line(c, ts, stream, flags, s, n);
 	brm_buf_grow(&c->strip, n + 1);
 	z = brm_ansi_strip(s, n, c->strip.p);
-	find_urls(c, c->strip.p, z);
+	brm_detect_urls(c, c->strip.p, z);
 	if (stream != BRM_LOG_META)
-		detect_errors(c, seq, ts, stream, c->strip.p, z);
+		brm_detect_errors(c, seq, ts, stream, c->strip.p, z);
 }
 
 static void after_lines(struct brm_logcap *c)
@@ -536,7 +544,7 @@ static void after_lines(struct brm_logcap *c)
 			brm_buf_finish(&c->fbuf);
 	}
 	if (c->blk_open && c->blk_changed)
-		publish_errors(c, false);
+		brm_detect_publish_errors(c, false);
 	if (brm_logs_on_lines)
 		brm_logs_on_lines();
 }
@@ -617,7 +625,7 @@ void brm_logcap_meta(struct brm_logcap *c, const char *fmt, ...)
 
 void brm_logcap_end_run(struct brm_logcap *c)
 {
-	close_block(c);
+	brm_detect_close_block(c);
 }
 
 /* ---- the snapshot's fields ---------------------------------------------- */
