@@ -70,7 +70,7 @@
 /* How long adopted orphans get between SIGTERM and SIGKILL at shutdown. */
 #define ORPHAN_GRACE_MS 5000
 
-struct daemon {
+struct brm_daemon {
 	uv_loop_t loop;
 	struct brm_signals *sigs;
 	struct brm_registry *reg;
@@ -88,6 +88,16 @@ struct daemon {
 	struct brm_cmd **held;
 	size_t nheld;
 	bool shutdown_answered;
+	/* from start-up to the end of brm_daemon_finish */
+	struct brm_ctx ctx;
+	struct brm_access *access;  /* read by the workers until they are joined */
+	struct call_rcu_data *crdp;
+	char *socket_path, *state_dir;
+};
+
+/* What the command line asked for. */
+struct brm_options {
+	const char *config_path, *socket_opt;
 };
 
 static void usage(FILE *f)
@@ -141,7 +151,7 @@ static void on_finish_timer_closed(uv_handle_t *h)
  * state file's write callback. */
 static void finish_shutdown(uv_timer_t *t)
 {
-	struct daemon *d = t->data;
+	struct brm_daemon *d = t->data;
 
 	uv_close((uv_handle_t *)t, on_finish_timer_closed);
 	brm_control_cancel_all(d->ctl);
@@ -181,7 +191,7 @@ static int cmp_proc(const void *a, const void *b)
 }
 
 /* Answer @cmd (`shutdown`) with every process's last snapshot. */
-static void answer_shutdown(struct daemon *d, struct brm_cmd *cmd)
+static void answer_shutdown(struct brm_daemon *d, struct brm_cmd *cmd)
 {
 	size_t n = brm_supervisor_count(d->sup);
 	struct brm_proc **procs = brm_xcalloc(n ? n : 1, sizeof(*procs)), **end = procs;
@@ -206,7 +216,7 @@ static void answer_shutdown(struct daemon *d, struct brm_cmd *cmd)
 /* The state file holds every change (@marker's gate let it through). */
 static void state_flushed(struct brm_cmd *marker)
 {
-	struct daemon *d = marker->owner;
+	struct brm_daemon *d = marker->owner;
 	uv_timer_t *t;
 
 	if (marker->reply.len)
@@ -228,7 +238,7 @@ static void state_flushed(struct brm_cmd *marker)
  * its write failed). */
 static void all_stopped(void *arg)
 {
-	struct daemon *d = arg;
+	struct brm_daemon *d = arg;
 	struct brm_cmd *marker = brm_cmd_create(BRM_CMD_SHUTDOWN, NULL);
 
 	brm_log_info("every process has stopped; shutting down");
@@ -255,7 +265,7 @@ static void supervised_stopped(void *arg)
 }
 
 /* Stop everything; all_stopped() follows. Context: loop thread. */
-static void begin_shutdown(struct daemon *d, const char *who)
+static void brm_daemon_begin_shutdown(struct brm_daemon *d, const char *who)
 {
 	d->stopping = true;
 	brm_log_info("%s: stopping %zu processes", who, brm_supervisor_count(d->sup));
@@ -265,9 +275,9 @@ static void begin_shutdown(struct daemon *d, const char *who)
 }
 
 /* Context: loop thread. */
-static void on_signal(int signo, pid_t pid, uid_t uid, void *arg)
+static void brm_daemon_on_signal(int signo, pid_t pid, uid_t uid, void *arg)
 {
-	struct daemon *d = arg;
+	struct brm_daemon *d = arg;
 	char who[96];
 
 	if (signo == SIGCHLD) {
@@ -289,13 +299,13 @@ static void on_signal(int signo, pid_t pid, uid_t uid, void *arg)
 		brm_log_info("%s: already shutting down", who);
 		return;
 	}
-	begin_shutdown(d, who);
+	brm_daemon_begin_shutdown(d, who);
 }
 
 /* Context: loop thread, executing a `shutdown` request (control.h). */
-static void on_shutdown_request(void *arg, struct brm_cmd *cmd)
+static void brm_daemon_on_shutdown_request(void *arg, struct brm_cmd *cmd)
 {
-	struct daemon *d = arg;
+	struct brm_daemon *d = arg;
 	char who[96];
 
 	if (d->shutdown_answered) {
@@ -308,15 +318,15 @@ static void on_shutdown_request(void *arg, struct brm_cmd *cmd)
 		return;
 	snprintf(who, sizeof(who), "shutdown requested by pid %d (uid %u)", (int)cmd->peer_pid,
 		 (unsigned)cmd->peer_uid);
-	begin_shutdown(d, who);
+	brm_daemon_begin_shutdown(d, who);
 }
 
 /* ---- start-up ----------------------------------------------------------- */
 
-static struct brm_access *g_access;
-
-/* Access control, socket mode and group, and limits from @cfg into @ctx. */
-static int harden_ctx(const struct brm_config *cfg, struct brm_ctx *ctx)
+/* Access control, socket mode and group, and limits from @cfg into @ctx;
+ * *@accessp the access rules, for the caller to free at exit. */
+static int harden_ctx(const struct brm_config *cfg, struct brm_ctx *ctx,
+		      struct brm_access **accessp)
 {
 	struct brm_access *access = NULL;
 	char *err = NULL;
@@ -342,7 +352,7 @@ static int harden_ctx(const struct brm_config *cfg, struct brm_ctx *ctx)
 		return -1;
 	}
 	/* Read by the workers until they are joined; freed at exit. */
-	ctx->access = g_access = access;
+	ctx->access = *accessp = access;
 	return 0;
 }
 
@@ -361,7 +371,11 @@ static int check_config(const char *path)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/*
+ * The command line into @o. Returns -1 to go on, or the exit status of a
+ * run that ends here (--help, --version, --check-config, a usage error).
+ */
+static int brm_options_parse(int argc, char **argv, struct brm_options *o)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -373,20 +387,13 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config_path = NULL, *socket_opt = NULL;
-	struct brm_config *cfg = NULL;
-	struct call_rcu_data *crdp;
-	struct brm_ctx ctx;
-	struct daemon d;
-	sigset_t all, old, keep, brm_sigs;
-	char *socket_path = NULL, *state_dir, *err = NULL;
-	int c, r, listen_fd;
+	int c, r;
 
 	while ((c = getopt_long(argc, argv, "c:s:fhV", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': config_path = optarg; break;
+		case 'c': o->config_path = optarg; break;
 		case 'C': return check_config(optarg);
-		case 's': socket_opt = optarg; break;
+		case 's': o->socket_opt = optarg; break;
 		case 'f': break;
 		case 'L':
 			r = brm_log_level_parse(optarg);
@@ -407,6 +414,21 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	return -1;
+}
+
+/*
+ * Start-up, steps 1 to 5 of the comment at the top, up to READY=1.
+ * Returns 0 to run the loop, or the exit status of a start that failed.
+ */
+static int brm_daemon_start(struct brm_daemon *d, const struct brm_options *o)
+{
+	const char *config_path = o->config_path, *socket_opt = o->socket_opt;
+	struct brm_config *cfg = NULL;
+	sigset_t all, old, keep, brm_sigs;
+	char *err = NULL;
+	int r, listen_fd;
+
 	/* From the first line on, for `brummctl log`; followers are woken. */
 	brm_log_keep(BRM_LOG_RING_DEFAULT, brm_stream_wake_all);
 
@@ -435,79 +457,78 @@ int main(int argc, char **argv)
 		cfg = brm_config_default();
 	}
 	if (socket_opt)
-		socket_path = brm_xstrdup(socket_opt);
+		d->socket_path = brm_xstrdup(socket_opt);
 	else if (getenv("BRUMMD_SOCKET") && *getenv("BRUMMD_SOCKET"))
-		socket_path = brm_xstrdup(getenv("BRUMMD_SOCKET"));
+		d->socket_path = brm_xstrdup(getenv("BRUMMD_SOCKET"));
 	else if (cfg->socket)
-		socket_path = brm_xstrdup(cfg->socket);
+		d->socket_path = brm_xstrdup(cfg->socket);
 	else
-		socket_path = brm_socket_default_path();
-	state_dir = brm_persist_path_resolve(cfg->state_dir, socket_path, &err);
-	if (!state_dir) {
+		d->socket_path = brm_socket_default_path();
+	d->state_dir = brm_persist_path_resolve(cfg->state_dir, d->socket_path, &err);
+	if (!d->state_dir) {
 		fprintf(stderr, "brummd: not started: %s\n", err);
 		free(err);
-		free(socket_path);
+		free(d->socket_path);
 		brm_config_destroy(cfg);
 		return 1;
 	}
 
-	memset(&d, 0, sizeof(d));
 	rcu_register_thread();
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	crdp = create_call_rcu_data(0, -1);
+	d->crdp = create_call_rcu_data(0, -1);
 	/* Only this thread calls call_rcu(); its helper takes no signals. */
-	set_thread_call_rcu_data(crdp);
+	set_thread_call_rcu_data(d->crdp);
 
-	uv_loop_init(&d.loop);
+	uv_loop_init(&d->loop);
 	/* Before anything is started or counted: a signal that comes while
 	 * blocked waits in the signalfd for the loop's first iteration. */
-	d.sigs = brm_signals_start(&d.loop, on_signal, &d);
-	if (!d.sigs) {
+	d->sigs = brm_signals_start(&d->loop, brm_daemon_on_signal, d);
+	if (!d->sigs) {
 		fprintf(stderr, "brummd: cannot make a signalfd: %s\n", strerror(errno));
 		return 1;
 	}
-	d.reg = brm_registry_create();
-	brm_orphans_init(&d.loop);
-	d.sup = brm_supervisor_create(&d.loop, d.reg);
+	d->reg = brm_registry_create();
+	brm_orphans_init(&d->loop);
+	d->sup = brm_supervisor_create(&d->loop, d->reg);
 	/* Observers run in the order added: events record a change before
 	 * deps reacts to it (which may publish further changes). */
-	brm_events_init(d.sup, 0);
-	d.deps = brm_deps_create(&d.loop, d.sup);
+	brm_events_init(d->sup, 0);
+	d->deps = brm_deps_create(&d->loop, d->sup);
 	brm_stream_init();
-	if (brm_logs_init(&d.loop, cfg->log, brm_proc_republish) < 0) {
+	if (brm_logs_init(&d->loop, cfg->log, brm_proc_republish) < 0) {
 		fprintf(stderr, "brummd: cannot start the log writer thread\n");
 		return 1;
 	}
-	d.ctl = brm_control_create(&d.loop, d.sup);
-	brm_control_set_shutdown(d.ctl, on_shutdown_request, &d);
-	brm_cmdq_init(&d.cmdq, &d.loop, brm_control_execute, d.ctl);
-	d.svc = brm_service_create(&d.loop, d.sup);
-	d.state = brm_persist_load(&d.loop, state_dir, &err);
-	if (!d.state) {
+	d->ctl = brm_control_create(&d->loop, d->sup);
+	brm_control_set_shutdown(d->ctl, brm_daemon_on_shutdown_request, d);
+	brm_cmdq_init(&d->cmdq, &d->loop, brm_control_execute, d->ctl);
+	d->svc = brm_service_create(&d->loop, d->sup);
+	d->state = brm_persist_load(&d->loop, d->state_dir, &err);
+	if (!d->state) {
 		fprintf(stderr, "brummd: not started: %s\n", err);
 		free(err);
 		return 1;
 	}
 	/* Before anything starts: a leftover may hold the port it needs. */
-	brm_leftovers_kill(d.state);
-	if (brm_leftovers_watch(d.sup, d.state) < 0)
+	brm_leftovers_kill(d->state);
+	if (brm_leftovers_watch(d->sup, d->state) < 0)
 		brm_log_error("cannot record process groups: no observer slot left; processes"
 			      " left over if brummd dies will not be found");
-	d.rl = brm_reload_create(d.sup, d.ctl, d.svc, d.state, config_path, cfg);
+	d->rl = brm_reload_create(d->sup, d->ctl, d->svc, d->state, config_path, cfg);
 
-	ctx.reg = d.reg;
-	ctx.cmdq = &d.cmdq;
-	ctx.pid = getpid();
-	ctx.start_mono_ns = brm_now_mono_ns();
-	if (harden_ctx(cfg, &ctx) < 0)
+	d->ctx.reg = d->reg;
+	d->ctx.cmdq = &d->cmdq;
+	d->ctx.pid = getpid();
+	d->ctx.start_mono_ns = brm_now_mono_ns();
+	if (harden_ctx(cfg, &d->ctx, &d->access) < 0)
 		return 1;
 	if (listen_fd >= 0) {
-		r = brm_server_adopt(listen_fd, cfg->workers, &ctx, &d.srv, &err);
-		free(socket_path);
-		socket_path = brm_xasprintf("fd %d (socket activation)", listen_fd);
+		r = brm_server_adopt(listen_fd, cfg->workers, &d->ctx, &d->srv, &err);
+		free(d->socket_path);
+		d->socket_path = brm_xasprintf("fd %d (socket activation)", listen_fd);
 	} else {
-		r = brm_server_create(socket_path, cfg->workers, &ctx, &d.srv, &err);
+		r = brm_server_create(d->socket_path, cfg->workers, &d->ctx, &d->srv, &err);
 	}
 	if (r < 0) {
 		fprintf(stderr, "brummd: %s\n", err);
@@ -516,11 +537,11 @@ int main(int argc, char **argv)
 	}
 	/* Processes are in the registry before the first request is read. */
 	brm_log_info("brummd %s (pid %d) listening on %s, config %s, %zu processes, %d workers,"
-		     " state %s", BRM_VERSION, (int)getpid(), socket_path, cfg->source, cfg->nprocs,
-		     cfg->workers, brm_persist_path(d.state));
-	brm_reload_startup(d.rl, cfg);
+		     " state %s", BRM_VERSION, (int)getpid(), d->socket_path, cfg->source,
+		     cfg->nprocs, cfg->workers, brm_persist_path(d->state));
+	brm_reload_startup(d->rl, cfg);
 	brm_config_destroy(cfg);
-	r = brm_server_start(d.srv);
+	r = brm_server_start(d->srv);
 	if (r < 0) {
 		fprintf(stderr, "brummd: cannot start worker threads: %s\n", strerror(-r));
 		return 1;
@@ -532,24 +553,47 @@ int main(int argc, char **argv)
 			sigaddset(&keep, s);
 	pthread_sigmask(SIG_SETMASK, &keep, NULL);
 
-	brm_service_ready(d.svc);
+	brm_service_ready(d->svc);
+	return 0;
+}
 
-	uv_run(&d.loop, UV_RUN_DEFAULT);
+/* After the loop has ended (finish_shutdown closed the last handle): free
+ * what is left and say so. */
+static void brm_daemon_finish(struct brm_daemon *d)
+{
+	int r;
 
-	r = uv_loop_close(&d.loop);
+	r = uv_loop_close(&d->loop);
 	if (r != 0)
 		brm_log_warn("loop closed with handles still open: %s", uv_strerror(r));
-	brm_registry_destroy(d.reg);
-	brm_reload_destroy(d.rl);
-	brm_persist_destroy(d.state);
+	brm_registry_destroy(d->reg);
+	brm_reload_destroy(d->rl);
+	brm_persist_destroy(d->state);
 	brm_notify_finish();
-	free(state_dir);
+	free(d->state_dir);
 	set_thread_call_rcu_data(NULL);
-	call_rcu_data_free(crdp);
+	call_rcu_data_free(d->crdp);
 	rcu_unregister_thread();
-	free(socket_path);
-	brm_access_destroy(g_access);
+	free(d->socket_path);
+	brm_access_destroy(d->access);
 	brm_log_keep_stop();
 	brm_log_info("stopped");
+}
+
+int main(int argc, char **argv)
+{
+	struct brm_options o = { 0 };
+	struct brm_daemon d;
+	int r;
+
+	r = brm_options_parse(argc, argv, &o);
+	if (r >= 0)
+		return r;
+	memset(&d, 0, sizeof(d));
+	r = brm_daemon_start(&d, &o);
+	if (r != 0)
+		return r;
+	uv_run(&d.loop, UV_RUN_DEFAULT);
+	brm_daemon_finish(&d);
 	return 0;
 }
