@@ -567,31 +567,12 @@ static char *slurp(struct brm_persist *st, int *err, char **why)
 		close(fd);
 		return NULL;
 	}
-	*err = 0;
-	for (;;) {
-		ssize_t n;
-		brm_buf_grow(&b, 65536);
-		n = read(fd, b.p + b.len, b.cap - b.len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			*err = n < 0 ? -errno : 0;
-			break;
-		}
-		b.len += (size_t)n;
-		b.p[b.len] = '\0';
-		if (b.len > MAX_STATE_BYTES) {
-			*err = -EFBIG;
-			break;
-		}
-	}
+	*err = brm_buf_read_file(&b, fd, MAX_STATE_BYTES);
 	close(fd);
 	if (*err < 0) {
 		brm_buf_finish(&b);
 		return NULL;
 	}
-	brm_buf_grow(&b, 1);
-	b.p[b.len] = '\0';
 	return brm_buf_detach(&b);
 }
 
