@@ -20,6 +20,7 @@
 
 #include "daemon/sup/deps.h"
 #include "daemon/sup/health.h"
+#include "daemon/sup/loopcheck.h"
 #include "daemon/log.h"
 #include "daemon/conf/orchspec.h"
 #include "daemon/sup/spawn.h"
@@ -426,6 +427,7 @@ static void needed_walk(struct needed *w, struct brm_proc *p, int depth)
 void brm_deps_each_needed(struct brm_supervisor *sup, struct brm_proc *p,
 			  void (*fn)(struct brm_proc *q, void *arg), void *arg)
 {
+	BRM_ASSERT_LOOP();
 	struct needed w = { sup, NULL, 0, 0, fn, arg };
 
 	needed_walk(&w, p, 0);
@@ -766,6 +768,7 @@ static void observe(void *arg, struct brm_proc *p, enum brm_proc_event ev)
 
 struct brm_deps *brm_deps_create(uv_loop_t *loop, struct brm_supervisor *sup)
 {
+	BRM_ASSERT_LOOP();
 	struct brm_deps *dd = brm_xcalloc(1, sizeof(*dd));
 	struct brm_proc_hooks hooks = {
 		.arg = dd,
@@ -804,6 +807,7 @@ static void drop_one(struct brm_proc *p, void *arg)
 
 void brm_deps_destroy(struct brm_deps *dd)
 {
+	BRM_ASSERT_LOOP();
 	if (!dd)
 		return;
 	brm_supervisor_remove_observer(dd->sup, observe, dd);

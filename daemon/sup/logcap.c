@@ -33,6 +33,7 @@
 #include "daemon/sup/logfile.h"
 #include "daemon/sup/logcap.h"
 #include "daemon/sup/logcap_int.h"
+#include "daemon/sup/loopcheck.h"
 #include "lib/buf.h"
 #include "lib/pattern.h"
 #include "lib/util.h"
@@ -93,6 +94,7 @@ static void on_usr1(uv_signal_t *h, int sig)
 int brm_logs_init(uv_loop_t *loop, const struct brm_log_spec *top,
 		  void (*republish)(void *owner))
 {
+	BRM_ASSERT_LOOP();
 	int r;
 
 	L.loop = loop;
@@ -115,6 +117,7 @@ static void on_closed(uv_handle_t *h)
 
 void brm_logs_shutdown(void)
 {
+	BRM_ASSERT_LOOP();
 	if (!L.up)
 		return;
 	L.up = false;
@@ -130,6 +133,7 @@ void brm_logs_shutdown(void)
 struct brm_logcap *brm_logcap_create(const char *name, const struct brm_log_spec *spec,
 				     void *owner)
 {
+	BRM_ASSERT_LOOP();
 	struct brm_logcap *c = brm_xcalloc(1, sizeof(*c));
 	char *why = NULL;
 
@@ -159,11 +163,13 @@ struct brm_logcap *brm_logcap_create(const char *name, const struct brm_log_spec
 
 void brm_logcap_set_user(struct brm_logcap *c, const char *user)
 {
+	BRM_ASSERT_LOOP();
 	brm_logfile_set_user(c->file, user);
 }
 
 void brm_logcap_attach(struct brm_logcap *c, struct brm_reg_entry *e)
 {
+	BRM_ASSERT_LOOP();
 	brm_rcu_assign(e->logs, c->pub);
 }
 
@@ -187,6 +193,7 @@ static void free_pub(struct rcu_head *h)
 
 void brm_logcap_destroy(struct brm_logcap *c)
 {
+	BRM_ASSERT_LOOP();
 	if (!c)
 		return;
 	if (c->prev)
@@ -268,6 +275,7 @@ static void after_lines(struct brm_logcap *c)
 
 void brm_logcap_feed(struct brm_logcap *c, int stream, const char *data, size_t n)
 {
+	BRM_ASSERT_LOOP();
 	struct partial *pt = &c->part[stream == BRM_LOG_STDERR];
 	const char *end = data + n;
 
@@ -313,6 +321,7 @@ void brm_logcap_feed(struct brm_logcap *c, int stream, const char *data, size_t 
 
 void brm_logcap_flush(struct brm_logcap *c, int stream)
 {
+	BRM_ASSERT_LOOP();
 	struct partial *pt = &c->part[stream == BRM_LOG_STDERR];
 
 	if (pt->len) {
@@ -325,6 +334,7 @@ void brm_logcap_flush(struct brm_logcap *c, int stream)
 
 void brm_logcap_meta(struct brm_logcap *c, const char *fmt, ...)
 {
+	BRM_ASSERT_LOOP();
 	char line[512];
 	va_list ap;
 	int n;
@@ -342,6 +352,7 @@ void brm_logcap_meta(struct brm_logcap *c, const char *fmt, ...)
 
 void brm_logcap_end_run(struct brm_logcap *c)
 {
+	BRM_ASSERT_LOOP();
 	brm_detect_close_block(c);
 }
 
@@ -349,12 +360,14 @@ void brm_logcap_end_run(struct brm_logcap *c)
 
 bool brm_logcap_take_dirty(struct brm_logcap *c)
 {
+	BRM_ASSERT_LOOP();
 	/* Cleared by brm_logcap_extra_json, which the publish calls. */
 	return c->dirty;
 }
 
 const char *brm_logcap_extra_json(struct brm_logcap *c)
 {
+	BRM_ASSERT_LOOP();
 	struct brm_buf b = BRM_BUF_INIT;
 	struct extra *x;
 	char err[BRM_LOGFILE_ERR_MAX] = "";

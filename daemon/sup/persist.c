@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "daemon/sup/cmd.h"
+#include "daemon/sup/loopcheck.h"
 #include "daemon/log.h"
 #include "daemon/sup/persist.h"
 #include "lib/buf.h"
@@ -388,6 +389,7 @@ static void release_held(struct brm_persist *st, const char *why)
 
 void brm_persist_hold_reply(struct brm_persist *st, struct brm_cmd *cmd)
 {
+	BRM_ASSERT_LOOP();
 	if (cmd->durable_gen < st->gen)
 		cmd->durable_gen = st->gen;
 	if (cmd->done == gate)
@@ -404,6 +406,7 @@ static void close_replies_hook(void *arg)
 
 void brm_persist_close_replies(struct brm_persist *st)
 {
+	BRM_ASSERT_LOOP();
 	if (!st)
 		return;
 	st->replies_closed = true;
@@ -412,6 +415,7 @@ void brm_persist_close_replies(struct brm_persist *st)
 
 uint64_t brm_persist_generation(const struct brm_persist *st)
 {
+	BRM_ASSERT_LOOP();
 	return st->gen;
 }
 
@@ -711,6 +715,7 @@ out_free:
 
 struct brm_persist *brm_persist_load(uv_loop_t *loop, const char *path, char **err)
 {
+	BRM_ASSERT_LOOP();
 	struct brm_persist *st = brm_xcalloc(1, sizeof(*st));
 	struct brm_safedir_opts o = { .uid = geteuid(), .create = true, .mode = 0700,
 				      .gid = (gid_t)-1 };
@@ -786,6 +791,7 @@ out_fail:
 
 void brm_persist_shutdown(struct brm_persist *st)
 {
+	BRM_ASSERT_LOOP();
 	if (st && !st->closed) {
 		st->closed = true;
 		uv_close((uv_handle_t *)&st->retry, NULL);
@@ -794,6 +800,7 @@ void brm_persist_shutdown(struct brm_persist *st)
 
 void brm_persist_destroy(struct brm_persist *st)
 {
+	BRM_ASSERT_LOOP();
 	if (!st)
 		return;
 	if (st->lock_fd >= 0 || st->dfd >= 0)
@@ -817,6 +824,7 @@ void brm_persist_destroy(struct brm_persist *st)
 
 bool brm_persist_stopped(const struct brm_persist *st, const char *name)
 {
+	BRM_ASSERT_LOOP();
 	const struct item *it = find(st, name);
 
 	return it && it->stopped;
@@ -824,6 +832,7 @@ bool brm_persist_stopped(const struct brm_persist *st, const char *name)
 
 void brm_persist_set_stopped(struct brm_persist *st, const char *name, bool stopped)
 {
+	BRM_ASSERT_LOOP();
 	struct item *it = find(st, name);
 
 	if ((it ? it->stopped : false) == stopped)
@@ -836,6 +845,7 @@ void brm_persist_set_stopped(struct brm_persist *st, const char *name, bool stop
 
 const char *brm_persist_added(const struct brm_persist *st, const char *name)
 {
+	BRM_ASSERT_LOOP();
 	const struct item *it = find(st, name);
 
 	return it ? it->added : NULL;
@@ -843,6 +853,7 @@ const char *brm_persist_added(const struct brm_persist *st, const char *name)
 
 void brm_persist_set_added(struct brm_persist *st, const char *name, const char *spec_json)
 {
+	BRM_ASSERT_LOOP();
 	struct item *it = find(st, name);
 
 	if (!it && !spec_json)
@@ -856,6 +867,7 @@ void brm_persist_set_added(struct brm_persist *st, const char *name, const char 
 
 void brm_persist_forget(struct brm_persist *st, const char *name)
 {
+	BRM_ASSERT_LOOP();
 	struct item *it = find(st, name);
 
 	if (!it)
@@ -874,6 +886,7 @@ static int cmp_str(const void *a, const void *b)
 
 char **brm_persist_added_names(const struct brm_persist *st)
 {
+	BRM_ASSERT_LOOP();
 	char **v = brm_xcalloc(st->n + 1, sizeof(*v));
 	size_t k = 0;
 
@@ -886,6 +899,7 @@ char **brm_persist_added_names(const struct brm_persist *st)
 
 const char *brm_persist_path(const struct brm_persist *st)
 {
+	BRM_ASSERT_LOOP();
 	return st->path;
 }
 
@@ -894,6 +908,7 @@ const char *brm_persist_path(const struct brm_persist *st)
 void brm_persist_set_group(struct brm_persist *st, const char *name, pid_t pgid,
 			   unsigned long long start)
 {
+	BRM_ASSERT_LOOP();
 	struct item *it = find(st, name);
 
 	if (it ? it->pgid == pgid && it->pgid_start == start : pgid == 0)
@@ -907,6 +922,7 @@ void brm_persist_set_group(struct brm_persist *st, const char *name, pid_t pgid,
 
 struct brm_persist_group *brm_persist_groups(const struct brm_persist *st, size_t *n)
 {
+	BRM_ASSERT_LOOP();
 	struct brm_persist_group *v = brm_xcalloc(st->n + 1, sizeof(*v));
 
 	*n = 0;
@@ -923,16 +939,19 @@ struct brm_persist_group *brm_persist_groups(const struct brm_persist *st, size_
 
 const char *brm_persist_loaded_boot_id(const struct brm_persist *st)
 {
+	BRM_ASSERT_LOOP();
 	return st->loaded_boot_id;
 }
 
 const char *brm_persist_boot_id(const struct brm_persist *st)
 {
+	BRM_ASSERT_LOOP();
 	return st->boot_id;
 }
 
 void brm_persist_clear_groups(struct brm_persist *st)
 {
+	BRM_ASSERT_LOOP();
 	bool any = false;
 
 	for (size_t i = st->n; i-- > 0;) {

@@ -12,6 +12,7 @@
 
 #include "daemon/log.h"
 #include "daemon/sup/logcap.h"
+#include "daemon/sup/loopcheck.h"
 #include "daemon/sup/supervise.h"
 #include "daemon/sup/supervise_int.h"
 #include "lib/util.h"
@@ -100,6 +101,7 @@ void brm_proc_drain_pipes(struct brm_proc *p)
 
 void brm_proc_republish(void *proc)
 {
+	BRM_ASSERT_LOOP();
 	brm_proc_publish(proc);
 }
 

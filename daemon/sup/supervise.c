@@ -47,6 +47,7 @@
 #include "daemon/sup/logcap.h"
 #include "daemon/sup/proctree.h"
 #include "daemon/sup/envfile.h"
+#include "daemon/sup/loopcheck.h"
 #include "daemon/sup/spawn.h"
 #include "daemon/sup/supervise.h"
 #include "daemon/sup/supervise_int.h"
@@ -858,21 +859,25 @@ static void recheck_waiting(struct brm_proc *p)
 
 int brm_proc_start_because(struct brm_proc *p, const char *why)
 {
+	BRM_ASSERT_LOOP();
 	return start_request(p, why, false);
 }
 
 int brm_proc_start(struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return brm_proc_start_because(p, NULL);
 }
 
 bool brm_proc_completed(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return is_oneshot(p) && p->state == BRM_EXITED && p->exit_code == 0;
 }
 
 bool brm_proc_is_oneshot(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return is_oneshot(p);
 }
 
@@ -892,22 +897,26 @@ static void start_or_wait(struct brm_proc *p)
 
 void brm_proc_deps_met(struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	if (p->state == BRM_WAITING && !p->removing && !p->sup->shutting_down)
 		do_spawn(p);
 }
 
 void brm_proc_set_held(struct brm_proc *p, bool held)
 {
+	BRM_ASSERT_LOOP();
 	p->held = held;
 }
 
 bool brm_proc_held(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return p->held;
 }
 
 void brm_proc_deps_failed(struct brm_proc *p, const char *why)
 {
+	BRM_ASSERT_LOOP();
 	if (p->state != BRM_WAITING)
 		return;
 	set_error(p, why);
@@ -918,6 +927,7 @@ void brm_proc_deps_failed(struct brm_proc *p, const char *why)
 
 void brm_proc_set_ready(struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	if (p->state != BRM_STARTING)
 		return;
 	uv_timer_stop(&p->timer);
@@ -926,6 +936,7 @@ void brm_proc_set_ready(struct brm_proc *p)
 
 void brm_proc_set_waiting_for(struct brm_proc *p, const char *what)
 {
+	BRM_ASSERT_LOOP();
 	if ((!what && !p->waiting_for) || (what && p->waiting_for && !strcmp(what, p->waiting_for)))
 		return;
 	free(p->waiting_for);
@@ -936,11 +947,13 @@ void brm_proc_set_waiting_for(struct brm_proc *p, const char *what)
 
 const char *brm_proc_cause(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return p->cause;
 }
 
 void brm_proc_set_health(struct brm_proc *p, const char *health, const char *output)
 {
+	BRM_ASSERT_LOOP();
 	bool same = p->health == health &&
 		    ((!output && !p->health_output) ||
 		     (output && p->health_output && !strcmp(output, p->health_output)));
@@ -955,36 +968,43 @@ void brm_proc_set_health(struct brm_proc *p, const char *health, const char *out
 
 const char *brm_proc_health(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return p->health;
 }
 
 pid_t brm_proc_pid(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return p->pid;
 }
 
 int brm_proc_exit_code(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return p->exit_code;
 }
 
 void *brm_proc_orch(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return p->orch;
 }
 
 void brm_proc_set_orch(struct brm_proc *p, void *orch)
 {
+	BRM_ASSERT_LOOP();
 	p->orch = orch;
 }
 
 int brm_proc_stop(struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return brm_proc_stop_because(p, NULL);
 }
 
 int brm_proc_stop_because(struct brm_proc *p, const char *why)
 {
+	BRM_ASSERT_LOOP();
 	p->start_after_stop = false;
 	p->stop_pending = false;
 	switch (p->state) {
@@ -1011,6 +1031,7 @@ int brm_proc_stop_because(struct brm_proc *p, const char *why)
 
 void brm_proc_mark_stop(struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	if (p->state == BRM_STARTING || p->state == BRM_RUNNING) {
 		p->start_after_stop = false;
 		p->stop_pending = true;
@@ -1019,6 +1040,7 @@ void brm_proc_mark_stop(struct brm_proc *p)
 
 int brm_proc_stop_after_dependents(struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	struct brm_supervisor *sup = p->sup;
 
 	if ((p->state == BRM_STARTING || p->state == BRM_RUNNING) && sup->hooks.defer_stop &&
@@ -1032,16 +1054,19 @@ int brm_proc_stop_after_dependents(struct brm_proc *p)
 
 bool brm_proc_stop_pending(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return p->stop_pending;
 }
 
 int brm_proc_restart(struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return brm_proc_restart_because(p, NULL);
 }
 
 int brm_proc_restart_because(struct brm_proc *p, const char *why)
 {
+	BRM_ASSERT_LOOP();
 	if (p->sup->shutting_down)
 		return -ESHUTDOWN;
 	if (p->removing)
@@ -1069,6 +1094,7 @@ int brm_proc_restart_because(struct brm_proc *p, const char *why)
  */
 int brm_proc_signal(struct brm_proc *p, int signo, bool group)
 {
+	BRM_ASSERT_LOOP();
 	if (p->pid <= 0)
 		return -ESRCH;
 	if (group && p->pgid > 0 && kill(-p->pgid, signo) == 0)
@@ -1108,6 +1134,7 @@ void brm_proc_finish_removal(struct brm_proc *p)
 
 int brm_proc_remove(struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	if (p->removing)
 		return 0;
 	p->removing = true;
@@ -1128,6 +1155,7 @@ int brm_proc_remove(struct brm_proc *p)
 
 void brm_proc_update_spec(struct brm_proc *p, struct brm_proc_spec *spec, uint64_t generation)
 {
+	BRM_ASSERT_LOOP();
 	brm_spec_destroy(p->spec);
 	p->spec = spec;
 	p->generation = generation;

@@ -13,6 +13,7 @@
 
 #include "daemon/log.h"
 #include "daemon/sup/logcap.h"
+#include "daemon/sup/loopcheck.h"
 #include "daemon/sup/supervise.h"
 #include "daemon/sup/supervise_int.h"
 #include "lib/util.h"
@@ -23,6 +24,8 @@ struct brm_supervisor *brm_supervisor_create(uv_loop_t *loop, struct brm_registr
 {
 	struct brm_supervisor *sup = brm_xcalloc(1, sizeof(*sup));
 
+	/* The thread that creates the supervisor runs its loop. */
+	brm_loopcheck_set();
 	sup->loop = loop;
 	sup->reg = reg;
 	return sup;
@@ -30,6 +33,7 @@ struct brm_supervisor *brm_supervisor_create(uv_loop_t *loop, struct brm_registr
 
 void brm_supervisor_set_observer(struct brm_supervisor *sup, brm_observer_fn fn, void *arg)
 {
+	BRM_ASSERT_LOOP();
 	sup->obs[0].fn = fn;
 	sup->obs[0].arg = arg;
 }
@@ -37,12 +41,14 @@ void brm_supervisor_set_observer(struct brm_supervisor *sup, brm_observer_fn fn,
 void brm_supervisor_set_service_observer(struct brm_supervisor *sup, brm_observer_fn fn,
 					  void *arg)
 {
+	BRM_ASSERT_LOOP();
 	sup->obs[1].fn = fn;
 	sup->obs[1].arg = arg;
 }
 
 int brm_supervisor_add_observer(struct brm_supervisor *sup, brm_observer_fn fn, void *arg)
 {
+	BRM_ASSERT_LOOP();
 	for (int i = 2; i < BRM_MAX_OBSERVERS; i++) {
 		if (!sup->obs[i].fn) {
 			sup->obs[i].fn = fn;
@@ -55,6 +61,7 @@ int brm_supervisor_add_observer(struct brm_supervisor *sup, brm_observer_fn fn, 
 
 void brm_supervisor_remove_observer(struct brm_supervisor *sup, brm_observer_fn fn, void *arg)
 {
+	BRM_ASSERT_LOOP();
 	for (int i = 2; i < BRM_MAX_OBSERVERS; i++) {
 		if (sup->obs[i].fn == fn && sup->obs[i].arg == arg) {
 			sup->obs[i].fn = NULL;
@@ -66,6 +73,7 @@ void brm_supervisor_remove_observer(struct brm_supervisor *sup, brm_observer_fn 
 int brm_supervisor_add(struct brm_supervisor *sup, struct brm_proc_spec *spec,
 		       uint64_t generation, struct brm_proc **out)
 {
+	BRM_ASSERT_LOOP();
 	struct brm_proc *p;
 
 	if (sup->shutting_down) {
@@ -111,6 +119,7 @@ int brm_supervisor_add(struct brm_supervisor *sup, struct brm_proc_spec *spec,
 
 struct brm_proc *brm_supervisor_find(struct brm_supervisor *sup, const char *name)
 {
+	BRM_ASSERT_LOOP();
 	struct brm_reg_entry *e;
 	struct brm_proc *p = NULL;
 
@@ -125,6 +134,7 @@ struct brm_proc *brm_supervisor_find(struct brm_supervisor *sup, const char *nam
 void brm_supervisor_each(struct brm_supervisor *sup,
 			 void (*fn)(struct brm_proc *p, void *arg), void *arg)
 {
+	BRM_ASSERT_LOOP();
 	struct brm_proc *p, *next;
 
 	for (p = sup->procs; p; p = next) {
@@ -135,16 +145,19 @@ void brm_supervisor_each(struct brm_supervisor *sup,
 
 size_t brm_supervisor_count(struct brm_supervisor *sup)
 {
+	BRM_ASSERT_LOOP();
 	return sup->nprocs;
 }
 
 bool brm_proc_settled(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return p->pid == 0 && p->state != BRM_STOPPING && p->state != BRM_STARTING;
 }
 
 bool brm_proc_removing(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return p->removing;
 }
 
@@ -164,6 +177,7 @@ void brm_supervisor_maybe_stop_all_done(struct brm_supervisor *sup)
 
 void brm_supervisor_stop_all(struct brm_supervisor *sup, void (*done)(void *arg), void *arg)
 {
+	BRM_ASSERT_LOOP();
 	struct brm_proc *p, *next;
 
 	sup->shutting_down = true;
@@ -187,6 +201,7 @@ void brm_supervisor_stop_all(struct brm_supervisor *sup, void (*done)(void *arg)
 
 void brm_supervisor_destroy(struct brm_supervisor *sup)
 {
+	BRM_ASSERT_LOOP();
 	if (!sup)
 		return;
 	memset(sup->obs, 0, sizeof(sup->obs));
@@ -206,52 +221,62 @@ void brm_supervisor_destroy(struct brm_supervisor *sup)
 
 const char *brm_proc_name(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return p->spec->name;
 }
 
 enum brm_state brm_proc_state(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return p->state;
 }
 
 const struct brm_snapshot *brm_proc_snapshot(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	/* The loop thread is the only writer: its own pointer is stable. */
 	return p->entry ? rcu_dereference(p->entry->snap) : NULL;
 }
 
 int brm_proc_prev_state(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return p->prev_state;
 }
 
 int brm_proc_prev_pid(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return p->prev_pid;
 }
 
 const char *brm_proc_prev_health(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return p->prev_health;
 }
 
 const struct brm_proc_spec *brm_proc_spec(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return p->spec;
 }
 
 bool brm_supervisor_shutting_down(const struct brm_supervisor *sup)
 {
+	BRM_ASSERT_LOOP();
 	return sup->shutting_down;
 }
 
 struct brm_supervisor *brm_proc_supervisor(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return p->sup;
 }
 
 void brm_supervisor_set_hooks(struct brm_supervisor *sup, const struct brm_proc_hooks *hooks)
 {
+	BRM_ASSERT_LOOP();
 	if (hooks)
 		sup->hooks = *hooks;
 	else
