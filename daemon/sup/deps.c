@@ -34,7 +34,7 @@ struct notify_pipe {
 	struct brm_proc *p;         /* NULL once abandoned */
 };
 
-struct oproc {
+struct brm_orch {
 	struct brm_proc *p;
 	struct brm_health *health;
 	pid_t run_pid;              /* the run the health check follows */
@@ -58,9 +58,9 @@ static const struct brm_orch_spec *orch_of(struct brm_proc *p)
 	return brm_proc_spec(p)->orch;
 }
 
-static struct oproc *oproc_get(struct brm_proc *p)
+static struct brm_orch *oproc_get(struct brm_proc *p)
 {
-	struct oproc *op = brm_proc_orch(p);
+	struct brm_orch *op = brm_proc_orch(p);
 
 	if (!op) {
 		op = brm_xcalloc(1, sizeof(*op));
@@ -76,7 +76,7 @@ static void on_np_closed(uv_handle_t *h)
 	free(h);
 }
 
-static void np_close(struct oproc *op)
+static void np_close(struct brm_orch *op)
 {
 	if (!op->np)
 		return;
@@ -85,7 +85,7 @@ static void np_close(struct oproc *op)
 	op->np = NULL;
 }
 
-static void oproc_free(struct oproc *op)
+static void oproc_free(struct brm_orch *op)
 {
 	brm_health_destroy(op->health);
 	np_close(op);
@@ -529,7 +529,7 @@ static void on_np_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	if (n < 0 || (n > 0 && p && memchr(buf->base, '\n', (size_t)n))) {
 		/* One notification per run; EOF or done: close our end. */
 		if (p) {
-			struct oproc *op = brm_proc_orch(p);
+			struct brm_orch *op = brm_proc_orch(p);
 			if (op && op->np == np)
 				op->np = NULL;
 		}
@@ -544,7 +544,7 @@ static void prepare_spawn(void *arg, struct brm_proc *p, struct brm_spawn_req *r
 {
 	struct brm_deps *dd = arg;
 	const struct brm_orch_spec *o = orch_of(p);
-	struct oproc *op;
+	struct brm_orch *op;
 
 	if (!o || o->ready == BRM_READY_START_SECS || o->ready == BRM_READY_HEALTH)
 		return;
@@ -584,7 +584,7 @@ static void prepare_spawn(void *arg, struct brm_proc *p, struct brm_spawn_req *r
 static void spawned(void *arg, struct brm_proc *p, int pid)
 {
 	struct brm_deps *dd = arg;
-	struct oproc *op = brm_proc_orch(p);
+	struct brm_orch *op = brm_proc_orch(p);
 
 	if (!op)
 		return;
@@ -614,7 +614,7 @@ static void spawned(void *arg, struct brm_proc *p, int pid)
 
 static void output(void *arg, struct brm_proc *p, const char *data, size_t n)
 {
-	struct oproc *op = brm_proc_orch(p);
+	struct brm_orch *op = brm_proc_orch(p);
 
 	(void)arg;
 	if (op && op->health)
@@ -717,7 +717,7 @@ static void follow_health(struct brm_deps *dd, struct brm_proc *p)
 {
 	const struct brm_orch_spec *o = orch_of(p);
 	const struct brm_health_spec *hs = o ? o->health : NULL;
-	struct oproc *op = brm_proc_orch(p);
+	struct brm_orch *op = brm_proc_orch(p);
 	pid_t pid = brm_proc_pid(p);
 
 	if (!hs && (!op || !op->health))
@@ -751,7 +751,7 @@ static void observe(void *arg, struct brm_proc *p, enum brm_proc_event ev)
 	struct brm_deps *dd = arg;
 
 	if (ev == BRM_EV_REMOVED) {
-		struct oproc *op = brm_proc_orch(p);
+		struct brm_orch *op = brm_proc_orch(p);
 
 		if (op) {
 			brm_proc_set_orch(p, NULL);
@@ -796,7 +796,7 @@ static void on_sd_closed(uv_handle_t *h)
 
 static void drop_one(struct brm_proc *p, void *arg)
 {
-	struct oproc *op = brm_proc_orch(p);
+	struct brm_orch *op = brm_proc_orch(p);
 
 	(void)arg;
 	if (op) {

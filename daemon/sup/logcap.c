@@ -50,7 +50,7 @@ static struct {
 	uv_async_t async;
 	uv_signal_t usr1;
 	struct brm_log_spec *top;
-	void (*republish)(void *owner);
+	void (*republish)(struct brm_proc *owner);
 	struct brm_logcap *caps;
 	bool up;
 } L;
@@ -92,7 +92,7 @@ static void on_usr1(uv_signal_t *h, int sig)
 }
 
 int brm_logs_init(uv_loop_t *loop, const struct brm_log_spec *top,
-		  void (*republish)(void *owner))
+		  void (*republish)(struct brm_proc *owner))
 {
 	BRM_ASSERT_LOOP();
 	int r;
@@ -131,7 +131,7 @@ void brm_logs_shutdown(void)
 /* ---- the capture -------------------------------------------------------- */
 
 struct brm_logcap *brm_logcap_create(const char *name, const struct brm_log_spec *spec,
-				     void *owner)
+				     struct brm_proc *owner)
 {
 	BRM_ASSERT_LOOP();
 	struct brm_logcap *c = brm_xcalloc(1, sizeof(*c));

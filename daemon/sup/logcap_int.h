@@ -26,7 +26,7 @@ struct partial {
 
 struct brm_logcap {
 	char *name;
-	void *owner;
+	struct brm_proc *owner;
 	struct brm_logpub *pub;
 	struct brm_log_settings set;
 	struct shared_re *err_re;  /* NULL: no error detection */

@@ -99,10 +99,10 @@ void brm_proc_drain_pipes(struct brm_proc *p)
 	}
 }
 
-void brm_proc_republish(void *proc)
+void brm_proc_republish(struct brm_proc *p)
 {
 	BRM_ASSERT_LOOP();
-	brm_proc_publish(proc);
+	brm_proc_publish(p);
 }
 
 void brm_outpipe_attach(struct brm_proc *p, int fd, int stream)

@@ -984,13 +984,13 @@ int brm_proc_exit_code(const struct brm_proc *p)
 	return p->exit_code;
 }
 
-void *brm_proc_orch(const struct brm_proc *p)
+struct brm_orch *brm_proc_orch(const struct brm_proc *p)
 {
 	BRM_ASSERT_LOOP();
 	return p->orch;
 }
 
-void brm_proc_set_orch(struct brm_proc *p, void *orch)
+void brm_proc_set_orch(struct brm_proc *p, struct brm_orch *orch)
 {
 	BRM_ASSERT_LOOP();
 	p->orch = orch;

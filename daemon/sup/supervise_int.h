@@ -72,7 +72,7 @@ struct brm_proc {
 	const char *prev_health, *pub_health;  /* as prev_state, pub_state */
 	char *waiting_for;        /* in waiting: what for ("db: not healthy yet"), or NULL */
 	char *cause;              /* why the request being carried out was made, or NULL */
-	void *orch;               /* the orchestration hooks' record (deps.c) */
+	struct brm_orch *orch;    /* the orchestration hooks' record (deps.c) */
 
 	struct brm_proc *next;    /* sup->procs list */
 };
