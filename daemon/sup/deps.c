@@ -6,6 +6,11 @@
  * cost is a pass over the waiting processes per change, which is nothing
  * next to a spawn at the sizes brummd runs. Re-entry (a spawn publishes,
  * which calls the observer again) is folded into one more pass.
+ *
+ * Long because: dependencies, readiness (sd_notify's READY=1 pipe) and the
+ * health glue decide together whether a process may start, is running and
+ * must restart, all in the one pass above; the decisions read best side by
+ * side.
  */
 #include <errno.h>
 #include <fcntl.h>

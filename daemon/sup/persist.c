@@ -29,6 +29,11 @@
  * of its own (the disk may have been freed), so its reply waits for at most
  * one write; the scheduled retry is neither moved nor lengthened by it: the
  * backoff grows only when the retry itself fails.
+ *
+ * Long because: the format, the group-committed writer, the reply gate and
+ * the reader share one record of the state and its generation; split, the
+ * gate's promise (a reply only after the write that holds its change) would
+ * be spread over files. Reading the file is brm_buf_read_file's.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>

@@ -48,6 +48,10 @@
  * reported (brm_spawn succeeds and the child exits 127). Check memory with
  * ASan instead (SAN=address,undefined); its runtime is never entered from
  * the child.
+ *
+ * Long because: the rules above bind the parent's preparation of struct
+ * child, the child function and the report of its failure, which must be
+ * read together. Whom the child runs as is creds.c's.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -28,10 +28,11 @@
  * last handle has closed.
  *
  * The output pipes are pipes.c's and the collection of records is
- * supervisor.c's (supervise_int.h joins the three). This file is over 700
- * lines on purpose: what is left is one state machine, whose transitions
- * (an exit, a timer, a request) read and write the same fields and must
- * agree with one another; split further, checking one transition would mean
+ * supervisor.c's (supervise_int.h joins the three).
+ *
+ * Long because: what is left is one state machine, whose transitions (an
+ * exit, a timer, a request) read and write the same fields and must agree
+ * with one another; split further, checking one transition would mean
  * reading several files.
  */
 #include <errno.h>
