@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include <uv.h>
 
+#include "daemon/rpc/request.h"
 #include "daemon/rpc/server.h"
 #include "daemon/sup/cmd.h"
 

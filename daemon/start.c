@@ -23,6 +23,7 @@
 #include "daemon/log.h"
 #include "daemon/notify.h"
 #include "daemon/rpc/follow.h"
+#include "daemon/rpc/request.h"
 #include "daemon/rpc/server.h"
 #include "daemon/service.h"
 #include "daemon/signals.h"

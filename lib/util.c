@@ -139,6 +139,11 @@ bool brm_strv_equal(char *const *a, char *const *b)
 	return !a[i] && !b[i];
 }
 
+bool brm_streq(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
 int64_t brm_now_wall_ms(void)
 {
 	struct timespec ts;

@@ -50,6 +50,9 @@ size_t brm_strv_len(char *const *v);
 void brm_strv_free(char **v);
 bool brm_strv_equal(char *const *a, char *const *b);
 
+/* NULL-safe string equality: two NULLs are equal, NULL and a string are not. */
+bool brm_streq(const char *a, const char *b);
+
 /* Clocks in milliseconds / nanoseconds. */
 int64_t brm_now_wall_ms(void);     /* CLOCK_REALTIME */
 uint64_t brm_now_mono_ns(void);    /* CLOCK_MONOTONIC */

@@ -188,11 +188,6 @@ void brm_log_settings_finish(struct brm_log_settings *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static bool opt_str_eq(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
 bool brm_log_spec_equal(const struct brm_log_spec *a, const struct brm_log_spec *b)
 {
 	static const struct brm_log_spec unset = { -1, -1, NULL, -1, -1, NULL };
@@ -202,6 +197,6 @@ bool brm_log_spec_equal(const struct brm_log_spec *a, const struct brm_log_spec 
 	if (!b)
 		b = &unset;
 	return a->ring_bytes == b->ring_bytes && a->line_max == b->line_max &&
-	       opt_str_eq(a->file, b->file) && a->max_bytes == b->max_bytes &&
+	       brm_streq(a->file, b->file) && a->max_bytes == b->max_bytes &&
 	       a->keep == b->keep && brm_strv_equal(a->error_patterns, b->error_patterns);
 }

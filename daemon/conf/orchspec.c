@@ -95,18 +95,14 @@ void brm_orch_spec_destroy(struct brm_orch_spec *s)
 	free(s);
 }
 
-static bool str_eq(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
-}
-
 bool brm_health_spec_equal(const struct brm_health_spec *a, const struct brm_health_spec *b)
 {
 	if (!a || !b)
 		return a == b;
 	return a->kind == b->kind && brm_strv_equal(a->exec, b->exec) &&
-	       str_eq(a->host, b->host) && a->port == b->port && str_eq(a->path, b->path) &&
-	       str_eq(a->regex, b->regex) && a->interval_secs == b->interval_secs &&
+	       brm_streq(a->host, b->host) && a->port == b->port &&
+	       brm_streq(a->path, b->path) && brm_streq(a->regex, b->regex) &&
+	       a->interval_secs == b->interval_secs &&
 	       a->timeout_secs == b->timeout_secs &&
 	       a->start_period_secs == b->start_period_secs && a->retries == b->retries &&
 	       a->restart_on_unhealthy == b->restart_on_unhealthy;

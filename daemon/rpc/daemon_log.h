@@ -8,7 +8,7 @@
 #ifndef BRM_DAEMON_LOG_H
 #define BRM_DAEMON_LOG_H
 
-#include "daemon/rpc/methods.h"
+#include "daemon/rpc/request.h"
 
 #define BRM_DAEMON_LOG_OUT_MAX (64u << 10)
 

@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "daemon/rpc/methods.h"
+#include "daemon/rpc/request.h"
 #include "daemon/sup/logcap.h"
 #include "daemon/rpc/targets.h"
 #include "lib/pattern.h"

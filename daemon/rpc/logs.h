@@ -7,7 +7,7 @@
 #ifndef BRM_LOGS_METHOD_H
 #define BRM_LOGS_METHOD_H
 
-#include "daemon/rpc/methods.h"
+#include "daemon/rpc/request.h"
 #include "lib/logring.h"
 
 enum brm_method_result brm_m_logs(struct brm_req *req, struct brm_cmd **cmd);

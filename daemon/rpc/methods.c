@@ -30,41 +30,6 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static enum brm_method_result verror(struct brm_req *req, int code, const char *fmt,
-				     va_list ap) BRM_PRINTF(3, 0);
-static enum brm_method_result verror(struct brm_req *req, int code, const char *fmt,
-				     va_list ap)
-{
-	struct brm_buf *tmp = &req->scratch->tmp;
-
-	brm_buf_reset(tmp);
-	brm_buf_vaddf(tmp, fmt, ap);
-	brm_rpc_error(req->out, req->id_json, code, tmp->p, NULL);
-	return BRM_REPLIED;
-}
-
-enum brm_method_result brm_req_error(struct brm_req *req, int code, const char *fmt, ...)
-{
-	enum brm_method_result r;
-	va_list ap;
-
-	va_start(ap, fmt);
-	r = verror(req, code, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-enum brm_method_result brm_req_invalid(struct brm_req *req, const char *fmt, ...)
-{
-	enum brm_method_result r;
-	va_list ap;
-
-	va_start(ap, fmt);
-	r = verror(req, BRM_E_INVALID_PARAMS, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
 static const char *json_type(const cJSON *v)
 {
 	if (cJSON_IsString(v)) return "a string";
@@ -607,20 +572,4 @@ const struct brm_method *brm_method_find(const char *name)
 {
 	return bsearch(name, brm_methods, BRM_ARRAY_SIZE(brm_methods) - 1,
 		       sizeof(brm_methods[0]), cmp_method);
-}
-
-void brm_scratch_init(struct brm_scratch *s)
-{
-	s->snaps = NULL;
-	s->cap = 0;
-	brm_buf_init(&s->tmp);
-	brm_buf_init(&s->line);
-}
-
-void brm_scratch_finish(struct brm_scratch *s)
-{
-	free(s->snaps);
-	brm_buf_finish(&s->tmp);
-	brm_buf_finish(&s->line);
-	brm_scratch_init(s);
 }

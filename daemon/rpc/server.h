@@ -16,27 +16,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-struct brm_registry;
-struct brm_cmdq;
-struct brm_limits;
-struct brm_access;
 struct brm_peer;
 struct brm_scratch;
 struct brm_buf;
 struct brm_cmd;
 
-/* What request handlers may use; read-only after brm_server_start(). */
-struct brm_ctx {
-	struct brm_registry *reg;
-	struct brm_cmdq *cmdq;
-	pid_t pid;
-	uint64_t start_mono_ns;
-	const struct brm_limits *limits;  /* NULL: BRM_LIMITS_DEFAULT */
-	const struct brm_access *access;  /* NULL: root and the daemon's uid only */
-	unsigned socket_mode;             /* 0: 0600 */
-	gid_t socket_gid;                 /* (gid_t)-1 or 0: the daemon's group */
-};
-
+struct brm_ctx;     /* rpc/request.h */
 struct brm_server;
 
 /*

@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 
-#include "daemon/rpc/methods.h"
+#include "daemon/rpc/request.h"
 #include "daemon/sup/supervise.h"
 
 #define BRM_EVENTS_OUT_MAX (64u << 10)
