@@ -445,8 +445,11 @@ static int build_envp(char *const *env, char *const *ident, char ***out, char *e
 	char **v;
 
 	for (size_t i = 0; i < nr; i++) {
-		if (!strchr(env[i], '=') || env[i][0] == '=')
-			return brm_fail_err(err, errlen, EINVAL, "env '%s': not KEY=VALUE", env[i]);
+		if (!strchr(env[i], '=') || env[i][0] == '=') {
+			/* -EINVAL spelled out: -fanalyzer does not see into lib/util.c */
+			brm_fail_err(err, errlen, EINVAL, "env '%s': not KEY=VALUE", env[i]);
+			return -EINVAL;
+		}
 	}
 	refs = brm_xmalloc((total ? total : 1) * sizeof(*refs));
 	v = brm_xcalloc(total + 1, sizeof(*v));
