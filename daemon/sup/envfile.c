@@ -296,7 +296,6 @@ static int read_one(const char *path, const struct brm_pathwalk_trust *tr, struc
 	const char *base = strrchr(path, '/') + 1;
 	struct stat st;
 	int dfd, fd, rc = 0;
-	ssize_t n;
 
 	if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
 		return brm_fail_err(err, errlen, EISDIR, "cannot read env_file '%s': %s", path,
@@ -339,27 +338,13 @@ static int read_one(const char *path, const struct brm_pathwalk_trust *tr, struc
 	if (rc < 0)
 		goto out_close;
 	b->len = 0;
-	for (;;) {
-		brm_buf_grow(b, 64 * 1024);
-		n = read(fd, b->p + b->len, b->cap - b->len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = brm_fail_err(err, errlen, errno, "cannot read env_file '%s': %s", path,
-					  strerror(errno));
-			break;
-		}
-		if (n == 0)
-			break;
-		b->len += (size_t)n;
-		if (b->len > BRM_ENVFILE_MAX_BYTES) {   /* it grew since fstat */
-			rc = brm_fail_err(err, errlen, EFBIG, "env_file '%s': larger than %u bytes",
-					  path, BRM_ENVFILE_MAX_BYTES);
-			break;
-		}
-	}
-	if (b->p)
-		b->p[b->len] = '\0';
+	rc = brm_buf_read_file(b, fd, BRM_ENVFILE_MAX_BYTES);
+	if (rc == -EFBIG)   /* it grew since fstat */
+		brm_fail_err(err, errlen, EFBIG, "env_file '%s': larger than %u bytes", path,
+			     BRM_ENVFILE_MAX_BYTES);
+	else if (rc < 0)
+		brm_fail_err(err, errlen, -rc, "cannot read env_file '%s': %s", path,
+			     strerror(-rc));
 out_close:
 	close(fd);
 out_close_dir:
