@@ -1,6 +1,8 @@
 /*
- * test_config.c — Check suite for daemon/conf/config.c: every key parsed right,
- * every kind of mistake reported with its key path and a useful message.
+ * test_config.c — Check suite for config parsing, daemon/conf/ (config.c,
+ * spec.c, values.c, rlimits.c, accessspec.c, limits.c, diag.c): every key
+ * parsed right, every kind of mistake reported with its key path and a
+ * useful message.
  */
 #include <check.h>
 #include <errno.h>
@@ -14,6 +16,7 @@
 
 #include "daemon/conf/config.h"
 #include "daemon/conf/logspec.h"
+#include "daemon/conf/values.h"
 #include "lib/util.h"
 #include "tests/suite.h"
 
