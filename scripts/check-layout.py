@@ -10,8 +10,9 @@ include that resolves to no file of the tree (a system header) is ignored.
 The rules, each with the form its violations are written in:
 
   cycle FILE -> HEADER
-      No include cycle. A module is a .c and its .h (daemon/conf/config.c
-      and daemon/conf/config.h are module daemon/conf/config); module A
+      No include cycle. A module is a .c, its .h and its private header
+      named X_int.h, if it has one (daemon/sup/supervise.c, supervise.h and
+      supervise_int.h are module daemon/sup/supervise); module A
       depends on B when a file of A includes B's header. Every include
       between two modules of one dependency cycle (a strongly connected
       component) is a violation: removing those lines is what breaks it.
@@ -160,7 +161,11 @@ def sccs(nodes, edges):
 
 
 def module(path):
-    return os.path.splitext(path)[0]
+    """daemon/sup/supervise_int.h -> daemon/sup/supervise."""
+    base = os.path.splitext(path)[0]
+    if path.endswith(".h") and base.endswith("_int"):
+        base = base[:-len("_int")]
+    return base
 
 
 def layer(path):
@@ -351,6 +356,9 @@ def self_test(verbose):
           "daemon/sup/cmd.c": top + '#include "supervise.h"\n'},
          ["cycle daemon/sup/supervise.c -> daemon/sup/cmd.h",
           "cycle daemon/sup/cmd.c -> daemon/sup/supervise.h"])
+    case("a private header X_int.h belongs to its module X",
+         {"daemon/sup/supervise_int.h": top + '#include "daemon/sup/supervise.h"\n',
+          "daemon/sup/supervise.c": top + '#include "supervise_int.h"\n'}, [])
     case("rpc/ including a sup/ header other than cmd.h fails",
          {"daemon/rpc/server.c": top + '#include "daemon/sup/supervise.h"\n'},
          ["rpc-sup daemon/rpc/server.c -> daemon/sup/supervise.h"])

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "tests/suite.h"
 
 /* A pipe holding @n bytes of @c, closed for writing: read to its end. */
 static int filled_pipe(char c, size_t n)
@@ -91,26 +92,8 @@ START_TEST(a_failed_read_is_its_errno)
 }
 END_TEST
 
-static Suite *buf_suite(void)
-{
-	Suite *s = suite_create("buf");
-	TCase *tc = tcase_create("read_file");
-
-	tcase_add_test(tc, empty_file_gives_an_empty_string);
-	tcase_add_test(tc, reads_to_the_end_after_what_the_buffer_held);
-	tcase_add_test(tc, over_the_cap_is_efbig);
-	tcase_add_test(tc, a_failed_read_is_its_errno);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(buf_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+BRM_TEST_CASE("buf", "read_file", 0,
+	empty_file_gives_an_empty_string,
+	reads_to_the_end_after_what_the_buffer_held,
+	over_the_cap_is_efbig,
+	a_failed_read_is_its_errno);

@@ -20,6 +20,7 @@
 
 #include "daemon/sup/supervise.h"
 #include "lib/registry.h"
+#include "tests/suite.h"
 
 static void *count_elsewhere(void *arg)
 {
@@ -106,13 +107,7 @@ static Suite *loopcheck_suite(void)
 	return s;
 }
 
-int main(void)
+Suite *brm_test_suite(void)
 {
-	SRunner *sr = srunner_create(loopcheck_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return loopcheck_suite();
 }
