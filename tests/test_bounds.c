@@ -194,8 +194,9 @@ START_TEST(never_reading_clients_stay_bounded)
 	fflush(stdout);
 	ck_assert_msg(hwm1 - hwm0 < 16 * 1024, "brummd grew by %ld KiB (peak)", hwm1 - hwm0);
 
-	/* Now they read: every reply, in order, none lost. */
-	deadline = now_s() + 40;
+	/* Now they read: every reply, in order, none lost (TSan on a loaded
+	 * machine served 4 of 8 in 40 s). */
+	deadline = now_s() + (getenv("TSAN_OPTIONS") ? 150 : 40);
 	do {
 		struct pollfd pfd[PIPE_CLIENTS];
 
@@ -610,7 +611,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("bounds");
 	TCase *tc = tcase_create("bounds");
 
-	tcase_set_timeout(tc, 90);
+	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, max_clients_per_uid_is_configurable);
 	tcase_add_test(tc, one_uid_cannot_take_every_slot);
 	tcase_add_test(tc, abandoned_waits_are_cancelled);

@@ -14,6 +14,7 @@
 
 #include "daemon/conf/config.h"
 #include "daemon/conf/logspec.h"
+#include "daemon/conf/values.h"
 #include "lib/util.h"
 
 #define EPS 1e-9

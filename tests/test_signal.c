@@ -76,6 +76,9 @@ static bool wait_count(const char *name, const char *text, int want, int timeout
 }
 
 /* brummctl exited 0; frees its stderr. */
+/* Call brmh_ctl() first, then this: the order in which a call's arguments
+ * are evaluated is unspecified, so err passed beside the call that sets it
+ * would be the old value. */
 static void ctl_ok(const char *what, int rc, char *err)
 {
 	ck_assert_msg(rc == 0, "brummctl %s: exit %d, stderr: %s", what, rc, err ? err : "");
@@ -91,7 +94,7 @@ START_TEST(signal_goes_to_the_main_process_unless_asked_for_the_group)
 	pid_t master, w0, w1;
 	char *out = NULL, *err = NULL;
 	cJSON *r, *s;
-	int code;
+	int code, rc;
 
 	brmh_check_start(&H,
 		"{\"processes\": {\"guni\": {\"cmd\": [\"%s\", \"prefork\", \"2\"],"
@@ -111,8 +114,8 @@ START_TEST(signal_goes_to_the_main_process_unless_asked_for_the_group)
 	cJSON_Delete(r);
 	ck_assert_msg(wait_count("guni", "reload", 2, 3000), "the master did not reload again");
 	/* brummctl's default */
-	ctl_ok("signal guni HUP", brmh_ctl(&H, &out, &err, "signal", "guni", "HUP", NULL),
-	       err);
+	rc = brmh_ctl(&H, &out, &err, "signal", "guni", "HUP", NULL);
+	ctl_ok("signal guni HUP", rc, err);
 	free(out);
 	ck_assert_msg(wait_count("guni", "reload", 3, 3000), "brummctl signal: no reload");
 	brmh_sleep_ms(200);   /* a HUP to a worker would have killed it by now */
@@ -120,8 +123,8 @@ START_TEST(signal_goes_to_the_main_process_unless_asked_for_the_group)
 		      "a worker died of a HUP meant for the master");
 
 	/* --group reaches the workers (the default action of HUP ends them) */
-	ctl_ok("signal --group guni HUP",
-	       brmh_ctl(&H, &out, &err, "signal", "--group", "guni", "HUP", NULL), err);
+	rc = brmh_ctl(&H, &out, &err, "signal", "--group", "guni", "HUP", NULL);
+	ctl_ok("signal --group guni HUP", rc, err);
 	ck_assert_msg(strstr(out, "guni"), "signal printed: %s", out);
 	free(out);
 	ck_assert_msg(brmh_wait_pid_gone(w0, 3000) && brmh_wait_pid_gone(w1, 3000),

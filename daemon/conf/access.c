@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "daemon/conf/access.h"
-#include "daemon/conf/config.h"
+#include "daemon/conf/accessspec.h"
 #include "lib/buf.h"
 
 #define MAX_PEER_GROUPS 256

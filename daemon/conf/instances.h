@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "daemon/conf/config.h"
+#include "daemon/conf/spec.h"
 
 #define BRM_MAX_INSTANCES 1000
 

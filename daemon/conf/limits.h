@@ -3,8 +3,9 @@
  * (config key "limits", proto/PROTOCOL.md "Limits"), with their defaults
  * and the bounds a config may set them to.
  *
- * A struct brm_limits is filled once from the config before the workers
- * start and is read-only afterwards: safe from any thread.
+ * A struct brm_limits is filled once from the config (brm_limits_parse,
+ * limits.c) before the workers start and is read-only afterwards: safe from
+ * any thread.
  */
 #ifndef BRM_LIMITS_H
 #define BRM_LIMITS_H
@@ -12,6 +13,9 @@
 #include <stddef.h>
 
 #include "proto/proto.h"
+
+struct cJSON;
+struct brm_report;
 
 struct brm_limits {
 	size_t max_message_bytes;  /* one request line, newline included */
@@ -43,6 +47,13 @@ static inline int brm_limits_reserved_clients(const struct brm_limits *l)
 {
 	return l->max_clients / 4 < 16 ? l->max_clients / 4 : 16;
 }
+
+/*
+ * The object at @path ("limits") into @l, each key within the bounds
+ * below; problems go to @r (conf/diag.h).
+ */
+void brm_limits_parse(struct brm_report *r, const char *path, const struct cJSON *v,
+		      struct brm_limits *l);
 
 /* Bounds accepted in the config. */
 #define BRM_LIMIT_MESSAGE_MIN 1024L

@@ -25,7 +25,6 @@
 #include <stddef.h>
 
 struct cJSON;
-struct brm_proc_spec;
 
 #define BRM_ORCH_KEYS "depends_on", "health", "ready", "notify_fd"
 
@@ -95,16 +94,5 @@ bool brm_health_spec_equal(const struct brm_health_spec *a, const struct brm_hea
 bool brm_orch_deps_equal(const struct brm_orch_spec *a, const struct brm_orch_spec *b);
 /* Same ready / notify_fd (NULL equals the defaults). */
 bool brm_orch_ready_equal(const struct brm_orch_spec *a, const struct brm_orch_spec *b);
-
-/*
- * Config-level checks over all processes (@procs sorted by name): unknown
- * dependency names, "healthy" on a process without a health check, and
- * cycles, each reported once with its path:
- *   processes.api.depends_on: dependency cycle api -> migrate -> api
- * @report is called once per problem with a key path and a message.
- */
-void brm_orch_validate(struct brm_proc_spec *const *procs, size_t n,
-		       void (*report)(void *ctx, const char *path, const char *msg),
-		       void *ctx);
 
 #endif

@@ -112,7 +112,7 @@ int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 		if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= MAX_SINCE)) {
 			brm_req_invalid(req, "params.since: expected a time in seconds since the"
 				        " epoch (a number from 0, fractions allowed)");
-			return -1;
+			goto fail;
 		}
 		q->since_ms = (int64_t)ceil(v->valuedouble * 1000.0 - 0.5);
 	}

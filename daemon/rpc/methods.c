@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "daemon/conf/config.h"
+#include "daemon/conf/values.h"
 #include "daemon/rpc/daemon_log.h"
 #include "daemon/sup/events.h"
 #include "daemon/rpc/logs.h"
