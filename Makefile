@@ -14,7 +14,7 @@
 #   make lint            cppcheck and gcc -fanalyzer; fails on any finding
 #   make stress          long start/SIGTERM cycles (STRESS_CYCLES, SAN= works)
 #   make mutate          run the suites against each mutation of tests/mutations.txt
-#   DEVELOPER=1          adds -Werror
+#   DEVELOPER=1          adds -Werror and BRM_DEVELOPER (daemon/sup/loopcheck.h)
 
 # Short lines while building (git's style); V=1 shows every command.
 ifneq ($(V),1)
@@ -53,10 +53,12 @@ OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN     = -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wvla
+# DEVELOPER=1 also turns on the checks of developer builds (BRM_ASSERT_LOOP).
 ifeq ($(DEVELOPER),1)
 WARN    += -Werror
+DEVFLAGS = -DBRM_DEVELOPER
 endif
-ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(PKG_CFLAGS) -pthread -MMD -MP
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. $(DEVFLAGS) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -pthread -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) -pthread
 
 ifneq ($(SAN),)

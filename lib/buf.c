@@ -1,10 +1,12 @@
 /*
  * buf.c — growable buffer and JSON writer; see buf.h.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/buf.h"
 
@@ -107,6 +109,33 @@ char *brm_buf_detach(struct brm_buf *b)
 
 	brm_buf_init(b);
 	return p;
+}
+
+int brm_buf_read_file(struct brm_buf *b, int fd, size_t cap)
+{
+	int rc = 0;
+
+	for (;;) {
+		ssize_t n;
+
+		brm_buf_grow(b, 64 * 1024);
+		n = read(fd, b->p + b->len, b->cap - b->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		b->len += (size_t)n;
+		if (b->len > cap) {
+			rc = -EFBIG;
+			break;
+		}
+	}
+	b->p[b->len] = '\0';
+	return rc;
 }
 
 /* Length of a valid UTF-8 sequence at s (at most n bytes), or 0 if invalid. */

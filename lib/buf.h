@@ -43,6 +43,15 @@ void brm_buf_consume(struct brm_buf *b, size_t n);
 char *brm_buf_detach(struct brm_buf *b);
 
 /*
+ * Append what @fd holds, up to its end, to @b and NUL-terminate it (b->p is
+ * never NULL after the call). A read interrupted by a signal is retried.
+ * Returns 0; -EFBIG once b->len went past @cap (what was read stays in @b);
+ * or the -errno of a failed read. @fd is the caller's to open (with the
+ * checks its file needs) and to close.
+ */
+int brm_buf_read_file(struct brm_buf *b, int fd, size_t cap);
+
+/*
  * Append @s as one line for a person to read (an event's probe output):
  * each run of control bytes (newlines included) becomes one space, an
  * invalid UTF-8 byte '?', leading and trailing blanks go, and at most @max

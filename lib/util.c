@@ -75,6 +75,18 @@ char *brm_xasprintf(const char *fmt, ...)
 	return p;
 }
 
+int brm_fail_err(char *err, size_t errlen, int e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -e;
+}
+
 size_t brm_strv_len(char *const *v)
 {
 	size_t n = 0;

@@ -34,6 +34,13 @@ char *brm_xstrndup(const char *s, size_t n);
 /* Ownership: caller frees the result with free(). */
 char *brm_xasprintf(const char *fmt, ...) BRM_PRINTF(1, 2);
 
+/*
+ * Format a message into @err (when @err and @errlen are non-zero, cut to
+ * @errlen) and return -@e: `return brm_fail_err(err, errlen, EINVAL, ...)`.
+ * Context: any thread; not in a child after clone (vsnprintf).
+ */
+int brm_fail_err(char *err, size_t errlen, int e, const char *fmt, ...) BRM_PRINTF(4, 5);
+
 /* Prints "brummd: out of memory (N bytes)" and aborts. */
 BRM_NORETURN void brm_oom(size_t n);
 

@@ -341,8 +341,8 @@ bool brm_rpc_int_in(const cJSON *v, int64_t lo, int64_t hi, int64_t *out)
 		return false;
 	d = v->valuedouble;
 	/* NaN fails every comparison; the range check comes before the cast. */
-	if (!(d >= (double)lo && d <= (double)hi && d >= (double)-BRM_RPC_INT_MAX &&
-	      d <= (double)BRM_RPC_INT_MAX) || d != floor(d))
+	if (!(d >= (double)lo && d <= (double)hi && d >= -(double)(BRM_RPC_INT_MAX + 1) &&
+	      d <= (double)(BRM_RPC_INT_MAX + 1)) || d != floor(d))
 		return false;
 	if (out)
 		*out = (int64_t)d;

@@ -52,9 +52,11 @@ size_t brm_rpc_key_count(const cJSON *obj, const char *key);
 
 /*
  * True when @v is a number that is an integer from @lo to @hi (both within
- * +-BRM_RPC_INT_MAX), stored in *@out (may be NULL). Everything else
+ * +-2^53: BRM_RPC_INT_MAX + 1, the largest a double holds with every
+ * integer below it exact), stored in *@out (may be NULL). Everything else
  * (1.5, 1e300, -1 below @lo, NaN, not a number) is false and leaves *@out
- * alone. The one check for integer parameters: no double is converted
+ * alone. The one check for integer parameters (the method table's schema,
+ * daemon/rpc/methods.h, and the state file): no double is converted
  * before its range is known.
  */
 bool brm_rpc_int_in(const cJSON *v, int64_t lo, int64_t hi, int64_t *out);

@@ -500,8 +500,9 @@ START_TEST(protocol_errors_leave_the_connection_usable)
 	ck_assert_int_eq(brmh_int(r, "id"), 2);
 	cJSON_Delete(r);
 	expect_error("frobnicate", NULL, -32601, "method not found: \"frobnicate\"");
-	expect_error("status", "{\"nmae\":\"x\"}", -32602, "params.nmae: unknown parameter");
-	expect_error("status", "{\"name\":5}", -32602, "params.name: expected a process name");
+	expect_error("status", "{\"nmae\":\"x\"}", -32602,
+		     "params.nmae: unknown parameter; status takes \"name\", \"names\" or \"stats\"");
+	expect_error("status", "{\"name\":5}", -32602, "params.name: expected a string, got 5");
 	expect_error("stop", "{}", -32602, "missing \"name\"");
 	expect_error("stop", "{\"name\":\"nope\"}", -32001, "no such process 'nope'");
 	expect_error("start", "{\"name\":\"a\",\"all\":true}", -32602, "only one of");

@@ -19,6 +19,15 @@
  *
  * `shutdown` ends brummd, so it is called last: first by every peer that
  * may not (brummd must stay up), then by root.
+ *
+ * Second, every method's parameters (in process, through the server's own
+ * entry point, brm_server_dispatch): for every method of the table, an
+ * unknown parameter, and for every parameter of its schema one of a type it
+ * does not take, one out of range and, if required, none, each answered
+ * -32602 with the one wording of proto/PROTOCOL.md "Parameter errors",
+ * composed here from the schema. A method whose handler checked its own
+ * params, or that skipped the central check, fails: its wording differs,
+ * or (a mutating one) it queues a command instead of replying.
  */
 #include <check.h>
 #include <grp.h>
@@ -30,7 +39,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "daemon/conf/access.h"
+#include "daemon/conf/limits.h"
 #include "daemon/rpc/methods.h"
+#include "daemon/rpc/server.h"
+#include "lib/registry.h"
 #include "tests/e2e.h"
 #include "tests/harness.h"
 
@@ -242,6 +255,191 @@ START_TEST(every_method_for_every_peer)
 }
 END_TEST
 
+/* ---- parameters ---------------------------------------------------------- */
+
+static struct brm_ctx pctx;
+static struct brm_scratch pscratch;
+static const struct brm_limits plimits = BRM_LIMITS_DEFAULT;
+
+/* A value @p takes, as JSON text. */
+static const char *fitting(const struct brm_param *p, char *buf, size_t size)
+{
+	if (p->types & BRM_P_STRING)
+		return "\"p\"";
+	if (p->types & BRM_P_BOOL)
+		return "true";
+	if (p->types & (BRM_P_INT | BRM_P_NUMBER)) {
+		snprintf(buf, size, "%lld", (long long)p->lo);
+		return buf;
+	}
+	if (p->types & BRM_P_ARRAY)
+		return "[\"p\"]";
+	return "{}";
+}
+
+/*
+ * Call @method with the params object "{@params}" (the schema's required
+ * params other than @skip added with fitting values) as root; the reply's
+ * error code and message must be -32602 and @want.
+ */
+static void expect_params_error(const struct brm_method *m, const char *skip,
+				const char *params, const char *want, char *fail, size_t size)
+{
+	struct brm_peer peer = { .pid = 1, .uid = 0, .gid = 0, .level = BRM_ACCESS_ALL };
+	struct brm_buf line = BRM_BUF_INIT, out = BRM_BUF_INIT;
+	struct brm_cmd *cmd = NULL;
+	const char *msg = NULL;
+	int code = 0;
+	cJSON *r = NULL;
+	char num[32];
+
+	brm_buf_addf(&line, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"%s\",\"params\":{%s",
+		     m->name, params);
+	for (const struct brm_param *p = m->params; p->name; p++)
+		if (p->required && (!skip || strcmp(p->name, skip)) &&
+		    !strstr(params, p->name))
+			brm_buf_addf(&line, "%s\"%s\":%s", line.p[line.len - 1] == '{' ? "" : ",",
+				     p->name, fitting(p, num, sizeof(num)));
+	brm_buf_adds(&line, "}}");
+	brm_buf_grow(&line, 1);
+	if (brm_server_dispatch(&pctx, &pscratch, &peer, line.p, line.len, &out, NULL, NULL,
+				&cmd)) {
+		brm_cmd_destroy(cmd);
+		msg = "(queued for the loop thread: no central check)";
+	} else if ((r = cJSON_Parse(out.p))) {
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(r, "error");
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "code");
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(e, "message");
+
+		code = cJSON_IsNumber(c) ? (int)c->valuedouble : 0;
+		msg = cJSON_IsString(t) ? t->valuestring : "(no error)";
+	}
+	if (code != -32602 || !msg || strcmp(msg, want)) {
+		size_t used = strlen(fail);
+		snprintf(fail + used, size - used, "\n  %s %s: got %d \"%s\", want -32602 \"%s\"",
+			 m->name, params, code, msg ? msg : "(no reply)", want);
+	}
+	cJSON_Delete(r);
+	brm_buf_finish(&line);
+	brm_buf_finish(&out);
+}
+
+/* What @p allows, in the wording of PROTOCOL.md "Parameter errors". */
+static void allowed(const struct brm_param *p, struct brm_buf *b)
+{
+	const char *w[8];
+	char range[64];
+	size_t n = 0;
+
+	snprintf(range, sizeof(range), " from %lld to %lld", (long long)p->lo, (long long)p->hi);
+	if (p->types & BRM_P_BOOL)
+		w[n++] = "true", w[n++] = "false";
+	if (p->types & BRM_P_STRING)
+		w[n++] = "a string";
+	if (p->types & BRM_P_INT)
+		w[n++] = "an integer";
+	if (p->types & BRM_P_NUMBER)
+		w[n++] = "a number";
+	if (p->types & BRM_P_ARRAY)
+		w[n++] = "an array";
+	if (p->types & BRM_P_OBJECT)
+		w[n++] = "an object";
+	for (size_t i = 0; i < n; i++) {
+		brm_buf_addf(b, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", w[i]);
+		if (!strcmp(w[i], "an integer") ||
+		    (!strcmp(w[i], "a number") && p->lo != p->hi))
+			brm_buf_adds(b, range);
+	}
+	if (p->note)
+		brm_buf_addf(b, " (%s)", p->note);
+}
+
+START_TEST(every_method_checks_its_params_in_one_wording)
+{
+	static char fail[16384];
+	struct brm_buf want = BRM_BUF_INIT, params = BRM_BUF_INIT;
+	int nchecks = 0;
+
+	fail[0] = 0;
+	rcu_register_thread();
+	pctx.reg = brm_registry_create();
+	pctx.pid = 4242;
+	pctx.limits = &plimits;
+	brm_scratch_init(&pscratch);
+	for (const struct brm_method *m = brm_methods; m->name; m++) {
+		/* An unknown parameter. */
+		brm_buf_reset(&want);
+		brm_buf_addf(&want, "params.bogus: unknown parameter; %s takes", m->name);
+		if (!m->params[0].name)
+			brm_buf_adds(&want, " none");
+		for (const struct brm_param *p = m->params; p->name; p++)
+			brm_buf_addf(&want, "%s\"%s\"", p == m->params ? " " :
+				     p[1].name ? ", " : " or ", p->name);
+		expect_params_error(m, NULL, "\"bogus\":1", want.p, fail, sizeof(fail));
+		nchecks++;
+		for (const struct brm_param *p = m->params; p->name; p++) {
+			/* A type it does not take: an object, else a string. */
+			const bool obj = p->types & BRM_P_OBJECT;
+
+			brm_buf_reset(&params);
+			brm_buf_addf(&params, "\"%s\":%s", p->name, obj ? "\"s\"" : "{}");
+			brm_buf_reset(&want);
+			brm_buf_addf(&want, "params.%s: expected ", p->name);
+			allowed(p, &want);
+			brm_buf_adds(&want, obj ? ", got a string" : ", got an object");
+			expect_params_error(m, NULL, params.p, want.p, fail, sizeof(fail));
+			nchecks++;
+			/* Out of range: one above the top. */
+			if ((p->types & BRM_P_INT) ||
+			    ((p->types & BRM_P_NUMBER) && p->lo != p->hi)) {
+				/* 2^53 + 1 reads as 2^53, a double's next is + 2. */
+				long long over = (double)(p->hi + 1) == (double)p->hi ?
+						 (long long)p->hi + 2 : (long long)p->hi + 1;
+
+				brm_buf_reset(&params);
+				brm_buf_addf(&params, "\"%s\":%lld", p->name, over);
+				brm_buf_reset(&want);
+				brm_buf_addf(&want, "params.%s: expected ", p->name);
+				allowed(p, &want);
+				brm_buf_addf(&want, ", got %lld", over);
+				expect_params_error(m, NULL, params.p, want.p, fail, sizeof(fail));
+				nchecks++;
+			}
+			/* Required, and missing. */
+			if (p->required) {
+				brm_buf_reset(&want);
+				brm_buf_addf(&want, "params: missing \"%s\"", p->name);
+				expect_params_error(m, p->name, "", want.p, fail, sizeof(fail));
+				nchecks++;
+			}
+		}
+	}
+	ck_assert_int_ge(nchecks, 50);
+	ck_assert_msg(!fail[0], "parameter errors not in the one wording:%s", fail);
+	brm_buf_finish(&want);
+	brm_buf_finish(&params);
+	brm_scratch_finish(&pscratch);
+	brm_registry_destroy(pctx.reg);
+	rcu_unregister_thread();
+}
+END_TEST
+
+/* The table is sorted (brm_method_find bisects it) and says who may call
+ * each method with the access classes only. */
+START_TEST(the_table_is_sorted)
+{
+	for (const struct brm_method *m = brm_methods; m->name; m++) {
+		ck_assert_msg(!m[1].name || strcmp(m->name, m[1].name) < 0,
+			      "%s before %s", m->name, m[1].name);
+		ck_assert_ptr_eq(brm_method_find(m->name), m);
+		ck_assert(m->access == BRM_METHOD_READ || m->access == BRM_METHOD_MUTATING ||
+			  m->access == BRM_METHOD_ADMIN);
+		ck_assert_ptr_nonnull(m->handler);
+	}
+	ck_assert_ptr_null(brm_method_find("nosuch"));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("method_access");
@@ -251,6 +449,8 @@ int main(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, every_method_for_every_peer);
+	tcase_add_test(tc, every_method_checks_its_params_in_one_wording);
+	tcase_add_test(tc, the_table_is_sorted);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -17,13 +17,7 @@
 #include "proto/proto.h"
 #include "proto/rpc.h"
 
-#define MAX_LINES 10000
 #define MAX_NAMES 64
-/* 2^53: the largest integer a JSON number (a double) holds exactly. */
-#define MAX_SEQ 9007199254740992.0
-/* "since", in seconds since the epoch: far beyond any clock, and a bound
- * before the cast to milliseconds. */
-#define MAX_SINCE 1e13
 
 const char *brm_log_stream_name(int stream)
 {
@@ -57,71 +51,38 @@ static const cJSON *param(const struct brm_req *req, const char *key)
 	return req->params ? cJSON_GetObjectItemCaseSensitive(req->params, key) : NULL;
 }
 
-/* Parsed `logs` params, shared with rpc/follow.c for follow. */
+/*
+ * Parsed `logs` params, shared with rpc/follow.c for follow. Their types
+ * and ranges are the method table's schema's to check (methods.c).
+ */
 int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 {
-	static const char *const keys[] = { "name", "names", "lines", "since_seq", "since",
-					    "stream", "grep", "follow", NULL };
-	const cJSON *it, *v;
+	const cJSON *v;
 
 	memset(q, 0, sizeof(*q));
 	q->lines = 100;
 	q->streams = 7;
-	if (req->params) {
-		cJSON_ArrayForEach(it, req->params) {
-			bool ok = false;
-			for (size_t i = 0; keys[i]; i++)
-				ok |= !strcmp(it->string, keys[i]);
-			if (!ok) {
-				brm_req_invalid(req,
-					        "params.%.64s: unknown parameter; expected \"name\", \"names\","
-					        " \"lines\", \"since_seq\", \"since\", \"stream\", \"grep\","
-					        " \"follow\"",
-					        it->string);
-				return -1;
-			}
-		}
-	}
 	if (brm_targets_parse(req->params, BRM_TARGETS_NONE_IS_ALL, MAX_NAMES, &q->targets,
 			      &req->scratch->tmp) < 0) {
 		brm_rpc_error(req->out, req->id_json, BRM_E_INVALID_PARAMS, req->scratch->tmp.p,
 			      NULL);
 		return -1;
 	}
-	if ((v = param(req, "lines"))) {
-		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
-		    !(v->valuedouble >= 0 && v->valuedouble <= MAX_LINES)) {
-			brm_req_invalid(req,
-				        "params.lines: expected an integer from 0 to %d", MAX_LINES);
-			goto fail;
-		}
+	/* In range (the schema): 1e300 never reaches a cast. */
+	if ((v = param(req, "lines")))
 		q->lines = (unsigned)v->valuedouble;
-	}
 	if ((v = param(req, "since_seq"))) {
-		/* Checked before the cast: 1e300 cast to uint64_t is undefined. */
-		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
-		    !(v->valuedouble >= 0 && v->valuedouble <= MAX_SEQ)) {
-			brm_req_invalid(req, "params.since_seq: expected an integer from 0 to"
-				        " 9007199254740992 (2^53)");
-			goto fail;
-		}
 		q->since_seq = (uint64_t)v->valuedouble;
 		q->have_since = true;
 	}
-	if ((v = param(req, "since"))) {
-		if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= MAX_SINCE)) {
-			brm_req_invalid(req, "params.since: expected a time in seconds since the"
-				        " epoch (a number from 0, fractions allowed)");
-			goto fail;
-		}
+	if ((v = param(req, "since")))
 		q->since_ms = (int64_t)ceil(v->valuedouble * 1000.0 - 0.5);
-	}
 	if ((v = param(req, "stream"))) {
-		if (cJSON_IsString(v) && !strcmp(v->valuestring, "stdout"))
+		if (!strcmp(v->valuestring, "stdout"))
 			q->streams = 1 << BRM_LOG_STDOUT;
-		else if (cJSON_IsString(v) && !strcmp(v->valuestring, "stderr"))
+		else if (!strcmp(v->valuestring, "stderr"))
 			q->streams = 1 << BRM_LOG_STDERR;
-		else if (cJSON_IsString(v) && !strcmp(v->valuestring, "all"))
+		else if (!strcmp(v->valuestring, "all"))
 			q->streams = 7 << 1;
 		else {
 			brm_req_invalid(req, "params.stream: expected \"stdout\","
@@ -134,24 +95,14 @@ int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 	if ((v = param(req, "grep"))) {
 		char *why = NULL;
 
-		if (!cJSON_IsString(v)) {
-			brm_req_invalid(req,
-				        "params.grep: expected a POSIX extended regex (a string)");
-			goto fail;
-		}
 		if (brm_pattern_compile(v->valuestring, &q->re, &why) < 0) {
 			brm_req_invalid(req, "params.grep: %s", why);
 			free(why);
 			goto fail;
 		}
 	}
-	if ((v = param(req, "follow"))) {
-		if (!cJSON_IsBool(v)) {
-			brm_req_invalid(req, "params.follow: expected true or false");
-			goto fail;
-		}
+	if ((v = param(req, "follow")))
 		q->follow = cJSON_IsTrue(v);
-	}
 	return 0;
 
 fail:

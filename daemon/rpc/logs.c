@@ -265,7 +265,6 @@ static void errors_of(struct brm_req *req, struct brm_reg_entry *e, bool *first)
  * one's blocks oldest first, the processes in the order resolved. */
 enum brm_method_result brm_m_errors(struct brm_req *req, struct brm_cmd **cmd)
 {
-	const cJSON *it;
 	struct brm_target_src src;
 	struct brm_targets t;
 	void **items;
@@ -273,16 +272,6 @@ enum brm_method_result brm_m_errors(struct brm_req *req, struct brm_cmd **cmd)
 	bool first = true;
 
 	(void)cmd;
-	if (req->params) {
-		cJSON_ArrayForEach(it, req->params) {
-			if (strcmp(it->string, "name") && strcmp(it->string, "names")) {
-				brm_req_invalid(req,
-					        "params.%.64s: unknown parameter; expected \"name\""
-					        " or \"names\"", it->string);
-				return BRM_REPLIED;
-			}
-		}
-	}
 	if (brm_targets_parse(req->params, BRM_TARGETS_NONE_IS_ALL, MAX_NAMES, &t,
 			      &req->scratch->tmp) < 0) {
 		brm_rpc_error(req->out, req->id_json, BRM_E_INVALID_PARAMS, req->scratch->tmp.p,
@@ -312,9 +301,6 @@ enum brm_method_result brm_m_errors(struct brm_req *req, struct brm_cmd **cmd)
 enum brm_method_result brm_m_logs_reopen(struct brm_req *req, struct brm_cmd **cmd)
 {
 	(void)cmd;
-	if (req->params && cJSON_GetArraySize(req->params) > 0) {
-		return brm_req_invalid(req, "params: logs_reopen takes none");
-	}
 	brm_logfile_reopen_all();
 	brm_buf_adds(req->out, "{\"jsonrpc\":\"2.0\",\"id\":");
 	brm_buf_adds(req->out, req->id_json);

@@ -6,9 +6,12 @@
  * connection's output buffer, and unlock; they never wake the loop thread
  * and, once the worker's buffers have grown, allocate nothing.
  *
- * Mutating handlers check every parameter here, on the worker, so the loop
- * thread only sees well-formed commands; whether the names exist is decided
- * on the loop thread, where the answer cannot change under it.
+ * Every parameter is checked on the worker, so the loop thread only sees
+ * well-formed commands: first against the method's schema in the table
+ * (brm_method_call: unknown, missing, wrong type, out of range, in one
+ * wording), then by the handler for what a schema cannot say. Whether the
+ * names exist is decided on the loop thread, where the answer cannot
+ * change under it.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -29,6 +32,15 @@
 #include "proto/proto.h"
 #include "proto/rpc.h"
 
+/* The bounds of the numbers the methods take (the table's schemas). */
+#define MAX_SIGNAL 64
+#define MAX_LINES 10000               /* logs, daemon_log */
+/* 2^53: the largest integer a JSON number (a double) holds exactly. */
+#define MAX_SEQ ((int64_t)1 << 53)
+/* "since", in seconds since the epoch: far beyond any clock, and a bound
+ * before the cast to milliseconds. */
+#define MAX_SINCE 10000000000000LL
+
 /* ---- helpers ------------------------------------------------------------ */
 
 static const char *json_type(const cJSON *v)
@@ -42,44 +54,144 @@ static const char *json_type(const cJSON *v)
 	return "an unknown value";
 }
 
-/* Reject params not in @allowed (NULL-terminated). Returns false after replying. */
-static bool only_keys(struct brm_req *req, const char *const *allowed)
-{
-	const cJSON *it;
+/* ---- the schema check -------------------------------------------------- */
 
-	if (!req->params)
+/* Does @v have a type, and a value in the range, that @p allows? */
+static bool param_fits(const struct brm_param *p, const cJSON *v)
+{
+	if (((p->types & BRM_P_BOOL) && cJSON_IsBool(v)) ||
+	    ((p->types & BRM_P_STRING) && cJSON_IsString(v)) ||
+	    ((p->types & BRM_P_ARRAY) && cJSON_IsArray(v)) ||
+	    ((p->types & BRM_P_OBJECT) && cJSON_IsObject(v)))
 		return true;
-	cJSON_ArrayForEach(it, req->params) {
-		bool ok = false;
-		for (size_t i = 0; allowed[i]; i++)
-			if (strcmp(it->string, allowed[i]) == 0)
-				ok = true;
-		if (!ok) {
-			struct brm_buf *tmp = &req->scratch->tmp;
-			brm_buf_reset(tmp);
-			brm_buf_adds(tmp, "params.");
-			brm_buf_adds(tmp, it->string);
-			brm_buf_adds(tmp, ": unknown parameter; expected");
-			for (size_t i = 0; allowed[i]; i++)
-				brm_buf_addf(tmp, "%s \"%s\"", i ? "," : "", allowed[i]);
-			brm_rpc_error(req->out, req->id_json, BRM_E_INVALID_PARAMS, tmp->p, NULL);
-			return false;
+	if ((p->types & BRM_P_INT) && brm_rpc_int_in(v, p->lo, p->hi, NULL))
+		return true;
+	/* NaN fails every comparison. */
+	return (p->types & BRM_P_NUMBER) && cJSON_IsNumber(v) &&
+	       (p->lo == p->hi || (v->valuedouble >= (double)p->lo &&
+				   v->valuedouble <= (double)p->hi));
+}
+
+/* "params.KEY: expected ALLOWED, got WHAT" into @b. */
+static void describe_misfit(struct brm_buf *b, const struct brm_param *p, const cJSON *v)
+{
+	struct { const char *text; bool range; } what[8];
+	size_t n = 0;
+
+	if (p->types & BRM_P_BOOL) {
+		what[n].text = "true", what[n++].range = false;
+		what[n].text = "false", what[n++].range = false;
+	}
+	if (p->types & BRM_P_STRING)
+		what[n].text = "a string", what[n++].range = false;
+	if (p->types & BRM_P_INT)
+		what[n].text = "an integer", what[n++].range = true;
+	if (p->types & BRM_P_NUMBER)
+		what[n].text = "a number", what[n++].range = p->lo != p->hi;
+	if (p->types & BRM_P_ARRAY)
+		what[n].text = "an array", what[n++].range = false;
+	if (p->types & BRM_P_OBJECT)
+		what[n].text = "an object", what[n++].range = false;
+	brm_buf_addf(b, "params.%.64s: expected ", p->name);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			brm_buf_adds(b, i + 1 == n ? " or " : ", ");
+		brm_buf_adds(b, what[i].text);
+		if (what[i].range)
+			brm_buf_addf(b, " from %lld to %lld", (long long)p->lo, (long long)p->hi);
+	}
+	if (p->note)
+		brm_buf_addf(b, " (%s)", p->note);
+	brm_buf_adds(b, ", got ");
+	if (cJSON_IsNumber(v)) {
+		char num[40];
+
+		/* The shortest that reads back as the number sent. */
+		snprintf(num, sizeof(num), "%.15g", v->valuedouble);
+		if (strtod(num, NULL) != v->valuedouble)
+			snprintf(num, sizeof(num), "%.17g", v->valuedouble);
+		brm_buf_adds(b, num);
+	} else {
+		brm_buf_adds(b, json_type(v));
+	}
+}
+
+/*
+ * @req's params against @m's schema: true when they fit, else false after
+ * replying with the one -32602 wording (methods.h).
+ */
+static bool params_fit(const struct brm_method *m, struct brm_req *req)
+{
+	struct brm_buf *tmp = &req->scratch->tmp;
+	const struct brm_param *p;
+	const cJSON *it, *v;
+
+	brm_buf_reset(tmp);
+	if (req->params) {
+		cJSON_ArrayForEach(it, req->params) {
+			for (p = m->params; p->name; p++)
+				if (!strcmp(it->string, p->name))
+					break;
+			if (p->name)
+				continue;
+			brm_buf_addf(tmp, "params.%.64s: unknown parameter; %s takes", it->string,
+				     m->name);
+			if (!m->params[0].name)
+				brm_buf_adds(tmp, " none");
+			for (p = m->params; p->name; p++)
+				brm_buf_addf(tmp, "%s\"%s\"", p == m->params ? " " :
+					     p[1].name ? ", " : " or ", p->name);
+			goto fail;
+		}
+	}
+	for (p = m->params; p->name; p++) {
+		v = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, p->name) : NULL;
+		if (!v && p->required) {
+			brm_buf_addf(tmp, "params: missing \"%s\"", p->name);
+			goto fail;
+		}
+		if (v && !param_fits(p, v)) {
+			describe_misfit(tmp, p, v);
+			goto fail;
 		}
 	}
 	return true;
+fail:
+	brm_rpc_error(req->out, req->id_json, BRM_E_INVALID_PARAMS, tmp->p, NULL);
+	return false;
 }
+
+enum brm_method_result brm_method_call(const struct brm_method *m, struct brm_req *req,
+				       struct brm_cmd **cmd)
+{
+	if (!params_fit(m, req))
+		return BRM_REPLIED;
+	return m->handler(req, cmd);
+}
+
+/* ---- parameters the schema cannot check ---------------------------------- */
 
 static const cJSON *param(const struct brm_req *req, const char *key)
 {
 	return req->params ? cJSON_GetObjectItemCaseSensitive(req->params, key) : NULL;
 }
 
+/*
+ * A param the method's schema requires: brm_method_call saw it there, of a
+ * type the schema allows, before the handler ran.
+ */
+static const cJSON *required(const struct brm_req *req, const char *key)
+{
+	const cJSON *v = param(req, key);
+
+	if (!v)
+		abort();   /* a handler whose schema does not require @key */
+	return v;
+}
+
+/* @v is a string (the schema says so). */
 static bool valid_name_param(struct brm_req *req, const cJSON *v, const char *what)
 {
-	if (!cJSON_IsString(v)) {
-		brm_req_invalid(req, "%s: expected a process name (string), got %s", what, json_type(v));
-		return false;
-	}
 	if (!brm_name_valid(v->valuestring)) {
 		brm_req_invalid(req, "%s: invalid process name \"%.80s\": use 1-%d characters of"
 			" A-Z a-z 0-9 . _ : @ -, not starting with '.' or '-'",
@@ -112,13 +224,8 @@ static bool parse_wait(struct brm_req *req, struct brm_cmd *cmd)
 {
 	const cJSON *wait = param(req, "wait"), *timeout = param(req, "timeout_secs");
 
-	if (wait) {
-		if (!cJSON_IsBool(wait)) {
-			brm_req_invalid(req, "params.wait: expected true or false, got %s", json_type(wait));
-			return false;
-		}
+	if (wait)
 		cmd->wait = cJSON_IsTrue(wait);
-	}
 	if (timeout) {
 		double secs;
 		if (brm_duration_parse_json(timeout, &secs) < 0 || !(secs > 0)) {
@@ -147,11 +254,8 @@ static void result_end(struct brm_req *req)
 
 static enum brm_method_result m_ping(struct brm_req *req, struct brm_cmd **cmd)
 {
-	static const char *const keys[] = { NULL };
 	double up = (double)(brm_now_mono_ns() - req->ctx->start_mono_ns) / 1e9;
 
-	if (!only_keys(req, keys))
-		return BRM_REPLIED;
 	result_begin(req);
 	brm_buf_adds(req->out, "{\"version\":\"" BRM_VERSION "\",\"pid\":");
 	brm_json_int(req->out, req->ctx->pid);
@@ -268,8 +372,6 @@ static enum brm_method_result m_status(struct brm_req *req, struct brm_cmd **cmd
 	size_t n = 0;
 	enum brm_method_result r;
 
-	if (stats && !cJSON_IsBool(stats))
-		return brm_req_invalid(req, "params.stats: expected true or false, got %s", json_type(stats));
 	if (!cJSON_IsTrue(stats))
 		return status(req, NULL);
 	/* Bad targets are status()'s to report; here they just have no stats. */
@@ -296,7 +398,6 @@ static enum brm_method_result m_status(struct brm_req *req, struct brm_cmd **cmd
  */
 static enum brm_method_result status(struct brm_req *req, const struct brm_procstat_set *stats)
 {
-	static const char *const keys[] = { "name", "names", "stats", NULL };
 	const cJSON *name = param(req, "name");
 	struct brm_target_src src;
 	struct brm_targets t;
@@ -305,8 +406,6 @@ static enum brm_method_result status(struct brm_req *req, const struct brm_procs
 	void **items;
 	size_t n;
 
-	if (!only_keys(req, keys))
-		return BRM_REPLIED;
 	if (name && !param(req, "names") && cJSON_IsString(name) &&
 	    brm_name_valid(name->valuestring)) {
 		rcu_read_lock();
@@ -353,11 +452,8 @@ static enum brm_method_result status(struct brm_req *req, const struct brm_procs
 static enum brm_method_result lifecycle(struct brm_req *req, struct brm_cmd **out,
 					enum brm_cmd_op op)
 {
-	static const char *const keys[] = { "name", "names", "all", "wait", "timeout_secs", NULL };
 	struct brm_cmd *cmd;
 
-	if (!only_keys(req, keys))
-		return BRM_REPLIED;
 	cmd = brm_cmd_create(op, req->id_json);
 	if (!parse_targets(req, cmd) || !parse_wait(req, cmd)) {
 		brm_cmd_destroy(cmd);
@@ -384,30 +480,23 @@ static enum brm_method_result m_restart(struct brm_req *req, struct brm_cmd **cm
 
 static enum brm_method_result m_signal(struct brm_req *req, struct brm_cmd **out)
 {
-	static const char *const keys[] = { "name", "names", "all", "signal", "to", NULL };
-	const cJSON *sig = param(req, "signal"), *to = param(req, "to");
+	const cJSON *sig = required(req, "signal"), *to = param(req, "to");
 	struct brm_cmd *cmd;
 	int64_t num;
 	int signo = -1;
 
-	if (!only_keys(req, keys))
-		return BRM_REPLIED;
-	if (to && (!cJSON_IsString(to) || (strcmp(to->valuestring, "main") != 0 &&
-					    strcmp(to->valuestring, "group") != 0)))
+	/* The schema made "to" a string, and "signal" a string or a number in range. */
+	if (to && strcmp(to->valuestring, "main") != 0 && strcmp(to->valuestring, "group") != 0)
 		return brm_req_invalid(req, "params.to: expected \"main\" (the main process, the"
-			       " default) or \"group\" (its whole process group), got %s%.40s%s",
-			       cJSON_IsString(to) ? "\"" : json_type(to),
-			       cJSON_IsString(to) ? to->valuestring : "",
-			       cJSON_IsString(to) ? "\"" : "");
-	if (!sig)
-		return brm_req_invalid(req, "params: missing \"signal\" (a name like \"HUP\" or a number)");
+			       " default) or \"group\" (its whole process group), got \"%.40s\"",
+			       to->valuestring);
 	if (cJSON_IsString(sig))
 		signo = brm_signal_parse(sig->valuestring);
-	else if (brm_rpc_int_in(sig, 1, 64, &num))
+	else if (brm_rpc_int_in(sig, 1, MAX_SIGNAL, &num))
 		signo = (int)num;
 	if (signo < 1)
 		return brm_req_invalid(req, "params.signal: expected a signal name like \"HUP\" or a"
-			       " number from 1 to 64");
+			       " number from 1 to %d", MAX_SIGNAL);
 	cmd = brm_cmd_create(BRM_CMD_SIGNAL, req->id_json);
 	cmd->signo = signo;
 	cmd->to_group = to && !strcmp(to->valuestring, "group");
@@ -421,25 +510,16 @@ static enum brm_method_result m_signal(struct brm_req *req, struct brm_cmd **out
 
 static enum brm_method_result m_add(struct brm_req *req, struct brm_cmd **out)
 {
-	static const char *const keys[] = { "name", "spec", NULL };
-	const cJSON *name = param(req, "name"), *spec = param(req, "spec");
+	const cJSON *name = required(req, "name"), *spec = required(req, "spec");
 	struct brm_proc_spec *ps;
 	struct brm_cmd *cmd;
 	char *err = NULL;
 
-	if (!only_keys(req, keys))
-		return BRM_REPLIED;
-	if (!name)
-		return brm_req_invalid(req, "params: missing \"name\"");
 	if (!valid_name_param(req, name, "params.name"))
 		return BRM_REPLIED;
 	if (req->ctx->limits && strlen(name->valuestring) > (size_t)req->ctx->limits->max_name_len)
 		return brm_req_invalid(req, "params.name: longer than %d bytes (max_name_len)",
 			       req->ctx->limits->max_name_len);
-	if (!spec)
-		return brm_req_invalid(req, "params: missing \"spec\" (an object with at least \"cmd\")");
-	if (!cJSON_IsObject(spec))
-		return brm_req_invalid(req, "params.spec: expected an object, got %s", json_type(spec));
 	ps = brm_spec_parse(spec, name->valuestring, "params.spec", &err);
 	if (!ps) {
 		/* Several problems arrive one per line; the wire message is one line. */
@@ -461,14 +541,9 @@ static enum brm_method_result m_add(struct brm_req *req, struct brm_cmd **out)
 
 static enum brm_method_result m_remove(struct brm_req *req, struct brm_cmd **out)
 {
-	static const char *const keys[] = { "name", NULL };
-	const cJSON *name = param(req, "name");
+	const cJSON *name = required(req, "name");
 	struct brm_cmd *cmd;
 
-	if (!only_keys(req, keys))
-		return BRM_REPLIED;
-	if (!name)
-		return brm_req_invalid(req, "params: missing \"name\"");
 	if (!valid_name_param(req, name, "params.name"))
 		return BRM_REPLIED;
 	cmd = brm_cmd_create(BRM_CMD_REMOVE, req->id_json);
@@ -485,23 +560,18 @@ static enum brm_method_result m_remove(struct brm_req *req, struct brm_cmd **out
  */
 static enum brm_method_result m_wait(struct brm_req *req, struct brm_cmd **out)
 {
-	static const char *const keys[] = { "name", "names", "all", "state", "health",
-					    "timeout_secs", NULL };
 	const cJSON *state = param(req, "state"), *health = param(req, "health");
 	struct brm_cmd *cmd;
 	int st = -1;
 
-	if (!only_keys(req, keys))
-		return BRM_REPLIED;
 	if (!state && !health)
 		return brm_req_invalid(req, "params: missing \"state\" (or \"health\")");
 	if (state) {
-		if (!cJSON_IsString(state) || (st = brm_state_parse(state->valuestring)) < 0)
+		if ((st = brm_state_parse(state->valuestring)) < 0)
 			return brm_req_invalid(req, "params.state: expected one of \"stopped\", \"starting\","
 				       " \"running\", \"backoff\", \"stopping\", \"exited\", \"fatal\"");
 	}
-	if (health && (!cJSON_IsString(health) || !health->valuestring[0] ||
-		       strlen(health->valuestring) > 32))
+	if (health && (!health->valuestring[0] || strlen(health->valuestring) > 32))
 		return brm_req_invalid(req, "params.health: expected a health such as \"healthy\"");
 	cmd = brm_cmd_create(BRM_CMD_WAIT, req->id_json);
 	cmd->want_state = st;
@@ -519,10 +589,6 @@ static enum brm_method_result m_wait(struct brm_req *req, struct brm_cmd **out)
 /* Re-read the config file on the loop thread (daemon/sup/reload.c). */
 static enum brm_method_result m_reload(struct brm_req *req, struct brm_cmd **out)
 {
-	static const char *const keys[] = { NULL };
-
-	if (!only_keys(req, keys))
-		return BRM_REPLIED;
 	*out = brm_cmd_create(BRM_CMD_RELOAD, req->id_json);
 	return BRM_QUEUED;
 }
@@ -533,35 +599,74 @@ static enum brm_method_result m_reload(struct brm_req *req, struct brm_cmd **out
  */
 static enum brm_method_result m_shutdown(struct brm_req *req, struct brm_cmd **out)
 {
-	static const char *const keys[] = { NULL };
-
-	if (!only_keys(req, keys))
-		return BRM_REPLIED;
 	*out = brm_cmd_create(BRM_CMD_SHUTDOWN, req->id_json);
 	return BRM_QUEUED;
 }
 
 /* ---- the table ---------------------------------------------------------- */
 
+/*
+ * The parameters several methods share: which processes (targets.h; "all"
+ * only where a method says so) and, for the lifecycle methods, whether to
+ * wait for the outcome.
+ */
+#define P(n, t) { .name = (n), .types = (t) }
+#define P_REQUIRED(n, t) { .name = (n), .types = (t), .required = true }
+#define P_RANGE(n, t, l, h) { .name = (n), .types = (t), .lo = (l), .hi = (h) }
+#define P_NONE { .name = NULL }
+#define P_NAMES P("name", BRM_P_STRING), P("names", BRM_P_ARRAY)
+#define P_TARGETS P_NAMES, P("all", BRM_P_BOOL)
+#define P_TIMEOUT { .name = "timeout_secs", .types = BRM_P_NUMBER | BRM_P_STRING, \
+		    .note = "seconds, or a string like \"30s\"" }
+#define P_WAIT P("wait", BRM_P_BOOL), P_TIMEOUT
+#define P_FOLLOW P("follow", BRM_P_BOOL)
+#define P_LINES P_RANGE("lines", BRM_P_INT, 0, MAX_LINES)
+#define P_SINCE { .name = "since", .types = BRM_P_NUMBER, .hi = MAX_SINCE, \
+		  .note = "seconds since the epoch" }
+
 /* Sorted by name. */
 const struct brm_method brm_methods[] = {
-	{ "add", true, m_add },
-	{ "daemon_log", BRM_METHOD_ADMIN, brm_m_daemon_log },
-	{ "errors", false, brm_m_errors },
-	{ "events", false, brm_m_events },
-	{ "logs", false, brm_m_logs },
-	{ "logs_reopen", true, brm_m_logs_reopen },
-	{ "ping", false, m_ping },
-	{ "reload", true, m_reload },
-	{ "remove", true, m_remove },
-	{ "restart", true, m_restart },
-	{ "shutdown", true, m_shutdown },
-	{ "signal", true, m_signal },
-	{ "start", true, m_start },
-	{ "status", false, m_status },
-	{ "stop", true, m_stop },
-	{ "wait", false, m_wait },   /* changes nothing; queued for the loop's waiters */
-	{ NULL, false, NULL },
+	{ "add", BRM_METHOD_MUTATING, m_add,
+	  { P_REQUIRED("name", BRM_P_STRING), P_REQUIRED("spec", BRM_P_OBJECT) } },
+	{ "daemon_log", BRM_METHOD_ADMIN, brm_m_daemon_log,
+	  { P_LINES, P_SINCE, P_FOLLOW } },
+	{ "errors", BRM_METHOD_READ, brm_m_errors,
+	  { P_NAMES } },
+	{ "events", BRM_METHOD_READ, brm_m_events,
+	  { P_NAMES, P_RANGE("since_seq", BRM_P_INT, 1, BRM_RPC_INT_MAX),
+	    { .name = "history", .types = BRM_P_BOOL | BRM_P_INT, .hi = BRM_RPC_INT_MAX,
+	      .note = "a number of events" },
+	    P_FOLLOW } },
+	{ "logs", BRM_METHOD_READ, brm_m_logs,
+	  { P_NAMES, P_LINES, P_RANGE("since_seq", BRM_P_INT, 0, MAX_SEQ), P_SINCE,
+	    P("stream", BRM_P_STRING), P("grep", BRM_P_STRING), P_FOLLOW } },
+	{ "logs_reopen", BRM_METHOD_MUTATING, brm_m_logs_reopen,
+	  { P_NONE } },
+	{ "ping", BRM_METHOD_READ, m_ping,
+	  { P_NONE } },
+	{ "reload", BRM_METHOD_MUTATING, m_reload,
+	  { P_NONE } },
+	{ "remove", BRM_METHOD_MUTATING, m_remove,
+	  { P_REQUIRED("name", BRM_P_STRING) } },
+	{ "restart", BRM_METHOD_MUTATING, m_restart,
+	  { P_TARGETS, P_WAIT } },
+	{ "shutdown", BRM_METHOD_MUTATING, m_shutdown,
+	  { P_NONE } },
+	{ "signal", BRM_METHOD_MUTATING, m_signal,
+	  { P_TARGETS,
+	    { .name = "signal", .types = BRM_P_STRING | BRM_P_INT, .required = true,
+	      .lo = 1, .hi = MAX_SIGNAL, .note = "a name like \"HUP\", or a number" },
+	    P("to", BRM_P_STRING) } },
+	{ "start", BRM_METHOD_MUTATING, m_start,
+	  { P_TARGETS, P_WAIT } },
+	{ "status", BRM_METHOD_READ, m_status,
+	  { P_NAMES, P("stats", BRM_P_BOOL) } },
+	{ "stop", BRM_METHOD_MUTATING, m_stop,
+	  { P_TARGETS, P_WAIT } },
+	/* changes nothing; queued for the loop's waiters */
+	{ "wait", BRM_METHOD_READ, m_wait,
+	  { P_TARGETS, P("state", BRM_P_STRING), P("health", BRM_P_STRING), P_TIMEOUT } },
+	{ NULL, BRM_METHOD_READ, NULL, { P_NONE } },
 };
 
 static int cmp_method(const void *key, const void *elem)

@@ -6,6 +6,11 @@
  * cost is a pass over the waiting processes per change, which is nothing
  * next to a spawn at the sizes brummd runs. Re-entry (a spawn publishes,
  * which calls the observer again) is folded into one more pass.
+ *
+ * Long because: dependencies, readiness (sd_notify's READY=1 pipe) and the
+ * health glue decide together whether a process may start, is running and
+ * must restart, all in the one pass above; the decisions read best side by
+ * side.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +25,7 @@
 
 #include "daemon/sup/deps.h"
 #include "daemon/sup/health.h"
+#include "daemon/sup/loopcheck.h"
 #include "daemon/log.h"
 #include "daemon/conf/orchspec.h"
 #include "daemon/sup/spawn.h"
@@ -33,7 +39,7 @@ struct notify_pipe {
 	struct brm_proc *p;         /* NULL once abandoned */
 };
 
-struct oproc {
+struct brm_orch {
 	struct brm_proc *p;
 	struct brm_health *health;
 	pid_t run_pid;              /* the run the health check follows */
@@ -57,9 +63,9 @@ static const struct brm_orch_spec *orch_of(struct brm_proc *p)
 	return brm_proc_spec(p)->orch;
 }
 
-static struct oproc *oproc_get(struct brm_proc *p)
+static struct brm_orch *oproc_get(struct brm_proc *p)
 {
-	struct oproc *op = brm_proc_orch(p);
+	struct brm_orch *op = brm_proc_orch(p);
 
 	if (!op) {
 		op = brm_xcalloc(1, sizeof(*op));
@@ -75,7 +81,7 @@ static void on_np_closed(uv_handle_t *h)
 	free(h);
 }
 
-static void np_close(struct oproc *op)
+static void np_close(struct brm_orch *op)
 {
 	if (!op->np)
 		return;
@@ -84,7 +90,7 @@ static void np_close(struct oproc *op)
 	op->np = NULL;
 }
 
-static void oproc_free(struct oproc *op)
+static void oproc_free(struct brm_orch *op)
 {
 	brm_health_destroy(op->health);
 	np_close(op);
@@ -426,6 +432,7 @@ static void needed_walk(struct needed *w, struct brm_proc *p, int depth)
 void brm_deps_each_needed(struct brm_supervisor *sup, struct brm_proc *p,
 			  void (*fn)(struct brm_proc *q, void *arg), void *arg)
 {
+	BRM_ASSERT_LOOP();
 	struct needed w = { sup, NULL, 0, 0, fn, arg };
 
 	needed_walk(&w, p, 0);
@@ -527,7 +534,7 @@ static void on_np_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	if (n < 0 || (n > 0 && p && memchr(buf->base, '\n', (size_t)n))) {
 		/* One notification per run; EOF or done: close our end. */
 		if (p) {
-			struct oproc *op = brm_proc_orch(p);
+			struct brm_orch *op = brm_proc_orch(p);
 			if (op && op->np == np)
 				op->np = NULL;
 		}
@@ -542,7 +549,7 @@ static void prepare_spawn(void *arg, struct brm_proc *p, struct brm_spawn_req *r
 {
 	struct brm_deps *dd = arg;
 	const struct brm_orch_spec *o = orch_of(p);
-	struct oproc *op;
+	struct brm_orch *op;
 
 	if (!o || o->ready == BRM_READY_START_SECS || o->ready == BRM_READY_HEALTH)
 		return;
@@ -582,7 +589,7 @@ static void prepare_spawn(void *arg, struct brm_proc *p, struct brm_spawn_req *r
 static void spawned(void *arg, struct brm_proc *p, int pid)
 {
 	struct brm_deps *dd = arg;
-	struct oproc *op = brm_proc_orch(p);
+	struct brm_orch *op = brm_proc_orch(p);
 
 	if (!op)
 		return;
@@ -612,7 +619,7 @@ static void spawned(void *arg, struct brm_proc *p, int pid)
 
 static void output(void *arg, struct brm_proc *p, const char *data, size_t n)
 {
-	struct oproc *op = brm_proc_orch(p);
+	struct brm_orch *op = brm_proc_orch(p);
 
 	(void)arg;
 	if (op && op->health)
@@ -715,7 +722,7 @@ static void follow_health(struct brm_deps *dd, struct brm_proc *p)
 {
 	const struct brm_orch_spec *o = orch_of(p);
 	const struct brm_health_spec *hs = o ? o->health : NULL;
-	struct oproc *op = brm_proc_orch(p);
+	struct brm_orch *op = brm_proc_orch(p);
 	pid_t pid = brm_proc_pid(p);
 
 	if (!hs && (!op || !op->health))
@@ -749,7 +756,7 @@ static void observe(void *arg, struct brm_proc *p, enum brm_proc_event ev)
 	struct brm_deps *dd = arg;
 
 	if (ev == BRM_EV_REMOVED) {
-		struct oproc *op = brm_proc_orch(p);
+		struct brm_orch *op = brm_proc_orch(p);
 
 		if (op) {
 			brm_proc_set_orch(p, NULL);
@@ -766,6 +773,7 @@ static void observe(void *arg, struct brm_proc *p, enum brm_proc_event ev)
 
 struct brm_deps *brm_deps_create(uv_loop_t *loop, struct brm_supervisor *sup)
 {
+	BRM_ASSERT_LOOP();
 	struct brm_deps *dd = brm_xcalloc(1, sizeof(*dd));
 	struct brm_proc_hooks hooks = {
 		.arg = dd,
@@ -793,7 +801,7 @@ static void on_sd_closed(uv_handle_t *h)
 
 static void drop_one(struct brm_proc *p, void *arg)
 {
-	struct oproc *op = brm_proc_orch(p);
+	struct brm_orch *op = brm_proc_orch(p);
 
 	(void)arg;
 	if (op) {
@@ -804,6 +812,7 @@ static void drop_one(struct brm_proc *p, void *arg)
 
 void brm_deps_destroy(struct brm_deps *dd)
 {
+	BRM_ASSERT_LOOP();
 	if (!dd)
 		return;
 	brm_supervisor_remove_observer(dd->sup, observe, dd);

@@ -1,17 +1,17 @@
 /*
  * envfile.c — read "env_file" files (envfile.h).
  *
- * The walk to the file follows the reasoning of daemon/sup/logfile.c (whose
- * essay says why each rule is there); here it reads instead of appending,
- * and runs on the loop thread just before a spawn, once per file. A file
- * is at most 1 MiB and is opened O_NONBLOCK (a FIFO cannot stall the loop).
+ * The walk to the file is daemon/sup/pathwalk.c's, as for log_file (the
+ * essay in daemon/sup/logfile.c says why each rule is there); here it reads
+ * instead of appending, and runs on the loop thread just before a spawn, once
+ * per file. A file is at most 1 MiB and is opened O_NONBLOCK (a FIFO cannot
+ * stall the loop).
  */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,27 +20,13 @@
 #include <unistd.h>
 
 #include "daemon/sup/envfile.h"
+#include "daemon/sup/pathwalk.h"
 #include "lib/buf.h"
 #include "lib/util.h"
 #include "proto/proto.h"
 
-#define MAX_SYMLINKS 40
 #define ENV_VAR_MAX (128u << 10)   /* the kernel's MAX_ARG_STRLEN, NUL included */
 #define QUOTE_MAX 40
-
-static int fail(char *err, size_t errlen, int e, const char *fmt, ...) BRM_PRINTF(4, 5);
-
-static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -e;
-}
 
 /* ---- the syntax --------------------------------------------------------- */
 
@@ -102,8 +88,8 @@ int brm_envfile_parse(const char *t, size_t len, const char *name, char ***vars,
 	if (nul) {
 		for (const char *p = t; p < nul; p++)
 			line += *p == '\n';
-		return fail(err, errlen, EINVAL, "env_file '%s' line %u: contains a NUL byte",
-			    name, line);
+		return brm_fail_err(err, errlen, EINVAL,
+				    "env_file '%s' line %u: contains a NUL byte", name, line);
 	}
 	while (i < len) {
 		size_t ks, ke, keep;
@@ -128,14 +114,16 @@ int brm_envfile_parse(const char *t, size_t len, const char *name, char ***vars,
 		while (i < len && t[i] != '=' && t[i] != '\n')
 			i++;
 		if (i >= len || t[i] != '=')
-			return fail(err, errlen, EINVAL, "env_file '%s' line %u: expected KEY=VALUE,"
-				    " got %s", name, at, quote_line(q, sizeof(q), t + ks, len - ks));
+			return brm_fail_err(err, errlen, EINVAL,
+					    "env_file '%s' line %u: expected KEY=VALUE, got %s",
+					    name, at, quote_line(q, sizeof(q), t + ks, len - ks));
 		for (ke = i; ke > ks && blank(t[ke - 1]); ke--)
 			;
 		if (!valid_key(t + ks, ke - ks))
-			return fail(err, errlen, EINVAL, "env_file '%s' line %u: invalid variable name"
-				    " %s (letters, digits and '_', not starting with a digit)", name,
-				    at, quote_line(q, sizeof(q), t + ks, ke - ks));
+			return brm_fail_err(err, errlen, EINVAL,
+					    "env_file '%s' line %u: invalid variable name %s"
+					    " (letters, digits and '_', not starting with a digit)",
+					    name, at, quote_line(q, sizeof(q), t + ks, ke - ks));
 		i++;
 		while (i < len && blank(t[i]))
 			i++;
@@ -147,9 +135,10 @@ int brm_envfile_parse(const char *t, size_t len, const char *name, char ***vars,
 			for (;;) {
 				if (i >= len) {
 					brm_buf_finish(&v);
-					return fail(err, errlen, EINVAL, "env_file '%s' line %u: the %s"
-						    " quote is not closed", name, at,
-						    quote == '"' ? "double" : "single");
+					return brm_fail_err(err, errlen, EINVAL,
+							    "env_file '%s' line %u: the %s"
+							    " quote is not closed", name, at,
+							    quote == '"' ? "double" : "single");
 				}
 				if (t[i] == quote) {
 					i++;
@@ -174,9 +163,10 @@ int brm_envfile_parse(const char *t, size_t len, const char *name, char ***vars,
 				i++;
 			if (i < len && t[i] != '\n') {
 				brm_buf_finish(&v);
-				return fail(err, errlen, EINVAL, "env_file '%s' line %u: text after the"
-					    " closing quote: %s", name, line,
-					    quote_line(q, sizeof(q), t + i, len - i));
+				return brm_fail_err(err, errlen, EINVAL,
+						    "env_file '%s' line %u: text after the"
+						    " closing quote: %s", name, line,
+						    quote_line(q, sizeof(q), t + i, len - i));
 			}
 		} else {
 			keep = v.len;
@@ -203,13 +193,16 @@ int brm_envfile_parse(const char *t, size_t len, const char *name, char ***vars,
 		}
 		if (v.len >= ENV_VAR_MAX) {
 			brm_buf_finish(&v);
-			return fail(err, errlen, E2BIG, "env_file '%s' line %u: KEY=VALUE is longer"
-				    " than %u bytes, more than exec takes", name, at, ENV_VAR_MAX - 1);
+			return brm_fail_err(err, errlen, E2BIG,
+					    "env_file '%s' line %u: KEY=VALUE is longer"
+					    " than %u bytes, more than exec takes", name, at,
+					    ENV_VAR_MAX - 1);
 		}
 		if (*n >= BRM_MAX_ENV_ENTRIES) {
 			brm_buf_finish(&v);
-			return fail(err, errlen, E2BIG, "env_file '%s' line %u: more than %d"
-				    " variables", name, at, BRM_MAX_ENV_ENTRIES);
+			return brm_fail_err(err, errlen, E2BIG,
+					    "env_file '%s' line %u: more than %d variables",
+					    name, at, BRM_MAX_ENV_ENTRIES);
 		}
 		push(vars, n, brm_buf_detach(&v));
 	}
@@ -218,24 +211,9 @@ int brm_envfile_parse(const char *t, size_t len, const char *name, char ***vars,
 
 /* ---- opening the file safely -------------------------------------------- */
 
-struct trust {
-	uid_t self;           /* brummd's effective uid */
-	bool have_user;
-	uid_t user;           /* the process's, with have_user */
-};
-
-static bool admin_uid(const struct trust *tr, uid_t uid)
-{
-	return uid == 0 || uid == tr->self;
-}
-
-static bool owner_ok(const struct trust *tr, uid_t uid)
-{
-	return admin_uid(tr, uid) || (tr->have_user && uid == tr->user);
-}
-
 /* The process's uid from @user (a name or a decimal id). */
-static int resolve_user(const char *user, struct trust *tr, char *err, size_t errlen)
+static int resolve_user(const char *user, struct brm_pathwalk_trust *tr, char *err,
+			size_t errlen)
 {
 	struct passwd pw, *res = NULL;
 	size_t len = 4096;
@@ -268,135 +246,60 @@ static int resolve_user(const char *user, struct trust *tr, char *err, size_t er
 		tr->have_user = true;
 		return 0;
 	}
-	return fail(err, errlen, ENOENT, "user '%s': no such user", user);
-}
-
-/* Whether a link @lst in directory @dst may be followed (logfile.c's rule). */
-static bool link_trusted(const struct trust *tr, const struct stat *dst,
-			 const struct stat *lst)
-{
-	if (!admin_uid(tr, lst->st_uid) || !admin_uid(tr, dst->st_uid))
-		return false;
-	return !(dst->st_mode & (S_IWGRP | S_IWOTH)) || (dst->st_mode & S_ISVTX);
+	return brm_fail_err(err, errlen, ENOENT, "user '%s': no such user", user);
 }
 
 /*
- * The directory of @path (absolute), walked from "/" without following a
- * link nobody trusted made. Returns an O_PATH descriptor, or -errno.
+ * The directory of @path (absolute), walked from "/" as pathwalk.h says.
+ * Returns an O_PATH descriptor, or -errno.
  */
-static int open_dir(const char *path, const struct trust *tr, char *err, size_t errlen)
+static int open_dir(const char *path, const struct brm_pathwalk_trust *tr, char *err,
+		    size_t errlen)
 {
-	char comp[NAME_MAX + 1], target[PATH_MAX];
-	struct stat cst, st;
 	const char *base = strrchr(path, '/');
-	char *walk = brm_xstrndup(path, (size_t)(base - path)), *p;
-	int cur, next = -1, hops = 0, rc;
+	struct brm_pathwalk_why why;
+	char *dir;
+	int fd;
 
-	cur = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (cur < 0 || fstat(cur, &cst) < 0)
-		goto out_errno;
-	p = walk;
-	for (;;) {
-		size_t n;
-
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		n = strcspn(p, "/");
-		if (n > NAME_MAX) {
-			errno = ENAMETOOLONG;
-			goto out_errno;
-		}
-		memcpy(comp, p, n);
-		comp[n] = '\0';
-		p += n;
-		if (!strcmp(comp, "."))
-			continue;
-		next = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (next < 0 || fstat(next, &st) < 0)
-			goto out_errno;
-		if (S_ISLNK(st.st_mode)) {
-			ssize_t len;
-			char *rest;
-
-			if (!link_trusted(tr, &cst, &st)) {
-				rc = fail(err, errlen, EPERM, "env_file '%s': '%.*s' is a symbolic link"
-					  " owned by uid %u in a directory of uid %u (mode %04o);"
-					  " not following it", path, (int)(p - walk), walk,
-					  (unsigned)st.st_uid, (unsigned)cst.st_uid,
-					  (unsigned)(cst.st_mode & 07777));
-				goto out_close;
-			}
-			if (++hops > MAX_SYMLINKS) {
-				errno = ELOOP;
-				goto out_errno;
-			}
-			len = readlinkat(next, "", target, sizeof(target) - 1);
-			if (len < 0)
-				goto out_errno;
-			target[len] = '\0';
-			close(next);
-			next = -1;
-			rest = brm_xasprintf("%s/%s", target, p);
-			free(walk);
-			walk = p = rest;
-			if (target[0] == '/') {
-				close(cur);
-				cur = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-				if (cur < 0 || fstat(cur, &cst) < 0)
-					goto out_errno;
-			}
-			continue;
-		}
-		if (!S_ISDIR(st.st_mode)) {
-			errno = ENOTDIR;
-			goto out_errno;
-		}
-		close(cur);
-		cur = next;
-		next = -1;
-		cst = st;
+	/* "/x" is in "/": the walk starts there either way. */
+	dir = base == path ? brm_xstrdup("/") : brm_xstrndup(path, (size_t)(base - path));
+	fd = brm_pathwalk_dir(dir, tr, &why);
+	free(dir);
+	if (fd >= 0)
+		return fd;
+	switch (why.stop) {
+	case BRM_PATHWALK_LINK:
+		return brm_fail_err(err, errlen, EPERM, "env_file '%s': '%s' is a symbolic link"
+				    " owned by uid %u in a directory of uid %u (mode %04o);"
+				    " not following it", path, why.shown,
+				    (unsigned)why.link.st_uid, (unsigned)why.dir.st_uid,
+				    (unsigned)(why.dir.st_mode & 07777));
+	case BRM_PATHWALK_OWNER:
+		return brm_fail_err(err, errlen, EPERM, "env_file '%s': its directory is owned by"
+				    " uid %u, neither root nor the process's user; not reading it",
+				    path, (unsigned)why.dir.st_uid);
+	case BRM_PATHWALK_MODE:
+		return brm_fail_err(err, errlen, EPERM, "env_file '%s': its directory is writable"
+				    " by every user and not sticky (mode %04o); not reading it",
+				    path, (unsigned)(why.dir.st_mode & 07777));
+	case BRM_PATHWALK_ERRNO:
+	default:
+		return brm_fail_err(err, errlen, why.err, "cannot read env_file '%s': %s", path,
+				    strerror(why.err));
 	}
-	if (!owner_ok(tr, cst.st_uid)) {
-		rc = fail(err, errlen, EPERM, "env_file '%s': its directory is owned by uid %u,"
-			  " neither root nor the process's user; not reading it", path,
-			  (unsigned)cst.st_uid);
-		goto out_close;
-	}
-	if ((cst.st_mode & S_IWOTH) && !(cst.st_mode & S_ISVTX)) {
-		rc = fail(err, errlen, EPERM, "env_file '%s': its directory is writable by every"
-			  " user and not sticky (mode %04o); not reading it", path,
-			  (unsigned)(cst.st_mode & 07777));
-		goto out_close;
-	}
-	free(walk);
-	return cur;
-
-out_errno:
-	rc = -errno;
-	fail(err, errlen, -rc, "cannot read env_file '%s': %s", path, strerror(-rc));
-out_close:
-	if (next >= 0)
-		close(next);
-	if (cur >= 0)
-		close(cur);
-	free(walk);
-	return rc;
 }
 
 /* Read one file into @b, checked as envfile.h says. */
-static int read_one(const char *path, const struct trust *tr, struct brm_buf *b,
+static int read_one(const char *path, const struct brm_pathwalk_trust *tr, struct brm_buf *b,
 		    char *err, size_t errlen)
 {
 	const char *base = strrchr(path, '/') + 1;
 	struct stat st;
 	int dfd, fd, rc = 0;
-	ssize_t n;
 
 	if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
-		return fail(err, errlen, EISDIR, "cannot read env_file '%s': %s", path,
-			    strerror(EISDIR));
+		return brm_fail_err(err, errlen, EISDIR, "cannot read env_file '%s': %s", path,
+				    strerror(EISDIR));
 	dfd = open_dir(path, tr, err, errlen);
 	if (dfd < 0)
 		return dfd;
@@ -404,55 +307,44 @@ static int read_one(const char *path, const struct trust *tr, struct brm_buf *b,
 	if (fd < 0) {
 		rc = -errno;
 		if (rc == -ELOOP)
-			fail(err, errlen, EPERM, "env_file '%s': is a symbolic link; not following"
-			     " it", path);
+			brm_fail_err(err, errlen, EPERM,
+				     "env_file '%s': is a symbolic link; not following it",
+				     path);
 		else
-			fail(err, errlen, -rc, "cannot read env_file '%s': %s", path,
-			     strerror(-rc));
+			brm_fail_err(err, errlen, -rc, "cannot read env_file '%s': %s", path,
+				     strerror(-rc));
 		goto out_close_dir;
 	}
 	if (fstat(fd, &st) < 0) {
-		rc = fail(err, errlen, errno, "cannot read env_file '%s': %s", path,
-			  strerror(errno));
+		rc = brm_fail_err(err, errlen, errno, "cannot read env_file '%s': %s", path,
+				  strerror(errno));
 	} else if (!S_ISREG(st.st_mode)) {
-		rc = fail(err, errlen, EPERM, "env_file '%s': not a regular file", path);
+		rc = brm_fail_err(err, errlen, EPERM, "env_file '%s': not a regular file", path);
 	} else if (st.st_nlink != 1) {
-		rc = fail(err, errlen, EPERM, "env_file '%s': has %lu hard links; not reading a"
-			  " file linked elsewhere", path, (unsigned long)st.st_nlink);
-	} else if (!owner_ok(tr, st.st_uid)) {
-		rc = fail(err, errlen, EPERM, "env_file '%s': owned by uid %u, neither root nor"
-			  " the process's user; not reading it", path, (unsigned)st.st_uid);
+		rc = brm_fail_err(err, errlen, EPERM,
+				  "env_file '%s': has %lu hard links; not reading a"
+				  " file linked elsewhere", path, (unsigned long)st.st_nlink);
+	} else if (!brm_pathwalk_owner_ok(tr, st.st_uid)) {
+		rc = brm_fail_err(err, errlen, EPERM,
+				  "env_file '%s': owned by uid %u, neither root nor"
+				  " the process's user; not reading it", path, (unsigned)st.st_uid);
 	} else if (st.st_mode & S_IWOTH) {
-		rc = fail(err, errlen, EPERM, "env_file '%s': writable by every user (mode"
-			  " %04o); not reading it", path, (unsigned)(st.st_mode & 07777));
+		rc = brm_fail_err(err, errlen, EPERM, "env_file '%s': writable by every user (mode"
+				  " %04o); not reading it", path, (unsigned)(st.st_mode & 07777));
 	} else if (st.st_size > (off_t)BRM_ENVFILE_MAX_BYTES) {
-		rc = fail(err, errlen, EFBIG, "env_file '%s': larger than %u bytes", path,
-			  BRM_ENVFILE_MAX_BYTES);
+		rc = brm_fail_err(err, errlen, EFBIG, "env_file '%s': larger than %u bytes", path,
+				  BRM_ENVFILE_MAX_BYTES);
 	}
 	if (rc < 0)
 		goto out_close;
 	b->len = 0;
-	for (;;) {
-		brm_buf_grow(b, 64 * 1024);
-		n = read(fd, b->p + b->len, b->cap - b->len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = fail(err, errlen, errno, "cannot read env_file '%s': %s", path,
-				  strerror(errno));
-			break;
-		}
-		if (n == 0)
-			break;
-		b->len += (size_t)n;
-		if (b->len > BRM_ENVFILE_MAX_BYTES) {   /* it grew since fstat */
-			rc = fail(err, errlen, EFBIG, "env_file '%s': larger than %u bytes",
-				  path, BRM_ENVFILE_MAX_BYTES);
-			break;
-		}
-	}
-	if (b->p)
-		b->p[b->len] = '\0';
+	rc = brm_buf_read_file(b, fd, BRM_ENVFILE_MAX_BYTES);
+	if (rc == -EFBIG)   /* it grew since fstat */
+		brm_fail_err(err, errlen, EFBIG, "env_file '%s': larger than %u bytes", path,
+			     BRM_ENVFILE_MAX_BYTES);
+	else if (rc < 0)
+		brm_fail_err(err, errlen, -rc, "cannot read env_file '%s': %s", path,
+			     strerror(-rc));
 out_close:
 	close(fd);
 out_close_dir:
@@ -464,7 +356,7 @@ int brm_envfile_read(char *const *files, const char *user, char ***out, char *er
 		     size_t errlen)
 {
 	struct brm_buf b = BRM_BUF_INIT;
-	struct trust tr;
+	struct brm_pathwalk_trust tr;
 	char **vars = NULL;
 	size_t n = 0;
 	int rc;
@@ -478,7 +370,8 @@ int brm_envfile_read(char *const *files, const char *user, char ***out, char *er
 		const char *path = files[i] + optional;
 
 		if (path[0] != '/') {
-			rc = fail(err, errlen, EINVAL, "env_file '%s': not an absolute path", path);
+			rc = brm_fail_err(err, errlen, EINVAL,
+					  "env_file '%s': not an absolute path", path);
 			break;
 		}
 		rc = read_one(path, &tr, &b, err, errlen);

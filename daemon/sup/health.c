@@ -18,6 +18,7 @@
 
 #include "daemon/sup/events.h"
 #include "daemon/sup/health.h"
+#include "daemon/sup/loopcheck.h"
 #include "daemon/log.h"
 #include "daemon/sup/spawn.h"
 #include "lib/buf.h"
@@ -415,6 +416,7 @@ static void abandon(struct brm_health *h)
 struct brm_health *brm_health_create(uv_loop_t *loop, struct brm_proc *p,
 				     const struct brm_health_spec *spec)
 {
+	BRM_ASSERT_LOOP();
 	struct brm_health *h = brm_xcalloc(1, sizeof(*h));
 
 	h->loop = loop;
@@ -432,6 +434,7 @@ struct brm_health *brm_health_create(uv_loop_t *loop, struct brm_proc *p,
 
 void brm_health_destroy(struct brm_health *h)
 {
+	BRM_ASSERT_LOOP();
 	if (!h)
 		return;
 	abandon(h);
@@ -443,11 +446,13 @@ void brm_health_destroy(struct brm_health *h)
 
 const struct brm_health_spec *brm_health_spec(const struct brm_health *h)
 {
+	BRM_ASSERT_LOOP();
 	return h->spec;
 }
 
 void brm_health_run_started(struct brm_health *h)
 {
+	BRM_ASSERT_LOOP();
 	abandon(h);
 	h->running = true;
 	h->failures = 0;
@@ -461,6 +466,7 @@ void brm_health_run_started(struct brm_health *h)
 
 void brm_health_run_ended(struct brm_health *h)
 {
+	BRM_ASSERT_LOOP();
 	abandon(h);
 	h->running = false;
 	h->failures = 0;
@@ -477,6 +483,7 @@ static void log_line(struct brm_health *h, const char *line)
 
 void brm_health_output(struct brm_health *h, const char *data, size_t n)
 {
+	BRM_ASSERT_LOOP();
 	if (h->spec->kind != BRM_HEALTH_LOG || !h->running)
 		return;
 	for (size_t i = 0; i < n; i++) {

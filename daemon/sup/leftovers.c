@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "daemon/sup/leftovers.h"
+#include "daemon/sup/loopcheck.h"
 #include "daemon/log.h"
 #include "daemon/sup/procstat.h"
 #include "daemon/sup/proctree.h"
@@ -186,6 +187,7 @@ static void wait_gone(struct victims *vs)
 
 int brm_leftovers_kill(struct brm_persist *st)
 {
+	BRM_ASSERT_LOOP();
 	const char *was = brm_persist_loaded_boot_id(st), *now = brm_persist_boot_id(st);
 	struct brm_persist_group *recorded;
 	struct victims *vs;
@@ -266,5 +268,6 @@ static void observe(void *arg, struct brm_proc *p, enum brm_proc_event ev)
 
 int brm_leftovers_watch(struct brm_supervisor *sup, struct brm_persist *st)
 {
+	BRM_ASSERT_LOOP();
 	return brm_supervisor_add_observer(sup, observe, st);
 }

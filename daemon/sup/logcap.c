@@ -17,6 +17,9 @@
  * behind an RCU pointer; an open block is republished as it grows, at most
  * once per read, so a reader sees a crash's trace even while the process
  * hangs after it.
+ *
+ * The two detectors live in detect.c; logcap_int.h holds the record they
+ * share with this file.
  */
 #include <errno.h>
 #include <signal.h>
@@ -29,6 +32,8 @@
 #include "daemon/log.h"
 #include "daemon/sup/logfile.h"
 #include "daemon/sup/logcap.h"
+#include "daemon/sup/logcap_int.h"
+#include "daemon/sup/loopcheck.h"
 #include "lib/buf.h"
 #include "lib/pattern.h"
 #include "lib/util.h"
@@ -40,56 +45,15 @@ struct extra {
 	char s[];
 };
 
-struct partial {
-	char *buf;               /* line_max bytes, allocated on first use */
-	size_t len;
-	bool cont;               /* this line continues a cut one */
-};
-
-struct brm_logcap {
-	char *name;
-	void *owner;
-	struct brm_logpub *pub;
-	struct brm_log_settings set;
-	struct shared_re *err_re;  /* NULL: no error detection */
-	struct partial part[2];
-	struct brm_logfile *file;
-	uint64_t file_gen;
-	struct brm_buf fbuf;     /* file text of the current read */
-	struct brm_buf strip;    /* scratch: a line without ANSI escapes */
-	char *urls[BRM_LOG_MAX_URLS];
-	size_t nurls;
-	struct extra *extra;     /* in the current snapshot */
-	struct extra *retired;   /* in the one before: freed at the next change */
-	bool dirty;
-	/* the error block being collected */
-	struct brm_buf blk;
-	uint64_t blk_seq;
-	int64_t blk_ts;
-	int blk_stream;
-	uint32_t blk_lines;
-	bool blk_open, blk_changed, blk_last_indented;
-	struct brm_logcap *prev, *next;
-};
-
 static struct {
 	uv_loop_t *loop;
 	uv_async_t async;
 	uv_signal_t usr1;
 	struct brm_log_spec *top;
-	void (*republish)(void *owner);
+	void (*republish)(struct brm_proc *owner);
 	struct brm_logcap *caps;
 	bool up;
 } L;
-
-static struct brm_pattern *cont_re;   /* loop thread only */
-
-/* Context lines of a stack trace, in the languages of the default patterns. */
-static const char cont_pattern[] =
-	"^([[:space:]]|$)|^(at |Caused by|\\.\\.\\. [0-9]+ (more|common)|goroutine [0-9]+|"
-	"created by |stack backtrace:|note: |During handling|The above exception|"
-	"Traceback|  File |\\[signal |panic\\(|[[:alnum:]_./*()-]+\\(.*\\)( \\+0x[0-9a-f]+)?$|"
-	"    at )";
 
 static int64_t now_ms(void)
 {
@@ -128,8 +92,9 @@ static void on_usr1(uv_signal_t *h, int sig)
 }
 
 int brm_logs_init(uv_loop_t *loop, const struct brm_log_spec *top,
-		  void (*republish)(void *owner))
+		  void (*republish)(struct brm_proc *owner))
 {
+	BRM_ASSERT_LOOP();
 	int r;
 
 	L.loop = loop;
@@ -152,6 +117,7 @@ static void on_closed(uv_handle_t *h)
 
 void brm_logs_shutdown(void)
 {
+	BRM_ASSERT_LOOP();
 	if (!L.up)
 		return;
 	L.up = false;
@@ -164,68 +130,14 @@ void brm_logs_shutdown(void)
 
 /* ---- the capture -------------------------------------------------------- */
 
-/*
- * Compiled error patterns, shared by the captures with the same patterns
- * (1000 processes on the defaults hold one). A shared pattern's match data
- * is used on the loop thread only.
- */
-struct shared_re {
-	char **pats;
-	struct brm_pattern *re;
-	unsigned refs;
-	struct shared_re *next;
-};
-
-static struct shared_re *shared_res;
-
-static struct shared_re *shared_re_get(char *const *pats, char **why)
-{
-	struct shared_re *s;
-
-	for (s = shared_res; s; s = s->next) {
-		if (brm_strv_equal(s->pats, pats)) {
-			s->refs++;
-			return s;
-		}
-	}
-	s = brm_xcalloc(1, sizeof(*s));
-	if (brm_pattern_compile_any(pats, &s->re, why, NULL) < 0) {
-		free(s);
-		return NULL;
-	}
-	brm_pattern_set_base(s->re, BRM_PATTERN_LOOP_BASE);
-	s->pats = brm_strv_dup(pats);
-	s->refs = 1;
-	s->next = shared_res;
-	shared_res = s;
-	return s;
-}
-
-static void shared_re_put(struct shared_re *s)
-{
-	struct shared_re **pp;
-
-	if (!s || --s->refs)
-		return;
-	for (pp = &shared_res; *pp != s; pp = &(*pp)->next)
-		;
-	*pp = s->next;
-	brm_pattern_destroy(s->re);
-	brm_strv_free(s->pats);
-	free(s);
-}
-
 struct brm_logcap *brm_logcap_create(const char *name, const struct brm_log_spec *spec,
-				     void *owner)
+				     struct brm_proc *owner)
 {
+	BRM_ASSERT_LOOP();
 	struct brm_logcap *c = brm_xcalloc(1, sizeof(*c));
 	char *why = NULL;
 
-	if (!cont_re && brm_pattern_compile(cont_pattern, &cont_re, &why) < 0) {
-		brm_log_error("cannot compile the stack trace pattern: %s", why);
-		abort();
-	}
-	brm_pattern_set_base(cont_re, BRM_PATTERN_LOOP_BASE);
+	brm_detect_setup();
 	c->name = brm_xstrdup(name);
 	c->owner = owner;
 	brm_log_settings_resolve(&c->set, name, spec, L.top);
@@ -234,7 +146,7 @@ struct brm_logcap *brm_logcap_create(const char *name, const struct brm_log_spec
 	if (c->set.line_max > brm_logring_max_line(c->pub->ring))
 		c->set.line_max = brm_logring_max_line(c->pub->ring);
 	if (c->set.error_patterns[0]) {
-		c->err_re = shared_re_get(c->set.error_patterns, &why);
+		c->err_re = brm_detect_re_get(c->set.error_patterns, &why);
 		if (!c->err_re)
 			brm_log_warn("%s: error_patterns: %s; error detection off", name, why);
 		free(why);
@@ -251,27 +163,19 @@ struct brm_logcap *brm_logcap_create(const char *name, const struct brm_log_spec
 
 void brm_logcap_set_user(struct brm_logcap *c, const char *user)
 {
+	BRM_ASSERT_LOOP();
 	brm_logfile_set_user(c->file, user);
 }
 
 void brm_logcap_attach(struct brm_logcap *c, struct brm_reg_entry *e)
 {
+	BRM_ASSERT_LOOP();
 	brm_rcu_assign(e->logs, c->pub);
 }
 
 static void free_extra(struct rcu_head *h)
 {
 	free(caa_container_of(h, struct extra, rcu));
-}
-
-static void free_err(struct rcu_head *h)
-{
-	free(caa_container_of(h, struct brm_logerr, rcu));
-}
-
-static void free_errset(struct rcu_head *h)
-{
-	free(caa_container_of(h, struct brm_errset, rcu));
 }
 
 static void free_pub(struct rcu_head *h)
@@ -289,6 +193,7 @@ static void free_pub(struct rcu_head *h)
 
 void brm_logcap_destroy(struct brm_logcap *c)
 {
+	BRM_ASSERT_LOOP();
 	if (!c)
 		return;
 	if (c->prev)
@@ -298,7 +203,7 @@ void brm_logcap_destroy(struct brm_logcap *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	brm_logfile_close(c->file);
-	shared_re_put(c->err_re);
+	brm_detect_re_put(c->err_re);
 	for (int i = 0; i < 2; i++)
 		free(c->part[i].buf);
 	for (size_t i = 0; i < c->nurls; i++)
@@ -314,179 +219,6 @@ void brm_logcap_destroy(struct brm_logcap *c)
 	brm_log_settings_finish(&c->set);
 	free(c->name);
 	free(c);
-}
-
-/* ---- detectors ---------------------------------------------------------- */
-
-size_t brm_ansi_strip(const char *s, size_t n, char *out)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch != 0x1b) {
-			out[o++] = (char)ch;
-			continue;
-		}
-		if (i + 1 >= n)
-			break;
-		if (s[i + 1] == '[') {            /* CSI: parameters, then a final byte */
-			i += 2;
-			while (i < n && !((unsigned char)s[i] >= 0x40 && (unsigned char)s[i] <= 0x7e))
-				i++;
-		} else if (s[i + 1] == ']') {     /* OSC: up to BEL or ESC \ */
-			i += 2;
-			while (i < n && s[i] != '\a' && !(s[i] == 0x1b && i + 1 < n && s[i + 1] == '\\'))
-				i++;
-			if (i < n && s[i] == 0x1b)
-				i++;
-		} else {
-			i++;                      /* a two-byte escape */
-		}
-	}
-	return o;
-}
-
-static bool isalnum_ascii(char ch)
-{
-	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
-}
-
-static bool url_char(unsigned char ch)
-{
-	return ch > 0x20 && ch < 0x7f && !strchr("\"'<>`{}|\\^", ch);
-}
-
-static void find_urls(struct brm_logcap *c, const char *s, size_t n)
-{
-	const char *end = s + n, *p = s;
-
-	while (p < end && c->nurls < BRM_LOG_MAX_URLS) {
-		const char *h = memmem(p, (size_t)(end - p), "http", 4), *q;
-		size_t len;
-
-		if (!h)
-			return;
-		q = h + 4;
-		if (q < end && *q == 's')
-			q++;
-		if (end - q < 4 || memcmp(q, "://", 3) != 0 || (h > s && isalnum_ascii(h[-1]))) {
-			p = h + 4;
-			continue;
-		}
-		q += 3;
-		while (q < end && url_char((unsigned char)*q))
-			q++;
-		while (q > h && strchr(".,;:!?)]", q[-1]))
-			q--;
-		len = (size_t)(q - h);
-		p = q > h + 4 ? q : h + 4;
-		if (len <= 10 || len > 2048)
-			continue;
-		{
-			bool dup = false;
-			for (size_t i = 0; i < c->nurls; i++)
-				if (strlen(c->urls[i]) == len && !memcmp(c->urls[i], h, len))
-					dup = true;
-			if (!dup) {
-				c->urls[c->nurls++] = brm_xstrndup(h, len);
-				c->dirty = true;
-			}
-		}
-	}
-}
-
-static void publish_errors(struct brm_logcap *c, bool closing)
-{
-	struct brm_errset *old = c->pub->errs, *set;
-	struct brm_logerr *rec;
-	uint32_t keep = 0, skip = 0;
-	bool replace = old && old->n && old->recs[old->n - 1]->open;
-
-	rec = brm_xmalloc(sizeof(*rec) + c->blk.len + 1);
-	memset(&rec->rcu, 0, sizeof(rec->rcu));
-	rec->seq = c->blk_seq;
-	rec->ts_ms = c->blk_ts;
-	rec->stream = c->blk_stream;
-	rec->nlines = c->blk_lines;
-	rec->open = !closing;
-	rec->len = c->blk.len;
-	memcpy(rec->text, c->blk.p ? c->blk.p : "", c->blk.len);
-	rec->text[c->blk.len] = '\0';
-
-	if (old) {
-		keep = old->n - (replace ? 1 : 0);
-		if (keep >= BRM_LOG_MAX_ERRORS)
-			skip = keep - (BRM_LOG_MAX_ERRORS - 1);
-	}
-	set = brm_xmalloc(sizeof(*set) + (keep - skip + 1) * sizeof(set->recs[0]));
-	memset(&set->rcu, 0, sizeof(set->rcu));
-	set->total = (old ? old->total : 0) + (replace ? 0 : 1);
-	set->n = 0;
-	for (uint32_t i = skip; i < keep; i++)
-		set->recs[set->n++] = old->recs[i];
-	set->recs[set->n++] = rec;
-	brm_rcu_assign(c->pub->errs, set);
-	if (old) {
-		for (uint32_t i = 0; i < skip; i++)
-			call_rcu(&old->recs[i]->rcu, free_err);
-		if (replace)
-			call_rcu(&old->recs[old->n - 1]->rcu, free_err);
-		call_rcu(&old->rcu, free_errset);
-	}
-	c->blk_changed = false;
-}
-
-static void close_block(struct brm_logcap *c)
-{
-	if (!c->blk_open)
-		return;
-	publish_errors(c, true);
-	c->blk_open = false;
-	brm_buf_reset(&c->blk);
-}
-
-static void block_add(struct brm_logcap *c, const char *s, size_t n)
-{
-	if (c->blk.len + n + 1 > BRM_LOG_ERR_MAX_BYTES)
-		n = c->blk.len + 1 < BRM_LOG_ERR_MAX_BYTES ? BRM_LOG_ERR_MAX_BYTES - c->blk.len - 1 : 0;
-	if (c->blk_lines)
-		brm_buf_addc(&c->blk, '\n');
-	brm_buf_add(&c->blk, s, n);
-	c->blk_lines++;
-	c->blk_changed = true;
-	c->blk_last_indented = n && (s[0] == ' ' || s[0] == '\t');
-}
-
-static void detect_errors(struct brm_logcap *c, uint64_t seq, int64_t ts, int stream,
-			  const char *s, size_t n)
-{
-	bool is_err, is_cont;
-
-	if (!c->err_re)
-		return;
-	/* A line on which a pattern reaches a limit does not match (> 0). */
-	is_err = brm_pattern_match(c->err_re->re, s, n) > 0;
-	if (c->blk_open) {
-		is_cont = brm_pattern_match(cont_re, s, n) > 0;
-		/* A trace's last line ("ValueError: x" after indented frames) ends it. */
-		if ((is_cont || (is_err && c->blk_last_indented)) &&
-		    c->blk_lines < BRM_LOG_ERR_MAX_LINES) {
-			block_add(c, s, n);
-			return;
-		}
-		close_block(c);
-	}
-	if (!is_err)
-		return;
-	c->blk_open = true;
-	c->blk_seq = seq;
-	c->blk_ts = ts;
-	c->blk_stream = stream;
-	c->blk_lines = 0;
-	brm_buf_reset(&c->blk);
-	block_add(c, s, n);
 }
 
 /* ---- lines -------------------------------------------------------------- */
@@ -522,9 +254,9 @@ static void emit(struct brm_logcap *c, int stream, unsigned flags, const char *s
 	file_line(c, ts, stream, flags, s, n);
 	brm_buf_grow(&c->strip, n + 1);
 	z = brm_ansi_strip(s, n, c->strip.p);
-	find_urls(c, c->strip.p, z);
+	brm_detect_urls(c, c->strip.p, z);
 	if (stream != BRM_LOG_META)
-		detect_errors(c, seq, ts, stream, c->strip.p, z);
+		brm_detect_errors(c, seq, ts, stream, c->strip.p, z);
 }
 
 static void after_lines(struct brm_logcap *c)
@@ -536,13 +268,14 @@ static void after_lines(struct brm_logcap *c)
 			brm_buf_finish(&c->fbuf);
 	}
 	if (c->blk_open && c->blk_changed)
-		publish_errors(c, false);
+		brm_detect_publish_errors(c, false);
 	if (brm_logs_on_lines)
 		brm_logs_on_lines();
 }
 
 void brm_logcap_feed(struct brm_logcap *c, int stream, const char *data, size_t n)
 {
+	BRM_ASSERT_LOOP();
 	struct partial *pt = &c->part[stream == BRM_LOG_STDERR];
 	const char *end = data + n;
 
@@ -588,6 +321,7 @@ void brm_logcap_feed(struct brm_logcap *c, int stream, const char *data, size_t 
 
 void brm_logcap_flush(struct brm_logcap *c, int stream)
 {
+	BRM_ASSERT_LOOP();
 	struct partial *pt = &c->part[stream == BRM_LOG_STDERR];
 
 	if (pt->len) {
@@ -600,6 +334,7 @@ void brm_logcap_flush(struct brm_logcap *c, int stream)
 
 void brm_logcap_meta(struct brm_logcap *c, const char *fmt, ...)
 {
+	BRM_ASSERT_LOOP();
 	char line[512];
 	va_list ap;
 	int n;
@@ -617,19 +352,22 @@ void brm_logcap_meta(struct brm_logcap *c, const char *fmt, ...)
 
 void brm_logcap_end_run(struct brm_logcap *c)
 {
-	close_block(c);
+	BRM_ASSERT_LOOP();
+	brm_detect_close_block(c);
 }
 
 /* ---- the snapshot's fields ---------------------------------------------- */
 
 bool brm_logcap_take_dirty(struct brm_logcap *c)
 {
+	BRM_ASSERT_LOOP();
 	/* Cleared by brm_logcap_extra_json, which the publish calls. */
 	return c->dirty;
 }
 
 const char *brm_logcap_extra_json(struct brm_logcap *c)
 {
+	BRM_ASSERT_LOOP();
 	struct brm_buf b = BRM_BUF_INIT;
 	struct extra *x;
 	char err[BRM_LOGFILE_ERR_MAX] = "";

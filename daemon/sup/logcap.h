@@ -49,6 +49,7 @@ struct brm_logpub {
 #define BRM_LOG_ERR_MAX_BYTES (16u << 10)
 
 struct brm_logcap;
+struct brm_proc;   /* the owner of a capture (supervise.h) */
 
 /*
  * Start capture support: the file writer thread, SIGUSR1 (reopen log
@@ -58,16 +59,17 @@ struct brm_logcap;
  * Context: loop thread.
  */
 int brm_logs_init(uv_loop_t *loop, const struct brm_log_spec *top,
-		  void (*republish)(void *owner));
+		  void (*republish)(struct brm_proc *owner));
 /* Stop the writer (after what is queued) and close the handles. */
 void brm_logs_shutdown(void);
 
 /*
- * A capture for process @name with its own log keys @spec (may be NULL).
+ * A capture for process @name with its own log keys @spec (may be NULL),
+ * owned by the record @owner (passed back to @republish).
  * Ownership: caller, brm_logcap_destroy(). Context: loop thread (all below).
  */
 struct brm_logcap *brm_logcap_create(const char *name, const struct brm_log_spec *spec,
-				     void *owner);
+				     struct brm_proc *owner);
 /* The user the process runs as (NULL: brummd's), for the log file's checks. */
 void brm_logcap_set_user(struct brm_logcap *c, const char *user);
 /* Make the capture readable through @e (sets e->logs). */

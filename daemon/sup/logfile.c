@@ -4,7 +4,8 @@
  * What is trusted. The file's directory is often owned by the process's
  * user (the attacker we guard against), so nothing below it is looked up
  * by path. The directory is walked from / (or brummd's working directory
- * for a relative path) one component at a time with O_PATH | O_NOFOLLOW.
+ * for a relative path) one component at a time with O_PATH | O_NOFOLLOW
+ * (daemon/sup/pathwalk.c, shared with env_file).
  * A symbolic link on the way is followed only when no one but root (or
  * brummd's own uid) could have put it there: the link is owned by such a
  * uid, and so is its directory, which is also not writable by group or
@@ -44,13 +45,13 @@
 
 #include "daemon/log.h"
 #include "daemon/sup/logfile.h"
+#include "daemon/sup/pathwalk.h"
 #include "lib/util.h"
 
 /* A file that could not be opened is tried again this long after. */
 #define RETRY_NS 1000000000ull
 /* At most one error line per file in brummd's log this often. */
 #define LOG_INTERVAL_NS 10000000000ull
-#define MAX_SYMLINKS 40
 
 struct chunk {
 	struct chunk *next;
@@ -171,9 +172,18 @@ static bool admin_uid(uid_t uid)
 	return uid == 0 || uid == geteuid();
 }
 
+/* Whom the walk and the file checks trust (pathwalk.h). */
+static struct brm_pathwalk_trust trust(const struct brm_logfile *f)
+{
+	return (struct brm_pathwalk_trust){ .self = geteuid(), .have_user = f->have_run_as,
+					    .user = f->run_as };
+}
+
 static bool owner_ok(const struct brm_logfile *f, uid_t uid)
 {
-	return admin_uid(uid) || (f->have_run_as && uid == f->run_as);
+	struct brm_pathwalk_trust tr = trust(f);
+
+	return brm_pathwalk_owner_ok(&tr, uid);
 }
 
 /* The uid of the process's user, resolved in this thread (NSS may block). */
@@ -227,17 +237,6 @@ static const char *type_name(mode_t m)
 
 /* ---- reaching the directory --------------------------------------------- */
 
-/*
- * Whether the link @lst found in directory @dst can only have been placed
- * by root or brummd's uid.
- */
-static bool link_trusted(const struct stat *dst, const struct stat *lst)
-{
-	if (!admin_uid(lst->st_uid) || !admin_uid(dst->st_uid))
-		return false;
-	return !(dst->st_mode & (S_IWGRP | S_IWOTH)) || (dst->st_mode & S_ISVTX);
-}
-
 static void refuse_link(struct brm_logfile *f, const char *shown, const struct stat *dst,
 			const struct stat *lst)
 {
@@ -255,112 +254,43 @@ static void refuse_link(struct brm_logfile *f, const char *shown, const struct s
 
 /*
  * An O_PATH descriptor of the file's directory, reached as the essay at the
- * top says; -1 after reporting why not.
+ * top says (pathwalk.h); -1 after reporting why not.
  */
 static int open_dir(struct brm_logfile *f)
 {
-	char comp[NAME_MAX + 1], target[PATH_MAX];
-	struct stat cst, st;
-	char *path, *p;
-	int cur, next = -1, hops = 0, err;
+	struct brm_pathwalk_trust tr = trust(f);
+	struct brm_pathwalk_why why;
 	const char *what = f->dir[0] ? f->dir : ".";
+	int fd;
 
 	if (!f->base[0] || !strcmp(f->base, ".") || !strcmp(f->base, "..")) {
 		reportf(f, "cannot open log file '%s': %s", f->path, strerror(EISDIR));
 		return -1;
 	}
-	path = brm_xstrdup(f->dir);
 	/* The start, not a step: "/" is root's, and "." (a relative log_file)
 	 * is brummd's own working directory, chosen by whoever started it. */
-	cur = open(f->dir[0] == '/' ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (cur < 0 || fstat(cur, &cst) < 0)
-		goto out_errno;
-	p = path;
-	for (;;) {
-		size_t n;
-
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		n = strcspn(p, "/");
-		if (n > NAME_MAX) {
-			errno = ENAMETOOLONG;
-			goto out_errno;
-		}
-		memcpy(comp, p, n);
-		comp[n] = '\0';
-		p += n;
-		if (!strcmp(comp, "."))
-			continue;
-		next = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (next < 0 || fstat(next, &st) < 0)
-			goto out_errno;
-		if (S_ISLNK(st.st_mode)) {
-			char *rest;
-			ssize_t len;
-
-			if (!link_trusted(&cst, &st)) {
-				char shown[PATH_MAX];
-
-				snprintf(shown, sizeof(shown), "%.*s", (int)(p - path), path);
-				refuse_link(f, shown, &cst, &st);
-				goto out_close;
-			}
-			if (++hops > MAX_SYMLINKS) {
-				errno = ELOOP;
-				goto out_errno;
-			}
-			len = readlinkat(next, "", target, sizeof(target) - 1);
-			if (len < 0)
-				goto out_errno;
-			target[len] = '\0';
-			writer_close(next);
-			next = -1;
-			rest = brm_xasprintf("%s/%s", target, p);
-			free(path);
-			path = rest;
-			p = path;
-			if (target[0] == '/') {
-				writer_close(cur);
-				cur = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-				if (cur < 0 || fstat(cur, &cst) < 0)
-					goto out_errno;
-			}
-			continue;
-		}
-		if (!S_ISDIR(st.st_mode)) {
-			errno = ENOTDIR;
-			goto out_errno;
-		}
-		writer_close(cur);
-		cur = next;
-		next = -1;
-		cst = st;
-	}
-	if (!owner_ok(f, cst.st_uid)) {
+	fd = brm_pathwalk_dir(f->dir, &tr, &why);
+	if (fd >= 0)
+		return fd;
+	switch (why.stop) {
+	case BRM_PATHWALK_LINK:
+		refuse_link(f, why.shown, &why.dir, &why.link);
+		break;
+	case BRM_PATHWALK_OWNER:
 		reportf(f, "log file '%s': directory '%s' is owned by uid %u, neither root nor the"
-			" process's user; not writing there", f->path, what, (unsigned)cst.st_uid);
-		goto out_close;
-	}
-	if ((cst.st_mode & S_IWOTH) && !(cst.st_mode & S_ISVTX)) {
+			" process's user; not writing there", f->path, what,
+			(unsigned)why.dir.st_uid);
+		break;
+	case BRM_PATHWALK_MODE:
 		reportf(f, "log file '%s': directory '%s' is writable by every user and not sticky"
 			" (mode %04o); not writing there", f->path, what,
-			(unsigned)(cst.st_mode & 07777));
-		goto out_close;
+			(unsigned)(why.dir.st_mode & 07777));
+		break;
+	case BRM_PATHWALK_ERRNO:
+	default:
+		reportf(f, "cannot open log file '%s': %s", f->path, strerror(why.err));
+		break;
 	}
-	free(path);
-	return cur;
-
-out_errno:
-	err = errno;
-	reportf(f, "cannot open log file '%s': %s", f->path, strerror(err));
-out_close:
-	if (next >= 0)
-		writer_close(next);
-	if (cur >= 0)
-		writer_close(cur);
-	free(path);
 	return -1;
 }
 

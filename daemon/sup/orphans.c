@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "daemon/sup/loopcheck.h"
 #include "daemon/sup/orphans.h"
 #include "daemon/sup/proctree.h"
 #include "daemon/sup/spawn.h"
@@ -108,6 +109,7 @@ static void on_timer(uv_timer_t *t)
 
 void brm_orphans_init(uv_loop_t *loop)
 {
+	BRM_ASSERT_LOOP();
 	O.loop = loop;
 	uv_timer_init(loop, &O.timer);
 	uv_unref((uv_handle_t *)&O.timer);
@@ -121,12 +123,14 @@ void brm_orphans_init(uv_loop_t *loop)
 
 void brm_orphans_sigchld(void)
 {
+	BRM_ASSERT_LOOP();
 	if (O.inited && !O.stopping && !uv_is_active((uv_handle_t *)&O.timer))
 		arm(REAP_DELAY_MS);
 }
 
 void brm_orphans_stop_all(unsigned grace_ms, void (*done)(void *arg), void *arg)
 {
+	BRM_ASSERT_LOOP();
 	pid_t left[1024];
 	int n;
 
@@ -159,6 +163,7 @@ void brm_orphans_stop_all(unsigned grace_ms, void (*done)(void *arg), void *arg)
 
 void brm_orphans_close(void)
 {
+	BRM_ASSERT_LOOP();
 	if (O.inited && !O.closed) {
 		O.closed = true;
 		uv_close((uv_handle_t *)&O.timer, NULL);

@@ -29,6 +29,11 @@
  * of its own (the disk may have been freed), so its reply waits for at most
  * one write; the scheduled retry is neither moved nor lengthened by it: the
  * backoff grows only when the retry itself fails.
+ *
+ * Long because: the format, the group-committed writer, the reply gate and
+ * the reader share one record of the state and its generation; split, the
+ * gate's promise (a reply only after the write that holds its change) would
+ * be spread over files. Reading the file is brm_buf_read_file's.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -43,6 +48,7 @@
 #include <unistd.h>
 
 #include "daemon/sup/cmd.h"
+#include "daemon/sup/loopcheck.h"
 #include "daemon/log.h"
 #include "daemon/sup/persist.h"
 #include "lib/buf.h"
@@ -388,6 +394,7 @@ static void release_held(struct brm_persist *st, const char *why)
 
 void brm_persist_hold_reply(struct brm_persist *st, struct brm_cmd *cmd)
 {
+	BRM_ASSERT_LOOP();
 	if (cmd->durable_gen < st->gen)
 		cmd->durable_gen = st->gen;
 	if (cmd->done == gate)
@@ -404,6 +411,7 @@ static void close_replies_hook(void *arg)
 
 void brm_persist_close_replies(struct brm_persist *st)
 {
+	BRM_ASSERT_LOOP();
 	if (!st)
 		return;
 	st->replies_closed = true;
@@ -412,6 +420,7 @@ void brm_persist_close_replies(struct brm_persist *st)
 
 uint64_t brm_persist_generation(const struct brm_persist *st)
 {
+	BRM_ASSERT_LOOP();
 	return st->gen;
 }
 
@@ -567,31 +576,12 @@ static char *slurp(struct brm_persist *st, int *err, char **why)
 		close(fd);
 		return NULL;
 	}
-	*err = 0;
-	for (;;) {
-		ssize_t n;
-		brm_buf_grow(&b, 65536);
-		n = read(fd, b.p + b.len, b.cap - b.len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			*err = n < 0 ? -errno : 0;
-			break;
-		}
-		b.len += (size_t)n;
-		b.p[b.len] = '\0';
-		if (b.len > MAX_STATE_BYTES) {
-			*err = -EFBIG;
-			break;
-		}
-	}
+	*err = brm_buf_read_file(&b, fd, MAX_STATE_BYTES);
 	close(fd);
 	if (*err < 0) {
 		brm_buf_finish(&b);
 		return NULL;
 	}
-	brm_buf_grow(&b, 1);
-	b.p[b.len] = '\0';
 	return brm_buf_detach(&b);
 }
 
@@ -730,6 +720,7 @@ out_free:
 
 struct brm_persist *brm_persist_load(uv_loop_t *loop, const char *path, char **err)
 {
+	BRM_ASSERT_LOOP();
 	struct brm_persist *st = brm_xcalloc(1, sizeof(*st));
 	struct brm_safedir_opts o = { .uid = geteuid(), .create = true, .mode = 0700,
 				      .gid = (gid_t)-1 };
@@ -805,6 +796,7 @@ out_fail:
 
 void brm_persist_shutdown(struct brm_persist *st)
 {
+	BRM_ASSERT_LOOP();
 	if (st && !st->closed) {
 		st->closed = true;
 		uv_close((uv_handle_t *)&st->retry, NULL);
@@ -813,6 +805,7 @@ void brm_persist_shutdown(struct brm_persist *st)
 
 void brm_persist_destroy(struct brm_persist *st)
 {
+	BRM_ASSERT_LOOP();
 	if (!st)
 		return;
 	if (st->lock_fd >= 0 || st->dfd >= 0)
@@ -836,6 +829,7 @@ void brm_persist_destroy(struct brm_persist *st)
 
 bool brm_persist_stopped(const struct brm_persist *st, const char *name)
 {
+	BRM_ASSERT_LOOP();
 	const struct item *it = find(st, name);
 
 	return it && it->stopped;
@@ -843,6 +837,7 @@ bool brm_persist_stopped(const struct brm_persist *st, const char *name)
 
 void brm_persist_set_stopped(struct brm_persist *st, const char *name, bool stopped)
 {
+	BRM_ASSERT_LOOP();
 	struct item *it = find(st, name);
 
 	if ((it ? it->stopped : false) == stopped)
@@ -855,6 +850,7 @@ void brm_persist_set_stopped(struct brm_persist *st, const char *name, bool stop
 
 const char *brm_persist_added(const struct brm_persist *st, const char *name)
 {
+	BRM_ASSERT_LOOP();
 	const struct item *it = find(st, name);
 
 	return it ? it->added : NULL;
@@ -862,6 +858,7 @@ const char *brm_persist_added(const struct brm_persist *st, const char *name)
 
 void brm_persist_set_added(struct brm_persist *st, const char *name, const char *spec_json)
 {
+	BRM_ASSERT_LOOP();
 	struct item *it = find(st, name);
 
 	if (!it && !spec_json)
@@ -875,6 +872,7 @@ void brm_persist_set_added(struct brm_persist *st, const char *name, const char 
 
 void brm_persist_forget(struct brm_persist *st, const char *name)
 {
+	BRM_ASSERT_LOOP();
 	struct item *it = find(st, name);
 
 	if (!it)
@@ -893,6 +891,7 @@ static int cmp_str(const void *a, const void *b)
 
 char **brm_persist_added_names(const struct brm_persist *st)
 {
+	BRM_ASSERT_LOOP();
 	char **v = brm_xcalloc(st->n + 1, sizeof(*v));
 	size_t k = 0;
 
@@ -905,6 +904,7 @@ char **brm_persist_added_names(const struct brm_persist *st)
 
 const char *brm_persist_path(const struct brm_persist *st)
 {
+	BRM_ASSERT_LOOP();
 	return st->path;
 }
 
@@ -913,6 +913,7 @@ const char *brm_persist_path(const struct brm_persist *st)
 void brm_persist_set_group(struct brm_persist *st, const char *name, pid_t pgid,
 			   unsigned long long start)
 {
+	BRM_ASSERT_LOOP();
 	struct item *it = find(st, name);
 
 	if (it ? it->pgid == pgid && it->pgid_start == start : pgid == 0)
@@ -926,6 +927,7 @@ void brm_persist_set_group(struct brm_persist *st, const char *name, pid_t pgid,
 
 struct brm_persist_group *brm_persist_groups(const struct brm_persist *st, size_t *n)
 {
+	BRM_ASSERT_LOOP();
 	struct brm_persist_group *v = brm_xcalloc(st->n + 1, sizeof(*v));
 
 	*n = 0;
@@ -942,16 +944,19 @@ struct brm_persist_group *brm_persist_groups(const struct brm_persist *st, size_
 
 const char *brm_persist_loaded_boot_id(const struct brm_persist *st)
 {
+	BRM_ASSERT_LOOP();
 	return st->loaded_boot_id;
 }
 
 const char *brm_persist_boot_id(const struct brm_persist *st)
 {
+	BRM_ASSERT_LOOP();
 	return st->boot_id;
 }
 
 void brm_persist_clear_groups(struct brm_persist *st)
 {
+	BRM_ASSERT_LOOP();
 	bool any = false;
 
 	for (size_t i = st->n; i-- > 0;) {

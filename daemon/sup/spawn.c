@@ -48,15 +48,16 @@
  * reported (brm_spawn succeeds and the child exits 127). Check memory with
  * ASan instead (SAN=address,undefined); its runtime is never entered from
  * the child.
+ *
+ * Long because: the rules above bind the parent's preparation of struct
+ * child, the child function and the report of its failure, which must be
+ * read together. Whom the child runs as is creds.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -68,6 +69,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "daemon/sup/creds.h"
 #include "daemon/sup/spawn.h"
 #include "lib/util.h"
 
@@ -383,20 +385,6 @@ static NO_ASAN int child_main(void *arg)
 	child_fail(c, STEP_EXEC, eacces ? EACCES : last);
 }
 
-static int fail(char *err, size_t errlen, int e, const char *fmt, ...) BRM_PRINTF(4, 5);
-
-static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -e;
-}
-
 /* The one child stack, with a guard page below it; allocated on first use. */
 static int ensure_child_stack(void)
 {
@@ -419,198 +407,6 @@ static int ensure_child_stack(void)
 	}
 	child_stack = p + page + CHILD_STACK_SIZE;  /* top; the stack grows down */
 	return 0;
-}
-
-static bool parse_id(const char *s, unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (!*s || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v >= (unsigned long)(uid_t)-1)
-		return false;
-	*out = v;
-	return true;
-}
-
-static size_t nss_bufsize(int name)
-{
-	long n = sysconf(name);
-
-	return n > 0 ? (size_t)n : 16384;
-}
-
-/*
- * Credentials for the child: uid, gid and the supplementary groups that
- * initgroups(user, gid) would give. Resolved here in the parent (NSS may
- * allocate and lock).
- */
-struct creds {
-	bool set_groups, set_gid, set_uid;
-	uid_t uid;
-	gid_t gid;
-	gid_t *groups;
-	size_t ngroups;
-	char *ident[5];   /* HOME= USER= LOGNAME= SHELL= of a user switched to */
-};
-
-static int lookup_user(const char *user, struct passwd *pw, char **buf,
-		       bool *found, char *err, size_t errlen)
-{
-	size_t len = nss_bufsize(_SC_GETPW_R_SIZE_MAX);
-	unsigned long id = 0;
-	bool numeric = parse_id(user, &id);
-	struct passwd *res;
-	int rc;
-
-	for (int pass = 0; pass < 2; pass++) {
-		if (pass == 1 && !numeric)
-			break;
-		for (;;) {
-			*buf = brm_xrealloc(*buf, len);
-			if (pass == 0)
-				rc = getpwnam_r(user, pw, *buf, len, &res);
-			else
-				rc = getpwuid_r((uid_t)id, pw, *buf, len, &res);
-			if (rc != ERANGE || len >= (1u << 20))
-				break;
-			len *= 2;
-		}
-		if (res) {
-			*found = true;
-			return 0;
-		}
-		if (rc && rc != ENOENT && rc != ESRCH && rc != EBADF && rc != EPERM)
-			return fail(err, errlen, rc, "user '%s': %s", user, strerror(rc));
-	}
-	*found = false;
-	if (!numeric)
-		return fail(err, errlen, ENOENT, "user '%s': no such user", user);
-	pw->pw_uid = (uid_t)id;
-	return 0;
-}
-
-static int lookup_group(const char *group, gid_t *gid, char *err, size_t errlen)
-{
-	size_t len = nss_bufsize(_SC_GETGR_R_SIZE_MAX);
-	struct group gr, *res = NULL;
-	unsigned long id;
-	char *buf = NULL;
-	int rc;
-
-	for (;;) {
-		buf = brm_xrealloc(buf, len);
-		rc = getgrnam_r(group, &gr, buf, len, &res);
-		if (rc != ERANGE || len >= (1u << 20))
-			break;
-		len *= 2;
-	}
-	if (res)
-		*gid = gr.gr_gid;
-	free(buf);
-	if (res)
-		return 0;
-	if (parse_id(group, &id)) {
-		*gid = (gid_t)id;
-		return 0;
-	}
-	if (rc && rc != ENOENT && rc != ESRCH && rc != EBADF && rc != EPERM)
-		return fail(err, errlen, rc, "group '%s': %s", group, strerror(rc));
-	return fail(err, errlen, ENOENT, "group '%s': no such group", group);
-}
-
-static int resolve_creds(const struct brm_spawn_req *req, struct creds *cr,
-			 char *err, size_t errlen)
-{
-	struct passwd pw;
-	char *pwbuf = NULL;
-	bool found = false;
-	int rc;
-
-	memset(cr, 0, sizeof(*cr));
-	if (!req->user && !req->group)
-		return 0;
-
-	if (req->group) {
-		rc = lookup_group(req->group, &cr->gid, err, errlen);
-		if (rc < 0)
-			return rc;
-	}
-	if (!req->user) {
-		/* Group only: drop root's supplementary groups when we can. */
-		cr->set_gid = true;
-		if (geteuid() == 0) {
-			cr->groups = brm_xmalloc(sizeof(gid_t));
-			cr->groups[0] = cr->gid;
-			cr->ngroups = 1;
-			cr->set_groups = true;
-		}
-		return 0;
-	}
-
-	rc = lookup_user(req->user, &pw, &pwbuf, &found, err, errlen);
-	if (rc < 0)
-		goto out_free;
-	cr->uid = pw.pw_uid;
-	if (!req->group) {
-		if (!found) {
-			rc = fail(err, errlen, EINVAL,
-				  "user '%s': not in the user database, a group is needed",
-				  req->user);
-			goto out_free;
-		}
-		cr->gid = pw.pw_gid;
-	}
-	if (found) {
-		int n = 32;
-
-		/* The environment a login as that user would have (su, systemd's
-		 * User=), unless the spec's env says otherwise. */
-		cr->ident[0] = brm_xasprintf("HOME=%s", pw.pw_dir ? pw.pw_dir : "/");
-		cr->ident[1] = brm_xasprintf("USER=%s", pw.pw_name);
-		cr->ident[2] = brm_xasprintf("LOGNAME=%s", pw.pw_name);
-		cr->ident[3] = brm_xasprintf("SHELL=%s", pw.pw_shell && *pw.pw_shell ?
-					     pw.pw_shell : "/bin/sh");
-
-		for (;;) {
-			int want = n;
-
-			cr->groups = brm_xrealloc(cr->groups, (size_t)n * sizeof(gid_t));
-			if (getgrouplist(pw.pw_name, cr->gid, cr->groups, &n) >= 0)
-				break;
-			if (n <= want)
-				n = want * 2;
-			if (n > 65536) {
-				rc = fail(err, errlen, E2BIG, "user '%s': too many groups",
-					  req->user);
-				goto out_free;
-			}
-		}
-		cr->ngroups = (size_t)n;
-	} else {
-		cr->groups = brm_xmalloc(sizeof(gid_t));
-		cr->groups[0] = cr->gid;
-		cr->ngroups = 1;
-	}
-	/* A daemon that is not root may "switch" to itself. */
-	if (geteuid() == 0 || cr->uid != geteuid() || cr->gid != getegid()) {
-		cr->set_groups = cr->set_gid = cr->set_uid = true;
-	}
-	rc = 0;
-out_free:
-	free(pwbuf);
-	if (rc < 0) {
-		free(cr->groups);
-		cr->groups = NULL;
-		for (size_t i = 0; cr->ident[i]; i++) {
-			free(cr->ident[i]);
-			cr->ident[i] = NULL;
-		}
-	}
-	return rc;
 }
 
 struct envref {
@@ -649,8 +445,11 @@ static int build_envp(char *const *env, char *const *ident, char ***out, char *e
 	char **v;
 
 	for (size_t i = 0; i < nr; i++) {
-		if (!strchr(env[i], '=') || env[i][0] == '=')
-			return fail(err, errlen, EINVAL, "env '%s': not KEY=VALUE", env[i]);
+		if (!strchr(env[i], '=') || env[i][0] == '=') {
+			/* -EINVAL spelled out: -fanalyzer does not see into lib/util.c */
+			brm_fail_err(err, errlen, EINVAL, "env '%s': not KEY=VALUE", env[i]);
+			return -EINVAL;
+		}
 	}
 	refs = brm_xmalloc((total ? total : 1) * sizeof(*refs));
 	v = brm_xcalloc(total + 1, sizeof(*v));
@@ -768,34 +567,34 @@ static const char *rlimit_name(int resource)
 }
 
 static int child_error(const struct child *c, const struct brm_spawn_req *req,
-		       const struct creds *cr, char *err, size_t errlen)
+		       const struct brm_creds *cr, char *err, size_t errlen)
 {
 	int e = c->err ? c->err : EIO;
 	const char *es = strerror(e);
 
 	switch (c->step) {
 	case STEP_SIGNALS:
-		return fail(err, errlen, e, "reset signal mask: %s", es);
+		return brm_fail_err(err, errlen, e, "reset signal mask: %s", es);
 	case STEP_SETSID:
-		return fail(err, errlen, e, "setsid: %s", es);
+		return brm_fail_err(err, errlen, e, "setsid: %s", es);
 	case STEP_STDIO:
-		return fail(err, errlen, e, "dup2 stdio: %s", es);
+		return brm_fail_err(err, errlen, e, "dup2 stdio: %s", es);
 	case STEP_CHDIR:
-		return fail(err, errlen, e, "chdir '%s': %s", req->cwd, es);
+		return brm_fail_err(err, errlen, e, "chdir '%s': %s", req->cwd, es);
 	case STEP_SETGROUPS:
-		return fail(err, errlen, e, "setgroups '%s': %s",
-			    req->user ? req->user : req->group, es);
+		return brm_fail_err(err, errlen, e, "setgroups '%s': %s",
+				    req->user ? req->user : req->group, es);
 	case STEP_SETGID:
-		return fail(err, errlen, e, "setgid %u: %s", (unsigned)cr->gid, es);
+		return brm_fail_err(err, errlen, e, "setgid %u: %s", (unsigned)cr->gid, es);
 	case STEP_SETUID:
-		return fail(err, errlen, e, "setuid %u: %s", (unsigned)cr->uid, es);
+		return brm_fail_err(err, errlen, e, "setuid %u: %s", (unsigned)cr->uid, es);
 	case STEP_PDEATHSIG:
-		return fail(err, errlen, e, "prctl pdeathsig %d: %s", req->pdeathsig, es);
+		return brm_fail_err(err, errlen, e, "prctl pdeathsig %d: %s", req->pdeathsig, es);
 	case STEP_PARENT_GONE:
-		return fail(err, errlen, e, "parent exited before exec");
+		return brm_fail_err(err, errlen, e, "parent exited before exec");
 	case STEP_RLIMIT:
-		return fail(err, errlen, e, "setrlimit RLIMIT_NOFILE %llu: %s",
-			    (unsigned long long)c->nofile[0], es);
+		return brm_fail_err(err, errlen, e, "setrlimit RLIMIT_NOFILE %llu: %s",
+				    (unsigned long long)c->nofile[0], es);
 	case STEP_SPEC_RLIMIT: {
 		char soft[24], hard[24];
 		const uint64_t *l = c->rlimits[c->failed_rlimit].lim;
@@ -804,17 +603,18 @@ static int child_error(const struct child *c, const struct brm_spawn_req *req,
 			 (unsigned long long)l[0]);
 		snprintf(hard, sizeof(hard), l[1] == UINT64_MAX ? "infinity" : "%llu",
 			 (unsigned long long)l[1]);
-		return fail(err, errlen, e, "setrlimit %s %s:%s: %s",
-			    rlimit_name(c->rlimits[c->failed_rlimit].resource), soft, hard, es);
+		return brm_fail_err(err, errlen, e, "setrlimit %s %s:%s: %s",
+				    rlimit_name(c->rlimits[c->failed_rlimit].resource), soft, hard,
+				    es);
 	}
 	case STEP_NICE:
-		return fail(err, errlen, e, "setpriority nice %d: %s", c->nice, es);
+		return brm_fail_err(err, errlen, e, "setpriority nice %d: %s", c->nice, es);
 	case STEP_OOM:
-		return fail(err, errlen, e, "write /proc/self/oom_score_adj %.*s: %s",
-			    (int)c->oomlen - 1, c->oom, es);
+		return brm_fail_err(err, errlen, e, "write /proc/self/oom_score_adj %.*s: %s",
+				    (int)c->oomlen - 1, c->oom, es);
 	case STEP_EXEC:
 	default:
-		return fail(err, errlen, e, "exec '%s': %s", req->argv[0], es);
+		return brm_fail_err(err, errlen, e, "exec '%s': %s", req->argv[0], es);
 	}
 }
 
@@ -822,7 +622,7 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 	      char *err, size_t errlen)
 {
 	struct child c;
-	struct creds cr = { 0 };
+	struct brm_creds cr = { 0 };
 	char **envp = NULL, **paths = NULL;
 	int in = -1, opipe[2] = { -1, -1 }, epipe[2] = { -1, -1 };
 	int pidfd = -1, rc;
@@ -833,12 +633,12 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 	if (err && errlen)
 		err[0] = '\0';
 	if (!req || !out || !req->argv || !req->argv[0] || !req->argv[0][0])
-		return fail(err, errlen, EINVAL, "spawn: empty argv");
+		return brm_fail_err(err, errlen, EINVAL, "spawn: empty argv");
 	if (req->pdeathsig < 0 || req->pdeathsig >= 65)
-		return fail(err, errlen, EINVAL, "pdeathsig %d: invalid signal",
-			    req->pdeathsig);
+		return brm_fail_err(err, errlen, EINVAL, "pdeathsig %d: invalid signal",
+				    req->pdeathsig);
 
-	rc = resolve_creds(req, &cr, err, errlen);
+	rc = brm_creds_resolve(req, &cr, err, errlen);
 	if (rc < 0)
 		return rc;
 	rc = build_envp(req->env, cr.ident, &envp, err, errlen);
@@ -861,8 +661,8 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 	c.groups = cr.groups;
 	c.ngroups = cr.ngroups;
 	if (req->nrlimits > BRM_SPAWN_RLIMITS_MAX) {
-		rc = fail(err, errlen, EINVAL, "spawn: %zu resource limits, more than %d",
-			  req->nrlimits, BRM_SPAWN_RLIMITS_MAX);
+		rc = brm_fail_err(err, errlen, EINVAL, "spawn: %zu resource limits, more than %d",
+				  req->nrlimits, BRM_SPAWN_RLIMITS_MAX);
 		goto out_free;
 	}
 	for (size_t i = 0; i < req->nrlimits; i++) {
@@ -887,11 +687,11 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 
 	in = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (in < 0) {
-		rc = fail(err, errlen, errno, "open '/dev/null': %s", strerror(errno));
+		rc = brm_fail_err(err, errlen, errno, "open '/dev/null': %s", strerror(errno));
 		goto out_close;
 	}
 	if (pipe2(opipe, O_CLOEXEC) < 0 || pipe2(epipe, O_CLOEXEC) < 0) {
-		rc = fail(err, errlen, errno, "pipe: %s", strerror(errno));
+		rc = brm_fail_err(err, errlen, errno, "pipe: %s", strerror(errno));
 		goto out_close;
 	}
 	if ((rc = fd_above_stdio(&in)) < 0 ||
@@ -899,7 +699,7 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 	    (rc = fd_above_stdio(&epipe[1])) < 0 ||
 	    (rc = brm_fd_set_nonblock(opipe[0], true)) < 0 ||
 	    (rc = brm_fd_set_nonblock(epipe[0], true)) < 0) {
-		rc = fail(err, errlen, -rc, "stdio descriptors: %s", strerror(-rc));
+		rc = brm_fail_err(err, errlen, -rc, "stdio descriptors: %s", strerror(-rc));
 		goto out_close;
 	}
 	c.fd_in = in;
@@ -909,13 +709,13 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 	c.extra_fd_num = req->extra_fd_num >= 3 ? req->extra_fd_num : 0;
 
 	if (atomic_flag_test_and_set(&spawn_busy)) {
-		rc = fail(err, errlen, EBUSY, "spawn: called from two threads at once");
+		rc = brm_fail_err(err, errlen, EBUSY, "spawn: called from two threads at once");
 		goto out_close;
 	}
 	rc = ensure_child_stack();
 	if (rc < 0) {
 		atomic_flag_clear(&spawn_busy);
-		rc = fail(err, errlen, -rc, "child stack: %s", strerror(-rc));
+		rc = brm_fail_err(err, errlen, -rc, "child stack: %s", strerror(-rc));
 		goto out_close;
 	}
 	c.ppid = getpid();
@@ -929,7 +729,7 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 	atomic_flag_clear(&spawn_busy);
 
 	if (pid < 0) {
-		rc = fail(err, errlen, rc, "clone: %s", strerror(rc));
+		rc = brm_fail_err(err, errlen, rc, "clone: %s", strerror(rc));
 		goto out_close;
 	}
 	if (c.step != STEP_NONE) {

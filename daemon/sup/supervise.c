@@ -2,8 +2,8 @@
  * supervise.c — the state machine of each supervised process.
  *
  * Every process has one record (struct brm_proc), owned by the loop thread.
- * Its state moves only here, and every move ends in publish(), which builds
- * a new immutable snapshot and hands it to the registry, where worker
+ * Its state moves only here, and every move ends in brm_proc_publish(), which
+ * builds a new immutable snapshot and hands it to the registry, where worker
  * threads read it without locks. Nothing else writes the registry.
  *
  * The events that move a process are few: a request (start, stop, restart,
@@ -26,6 +26,14 @@
  * Removal and shutdown wait for the process group to be gone; libuv handles
  * are freed only in their close callbacks, so a record is freed when its
  * last handle has closed.
+ *
+ * The output pipes are pipes.c's and the collection of records is
+ * supervisor.c's (supervise_int.h joins the three).
+ *
+ * Long because: what is left is one state machine, whose transitions (an
+ * exit, a timer, a request) read and write the same fields and must agree
+ * with one another; split further, checking one transition would mean
+ * reading several files.
  */
 #include <errno.h>
 #include <math.h>
@@ -40,8 +48,10 @@
 #include "daemon/sup/logcap.h"
 #include "daemon/sup/proctree.h"
 #include "daemon/sup/envfile.h"
+#include "daemon/sup/loopcheck.h"
 #include "daemon/sup/spawn.h"
 #include "daemon/sup/supervise.h"
+#include "daemon/sup/supervise_int.h"
 #include "lib/buf.h"
 
 /* After SIGKILL, how long a process group may take to disappear. */
@@ -58,86 +68,6 @@
 /* How often to look whether a process group is gone once its leader is. */
 #define GROUP_POLL_MS 10
 
-struct exitwatch {
-	uv_poll_t poll;
-	int pidfd;
-	struct brm_proc *p;       /* NULL once the exit was handled */
-};
-
-struct outpipe {
-	uv_pipe_t pipe;
-	struct brm_proc *p;       /* NULL once the record is gone */
-	struct outpipe *next;
-	int stream;               /* 1 stdout, 2 stderr */
-};
-
-struct brm_proc {
-	struct brm_supervisor *sup;
-	struct brm_proc_spec *spec;
-	struct brm_reg_entry *entry;
-	char *cmd_display;
-	uint64_t generation;
-
-	enum brm_state state;
-	pid_t pid;                /* running main process, 0 when none */
-	pid_t pgid;               /* its process group while it may have members */
-	struct exitwatch *watch;  /* while pid != 0 */
-	struct outpipe *pipes;    /* open output pipes, of this run or earlier ones */
-	struct brm_logcap *logs;  /* output capture (sup/logcap.c) */
-
-	int exit_code;            /* -1 when none */
-	int exit_signal;
-	uint32_t restarts;
-	uint32_t start_failures;
-	uint32_t rapid_exits;     /* restarts in a row that ran < RAPID_EXIT_SECS */
-	int64_t since_ms;
-	int64_t started_ms;
-	int64_t next_retry_ms;
-	uint64_t started_mono_ns;
-	char *error;
-	int prev_state;           /* of the snapshot before the last publish; -1: none */
-	int pub_state;            /* of the last published snapshot; -1: none */
-	pid_t prev_pid, pub_pid;  /* the same for the pid */
-
-	uv_timer_t timer;
-	uint64_t stop_deadline;   /* uv_now() ms when SIGKILL is due */
-	bool killed;              /* SIGKILL sent in this stop */
-	bool leader_gone;         /* stopping: main process reaped */
-
-	bool start_after_stop;    /* restart / start while stopping */
-	bool stop_pending;        /* stop --all: waits for its dependents to stop */
-	bool held;                /* stopped by an operator's request (brm_proc_held) */
-	bool removing;
-	bool freed;               /* unlinked; waiting for handle closes */
-	int closing;              /* handles still closing */
-
-	const char *health;       /* "unknown" | "healthy" | "unhealthy" (static), or NULL */
-	char *health_output;      /* the last probe's output or error, or NULL */
-	const char *prev_health, *pub_health;  /* as prev_state, pub_state */
-	char *waiting_for;        /* in waiting: what for ("db: not healthy yet"), or NULL */
-	char *cause;              /* why the request being carried out was made, or NULL */
-	void *orch;               /* the orchestration hooks' record (deps.c) */
-
-	struct brm_proc *next;    /* sup->procs list */
-};
-
-struct brm_supervisor {
-	uv_loop_t *loop;
-	struct brm_registry *reg;
-	struct brm_proc *procs;
-	size_t nprocs;
-	/* [0] control (waiters), [1] service glue, [2..] brm_supervisor_add_observer */
-	struct {
-		brm_observer_fn fn;
-		void *arg;
-	} obs[BRM_MAX_OBSERVERS];
-	struct brm_proc_hooks hooks;
-	bool shutting_down;
-	void (*stop_all_done)(void *arg);
-	void *stop_all_arg;
-};
-
-static void publish(struct brm_proc *p);
 static void notify_observers(struct brm_supervisor *sup, struct brm_proc *p,
 			     enum brm_proc_event ev);
 static void do_spawn(struct brm_proc *p);
@@ -161,7 +91,7 @@ static uint64_t secs_to_ms(double s)
 	return (uint64_t)llround(s * 1000.0);
 }
 
-static char *join_argv(char *const *argv)
+char *brm_proc_join_argv(char *const *argv)
 {
 	struct brm_buf b = BRM_BUF_INIT;
 
@@ -201,7 +131,7 @@ static void set_cause(struct brm_proc *p, const char *why)
 	p->cause = why ? brm_xstrdup(why) : NULL;
 }
 
-static void set_state(struct brm_proc *p, enum brm_state st)
+void brm_proc_set_state(struct brm_proc *p, enum brm_state st)
 {
 	if (p->state == BRM_WAITING && st != BRM_WAITING) {
 		free(p->waiting_for);
@@ -235,7 +165,7 @@ static void signal_group(struct brm_proc *p, int sig)
  * parents; then SIGCONT to the same when @cont, since a stopped (SIGSTOP)
  * process would never see @sig. One walk of the tree serves both.
  */
-static void kill_group(struct brm_proc *p, int sig, bool cont)
+void brm_proc_kill_group(struct brm_proc *p, int sig, bool cont)
 {
 	pid_t escaped[1024];
 	int n = brm_proctree_escaped(p->pid, p->pgid, escaped, BRM_ARRAY_SIZE(escaped));
@@ -253,8 +183,6 @@ static void kill_group(struct brm_proc *p, int sig, bool cont)
 	signal_group(p, SIGCONT);
 }
 
-static void maybe_stop_all_done(struct brm_supervisor *sup);
-
 /* ---- handle lifetimes --------------------------------------------------- */
 
 static void proc_free_now(struct brm_proc *p)
@@ -269,7 +197,7 @@ static void proc_free_now(struct brm_proc *p)
 	free(p);
 }
 
-static void on_proc_handle_closed(uv_handle_t *h)
+void brm_proc_on_handle_closed(uv_handle_t *h)
 {
 	struct brm_proc *p = h->data;
 
@@ -277,7 +205,7 @@ static void on_proc_handle_closed(uv_handle_t *h)
 		proc_free_now(p);
 }
 
-static void on_watch_closed(uv_handle_t *h)
+void brm_proc_on_watch_closed(uv_handle_t *h)
 {
 	struct exitwatch *w = (struct exitwatch *)h;
 
@@ -285,110 +213,9 @@ static void on_watch_closed(uv_handle_t *h)
 	free(w);
 }
 
-static void on_pipe_closed(uv_handle_t *h)
-{
-	free(h);
-}
-
-static void pipe_close(struct outpipe *op)
-{
-	struct brm_proc *p = op->p;
-
-	if (p) {
-		struct outpipe **pp = &p->pipes;
-		while (*pp && *pp != op)
-			pp = &(*pp)->next;
-		if (*pp)
-			*pp = op->next;
-		op->p = NULL;
-	}
-	uv_close((uv_handle_t *)&op->pipe, on_pipe_closed);
-}
-
-/* ---- output ------------------------------------------------------------- */
-
-/*
- * Output is read so that a child never blocks on a full pipe, and handed
- * to the process's capture (sup/logcap.c): lines, ring, file, URLs, errors.
- */
-static char read_scratch[65536];
-
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-	(void)h;
-	(void)suggested;
-	buf->base = read_scratch;
-	buf->len = sizeof(read_scratch);
-}
-
-static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
-{
-	struct outpipe *op = (struct outpipe *)s;
-	struct brm_proc *p = op->p;
-
-	if (p && n > 0) {
-		brm_logcap_feed(p->logs, op->stream, buf->base, (size_t)n);
-		if (p->sup->hooks.output)
-			p->sup->hooks.output(p->sup->hooks.arg, p, buf->base, (size_t)n);
-	}
-	if (n < 0) {
-		if (p)
-			brm_logcap_flush(p->logs, op->stream);
-		pipe_close(op);
-	}
-	if (p && brm_logcap_take_dirty(p->logs))
-		publish(p);
-}
-
-/* Read what the pipes hold now, so a process's last words precede its exit line. */
-static void drain_pipes(struct brm_proc *p)
-{
-	for (struct outpipe *op = p->pipes; op; op = op->next) {
-		uv_os_fd_t fd;
-		size_t total = 0;
-
-		if (uv_fileno((uv_handle_t *)&op->pipe, &fd) != 0)
-			continue;
-		while (total < (1u << 20)) {
-			ssize_t n = read(fd, read_scratch, sizeof(read_scratch));
-			if (n <= 0)
-				break;
-			total += (size_t)n;
-			brm_logcap_feed(p->logs, op->stream, read_scratch, (size_t)n);
-		}
-		brm_logcap_flush(p->logs, op->stream);
-	}
-}
-
-void brm_proc_republish(void *proc)
-{
-	publish(proc);
-}
-
-static void attach_pipe(struct brm_proc *p, int fd, int stream)
-{
-	struct outpipe *op = brm_xcalloc(1, sizeof(*op));
-	int r;
-
-	r = uv_pipe_init(p->sup->loop, &op->pipe, 0);
-	if (r == 0)
-		r = uv_pipe_open(&op->pipe, fd);
-	if (r != 0) {
-		brm_log_warn("%s: cannot watch output pipe: %s", p->spec->name, uv_strerror(r));
-		close(fd);
-		uv_close((uv_handle_t *)&op->pipe, on_pipe_closed);
-		return;
-	}
-	op->p = p;
-	op->stream = stream;
-	op->next = p->pipes;
-	p->pipes = op;
-	uv_read_start((uv_stream_t *)&op->pipe, on_alloc, on_read);
-}
-
 /* ---- publishing --------------------------------------------------------- */
 
-static void publish(struct brm_proc *p)
+void brm_proc_publish(struct brm_proc *p)
 {
 	struct brm_snapshot *s = brm_snapshot_create_ex(p->spec->name, p->error, p->cmd_display,
 							p->health_output,
@@ -472,7 +299,7 @@ static double up_secs(const struct brm_proc *p)
  */
 static void became_running(struct brm_proc *p)
 {
-	set_state(p, BRM_RUNNING);
+	brm_proc_set_state(p, BRM_RUNNING);
 	set_error(p, NULL);
 	if (p->start_failures && !is_oneshot(p)) {
 		double left = min_uptime(p) - up_secs(p);
@@ -482,11 +309,10 @@ static void became_running(struct brm_proc *p)
 		else
 			p->start_failures = 0;
 	}
-	publish(p);
+	brm_proc_publish(p);
 }
 
 /* The process reached a final stopped state; a pending start goes on. */
-static void finish_removal(struct brm_proc *p);
 
 static void settle_stopped(struct brm_proc *p)
 {
@@ -494,10 +320,10 @@ static void settle_stopped(struct brm_proc *p)
 	p->pgid = 0;
 	p->killed = false;
 	p->leader_gone = false;
-	set_state(p, BRM_STOPPED);
+	brm_proc_set_state(p, BRM_STOPPED);
 	if (p->removing) {
-		publish(p);
-		finish_removal(p);
+		brm_proc_publish(p);
+		brm_proc_finish_removal(p);
 		return;
 	}
 	if (p->start_after_stop && !p->sup->shutting_down) {
@@ -510,8 +336,8 @@ static void settle_stopped(struct brm_proc *p)
 		return;
 	}
 	p->start_after_stop = false;
-	publish(p);
-	maybe_stop_all_done(p->sup);
+	brm_proc_publish(p);
+	brm_supervisor_maybe_stop_all_done(p->sup);
 }
 
 /* A start failed: back off and retry, or give up. */
@@ -531,10 +357,10 @@ static void failed_start(struct brm_proc *p, const char *why)
 					  p->start_failures);
 		set_error(p, msg);
 		free(msg);
-		set_state(p, BRM_FATAL);
+		brm_proc_set_state(p, BRM_FATAL);
 		brm_log_warn("%s: fatal: %s", p->spec->name, p->error);
-		publish(p);
-		maybe_stop_all_done(p->sup);
+		brm_proc_publish(p);
+		brm_supervisor_maybe_stop_all_done(p->sup);
 		return;
 	}
 	d = p->spec->backoff_secs * ldexp(1.0, (int)p->start_failures - 1);
@@ -542,10 +368,10 @@ static void failed_start(struct brm_proc *p, const char *why)
 		d = p->spec->backoff_max_secs;
 	delay = secs_to_ms(d);
 	p->next_retry_ms = brm_now_wall_ms() + (int64_t)delay;
-	set_state(p, BRM_BACKOFF);
+	brm_proc_set_state(p, BRM_BACKOFF);
 	brm_log_info("%s: start failed: %s; retry %u of %u in %.3gs", p->spec->name, why,
 		     p->start_failures, p->spec->start_retries, (double)delay / 1000.0);
-	publish(p);
+	brm_proc_publish(p);
 	arm_timer(p, delay);
 }
 
@@ -658,7 +484,7 @@ static void do_spawn(struct brm_proc *p)
 			      (int)out.pid, uv_strerror(r));
 		kill(-out.pid, SIGKILL);
 		w->p = NULL;
-		uv_close((uv_handle_t *)&w->poll, on_watch_closed);
+		uv_close((uv_handle_t *)&w->poll, brm_proc_on_watch_closed);
 		close(out.stdout_fd);
 		close(out.stderr_fd);
 		p->pid = 0;
@@ -666,24 +492,24 @@ static void do_spawn(struct brm_proc *p)
 		return;
 	}
 	p->watch = w;
-	attach_pipe(p, out.stdout_fd, 1);
-	attach_pipe(p, out.stderr_fd, 2);
+	brm_outpipe_attach(p, out.stdout_fd, 1);
+	brm_outpipe_attach(p, out.stderr_fd, 2);
 
 	p->next_retry_ms = 0;
-	set_state(p, BRM_STARTING);
+	brm_proc_set_state(p, BRM_STARTING);
 	brm_log_info("%s: %s, pid %d", p->spec->name,
 		     is_oneshot(p) ? "one-shot started" : "started", (int)p->pid);
 	brm_logcap_meta(p->logs, "started with pid %d", (int)p->pid);
 	if (hk->ready_gated && hk->ready_gated(hk->arg, p)) {
 		/* running once brm_proc_set_ready says so */
-		publish(p);
+		brm_proc_publish(p);
 		return;
 	}
 	if (p->spec->start_secs <= 0) {
 		became_running(p);
 		return;
 	}
-	publish(p);
+	brm_proc_publish(p);
 	arm_timer(p, secs_to_ms(p->spec->start_secs));
 }
 
@@ -736,8 +562,8 @@ static void restart_later(struct brm_proc *p, const char *what, double up)
 	set_error(p, why);
 	free(why);
 	p->next_retry_ms = brm_now_wall_ms() + (int64_t)delay;
-	set_state(p, BRM_BACKOFF);
-	publish(p);
+	brm_proc_set_state(p, BRM_BACKOFF);
+	brm_proc_publish(p);
 	arm_timer(p, delay);
 }
 
@@ -760,10 +586,10 @@ static void oneshot_exit(struct brm_proc *p, int code, const char *what)
 	if (code == 0) {
 		set_error(p, NULL);
 		p->start_failures = 0;
-		set_state(p, BRM_EXITED);
+		brm_proc_set_state(p, BRM_EXITED);
 		brm_log_info("%s: one-shot completed", p->spec->name);
-		publish(p);
-		maybe_stop_all_done(p->sup);
+		brm_proc_publish(p);
+		brm_supervisor_maybe_stop_all_done(p->sup);
 		return;
 	}
 	p->start_failures++;
@@ -780,8 +606,8 @@ static void oneshot_exit(struct brm_proc *p, int code, const char *what)
 		free(why);
 		brm_log_info("%s: %s", p->spec->name, p->error);
 		p->next_retry_ms = brm_now_wall_ms() + (int64_t)delay;
-		set_state(p, BRM_BACKOFF);
-		publish(p);
+		brm_proc_set_state(p, BRM_BACKOFF);
+		brm_proc_publish(p);
 		arm_timer(p, delay);
 		return;
 	}
@@ -792,10 +618,10 @@ static void oneshot_exit(struct brm_proc *p, int code, const char *what)
 		why = brm_xasprintf("one-shot failed: %s", what);
 	set_error(p, why);
 	free(why);
-	set_state(p, BRM_FATAL);
+	brm_proc_set_state(p, BRM_FATAL);
 	brm_log_warn("%s: fatal: %s", p->spec->name, p->error);
-	publish(p);
-	maybe_stop_all_done(p->sup);
+	brm_proc_publish(p);
+	brm_supervisor_maybe_stop_all_done(p->sup);
 }
 
 static void handle_exit(struct brm_proc *p, int status)
@@ -813,7 +639,7 @@ static void handle_exit(struct brm_proc *p, int status)
 	up = up_secs(p);
 	describe_exit(what, sizeof(what), code, sig);
 	brm_log_info("%s: pid %d %s after %.3fs", p->spec->name, (int)p->pid, what, up);
-	drain_pipes(p);
+	brm_proc_drain_pipes(p);
 	brm_logcap_end_run(p->logs);
 	brm_logcap_meta(p->logs, "pid %d %s", (int)p->pid, what);
 	p->pid = 0;
@@ -829,7 +655,7 @@ static void handle_exit(struct brm_proc *p, int status)
 		if (group_alive(p->pgid)) {
 			/* Wait for the rest of the group, up to the SIGKILL. */
 			uv_update_time(p->sup->loop);
-			publish(p);
+			brm_proc_publish(p);
 			arm_timer(p, GROUP_POLL_MS);
 			return;
 		}
@@ -845,9 +671,9 @@ static void handle_exit(struct brm_proc *p, int status)
 			/* A clean, quick exit is a finished job, not a failed start. */
 			set_error(p, NULL);
 			p->start_failures = 0;
-			set_state(p, BRM_EXITED);
-			publish(p);
-			maybe_stop_all_done(p->sup);
+			brm_proc_set_state(p, BRM_EXITED);
+			brm_proc_publish(p);
+			brm_supervisor_maybe_stop_all_done(p->sup);
 			return;
 		}
 		snprintf(why, sizeof(why), "%s after %.3fs, before start_secs (%gs)", what, up,
@@ -877,15 +703,15 @@ static void handle_exit(struct brm_proc *p, int status)
 			restart_later(p, what, up);
 			return;
 		}
-		set_state(p, BRM_EXITED);
-		publish(p);
-		maybe_stop_all_done(p->sup);
+		brm_proc_set_state(p, BRM_EXITED);
+		brm_proc_publish(p);
+		brm_supervisor_maybe_stop_all_done(p->sup);
 		return;
 
 	default:
 		brm_log_error("%s: exit in state %s", p->spec->name, brm_state_name(p->state));
 		p->pgid = 0;
-		publish(p);
+		brm_proc_publish(p);
 		return;
 	}
 }
@@ -905,7 +731,7 @@ static void on_exit_readable(uv_poll_t *h, int status, int events)
 		wstatus = W_EXITCODE(255, 0);
 	}
 	uv_poll_stop(&w->poll);
-	uv_close((uv_handle_t *)&w->poll, on_watch_closed);
+	uv_close((uv_handle_t *)&w->poll, brm_proc_on_watch_closed);
 	if (!p)
 		return;
 	w->p = NULL;
@@ -925,7 +751,7 @@ static void on_timer(uv_timer_t *t)
 	case BRM_RUNNING:
 		/* up for min_uptime_secs: a failed start again begins a new count */
 		p->start_failures = 0;
-		publish(p);
+		brm_proc_publish(p);
 		break;
 
 	case BRM_BACKOFF:
@@ -941,7 +767,7 @@ static void on_timer(uv_timer_t *t)
 			if (!p->killed) {
 				brm_log_warn("%s: did not stop within %gs; sending SIGKILL",
 					     p->spec->name, p->spec->stop_timeout_secs);
-				kill_group(p, SIGKILL, false);
+				brm_proc_kill_group(p, SIGKILL, false);
 				p->killed = true;
 				p->stop_deadline = uv_now(p->sup->loop) + GROUP_KILL_GRACE_MS;
 			} else if (p->leader_gone) {
@@ -966,17 +792,17 @@ static void on_timer(uv_timer_t *t)
 
 /* ---- requests ----------------------------------------------------------- */
 
-static void begin_stop(struct brm_proc *p)
+void brm_proc_begin_stop(struct brm_proc *p)
 {
 	uint64_t ms = secs_to_ms(p->spec->stop_timeout_secs);
 
-	set_state(p, BRM_STOPPING);
+	brm_proc_set_state(p, BRM_STOPPING);
 	p->killed = false;
 	p->leader_gone = false;
-	kill_group(p, p->spec->stop_signal, p->spec->stop_signal != SIGKILL);
+	brm_proc_kill_group(p, p->spec->stop_signal, p->spec->stop_signal != SIGKILL);
 	uv_update_time(p->sup->loop);
 	p->stop_deadline = uv_now(p->sup->loop) + ms;
-	publish(p);
+	brm_proc_publish(p);
 	arm_timer(p, ms);
 }
 
@@ -1034,21 +860,25 @@ static void recheck_waiting(struct brm_proc *p)
 
 int brm_proc_start_because(struct brm_proc *p, const char *why)
 {
+	BRM_ASSERT_LOOP();
 	return start_request(p, why, false);
 }
 
 int brm_proc_start(struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return brm_proc_start_because(p, NULL);
 }
 
 bool brm_proc_completed(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return is_oneshot(p) && p->state == BRM_EXITED && p->exit_code == 0;
 }
 
 bool brm_proc_is_oneshot(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return is_oneshot(p);
 }
 
@@ -1059,8 +889,8 @@ static void start_or_wait(struct brm_proc *p)
 
 	if (hk->must_wait && hk->must_wait(hk->arg, p)) {
 		p->next_retry_ms = 0;
-		set_state(p, BRM_WAITING);
-		publish(p);
+		brm_proc_set_state(p, BRM_WAITING);
+		brm_proc_publish(p);
 		return;
 	}
 	do_spawn(p);
@@ -1068,32 +898,37 @@ static void start_or_wait(struct brm_proc *p)
 
 void brm_proc_deps_met(struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	if (p->state == BRM_WAITING && !p->removing && !p->sup->shutting_down)
 		do_spawn(p);
 }
 
 void brm_proc_set_held(struct brm_proc *p, bool held)
 {
+	BRM_ASSERT_LOOP();
 	p->held = held;
 }
 
 bool brm_proc_held(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return p->held;
 }
 
 void brm_proc_deps_failed(struct brm_proc *p, const char *why)
 {
+	BRM_ASSERT_LOOP();
 	if (p->state != BRM_WAITING)
 		return;
 	set_error(p, why);
-	set_state(p, BRM_FATAL);
+	brm_proc_set_state(p, BRM_FATAL);
 	brm_log_warn("%s: fatal: %s", p->spec->name, why);
-	publish(p);
+	brm_proc_publish(p);
 }
 
 void brm_proc_set_ready(struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	if (p->state != BRM_STARTING)
 		return;
 	uv_timer_stop(&p->timer);
@@ -1102,21 +937,24 @@ void brm_proc_set_ready(struct brm_proc *p)
 
 void brm_proc_set_waiting_for(struct brm_proc *p, const char *what)
 {
+	BRM_ASSERT_LOOP();
 	if ((!what && !p->waiting_for) || (what && p->waiting_for && !strcmp(what, p->waiting_for)))
 		return;
 	free(p->waiting_for);
 	p->waiting_for = what ? brm_xstrdup(what) : NULL;
 	if (p->state == BRM_WAITING)
-		publish(p);
+		brm_proc_publish(p);
 }
 
 const char *brm_proc_cause(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return p->cause;
 }
 
 void brm_proc_set_health(struct brm_proc *p, const char *health, const char *output)
 {
+	BRM_ASSERT_LOOP();
 	bool same = p->health == health &&
 		    ((!output && !p->health_output) ||
 		     (output && p->health_output && !strcmp(output, p->health_output)));
@@ -1126,66 +964,55 @@ void brm_proc_set_health(struct brm_proc *p, const char *health, const char *out
 	p->health = health;
 	free(p->health_output);
 	p->health_output = output ? brm_xstrdup(output) : NULL;
-	publish(p);
+	brm_proc_publish(p);
 }
 
 const char *brm_proc_health(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return p->health;
 }
 
 pid_t brm_proc_pid(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return p->pid;
 }
 
 int brm_proc_exit_code(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return p->exit_code;
 }
 
-void *brm_proc_orch(const struct brm_proc *p)
+struct brm_orch *brm_proc_orch(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return p->orch;
 }
 
-void brm_proc_set_orch(struct brm_proc *p, void *orch)
+void brm_proc_set_orch(struct brm_proc *p, struct brm_orch *orch)
 {
+	BRM_ASSERT_LOOP();
 	p->orch = orch;
-}
-
-bool brm_supervisor_shutting_down(const struct brm_supervisor *sup)
-{
-	return sup->shutting_down;
-}
-
-struct brm_supervisor *brm_proc_supervisor(const struct brm_proc *p)
-{
-	return p->sup;
-}
-
-void brm_supervisor_set_hooks(struct brm_supervisor *sup, const struct brm_proc_hooks *hooks)
-{
-	if (hooks)
-		sup->hooks = *hooks;
-	else
-		memset(&sup->hooks, 0, sizeof(sup->hooks));
 }
 
 int brm_proc_stop(struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return brm_proc_stop_because(p, NULL);
 }
 
 int brm_proc_stop_because(struct brm_proc *p, const char *why)
 {
+	BRM_ASSERT_LOOP();
 	p->start_after_stop = false;
 	p->stop_pending = false;
 	switch (p->state) {
 	case BRM_STARTING:
 	case BRM_RUNNING:
 		set_cause(p, why);
-		begin_stop(p);
+		brm_proc_begin_stop(p);
 		return 0;
 	case BRM_STOPPING:
 		set_cause(p, why);
@@ -1194,9 +1021,9 @@ int brm_proc_stop_because(struct brm_proc *p, const char *why)
 	case BRM_WAITING:
 		set_cause(p, why);
 		uv_timer_stop(&p->timer);
-		set_state(p, BRM_STOPPED);
-		publish(p);
-		maybe_stop_all_done(p->sup);
+		brm_proc_set_state(p, BRM_STOPPED);
+		brm_proc_publish(p);
+		brm_supervisor_maybe_stop_all_done(p->sup);
 		return 0;
 	default:
 		return 0;
@@ -1205,6 +1032,7 @@ int brm_proc_stop_because(struct brm_proc *p, const char *why)
 
 void brm_proc_mark_stop(struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	if (p->state == BRM_STARTING || p->state == BRM_RUNNING) {
 		p->start_after_stop = false;
 		p->stop_pending = true;
@@ -1213,6 +1041,7 @@ void brm_proc_mark_stop(struct brm_proc *p)
 
 int brm_proc_stop_after_dependents(struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	struct brm_supervisor *sup = p->sup;
 
 	if ((p->state == BRM_STARTING || p->state == BRM_RUNNING) && sup->hooks.defer_stop &&
@@ -1226,16 +1055,19 @@ int brm_proc_stop_after_dependents(struct brm_proc *p)
 
 bool brm_proc_stop_pending(const struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return p->stop_pending;
 }
 
 int brm_proc_restart(struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	return brm_proc_restart_because(p, NULL);
 }
 
 int brm_proc_restart_because(struct brm_proc *p, const char *why)
 {
+	BRM_ASSERT_LOOP();
 	if (p->sup->shutting_down)
 		return -ESHUTDOWN;
 	if (p->removing)
@@ -1245,7 +1077,7 @@ int brm_proc_restart_because(struct brm_proc *p, const char *why)
 	case BRM_RUNNING:
 		p->start_after_stop = true;
 		set_cause(p, why);
-		begin_stop(p);
+		brm_proc_begin_stop(p);
 		return 0;
 	case BRM_STOPPING:
 		p->start_after_stop = true;
@@ -1263,6 +1095,7 @@ int brm_proc_restart_because(struct brm_proc *p, const char *why)
  */
 int brm_proc_signal(struct brm_proc *p, int signo, bool group)
 {
+	BRM_ASSERT_LOOP();
 	if (p->pid <= 0)
 		return -ESRCH;
 	if (group && p->pgid > 0 && kill(-p->pgid, signo) == 0)
@@ -1272,7 +1105,7 @@ int brm_proc_signal(struct brm_proc *p, int signo, bool group)
 	return 0;
 }
 
-static void finish_removal(struct brm_proc *p)
+void brm_proc_finish_removal(struct brm_proc *p)
 {
 	struct brm_supervisor *sup = p->sup;
 	struct brm_proc **pp = &sup->procs;
@@ -1293,15 +1126,16 @@ static void finish_removal(struct brm_proc *p)
 	rcu_read_unlock();
 	p->entry = NULL;
 	while (p->pipes)
-		pipe_close(p->pipes);
+		brm_outpipe_close(p->pipes);
 	p->freed = true;
 	p->closing++;
-	uv_close((uv_handle_t *)&p->timer, on_proc_handle_closed);
-	maybe_stop_all_done(sup);
+	uv_close((uv_handle_t *)&p->timer, brm_proc_on_handle_closed);
+	brm_supervisor_maybe_stop_all_done(sup);
 }
 
 int brm_proc_remove(struct brm_proc *p)
 {
+	BRM_ASSERT_LOOP();
 	if (p->removing)
 		return 0;
 	p->removing = true;
@@ -1309,247 +1143,25 @@ int brm_proc_remove(struct brm_proc *p)
 	switch (p->state) {
 	case BRM_STARTING:
 	case BRM_RUNNING:
-		begin_stop(p);
+		brm_proc_begin_stop(p);
 		return 0;
 	case BRM_STOPPING:
 		return 0;
 	default:
 		uv_timer_stop(&p->timer);
-		finish_removal(p);
+		brm_proc_finish_removal(p);
 		return 0;
-	}
-}
-
-/* ---- the supervisor ----------------------------------------------------- */
-
-struct brm_supervisor *brm_supervisor_create(uv_loop_t *loop, struct brm_registry *reg)
-{
-	struct brm_supervisor *sup = brm_xcalloc(1, sizeof(*sup));
-
-	sup->loop = loop;
-	sup->reg = reg;
-	return sup;
-}
-
-void brm_supervisor_set_observer(struct brm_supervisor *sup, brm_observer_fn fn, void *arg)
-{
-	sup->obs[0].fn = fn;
-	sup->obs[0].arg = arg;
-}
-
-void brm_supervisor_set_service_observer(struct brm_supervisor *sup, brm_observer_fn fn,
-					  void *arg)
-{
-	sup->obs[1].fn = fn;
-	sup->obs[1].arg = arg;
-}
-
-int brm_supervisor_add_observer(struct brm_supervisor *sup, brm_observer_fn fn, void *arg)
-{
-	for (int i = 2; i < BRM_MAX_OBSERVERS; i++) {
-		if (!sup->obs[i].fn) {
-			sup->obs[i].fn = fn;
-			sup->obs[i].arg = arg;
-			return 0;
-		}
-	}
-	return -ENOSPC;
-}
-
-void brm_supervisor_remove_observer(struct brm_supervisor *sup, brm_observer_fn fn, void *arg)
-{
-	for (int i = 2; i < BRM_MAX_OBSERVERS; i++) {
-		if (sup->obs[i].fn == fn && sup->obs[i].arg == arg) {
-			sup->obs[i].fn = NULL;
-			sup->obs[i].arg = NULL;
-		}
 	}
 }
 
 void brm_proc_update_spec(struct brm_proc *p, struct brm_proc_spec *spec, uint64_t generation)
 {
+	BRM_ASSERT_LOOP();
 	brm_spec_destroy(p->spec);
 	p->spec = spec;
 	p->generation = generation;
 	brm_logcap_set_user(p->logs, spec->user);
 	free(p->cmd_display);
-	p->cmd_display = join_argv(spec->argv);
-	publish(p);
-}
-
-int brm_supervisor_add(struct brm_supervisor *sup, struct brm_proc_spec *spec,
-		       uint64_t generation, struct brm_proc **out)
-{
-	struct brm_proc *p;
-
-	if (sup->shutting_down) {
-		brm_spec_destroy(spec);
-		return -ESHUTDOWN;
-	}
-	if (brm_supervisor_find(sup, spec->name)) {
-		brm_spec_destroy(spec);
-		return -EEXIST;
-	}
-	p = brm_xcalloc(1, sizeof(*p));
-	p->sup = sup;
-	p->spec = spec;
-	p->generation = generation;
-	p->cmd_display = join_argv(spec->argv);
-	p->logs = brm_logcap_create(spec->name, spec->log, p);
-	brm_logcap_set_user(p->logs, spec->user);
-	p->state = BRM_STOPPED;
-	p->exit_code = -1;
-	p->prev_state = -1;
-	p->pub_state = -1;
-	p->since_ms = brm_now_wall_ms();
-	uv_timer_init(sup->loop, &p->timer);
-	p->timer.data = p;
-	publish(p);
-	if (!p->entry) {
-		/* Unreachable while brm_supervisor_find agrees with the registry. */
-		brm_log_error("%s: registry refused the name", spec->name);
-		p->freed = true;
-		p->closing++;
-		uv_close((uv_handle_t *)&p->timer, on_proc_handle_closed);
-		return -EEXIST;
-	}
-	p->entry->owner = p;
-	brm_logcap_attach(p->logs, p->entry);
-	p->next = sup->procs;
-	sup->procs = p;
-	sup->nprocs++;
-	if (out)
-		*out = p;
-	return 0;
-}
-
-struct brm_proc *brm_supervisor_find(struct brm_supervisor *sup, const char *name)
-{
-	struct brm_reg_entry *e;
-	struct brm_proc *p = NULL;
-
-	rcu_read_lock();
-	e = brm_registry_find(sup->reg, name);
-	if (e)
-		p = e->owner;
-	rcu_read_unlock();
-	return p;
-}
-
-void brm_supervisor_each(struct brm_supervisor *sup,
-			 void (*fn)(struct brm_proc *p, void *arg), void *arg)
-{
-	struct brm_proc *p, *next;
-
-	for (p = sup->procs; p; p = next) {
-		next = p->next;
-		fn(p, arg);
-	}
-}
-
-size_t brm_supervisor_count(struct brm_supervisor *sup)
-{
-	return sup->nprocs;
-}
-
-bool brm_proc_settled(const struct brm_proc *p)
-{
-	return p->pid == 0 && p->state != BRM_STOPPING && p->state != BRM_STARTING;
-}
-
-bool brm_proc_removing(const struct brm_proc *p)
-{
-	return p->removing;
-}
-
-static void maybe_stop_all_done(struct brm_supervisor *sup)
-{
-	void (*done)(void *);
-
-	if (!sup->shutting_down || !sup->stop_all_done)
-		return;
-	for (struct brm_proc *p = sup->procs; p; p = p->next)
-		if (!brm_proc_settled(p))
-			return;
-	done = sup->stop_all_done;
-	sup->stop_all_done = NULL;
-	done(sup->stop_all_arg);
-}
-
-void brm_supervisor_stop_all(struct brm_supervisor *sup, void (*done)(void *arg), void *arg)
-{
-	struct brm_proc *p, *next;
-
-	sup->shutting_down = true;
-	sup->stop_all_done = done;
-	sup->stop_all_arg = arg;
-	for (p = sup->procs; p; p = next) {
-		next = p->next;
-		p->start_after_stop = false;
-		if (p->state == BRM_BACKOFF || p->state == BRM_WAITING) {
-			uv_timer_stop(&p->timer);
-			set_state(p, BRM_STOPPED);
-			publish(p);
-		} else if (p->state == BRM_STARTING || p->state == BRM_RUNNING) {
-			/* Dependents first: the hooks stop @p once they are down. */
-			if (!(sup->hooks.defer_stop && sup->hooks.defer_stop(sup->hooks.arg, p)))
-				begin_stop(p);
-		}
-	}
-	maybe_stop_all_done(sup);
-}
-
-void brm_supervisor_destroy(struct brm_supervisor *sup)
-{
-	if (!sup)
-		return;
-	memset(sup->obs, 0, sizeof(sup->obs));
-	while (sup->procs) {
-		struct brm_proc *p = sup->procs;
-		if (p->watch) {
-			/* Not settled: the caller broke the contract; don't leak the child. */
-			kill_group(p, SIGKILL, false);
-			p->watch->p = NULL;
-			uv_close((uv_handle_t *)&p->watch->poll, on_watch_closed);
-			p->watch = NULL;
-		}
-		finish_removal(p);
-	}
-	free(sup);
-}
-
-const char *brm_proc_name(const struct brm_proc *p)
-{
-	return p->spec->name;
-}
-
-enum brm_state brm_proc_state(const struct brm_proc *p)
-{
-	return p->state;
-}
-
-const struct brm_snapshot *brm_proc_snapshot(const struct brm_proc *p)
-{
-	/* The loop thread is the only writer: its own pointer is stable. */
-	return p->entry ? rcu_dereference(p->entry->snap) : NULL;
-}
-
-int brm_proc_prev_state(const struct brm_proc *p)
-{
-	return p->prev_state;
-}
-
-int brm_proc_prev_pid(const struct brm_proc *p)
-{
-	return p->prev_pid;
-}
-
-const char *brm_proc_prev_health(const struct brm_proc *p)
-{
-	return p->prev_health;
-}
-
-const struct brm_proc_spec *brm_proc_spec(const struct brm_proc *p)
-{
-	return p->spec;
+	p->cmd_display = brm_proc_join_argv(spec->argv);
+	brm_proc_publish(p);
 }

@@ -21,6 +21,8 @@
 
 struct brm_supervisor;
 struct brm_proc;
+/* The orchestration's record of a process (deps.c); opaque here. */
+struct brm_orch;
 
 enum brm_proc_event {
 	BRM_EV_STATE,    /* the process changed state (or pid, error, ...) */
@@ -204,8 +206,8 @@ const char *brm_proc_health(const struct brm_proc *p);
 void brm_proc_set_waiting_for(struct brm_proc *p, const char *what);
 pid_t brm_proc_pid(const struct brm_proc *p);
 int brm_proc_exit_code(const struct brm_proc *p);      /* -1 when none */
-void *brm_proc_orch(const struct brm_proc *p);
-void brm_proc_set_orch(struct brm_proc *p, void *orch);
+struct brm_orch *brm_proc_orch(const struct brm_proc *p);
+void brm_proc_set_orch(struct brm_proc *p, struct brm_orch *orch);
 struct brm_supervisor *brm_proc_supervisor(const struct brm_proc *p);
 
 /* In a BRM_EV_STATE observer: the state (enum brm_state) of the snapshot
@@ -216,6 +218,6 @@ int brm_proc_prev_pid(const struct brm_proc *p);
 /* Likewise its health (NULL when none). */
 const char *brm_proc_prev_health(const struct brm_proc *p);
 /* Publish @proc's snapshot again (its log fields changed); for sup/logcap.c. */
-void brm_proc_republish(void *proc);
+void brm_proc_republish(struct brm_proc *p);
 
 #endif

@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "daemon/sup/loopcheck.h"
 #include "daemon/sup/waitfor.h"
 #include "lib/util.h"
 
@@ -46,6 +47,7 @@ static const char *lacking(enum brm_dep_cond cond, struct brm_proc *q)
 
 char *brm_waiting_for(const struct brm_dep *d, struct brm_proc *q)
 {
+	BRM_ASSERT_LOOP();
 	if (!q)
 		return brm_xasprintf("%s: no such process yet", d->name);
 	/* Only an operator's start brings it back (brm_proc_held). */
