@@ -164,9 +164,18 @@ fail:
 enum brm_method_result brm_method_call(const struct brm_method *m, struct brm_req *req,
 				       struct brm_cmd **cmd)
 {
+	struct brm_cmd *c = NULL;
+
 	if (!params_fit(m, req))
 		return BRM_REPLIED;
-	return m->handler(req, cmd);
+	if (m->loop)
+		c = brm_cmd_create(m->loop, req->id_json);
+	if (m->handler(req, &c) == BRM_QUEUED && c) {
+		*cmd = c;
+		return BRM_QUEUED;
+	}
+	brm_cmd_destroy(c);
+	return BRM_REPLIED;
 }
 
 /* ---- parameters the schema cannot check ---------------------------------- */
@@ -449,39 +458,18 @@ static enum brm_method_result status(struct brm_req *req, const struct brm_procs
 
 /* ---- mutating methods --------------------------------------------------- */
 
-static enum brm_method_result lifecycle(struct brm_req *req, struct brm_cmd **out,
-					enum brm_cmd_op op)
+/* start, stop, restart: the op is the table's. */
+static enum brm_method_result m_lifecycle(struct brm_req *req, struct brm_cmd **cmd)
 {
-	struct brm_cmd *cmd;
-
-	cmd = brm_cmd_create(op, req->id_json);
-	if (!parse_targets(req, cmd) || !parse_wait(req, cmd)) {
-		brm_cmd_destroy(cmd);
+	if (!parse_targets(req, *cmd) || !parse_wait(req, *cmd))
 		return BRM_REPLIED;
-	}
-	*out = cmd;
 	return BRM_QUEUED;
 }
 
-static enum brm_method_result m_start(struct brm_req *req, struct brm_cmd **cmd)
-{
-	return lifecycle(req, cmd, BRM_CMD_START);
-}
-
-static enum brm_method_result m_stop(struct brm_req *req, struct brm_cmd **cmd)
-{
-	return lifecycle(req, cmd, BRM_CMD_STOP);
-}
-
-static enum brm_method_result m_restart(struct brm_req *req, struct brm_cmd **cmd)
-{
-	return lifecycle(req, cmd, BRM_CMD_RESTART);
-}
-
-static enum brm_method_result m_signal(struct brm_req *req, struct brm_cmd **out)
+static enum brm_method_result m_signal(struct brm_req *req, struct brm_cmd **cmdp)
 {
 	const cJSON *sig = required(req, "signal"), *to = param(req, "to");
-	struct brm_cmd *cmd;
+	struct brm_cmd *cmd = *cmdp;
 	int64_t num;
 	int signo = -1;
 
@@ -497,22 +485,16 @@ static enum brm_method_result m_signal(struct brm_req *req, struct brm_cmd **out
 	if (signo < 1)
 		return brm_req_invalid(req, "params.signal: expected a signal name like \"HUP\" or a"
 			       " number from 1 to %d", MAX_SIGNAL);
-	cmd = brm_cmd_create(BRM_CMD_SIGNAL, req->id_json);
 	cmd->signo = signo;
 	cmd->to_group = to && !strcmp(to->valuestring, "group");
-	if (!parse_targets(req, cmd)) {
-		brm_cmd_destroy(cmd);
-		return BRM_REPLIED;
-	}
-	*out = cmd;
-	return BRM_QUEUED;
+	return parse_targets(req, cmd) ? BRM_QUEUED : BRM_REPLIED;
 }
 
-static enum brm_method_result m_add(struct brm_req *req, struct brm_cmd **out)
+static enum brm_method_result m_add(struct brm_req *req, struct brm_cmd **cmdp)
 {
 	const cJSON *name = required(req, "name"), *spec = required(req, "spec");
 	struct brm_proc_spec *ps;
-	struct brm_cmd *cmd;
+	struct brm_cmd *cmd = *cmdp;
 	char *err = NULL;
 
 	if (!valid_name_param(req, name, "params.name"))
@@ -531,25 +513,21 @@ static enum brm_method_result m_add(struct brm_req *req, struct brm_cmd **out)
 		free(err);
 		return BRM_REPLIED;
 	}
-	cmd = brm_cmd_create(BRM_CMD_ADD, req->id_json);
 	cmd->spec = ps;
 	cmd->spec_json = cJSON_PrintUnformatted(spec);
 	cmd->max_procs = req->ctx->limits ? req->ctx->limits->max_processes : 0;
-	*out = cmd;
 	return BRM_QUEUED;
 }
 
-static enum brm_method_result m_remove(struct brm_req *req, struct brm_cmd **out)
+static enum brm_method_result m_remove(struct brm_req *req, struct brm_cmd **cmdp)
 {
 	const cJSON *name = required(req, "name");
-	struct brm_cmd *cmd;
+	struct brm_cmd *cmd = *cmdp;
 
 	if (!valid_name_param(req, name, "params.name"))
 		return BRM_REPLIED;
-	cmd = brm_cmd_create(BRM_CMD_REMOVE, req->id_json);
 	cmd->names = brm_xcalloc(2, sizeof(char *));
 	cmd->names[0] = brm_xstrdup(name->valuestring);
-	*out = cmd;
 	return BRM_QUEUED;
 }
 
@@ -558,10 +536,10 @@ static enum brm_method_result m_remove(struct brm_req *req, struct brm_cmd **out
  * the loop thread, whose observer re-checks its waiters after every
  * publish (no polling).
  */
-static enum brm_method_result m_wait(struct brm_req *req, struct brm_cmd **out)
+static enum brm_method_result m_wait(struct brm_req *req, struct brm_cmd **cmdp)
 {
 	const cJSON *state = param(req, "state"), *health = param(req, "health");
-	struct brm_cmd *cmd;
+	struct brm_cmd *cmd = *cmdp;
 	int st = -1;
 
 	if (!state && !health)
@@ -573,23 +551,18 @@ static enum brm_method_result m_wait(struct brm_req *req, struct brm_cmd **out)
 	}
 	if (health && (!health->valuestring[0] || strlen(health->valuestring) > 32))
 		return brm_req_invalid(req, "params.health: expected a health such as \"healthy\"");
-	cmd = brm_cmd_create(BRM_CMD_WAIT, req->id_json);
 	cmd->want_state = st;
 	if (health)
 		cmd->want_health = brm_xstrdup(health->valuestring);
 	cmd->wait = true;
-	if (!parse_targets(req, cmd) || !parse_wait(req, cmd)) {
-		brm_cmd_destroy(cmd);
+	if (!parse_targets(req, cmd) || !parse_wait(req, cmd))
 		return BRM_REPLIED;
-	}
-	*out = cmd;
 	return BRM_QUEUED;
 }
 
 /* Re-read the config file on the loop thread (daemon/sup/reload.c). */
-static enum brm_method_result m_reload(struct brm_req *req, struct brm_cmd **out)
+static enum brm_method_result m_reload(struct brm_req *req, struct brm_cmd **cmd)
 {
-	*out = brm_cmd_create(BRM_CMD_RELOAD, req->id_json);
 	return BRM_QUEUED;
 }
 
@@ -597,9 +570,8 @@ static enum brm_method_result m_reload(struct brm_req *req, struct brm_cmd **out
  * Stop every process in reverse dependency order, then exit: the loop
  * thread answers once all are down (daemon/main.c).
  */
-static enum brm_method_result m_shutdown(struct brm_req *req, struct brm_cmd **out)
+static enum brm_method_result m_shutdown(struct brm_req *req, struct brm_cmd **cmd)
 {
-	*out = brm_cmd_create(BRM_CMD_SHUTDOWN, req->id_json);
 	return BRM_QUEUED;
 }
 
@@ -626,47 +598,47 @@ static enum brm_method_result m_shutdown(struct brm_req *req, struct brm_cmd **o
 
 /* Sorted by name. */
 const struct brm_method brm_methods[] = {
-	{ "add", BRM_METHOD_MUTATING, m_add,
+	{ "add", BRM_METHOD_MUTATING, &brm_op_add, m_add,
 	  { P_REQUIRED("name", BRM_P_STRING), P_REQUIRED("spec", BRM_P_OBJECT) } },
-	{ "daemon_log", BRM_METHOD_ADMIN, brm_m_daemon_log,
+	{ "daemon_log", BRM_METHOD_ADMIN, NULL, brm_m_daemon_log,
 	  { P_LINES, P_SINCE, P_FOLLOW } },
-	{ "errors", BRM_METHOD_READ, brm_m_errors,
+	{ "errors", BRM_METHOD_READ, NULL, brm_m_errors,
 	  { P_NAMES } },
-	{ "events", BRM_METHOD_READ, brm_m_events,
+	{ "events", BRM_METHOD_READ, NULL, brm_m_events,
 	  { P_NAMES, P_RANGE("since_seq", BRM_P_INT, 1, BRM_RPC_INT_MAX),
 	    { .name = "history", .types = BRM_P_BOOL | BRM_P_INT, .hi = BRM_RPC_INT_MAX,
 	      .note = "a number of events" },
 	    P_FOLLOW } },
-	{ "logs", BRM_METHOD_READ, brm_m_logs,
+	{ "logs", BRM_METHOD_READ, NULL, brm_m_logs,
 	  { P_NAMES, P_LINES, P_RANGE("since_seq", BRM_P_INT, 0, MAX_SEQ), P_SINCE,
 	    P("stream", BRM_P_STRING), P("grep", BRM_P_STRING), P_FOLLOW } },
-	{ "logs_reopen", BRM_METHOD_MUTATING, brm_m_logs_reopen,
+	{ "logs_reopen", BRM_METHOD_MUTATING, NULL, brm_m_logs_reopen,
 	  { P_NONE } },
-	{ "ping", BRM_METHOD_READ, m_ping,
+	{ "ping", BRM_METHOD_READ, NULL, m_ping,
 	  { P_NONE } },
-	{ "reload", BRM_METHOD_MUTATING, m_reload,
+	{ "reload", BRM_METHOD_MUTATING, &brm_op_reload, m_reload,
 	  { P_NONE } },
-	{ "remove", BRM_METHOD_MUTATING, m_remove,
+	{ "remove", BRM_METHOD_MUTATING, &brm_op_remove, m_remove,
 	  { P_REQUIRED("name", BRM_P_STRING) } },
-	{ "restart", BRM_METHOD_MUTATING, m_restart,
+	{ "restart", BRM_METHOD_MUTATING, &brm_op_restart, m_lifecycle,
 	  { P_TARGETS, P_WAIT } },
-	{ "shutdown", BRM_METHOD_MUTATING, m_shutdown,
+	{ "shutdown", BRM_METHOD_MUTATING, &brm_op_shutdown, m_shutdown,
 	  { P_NONE } },
-	{ "signal", BRM_METHOD_MUTATING, m_signal,
+	{ "signal", BRM_METHOD_MUTATING, &brm_op_signal, m_signal,
 	  { P_TARGETS,
 	    { .name = "signal", .types = BRM_P_STRING | BRM_P_INT, .required = true,
 	      .lo = 1, .hi = MAX_SIGNAL, .note = "a name like \"HUP\", or a number" },
 	    P("to", BRM_P_STRING) } },
-	{ "start", BRM_METHOD_MUTATING, m_start,
+	{ "start", BRM_METHOD_MUTATING, &brm_op_start, m_lifecycle,
 	  { P_TARGETS, P_WAIT } },
-	{ "status", BRM_METHOD_READ, m_status,
+	{ "status", BRM_METHOD_READ, NULL, m_status,
 	  { P_NAMES, P("stats", BRM_P_BOOL) } },
-	{ "stop", BRM_METHOD_MUTATING, m_stop,
+	{ "stop", BRM_METHOD_MUTATING, &brm_op_stop, m_lifecycle,
 	  { P_TARGETS, P_WAIT } },
-	/* changes nothing; queued for the loop's waiters */
-	{ "wait", BRM_METHOD_READ, m_wait,
+	/* Changes nothing, so readers may; runs on the loop, among its waiters. */
+	{ "wait", BRM_METHOD_READ, &brm_op_wait, m_wait,
 	  { P_TARGETS, P("state", BRM_P_STRING), P("health", BRM_P_STRING), P_TIMEOUT } },
-	{ NULL, BRM_METHOD_READ, NULL, { P_NONE } },
+	{ NULL, BRM_METHOD_READ, NULL, NULL, { P_NONE } },
 };
 
 static int cmp_method(const void *key, const void *elem)
