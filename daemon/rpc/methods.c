@@ -33,7 +33,6 @@
 #include "proto/rpc.h"
 
 /* The bounds of the numbers the methods take (the table's schemas). */
-#define MAX_SIGNAL 64
 #define MAX_LINES 10000               /* logs, daemon_log */
 /* 2^53: the largest integer a JSON number (a double) holds exactly. */
 #define MAX_SEQ ((int64_t)1 << 53)
@@ -43,7 +42,7 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static const char *json_type(const cJSON *v)
+const char *brm_json_type(const cJSON *v)
 {
 	if (cJSON_IsString(v)) return "a string";
 	if (cJSON_IsNumber(v)) return "a number";
@@ -112,7 +111,7 @@ static void describe_misfit(struct brm_buf *b, const struct brm_param *p, const 
 			snprintf(num, sizeof(num), "%.17g", v->valuedouble);
 		brm_buf_adds(b, num);
 	} else {
-		brm_buf_adds(b, json_type(v));
+		brm_buf_adds(b, brm_json_type(v));
 	}
 }
 
@@ -180,7 +179,7 @@ enum brm_method_result brm_method_call(const struct brm_method *m, struct brm_re
 
 /* ---- parameters the schema cannot check ---------------------------------- */
 
-static const cJSON *param(const struct brm_req *req, const char *key)
+const cJSON *brm_req_param(const struct brm_req *req, const char *key)
 {
 	return req->params ? cJSON_GetObjectItemCaseSensitive(req->params, key) : NULL;
 }
@@ -191,7 +190,7 @@ static const cJSON *param(const struct brm_req *req, const char *key)
  */
 static const cJSON *required(const struct brm_req *req, const char *key)
 {
-	const cJSON *v = param(req, key);
+	const cJSON *v = brm_req_param(req, key);
 
 	if (!v)
 		abort();   /* a handler whose schema does not require @key */
@@ -231,7 +230,7 @@ static bool parse_targets(struct brm_req *req, struct brm_cmd *cmd)
 
 static bool parse_wait(struct brm_req *req, struct brm_cmd *cmd)
 {
-	const cJSON *wait = param(req, "wait"), *timeout = param(req, "timeout_secs");
+	const cJSON *wait = brm_req_param(req, "wait"), *timeout = brm_req_param(req, "timeout_secs");
 
 	if (wait)
 		cmd->wait = cJSON_IsTrue(wait);
@@ -239,7 +238,7 @@ static bool parse_wait(struct brm_req *req, struct brm_cmd *cmd)
 		double secs;
 		if (brm_duration_parse_json(timeout, &secs) < 0 || !(secs > 0)) {
 			brm_req_invalid(req, "params.timeout_secs: expected a positive number of seconds"
-				" (or a string like \"30s\"), got %s", json_type(timeout));
+				" (or a string like \"30s\"), got %s", brm_json_type(timeout));
 			return false;
 		}
 		cmd->timeout_secs = secs;
@@ -261,7 +260,7 @@ static void result_end(struct brm_req *req)
 	brm_buf_adds(req->out, "}\n");
 }
 
-static enum brm_method_result m_ping(struct brm_req *req, struct brm_cmd **cmd)
+static enum brm_method_result brm_m_ping(struct brm_req *req, struct brm_cmd **cmd)
 {
 	double up = (double)(brm_now_mono_ns() - req->ctx->start_mono_ns) / 1e9;
 
@@ -372,9 +371,9 @@ static const char **target_names(struct brm_req *req, const struct brm_targets *
  * reads). Off by default: for every process it costs a few /proc reads,
  * about 10-20 us each, which a status of all would pay on every call.
  */
-static enum brm_method_result m_status(struct brm_req *req, struct brm_cmd **cmd)
+static enum brm_method_result brm_m_status(struct brm_req *req, struct brm_cmd **cmd)
 {
-	const cJSON *stats = param(req, "stats");
+	const cJSON *stats = brm_req_param(req, "stats");
 	struct brm_procstat_set set = { 0 };
 	struct brm_targets t;
 	const char **list = NULL;
@@ -407,7 +406,7 @@ static enum brm_method_result m_status(struct brm_req *req, struct brm_cmd **cmd
  */
 static enum brm_method_result status(struct brm_req *req, const struct brm_procstat_set *stats)
 {
-	const cJSON *name = param(req, "name");
+	const cJSON *name = brm_req_param(req, "name");
 	struct brm_target_src src;
 	struct brm_targets t;
 	struct brm_reg_entry *e;
@@ -415,7 +414,7 @@ static enum brm_method_result status(struct brm_req *req, const struct brm_procs
 	void **items;
 	size_t n;
 
-	if (name && !param(req, "names") && cJSON_IsString(name) &&
+	if (name && !brm_req_param(req, "names") && cJSON_IsString(name) &&
 	    brm_name_valid(name->valuestring)) {
 		rcu_read_lock();
 		e = brm_registry_find(req->ctx->reg, name->valuestring);
@@ -459,16 +458,16 @@ static enum brm_method_result status(struct brm_req *req, const struct brm_procs
 /* ---- mutating methods --------------------------------------------------- */
 
 /* start, stop, restart: the op is the table's. */
-static enum brm_method_result m_lifecycle(struct brm_req *req, struct brm_cmd **cmd)
+static enum brm_method_result brm_m_lifecycle(struct brm_req *req, struct brm_cmd **cmd)
 {
 	if (!parse_targets(req, *cmd) || !parse_wait(req, *cmd))
 		return BRM_REPLIED;
 	return BRM_QUEUED;
 }
 
-static enum brm_method_result m_signal(struct brm_req *req, struct brm_cmd **cmdp)
+static enum brm_method_result brm_m_signal(struct brm_req *req, struct brm_cmd **cmdp)
 {
-	const cJSON *sig = required(req, "signal"), *to = param(req, "to");
+	const cJSON *sig = required(req, "signal"), *to = brm_req_param(req, "to");
 	struct brm_cmd *cmd = *cmdp;
 	int64_t num;
 	int signo = -1;
@@ -480,17 +479,17 @@ static enum brm_method_result m_signal(struct brm_req *req, struct brm_cmd **cmd
 			       to->valuestring);
 	if (cJSON_IsString(sig))
 		signo = brm_signal_parse(sig->valuestring);
-	else if (brm_rpc_int_in(sig, 1, MAX_SIGNAL, &num))
+	else if (brm_rpc_int_in(sig, 1, BRM_MAX_SIGNAL, &num))
 		signo = (int)num;
 	if (signo < 1)
 		return brm_req_invalid(req, "params.signal: expected a signal name like \"HUP\" or a"
-			       " number from 1 to %d", MAX_SIGNAL);
+			       " number from 1 to %d", BRM_MAX_SIGNAL);
 	cmd->signo = signo;
 	cmd->to_group = to && !strcmp(to->valuestring, "group");
 	return parse_targets(req, cmd) ? BRM_QUEUED : BRM_REPLIED;
 }
 
-static enum brm_method_result m_add(struct brm_req *req, struct brm_cmd **cmdp)
+static enum brm_method_result brm_m_add(struct brm_req *req, struct brm_cmd **cmdp)
 {
 	const cJSON *name = required(req, "name"), *spec = required(req, "spec");
 	struct brm_proc_spec *ps;
@@ -519,7 +518,7 @@ static enum brm_method_result m_add(struct brm_req *req, struct brm_cmd **cmdp)
 	return BRM_QUEUED;
 }
 
-static enum brm_method_result m_remove(struct brm_req *req, struct brm_cmd **cmdp)
+static enum brm_method_result brm_m_remove(struct brm_req *req, struct brm_cmd **cmdp)
 {
 	const cJSON *name = required(req, "name");
 	struct brm_cmd *cmd = *cmdp;
@@ -536,9 +535,9 @@ static enum brm_method_result m_remove(struct brm_req *req, struct brm_cmd **cmd
  * the loop thread, whose observer re-checks its waiters after every
  * publish (no polling).
  */
-static enum brm_method_result m_wait(struct brm_req *req, struct brm_cmd **cmdp)
+static enum brm_method_result brm_m_wait(struct brm_req *req, struct brm_cmd **cmdp)
 {
-	const cJSON *state = param(req, "state"), *health = param(req, "health");
+	const cJSON *state = brm_req_param(req, "state"), *health = brm_req_param(req, "health");
 	struct brm_cmd *cmd = *cmdp;
 	int st = -1;
 
@@ -561,7 +560,7 @@ static enum brm_method_result m_wait(struct brm_req *req, struct brm_cmd **cmdp)
 }
 
 /* Re-read the config file on the loop thread (daemon/sup/reload.c). */
-static enum brm_method_result m_reload(struct brm_req *req, struct brm_cmd **cmd)
+static enum brm_method_result brm_m_reload(struct brm_req *req, struct brm_cmd **cmd)
 {
 	return BRM_QUEUED;
 }
@@ -570,7 +569,7 @@ static enum brm_method_result m_reload(struct brm_req *req, struct brm_cmd **cmd
  * Stop every process in reverse dependency order, then exit: the loop
  * thread answers once all are down (daemon/main.c).
  */
-static enum brm_method_result m_shutdown(struct brm_req *req, struct brm_cmd **cmd)
+static enum brm_method_result brm_m_shutdown(struct brm_req *req, struct brm_cmd **cmd)
 {
 	return BRM_QUEUED;
 }
@@ -598,7 +597,7 @@ static enum brm_method_result m_shutdown(struct brm_req *req, struct brm_cmd **c
 
 /* Sorted by name. */
 const struct brm_method brm_methods[] = {
-	{ "add", BRM_METHOD_MUTATING, &brm_op_add, m_add,
+	{ "add", BRM_METHOD_MUTATING, &brm_op_add, brm_m_add,
 	  { P_REQUIRED("name", BRM_P_STRING), P_REQUIRED("spec", BRM_P_OBJECT) } },
 	{ "daemon_log", BRM_METHOD_ADMIN, NULL, brm_m_daemon_log,
 	  { P_LINES, P_SINCE, P_FOLLOW } },
@@ -614,29 +613,29 @@ const struct brm_method brm_methods[] = {
 	    P("stream", BRM_P_STRING), P("grep", BRM_P_STRING), P_FOLLOW } },
 	{ "logs_reopen", BRM_METHOD_MUTATING, NULL, brm_m_logs_reopen,
 	  { P_NONE } },
-	{ "ping", BRM_METHOD_READ, NULL, m_ping,
+	{ "ping", BRM_METHOD_READ, NULL, brm_m_ping,
 	  { P_NONE } },
-	{ "reload", BRM_METHOD_MUTATING, &brm_op_reload, m_reload,
+	{ "reload", BRM_METHOD_MUTATING, &brm_op_reload, brm_m_reload,
 	  { P_NONE } },
-	{ "remove", BRM_METHOD_MUTATING, &brm_op_remove, m_remove,
+	{ "remove", BRM_METHOD_MUTATING, &brm_op_remove, brm_m_remove,
 	  { P_REQUIRED("name", BRM_P_STRING) } },
-	{ "restart", BRM_METHOD_MUTATING, &brm_op_restart, m_lifecycle,
+	{ "restart", BRM_METHOD_MUTATING, &brm_op_restart, brm_m_lifecycle,
 	  { P_TARGETS, P_WAIT } },
-	{ "shutdown", BRM_METHOD_MUTATING, &brm_op_shutdown, m_shutdown,
+	{ "shutdown", BRM_METHOD_MUTATING, &brm_op_shutdown, brm_m_shutdown,
 	  { P_NONE } },
-	{ "signal", BRM_METHOD_MUTATING, &brm_op_signal, m_signal,
+	{ "signal", BRM_METHOD_MUTATING, &brm_op_signal, brm_m_signal,
 	  { P_TARGETS,
 	    { .name = "signal", .types = BRM_P_STRING | BRM_P_INT, .required = true,
-	      .lo = 1, .hi = MAX_SIGNAL, .note = "a name like \"HUP\", or a number" },
+	      .lo = 1, .hi = BRM_MAX_SIGNAL, .note = "a name like \"HUP\", or a number" },
 	    P("to", BRM_P_STRING) } },
-	{ "start", BRM_METHOD_MUTATING, &brm_op_start, m_lifecycle,
+	{ "start", BRM_METHOD_MUTATING, &brm_op_start, brm_m_lifecycle,
 	  { P_TARGETS, P_WAIT } },
-	{ "status", BRM_METHOD_READ, NULL, m_status,
+	{ "status", BRM_METHOD_READ, NULL, brm_m_status,
 	  { P_NAMES, P("stats", BRM_P_BOOL) } },
-	{ "stop", BRM_METHOD_MUTATING, &brm_op_stop, m_lifecycle,
+	{ "stop", BRM_METHOD_MUTATING, &brm_op_stop, brm_m_lifecycle,
 	  { P_TARGETS, P_WAIT } },
 	/* Changes nothing, so readers may; runs on the loop, among its waiters. */
-	{ "wait", BRM_METHOD_READ, &brm_op_wait, m_wait,
+	{ "wait", BRM_METHOD_READ, &brm_op_wait, brm_m_wait,
 	  { P_TARGETS, P("state", BRM_P_STRING), P("health", BRM_P_STRING), P_TIMEOUT } },
 	{ NULL, BRM_METHOD_READ, NULL, NULL, { P_NONE } },
 };
