@@ -1,6 +1,8 @@
 /*
- * test_config.c — Check suite for daemon/conf/config.c: every key parsed right,
- * every kind of mistake reported with its key path and a useful message.
+ * test_config.c — Check suite for config parsing, daemon/conf/ (config.c,
+ * spec.c, values.c, rlimits.c, accessspec.c, limits.c, diag.c): every key
+ * parsed right, every kind of mistake reported with its key path and a
+ * useful message.
  */
 #include <check.h>
 #include <errno.h>

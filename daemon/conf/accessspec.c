@@ -38,7 +38,7 @@ static void parse_idlist(struct brm_report *r, const char *path, const cJSON *v,
 			(*out)[i++] = brm_xasprintf("%ld", (long)c->valuedouble);
 		else
 			brm_report(r, p, "expected a user or group name or a non-negative id, got %s",
-			       brm_type_name(c));
+				   brm_type_name(c));
 		free(p);
 	}
 }
@@ -66,7 +66,7 @@ static void access_one(struct brm_report *r, const char *p, const char *k, const
 
 /* "access": who may connect, users and groups, and readers. */
 void brm_access_spec_parse(struct brm_report *r, const char *path, const cJSON *v,
-			 struct brm_access_spec *a)
+			   struct brm_access_spec *a)
 {
 	brm_parse_object_keys(r, path, v, access_keys, a, access_one);
 }

@@ -90,7 +90,7 @@ static bool strip_comments(struct brm_report *r, char *s, size_t len)
 			if (i >= len) {
 				line_col(s, start, &line, &col);
 				brm_report(r, NULL, "unterminated comment starting at line %u, column %u",
-				       line, col);
+					   line, col);
 				return false;
 			}
 			s[i++] = ' ';
@@ -128,17 +128,17 @@ static cJSON *parse_json(struct brm_report *r, const char *s, size_t len)
 		line_col(s, pos, &line, &col);
 		if (!s[pos])
 			brm_report(r, NULL, "not valid JSON at line %u, column %u: unexpected end of the text",
-			       line, col);
+				   line, col);
 		else
 			brm_report(r, NULL, "not valid JSON at line %u, column %u, near %s",
-			       line, col, brm_quote_n(&q, s + pos, 20));
+				   line, col, brm_quote_n(&q, s + pos, 20));
 		return NULL;
 	}
 	end = skip_space(end);
 	if (*end) {
 		line_col(s, (size_t)(end - s), &line, &col);
 		brm_report(r, NULL, "unexpected text after the JSON object at line %u, column %u, near %s",
-		       line, col, brm_quote_n(&q, end, 20));
+			   line, col, brm_quote_n(&q, end, 20));
 		cJSON_Delete(root);
 		return NULL;
 	}
@@ -174,7 +174,7 @@ static void parse_instances(struct brm_report *r, const cJSON *c, const char *p,
 		goto out_check_spec;
 	if (!brm_instance_name(name, sizeof(name), c->string, (unsigned)n - 1)) {
 		brm_report(r, ip, "the instance names (\"%s:%ld\") would be longer than %d bytes",
-		       c->string, n - 1, BRM_MAX_NAME_LEN);
+			   c->string, n - 1, BRM_MAX_NAME_LEN);
 		goto out_check_spec;
 	}
 	port = brm_spec_port(&quiet_port, p, copy);
@@ -183,7 +183,7 @@ static void parse_instances(struct brm_report *r, const cJSON *c, const char *p,
 		char *pp = brm_keypath(p, "port");
 
 		brm_report(r, pp, "%ld instances from port %ld would go up to %ld, above 65535",
-		       n, port, port + n - 1);
+			   n, port, port + n - 1);
 		free(pp);
 		goto out_check_spec;
 	}
@@ -222,7 +222,7 @@ static void parse_processes(struct brm_report *r, const cJSON *v, struct brm_con
 
 	if (!cJSON_IsObject(v)) {
 		brm_report(r, "processes", "expected an object of process specs by name, got %s",
-		       brm_type_name(v));
+			   brm_type_name(v));
 		return;
 	}
 	cJSON_ArrayForEach(c, v)
@@ -237,7 +237,7 @@ static void parse_processes(struct brm_report *r, const cJSON *v, struct brm_con
 			brm_report(r, p, "duplicate process name");
 		} else if (!brm_name_valid(c->string)) {
 			brm_report(r, p, "invalid process name: use 1 to %d letters, digits or '.', '_', ':', '@', '-', not starting with '.' or '-'",
-			       BRM_MAX_NAME_LEN);
+				   BRM_MAX_NAME_LEN);
 			brm_spec_destroy(brm_spec_read(r, c, c->string, p, -1));
 		} else if (cJSON_IsObject(c) && cJSON_GetObjectItemCaseSensitive(c, "instances")) {
 			parse_instances(r, c, p, cfg, &n);
@@ -281,15 +281,15 @@ static bool parse_harden_key(struct brm_report *r, const char *p, const char *k,
 			v = strtol(c->valuestring, &end, 8);
 			if (!c->valuestring[0] || *end || errno || v < 0 || v > 0777)
 				brm_report(r, p, "expected an octal mode like \"0660\", got \"%.16s\"",
-				       c->valuestring);
+					   c->valuestring);
 			else if (v & 0007)
 				brm_report(r, p, "must not give access to others (mode %04lo); use"
-				       " socket_group and access.readers instead", v);
+					   " socket_group and access.readers instead", v);
 			else
 				cfg->socket_mode = (int)v;
 		} else {
 			brm_report(r, p, "expected an octal mode string like \"0660\", got %s",
-			       brm_type_name(c));
+				   brm_type_name(c));
 		}
 		return true;
 	}
@@ -340,13 +340,13 @@ static void check_name_lengths(struct brm_report *r, const cJSON *procs,
 				continue;	/* too long for any limit: reported already */
 			p = brm_keypath("processes", c->string);
 			brm_report(r, p, "instance names up to \"%s\" (%zu bytes) are longer than"
-			       " limits.max_name_len (%zu)", name, strlen(name), max);
+				   " limits.max_name_len (%zu)", name, strlen(name), max);
 		} else {
 			if (strlen(c->string) <= max)
 				continue;
 			p = brm_keypath("processes", c->string);
 			brm_report(r, p, "name is %zu bytes, longer than limits.max_name_len (%zu)",
-			       strlen(c->string), max);
+				   strlen(c->string), max);
 		}
 		free(p);
 	}
@@ -361,7 +361,7 @@ static void parse_top(struct brm_report *r, const cJSON *root, struct brm_config
 
 	if (!cJSON_IsObject(root)) {
 		brm_report(r, NULL, "expected a JSON object at the top level, got %s",
-		       brm_type_name(root));
+			   brm_type_name(root));
 		return;
 	}
 	dup = brm_dup_flags(root);
@@ -375,7 +375,7 @@ static void parse_top(struct brm_report *r, const cJSON *root, struct brm_config
 			if (brm_conf_get_string(r, p, c, &cfg->socket) &&
 			    strlen(cfg->socket) > MAX_SOCKET_PATH)
 				brm_report(r, p, "longer than %zu bytes, the limit for a unix socket path",
-				       MAX_SOCKET_PATH);
+					   MAX_SOCKET_PATH);
 		} else if (!strcmp(k, "state_dir")) {
 			if (brm_conf_get_string(r, p, c, &cfg->state_dir) && cfg->state_dir[0] != '/')
 				brm_report(r, p, "expected an absolute path");
@@ -396,7 +396,7 @@ static void parse_top(struct brm_report *r, const cJSON *root, struct brm_config
 	free(dup);
 	if (cfg->nprocs > (size_t)cfg->limits.max_processes)
 		brm_report(r, "limits.max_processes", "is %d but %zu processes are configured",
-		       cfg->limits.max_processes, cfg->nprocs);
+			   cfg->limits.max_processes, cfg->nprocs);
 	check_name_lengths(r, cJSON_GetObjectItemCaseSensitive(root, "processes"), cfg);
 }
 

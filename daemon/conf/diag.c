@@ -66,13 +66,13 @@ char *brm_report_finish(struct brm_report *r)
 }
 
 
-/* @s in double quotes, control bytes escaped, cut after QUOTE_MAX bytes. */
+/* @s in double quotes, control bytes escaped, cut after BRM_QUOTE_MAX bytes. */
 const char *brm_quote_n(struct brm_quoted *q, const char *s, size_t max)
 {
 	size_t o = 0, i;
 
-	if (max > QUOTE_MAX)
-		max = QUOTE_MAX;
+	if (max > BRM_QUOTE_MAX)
+		max = BRM_QUOTE_MAX;
 	q->s[o++] = '"';
 	for (i = 0; i < max && s[i]; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -98,7 +98,7 @@ const char *brm_quote_n(struct brm_quoted *q, const char *s, size_t max)
 
 const char *brm_quote(struct brm_quoted *q, const char *s)
 {
-	return brm_quote_n(q, s, QUOTE_MAX);
+	return brm_quote_n(q, s, BRM_QUOTE_MAX);
 }
 
 static bool plain_key(const char *k)
@@ -199,7 +199,7 @@ static const char *suggest(const char *key, const char *const *known)
 }
 
 void brm_unknown_key(struct brm_report *r, const char *path, const char *key,
-			const char *const *known)
+		     const char *const *known)
 {
 	const char *s = suggest(key, known);
 	struct brm_buf list = BRM_BUF_INIT;
@@ -261,9 +261,9 @@ bool *brm_dup_flags(const cJSON *obj)
 }
 
 void brm_parse_object_keys(struct brm_report *r, const char *base, const cJSON *v,
-			      const char *const *known, void *ctx,
-			      void (*one)(struct brm_report *, const char *, const char *,
-					  const cJSON *, void *))
+			   const char *const *known, void *ctx,
+			   void (*one)(struct brm_report *, const char *, const char *,
+				       const cJSON *, void *))
 {
 	const cJSON *c;
 	bool *dup;

@@ -20,7 +20,7 @@
 
 struct cJSON;
 
-#define QUOTE_MAX 48       /* bytes of user text quoted in a message */
+#define BRM_QUOTE_MAX 48   /* bytes of user text quoted in a message */
 
 struct brm_report {
 	struct brm_buf buf;
@@ -37,10 +37,10 @@ void brm_report(struct brm_report *r, const char *path, const char *fmt, ...)
 char *brm_report_finish(struct brm_report *r);
 
 struct brm_quoted {
-	char s[QUOTE_MAX * 4 + 8];
+	char s[BRM_QUOTE_MAX * 4 + 8];
 };
 
-/* @s in double quotes, control bytes escaped, cut after QUOTE_MAX (or
+/* @s in double quotes, control bytes escaped, cut after BRM_QUOTE_MAX (or
  * @max) bytes; the result lives in @q. */
 const char *brm_quote_n(struct brm_quoted *q, const char *s, size_t max);
 const char *brm_quote(struct brm_quoted *q, const char *s);

@@ -53,7 +53,7 @@ static void limit_one(struct brm_report *r, const char *p, const char *k, const 
 
 /* "limits": the protocol's and the supervisor's (limits.h). */
 void brm_limits_parse(struct brm_report *r, const char *path, const cJSON *v,
-			 struct brm_limits *l)
+		      struct brm_limits *l)
 {
 	brm_parse_object_keys(r, path, v, limit_keys, l, limit_one);
 }

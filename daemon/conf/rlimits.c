@@ -76,7 +76,7 @@ static void get_rlimit(struct brm_report *r, const char *path, const cJSON *v, b
 	if (cJSON_IsNumber(v)) {
 		if (!brm_conf_int_in(v, 0, 1L << 53)) {
 			brm_report(r, path, "expected a non-negative integer, \"infinity\" or"
-			       " \"SOFT:HARD\", got %g", v->valuedouble);
+				   " \"SOFT:HARD\", got %g", v->valuedouble);
 			return;
 		}
 		soft = hard = (uint64_t)v->valuedouble;
@@ -91,18 +91,18 @@ static void get_rlimit(struct brm_report *r, const char *path, const cJSON *v, b
 			ok = rlimit_word(s, strlen(s), bytes, &soft) && (hard = soft, true);
 		if (!ok) {
 			brm_report(r, path, "expected a number%s, \"infinity\" or \"SOFT:HARD\","
-			       " got %s", bytes ? " (K, M, G or T for sizes)" : "",
-			       brm_quote(&q, s));
+				   " got %s", bytes ? " (K, M, G or T for sizes)" : "",
+				   brm_quote(&q, s));
 			return;
 		}
 		if (soft > hard) {
 			brm_report(r, path, "the soft limit is above the hard limit in %s",
-			       brm_quote(&q, s));
+				   brm_quote(&q, s));
 			return;
 		}
 	} else {
 		brm_report(r, path, "expected a number, \"infinity\" or \"SOFT:HARD\", got %s",
-		       brm_type_name(v));
+			   brm_type_name(v));
 		return;
 	}
 	out->set = true;
@@ -111,7 +111,7 @@ static void get_rlimit(struct brm_report *r, const char *path, const cJSON *v, b
 }
 
 void brm_parse_rlimits(struct brm_report *r, const char *path, const cJSON *v,
-			  struct brm_rlimit_spec out[BRM_RLIMIT_COUNT])
+		       struct brm_rlimit_spec out[BRM_RLIMIT_COUNT])
 {
 	const cJSON *c;
 	bool *dup;
@@ -119,7 +119,7 @@ void brm_parse_rlimits(struct brm_report *r, const char *path, const cJSON *v,
 
 	if (!cJSON_IsObject(v)) {
 		brm_report(r, path, "expected an object of limits (\"nofile\", \"nproc\", \"core\","
-		       " \"memlock\"), got %s", brm_type_name(v));
+			   " \"memlock\"), got %s", brm_type_name(v));
 		return;
 	}
 	dup = brm_dup_flags(v);

@@ -55,7 +55,7 @@ static void get_restart(struct brm_report *r, const char *path, const cJSON *v,
 		}
 	}
 	brm_report(r, path, "expected one of \"always\", \"on-failure\", \"never\", got %s",
-	       cJSON_IsString(v) ? brm_quote(&q, v->valuestring) : brm_type_name(v));
+		   cJSON_IsString(v) ? brm_quote(&q, v->valuestring) : brm_type_name(v));
 }
 
 static void get_type(struct brm_report *r, const char *path, const cJSON *v,
@@ -69,7 +69,7 @@ static void get_type(struct brm_report *r, const char *path, const cJSON *v,
 		*out = BRM_TYPE_ONESHOT;
 	else
 		brm_report(r, path, "expected \"simple\" or \"oneshot\", got %s",
-		       cJSON_IsString(v) ? brm_quote(&q, v->valuestring) : brm_type_name(v));
+			   cJSON_IsString(v) ? brm_quote(&q, v->valuestring) : brm_type_name(v));
 }
 
 /*
@@ -91,7 +91,7 @@ static void check_oneshot_restart(struct brm_report *r, const char *base,
 		return;
 	p = brm_keypath(base, "restart");
 	brm_report(r, p, "\"always\" does not go with \"type\": \"oneshot\" (a one-shot runs to"
-	       " completion); use \"on-failure\" to retry a failed run, or \"never\"");
+		   " completion); use \"on-failure\" to retry a failed run, or \"never\"");
 	free(p);
 }
 
@@ -104,7 +104,7 @@ static void get_signal(struct brm_report *r, const char *path, const cJSON *v, i
 		sig = brm_signal_parse(v->valuestring);
 		if (sig < 0)
 			brm_report(r, path, "unknown signal %s; use a name like \"TERM\" or \"SIGTERM\", or a number from 1 to %d",
-			       brm_quote(&q, v->valuestring), MAX_SIGNAL);
+				   brm_quote(&q, v->valuestring), MAX_SIGNAL);
 		else
 			*out = sig;
 	} else if (cJSON_IsNumber(v)) {
@@ -112,10 +112,10 @@ static void get_signal(struct brm_report *r, const char *path, const cJSON *v, i
 			*out = (int)v->valuedouble;
 		else
 			brm_report(r, path, "expected a signal number from 1 to %d, got %g",
-			       MAX_SIGNAL, v->valuedouble);
+				   MAX_SIGNAL, v->valuedouble);
 	} else {
 		brm_report(r, path, "expected a signal name like \"TERM\" or a number, got %s",
-		       brm_type_name(v));
+			   brm_type_name(v));
 	}
 }
 
@@ -131,7 +131,7 @@ static void get_umask(struct brm_report *r, const char *path, const cJSON *v, in
 
 		if (n == 0 || s[n] || n > 4 || (m = strtol(s, NULL, 8)) > 0777)
 			brm_report(r, path, "expected an octal string from \"000\" to \"0777\", like \"022\", got %s",
-			       brm_quote(&q, s));
+				   brm_quote(&q, s));
 		else
 			*out = (int)m;
 	} else if (cJSON_IsNumber(v)) {
@@ -139,7 +139,7 @@ static void get_umask(struct brm_report *r, const char *path, const cJSON *v, in
 			*out = (int)v->valuedouble;
 		else
 			brm_report(r, path, "expected an integer from 0 to 511 or an octal string like \"022\", got %g",
-			       v->valuedouble);
+				   v->valuedouble);
 	} else {
 		brm_report(r, path, "expected an octal string like \"022\", got %s", brm_type_name(v));
 	}
@@ -147,7 +147,7 @@ static void get_umask(struct brm_report *r, const char *path, const cJSON *v, in
 
 /* One of the log keys (logspec.c checks and reports its value). */
 void brm_log_key(struct brm_report *r, const char *path, const char *k, const cJSON *v,
-		    struct brm_log_spec **ls)
+		 struct brm_log_spec **ls)
 {
 	char *why = NULL;
 
@@ -211,7 +211,7 @@ static void get_env_file(struct brm_report *r, const char *path, const cJSON *v,
 			brm_report(r, p, "expected a path, got %s", brm_type_name(c));
 		else if (abs[0] != '/')
 			brm_report(r, p, "expected an absolute path (\"-\" first for an optional file),"
-			       " got %s", brm_quote(&q, f));
+				   " got %s", brm_quote(&q, f));
 		else if (strlen(abs) >= 4096)
 			brm_report(r, p, "longer than 4095 bytes");
 		else
@@ -294,8 +294,8 @@ static void parse_env(struct brm_report *r, const char *base, const cJSON *v,
 	}
 	if (n > BRM_MAX_ENV_ENTRIES || bytes > BRM_MAX_ENV_BYTES) {
 		brm_report(r, path, "%zu variables of %zu bytes, more than the limit of %d variables"
-		       " (max_env_entries) or %u bytes (max_env_bytes)", n, bytes,
-		       BRM_MAX_ENV_ENTRIES, BRM_MAX_ENV_BYTES);
+			   " (max_env_entries) or %u bytes (max_env_bytes)", n, bytes,
+			   BRM_MAX_ENV_ENTRIES, BRM_MAX_ENV_BYTES);
 		goto out_free_path;
 	}
 	dup = brm_dup_flags(v);
@@ -314,7 +314,7 @@ static void parse_env(struct brm_report *r, const char *base, const cJSON *v,
 			brm_report(r, p, "expected a string, got %s", brm_type_name(c));
 		else if (strlen(c->string) + 1 + strlen(c->valuestring) >= ENV_VAR_MAX)
 			brm_report(r, p, "KEY=VALUE is longer than %u bytes, more than exec takes",
-			       ENV_VAR_MAX - 1);
+				   ENV_VAR_MAX - 1);
 		else
 			s->env[n++] = brm_xasprintf("%s=%s", c->string, c->valuestring);
 		free(p);
@@ -393,7 +393,7 @@ long brm_spec_port(struct brm_report *r, const char *base, const cJSON *obj)
  * r->n before and after.
  */
 struct brm_proc_spec *brm_spec_read(struct brm_report *r, const cJSON *orig,
-					const char *name, const char *base, long instance)
+				    const char *name, const char *base, long instance)
 {
 	struct brm_placeholders ph = { name, instance, 0, 0 };
 	struct placeholder_report pr = { r, base };
@@ -520,7 +520,7 @@ struct brm_proc_spec *brm_spec_read(struct brm_report *r, const cJSON *orig,
 			char *p = brm_keypath(base, "backoff_max_secs");
 
 			brm_report(r, p, "must be at least backoff_secs (%g), got %g",
-			       s->backoff_secs, s->backoff_max_secs);
+				   s->backoff_secs, s->backoff_max_secs);
 			free(p);
 		} else {
 			s->backoff_max_secs = s->backoff_secs;
@@ -615,7 +615,7 @@ struct brm_proc_spec *brm_spec_parse(const cJSON *obj, const char *name,
 		path = "";
 	if (!brm_name_valid(name))
 		brm_report(&r, path, "invalid process name %s: use 1 to %d letters, digits or '.', '_', ':', '@', '-', not starting with '.' or '-'",
-		       brm_quote(&q, name ? name : ""), BRM_MAX_NAME_LEN);
+			   brm_quote(&q, name ? name : ""), BRM_MAX_NAME_LEN);
 	s = brm_spec_read(&r, obj, name, path, -1);
 	if (r.n) {
 		brm_spec_destroy(s);

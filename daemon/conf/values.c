@@ -54,16 +54,16 @@ bool brm_conf_int_in(const cJSON *v, long lo, long hi)
 }
 
 bool brm_conf_get_int(struct brm_report *r, const char *path, const cJSON *v,
-		    long lo, long hi, long *out)
+		      long lo, long hi, long *out)
 {
 	if (!cJSON_IsNumber(v)) {
 		brm_report(r, path, "expected an integer from %ld to %ld, got %s",
-		       lo, hi, brm_type_name(v));
+			   lo, hi, brm_type_name(v));
 		return false;
 	}
 	if (!brm_conf_int_in(v, lo, hi)) {
 		brm_report(r, path, "expected an integer from %ld to %ld, got %g",
-		       lo, hi, v->valuedouble);
+			   lo, hi, v->valuedouble);
 		return false;
 	}
 	*out = (long)v->valuedouble;
@@ -165,7 +165,7 @@ char *brm_duration_check(const cJSON *v, double min, double *secs)
 }
 
 bool brm_conf_get_duration(struct brm_report *r, const char *path, const cJSON *v,
-				  double *out)
+			   double *out)
 {
 	char *why = brm_duration_check(v, 0, out);
 
