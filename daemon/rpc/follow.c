@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/rpc/logs.h"
+#include "daemon/rpc/logquery.h"
 #include "daemon/rpc/follow.h"
 #include "lib/util.h"
 #include "proto/selector.h"

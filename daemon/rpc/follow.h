@@ -18,45 +18,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "daemon/rpc/request.h"
-#include "daemon/sup/logcap.h"
-#include "daemon/rpc/targets.h"
-#include "lib/pattern.h"
+#include "daemon/rpc/logquery.h"
+#include "lib/buf.h"
 
 #define BRM_STREAM_OUT_MAX (256u << 10)
-#define BRM_LOGS_MAX_NAMES 64
-
-struct brm_logs_query {
-	struct brm_targets targets;   /* owned (brm_logs_query_finish) */
-	unsigned lines;
-	uint64_t since_seq;
-	bool have_since;
-	int64_t since_ms;      /* "since": lines stamped from then on; 0: all */
-	unsigned streams;      /* bit 1 << BRM_LOG_* */
-	struct brm_pattern *re;  /* grep, or NULL; owned (brm_logs_query_finish) */
-	bool follow;
-};
-
-/*
- * Time a `logs` query may spend searching with a grep before it fails with
- * -32602 (each line's match is bounded by the pattern limits; this bounds
- * their sum over a large ring), and what one pump of a follow stream spends
- * before it lets the worker's other connections go first.
- */
-#define BRM_LOGS_GREP_BUDGET_MS 500
-#define BRM_STREAM_GREP_SLICE_MS 20
-
-/* rpc/logs.c */
-int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q);
-void brm_logs_query_finish(struct brm_logs_query *q);
-/*
- * Does line @l (its @text, l->len bytes) pass @q's stream and grep filters?
- * 1 yes, 0 no, -E2BIG: the grep reached a limit on this line
- * (brm_pattern_limit(q->re) names it).
- */
-int brm_logs_match(struct brm_logs_query *q, const struct brm_logline *l, const char *text);
-/* Caller holds rcu_read_lock(). */
-struct brm_logpub *brm_logs_find(struct brm_registry *reg, const char *name, bool *exists);
 
 /* Hook the loop's "new lines" callback. Context: before threads start. */
 void brm_stream_init(void);
