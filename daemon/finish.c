@@ -133,7 +133,7 @@ static void state_flushed(struct brm_cmd *marker)
 static void all_stopped(void *arg)
 {
 	struct brm_daemon *d = arg;
-	struct brm_cmd *marker = brm_cmd_create(BRM_CMD_SHUTDOWN, NULL);
+	struct brm_cmd *marker = brm_cmd_create(&brm_op_shutdown, NULL);
 
 	brm_log_info("every process has stopped; shutting down");
 	marker->owner = d;

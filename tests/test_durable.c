@@ -490,15 +490,23 @@ static bool file_has(const char *path, const char *needle)
 }
 
 /* The path after "state " in brummd's start-up line. */
+/* The start-up line may come a moment after the socket answers: look for
+ * up to 5 s. */
 static char *state_path_logged(const char *log)
 {
-	char *t = brmh_read_file(log), *p, *r = NULL;
+	char *r = NULL;
 
-	if (t && (p = strstr(t, " state "))) {
-		p += 7;
-		r = strndup(p, strcspn(p, "\n"));
+	for (int i = 0; i < 500 && !r; i++) {
+		char *t = brmh_read_file(log), *p;
+
+		if (t && (p = strstr(t, " state ")) && strchr(p, '\n')) {
+			p += 7;
+			r = strndup(p, strcspn(p, "\n"));
+		}
+		free(t);
+		if (!r)
+			brmh_sleep_ms(10);
 	}
-	free(t);
 	return r;
 }
 

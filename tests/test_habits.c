@@ -160,12 +160,15 @@ START_TEST(log_shows_brummds_own_lines_and_follows_them)
 	snprintf(errp, sizeof(errp), "%s/follow.err", H.dir);
 	follower = brmh_ctl_spawn(&H, outp, errp, "log", "-f", "-n", "0", NULL);
 	ck_assert(follower > 0);
-	brmh_sleep_ms(300);
 	/* SIGHUP: a reload that changes nothing writes a log line, and nothing
-	 * else (no event, no output, no request) wakes the follower's worker. */
-	kill(H.pid, SIGHUP);
+	 * else (no event, no output, no request) wakes the follower's worker.
+	 * The follower may not have subscribed yet (brummctl under TSan takes
+	 * longer than any fixed sleep), and with -n 0 a line written before
+	 * that is never shown: send one every half second until one arrives. */
 	got = NULL;
-	for (int i = 0; i < 500 && !(got && strstr(got, "SIGHUP")); i++) {
+	for (int i = 0; i < 1500 && !(got && strstr(got, "SIGHUP")); i++) {
+		if (i % 50 == 0)
+			kill(H.pid, SIGHUP);
 		free(got);
 		brmh_sleep_ms(10);
 		got = brmh_read_file(outp);

@@ -425,8 +425,8 @@ START_TEST(every_method_checks_its_params_in_one_wording)
 }
 END_TEST
 
-/* The table is sorted (brm_method_find bisects it) and says who may call
- * each method with the access classes only. */
+/* The table is sorted (brm_method_find bisects it), says who may call
+ * each method with the access classes only, and which thread runs it. */
 START_TEST(the_table_is_sorted)
 {
 	for (const struct brm_method *m = brm_methods; m->name; m++) {
@@ -436,7 +436,14 @@ START_TEST(the_table_is_sorted)
 		ck_assert(m->access == BRM_METHOD_READ || m->access == BRM_METHOD_MUTATING ||
 			  m->access == BRM_METHOD_ADMIN);
 		ck_assert_ptr_nonnull(m->handler);
+		/* A loop method's op is its own. */
+		ck_assert_msg(!m->loop || (!strcmp(m->loop->name, m->name) && m->loop->exec),
+			      "%s: loop op %s", m->name, m->loop ? m->loop->name : "");
 	}
+	/* Readers may call wait, which runs on the loop thread: the two are apart. */
+	ck_assert_int_eq(brm_method_find("wait")->access, BRM_METHOD_READ);
+	ck_assert_ptr_eq(brm_method_find("wait")->loop, &brm_op_wait);
+	ck_assert_ptr_null(brm_method_find("status")->loop);
 	ck_assert_ptr_null(brm_method_find("nosuch"));
 }
 END_TEST

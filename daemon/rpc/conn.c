@@ -104,7 +104,7 @@ static void on_cancel_done(struct brm_cmd *cmd)
  */
 static void cancel_pending(struct conn *c)
 {
-	struct brm_cmd *cmd = brm_cmd_create(BRM_CMD_CANCEL, NULL);
+	struct brm_cmd *cmd = brm_cmd_create(&brm_op_cancel, NULL);
 
 	cmd->cancel_serial = c->cmd_serial;
 	cmd->no_reply = true;

@@ -6,11 +6,13 @@
  * for an unknown parameter, a missing one, and one of the wrong type or out
  * of range; proto/PROTOCOL.md "Parameter errors") and its handler. The
  * server parses a line, finds the method here and calls brm_method_call().
+ * Who may call a method and which thread runs it are separate: `wait`
+ * changes nothing, so readers may call it, and runs on the loop thread.
  *
- * Context: worker threads (registered RCU readers). Handlers of read-only
- * methods answer from the registry; handlers of mutating methods check
- * what the schema cannot (a name's characters, which of several params
- * go together) and return a struct brm_cmd for the loop thread.
+ * Context: worker threads (registered RCU readers). Handlers of worker
+ * methods answer from the registry; handlers of loop methods check what the
+ * schema cannot (a name's characters, which of several params go together)
+ * and fill in a struct brm_cmd for the loop thread.
  */
 #ifndef BRM_METHODS_H
 #define BRM_METHODS_H
@@ -56,10 +58,33 @@ struct brm_param {
 struct brm_method {
 	const char *name;
 	enum brm_method_access access;
+	/*
+	 * Which thread runs it: NULL, the worker (the handler replies); else
+	 * the loop thread, which executes this op (cmd.h, control.c) on the
+	 * command the handler filled in and replies.
+	 */
+	const struct brm_cmd_op *loop;
+	/*
+	 * Called once the params fit the schema, with *cmd NULL for a worker
+	 * method and a fresh command of op @loop for a loop method. Returns
+	 * BRM_REPLIED (having replied; brm_method_call frees *cmd) or, with
+	 * @loop only, BRM_QUEUED (*cmd filled in, for the loop thread).
+	 */
 	enum brm_method_result (*handler)(struct brm_req *req, struct brm_cmd **cmd);
 	/* Every parameter the method takes, ended by one with a NULL name. */
 	struct brm_param params[BRM_PARAMS_MAX];
 };
+
+/* The highest signal number `signal` takes. */
+#define BRM_MAX_SIGNAL 64
+
+/* ---- for the handlers (rpc/status.c, rpc/control.c) ---- */
+
+/* The param @key of @req, or NULL. */
+const struct cJSON *brm_req_param(const struct brm_req *req, const char *key);
+
+/* The kind of @v for a message: "a string", "a number", "null", ... */
+const char *brm_json_type(const struct cJSON *v);
 
 /* The method called @name, or NULL. */
 const struct brm_method *brm_method_find(const char *name);
@@ -80,7 +105,8 @@ extern const struct brm_method brm_methods[];
  * or an integer from 1 to 64"), followed by the param's note in
  * parentheses when it has one, and WHAT is the value's kind ("a string",
  * "null") or, for a number, the number itself.
- * Returns what the handler returned.
+ * Returns BRM_REPLIED, or BRM_QUEUED with *@cmd to submit to the loop
+ * thread (methods with a `loop` op only).
  */
 enum brm_method_result brm_method_call(const struct brm_method *m, struct brm_req *req,
 				       struct brm_cmd **cmd);

@@ -13,7 +13,7 @@
 /* Serials never repeat, so a cancel can name a command that may be gone. */
 static uint64_t next_serial;
 
-struct brm_cmd *brm_cmd_create(enum brm_cmd_op op, const char *id_json)
+struct brm_cmd *brm_cmd_create(const struct brm_cmd_op *op, const char *id_json)
 {
 	struct brm_cmd *cmd = brm_xcalloc(1, sizeof(*cmd));
 

@@ -40,25 +40,42 @@ void __tsan_release(void *addr);
 #define BRM_HANDOFF_ACQUIRE(p) ((void)(p))
 #endif
 
-enum brm_cmd_op {
-	BRM_CMD_START,
-	BRM_CMD_STOP,
-	BRM_CMD_RESTART,
-	BRM_CMD_SIGNAL,
-	BRM_CMD_ADD,
-	BRM_CMD_REMOVE,
-	BRM_CMD_RELOAD,
-	BRM_CMD_WAIT,
-	/* Stop everything, answer once all are down, then brummd exits. */
-	BRM_CMD_SHUTDOWN,
-	/* The connection of command @cancel_serial closed: drop its pending
-	 * wait, if it still has one (its reply would go nowhere). No reply. */
-	BRM_CMD_CANCEL,
+struct brm_cmd;
+struct brm_control;
+
+/* What an applied command makes the persisted desired state say (reload.c). */
+enum brm_cmd_intent {
+	BRM_INTENT_NONE,     /* nothing (signal, wait, ...) */
+	BRM_INTENT_RUN,      /* start, restart: it, and what it needs, not stopped by request */
+	BRM_INTENT_STOP,     /* stop: stopped by request */
+	BRM_INTENT_ADD,      /* add: added at runtime, with its spec */
+	BRM_INTENT_FORGET,   /* remove: gone */
 };
+
+/*
+ * What the loop thread does with a command. One per method that runs
+ * there (the `loop` of its entry in the method table, daemon/rpc/methods.h,
+ * which says everything else about it), plus brm_op_cancel; all defined in
+ * control.c, whose brm_control_execute() calls @exec.
+ * Context: @exec on the loop thread.
+ */
+struct brm_cmd_op {
+	const char *name;            /* the method's, for messages */
+	void (*exec)(struct brm_control *ctl, struct brm_cmd *cmd);
+	enum brm_cmd_intent intent;
+};
+
+extern const struct brm_cmd_op brm_op_start, brm_op_stop, brm_op_restart, brm_op_signal,
+	brm_op_add, brm_op_remove, brm_op_reload, brm_op_wait;
+/* Stop everything, answer once all are down, then brummd exits. */
+extern const struct brm_cmd_op brm_op_shutdown;
+/* The connection of command @cancel_serial closed: drop its pending wait,
+ * if it still has one (its reply would go nowhere). No reply. */
+extern const struct brm_cmd_op brm_op_cancel;
 
 struct brm_cmd {
 	struct cds_wfcq_node node;
-	enum brm_cmd_op op;
+	const struct brm_cmd_op *op;
 	uint64_t serial;              /* unique per command, from brm_cmd_create */
 
 	/* The request, filled by the worker. */
@@ -67,14 +84,14 @@ struct brm_cmd {
 	bool all;
 	bool wait;
 	double timeout_secs;          /* with wait */
-	int signo;                    /* BRM_CMD_SIGNAL */
-	bool to_group;                /* BRM_CMD_SIGNAL: the process group, not the main process */
-	struct brm_proc_spec *spec;   /* BRM_CMD_ADD; the loop takes it */
-	char *spec_json;              /* BRM_CMD_ADD: the spec as given, for the state file */
-	int max_procs;                /* BRM_CMD_ADD: limits.max_processes (0: none) */
-	int want_state;               /* BRM_CMD_WAIT: enum brm_state, or -1 */
-	char *want_health;            /* BRM_CMD_WAIT: or NULL */
-	uint64_t cancel_serial;       /* BRM_CMD_CANCEL: the command to cancel */
+	int signo;                    /* signal */
+	bool to_group;                /* signal: the process group, not the main process */
+	struct brm_proc_spec *spec;   /* add; the loop takes it */
+	char *spec_json;              /* add: the spec as given, for the state file */
+	int max_procs;                /* add: limits.max_processes (0: none) */
+	int want_state;               /* wait: enum brm_state, or -1 */
+	char *want_health;            /* wait: or NULL */
+	uint64_t cancel_serial;       /* cancel: the command to cancel */
 
 	/* The reply: one complete JSON-RPC line, written by the loop. */
 	struct brm_buf reply;
@@ -100,7 +117,7 @@ struct brm_cmd {
 };
 
 /* Ownership: caller; free with brm_cmd_destroy(). Context: any thread. */
-struct brm_cmd *brm_cmd_create(enum brm_cmd_op op, const char *id_json);
+struct brm_cmd *brm_cmd_create(const struct brm_cmd_op *op, const char *id_json);
 void brm_cmd_destroy(struct brm_cmd *cmd);
 
 /* The queue into the loop thread. */

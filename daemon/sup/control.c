@@ -168,7 +168,7 @@ static void reply_errorf(struct brm_cmd *cmd, int code, const char *fmt, ...)
  * the process to the links of the waiters that name it; each link keeps
  * its target's last verdict and the waiter counts them), so thousands of
  * waiters on other processes cost it nothing. A wait is dropped when its
- * connection closes (BRM_CMD_CANCEL); there is at most one per connection.
+ * connection closes (brm_op_cancel); there is at most one per connection.
  */
 
 static size_t bucket_of(const struct brm_control *ctl, const struct brm_proc *p)
@@ -795,7 +795,7 @@ static void operator_start(struct brm_control *ctl, struct brm_proc *p)
 /* Several targets, or all: stops go in reverse dependency order. */
 static bool as_set(const struct brm_cmd *cmd, size_t n)
 {
-	return (cmd->op == BRM_CMD_STOP || cmd->op == BRM_CMD_RESTART) && (cmd->all || n > 1);
+	return (cmd->op == &brm_op_stop || cmd->op == &brm_op_restart) && (cmd->all || n > 1);
 }
 
 /* A restart of a set checks up front what brm_proc_restart would refuse;
@@ -824,7 +824,7 @@ static void exec_lifecycle(struct brm_control *ctl, struct brm_cmd *cmd)
 {
 	struct brm_proc **procs;
 	size_t n = 0;
-	enum goal goal = cmd->op == BRM_CMD_STOP ? GOAL_STOPPED : GOAL_RUNNING;
+	enum goal goal = cmd->op == &brm_op_stop ? GOAL_STOPPED : GOAL_RUNNING;
 	struct restartset *rs = NULL;
 	struct waiter *w;
 
@@ -833,7 +833,7 @@ static void exec_lifecycle(struct brm_control *ctl, struct brm_cmd *cmd)
 		cmd->done(cmd);
 		return;
 	}
-	if (cmd->op == BRM_CMD_RESTART && as_set(cmd, n) && !restartable(cmd, procs, n)) {
+	if (cmd->op == &brm_op_restart && as_set(cmd, n) && !restartable(cmd, procs, n)) {
 		free(procs);
 		cmd->done(cmd);
 		return;
@@ -843,31 +843,23 @@ static void exec_lifecycle(struct brm_control *ctl, struct brm_cmd *cmd)
 			brm_proc_mark_stop(procs[i]);
 	for (size_t i = 0; i < n; i++) {
 		int r;
-		switch (cmd->op) {
-		case BRM_CMD_START:
+		if (cmd->op == &brm_op_start) {
 			operator_start(ctl, procs[i]);
 			r = brm_proc_start(procs[i]);
-			break;
-		case BRM_CMD_STOP:
+		} else if (cmd->op == &brm_op_stop) {
 			brm_proc_set_held(procs[i], true);
 			r = as_set(cmd, n) ? brm_proc_stop_after_dependents(procs[i])
 					   : brm_proc_stop(procs[i]);
-			break;
-		case BRM_CMD_RESTART:
+		} else {
 			operator_start(ctl, procs[i]);
 			r = as_set(cmd, n) ? brm_proc_stop_after_dependents(procs[i])
 					   : brm_proc_restart(procs[i]);
-			break;
-		default: r = -EINVAL; break;
 		}
 		if (r == 0 && ctl->hooks.applied)
 			ctl->hooks.applied(ctl->hooks.arg, cmd, procs[i]);
 		if (r < 0) {
 			struct brm_buf msg = BRM_BUF_INIT;
-			brm_buf_addf(&msg, "cannot %s '%s': %s",
-				     cmd->op == BRM_CMD_START ? "start" :
-				     cmd->op == BRM_CMD_STOP ? "stop" :
-				     "restart",
+			brm_buf_addf(&msg, "cannot %s '%s': %s", cmd->op->name,
 				     brm_proc_name(procs[i]), errno_text(r));
 			if (r == -ESRCH)
 				brm_buf_addf(&msg, " (state %s)", brm_state_name(brm_proc_state(procs[i])));
@@ -878,7 +870,7 @@ static void exec_lifecycle(struct brm_control *ctl, struct brm_cmd *cmd)
 			return;
 		}
 	}
-	if (cmd->op == BRM_CMD_RESTART && as_set(cmd, n)) {
+	if (cmd->op == &brm_op_restart && as_set(cmd, n)) {
 		rs = brm_xcalloc(1, sizeof(*rs));
 		rs->procs = brm_xcalloc(n ? n : 1, sizeof(*rs->procs));
 		memcpy(rs->procs, procs, n * sizeof(*procs));
@@ -1057,53 +1049,48 @@ static void exec_remove(struct brm_control *ctl, struct brm_cmd *cmd)
 	free(procs);
 }
 
+static void exec_cancel(struct brm_control *ctl, struct brm_cmd *cmd)
+{
+	waiter_cancel(ctl, cmd->cancel_serial);
+	cmd->done(cmd);
+}
+
+static void exec_reload(struct brm_control *ctl, struct brm_cmd *cmd)
+{
+	if (ctl->hooks.reload) {
+		ctl->hooks.reload(ctl->hooks.arg, cmd);
+		return;
+	}
+	reply_errorf(cmd, BRM_E_INTERNAL, "reload is not available");
+	cmd->done(cmd);
+}
+
+static void exec_shutdown(struct brm_control *ctl, struct brm_cmd *cmd)
+{
+	if (ctl->shutdown) {
+		ctl->shutdown(ctl->shutdown_arg, cmd);
+		return;
+	}
+	reply_errorf(cmd, BRM_E_INTERNAL, "shutdown is not available");
+	cmd->done(cmd);
+}
+
+/* The loop side of each method that runs here (cmd.h); the rest of what
+ * there is to say about a method is its entry in rpc/methods.c's table. */
+const struct brm_cmd_op brm_op_start = { "start", exec_lifecycle, BRM_INTENT_RUN };
+const struct brm_cmd_op brm_op_stop = { "stop", exec_lifecycle, BRM_INTENT_STOP };
+const struct brm_cmd_op brm_op_restart = { "restart", exec_lifecycle, BRM_INTENT_RUN };
+const struct brm_cmd_op brm_op_signal = { "signal", exec_signal, BRM_INTENT_NONE };
+const struct brm_cmd_op brm_op_add = { "add", exec_add, BRM_INTENT_ADD };
+const struct brm_cmd_op brm_op_remove = { "remove", exec_remove, BRM_INTENT_FORGET };
+const struct brm_cmd_op brm_op_wait = { "wait", exec_wait, BRM_INTENT_NONE };
+const struct brm_cmd_op brm_op_reload = { "reload", exec_reload, BRM_INTENT_NONE };
+const struct brm_cmd_op brm_op_shutdown = { "shutdown", exec_shutdown, BRM_INTENT_NONE };
+const struct brm_cmd_op brm_op_cancel = { "cancel", exec_cancel, BRM_INTENT_NONE };
+
 void brm_control_execute(struct brm_cmd *cmd, void *arg)
 {
-	struct brm_control *ctl = arg;
-
-	switch (cmd->op) {
-	case BRM_CMD_START:
-	case BRM_CMD_STOP:
-	case BRM_CMD_RESTART:
-		exec_lifecycle(ctl, cmd);
-		break;
-	case BRM_CMD_SIGNAL:
-		exec_signal(ctl, cmd);
-		break;
-	case BRM_CMD_ADD:
-		exec_add(ctl, cmd);
-		break;
-	case BRM_CMD_REMOVE:
-		exec_remove(ctl, cmd);
-		break;
-	case BRM_CMD_WAIT:
-		exec_wait(ctl, cmd);
-		break;
-	case BRM_CMD_CANCEL:
-		waiter_cancel(ctl, cmd->cancel_serial);
-		cmd->done(cmd);
-		break;
-	case BRM_CMD_RELOAD:
-		if (ctl->hooks.reload) {
-			ctl->hooks.reload(ctl->hooks.arg, cmd);
-			break;
-		}
-		reply_errorf(cmd, BRM_E_INTERNAL, "reload is not available");
-		cmd->done(cmd);
-		break;
-	case BRM_CMD_SHUTDOWN:
-		if (ctl->shutdown) {
-			ctl->shutdown(ctl->shutdown_arg, cmd);
-			break;
-		}
-		reply_errorf(cmd, BRM_E_INTERNAL, "shutdown is not available");
-		cmd->done(cmd);
-		break;
-	default:
-		reply_errorf(cmd, BRM_E_INTERNAL, "unknown command %d", (int)cmd->op);
-		cmd->done(cmd);
-		break;
-	}
+	cmd->op->exec(arg, cmd);
 }
 
 /* ---- lifetime ----------------------------------------------------------- */

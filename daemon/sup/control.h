@@ -20,7 +20,7 @@ struct brm_control;
 /* Ownership: caller, brm_control_destroy(). Installs itself as @sup's observer. */
 struct brm_control *brm_control_create(uv_loop_t *loop, struct brm_supervisor *sup);
 
-/* Execute @cmd (the brm_cmdq callback; @arg is the control). */
+/* Execute @cmd: its op's exec (cmd.h; the brm_cmdq callback, @arg is the control). */
 void brm_control_execute(struct brm_cmd *cmd, void *arg);
 
 /* Answer every pending wait with an error: brummd is shutting down. */
@@ -32,7 +32,7 @@ void brm_control_destroy(struct brm_control *ctl);
 /*
  * Service glue (daemon/sup/reload.c): @applied runs after a request was applied
  * to @p (start, stop, restart, signal, add; remove before the process is
- * gone); it may hold @cmd's reply (brm_persist_hold_reply); @reload executes BRM_CMD_RELOAD and must reply through cmd->done.
+ * gone); it may hold @cmd's reply (brm_persist_hold_reply); @reload executes `reload` and must reply through cmd->done.
  */
 struct brm_control_hooks {
 	void (*applied)(void *arg, struct brm_cmd *cmd, struct brm_proc *p);
@@ -42,7 +42,7 @@ struct brm_control_hooks {
 void brm_control_set_hooks(struct brm_control *ctl, const struct brm_control_hooks *hooks);
 
 /*
- * The daemon's shutdown (daemon/main.c): @fn executes BRM_CMD_SHUTDOWN and
+ * The daemon's shutdown (daemon/main.c): @fn executes `shutdown` and
  * owns @cmd from then on (it replies through cmd->done once every process
  * is down). Without one, shutdown is answered with an error.
  */

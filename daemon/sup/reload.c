@@ -135,24 +135,23 @@ static void on_applied(void *arg, struct brm_cmd *cmd, struct brm_proc *p)
 	struct brm_reload *rl = arg;
 	const char *name = brm_proc_name(p);
 
-	switch (cmd->op) {
-	case BRM_CMD_START:
-	case BRM_CMD_RESTART:
+	switch (cmd->op->intent) {
+	case BRM_INTENT_RUN:
 		/* Neither it nor what its start starts on its behalf is stopped
 		 * by request any more (as control.c released them). */
 		brm_deps_each_needed(rl->sup, p, unstop_one, rl);
 		break;
-	case BRM_CMD_STOP:
+	case BRM_INTENT_STOP:
 		brm_persist_set_stopped(rl->state, name, true);
 		break;
-	case BRM_CMD_ADD:
+	case BRM_INTENT_ADD:
 		brm_persist_set_stopped(rl->state, name, false);
 		brm_persist_set_added(rl->state, name, cmd->spec_json ? cmd->spec_json : "{}");
 		break;
-	case BRM_CMD_REMOVE:
+	case BRM_INTENT_FORGET:
 		brm_persist_forget(rl->state, name);
 		break;
-	default:
+	case BRM_INTENT_NONE:
 		return;
 	}
 	brm_persist_hold_reply(rl->state, cmd);
