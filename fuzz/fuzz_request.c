@@ -16,7 +16,7 @@
 #include "daemon/sup/cmd.h"
 #include "daemon/conf/limits.h"
 #include "daemon/rpc/methods.h"
-#include "daemon/rpc/server.h"
+#include "daemon/rpc/dispatch.h"
 #include "lib/registry.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

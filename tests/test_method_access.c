@@ -42,6 +42,7 @@
 #include "daemon/conf/access.h"
 #include "daemon/conf/limits.h"
 #include "daemon/rpc/methods.h"
+#include "daemon/rpc/dispatch.h"
 #include "daemon/rpc/server.h"
 #include "lib/registry.h"
 #include "tests/e2e.h"

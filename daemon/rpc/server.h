@@ -4,7 +4,7 @@
  * protocol. Requests are dispatched through the method table (methods.h).
  *
  * Threads: brm_server_create/start/stop are for the loop thread (main);
- * everything else in server.c runs on the workers. Each worker is an RCU
+ * the rest of rpc/ (worker.c, conn.c, dispatch.c) runs on the workers. Each worker is an RCU
  * reader thread with its own epoll set; every worker waits on the shared
  * listening socket (EPOLLEXCLUSIVE) and keeps the connections it accepted.
  */
@@ -15,11 +15,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-
-struct brm_peer;
-struct brm_scratch;
-struct brm_buf;
-struct brm_cmd;
 
 struct brm_ctx;     /* rpc/request.h */
 struct brm_server;
@@ -48,23 +43,6 @@ int brm_server_create(const char *path, int nworkers, const struct brm_ctx *ctx,
  */
 int brm_server_adopt(int fd, int nworkers, const struct brm_ctx *ctx,
 		     struct brm_server **out, char **err);
-
-/*
- * Parse and dispatch one request line (@len bytes at @line, no newline;
- * line[len] must be writable) from @peer: checks framing limits, JSON, the
- * JSON-RPC envelope and permissions, then calls the method's handler. A reply
- * (or nothing, for a notification) is appended to @out. Returns true with
- * *@cmd set when the method must go to the loop thread: the caller routes
- * it (cmd->no_reply is already set for notifications). @stream is the
- * connection's log-follow slot (rpc/follow.c) and @evsub its event subscription
- * (events.c), or NULL where there are none.
- * Pure apart from @scratch and reading the registry: the fuzz target's
- * entry point. Context: a registered RCU reader thread.
- */
-bool brm_server_dispatch(const struct brm_ctx *ctx, struct brm_scratch *scratch,
-			 const struct brm_peer *peer, char *line, size_t len,
-			 struct brm_buf *out, void **stream, void **evsub,
-			 struct brm_cmd **cmd);
 
 /* Start the worker threads. Returns 0 or -errno. Context: loop thread. */
 int brm_server_start(struct brm_server *srv);
