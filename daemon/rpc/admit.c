@@ -9,7 +9,7 @@
 
 #include "daemon/log.h"
 #include "daemon/rpc/admit.h"
-#include "daemon/rpc/server_int.h"
+#include "daemon/rpc/server_types.h"
 
 #define UID_LOG_EVERY_NS (10ull * 1000000000)
 

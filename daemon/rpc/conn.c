@@ -30,7 +30,7 @@
 #include "daemon/rpc/conn.h"
 #include "daemon/rpc/dispatch.h"
 #include "daemon/rpc/follow.h"
-#include "daemon/rpc/server_int.h"
+#include "daemon/rpc/server_types.h"
 #include "daemon/rpc/sub.h"
 #include "daemon/sup/cmd.h"
 #include "proto/proto.h"

@@ -1,6 +1,6 @@
 /*
  * conn.h — a client connection on its worker (conn.c): what the worker's
- * event loop calls on it. The struct is in server_int.h.
+ * event loop calls on it. The struct is in server_types.h.
  * Context: the worker that owns the connection.
  */
 #ifndef BRM_CONN_H

@@ -17,7 +17,7 @@
 
 #include "daemon/rpc/listen.h"
 #include "daemon/rpc/server.h"
-#include "daemon/rpc/server_int.h"
+#include "daemon/rpc/server_types.h"
 #include "daemon/rpc/worker.h"
 
 #define WORKER_STACK (512u << 10)  /* cJSON recursion needs >= 256 KiB */

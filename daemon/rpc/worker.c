@@ -24,7 +24,7 @@
 #include "daemon/rpc/admit.h"
 #include "daemon/rpc/conn.h"
 #include "daemon/rpc/follow.h"
-#include "daemon/rpc/server_int.h"
+#include "daemon/rpc/server_types.h"
 #include "daemon/rpc/sub.h"
 #include "daemon/rpc/worker.h"
 #include "proto/proto.h"

@@ -1,12 +1,12 @@
 /*
- * server_int.h — the server's insides, shared by the files that make it up
+ * server_types.h — the server's insides, shared by the files that make it up
  * and by nobody else: a connection (conn.c), a worker thread (worker.c),
  * the per-uid connection counts (admit.c) and the server that holds them
  * (server.c). Everything here belongs to one worker, except where a field
  * says it is atomic or guarded by a lock.
  */
-#ifndef BRM_SERVER_INT_H
-#define BRM_SERVER_INT_H
+#ifndef BRM_SERVER_TYPES_H
+#define BRM_SERVER_TYPES_H
 
 #include <pthread.h>
 #include <stdbool.h>
