@@ -160,15 +160,18 @@ SAN_ENV = UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 # A test that cannot run here (not root, a tool missing) prints a line
 # "SKIP: test: why"; they are counted, so a pass never hides them.
 check: $(PROGRAMS) $(TEST_BIN)
-	@fail=0; skips=0; out=$$(mktemp); for t in $(TEST_BIN); do \
+	@fail=0; failed=; skips=0; out=$$(mktemp); for t in $(TEST_BIN); do \
 	    echo "== $$t"; \
-	    $(if $(SAN),$(SAN_ENV)) BRM_BINDIR=$(CURDIR)/$(BINOUT) $$t >$$out 2>&1 || fail=1; \
+	    $(if $(SAN),$(SAN_ENV)) BRM_BINDIR=$(CURDIR)/$(BINOUT) $$t >$$out 2>&1 || { fail=1; failed="$$failed $$t"; }; \
 	    cat $$out; skips=$$((skips + $$(grep -c '^SKIP:' $$out))); \
-	done; rm -f $$out; \
+	    grep -E '^[^ ]+:[0-9]+:[EF]:' $$out >>$$out.failures || true; \
+	done; \
 	echo "== scripts/check-examples.py"; \
-	$(if $(SAN),$(SAN_ENV)) SAN=$(SAN) BINOUT=$(BINOUT) python3 scripts/check-examples.py || fail=1; \
+	$(if $(SAN),$(SAN_ENV)) SAN=$(SAN) BINOUT=$(BINOUT) python3 scripts/check-examples.py || { fail=1; failed="$$failed check-examples"; }; \
 	if [ $$skips -ne 0 ]; then echo "make check: $$skips test(s) SKIPPED (see the SKIP: lines)"; fi; \
-	if [ $$fail -ne 0 ]; then echo "make check: FAILED"; exit 1; fi; \
+	if [ $$fail -ne 0 ]; then cat $$out.failures; rm -f $$out $$out.failures; \
+	    echo "make check: FAILED:$$failed"; exit 1; fi; \
+	rm -f $$out $$out.failures; \
 	echo "make check: all suites passed"
 
 # Every example of README.md and man/ (how: scripts/check-examples.py);

@@ -143,6 +143,19 @@ int brm_daemon_start(struct brm_daemon *d, const struct brm_options *o)
 		brm_config_destroy(cfg);
 		return 1;
 	}
+	/* The state directory and its lock before any thread or child: a
+	 * refusal (in use, not ours, cannot be made) leaves nothing behind. */
+	uv_loop_init(&d->loop);
+	d->state = brm_persist_load(&d->loop, d->state_dir, &err);
+	if (!d->state) {
+		fprintf(stderr, "brummd: not started: %s\n", err);
+		free(err);
+		uv_loop_close(&d->loop);
+		free(d->state_dir);
+		free(d->socket_path);
+		brm_config_destroy(cfg);
+		return 1;
+	}
 
 	rcu_register_thread();
 	sigfillset(&all);
@@ -151,7 +164,6 @@ int brm_daemon_start(struct brm_daemon *d, const struct brm_options *o)
 	/* Only this thread calls call_rcu(); its helper takes no signals. */
 	set_thread_call_rcu_data(d->crdp);
 
-	uv_loop_init(&d->loop);
 	/* Before anything is started or counted: a signal that comes while
 	 * blocked waits in the signalfd for the loop's first iteration. */
 	d->sigs = brm_signals_start(&d->loop, brm_daemon_on_signal, d);
@@ -175,12 +187,6 @@ int brm_daemon_start(struct brm_daemon *d, const struct brm_options *o)
 	brm_control_set_shutdown(d->ctl, brm_daemon_on_shutdown_request, d);
 	brm_cmdq_init(&d->cmdq, &d->loop, brm_control_execute, d->ctl);
 	d->svc = brm_service_create(&d->loop, d->sup);
-	d->state = brm_persist_load(&d->loop, d->state_dir, &err);
-	if (!d->state) {
-		fprintf(stderr, "brummd: not started: %s\n", err);
-		free(err);
-		return 1;
-	}
 	/* Before anything starts: a leftover may hold the port it needs. */
 	brm_leftovers_kill(d->state);
 	if (brm_leftovers_watch(d->sup, d->state) < 0)
