@@ -57,11 +57,6 @@ struct brm_reload {
 
 /* ---- comparing specs ---------------------------------------------------- */
 
-static bool str_eq(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
-}
-
 static bool rlimits_equal(const struct brm_proc_spec *a, const struct brm_proc_spec *b)
 {
 	for (int k = 0; k < BRM_RLIMIT_COUNT; k++) {
@@ -81,10 +76,10 @@ enum brm_spec_change brm_spec_diff(const struct brm_proc_spec *a,
 #define RESTART_IF(cond, name) do { if (cond) { f = name; goto restart; } } while (0)
 	RESTART_IF(!brm_strv_equal(a->argv, b->argv), "cmd");
 	RESTART_IF(a->shell != b->shell, "shell");
-	RESTART_IF(!str_eq(a->cwd, b->cwd), "cwd");
+	RESTART_IF(!brm_streq(a->cwd, b->cwd), "cwd");
 	RESTART_IF(!brm_strv_equal(a->env, b->env), "env");
-	RESTART_IF(!str_eq(a->user, b->user), "user");
-	RESTART_IF(!str_eq(a->group, b->group), "group");
+	RESTART_IF(!brm_streq(a->user, b->user), "user");
+	RESTART_IF(!brm_streq(a->group, b->group), "group");
 	RESTART_IF(a->umask != b->umask, "umask");
 	RESTART_IF(a->orphan_keep != b->orphan_keep, "orphan");
 	RESTART_IF(!brm_orch_ready_equal(a->orch, b->orch), "ready");
@@ -386,13 +381,13 @@ static void apply(struct brm_reload *rl, struct brm_config *cfg, struct lists *l
 	 * change under a running ring or file yet. */
 	if (!brm_log_spec_equal(cfg->log, rl->log))
 		list_add(&l->not_applied, "log_*");
-	if (!str_eq(cfg->socket, rl->socket))
+	if (!brm_streq(cfg->socket, rl->socket))
 		list_add(&l->not_applied, "socket");
-	if (!str_eq(cfg->socket_group, rl->socket_group))
+	if (!brm_streq(cfg->socket_group, rl->socket_group))
 		list_add(&l->not_applied, "socket_group");
 	if (cfg->socket_mode != rl->socket_mode)
 		list_add(&l->not_applied, "socket_mode");
-	if (!str_eq(cfg->state_dir, rl->state_dir))
+	if (!brm_streq(cfg->state_dir, rl->state_dir))
 		list_add(&l->not_applied, "state_dir");
 	if (cfg->workers != rl->workers)
 		list_add(&l->not_applied, "workers");
