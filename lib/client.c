@@ -473,22 +473,27 @@ static bool blank(const char *s, size_t len)
  * Read the next message: a JSON object with "jsonrpc": "2.0".
  * Returns 0 and *@msg (caller deletes it) or a negative errno.
  */
-static int read_message(struct brm_client *c, cJSON **msg, int timeout_ms)
+static ssize_t read_text(struct brm_client *c, char **line, int timeout_ms)
+{
+	ssize_t len;
+
+	do {
+		len = read_line(c, line, timeout_ms);
+		if (len < 0)
+			return len;
+	} while (blank(*line, (size_t)len));
+	return len;
+}
+
+/* @line (@len bytes, NUL-terminated) as a message; as read_message. */
+static int parse_message(struct brm_client *c, const char *line, size_t len, cJSON **msg)
 {
 	const char *end = NULL;
 	const cJSON *v;
-	char *line = NULL;
-	ssize_t len;
 	cJSON *m;
 
 	*msg = NULL;
-	do {
-		len = read_line(c, &line, timeout_ms);
-		if (len < 0)
-			return (int)len;
-	} while (blank(line, (size_t)len));
-
-	m = cJSON_ParseWithLengthOpts(line, (size_t)len + 1, &end, 1);
+	m = cJSON_ParseWithLengthOpts(line, len + 1, &end, 1);
 	if (!m)
 		return fail(c, -EPROTO, "malformed reply from brummd: not JSON: '%.60s%s'",
 			    line, len > 60 ? "..." : "");
@@ -504,6 +509,18 @@ static int read_message(struct brm_client *c, cJSON **msg, int timeout_ms)
 	}
 	*msg = m;
 	return 0;
+}
+
+static int read_message(struct brm_client *c, cJSON **msg, int timeout_ms)
+{
+	char *line = NULL;
+	ssize_t len;
+
+	*msg = NULL;
+	len = read_text(c, &line, timeout_ms);
+	if (len < 0)
+		return (int)len;
+	return parse_message(c, line, (size_t)len, msg);
 }
 
 static bool is_notification(const cJSON *m)
@@ -581,26 +598,43 @@ static int take_error(struct brm_client *c, cJSON *error, struct brm_rpc_err *er
 	return 1;
 }
 
-int brm_client_call(struct brm_client *c, const char *method, cJSON *params,
-		    cJSON **result, struct brm_rpc_err *err)
+int brm_client_call_text(struct brm_client *c, const char *method, cJSON *params,
+			 const char **text, size_t *len, uint64_t *id)
 {
-	uint64_t id = c->next_id++;
+	char *line = NULL;
+	ssize_t n;
+	int r;
+
+	*text = NULL;
+	*len = 0;
+	*id = c->next_id++;
+	c->errmsg[0] = '\0';
+	r = write_request(c, *id, method, params);
+	if (r < 0)
+		return r;
+	n = read_text(c, &line, -1);
+	if (n < 0)
+		return (int)n;
+	*text = line;
+	*len = (size_t)n;
+	return 0;
+}
+
+int brm_client_call_finish(struct brm_client *c, const char *text, size_t len, uint64_t id,
+			   cJSON **result, struct brm_rpc_err *err)
+{
 	cJSON *m = NULL, *res, *error;
 	const cJSON *rid;
 	int r;
 
 	*result = NULL;
-	c->errmsg[0] = '\0';
-	r = write_request(c, id, method, params);
-	if (r < 0)
-		return r;
-
+	r = parse_message(c, text, len, &m);
 	for (;;) {
-		r = read_message(c, &m, -1);
 		if (r < 0)
 			return r;
 		if (is_notification(m)) {
 			enqueue(c, m);
+			r = read_message(c, &m, -1);
 			continue;
 		}
 		rid = cJSON_GetObjectItemCaseSensitive(m, "id");
@@ -627,6 +661,21 @@ int brm_client_call(struct brm_client *c, const char *method, cJSON *params,
 	}
 	cJSON_Delete(m);
 	return r;
+}
+
+int brm_client_call(struct brm_client *c, const char *method, cJSON *params,
+		    cJSON **result, struct brm_rpc_err *err)
+{
+	const char *text;
+	size_t len;
+	uint64_t id;
+	int r;
+
+	*result = NULL;
+	r = brm_client_call_text(c, method, params, &text, &len, &id);
+	if (r < 0)
+		return r;
+	return brm_client_call_finish(c, text, len, id, result, err);
 }
 
 int brm_client_next(struct brm_client *c, cJSON **msg, int timeout_ms)

@@ -128,6 +128,23 @@ int brm_client_call(struct brm_client *c, const char *method, struct cJSON *para
 		    struct cJSON **result, struct brm_rpc_err *err);
 
 /*
+ * brm_client_call() in two halves, for a caller that reads a large reply
+ * faster from its text than from a cJSON tree (brummctl's status table).
+ * brm_client_call_text() sends the request (taking @params) and returns 0
+ * with the next non-blank line from brummd in *@text (NUL-terminated,
+ * *@len bytes; the client's buffer: valid until the next read on @c) and
+ * the request's id in *@id, or a negative errno as brm_client_call(). The
+ * caller either takes the text as the reply itself, or hands it to
+ * brm_client_call_finish(), which returns exactly what brm_client_call()
+ * would have (a notification before the reply is queued and the reply read
+ * after it).
+ */
+int brm_client_call_text(struct brm_client *c, const char *method, struct cJSON *params,
+			 const char **text, size_t *len, uint64_t *id);
+int brm_client_call_finish(struct brm_client *c, const char *text, size_t len, uint64_t id,
+			   struct cJSON **result, struct brm_rpc_err *err);
+
+/*
  * The next message from the daemon that no brm_client_call() took as its
  * reply: notifications (no "id"; the streams of later protocol versions),
  * first those queued during brm_client_call(), then new lines from the
