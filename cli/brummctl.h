@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct cJSON;
@@ -156,6 +157,33 @@ struct brm_client;
 int cli_events_follow(const struct cli_opts *o, struct brm_client *c);
 
 /* table.c */
+
+/* The fields of a snapshot the table shows, however they were read (a
+ * cJSON tree, or stream.c's scan of the reply's text). */
+enum cli_row_str {
+	CLI_ROW_NAME, CLI_ROW_STATE, CLI_ROW_HEALTH, CLI_ROW_EXIT_SIGNAL, CLI_ROW_ERROR,
+	CLI_ROW_WAITING_FOR, CLI_ROW_TYPE, CLI_ROW_NSTR
+};
+enum cli_row_num {
+	CLI_ROW_PID, CLI_ROW_UPTIME, CLI_ROW_CPU, CLI_ROW_RSS, CLI_ROW_RESTARTS,
+	CLI_ROW_EXIT_CODE, CLI_ROW_NNUM
+};
+struct cli_row {
+	const char *str[CLI_ROW_NSTR];   /* NULL: absent or not a string */
+	double num[CLI_ROW_NNUM];
+	unsigned is_num;                 /* bit i: num[i] was a number */
+	bool has_cpu;                    /* "cpu_percent" present, whatever its value */
+};
+
+/* Which field of struct cli_row the snapshot key @key (@len bytes) fills:
+ * its index (in str[] or, *@is_num, num[]), or -1 for none. */
+int cli_row_key(const char *key, size_t len, bool *is_num);
+
+/* After an empty table of `status` on a terminal. */
+#define CLI_NO_PROCESSES_HINT "(no processes; add one with 'brummctl add NAME -- CMD [ARGS...]')\n"
+
+/* The process table of @rows on @f, columns sized to their content. */
+void cli_print_rows(FILE *f, const struct cli_row *rows, size_t n, bool color);
 
 /* @v as one line of compact JSON (NDJSON, for --json) on @f. */
 void cli_print_json(FILE *f, const struct cJSON *v);

@@ -4,6 +4,7 @@
  * failed wait. Scripts use --json instead; this output may change.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/brummctl.h"
+#include "lib/buf.h"
 #include "lib/util.h"
 
 enum { COL_NAME, COL_STATE, COL_HEALTH, COL_PID, COL_UPTIME, COL_CPU, COL_MEM, COL_RESTARTS,
@@ -89,81 +91,245 @@ static const char *str_field(const cJSON *snap, const char *key, const char *dfl
 	return cJSON_IsString(v) ? v->valuestring : dflt;
 }
 
-static char *num_cell(const cJSON *v)
+static const char *const row_strs[CLI_ROW_NSTR] = {
+	[CLI_ROW_NAME] = "name", [CLI_ROW_STATE] = "state", [CLI_ROW_HEALTH] = "health",
+	[CLI_ROW_EXIT_SIGNAL] = "exit_signal", [CLI_ROW_ERROR] = "error",
+	[CLI_ROW_WAITING_FOR] = "waiting_for", [CLI_ROW_TYPE] = "type",
+};
+static const char *const row_nums[CLI_ROW_NNUM] = {
+	[CLI_ROW_PID] = "pid", [CLI_ROW_UPTIME] = "uptime_secs", [CLI_ROW_CPU] = "cpu_percent",
+	[CLI_ROW_RSS] = "rss_bytes", [CLI_ROW_RESTARTS] = "restarts",
+	[CLI_ROW_EXIT_CODE] = "exit_code",
+};
+
+int cli_row_key(const char *key, size_t len, bool *is_num)
 {
-	if (!cJSON_IsNumber(v))
-		return brm_xstrdup("-");
-	return brm_xasprintf("%.0f", v->valuedouble);
+	for (int i = 0; i < CLI_ROW_NSTR; i++)
+		if (strlen(row_strs[i]) == len && !memcmp(row_strs[i], key, len)) {
+			*is_num = false;
+			return i;
+		}
+	for (int i = 0; i < CLI_ROW_NNUM; i++)
+		if (strlen(row_nums[i]) == len && !memcmp(row_nums[i], key, len)) {
+			*is_num = true;
+			return i;
+		}
+	return -1;
+}
+
+/* The fields of @snap the table shows. Ownership: the strings are @snap's. */
+static void row_of(struct cli_row *row, const cJSON *snap)
+{
+	memset(row, 0, sizeof(*row));
+	for (int i = 0; i < CLI_ROW_NSTR; i++)
+		row->str[i] = str_field(snap, row_strs[i], NULL);
+	for (int i = 0; i < CLI_ROW_NNUM; i++) {
+		const cJSON *v = field(snap, row_nums[i]);
+
+		if (cJSON_IsNumber(v)) {
+			row->num[i] = v->valuedouble;
+			row->is_num |= 1u << i;
+		}
+	}
+	row->has_cpu = field(snap, "cpu_percent") != NULL;
+}
+
+static bool is_num(const struct cli_row *row, enum cli_row_num i)
+{
+	return row->is_num & (1u << i);
+}
+
+static const char *row_str(const struct cli_row *row, enum cli_row_str i, const char *dflt)
+{
+	return row->str[i] ? row->str[i] : dflt;
+}
+
+/* A cell's text: in @buf when it fits, else allocated into *@owned. */
+static const char *cellf(char *buf, size_t size, char **owned, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static const char *cellf(char *buf, size_t size, char **owned, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < size)
+		return buf;
+	va_start(ap, fmt);
+	if (vasprintf(owned, fmt, ap) < 0)
+		brm_oom(0);
+	va_end(ap);
+	return *owned;
+}
+
+/* One row's cells, with room for the numbers; CELL_BUF fits any but a
+ * number of over 60 digits, which goes to @owned. */
+#define CELL_BUF 64
+struct cells {
+	const char *c[NCOLS];
+	char buf[NCOLS][CELL_BUF];
+	char *owned[NCOLS];
+};
+
+static const char *num_cell(struct cells *k, int col, const struct cli_row *row,
+			    enum cli_row_num i)
+{
+	if (!is_num(row, i))
+		return "-";
+	return cellf(k->buf[col], CELL_BUF, &k->owned[col], "%.0f", row->num[i]);
 }
 
 /* "12.5%" or "-". */
-static char *cpu_cell(const cJSON *v)
+static const char *cpu_cell(struct cells *k, const struct cli_row *row)
 {
-	if (!cJSON_IsNumber(v))
-		return brm_xstrdup("-");
-	return brm_xasprintf("%.1f%%", v->valuedouble);
+	if (!is_num(row, CLI_ROW_CPU))
+		return "-";
+	return cellf(k->buf[COL_CPU], CELL_BUF, &k->owned[COL_CPU], "%.1f%%",
+		     row->num[CLI_ROW_CPU]);
 }
 
 /* "640K", "12.3M", "1.2G" or "-". */
-static char *mem_cell(const cJSON *v)
+static const char *mem_cell(struct cells *k, const struct cli_row *row)
 {
-	double b;
+	char *b = k->buf[COL_MEM], **o = &k->owned[COL_MEM];
+	double v;
 
-	if (!cJSON_IsNumber(v))
-		return brm_xstrdup("-");
-	b = v->valuedouble;
-	if (b < 1024.0 * 1024)
-		return brm_xasprintf("%.0fK", b / 1024);
-	if (b < 1024.0 * 1024 * 1024)
-		return brm_xasprintf("%.1fM", b / (1024.0 * 1024));
-	return brm_xasprintf("%.1fG", b / (1024.0 * 1024 * 1024));
+	if (!is_num(row, CLI_ROW_RSS))
+		return "-";
+	v = row->num[CLI_ROW_RSS];
+	if (v < 1024.0 * 1024)
+		return cellf(b, CELL_BUF, o, "%.0fK", v / 1024);
+	if (v < 1024.0 * 1024 * 1024)
+		return cellf(b, CELL_BUF, o, "%.1fM", v / (1024.0 * 1024));
+	return cellf(b, CELL_BUF, o, "%.1fG", v / (1024.0 * 1024 * 1024));
 }
 
 /* "-", "0", "1", or "SIGKILL". */
-static char *exit_cell(const cJSON *snap)
+static const char *exit_cell(struct cells *k, const struct cli_row *row)
 {
-	const char *sig = str_field(snap, "exit_signal", NULL);
+	const char *sig = row->str[CLI_ROW_EXIT_SIGNAL];
 
 	if (sig)
-		return strncmp(sig, "SIG", 3) == 0 ? brm_xstrdup(sig)
-						   : brm_xasprintf("SIG%s", sig);
-	return num_cell(field(snap, "exit_code"));
+		return strncmp(sig, "SIG", 3) == 0 ? sig
+			: cellf(k->buf[COL_EXIT], CELL_BUF, &k->owned[COL_EXIT], "SIG%s", sig);
+	return num_cell(k, COL_EXIT, row, CLI_ROW_EXIT_CODE);
 }
 
 /*
  * "healthy", "unhealthy", "starting" (a run whose check has no verdict
  * yet), or "-": no check, or no run to check.
  */
-static char *health_cell(const cJSON *snap)
+static const char *health_cell(const struct cli_row *row)
 {
-	const char *h = str_field(snap, "health", NULL);
+	const char *h = row->str[CLI_ROW_HEALTH];
 
-	if (!h || !cJSON_IsNumber(field(snap, "pid")))
-		return brm_xstrdup("-");
-	return brm_xstrdup(strcmp(h, "unknown") ? h : "starting");
+	if (!h || !is_num(row, CLI_ROW_PID))
+		return "-";
+	return strcmp(h, "unknown") ? h : "starting";
 }
 
 /* What a person should know beyond the columns: the error, what a
  * waiting process waits for, or that it is a one-shot job (and completed). */
-static char *note_cell(const cJSON *snap)
+static const char *note_cell(struct cells *k, const struct cli_row *row)
 {
-	const char *err = str_field(snap, "error", NULL);
-	const char *wf = str_field(snap, "waiting_for", NULL);
-	const char *type = str_field(snap, "type", NULL);
-	const cJSON *code = field(snap, "exit_code");
+	const char *err = row->str[CLI_ROW_ERROR];
+	const char *wf = row->str[CLI_ROW_WAITING_FOR];
+	const char *type = row->str[CLI_ROW_TYPE];
 
 	if (err && *err)
-		return brm_xstrdup(err);
+		return err;
 	if (wf && *wf)
-		return brm_xasprintf("waiting for %s", wf);
+		return cellf(k->buf[COL_NOTE], CELL_BUF, &k->owned[COL_NOTE], "waiting for %s", wf);
 	if (type && !strcmp(type, "oneshot")) {
-		const char *st = str_field(snap, "state", "");
+		const char *st = row_str(row, CLI_ROW_STATE, "");
 
-		if (!strcmp(st, "exited") && cJSON_IsNumber(code) && code->valuedouble == 0)
-			return brm_xstrdup("one-shot, completed");
-		return brm_xstrdup("one-shot");
+		if (!strcmp(st, "exited") && is_num(row, CLI_ROW_EXIT_CODE) &&
+		    row->num[CLI_ROW_EXIT_CODE] == 0)
+			return "one-shot, completed";
+		return "one-shot";
 	}
-	return brm_xstrdup("");
+	return "";
+}
+
+static void cells_of(struct cells *k, const struct cli_row *row)
+{
+	memset(k->owned, 0, sizeof(k->owned));
+	k->c[COL_NAME] = row_str(row, CLI_ROW_NAME, "?");
+	k->c[COL_STATE] = row_str(row, CLI_ROW_STATE, "?");
+	k->c[COL_HEALTH] = health_cell(row);
+	k->c[COL_PID] = num_cell(k, COL_PID, row, CLI_ROW_PID);
+	k->c[COL_UPTIME] = is_num(row, CLI_ROW_UPTIME)
+		? cli_human_secs(row->num[CLI_ROW_UPTIME], k->buf[COL_UPTIME], CELL_BUF) : "-";
+	k->c[COL_CPU] = cpu_cell(k, row);
+	k->c[COL_MEM] = mem_cell(k, row);
+	k->c[COL_RESTARTS] = num_cell(k, COL_RESTARTS, row, CLI_ROW_RESTARTS);
+	k->c[COL_EXIT] = exit_cell(k, row);
+	k->c[COL_NOTE] = note_cell(k, row);
+}
+
+static void cells_finish(struct cells *k)
+{
+	for (size_t c = 0; c < NCOLS; c++)
+		free(k->owned[c]);
+}
+
+void cli_print_rows(FILE *f, const struct cli_row *rows, size_t n, bool color)
+{
+	size_t width[NCOLS], ncols = NCOLS - 1;
+	struct cells *cells = brm_xcalloc(n + 1, sizeof(*cells));
+	struct brm_buf out = BRM_BUF_INIT;
+	bool stats = false;   /* CPU and MEM only when the result has them (status --stats) */
+
+	for (size_t c = 0; c < NCOLS; c++)
+		width[c] = strlen(headers[c]);
+	for (size_t r = 0; r < n; r++)
+		stats |= rows[r].has_cpu;
+	for (size_t r = 0; r < n; r++) {
+		struct cells *k = &cells[r];
+
+		cells_of(k, &rows[r]);
+		if (*k->c[COL_NOTE])
+			ncols = NCOLS;
+		for (size_t c = 0; c < NCOLS; c++)
+			if (strlen(k->c[c]) > width[c])
+				width[c] = strlen(k->c[c]);
+	}
+
+	/* One buffer, one write: a line of printf calls per cell costs more
+	 * than the reply's scan at a thousand rows. */
+	for (size_t r = 0; r <= n; r++) {
+		/* No trailing blanks: a row without a note ends at LAST EXIT. */
+		size_t end = r && !*cells[r - 1].c[COL_NOTE] ? COL_NOTE : ncols;
+
+		for (size_t c = 0; c < end; c++) {
+			const char *text = r ? cells[r - 1].c[c] : headers[c];
+			const char *on = !r || !color ? NULL
+					 : c == COL_STATE ? state_color(text)
+					 : c == COL_HEALTH ? health_color(text) : NULL;
+			bool last = c + 1 == end;
+			size_t len = strlen(text);
+
+			if (!stats && (c == COL_CPU || c == COL_MEM))
+				continue;
+			if (on)
+				brm_buf_adds(&out, on);
+			brm_buf_add(&out, text, len);
+			if (on)
+				brm_buf_adds(&out, "\033[0m");
+			if (!last)
+				for (size_t pad = width[c] - len + GAP; pad; pad--)
+					brm_buf_addc(&out, ' ');
+		}
+		brm_buf_addc(&out, '\n');
+	}
+	if (out.len)
+		fwrite(out.p, 1, out.len, f);
+	brm_buf_finish(&out);
+	for (size_t r = 0; r < n; r++)
+		cells_finish(&cells[r]);
+	free(cells);
 }
 
 /* The snapshots a result holds: {"processes": [...]}, one SNAP, or an array. */
@@ -184,59 +350,12 @@ static const cJSON *snapshots(const cJSON *result, const cJSON **single)
 
 static void print_table(FILE *f, const cJSON *const *snaps, size_t n, bool color)
 {
-	size_t width[NCOLS], ncols = NCOLS - 1;
-	char **cells = brm_xcalloc(n * NCOLS + 1, sizeof(*cells));
-	char tmp[32];
-	bool stats = false;   /* CPU and MEM only when the result has them (status --stats) */
+	struct cli_row *rows = brm_xcalloc(n + 1, sizeof(*rows));
 
-	for (size_t c = 0; c < NCOLS; c++)
-		width[c] = strlen(headers[c]);
 	for (size_t r = 0; r < n; r++)
-		stats |= field(snaps[r], "cpu_percent") != NULL;
-	for (size_t r = 0; r < n; r++) {
-		const cJSON *s = snaps[r], *up = field(s, "uptime_secs");
-		char **row = cells + r * NCOLS;
-
-		row[COL_NAME] = brm_xstrdup(str_field(s, "name", "?"));
-		row[COL_STATE] = brm_xstrdup(str_field(s, "state", "?"));
-		row[COL_HEALTH] = health_cell(s);
-		row[COL_PID] = num_cell(field(s, "pid"));
-		row[COL_UPTIME] = brm_xstrdup(cJSON_IsNumber(up)
-			? cli_human_secs(up->valuedouble, tmp, sizeof(tmp)) : "-");
-		row[COL_CPU] = cpu_cell(field(s, "cpu_percent"));
-		row[COL_MEM] = mem_cell(field(s, "rss_bytes"));
-		row[COL_RESTARTS] = num_cell(field(s, "restarts"));
-		row[COL_EXIT] = exit_cell(s);
-		row[COL_NOTE] = note_cell(s);
-		if (*row[COL_NOTE])
-			ncols = NCOLS;
-		for (size_t c = 0; c < NCOLS; c++)
-			if (strlen(row[c]) > width[c])
-				width[c] = strlen(row[c]);
-	}
-
-	for (size_t r = 0; r <= n; r++) {
-		/* No trailing blanks: a row without a note ends at LAST EXIT. */
-		size_t end = r && !*cells[(r - 1) * NCOLS + COL_NOTE] ? COL_NOTE : ncols;
-
-		for (size_t c = 0; c < end; c++) {
-			const char *text = r ? cells[(r - 1) * NCOLS + c] : headers[c];
-			const char *on = !r || !color ? NULL
-					 : c == COL_STATE ? state_color(text)
-					 : c == COL_HEALTH ? health_color(text) : NULL;
-			bool last = c + 1 == end;
-
-			if (!stats && (c == COL_CPU || c == COL_MEM))
-				continue;
-			fprintf(f, "%s%s%s", on ? on : "", text, on ? "\033[0m" : "");
-			if (!last)
-				fprintf(f, "%*s", (int)(width[c] - strlen(text) + GAP), "");
-		}
-		fputc('\n', f);
-	}
-	for (size_t i = 0; i < n * NCOLS; i++)
-		free(cells[i]);
-	free(cells);
+		row_of(&rows[r], snaps[r]);
+	cli_print_rows(f, rows, n, color);
+	free(rows);
 }
 
 static void print_ping(FILE *f, const cJSON *r)
@@ -324,7 +443,7 @@ void cli_print_result(FILE *f, enum cli_cmd_id cmd, const cJSON *result, bool co
 	if (cmd == CMD_SIGNAL)
 		print_skipped(f, result);
 	if (n == 0 && cmd == CMD_STATUS && isatty(fileno(f)))
-		fputs("(no processes; add one with 'brummctl add NAME -- CMD [ARGS...]')\n", f);
+		fputs(CLI_NO_PROCESSES_HINT, f);
 	free(snaps);
 }
 
@@ -340,16 +459,21 @@ void cli_print_error_processes(FILE *f, const cJSON *data)
 	if (!cJSON_IsArray(procs))
 		return;
 	cJSON_ArrayForEach(s, procs) {
-		char *ex = exit_cell(s), *note = note_cell(s);
+		struct cli_row row;
+		struct cells k;
+		const char *ex, *note;
 
+		row_of(&row, s);
+		memset(k.owned, 0, sizeof(k.owned));
+		ex = exit_cell(&k, &row);
+		note = note_cell(&k, &row);
 		fprintf(f, "  %s: %s", str_field(s, "name", "?"), str_field(s, "state", "?"));
 		if (strcmp(ex, "-") != 0)
 			fprintf(f, ", last exit %s", ex);
 		if (*note)
 			fprintf(f, " (%s)", note);
-		free(note);
+		cells_finish(&k);
 		fputc('\n', f);
-		free(ex);
 	}
 }
 
