@@ -4,6 +4,7 @@
  *   args.c     the command line: commands, options, help text
  *   request.c  turning parsed options into a JSON-RPC method and params
  *   table.c    printing results: tables, ping line, error details
+ *   stream.c   the status table read straight from the reply's text
  *   logs.c     logs (and follow), urls, errors: their output
  *   dlog.c     log: brummd's own log (and follow)
  *   main.c     connecting, calling, exit codes
@@ -197,6 +198,14 @@ void cli_print_result(FILE *f, enum cli_cmd_id cmd, const struct cJSON *result, 
 
 /* One line per snapshot in @snaps ({"processes": [...]}), for errors. */
 void cli_print_error_processes(FILE *f, const struct cJSON *data);
+
+/*
+ * stream.c: the reply to `status` of all, as the text brm_client_call_text
+ * gave (@len bytes; request @id): when it is {"processes": [...]} as
+ * expected, print the table on @f straight from the text and return true;
+ * otherwise print nothing and return false (then parse it as any reply).
+ */
+bool cli_stream_status(FILE *f, const char *text, size_t len, uint64_t id, bool color);
 
 /* Whether stdout gets colour: a terminal, and NO_COLOR not set. */
 bool cli_want_color(void);

@@ -852,6 +852,100 @@ START_TEST(framing_close_without_reply)
 }
 END_TEST
 
+/* `brummctl status` against a fake brummd that answers @reply. */
+static struct run status_via_fake(const char *reply, const char *opt)
+{
+	const struct step steps[] = { { .chunks = { reply } } };
+	struct fake f = { 0 };
+	struct run r;
+
+	fake_start(&f, steps, 1);
+	r = opt ? run_ctl(ARGS("--socket", f.path, "status", opt), NULL)
+		: run_ctl(ARGS("--socket", f.path, "status"), NULL);
+	fake_finish(&f);
+	return r;
+}
+
+/*
+ * The status table read straight from the reply's text (cli/stream.c)
+ * equals the one from a cJSON tree, byte for byte: the same snapshots as
+ * {"processes": [...]} (streamed) and as a bare array (parsed), with
+ * escapes, nulls, repeated keys, non-objects, huge numbers, notes.
+ */
+START_TEST(status_table_streamed_equals_parsed)
+{
+	static const char *const sets[] = {
+		"[]",
+		"[{\"name\":\"web\",\"state\":\"running\",\"pid\":4242,\"uptime_secs\":3725.5,"
+		"\"restarts\":2,\"exit_code\":null,\"exit_signal\":\"KILL\",\"health\":\"unknown\","
+		"\"cmd\":\"a \\\"b\\\" [c] {d}\",\"env\":{\"x\":[1,2,{\"y\":null}]},\"ok\":true},"
+		"{\"name\":\"db\\u00e9\\ud83d\\ude00\",\"state\":\"waiting\",\"pid\":null,"
+		"\"waiting_for\":\"web: not \\\"healthy\\\"\\n yet\",\"restarts\":0,\"exit_code\":-1},"
+		"7,\"str\",null,"
+		"{\"name\":\"job\",\"name\":\"dup\",\"type\":\"oneshot\",\"state\":\"exited\","
+		"\"exit_code\":0,\"exit_code\":5,\"pid\":1e300,\"restarts\":1.5e3},"
+		"{\"name\":\"bad\",\"state\":\"fatal\",\"error\":\"exec 'x': No such file\\t\","
+		"\"exit_signal\":\"SIGSEGV\",\"health\":\"unhealthy\",\"pid\":12},"
+		"{\"state\":42,\"name\":null,\"type\":\"oneshot\"},{}]",
+		"[{\"name\":\"s\",\"state\":\"running\",\"pid\":1,\"cpu_percent\":12.345,"
+		"\"rss_bytes\":1536000,\"health\":\"healthy\"},"
+		"{\"name\":\"t\",\"state\":\"stopped\",\"cpu_percent\":null,\"rss_bytes\":5e9},"
+		"{\"name\":\"u\",\"rss_bytes\":1000}]",
+	};
+
+	for (size_t i = 0; i < BRM_ARRAY_SIZE(sets); i++) {
+		char *streamed = brm_xasprintf("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":"
+					       "{\"other\":[1],\"processes\":%s}}\n", sets[i]);
+		char *parsed = brm_xasprintf("{\"jsonrpc\":\"2.0\",\"result\":%s,\"id\":1}\n",
+					     sets[i]);
+		struct run a = status_via_fake(streamed, NULL), b = status_via_fake(parsed, NULL);
+
+		ck_assert_int_eq(a.status, 0);
+		ck_assert_int_eq(b.status, 0);
+		ck_assert_msg(!strcmp(a.out, b.out), "set %zu: streamed:\n%.1500s\nparsed:\n%.1500s", i,
+			      a.out, b.out);
+		ck_assert_str_eq(a.err, b.err);
+		if (i == 1)
+			ck_assert_contains(a.out, "waiting for web: not \"healthy\"\n yet");
+		run_finish(&a);
+		run_finish(&b);
+		free(streamed);
+		free(parsed);
+	}
+}
+END_TEST
+
+/* What the stream does not take goes the way of every reply: an error, a
+ * malformed reply, a single snapshot. */
+START_TEST(status_table_other_replies_as_before)
+{
+	struct run r;
+
+	r = status_via_fake("{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32001,"
+			    "\"message\":\"no such process\"}}\n", NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_contains(r.err, "no such process");
+	run_finish(&r);
+	r = status_via_fake("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"processes\":[]}} x\n", NULL);
+	ck_assert_int_eq(r.status, 3);
+	ck_assert_contains(r.err, "malformed reply");
+	run_finish(&r);
+	r = status_via_fake("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"processes\":[+1]}}\n", NULL);
+	ck_assert_int_eq(r.status, 3);
+	ck_assert_contains(r.err, "malformed reply");
+	run_finish(&r);
+	r = status_via_fake("{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"processes\":[]}}\n", NULL);
+	ck_assert_int_eq(r.status, 3);
+	ck_assert_contains(r.err, "unexpected id");
+	run_finish(&r);
+	r = status_via_fake("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"name\":\"one\","
+			    "\"state\":\"running\",\"pid\":7}}\n", "one");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_contains(r.out, "one    running");
+	run_finish(&r);
+}
+END_TEST
+
 START_TEST(framing_malformed_replies)
 {
 	static const char *const bad[] = {
@@ -984,6 +1078,8 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, framing_close_mid_reply);
 	tcase_add_test(tc, framing_close_without_reply);
 	tcase_add_test(tc, framing_malformed_replies);
+	tcase_add_test(tc, status_table_streamed_equals_parsed);
+	tcase_add_test(tc, status_table_other_replies_as_before);
 	tcase_add_test(tc, framing_big_reply);
 	tcase_add_test(tc, framing_connect_errors);
 	suite_add_tcase(s, tc);
