@@ -30,7 +30,7 @@ over 1.5x that at N=1 as a REGRESSION (exit status 0 either way: a bench
 reports, it does not gate). --json FILE writes every figure.
 """
 import argparse, json, os, resource, shutil, signal, socket, statistics
-import subprocess, sys, tempfile, time
+import subprocess, sys, time
 
 R = {}
 
@@ -39,70 +39,30 @@ def log(*a):
     print(*a, file=sys.stderr, flush=True)
 
 
-class Brumm:
-    def __init__(self, bindir, n, tmp):
-        self.bindir, self.n = bindir, n
-        self.dir = tempfile.mkdtemp(prefix=f"brm-flat-{n}-", dir=tmp)
-        self.sock = os.path.join(self.dir, "brummd.sock")
-        self.names = [f"p{i:05d}" for i in range(n)]
-        child = os.path.join(bindir, "brm-testchild")
-        procs = {nm: {"cmd": [child, "sleep", "3600"], "autostart": False,
-                      "start_secs": 0, "restart": "always", "backoff_secs": 0,
-                      "min_uptime_secs": 0, "stop_timeout_secs": 5}
-                 for nm in self.names}
-        cfg = os.path.join(self.dir, "brummd.json")
-        with open(cfg, "w") as f:
-            json.dump({"workers": 4, "limits": {"max_processes": max(n, 10)},
-                       "processes": procs}, f)
-        self.err = open(os.path.join(self.dir, "brummd.log"), "w")
-        self.proc = subprocess.Popen([os.path.join(bindir, "brummd"), "-c", cfg,
-                                      "-s", self.sock], stderr=self.err, stdout=self.err)
-        self.pid = self.proc.pid
-        for _ in range(3000):
-            if os.path.exists(self.sock):
-                try:
-                    self.s, self.f = self.connect()
-                    self.call("ping")
-                    return
-                except OSError:
-                    pass
-            time.sleep(0.01)
-        raise RuntimeError("brummd did not come up, see " + self.err.name)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run as runbench   # bench/run.py: its brummd driver, same config
 
-    def connect(self):
+
+class Brumm(runbench.Brumm):
+    """run.py's brummd (brm-testchild sleep 3600, start_secs 0, restart
+    always, no backoff) with max_processes raised to N."""
+    def __init__(self, bindir, n, tmp):
+        super().__init__(bindir, n, tmp, limits={"max_processes": max(n, 10)})
+
+    def open_conn(self):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.connect(self.sock)
         return s, s.makefile("rb")
 
-    def call(self, method, params=None, raw=False):
-        req = {"jsonrpc": "2.0", "id": 1, "method": method}
-        if params is not None:
-            req["params"] = params
-        self.s.sendall(json.dumps(req).encode() + b"\n")
-        line = self.f.readline()
-        if raw:
-            return line
-        rep = json.loads(line)
-        if "error" in rep:
-            raise RuntimeError(f"{method}: {rep['error']}")
-        return rep["result"]
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
+    def call_raw(self, method):
+        """The reply line, unparsed."""
+        self.id += 1
+        self.s.sendall(json.dumps({"jsonrpc": "2.0", "id": self.id,
+                                   "method": method}).encode() + b"\n")
+        return self.f.readline()
 
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+rss_kib = runbench.rss_kib
 
 
 def thread_cpu_ns(pid):
@@ -112,7 +72,7 @@ def thread_cpu_ns(pid):
 
 def restarts(b, kills, victims):
     """Kill victims in turn; time kill() -> the event naming the new pid."""
-    es, ef = b.connect()
+    es, ef = b.open_conn()
     es.sendall(b'{"jsonrpc":"2.0","id":1,"method":"events","params":{"follow":true}}\n')
     ef.readline()   # the reply confirming the subscription
     lat = []
@@ -186,7 +146,7 @@ def bench_one(tag, bindir, n, a):
         lat = []
         for _ in range(5 if n >= 10000 else 20):
             t0 = time.perf_counter()
-            line = b.call("status", raw=True)
+            line = b.call_raw("status")
             lat.append((time.perf_counter() - t0) * 1e6)
         R[f"{k}.statusall_us"] = statistics.median(lat)
         R[f"{k}.statusall_bytes"] = len(line)
@@ -305,8 +265,18 @@ def main():
     a.sbdir = a.bindir
     ns = [int(x) for x in (a.ns or ("1,1000" if a.quick else "1,100,1000,10000")).split(",")]
     a.cmd_n = max([n for n in ns if n <= 1000] or [ns[0]])
+    # brummd holds ~3 descriptors per child: raise the limit (as root, past
+    # the hard limit too); an N that does not fit is left out and said so
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    want = 4 * max(ns) + 1024
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(hard, want), max(hard, want)))
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    lim = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    for n in [n for n in ns if 4 * n + 1024 > lim]:
+        log(f"N={n} left out: RLIMIT_NOFILE {lim} is too low (needs ~{4 * n + 1024})")
+        ns.remove(n)
     builds = [("new", a.bindir)] + ([("base", os.path.abspath(a.base))] if a.base else [])
     # interleaved per N, so both builds see the same machine minute
     for n in ns:

@@ -57,7 +57,7 @@ def idle_cpu_ms(pid, secs):
 # ---------------------------------------------------------------- brummd
 
 class Brumm:
-    def __init__(self, bindir, n, tmp):
+    def __init__(self, bindir, n, tmp, limits=None):
         self.bindir, self.n = bindir, n
         self.dir = tempfile.mkdtemp(prefix=f"brm-bench-{n}-", dir=tmp)
         self.sock = os.path.join(self.dir, "brummd.sock")
@@ -73,13 +73,14 @@ class Brumm:
                       "stop_timeout_secs": 5} for nm in self.names}
         cfg = os.path.join(self.dir, "brummd.json")
         with open(cfg, "w") as f:
-            json.dump({"workers": 4, "processes": procs}, f)
+            json.dump({"workers": 4, "processes": procs,
+                       **({"limits": limits} if limits else {})}, f)
         self.err = open(os.path.join(self.dir, "brummd.log"), "w")
         cmd = [os.path.join(bindir, "brummd"), "-c", cfg, "-s", self.sock]
         LOG.append(" ".join(cmd[:1] + ["-c", "CFG", "-s", "SOCK"]))
         self.proc = subprocess.Popen(cmd, stderr=self.err, stdout=self.err)
         self.pid = self.proc.pid
-        for _ in range(500):
+        for _ in range(3000):
             if os.path.exists(self.sock):
                 try:
                     self.connect()
@@ -104,7 +105,7 @@ class Brumm:
         self.s.sendall(json.dumps(req).encode() + b"\n")
         rep = json.loads(self.f.readline())
         if "error" in rep:
-            raise RuntimeError(f"{method}: {rep['error']}")
+            raise RuntimeError(f"{method}: {str(rep['error'])[:300]}")
         return rep["result"]
 
     def stop(self):
