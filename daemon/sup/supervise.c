@@ -807,16 +807,37 @@ void brm_proc_begin_stop(struct brm_proc *p)
 }
 
 /*
+ * What a start and a restart check first: neither while brummd shuts down
+ * or @p is being removed, and one asked for while @p stops runs after the
+ * stop. Returns 1 when the caller goes on by @p's state, else what the
+ * request returns (0 or a negative errno).
+ */
+static int request_guard(struct brm_proc *p, const char *why)
+{
+	if (p->sup->shutting_down)
+		return -ESHUTDOWN;
+	if (p->removing)
+		return -EBUSY;
+	if (p->state == BRM_STOPPING) {
+		p->start_after_stop = true;
+		set_cause(p, why);
+		return 0;
+	}
+	return 1;
+}
+
+/*
  * A start request; @again: run a one-shot that completed once more
  * (restart), where a start leaves it completed.
  */
 static int start_request(struct brm_proc *p, const char *why, bool again)
 {
+	int rc;
+
 	p->stop_pending = false;
-	if (p->sup->shutting_down)
-		return -ESHUTDOWN;
-	if (p->removing)
-		return -EBUSY;
+	rc = request_guard(p, why);
+	if (rc <= 0)
+		return rc;
 	switch (p->state) {
 	case BRM_STARTING:
 	case BRM_RUNNING:
@@ -824,10 +845,6 @@ static int start_request(struct brm_proc *p, const char *why, bool again)
 	case BRM_WAITING:
 		/* Again: what it needs may have been released or stopped since. */
 		recheck_waiting(p);
-		return 0;
-	case BRM_STOPPING:
-		p->start_after_stop = true;
-		set_cause(p, why);
 		return 0;
 	case BRM_EXITED:
 		if (!again && brm_proc_completed(p))
@@ -1067,21 +1084,18 @@ int brm_proc_restart(struct brm_proc *p)
 
 int brm_proc_restart_because(struct brm_proc *p, const char *why)
 {
+	int rc;
+
 	BRM_ASSERT_LOOP();
-	if (p->sup->shutting_down)
-		return -ESHUTDOWN;
-	if (p->removing)
-		return -EBUSY;
+	rc = request_guard(p, why);
+	if (rc <= 0)
+		return rc;
 	switch (p->state) {
 	case BRM_STARTING:
 	case BRM_RUNNING:
 		p->start_after_stop = true;
 		set_cause(p, why);
 		brm_proc_begin_stop(p);
-		return 0;
-	case BRM_STOPPING:
-		p->start_after_stop = true;
-		set_cause(p, why);
 		return 0;
 	default:
 		return start_request(p, why, true);
