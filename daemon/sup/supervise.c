@@ -340,6 +340,16 @@ static void settle_stopped(struct brm_proc *p)
 	brm_supervisor_maybe_stop_all_done(p->sup);
 }
 
+/* Give up on @p for @msg: fatal, said in the log, and perhaps the last to settle. */
+static void go_fatal(struct brm_proc *p, const char *msg)
+{
+	set_error(p, msg);
+	brm_proc_set_state(p, BRM_FATAL);
+	brm_log_warn("%s: fatal: %s", p->spec->name, p->error);
+	brm_proc_publish(p);
+	brm_supervisor_maybe_stop_all_done(p->sup);
+}
+
 /* A start failed: back off and retry, or give up. */
 static void failed_start(struct brm_proc *p, const char *why)
 {
@@ -355,12 +365,8 @@ static void failed_start(struct brm_proc *p, const char *why)
 	if (p->start_failures > p->spec->start_retries) {
 		char *msg = brm_xasprintf("%s; gave up after %u failed starts", why,
 					  p->start_failures);
-		set_error(p, msg);
+		go_fatal(p, msg);
 		free(msg);
-		brm_proc_set_state(p, BRM_FATAL);
-		brm_log_warn("%s: fatal: %s", p->spec->name, p->error);
-		brm_proc_publish(p);
-		brm_supervisor_maybe_stop_all_done(p->sup);
 		return;
 	}
 	d = p->spec->backoff_secs * ldexp(1.0, (int)p->start_failures - 1);
@@ -616,12 +622,8 @@ static void oneshot_exit(struct brm_proc *p, int code, const char *what)
 				    p->spec->start_retries + 1);
 	else
 		why = brm_xasprintf("one-shot failed: %s", what);
-	set_error(p, why);
+	go_fatal(p, why);
 	free(why);
-	brm_proc_set_state(p, BRM_FATAL);
-	brm_log_warn("%s: fatal: %s", p->spec->name, p->error);
-	brm_proc_publish(p);
-	brm_supervisor_maybe_stop_all_done(p->sup);
 }
 
 static void handle_exit(struct brm_proc *p, int status)
