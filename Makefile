@@ -290,11 +290,17 @@ $(BINOUT)/bench_%: $(OBJDIR)/bench/%.o $(LIBDAEMON) $(LIBBRM)
 	@mkdir -p $(dir $@)
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# bench/flat.py (issue 13, cost against N, verdict lines): BENCH_BASE=DIR
+# measures an older build's bin/ beside this one in the same run.
+FLAT_BASE = $(if $(BENCH_BASE),--base $(BENCH_BASE))
+
 bench: $(PROGRAMS) $(BENCH_BIN)
 	python3 bench/run.py --bindir $(CURDIR)/$(BINOUT)
+	python3 bench/flat.py --bindir $(CURDIR)/$(BINOUT) $(FLAT_BASE) --json bench/results-flat.json
 
 bench-quick: $(PROGRAMS) $(BENCH_BIN)
 	python3 bench/run.py --quick --bindir $(CURDIR)/$(BINOUT)
+	python3 bench/flat.py --quick --bindir $(CURDIR)/$(BINOUT) $(FLAT_BASE)
 
 # ---- fuzzing: libFuzzer targets in fuzz/, built with clang from Debian ------
 #

@@ -2,7 +2,7 @@
  * test_service.c — brummd as a system service, end to end: the sd_notify
  * messages on the test's own datagram socket, socket activation through
  * LISTEN_FDS, shutdown on SIGTERM, no orphans after a SIGKILL of brummd,
- * the "orphan": "keep" opt-out, and the persisted desired state (stopped by
+ * the STATUS= counts against a recount after a churn, the "orphan": "keep" opt-out, and the persisted desired state (stopped by
  * request, added at runtime, a corrupt state file).
  */
 #include <check.h>
@@ -187,6 +187,103 @@ START_TEST(notify_abstract_socket_and_watchdog)
 	unlink(out);
 	stop_ok();
 	unsetenv("WATCHDOG_USEC");
+	notify_close(&ns);
+}
+END_TEST
+
+/* The STATUS= line brummd would send now, recounted from `status` of all. */
+static char *status_recount(void)
+{
+	static const char *const order[] = {
+		"running", "starting", "waiting", "backoff", "stopping", "stopped", "exited", "fatal",
+	};
+	cJSON *r = brmh_call(&H, "status", NULL), *procs, *p;
+	char *out = brmh_fmt("STATUS=");
+	bool first = true;
+	int code = -1;
+
+	ck_assert_ptr_nonnull(r);
+	procs = cJSON_GetObjectItemCaseSensitive(brmh_result(r, &code), "processes");
+	ck_assert_int_eq(code, 0);
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		int n = 0;
+
+		cJSON_ArrayForEach(p, procs)
+			n += !strcmp(brmh_str(p, "state"), order[i]);
+		if (n) {
+			out = brmh_fmt("%s%s%d %s", out, first ? "" : ", ", n, order[i]);
+			first = false;
+		}
+	}
+	cJSON_Delete(r);
+	return first ? brmh_fmt("STATUS=no processes") : out;
+}
+
+/* The counts brummd keeps on each transition (the STATUS= line is drawn
+ * from them, without a pass over the processes) equal a recount after a
+ * churn of starts, stops, kills, removes and adds, with dependencies. */
+START_TEST(status_counts_equal_a_recount_after_churn)
+{
+	char last[512] = "", *want = NULL, *cfg, *procs = brmh_fmt("%s", "");
+	struct notify_sock ns;
+	long deadline;
+
+	notify_open(&ns, false);
+	for (int i = 0; i < 12; i++)
+		procs = brmh_fmt("%s%s\"p%d\": {\"cmd\": [\"%s\", \"%s\"%s], \"start_secs\": 0,"
+				 " \"backoff_secs\": 0.05, \"autostart\": %s%s}",
+				 procs, i ? "," : "", i, brmh_child(), i % 4 == 3 ? "exit" : "sleep",
+				 i % 4 == 3 ? ", \"0\"" : ", \"60\"", i % 4 == 2 ? "false" : "true",
+				 i == 5 ? ", \"depends_on\": [\"p4\"]" : "");
+	cfg = brmh_fmt("{\"processes\": {%s}}", procs);
+	ck_assert_int_eq(brmh_start(&H, cfg, NULL), 0);
+	ck_assert_int_ge(notify_wait(&ns, "READY=1", 5000), 0);
+	ck_assert(brmh_wait_state(&H, "p0", "running", 5000));
+	for (int round = 0; round < 3; round++) {
+		for (int k = 0; k < 2; k++) {
+			const char *victim = k ? "p4" : "p0";
+			long pid;
+
+			ck_assert(brmh_wait_state(&H, victim, "running", 5000));
+			pid = pid_of(victim);
+			ck_assert_int_gt(pid, 1);   /* never kill(0) or kill(-1) */
+			kill((pid_t)pid, SIGKILL);
+		}
+		call_ok("stop", "{\"name\":\"p1\",\"wait\":true}");
+		call_ok("start", "{\"name\":\"p2\",\"wait\":true}");
+		call_ok("restart", "{\"name\":\"p5\"}");
+		call_ok("start", "{\"name\":\"p1\",\"wait\":true}");
+		call_ok("stop", "{\"name\":\"p2\",\"wait\":true}");
+		call_ok("add", brmh_fmt("{\"name\":\"x%d\",\"spec\":{\"cmd\":[\"%s\",\"sleep\",\"60\"],"
+					"\"depends_on\":[\"p0\"]}}", round, brmh_child()));
+		call_ok("remove", "{\"name\":\"p9\"}");
+		call_ok("add", brmh_fmt("{\"name\":\"p9\",\"spec\":{\"cmd\":[\"%s\",\"sleep\",\"60\"]}}",
+					brmh_child()));
+	}
+	call_ok("remove", "{\"name\":\"p5\"}");
+	/* Quiet once the last STATUS= equals a recount taken after it. */
+	deadline = mono_ms() + 10000;
+	while (mono_ms() < deadline) {
+		struct pollfd pf = { ns.fd, POLLIN, 0 };
+		char buf[512];
+		ssize_t k;
+
+		while (poll(&pf, 1, 200) > 0 && (k = recv(ns.fd, buf, sizeof(buf) - 1, 0)) > 0) {
+			char *st;
+
+			buf[k] = '\0';
+			st = strstr(buf, "STATUS=");
+			if (st) {
+				snprintf(last, sizeof(last), "%s", st);
+				last[strcspn(last, "\n")] = '\0';
+			}
+		}
+		want = status_recount();
+		if (!strcmp(last, want))
+			break;
+	}
+	ck_assert_msg(!strcmp(last, want), "brummd says '%s', a recount '%s'", last, want);
+	stop_ok();
 	notify_close(&ns);
 }
 END_TEST
@@ -457,6 +554,7 @@ static Suite *service_suite(void)
 	tcase_set_timeout(state, 30);
 	tcase_add_test(notify, notify_ready_status_reload_stopping_in_order);
 	tcase_add_test(notify, notify_abstract_socket_and_watchdog);
+	tcase_add_test(notify, status_counts_equal_a_recount_after_churn);
 	tcase_add_test(act, socket_activation_serves_on_the_passed_socket);
 	tcase_add_test(act, listen_pid_of_another_process_is_ignored);
 	tcase_add_test(life, sigterm_stops_all_in_parallel_and_logs_progress);

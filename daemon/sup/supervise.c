@@ -140,6 +140,10 @@ void brm_proc_set_state(struct brm_proc *p, enum brm_state st)
 	if (p->state != st) {
 		brm_log_debug("%s: %s -> %s", p->spec->name, brm_state_name(p->state),
 			      brm_state_name(st));
+		if (p->pprev) {   /* linked: counted */
+			p->sup->nstate[p->state]--;
+			p->sup->nstate[st]++;
+		}
 		p->state = st;
 		p->since_ms = brm_now_wall_ms();
 	}
@@ -1124,12 +1128,16 @@ int brm_proc_signal(struct brm_proc *p, int signo, bool group)
 void brm_proc_finish_removal(struct brm_proc *p)
 {
 	struct brm_supervisor *sup = p->sup;
-	struct brm_proc **pp = &sup->procs;
 
-	while (*pp && *pp != p)
-		pp = &(*pp)->next;
-	if (*pp)
-		*pp = p->next;
+	if (p->pprev) {
+		*p->pprev = p->next;
+		if (p->next)
+			p->next->pprev = p->pprev;
+		p->pprev = NULL;
+		sup->nstate[p->state]--;
+		if (brm_spec_has_deps(p->spec))
+			sup->nwith_deps--;
+	}
 	sup->nprocs--;
 	/*
 	 * Unlinked before the observers run: the reply to `remove` they send
@@ -1173,6 +1181,9 @@ int brm_proc_remove(struct brm_proc *p)
 void brm_proc_update_spec(struct brm_proc *p, struct brm_proc_spec *spec, uint64_t generation)
 {
 	BRM_ASSERT_LOOP();
+	if (p->pprev)
+		p->sup->nwith_deps += (size_t)brm_spec_has_deps(spec) -
+				      (size_t)brm_spec_has_deps(p->spec);
 	brm_spec_destroy(p->spec);
 	p->spec = spec;
 	p->generation = generation;
