@@ -245,7 +245,7 @@ START_TEST(status_counts_equal_a_recount_after_churn)
 			long pid;
 
 			ck_assert(brmh_wait_state(&H, victim, "running", 5000));
-			pid = pid_of(victim);
+			pid = brmh_check_pid(&H, victim);
 			ck_assert_int_gt(pid, 1);   /* never kill(0) or kill(-1) */
 			kill((pid_t)pid, SIGKILL);
 		}
