@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/e2e.h"
 #include "tests/harness.h"
 #include "tests/suite.h"
 
@@ -32,17 +33,6 @@ static long mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static long pid_of(const char *name)
-{
-	cJSON *s = brmh_status(&H, name);
-	long pid;
-
-	ck_assert_msg(s != NULL, "no status for '%s'", name);
-	pid = brmh_int(s, "pid");
-	cJSON_Delete(s);
-	return pid;
 }
 
 static void stop_ok(void)
@@ -255,7 +245,7 @@ START_TEST(status_counts_equal_a_recount_after_churn)
 			long pid;
 
 			ck_assert(brmh_wait_state(&H, victim, "running", 5000));
-			pid = pid_of(victim);
+			pid = brmh_check_pid(&H, victim);
 			ck_assert_int_gt(pid, 1);   /* never kill(0) or kill(-1) */
 			kill((pid_t)pid, SIGKILL);
 		}
@@ -360,9 +350,9 @@ START_TEST(sigterm_stops_all_in_parallel_and_logs_progress)
 	ck_assert(brmh_wait_state(&H, "a", "running", 3000));
 	ck_assert(brmh_wait_state(&H, "b", "running", 3000));
 	ck_assert(brmh_wait_state(&H, "c", "running", 3000));
-	pids[0] = pid_of("a");
-	pids[1] = pid_of("b");
-	pids[2] = pid_of("c");
+	pids[0] = brmh_check_pid(&H, "a");
+	pids[1] = brmh_check_pid(&H, "b");
+	pids[2] = brmh_check_pid(&H, "c");
 	/* ignore-term's readiness line: its handlers are set */
 	free(brmh_wait_log(&H, "a", "ignoring TERM", 3000));
 	free(brmh_wait_log(&H, "b", "ignoring TERM", 3000));
@@ -409,9 +399,9 @@ START_TEST(sigkill_of_brummd_leaves_no_child_running)
 	ck_assert(brmh_wait_state(&H, "a", "running", 3000));
 	ck_assert(brmh_wait_state(&H, "b", "running", 3000));
 	ck_assert(brmh_wait_state(&H, "k", "running", 3000));
-	pa = pid_of("a");
-	pb = pid_of("b");
-	pk = pid_of("k");
+	pa = brmh_check_pid(&H, "a");
+	pb = brmh_check_pid(&H, "b");
+	pk = brmh_check_pid(&H, "k");
 	kill(H.pid, SIGKILL);
 	ck_assert_int_eq(waitpid(H.pid, &st, 0), H.pid);
 	H.pid = 0;
@@ -430,22 +420,6 @@ END_TEST
 
 static char state_dir[64];
 
-static void state_dir_make(void)
-{
-	snprintf(state_dir, sizeof(state_dir), "/tmp/brmstate.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(state_dir));
-	setenv("BRUMMD_STATE_DIR", state_dir, 1);
-}
-
-static void state_dir_remove(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state_dir);
-	ck_assert_int_eq(system(cmd), 0);
-	unsetenv("BRUMMD_STATE_DIR");
-}
-
 static const char *two_procs(void)
 {
 	return brmh_fmt("{\"processes\": {"
@@ -459,7 +433,7 @@ START_TEST(desired_state_survives_a_restart)
 	char *cfg = strdup(two_procs());
 	cJSON *s;
 
-	state_dir_make();
+	brmh_check_state_dir(state_dir, sizeof(state_dir));
 	ck_assert_int_eq(brmh_start(&H, cfg, NULL), 0);
 	ck_assert(brmh_wait_state(&H, "a", "running", 3000));
 	call_ok("stop", "{\"name\":\"a\",\"wait\":true}");
@@ -491,7 +465,7 @@ START_TEST(desired_state_survives_a_restart)
 	ck_assert_ptr_null(brmh_status(&H, "c"));
 	stop_ok();
 	free(cfg);
-	state_dir_remove();
+	brmh_check_state_dir_remove(state_dir);
 }
 END_TEST
 
@@ -501,7 +475,7 @@ START_TEST(corrupt_state_file_is_reported_and_set_aside)
 	FILE *f;
 	glob_t g;
 
-	state_dir_make();
+	brmh_check_state_dir(state_dir, sizeof(state_dir));
 	snprintf(path, sizeof(path), "%s/state.json", state_dir);
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
@@ -533,7 +507,7 @@ START_TEST(corrupt_state_file_is_reported_and_set_aside)
 	ck_assert_msg(log, "state: no \"b\":{\"stopped\":true} within 3 s");
 	free(log);
 	stop_ok();
-	state_dir_remove();
+	brmh_check_state_dir_remove(state_dir);
 }
 END_TEST
 
