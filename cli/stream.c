@@ -112,6 +112,8 @@ static bool unicode(struct scan *s)
  * A string at s->p (after ws), unescaped into s->out at *@at; kept there
  * (s->olen moves past it) only when @keep. The unescaped text is never
  * longer than the quoted one, so s->out (the text's length) has room.
+ * Runs without a backslash are copied whole, and not at all when the
+ * string is only skipped.
  */
 static bool string(struct scan *s, bool keep, size_t *at, size_t *len)
 {
@@ -119,17 +121,29 @@ static bool string(struct scan *s, bool keep, size_t *at, size_t *len)
 
 	if (!eat(s, '"'))
 		return false;
-	while (s->p < s->end && *s->p != '"') {
-		char c = *s->p++;
+	for (;;) {
+		const char *q = s->p, *e;
+		const char *bs;
 
-		if (c != '\\') {
-			put(s, c);
-			continue;
+		e = memchr(q, '"', (size_t)(s->end - q));
+		if (!e)
+			return false;
+		bs = memchr(q, '\\', (size_t)(e - q));
+		if (!bs) {
+			memcpy(s->out + s->olen, q, (size_t)(e - q));
+			s->olen += (size_t)(e - q);
+			s->p = e + 1;
+			break;
 		}
+		memcpy(s->out + s->olen, q, (size_t)(bs - q));
+		s->olen += (size_t)(bs - q);
+		s->p = bs + 1;
 		if (s->p >= s->end)
 			return false;
-		switch (c = *s->p++) {
-		case '"': case '\\': case '/': put(s, c); break;
+		switch (*s->p++) {
+		case '"': put(s, '"'); break;
+		case '\\': put(s, '\\'); break;
+		case '/': put(s, '/'); break;
 		case 'b': put(s, '\b'); break;
 		case 'f': put(s, '\f'); break;
 		case 'n': put(s, '\n'); break;
@@ -143,9 +157,6 @@ static bool string(struct scan *s, bool keep, size_t *at, size_t *len)
 			return false;
 		}
 	}
-	if (s->p >= s->end)
-		return false;
-	s->p++;
 	*at = start;
 	*len = s->olen - start;
 	put(s, '\0');
@@ -154,16 +165,89 @@ static bool string(struct scan *s, bool keep, size_t *at, size_t *len)
 	return true;
 }
 
-/* A number, read as cJSON reads it: its characters, then strtod. */
+static bool num_char(char c)
+{
+	return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.' || c == 'e' || c == 'E';
+}
+
+static bool digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * The length of the JSON number at @p (@n bytes, all num_char()), or 0
+ * when those bytes are not one: then strtod decides where it ends.
+ */
+static size_t json_number(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	if (i < n && p[i] == '-')
+		i++;
+	if (i < n && p[i] == '0')
+		i++;
+	else if (i < n && digit(p[i]))
+		while (i < n && digit(p[i]))
+			i++;
+	else
+		return 0;
+	if (i < n && p[i] == '.') {
+		if (++i >= n || !digit(p[i]))
+			return 0;
+		while (i < n && digit(p[i]))
+			i++;
+	}
+	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+		if (++i < n && (p[i] == '+' || p[i] == '-'))
+			i++;
+		if (i >= n || !digit(p[i]))
+			return 0;
+		while (i < n && digit(p[i]))
+			i++;
+	}
+	return i == n ? n : 0;
+}
+
+/*
+ * A number, read as cJSON reads it: the run of its characters, then strtod.
+ * A run that is a plain JSON number ends where strtod would end it; a
+ * value (@v) of up to 15 digits without fraction or exponent is exact as
+ * an integer; anything else goes through strtod.
+ */
 static bool number(struct scan *s, double *v)
 {
 	char tmp[64], *end;
-	size_t n = 0;
+	size_t n = 0, len;
+	bool skip = !v;
+	double ignored;
 
-	while (s->p + n < s->end && n < sizeof(tmp) - 1 && strchr("0123456789+-.eE", s->p[n]))
+	if (skip)
+		v = &ignored;
+
+	while (s->p + n < s->end && n < sizeof(tmp) - 1 && num_char(s->p[n]))
 		n++;
 	if (!n || n == sizeof(tmp) - 1)
 		return false;
+	len = json_number(s->p, n);
+	if (len && skip) {
+		s->p += len;
+		return true;
+	}
+	if (len && n <= 16) {
+		const char *q = s->p;
+		bool neg = *q == '-';
+		long long k = 0;
+		size_t i = neg;
+
+		while (i < n && digit(q[i]))
+			k = k * 10 + (q[i++] - '0');
+		if (i == n && n - neg <= 15) {
+			*v = neg ? -(double)k : (double)k;
+			s->p += n;
+			return true;
+		}
+	}
 	memcpy(tmp, s->p, n);
 	tmp[n] = '\0';
 	*v = strtod(tmp, &end);
@@ -217,7 +301,6 @@ static bool skip_member(struct scan *s, const char *key, size_t len, void *arg, 
 static bool skip_value(struct scan *s, int depth)
 {
 	size_t at, len;
-	double d;
 
 	if (depth > MAX_DEPTH)
 		return false;
@@ -247,7 +330,7 @@ static bool skip_value(struct scan *s, int depth)
 		return word(s, "null");
 	default:
 		/* as cJSON: a number starts with '-' or a digit */
-		return (*s->p == '-' || (*s->p >= '0' && *s->p <= '9')) && number(s, &d);
+		return (*s->p == '-' || digit(*s->p)) && number(s, NULL);
 	}
 }
 

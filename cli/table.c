@@ -104,13 +104,23 @@ static const char *const row_nums[CLI_ROW_NNUM] = {
 
 int cli_row_key(const char *key, size_t len, bool *is_num)
 {
+	static size_t str_len[CLI_ROW_NSTR], num_len[CLI_ROW_NNUM];
+
+	if (!str_len[0]) {
+		for (int i = 0; i < CLI_ROW_NNUM; i++)
+			num_len[i] = strlen(row_nums[i]);
+		for (int i = CLI_ROW_NSTR; i-- > 0;)
+			str_len[i] = strlen(row_strs[i]);
+	}
 	for (int i = 0; i < CLI_ROW_NSTR; i++)
-		if (strlen(row_strs[i]) == len && !memcmp(row_strs[i], key, len)) {
+		if (str_len[i] == len && row_strs[i][0] == key[0] &&
+		    !memcmp(row_strs[i], key, len)) {
 			*is_num = false;
 			return i;
 		}
 	for (int i = 0; i < CLI_ROW_NNUM; i++)
-		if (strlen(row_nums[i]) == len && !memcmp(row_nums[i], key, len)) {
+		if (num_len[i] == len && row_nums[i][0] == key[0] &&
+		    !memcmp(row_nums[i], key, len)) {
 			*is_num = true;
 			return i;
 		}
@@ -176,9 +186,17 @@ struct cells {
 static const char *num_cell(struct cells *k, int col, const struct cli_row *row,
 			    enum cli_row_num i)
 {
+	double v = row->num[i];
+
 	if (!is_num(row, i))
 		return "-";
-	return cellf(k->buf[col], CELL_BUF, &k->owned[col], "%.0f", row->num[i]);
+	/* What "%.0f" prints, without its cost, for the whole numbers that
+	 * pids and counts are (not -0, which "%.0f" prints with its sign). */
+	if (fabs(v) < 1e15 && v == (double)(long long)v && !(v == 0 && signbit(v))) {
+		snprintf(k->buf[col], CELL_BUF, "%lld", (long long)v);
+		return k->buf[col];
+	}
+	return cellf(k->buf[col], CELL_BUF, &k->owned[col], "%.0f", v);
 }
 
 /* "12.5%" or "-". */
@@ -318,9 +336,13 @@ void cli_print_rows(FILE *f, const struct cli_row *rows, size_t n, bool color)
 			brm_buf_add(&out, text, len);
 			if (on)
 				brm_buf_adds(&out, "\033[0m");
-			if (!last)
-				for (size_t pad = width[c] - len + GAP; pad; pad--)
-					brm_buf_addc(&out, ' ');
+			for (size_t pad = last ? 0 : width[c] - len + GAP; pad;) {
+				static const char blanks[] = "                                ";
+				size_t k = pad < sizeof(blanks) - 1 ? pad : sizeof(blanks) - 1;
+
+				brm_buf_add(&out, blanks, k);
+				pad -= k;
+			}
 		}
 		brm_buf_addc(&out, '\n');
 	}

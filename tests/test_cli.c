@@ -890,7 +890,9 @@ START_TEST(status_table_streamed_equals_parsed)
 		"[{\"name\":\"s\",\"state\":\"running\",\"pid\":1,\"cpu_percent\":12.345,"
 		"\"rss_bytes\":1536000,\"health\":\"healthy\"},"
 		"{\"name\":\"t\",\"state\":\"stopped\",\"cpu_percent\":null,\"rss_bytes\":5e9},"
-		"{\"name\":\"u\",\"rss_bytes\":1000}]",
+		"{\"name\":\"u\",\"rss_bytes\":1000,\"restarts\":2.5,\"exit_code\":-0,"
+		"\"pid\":-0.0},{\"name\":\"v\",\"restarts\":1e2,\"pid\":123456789012345678,"
+		"\"exit_code\":01}]",
 	};
 
 	for (size_t i = 0; i < BRM_ARRAY_SIZE(sets); i++) {
