@@ -108,11 +108,23 @@ PROGRAMS   := $(BINOUT)/brummd $(BINOUT)/brummctl $(BINOUT)/brm-testchild
 .PHONY: all check examples run install installcheck uninstall clean deps lint stress bench bench-quick
 all: $(BINOUT)/brummd $(BINOUT)/brummctl
 
-$(OBJDIR)/%.o: %.c
+# The flags an object dir was built with (git's GIT-CFLAGS): the file is
+# rewritten only when they change, and every object depends on it, so
+# `make` after `make DEVELOPER=1` (or another CFLAGS, CC) rebuilds. Taken
+# here, at the top level, so the test child's own flags do not count.
+TRACK_FLAGS := $(subst ','\'',$(CC) $(ALL_CFLAGS) $(CHK_CFLAGS) $(ALL_LDFLAGS))
+$(OBJDIR)/.cflags: FORCE
+	@mkdir -p $(dir $@)
+	@flags='$(TRACK_FLAGS)'; \
+	if [ x"$$flags" != x"$$(cat $@ 2>/dev/null)" ]; then \
+	    echo '   ' new build flags in $(OBJDIR); printf "%s\n" "$$flags" >$@; fi
+.PHONY: FORCE
+
+$(OBJDIR)/%.o: %.c $(OBJDIR)/.cflags
 	@mkdir -p $(dir $@)
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(OBJDIR)/tests/%.o: tests/%.c
+$(OBJDIR)/tests/%.o: tests/%.c $(OBJDIR)/.cflags
 	@mkdir -p $(dir $@)
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) $(CHK_CFLAGS) -c -o $@ $<
 
@@ -167,7 +179,7 @@ check: $(PROGRAMS) $(TEST_BIN)
 	    grep -E '^[^ ]+:[0-9]+:[EF]:' $$out >>$$out.failures || true; \
 	done; \
 	echo "== scripts/check-examples.py"; \
-	$(if $(SAN),$(SAN_ENV)) SAN=$(SAN) BINOUT=$(BINOUT) python3 scripts/check-examples.py || { fail=1; failed="$$failed check-examples"; }; \
+	$(if $(SAN),$(SAN_ENV)) SAN=$(SAN) BINOUT=$(BINOUT) DEVELOPER=$(DEVELOPER) python3 scripts/check-examples.py || { fail=1; failed="$$failed check-examples"; }; \
 	if [ $$skips -ne 0 ]; then echo "make check: $$skips test(s) SKIPPED (see the SKIP: lines)"; fi; \
 	if [ $$fail -ne 0 ]; then cat $$out.failures; rm -f $$out $$out.failures; \
 	    echo "make check: FAILED:$$failed"; exit 1; fi; \
@@ -177,7 +189,7 @@ check: $(PROGRAMS) $(TEST_BIN)
 # Every example of README.md and man/ (how: scripts/check-examples.py);
 # make check runs it too.
 examples: $(PROGRAMS)
-	$(if $(SAN),$(SAN_ENV)) SAN=$(SAN) BINOUT=$(BINOUT) python3 scripts/check-examples.py
+	$(if $(SAN),$(SAN_ENV)) SAN=$(SAN) BINOUT=$(BINOUT) DEVELOPER=$(DEVELOPER) python3 scripts/check-examples.py
 
 # The development run never touches an installed brummd's /run/brummd and
 # /var/lib/brummd, also as root: its socket and state are under RUNDIR
@@ -278,11 +290,17 @@ $(BINOUT)/bench_%: $(OBJDIR)/bench/%.o $(LIBDAEMON) $(LIBBRM)
 	@mkdir -p $(dir $@)
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# bench/flat.py (issue 13, cost against N, verdict lines): BENCH_BASE=DIR
+# measures an older build's bin/ beside this one in the same run.
+FLAT_BASE = $(if $(BENCH_BASE),--base $(BENCH_BASE))
+
 bench: $(PROGRAMS) $(BENCH_BIN)
 	python3 bench/run.py --bindir $(CURDIR)/$(BINOUT)
+	python3 bench/flat.py --bindir $(CURDIR)/$(BINOUT) $(FLAT_BASE) --json bench/results-flat.json
 
 bench-quick: $(PROGRAMS) $(BENCH_BIN)
 	python3 bench/run.py --quick --bindir $(CURDIR)/$(BINOUT)
+	python3 bench/flat.py --quick --bindir $(CURDIR)/$(BINOUT) $(FLAT_BASE)
 
 # ---- fuzzing: libFuzzer targets in fuzz/, built with clang from Debian ------
 #

@@ -2,9 +2,10 @@
  * service.c — readiness, status line, watchdog and shutdown progress.
  *
  * The STATUS= line is recomputed at most every STATUS_DELAY_MS after a
- * change (a one-shot timer armed by the supervisor's service observer), so
- * starting 1000 processes costs one count, not 1000; an idle daemon has no
- * timer armed. It is sent only when its text changed.
+ * change (a one-shot timer armed by the supervisor's service observer)
+ * from the counts the supervisor keeps on each transition, so it costs no
+ * pass over the processes; an idle daemon has no timer armed. It is sent
+ * only when its text changed.
  *
  * The watchdog ping runs on the loop thread, at half the interval the
  * manager asked for: a loop thread that hangs stops the pings, which is
@@ -36,27 +37,25 @@ struct brm_service {
 	int closing;
 };
 
-struct count {
-	size_t n[BRM_STATE_COUNT];
-	struct brm_buf pending;   /* names still up, during shutdown */
-	size_t npending;
+/* Names still up, during shutdown (the once-a-second progress line). */
+struct pending {
+	struct brm_buf names;
+	size_t n;
 };
 
-static void count_one(struct brm_proc *p, void *arg)
+static void pending_one(struct brm_proc *p, void *arg)
 {
-	struct count *c = arg;
-	enum brm_state st = brm_proc_state(p);
+	struct pending *c = arg;
 
-	if ((int)st >= 0 && st < BRM_STATE_COUNT)
-		c->n[st]++;
 	if (!brm_proc_settled(p)) {
-		if (c->npending < 8)
-			brm_buf_addf(&c->pending, "%s%s", c->npending ? ", " : "", brm_proc_name(p));
-		c->npending++;
+		if (c->n < 8)
+			brm_buf_addf(&c->names, "%s%s", c->n ? ", " : "", brm_proc_name(p));
+		c->n++;
 	}
 }
 
-static char *summary(struct brm_service *svc, struct count *c)
+/* From the supervisor's counts, kept on each transition: no pass. */
+static char *summary(struct brm_service *svc)
 {
 	static const enum brm_state order[] = {
 		BRM_RUNNING, BRM_STARTING, BRM_WAITING, BRM_BACKOFF, BRM_STOPPING,
@@ -64,13 +63,12 @@ static char *summary(struct brm_service *svc, struct count *c)
 	};
 	struct brm_buf b = BRM_BUF_INIT;
 
-	memset(c, 0, sizeof(*c));
-	brm_buf_init(&c->pending);
-	brm_supervisor_each(svc->sup, count_one, c);
-	for (size_t i = 0; i < BRM_ARRAY_SIZE(order); i++)
-		if (c->n[order[i]])
-			brm_buf_addf(&b, "%s%zu %s", b.len ? ", " : "", c->n[order[i]],
-				     brm_state_name(order[i]));
+	for (size_t i = 0; i < BRM_ARRAY_SIZE(order); i++) {
+		size_t n = brm_supervisor_count_state(svc->sup, order[i]);
+
+		if (n)
+			brm_buf_addf(&b, "%s%zu %s", b.len ? ", " : "", n, brm_state_name(order[i]));
+	}
 	if (!b.len)
 		brm_buf_adds(&b, "no processes");
 	return brm_buf_detach(&b);
@@ -79,11 +77,9 @@ static char *summary(struct brm_service *svc, struct count *c)
 /* Send @prefix (may be "") followed by STATUS= when it changed or @force. */
 static void send_status(struct brm_service *svc, const char *prefix, bool force)
 {
-	struct count c;
-	char *st = summary(svc, &c);
+	char *st = summary(svc);
 	char *msg;
 
-	brm_buf_finish(&c.pending);
 	if (!force && svc->last_status && !strcmp(st, svc->last_status)) {
 		free(st);
 		return;
@@ -123,15 +119,14 @@ static void on_watchdog(uv_timer_t *t)
 static void on_progress(uv_timer_t *t)
 {
 	struct brm_service *svc = t->data;
-	struct count c;
-	char *st = summary(svc, &c);
+	struct pending c = { BRM_BUF_INIT, 0 };
 
-	if (c.npending)
-		brm_log_info("shutdown: waiting for %zu process%s to stop: %s%s", c.npending,
-			     c.npending == 1 ? "" : "es", c.pending.p,
-			     c.npending > 8 ? ", ..." : "");
-	brm_buf_finish(&c.pending);
-	free(st);
+	brm_buf_init(&c.names);
+	brm_supervisor_each(svc->sup, pending_one, &c);
+	if (c.n)
+		brm_log_info("shutdown: waiting for %zu process%s to stop: %s%s", c.n,
+			     c.n == 1 ? "" : "es", c.names.p, c.n > 8 ? ", ..." : "");
+	brm_buf_finish(&c.names);
 }
 
 struct brm_service *brm_service_create(uv_loop_t *loop, struct brm_supervisor *sup)

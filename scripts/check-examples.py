@@ -26,7 +26,10 @@ KIND
            after a moment. A session that begins with `make run` starts
            brummd through `make run` itself (RUNDIR in the scratch
            directory) and checks that it says where its socket is and keeps
-           its state there.
+           its state there; SAN and DEVELOPER come from the environment, as
+           make check and make examples set them, so that `make run` finds
+           bin/ built with the flags it was (else it rebuilds: Makefile,
+           $(OBJDIR)/.cflags).
   output   the block is the output of the command given with cmd='...',
            run in the same setting as a session's.
   usage    command lines or synopses checked against the real CLIs: a

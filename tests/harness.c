@@ -483,27 +483,20 @@ static char *slurp_fd(int fd)
 	return b;
 }
 
-int brmh_ctl(struct brmh *h, char **out, char **err, ...)
+/* Fork `brummctl --socket SOCK ARGS...` (@ap, NULL-ended), stdout to @ofd, stderr to @efd. */
+static pid_t ctl_fork(struct brmh *h, int ofd, int efd, va_list ap)
 {
 	const char *args[40];
-	char outp[320], errp[320];
-	int n = 0, st, ofd, efd;
+	int n = 0;
 	const char *a;
-	va_list ap;
 	pid_t pid;
 
 	args[n++] = brmh_bin("brummctl");
 	args[n++] = "--socket";
 	args[n++] = h->sock;
-	va_start(ap, err);
 	while ((a = va_arg(ap, const char *)) && n < 38)
 		args[n++] = a;
-	va_end(ap);
 	args[n] = NULL;
-	snprintf(outp, sizeof(outp), "%s/ctl.out", h->dir);
-	snprintf(errp, sizeof(errp), "%s/ctl.err", h->dir);
-	ofd = open(outp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	efd = open(errp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	pid = fork();
 	if (pid == 0) {
 		dup2(ofd, 1);
@@ -511,6 +504,23 @@ int brmh_ctl(struct brmh *h, char **out, char **err, ...)
 		execv(args[0], (char *const *)args);
 		_exit(127);
 	}
+	return pid;
+}
+
+int brmh_ctl(struct brmh *h, char **out, char **err, ...)
+{
+	char outp[320], errp[320];
+	int st, ofd, efd;
+	va_list ap;
+	pid_t pid;
+
+	snprintf(outp, sizeof(outp), "%s/ctl.out", h->dir);
+	snprintf(errp, sizeof(errp), "%s/ctl.err", h->dir);
+	ofd = open(outp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	efd = open(errp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	va_start(ap, err);
+	pid = ctl_fork(h, ofd, efd, ap);
+	va_end(ap);
 	if (pid < 0 || waitpid(pid, &st, 0) != pid)
 		return -1;
 	lseek(ofd, 0, SEEK_SET);
@@ -526,31 +536,17 @@ int brmh_ctl(struct brmh *h, char **out, char **err, ...)
 
 pid_t brmh_ctl_spawn(struct brmh *h, const char *out_path, const char *err_path, ...)
 {
-	const char *args[40];
-	int n = 0, ofd, efd;
-	const char *a;
+	int ofd, efd;
 	va_list ap;
 	pid_t pid;
 
-	args[n++] = brmh_bin("brummctl");
-	args[n++] = "--socket";
-	args[n++] = h->sock;
-	va_start(ap, err_path);
-	while ((a = va_arg(ap, const char *)) && n < 38)
-		args[n++] = a;
-	va_end(ap);
-	args[n] = NULL;
 	ofd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	efd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (ofd < 0 || efd < 0)
 		return -1;
-	pid = fork();
-	if (pid == 0) {
-		dup2(ofd, 1);
-		dup2(efd, 2);
-		execv(args[0], (char *const *)args);
-		_exit(127);
-	}
+	va_start(ap, err_path);
+	pid = ctl_fork(h, ofd, efd, ap);
+	va_end(ap);
 	close(ofd);
 	close(efd);
 	return pid;
@@ -658,9 +654,10 @@ int brmh_fd_count(pid_t pid)
 	return n;
 }
 
-long brmh_rss_kb(pid_t pid)
+long brmh_vm_kb(pid_t pid, const char *key)
 {
 	char path[64], line[256];
+	size_t klen = strlen(key);
 	long kb = -1;
 	FILE *f;
 
@@ -669,10 +666,15 @@ long brmh_rss_kb(pid_t pid)
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+		if (!strncmp(line, key, klen) && sscanf(line + klen, " %ld", &kb) == 1)
 			break;
 	fclose(f);
 	return kb;
+}
+
+long brmh_rss_kb(pid_t pid)
+{
+	return brmh_vm_kb(pid, "VmRSS:");
 }
 
 bool brmh_proc_stat(pid_t pid, char *state, pid_t *ppid, double *cpu_secs)

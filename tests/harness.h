@@ -150,6 +150,8 @@ int brmh_connect(struct brmh *h);
 int brmh_fd_count(pid_t pid);
 /* Resident set size of @pid in KiB, -1 when unknown. */
 long brmh_rss_kb(pid_t pid);
+/* The "@key" line of /proc/PID/status ("VmHWM:"), in KiB; -1 if absent. */
+long brmh_vm_kb(pid_t pid, const char *key);
 /*
  * From /proc/@pid/stat: its state letter, its parent, and the CPU seconds
  * (user + system) it has used; any output may be NULL. False when @pid is

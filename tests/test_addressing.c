@@ -476,23 +476,6 @@ START_TEST(logs_of_everything_merged_and_followed)
 }
 END_TEST
 
-static long vm_kb(pid_t pid, const char *key)
-{
-	char path[64], line[256];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)))
-			kb = atol(line + strlen(key));
-	fclose(f);
-	return kb;
-}
-
 /*
  * `logs` of every process with lines 10000 keeps the newest 10000 lines
  * over all of them, not 10000 per process: 60 processes of 2048 lines
@@ -518,11 +501,11 @@ START_TEST(logs_of_everything_is_bounded_by_lines)
 	}
 	for (int i = 0; i < 60; i++)
 		ck_assert(brmh_wait_state(&H, brmh_fmt("f%02d", i), "exited", 10000));
-	hwm0 = vm_kb(H.pid, "VmHWM:");
+	hwm0 = brmh_vm_kb(H.pid, "VmHWM:");
 	/* (through brummctl: the reply is one line of ~1.3 MB) */
 	ck_assert_int_eq(brmh_ctl(&H, &out, &err, "logs", "--json", "--stdout", "-n", "10000", NULL),
 			 0);
-	hwm1 = vm_kb(H.pid, "VmHWM:");
+	hwm1 = brmh_vm_kb(H.pid, "VmHWM:");
 	for (char *line = out, *nl; line && *line; line = nl ? nl + 1 : NULL) {
 		cJSON *j;
 		double ts;

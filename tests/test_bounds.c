@@ -37,25 +37,6 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* A "VmXXX:" line of /proc/PID/status, in KiB; -1 if absent. */
-static long vm_kb(pid_t pid, const char *key)
-{
-	char path[64], line[256];
-	size_t klen = strlen(key);
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && sscanf(line + klen, " %ld", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 /* @n processes named p0.. running the test child's sleep, with @extra
  * members each, into a config with @limits (the members of "limits"). */
 static char *procs_config(int n, const char *extra, const char *limits)
@@ -150,8 +131,8 @@ START_TEST(never_reading_clients_stay_bounded)
 	r = brmh_call(&H, "status", NULL);
 	ck_assert_ptr_nonnull(brmh_result(r, &code));
 	cJSON_Delete(r);
-	hwm0 = vm_kb(H.pid, "VmHWM:");
-	rss0 = vm_kb(H.pid, "VmRSS:");
+	hwm0 = brmh_vm_kb(H.pid, "VmHWM:");
+	rss0 = brmh_vm_kb(H.pid, "VmRSS:");
 
 	reqs = malloc(reqcap);
 	ck_assert_ptr_nonnull(reqs);
@@ -187,8 +168,8 @@ START_TEST(never_reading_clients_stay_bounded)
 	ck_assert_msg(t < 1.0, "ping took %.3f s beside %d clients that do not read", t,
 		      PIPE_CLIENTS);
 
-	hwm1 = vm_kb(H.pid, "VmHWM:");
-	rss1 = vm_kb(H.pid, "VmRSS:");
+	hwm1 = brmh_vm_kb(H.pid, "VmHWM:");
+	rss1 = brmh_vm_kb(H.pid, "VmRSS:");
 	printf("bounds: %d clients pipelining %d status requests of %d processes, never reading:"
 	       " brummd VmHWM %+ld KiB, VmRSS %+ld KiB\n", PIPE_CLIENTS, PIPE_REQUESTS,
 	       PIPE_PROCS, hwm1 - hwm0, rss1 - rss0);
@@ -293,7 +274,7 @@ START_TEST(abandoned_waits_are_cancelled)
 		 * grow brummd: each cancelled wait's memory is taken again */
 		if (i == cycles) {
 			brmh_sleep_ms(300);
-			rss0 = vm_kb(H.pid, "VmRSS:");
+			rss0 = brmh_vm_kb(H.pid, "VmRSS:");
 		}
 		int fd = brmh_connect(&H);
 
@@ -309,7 +290,7 @@ START_TEST(abandoned_waits_are_cancelled)
 	t1 = state_change_secs("p1", 3);
 	/* What a wait holds (its connection, its targets, a timer) is freed
 	 * with the connection, not an hour later. */
-	rss1 = vm_kb(H.pid, "VmRSS:");
+	rss1 = brmh_vm_kb(H.pid, "VmRSS:");
 	printf("bounds: brummd VmRSS %+ld KiB over the second %d abandoned waits\n", rss1 - rss0,
 	       cycles);
 

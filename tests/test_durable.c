@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/e2e.h"
 #include "tests/harness.h"
 #include "tests/suite.h"
 
@@ -38,22 +39,6 @@ static long mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static void state_dir_make(void)
-{
-	snprintf(state_dir, sizeof(state_dir), "/tmp/brmdur.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(state_dir));
-	setenv("BRUMMD_STATE_DIR", state_dir, 1);
-}
-
-static void state_dir_remove(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state_dir);
-	ck_assert_int_eq(system(cmd), 0);
-	unsetenv("BRUMMD_STATE_DIR");
 }
 
 static const char *two_procs(void)
@@ -118,7 +103,7 @@ START_TEST(stop_reply_survives_sigkill)
 {
 	char *cfg = strdup(two_procs());
 
-	state_dir_make();
+	brmh_check_state_dir(state_dir, sizeof(state_dir));
 	for (int i = 0; i < ROUNDS; i++) {
 		ck_assert_int_eq(brmh_start(&H, cfg, NULL), 0);
 		call_then_kill("stop", "{\"name\":\"a\"}");
@@ -130,7 +115,7 @@ START_TEST(stop_reply_survives_sigkill)
 		graceful_stop();
 	}
 	free(cfg);
-	state_dir_remove();
+	brmh_check_state_dir_remove(state_dir);
 }
 END_TEST
 
@@ -138,7 +123,7 @@ START_TEST(start_reply_survives_sigkill)
 {
 	char *cfg = strdup(two_procs());
 
-	state_dir_make();
+	brmh_check_state_dir(state_dir, sizeof(state_dir));
 	for (int i = 0; i < ROUNDS; i++) {
 		ck_assert_int_eq(brmh_start(&H, cfg, NULL), 0);
 		call_ok("stop", "{\"name\":\"a\",\"wait\":true}");
@@ -153,7 +138,7 @@ START_TEST(start_reply_survives_sigkill)
 		graceful_stop();
 	}
 	free(cfg);
-	state_dir_remove();
+	brmh_check_state_dir_remove(state_dir);
 }
 END_TEST
 
@@ -161,7 +146,7 @@ START_TEST(restart_reply_survives_sigkill)
 {
 	char *cfg = strdup(two_procs());
 
-	state_dir_make();
+	brmh_check_state_dir(state_dir, sizeof(state_dir));
 	for (int i = 0; i < ROUNDS; i++) {
 		ck_assert_int_eq(brmh_start(&H, cfg, NULL), 0);
 		call_ok("stop", "{\"name\":\"a\",\"wait\":true}");
@@ -175,7 +160,7 @@ START_TEST(restart_reply_survives_sigkill)
 		graceful_stop();
 	}
 	free(cfg);
-	state_dir_remove();
+	brmh_check_state_dir_remove(state_dir);
 }
 END_TEST
 
@@ -186,7 +171,7 @@ START_TEST(add_and_remove_replies_survive_sigkill)
 			      "\"start_secs\":0}}", brmh_child());
 	char *addp = strdup(add);
 
-	state_dir_make();
+	brmh_check_state_dir(state_dir, sizeof(state_dir));
 	for (int i = 0; i < ROUNDS; i++) {
 		ck_assert_int_eq(brmh_start(&H, cfg, NULL), 0);
 		call_then_kill("add", addp);
@@ -202,7 +187,7 @@ START_TEST(add_and_remove_replies_survive_sigkill)
 	}
 	free(addp);
 	free(cfg);
-	state_dir_remove();
+	brmh_check_state_dir_remove(state_dir);
 }
 END_TEST
 
@@ -605,7 +590,7 @@ START_TEST(a_second_brummd_on_the_same_state_refuses_naming_the_holder)
 	struct brmh h2;
 	char *log, expect[64];
 
-	state_dir_make();
+	brmh_check_state_dir(state_dir, sizeof(state_dir));
 	ck_assert_int_eq(brmh_start(&H, "{}", NULL), 0);
 	ck_assert_int_eq(brmh_start(&h2, "{}", NULL), -1);
 	log = brmh_read_file(h2.log);
@@ -618,7 +603,7 @@ START_TEST(a_second_brummd_on_the_same_state_refuses_naming_the_holder)
 	/* Released when the holder exits. */
 	ck_assert_int_eq(brmh_start(&H, "{}", NULL), 0);
 	graceful_stop();
-	state_dir_remove();
+	brmh_check_state_dir_remove(state_dir);
 }
 END_TEST
 
@@ -627,7 +612,7 @@ START_TEST(a_planted_tmp_symlink_does_not_redirect_the_write)
 	char *cfg = strdup(two_procs()), victim[96], link[128], *text;
 	FILE *f;
 
-	state_dir_make();
+	brmh_check_state_dir(state_dir, sizeof(state_dir));
 	snprintf(victim, sizeof(victim), "%s.victim", state_dir);
 	f = fopen(victim, "w");
 	ck_assert_ptr_nonnull(f);
@@ -644,7 +629,7 @@ START_TEST(a_planted_tmp_symlink_does_not_redirect_the_write)
 	ck_assert(file_has(brmh_fmt("%s/state.json", state_dir), "\"a\":{\"stopped\":true}"));
 	unlink(victim);
 	free(cfg);
-	state_dir_remove();
+	brmh_check_state_dir_remove(state_dir);
 }
 END_TEST
 
@@ -667,7 +652,7 @@ START_TEST(a_planted_state_file_is_not_loaded)
 		free(cfg);
 		return;
 	}
-	state_dir_make();
+	brmh_check_state_dir(state_dir, sizeof(state_dir));
 	snprintf(path, sizeof(path), "%s/state.json", state_dir);
 	/* Owned by another uid. */
 	plant_state(path);
@@ -689,7 +674,7 @@ START_TEST(a_planted_state_file_is_not_loaded)
 	ck_assert_int_eq(system(brmh_fmt("rm -rf '%s'", H.dir)), 0);
 	unlink(other);
 	free(cfg);
-	state_dir_remove();
+	brmh_check_state_dir_remove(state_dir);
 }
 END_TEST
 
@@ -702,7 +687,7 @@ START_TEST(a_state_dir_owned_by_another_uid_is_refused)
 		printf("SKIP: a_state_dir_owned_by_another_uid_is_refused: needs root\n");
 		return;
 	}
-	state_dir_make();
+	brmh_check_state_dir(state_dir, sizeof(state_dir));
 	ck_assert_int_eq(chown(state_dir, pw->pw_uid, pw->pw_gid), 0);
 	ck_assert_int_eq(brmh_start(&H, "{}", NULL), -1);
 	log = brmh_read_file(H.log);
@@ -710,7 +695,7 @@ START_TEST(a_state_dir_owned_by_another_uid_is_refused)
 	ck_assert_msg(log && strstr(log, state_dir) && strstr(log, "not started"), "log: %s", log);
 	free(log);
 	ck_assert_int_eq(system(brmh_fmt("rm -rf '%s'", H.dir)), 0);
-	state_dir_remove();
+	brmh_check_state_dir_remove(state_dir);
 }
 END_TEST
 

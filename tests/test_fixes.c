@@ -30,17 +30,6 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static long pid_of(const char *name)
-{
-	cJSON *s = brmh_status(&H, name);
-	long pid;
-
-	ck_assert_msg(s != NULL, "no status for '%s'", name);
-	pid = brmh_int(s, "pid");
-	cJSON_Delete(s);
-	return pid;
-}
-
 /* ---- reload: removed, then defined again while still stopping ----------- */
 
 static void write_config(const char *procs)
@@ -53,21 +42,6 @@ static void write_config(const char *procs)
 	ck_assert_ptr_nonnull(f);
 	fprintf(f, "{\"processes\": {%s}}\n", procs);
 	fclose(f);
-}
-
-/* The reload result's list @key as "a,b" (static buffer). */
-static const char *names(const cJSON *res, const char *key)
-{
-	static char buf[512];
-	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(res, key), *it;
-	size_t o = 0;
-
-	buf[0] = '\0';
-	ck_assert_msg(cJSON_IsArray(arr), "result has no list \"%s\"", key);
-	cJSON_ArrayForEach(it, arr)
-		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s", o ? "," : "",
-				      it->valuestring);
-	return buf;
 }
 
 static const cJSON *result_of(const cJSON *r)
@@ -106,10 +80,10 @@ START_TEST(readded_while_stopping_ends_up_running)
 	brmh_check_start(&H, "{\"processes\": {%s, \"b\": {\"cmd\": [\"%s\", \"sleep\", \"60\"]}}}",
 			 slow_stopper("60"), brmh_child());
 	ck_assert(brmh_wait_state(&H, "a", "running", 3000));
-	pa = pid_of("a");
+	pa = brmh_check_pid(&H, "a");
 	write_config(brmh_fmt("\"b\": {\"cmd\": [\"%s\", \"sleep\", \"60\"]}", brmh_child()));
 	r = reload_ok();
-	ck_assert_str_eq(names(result_of(r), "removed"), "a");
+	ck_assert_str_eq(brmh_check_names(result_of(r), "removed"), "a");
 	cJSON_Delete(r);
 	ck_assert(brmh_wait_state(&H, "a", "stopping", 1000));
 
@@ -118,19 +92,19 @@ START_TEST(readded_while_stopping_ends_up_running)
 			 slow_stopper("61"), brmh_child()));
 	r = reload_ok();
 	res = result_of(r);
-	ck_assert_str_eq(names(res, "added"), "a");
-	ck_assert_str_eq(names(res, "unchanged"), "b");
-	ck_assert_str_eq(names(res, "removed"), "");
+	ck_assert_str_eq(brmh_check_names(res, "added"), "a");
+	ck_assert_str_eq(brmh_check_names(res, "unchanged"), "b");
+	ck_assert_str_eq(brmh_check_names(res, "removed"), "");
 	cJSON_Delete(r);
 	/* The same again while still stopping: nothing new to do. */
 	r = reload_ok();
 	res = result_of(r);
-	ck_assert_str_eq(names(res, "unchanged"), "a,b");
+	ck_assert_str_eq(brmh_check_names(res, "unchanged"), "a,b");
 	cJSON_Delete(r);
 
 	ck_assert(brmh_wait_pid_gone((pid_t)pa, 4000));
 	ck_assert_msg(brmh_wait_state(&H, "a", "running", 4000), "a did not come back");
-	pb = pid_of("a");
+	pb = brmh_check_pid(&H, "a");
 	ck_assert_int_ne(pb, pa);
 	s = brmh_status(&H, "a");
 	ck_assert_ptr_nonnull(s);
@@ -138,7 +112,7 @@ START_TEST(readded_while_stopping_ends_up_running)
 	cJSON_Delete(s);
 	/* And it stays. */
 	brmh_sleep_ms(300);
-	ck_assert_int_eq(pid_of("a"), pb);
+	ck_assert_int_eq(brmh_check_pid(&H, "a"), pb);
 	brmh_check_stop(&H);
 }
 END_TEST
@@ -151,14 +125,14 @@ START_TEST(readd_then_removed_again_stays_removed)
 
 	brmh_check_start(&H, "{\"processes\": {%s}}", slow_stopper("60"));
 	ck_assert(brmh_wait_state(&H, "a", "running", 3000));
-	pa = pid_of("a");
+	pa = brmh_check_pid(&H, "a");
 	write_config("");
 	cJSON_Delete(reload_ok());
 	write_config(slow_stopper("60"));
 	cJSON_Delete(reload_ok());
 	write_config("");
 	r = reload_ok();
-	ck_assert_str_eq(names(result_of(r), "removed"), "a");
+	ck_assert_str_eq(brmh_check_names(result_of(r), "removed"), "a");
 	cJSON_Delete(r);
 	ck_assert(brmh_wait_pid_gone((pid_t)pa, 4000));
 	for (int i = 0; i < 300 && (s = brmh_status(&H, "a")); i++) {
@@ -417,7 +391,7 @@ START_TEST(children_get_the_open_file_limit_brummd_started_with)
 	/* brummd raised its own. */
 	ck_assert(nofile_of(H.pid, soft, hard));
 	ck_assert_str_eq(soft, want_hard);
-	pid = pid_of("a");
+	pid = brmh_check_pid(&H, "a");
 	ck_assert(nofile_of((pid_t)pid, soft, hard));
 	ck_assert_str_eq(soft, "250");
 	ck_assert_str_eq(hard, want_hard);

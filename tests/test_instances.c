@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "daemon/conf/config.h"
+#include "tests/e2e.h"
 #include "tests/harness.h"
 #include "tests/suite.h"
 
@@ -37,17 +38,6 @@ static void write_config(int n)
 	ck_assert_ptr_nonnull(f);
 	fputs(config(n), f);
 	fclose(f);
-}
-
-static long pid_of(const char *name)
-{
-	cJSON *s = brmh_status(&H, name);
-	long pid;
-
-	ck_assert_msg(s != NULL, "no status for '%s'", name);
-	pid = brmh_int(s, "pid");
-	cJSON_Delete(s);
-	return pid;
 }
 
 static bool exists(const char *name)
@@ -110,7 +100,7 @@ START_TEST(instances_scale_by_reload)
 		snprintf(name, sizeof(name), "web:%d", i);
 		ck_assert(brmh_wait_state(&H, name, "running", 3000));
 		ck_assert_msg(saw_instance(name, i), "%s did not get BRUMMD_INSTANCE=%d", name, i);
-		pids[i] = pid_of(name);
+		pids[i] = brmh_check_pid(&H, name);
 	}
 	/* "web" is not a process but the group of its copies */
 	r = brmh_call(&H, "status", "{\"name\":\"web\"}");
@@ -135,7 +125,7 @@ START_TEST(instances_scale_by_reload)
 	for (int i = 0; i < 3; i++) {
 		char name[16];
 		snprintf(name, sizeof(name), "web:%d", i);
-		ck_assert_int_eq(pid_of(name), pids[i]);
+		ck_assert_int_eq(brmh_check_pid(&H, name), pids[i]);
 	}
 
 	/* Down to 2: web:2..4 go, web:0 and web:1 stay as they are. */
@@ -149,8 +139,8 @@ START_TEST(instances_scale_by_reload)
 	for (int t = 0; t < 1000 && (exists("web:2") || exists("web:3") || exists("web:4")); t++)
 		brmh_sleep_ms(10);
 	ck_assert(!exists("web:2") && !exists("web:4"));
-	ck_assert_int_eq(pid_of("web:0"), pids[0]);
-	ck_assert_int_eq(pid_of("web:1"), pids[1]);
+	ck_assert_int_eq(brmh_check_pid(&H, "web:0"), pids[0]);
+	ck_assert_int_eq(brmh_check_pid(&H, "web:1"), pids[1]);
 	ck_assert(!brmh_pid_alive((pid_t)pids[2]));
 
 	/* events: the base name takes every instance, not "db" */

@@ -44,32 +44,6 @@ static void start(const char *procs)
 	ck_assert_int_eq(brmh_start(&H, brmh_fmt("{\"processes\": {%s}}", procs), NULL), 0);
 }
 
-static long pid_of(const char *name)
-{
-	cJSON *s = brmh_status(&H, name);
-	long pid;
-
-	ck_assert_msg(s != NULL, "no status for '%s'", name);
-	pid = brmh_int(s, "pid");
-	cJSON_Delete(s);
-	return pid;
-}
-
-/* The reload result's list @key as "a,b" (static buffer). */
-static const char *names(const cJSON *res, const char *key)
-{
-	static char buf[512];
-	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(res, key), *it;
-	size_t o = 0;
-
-	buf[0] = '\0';
-	ck_assert_msg(cJSON_IsArray(arr), "result has no list \"%s\"", key);
-	cJSON_ArrayForEach(it, arr)
-		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s", o ? "," : "",
-				      it->valuestring);
-	return buf;
-}
-
 /* Reload over the protocol; returns the whole reply (caller deletes). */
 static cJSON *reload(void)
 {
@@ -96,20 +70,20 @@ START_TEST(reload_adds_a_new_process_and_starts_it)
 
 	start(proc("a", "60", NULL));
 	ck_assert(brmh_wait_state(&H, "a", "running", 3000));
-	pa = pid_of("a");
+	pa = brmh_check_pid(&H, "a");
 	write_config(brmh_fmt("%s, %s, %s", proc("a", "60", NULL), proc("b", "60", NULL),
 			 proc("c", "60", "\"autostart\": false")));
 	r = reload();
 	res = ok(r);
-	ck_assert_str_eq(names(res, "added"), "b,c");
-	ck_assert_str_eq(names(res, "unchanged"), "a");
-	ck_assert_str_eq(names(res, "removed"), "");
-	ck_assert_str_eq(names(res, "restarted"), "");
-	ck_assert_str_eq(names(res, "updated"), "");
+	ck_assert_str_eq(brmh_check_names(res, "added"), "b,c");
+	ck_assert_str_eq(brmh_check_names(res, "unchanged"), "a");
+	ck_assert_str_eq(brmh_check_names(res, "removed"), "");
+	ck_assert_str_eq(brmh_check_names(res, "restarted"), "");
+	ck_assert_str_eq(brmh_check_names(res, "updated"), "");
 	cJSON_Delete(r);
 	ck_assert(brmh_wait_state(&H, "b", "running", 3000));
 	ck_assert(brmh_wait_state(&H, "c", "stopped", 100));
-	ck_assert_int_eq(pid_of("a"), pa);
+	ck_assert_int_eq(brmh_check_pid(&H, "a"), pa);
 	brmh_check_stop(&H);
 }
 END_TEST
@@ -121,15 +95,15 @@ START_TEST(reload_stops_and_removes_a_dropped_process)
 
 	start(brmh_fmt("%s, %s", proc("a", "60", NULL), proc("b", "60", NULL)));
 	ck_assert(brmh_wait_state(&H, "b", "running", 3000));
-	pb = pid_of("b");
+	pb = brmh_check_pid(&H, "b");
 	/* A process added at runtime is not the config's: reload leaves it. */
 	r = brmh_call(&H, "add", brmh_fmt("{\"name\":\"x\",\"spec\":{\"cmd\":[\"%s\",\"sleep\",\"60\"]}}",
 				    brmh_child()));
 	cJSON_Delete(r);
 	write_config(proc("a", "60", NULL));
 	r = reload();
-	ck_assert_str_eq(names(ok(r), "removed"), "b");
-	ck_assert_str_eq(names(ok(r), "unchanged"), "a");
+	ck_assert_str_eq(brmh_check_names(ok(r), "removed"), "b");
+	ck_assert_str_eq(brmh_check_names(ok(r), "unchanged"), "a");
 	cJSON_Delete(r);
 	ck_assert(brmh_wait_pid_gone((pid_t)pb, 3000));
 	for (int i = 0; i < 300 && (s = brmh_status(&H, "b")); i++) {
@@ -152,12 +126,12 @@ START_TEST(live_fields_change_without_a_restart)
 
 	start(proc("a", "60", NULL));
 	ck_assert(brmh_wait_state(&H, "a", "running", 3000));
-	pa = pid_of("a");
+	pa = brmh_check_pid(&H, "a");
 	write_config(proc("a", "60", "\"restart\": \"always\", \"stop_signal\": \"INT\","
 			  " \"stop_timeout_secs\": 3, \"backoff_secs\": 1, \"start_retries\": 7"));
 	r = reload();
-	ck_assert_str_eq(names(ok(r), "updated"), "a");
-	ck_assert_str_eq(names(ok(r), "restarted"), "");
+	ck_assert_str_eq(brmh_check_names(ok(r), "updated"), "a");
+	ck_assert_str_eq(brmh_check_names(ok(r), "restarted"), "");
 	cJSON_Delete(r);
 	s = brmh_status(&H, "a");
 	ck_assert_str_eq(brmh_str(s, "restart"), "always");
@@ -173,7 +147,7 @@ START_TEST(live_fields_change_without_a_restart)
 		/* a kill 1 s after the start is a quick exit: backoff_secs 1 first */
 		for (int i = 0; i < 800 && (now <= 0 || now == pa); i++) {
 			brmh_sleep_ms(10);
-			now = pid_of("a");
+			now = brmh_check_pid(&H, "a");
 		}
 		s = brmh_status(&H, "a");
 		ck_assert_msg(now > 0 && now != pa, "a was not restarted: state %s, pid %ld",
@@ -183,7 +157,7 @@ START_TEST(live_fields_change_without_a_restart)
 	ck_assert(brmh_wait_state(&H, "a", "running", 3000));
 	/* Reloading the same file again changes nothing. */
 	r = reload();
-	ck_assert_str_eq(names(ok(r), "unchanged"), "a");
+	ck_assert_str_eq(brmh_check_names(ok(r), "unchanged"), "a");
 	cJSON_Delete(r);
 	brmh_check_stop(&H);
 }
@@ -198,23 +172,23 @@ START_TEST(restart_fields_restart_only_what_changed)
 		  proc("c", "60", "\"autostart\": false")));
 	ck_assert(brmh_wait_state(&H, "a", "running", 3000));
 	ck_assert(brmh_wait_state(&H, "b", "running", 3000));
-	pa = pid_of("a");
-	pb = pid_of("b");
+	pa = brmh_check_pid(&H, "a");
+	pb = brmh_check_pid(&H, "b");
 	write_config(brmh_fmt("%s, %s, %s", proc("a", "61", NULL),
 			 proc("b", "60", "\"env\": {\"X\": \"1\"}"),
 			 proc("c", "61", "\"autostart\": false")));
 	r = reload();
-	ck_assert_str_eq(names(ok(r), "restarted"), "a,b");
+	ck_assert_str_eq(brmh_check_names(ok(r), "restarted"), "a,b");
 	/* Not running: the new cmd applies at its next start, nothing restarts. */
-	ck_assert_str_eq(names(ok(r), "updated"), "c");
+	ck_assert_str_eq(brmh_check_names(ok(r), "updated"), "c");
 	cJSON_Delete(r);
 	ck_assert(brmh_wait_pid_gone((pid_t)pa, 3000));
 	ck_assert(brmh_wait_pid_gone((pid_t)pb, 3000));
 	ck_assert(brmh_wait_state(&H, "a", "running", 3000));
 	ck_assert(brmh_wait_state(&H, "b", "running", 3000));
-	ck_assert(pid_of("a") != pa);
-	ck_assert(pid_of("b") != pb);
-	pc = pid_of("c");
+	ck_assert(brmh_check_pid(&H, "a") != pa);
+	ck_assert(brmh_check_pid(&H, "b") != pb);
+	pc = brmh_check_pid(&H, "c");
 	ck_assert_int_eq(pc, -1);
 	brmh_check_stop(&H);
 }
@@ -231,8 +205,8 @@ START_TEST(invalid_config_is_rejected_whole)
 	start(brmh_fmt("%s, %s", proc("a", "60", NULL), proc("b", "60", NULL)));
 	ck_assert(brmh_wait_state(&H, "a", "running", 3000));
 	ck_assert(brmh_wait_state(&H, "b", "running", 3000));
-	pa = pid_of("a");
-	pb = pid_of("b");
+	pa = brmh_check_pid(&H, "a");
+	pb = brmh_check_pid(&H, "b");
 	/* A good addition and removal, but one bad key: nothing may change. */
 	write_config(brmh_fmt("%s, %s", proc("a", "61", "\"restrt\": \"never\""), proc("n", "60", NULL)));
 	r = reload();
@@ -246,8 +220,8 @@ START_TEST(invalid_config_is_rejected_whole)
 			     "processes.a.restrt: unknown key (did you mean \"restart\"?)"),
 		      "%s", cJSON_GetArrayItem(errors, 0)->valuestring);
 	cJSON_Delete(r);
-	ck_assert_int_eq(pid_of("a"), pa);
-	ck_assert_int_eq(pid_of("b"), pb);
+	ck_assert_int_eq(brmh_check_pid(&H, "a"), pa);
+	ck_assert_int_eq(brmh_check_pid(&H, "b"), pb);
 	s = brmh_status(&H, "n");
 	ck_assert_ptr_null(s);
 	/* brummctl shows the problem and exits 1. */
@@ -261,7 +235,7 @@ START_TEST(invalid_config_is_rejected_whole)
 	brmh_result(r, &code);
 	ck_assert_int_eq(code, -32006);
 	cJSON_Delete(r);
-	ck_assert_int_eq(pid_of("a"), pa);
+	ck_assert_int_eq(brmh_check_pid(&H, "a"), pa);
 	brmh_check_stop(&H);
 }
 END_TEST
@@ -316,8 +290,8 @@ START_TEST(settings_that_need_a_restart_are_listed)
 		proc("a", "30", NULL));
 	fclose(f);
 	r = reload();
-	ck_assert_str_eq(names(ok(r), "not_applied"), "access,limits,log_*,socket_mode");
-	ck_assert_str_eq(names(ok(r), "unchanged"), "a");
+	ck_assert_str_eq(brmh_check_names(ok(r), "not_applied"), "access,limits,log_*,socket_mode");
+	ck_assert_str_eq(brmh_check_names(ok(r), "unchanged"), "a");
 	cJSON_Delete(r);
 	brmh_check_stop(&H);
 }

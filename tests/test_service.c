@@ -2,7 +2,7 @@
  * test_service.c — brummd as a system service, end to end: the sd_notify
  * messages on the test's own datagram socket, socket activation through
  * LISTEN_FDS, shutdown on SIGTERM, no orphans after a SIGKILL of brummd,
- * the "orphan": "keep" opt-out, and the persisted desired state (stopped by
+ * the STATUS= counts against a recount after a churn, the "orphan": "keep" opt-out, and the persisted desired state (stopped by
  * request, added at runtime, a corrupt state file).
  */
 #include <check.h>
@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/e2e.h"
 #include "tests/harness.h"
 #include "tests/suite.h"
 
@@ -32,17 +33,6 @@ static long mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static long pid_of(const char *name)
-{
-	cJSON *s = brmh_status(&H, name);
-	long pid;
-
-	ck_assert_msg(s != NULL, "no status for '%s'", name);
-	pid = brmh_int(s, "pid");
-	cJSON_Delete(s);
-	return pid;
 }
 
 static void stop_ok(void)
@@ -201,6 +191,103 @@ START_TEST(notify_abstract_socket_and_watchdog)
 }
 END_TEST
 
+/* The STATUS= line brummd would send now, recounted from `status` of all. */
+static char *status_recount(void)
+{
+	static const char *const order[] = {
+		"running", "starting", "waiting", "backoff", "stopping", "stopped", "exited", "fatal",
+	};
+	cJSON *r = brmh_call(&H, "status", NULL), *procs, *p;
+	char *out = brmh_fmt("STATUS=");
+	bool first = true;
+	int code = -1;
+
+	ck_assert_ptr_nonnull(r);
+	procs = cJSON_GetObjectItemCaseSensitive(brmh_result(r, &code), "processes");
+	ck_assert_int_eq(code, 0);
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		int n = 0;
+
+		cJSON_ArrayForEach(p, procs)
+			n += !strcmp(brmh_str(p, "state"), order[i]);
+		if (n) {
+			out = brmh_fmt("%s%s%d %s", out, first ? "" : ", ", n, order[i]);
+			first = false;
+		}
+	}
+	cJSON_Delete(r);
+	return first ? brmh_fmt("STATUS=no processes") : out;
+}
+
+/* The counts brummd keeps on each transition (the STATUS= line is drawn
+ * from them, without a pass over the processes) equal a recount after a
+ * churn of starts, stops, kills, removes and adds, with dependencies. */
+START_TEST(status_counts_equal_a_recount_after_churn)
+{
+	char last[512] = "", *want = NULL, *cfg, *procs = brmh_fmt("%s", "");
+	struct notify_sock ns;
+	long deadline;
+
+	notify_open(&ns, false);
+	for (int i = 0; i < 12; i++)
+		procs = brmh_fmt("%s%s\"p%d\": {\"cmd\": [\"%s\", \"%s\"%s], \"start_secs\": 0,"
+				 " \"backoff_secs\": 0.05, \"autostart\": %s%s}",
+				 procs, i ? "," : "", i, brmh_child(), i % 4 == 3 ? "exit" : "sleep",
+				 i % 4 == 3 ? ", \"0\"" : ", \"60\"", i % 4 == 2 ? "false" : "true",
+				 i == 5 ? ", \"depends_on\": [\"p4\"]" : "");
+	cfg = brmh_fmt("{\"processes\": {%s}}", procs);
+	ck_assert_int_eq(brmh_start(&H, cfg, NULL), 0);
+	ck_assert_int_ge(notify_wait(&ns, "READY=1", 5000), 0);
+	ck_assert(brmh_wait_state(&H, "p0", "running", 5000));
+	for (int round = 0; round < 3; round++) {
+		for (int k = 0; k < 2; k++) {
+			const char *victim = k ? "p4" : "p0";
+			long pid;
+
+			ck_assert(brmh_wait_state(&H, victim, "running", 5000));
+			pid = brmh_check_pid(&H, victim);
+			ck_assert_int_gt(pid, 1);   /* never kill(0) or kill(-1) */
+			kill((pid_t)pid, SIGKILL);
+		}
+		call_ok("stop", "{\"name\":\"p1\",\"wait\":true}");
+		call_ok("start", "{\"name\":\"p2\",\"wait\":true}");
+		call_ok("restart", "{\"name\":\"p5\"}");
+		call_ok("start", "{\"name\":\"p1\",\"wait\":true}");
+		call_ok("stop", "{\"name\":\"p2\",\"wait\":true}");
+		call_ok("add", brmh_fmt("{\"name\":\"x%d\",\"spec\":{\"cmd\":[\"%s\",\"sleep\",\"60\"],"
+					"\"depends_on\":[\"p0\"]}}", round, brmh_child()));
+		call_ok("remove", "{\"name\":\"p9\"}");
+		call_ok("add", brmh_fmt("{\"name\":\"p9\",\"spec\":{\"cmd\":[\"%s\",\"sleep\",\"60\"]}}",
+					brmh_child()));
+	}
+	call_ok("remove", "{\"name\":\"p5\"}");
+	/* Quiet once the last STATUS= equals a recount taken after it. */
+	deadline = mono_ms() + 10000;
+	while (mono_ms() < deadline) {
+		struct pollfd pf = { ns.fd, POLLIN, 0 };
+		char buf[512];
+		ssize_t k;
+
+		while (poll(&pf, 1, 200) > 0 && (k = recv(ns.fd, buf, sizeof(buf) - 1, 0)) > 0) {
+			char *st;
+
+			buf[k] = '\0';
+			st = strstr(buf, "STATUS=");
+			if (st) {
+				snprintf(last, sizeof(last), "%s", st);
+				last[strcspn(last, "\n")] = '\0';
+			}
+		}
+		want = status_recount();
+		if (!strcmp(last, want))
+			break;
+	}
+	ck_assert_msg(!strcmp(last, want), "brummd says '%s', a recount '%s'", last, want);
+	stop_ok();
+	notify_close(&ns);
+}
+END_TEST
+
 /* ---- socket activation -------------------------------------------------- */
 
 START_TEST(socket_activation_serves_on_the_passed_socket)
@@ -263,9 +350,9 @@ START_TEST(sigterm_stops_all_in_parallel_and_logs_progress)
 	ck_assert(brmh_wait_state(&H, "a", "running", 3000));
 	ck_assert(brmh_wait_state(&H, "b", "running", 3000));
 	ck_assert(brmh_wait_state(&H, "c", "running", 3000));
-	pids[0] = pid_of("a");
-	pids[1] = pid_of("b");
-	pids[2] = pid_of("c");
+	pids[0] = brmh_check_pid(&H, "a");
+	pids[1] = brmh_check_pid(&H, "b");
+	pids[2] = brmh_check_pid(&H, "c");
 	/* ignore-term's readiness line: its handlers are set */
 	free(brmh_wait_log(&H, "a", "ignoring TERM", 3000));
 	free(brmh_wait_log(&H, "b", "ignoring TERM", 3000));
@@ -312,9 +399,9 @@ START_TEST(sigkill_of_brummd_leaves_no_child_running)
 	ck_assert(brmh_wait_state(&H, "a", "running", 3000));
 	ck_assert(brmh_wait_state(&H, "b", "running", 3000));
 	ck_assert(brmh_wait_state(&H, "k", "running", 3000));
-	pa = pid_of("a");
-	pb = pid_of("b");
-	pk = pid_of("k");
+	pa = brmh_check_pid(&H, "a");
+	pb = brmh_check_pid(&H, "b");
+	pk = brmh_check_pid(&H, "k");
 	kill(H.pid, SIGKILL);
 	ck_assert_int_eq(waitpid(H.pid, &st, 0), H.pid);
 	H.pid = 0;
@@ -333,22 +420,6 @@ END_TEST
 
 static char state_dir[64];
 
-static void state_dir_make(void)
-{
-	snprintf(state_dir, sizeof(state_dir), "/tmp/brmstate.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(state_dir));
-	setenv("BRUMMD_STATE_DIR", state_dir, 1);
-}
-
-static void state_dir_remove(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state_dir);
-	ck_assert_int_eq(system(cmd), 0);
-	unsetenv("BRUMMD_STATE_DIR");
-}
-
 static const char *two_procs(void)
 {
 	return brmh_fmt("{\"processes\": {"
@@ -362,7 +433,7 @@ START_TEST(desired_state_survives_a_restart)
 	char *cfg = strdup(two_procs());
 	cJSON *s;
 
-	state_dir_make();
+	brmh_check_state_dir(state_dir, sizeof(state_dir));
 	ck_assert_int_eq(brmh_start(&H, cfg, NULL), 0);
 	ck_assert(brmh_wait_state(&H, "a", "running", 3000));
 	call_ok("stop", "{\"name\":\"a\",\"wait\":true}");
@@ -394,7 +465,7 @@ START_TEST(desired_state_survives_a_restart)
 	ck_assert_ptr_null(brmh_status(&H, "c"));
 	stop_ok();
 	free(cfg);
-	state_dir_remove();
+	brmh_check_state_dir_remove(state_dir);
 }
 END_TEST
 
@@ -404,7 +475,7 @@ START_TEST(corrupt_state_file_is_reported_and_set_aside)
 	FILE *f;
 	glob_t g;
 
-	state_dir_make();
+	brmh_check_state_dir(state_dir, sizeof(state_dir));
 	snprintf(path, sizeof(path), "%s/state.json", state_dir);
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
@@ -436,7 +507,7 @@ START_TEST(corrupt_state_file_is_reported_and_set_aside)
 	ck_assert_msg(log, "state: no \"b\":{\"stopped\":true} within 3 s");
 	free(log);
 	stop_ok();
-	state_dir_remove();
+	brmh_check_state_dir_remove(state_dir);
 }
 END_TEST
 
@@ -483,6 +554,7 @@ static Suite *service_suite(void)
 	tcase_set_timeout(state, 30);
 	tcase_add_test(notify, notify_ready_status_reload_stopping_in_order);
 	tcase_add_test(notify, notify_abstract_socket_and_watchdog);
+	tcase_add_test(notify, status_counts_equal_a_recount_after_churn);
 	tcase_add_test(act, socket_activation_serves_on_the_passed_socket);
 	tcase_add_test(act, listen_pid_of_another_process_is_ignored);
 	tcase_add_test(life, sigterm_stops_all_in_parallel_and_logs_progress);

@@ -3,11 +3,11 @@
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon/conf/logspec.h"
+#include "daemon/conf/values.h"
 #include "lib/buf.h"
 #include "lib/pattern.h"
 #include "lib/util.h"
@@ -72,11 +72,10 @@ void brm_log_spec_destroy(struct brm_log_spec *s)
 	free(s);
 }
 
-static int int_in(const cJSON *v, double lo, double hi, int64_t *out, char **why)
+static int int_in(const cJSON *v, long lo, long hi, int64_t *out, char **why)
 {
-	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
-	    v->valuedouble < lo || v->valuedouble > hi) {
-		*why = brm_xasprintf("expected an integer from %.0f to %.0f", lo, hi);
+	if (!brm_conf_int_in(v, lo, hi)) {
+		*why = brm_xasprintf("expected an integer from %ld to %ld", lo, hi);
 		return -EINVAL;
 	}
 	*out = (int64_t)v->valuedouble;
@@ -91,7 +90,7 @@ int brm_log_spec_set(struct brm_log_spec *s, const char *key, const cJSON *v, ch
 	if (!strcmp(key, "log_line_max"))
 		return int_in(v, 80, 1 << 20, &s->line_max, why);
 	if (!strcmp(key, "log_max_bytes"))
-		return int_in(v, 0, 1e15, &s->max_bytes, why);
+		return int_in(v, 0, 1000000000000000L, &s->max_bytes, why);
 	if (!strcmp(key, "log_keep"))
 		return int_in(v, 0, 1000, &s->keep, why);
 	if (!strcmp(key, "log_file")) {

@@ -6,7 +6,6 @@
 #include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -335,8 +334,7 @@ static void parse_health(struct brm_orch_spec *s, const cJSON *v, struct brm_buf
 		} else if (!strcmp(k, "start_period_secs")) {
 			get_secs(why, k, c, &h->start_period_secs, 0);
 		} else if (!strcmp(k, "retries")) {
-			if (!cJSON_IsNumber(c) || c->valuedouble < 1 || c->valuedouble > 1000 ||
-			    c->valuedouble != floor(c->valuedouble))
+			if (!brm_conf_int_in(c, 1, 1000))
 				addwhy(why, "retries: expected an integer from 1 to 1000");
 			else
 				h->retries = (unsigned)c->valuedouble;
@@ -380,8 +378,7 @@ int brm_orch_spec_set(struct brm_orch_spec *s, const char *key, const cJSON *v, 
 		else
 			s->ready = (enum brm_ready)i;
 	} else if (!strcmp(key, "notify_fd")) {
-		if (!cJSON_IsNumber(v) || v->valuedouble < 3 || v->valuedouble > 255 ||
-		    v->valuedouble != floor(v->valuedouble))
+		if (!brm_conf_int_in(v, 3, 255))
 			addwhy(&b, "expected an integer from 3 to 255");
 		else
 			s->notify_fd = (int)v->valuedouble;

@@ -37,39 +37,69 @@ static size_t nss_bufsize(int name)
 	return n > 0 ? (size_t)n : 16384;
 }
 
+int brm_creds_getpw(const char *user, const uid_t *id, struct passwd *pw, char **buf)
+{
+	size_t len = nss_bufsize(_SC_GETPW_R_SIZE_MAX);
+	struct passwd *res = NULL;
+	int rc;
+
+	for (;;) {
+		*buf = brm_xrealloc(*buf, len);
+		if (!id)
+			rc = getpwnam_r(user, pw, *buf, len, &res);
+		else
+			rc = getpwuid_r(*id, pw, *buf, len, &res);
+		if (rc != ERANGE || len >= (1u << 20))
+			break;
+		len *= 2;
+	}
+	if (res)
+		return 0;
+	if (!rc || rc == ENOENT || rc == ESRCH || rc == EBADF || rc == EPERM)
+		return ENOENT;
+	return rc;
+}
+
+bool brm_creds_user_uid(const char *user, uid_t *uid)
+{
+	struct passwd pw;
+	char *buf = NULL;
+	unsigned long id;
+	bool ok = true;
+
+	if (!brm_creds_getpw(user, NULL, &pw, &buf))
+		*uid = pw.pw_uid;
+	else if (parse_id(user, &id))
+		*uid = (uid_t)id;
+	else
+		ok = false;
+	free(buf);
+	return ok;
+}
+
 static int lookup_user(const char *user, struct passwd *pw, char **buf,
 		       bool *found, char *err, size_t errlen)
 {
-	size_t len = nss_bufsize(_SC_GETPW_R_SIZE_MAX);
 	unsigned long id = 0;
 	bool numeric = parse_id(user, &id);
-	struct passwd *res;
+	uid_t uid = (uid_t)id;
 	int rc;
 
 	for (int pass = 0; pass < 2; pass++) {
 		if (pass == 1 && !numeric)
 			break;
-		for (;;) {
-			*buf = brm_xrealloc(*buf, len);
-			if (pass == 0)
-				rc = getpwnam_r(user, pw, *buf, len, &res);
-			else
-				rc = getpwuid_r((uid_t)id, pw, *buf, len, &res);
-			if (rc != ERANGE || len >= (1u << 20))
-				break;
-			len *= 2;
-		}
-		if (res) {
+		rc = brm_creds_getpw(user, pass ? &uid : NULL, pw, buf);
+		if (!rc) {
 			*found = true;
 			return 0;
 		}
-		if (rc && rc != ENOENT && rc != ESRCH && rc != EBADF && rc != EPERM)
+		if (rc != ENOENT)
 			return brm_fail_err(err, errlen, rc, "user '%s': %s", user, strerror(rc));
 	}
 	*found = false;
 	if (!numeric)
 		return brm_fail_err(err, errlen, ENOENT, "user '%s': no such user", user);
-	pw->pw_uid = (uid_t)id;
+	pw->pw_uid = uid;
 	return 0;
 }
 

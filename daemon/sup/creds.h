@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 struct brm_spawn_req;
+struct passwd;
 
 /*
  * Credentials for the child: uid, gid and the supplementary groups that
@@ -35,5 +36,24 @@ struct brm_creds {
  */
 int brm_creds_resolve(const struct brm_spawn_req *req, struct brm_creds *cr, char *err,
 		      size_t errlen);
+
+/*
+ * Look a user up in the user database, by name @user when @id is NULL, else
+ * by uid *@id, into @pw; its strings go into *@buf, grown (brm_xrealloc)
+ * while the database says ERANGE, up to 1 MiB.
+ * Returns 0 when found, ENOENT when there is no such user (getpwnam_r's
+ * "not found" answers: 0, ENOENT, ESRCH, EBADF, EPERM), or another positive
+ * error number the lookup gave.
+ * Ownership: the caller frees *@buf (also on failure; NULL to start with).
+ * Context: any thread (NSS may block).
+ */
+int brm_creds_getpw(const char *user, const uid_t *id, struct passwd *pw, char **buf);
+
+/*
+ * The uid @user names: its entry in the user database, else a decimal id.
+ * Returns false when it is neither (a lookup error counts as "no such user").
+ * Context: any thread (NSS may block).
+ */
+bool brm_creds_user_uid(const char *user, uid_t *uid);
 
 #endif

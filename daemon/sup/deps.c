@@ -330,22 +330,11 @@ static void stop_ready_one(struct brm_proc *p, void *arg)
 		brm_proc_stop(p);
 }
 
-static void any_deps_one(struct brm_proc *p, void *arg)
-{
-	const struct brm_orch_spec *o = orch_of(p);
-
-	if (o && o->ndeps)
-		*(bool *)arg = true;
-}
-
 static void evaluate_all(struct brm_deps *dd)
 {
-	bool any = false;
-
-	/* Without any depends_on (the common case) a publish costs one scan,
-	 * not the quadratic shutdown walk: the 1000-process stop target. */
-	brm_supervisor_each(dd->sup, any_deps_one, &any);
-	if (!any)
+	/* Without any depends_on (the common case) a publish costs nothing
+	 * here: the supervisor keeps the count, no pass over the processes. */
+	if (!brm_supervisor_count_with_deps(dd->sup))
 		return;
 	if (dd->evaluating) {
 		dd->again = true;

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/sup/creds.h"
 #include "daemon/sup/envfile.h"
 #include "daemon/sup/pathwalk.h"
 #include "lib/buf.h"
@@ -215,38 +215,14 @@ int brm_envfile_parse(const char *t, size_t len, const char *name, char ***vars,
 static int resolve_user(const char *user, struct brm_pathwalk_trust *tr, char *err,
 			size_t errlen)
 {
-	struct passwd pw, *res = NULL;
-	size_t len = 4096;
-	char *buf = NULL, *end;
-	unsigned long id;
-	int rc;
-
 	tr->self = geteuid();
 	tr->have_user = false;
 	if (!user)
 		return 0;
-	for (;;) {
-		buf = brm_xrealloc(buf, len);
-		rc = getpwnam_r(user, &pw, buf, len, &res);
-		if (rc != ERANGE || len >= (1u << 20))
-			break;
-		len *= 2;
-	}
-	if (res) {
-		tr->user = pw.pw_uid;
-		tr->have_user = true;
-	}
-	free(buf);
-	if (res)
-		return 0;
-	errno = 0;
-	id = strtoul(user, &end, 10);
-	if (isdigit((unsigned char)user[0]) && !*end && !errno && id < (uid_t)-1) {
-		tr->user = (uid_t)id;
-		tr->have_user = true;
-		return 0;
-	}
-	return brm_fail_err(err, errlen, ENOENT, "user '%s': no such user", user);
+	if (!brm_creds_user_uid(user, &tr->user))
+		return brm_fail_err(err, errlen, ENOENT, "user '%s': no such user", user);
+	tr->have_user = true;
+	return 0;
 }
 
 /*

@@ -34,7 +34,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,6 +43,7 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "daemon/sup/creds.h"
 #include "daemon/sup/logfile.h"
 #include "daemon/sup/pathwalk.h"
 #include "lib/util.h"
@@ -189,11 +189,7 @@ static bool owner_ok(const struct brm_logfile *f, uid_t uid)
 /* The uid of the process's user, resolved in this thread (NSS may block). */
 static void resolve_user(struct brm_logfile *f)
 {
-	struct passwd pw, *res = NULL;
-	char *user, *buf = NULL, *end;
-	size_t len = 4096;
-	unsigned long id;
-	int rc;
+	char *user;
 
 	pthread_mutex_lock(&W.lock);
 	user = f->user ? brm_xstrdup(f->user) : NULL;
@@ -203,22 +199,8 @@ static void resolve_user(struct brm_logfile *f)
 	f->run_as = geteuid();
 	if (!user)
 		return;
-	for (;;) {
-		buf = brm_xrealloc(buf, len);
-		rc = getpwnam_r(user, &pw, buf, len, &res);
-		if (rc != ERANGE || len >= (1u << 20))
-			break;
-		len *= 2;
-	}
-	errno = 0;
-	id = strtoul(user, &end, 10);
-	if (res)
-		f->run_as = pw.pw_uid;
-	else if (user[0] >= '0' && user[0] <= '9' && !*end && errno == 0 && id < (uid_t)-1)
-		f->run_as = (uid_t)id;
-	else
+	if (!brm_creds_user_uid(user, &f->run_as))
 		f->have_run_as = false;   /* the spawn fails too; trust root only */
-	free(buf);
 	free(user);
 }
 

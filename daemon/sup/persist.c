@@ -63,6 +63,8 @@
 
 struct item {
 	char *name;
+	size_t hash;          /* of @name, for the index */
+	char *text;           /* its rendered entry, or NULL until the next render */
 	bool stopped;
 	char *added;          /* spec JSON text, or NULL */
 	pid_t pgid;           /* its running process group, or 0 */
@@ -79,6 +81,12 @@ struct brm_persist {
 	int lock_fd;          /* file.lock, OFD-locked for our lifetime */
 	struct item *items;
 	size_t n, cap;
+	/* The index of @items by name (open addressing, linear probing): a
+	 * slot holds an item's position + 1, 0 is empty; @nslot is a power of
+	 * two at least twice @n. A process's change finds its record without a
+	 * pass over every process. */
+	size_t *slot;
+	size_t nslot;
 	char boot_id[40];      /* this boot's, written with the groups */
 	char *loaded_boot_id;  /* the file's as loaded, or NULL */
 
@@ -187,12 +195,72 @@ char *brm_persist_path_resolve(const char *config_dir, const char *socket, char 
 
 /* ---- items -------------------------------------------------------------- */
 
+static size_t name_hash(const char *name)
+{
+	size_t h = 14695981039346656037ULL;   /* FNV-1a */
+
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+		h = (h ^ *c) * 1099511628211ULL;
+	return h;
+}
+
+/* The slot that holds @name's position, or the empty one where it would go. */
+static size_t *slot_of(const struct brm_persist *st, const char *name, size_t hash)
+{
+	size_t mask = st->nslot - 1;
+
+	for (size_t i = hash & mask;; i = (i + 1) & mask) {
+		size_t k = st->slot[i];
+
+		if (!k || (st->items[k - 1].hash == hash && !strcmp(st->items[k - 1].name, name)))
+			return &st->slot[i];
+	}
+}
+
 static struct item *find(const struct brm_persist *st, const char *name)
 {
+	size_t k;
+
+	if (!st->nslot)
+		return NULL;
+	k = *slot_of(st, name, name_hash(name));
+	return k ? &st->items[k - 1] : NULL;
+}
+
+/* Room in the index for one more item. */
+static void index_reserve(struct brm_persist *st)
+{
+	if (2 * (st->n + 1) <= st->nslot)
+		return;
+	free(st->slot);
+	st->nslot = st->nslot ? 2 * st->nslot : 64;
+	st->slot = brm_xcalloc(st->nslot, sizeof(*st->slot));
 	for (size_t i = 0; i < st->n; i++)
-		if (!strcmp(st->items[i].name, name))
-			return &st->items[i];
-	return NULL;
+		*slot_of(st, st->items[i].name, st->items[i].hash) = i + 1;
+}
+
+/* Empty @name's slot, moving later ones of the same run back into the gap
+ * (deletion without tombstones). */
+static void index_delete(struct brm_persist *st, const struct item *it)
+{
+	size_t mask = st->nslot - 1;
+	size_t j = (size_t)(slot_of(st, it->name, it->hash) - st->slot), k = j;
+
+	st->slot[j] = 0;
+	for (;;) {
+		size_t h;
+
+		k = (k + 1) & mask;
+		if (!st->slot[k])
+			return;
+		h = st->items[st->slot[k] - 1].hash & mask;
+		/* Stays unless its home lies cyclically outside (j, k]. */
+		if (j < k ? (h > j && h <= k) : (h > j || h <= k))
+			continue;
+		st->slot[j] = st->slot[k];
+		st->slot[k] = 0;
+		j = k;
+	}
 }
 
 static struct item *get(struct brm_persist *st, const char *name)
@@ -201,6 +269,7 @@ static struct item *get(struct brm_persist *st, const char *name)
 
 	if (it)
 		return it;
+	index_reserve(st);
 	if (st->n == st->cap) {
 		st->cap = st->cap ? st->cap * 2 : 16;
 		st->items = brm_xrealloc(st->items, st->cap * sizeof(*st->items));
@@ -208,21 +277,63 @@ static struct item *get(struct brm_persist *st, const char *name)
 	it = &st->items[st->n++];
 	memset(it, 0, sizeof(*it));
 	it->name = brm_xstrdup(name);
+	it->hash = name_hash(name);
+	*slot_of(st, it->name, it->hash) = st->n;
 	return it;
 }
 
-/* Drop @it when it has nothing left to remember. */
+/* After every change of @it: forget its rendered text, and drop @it when
+ * it has nothing left to remember. */
 static void trim(struct brm_persist *st, struct item *it)
 {
+	struct item *last = &st->items[st->n - 1];
+
+	free(it->text);
+	it->text = NULL;
 	if (it->stopped || it->added || it->pgid)
 		return;
+	index_delete(st, it);
 	free(it->name);
-	*it = st->items[--st->n];
+	if (it != last) {
+		index_delete(st, last);
+		*it = *last;
+		*slot_of(st, it->name, it->hash) = (size_t)(it - st->items) + 1;
+	}
+	st->n--;
 }
 
 /* ---- writing ------------------------------------------------------------ */
 
-static char *render(const struct brm_persist *st)
+/* One process's entry, "NAME":{...}: kept until the item changes (trim()),
+ * so a change costs the render of one entry and a copy of the others. */
+static const char *item_text(struct item *it)
+{
+	struct brm_buf b = BRM_BUF_INIT;
+	const char *sep = "";
+
+	if (it->text)
+		return it->text;
+	brm_json_key(&b, it->name);
+	brm_buf_addc(&b, '{');
+	if (it->stopped) {
+		brm_buf_adds(&b, "\"stopped\":true");
+		sep = ",";
+	}
+	if (it->added) {
+		brm_buf_adds(&b, sep);
+		brm_buf_adds(&b, "\"added\":");
+		brm_buf_adds(&b, it->added);
+		sep = ",";
+	}
+	if (it->pgid)
+		brm_buf_addf(&b, "%s\"group\":{\"pgid\":%d,\"start\":%llu}", sep,
+			     (int)it->pgid, it->pgid_start);
+	brm_buf_addc(&b, '}');
+	it->text = brm_buf_detach(&b);
+	return it->text;
+}
+
+static char *render(struct brm_persist *st)
 {
 	struct brm_buf b = BRM_BUF_INIT;
 
@@ -230,28 +341,10 @@ static char *render(const struct brm_persist *st)
 	brm_json_str(&b, st->boot_id);
 	brm_buf_adds(&b, ",\"processes\":{");
 	for (size_t i = 0; i < st->n; i++) {
-		const struct item *it = &st->items[i];
-		const char *sep = "";
-
 		if (i)
 			brm_buf_addc(&b, ',');
 		brm_buf_adds(&b, "\n ");
-		brm_json_key(&b, it->name);
-		brm_buf_addc(&b, '{');
-		if (it->stopped) {
-			brm_buf_adds(&b, "\"stopped\":true");
-			sep = ",";
-		}
-		if (it->added) {
-			brm_buf_adds(&b, sep);
-			brm_buf_adds(&b, "\"added\":");
-			brm_buf_adds(&b, it->added);
-			sep = ",";
-		}
-		if (it->pgid)
-			brm_buf_addf(&b, "%s\"group\":{\"pgid\":%d,\"start\":%llu}", sep,
-				     (int)it->pgid, it->pgid_start);
-		brm_buf_addc(&b, '}');
+		brm_buf_adds(&b, item_text(&st->items[i]));
 	}
 	brm_buf_adds(&b, "\n}}\n");
 	return brm_buf_detach(&b);
@@ -662,8 +755,11 @@ static void clear(struct brm_persist *st)
 	for (size_t i = 0; i < st->n; i++) {
 		free(st->items[i].name);
 		free(st->items[i].added);
+		free(st->items[i].text);
 	}
 	st->n = 0;
+	if (st->nslot)
+		memset(st->slot, 0, st->nslot * sizeof(*st->slot));
 }
 
 /*
@@ -812,6 +908,7 @@ void brm_persist_destroy(struct brm_persist *st)
 		brm_cmdq_set_close_hook(NULL, NULL);
 	clear(st);
 	free(st->items);
+	free(st->slot);
 	free(st->loaded_boot_id);
 	free(st->text);
 	free(st->dir);

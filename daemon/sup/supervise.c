@@ -140,6 +140,10 @@ void brm_proc_set_state(struct brm_proc *p, enum brm_state st)
 	if (p->state != st) {
 		brm_log_debug("%s: %s -> %s", p->spec->name, brm_state_name(p->state),
 			      brm_state_name(st));
+		if (p->pprev) {   /* linked: counted */
+			p->sup->nstate[p->state]--;
+			p->sup->nstate[st]++;
+		}
 		p->state = st;
 		p->since_ms = brm_now_wall_ms();
 	}
@@ -340,6 +344,16 @@ static void settle_stopped(struct brm_proc *p)
 	brm_supervisor_maybe_stop_all_done(p->sup);
 }
 
+/* Give up on @p for @msg: fatal, said in the log, and perhaps the last to settle. */
+static void go_fatal(struct brm_proc *p, const char *msg)
+{
+	set_error(p, msg);
+	brm_proc_set_state(p, BRM_FATAL);
+	brm_log_warn("%s: fatal: %s", p->spec->name, p->error);
+	brm_proc_publish(p);
+	brm_supervisor_maybe_stop_all_done(p->sup);
+}
+
 /* A start failed: back off and retry, or give up. */
 static void failed_start(struct brm_proc *p, const char *why)
 {
@@ -355,12 +369,8 @@ static void failed_start(struct brm_proc *p, const char *why)
 	if (p->start_failures > p->spec->start_retries) {
 		char *msg = brm_xasprintf("%s; gave up after %u failed starts", why,
 					  p->start_failures);
-		set_error(p, msg);
+		go_fatal(p, msg);
 		free(msg);
-		brm_proc_set_state(p, BRM_FATAL);
-		brm_log_warn("%s: fatal: %s", p->spec->name, p->error);
-		brm_proc_publish(p);
-		brm_supervisor_maybe_stop_all_done(p->sup);
 		return;
 	}
 	d = p->spec->backoff_secs * ldexp(1.0, (int)p->start_failures - 1);
@@ -616,12 +626,8 @@ static void oneshot_exit(struct brm_proc *p, int code, const char *what)
 				    p->spec->start_retries + 1);
 	else
 		why = brm_xasprintf("one-shot failed: %s", what);
-	set_error(p, why);
+	go_fatal(p, why);
 	free(why);
-	brm_proc_set_state(p, BRM_FATAL);
-	brm_log_warn("%s: fatal: %s", p->spec->name, p->error);
-	brm_proc_publish(p);
-	brm_supervisor_maybe_stop_all_done(p->sup);
 }
 
 static void handle_exit(struct brm_proc *p, int status)
@@ -807,16 +813,37 @@ void brm_proc_begin_stop(struct brm_proc *p)
 }
 
 /*
+ * What a start and a restart check first: neither while brummd shuts down
+ * or @p is being removed, and one asked for while @p stops runs after the
+ * stop. Returns 1 when the caller goes on by @p's state, else what the
+ * request returns (0 or a negative errno).
+ */
+static int request_guard(struct brm_proc *p, const char *why)
+{
+	if (p->sup->shutting_down)
+		return -ESHUTDOWN;
+	if (p->removing)
+		return -EBUSY;
+	if (p->state == BRM_STOPPING) {
+		p->start_after_stop = true;
+		set_cause(p, why);
+		return 0;
+	}
+	return 1;
+}
+
+/*
  * A start request; @again: run a one-shot that completed once more
  * (restart), where a start leaves it completed.
  */
 static int start_request(struct brm_proc *p, const char *why, bool again)
 {
+	int rc;
+
 	p->stop_pending = false;
-	if (p->sup->shutting_down)
-		return -ESHUTDOWN;
-	if (p->removing)
-		return -EBUSY;
+	rc = request_guard(p, why);
+	if (rc <= 0)
+		return rc;
 	switch (p->state) {
 	case BRM_STARTING:
 	case BRM_RUNNING:
@@ -824,10 +851,6 @@ static int start_request(struct brm_proc *p, const char *why, bool again)
 	case BRM_WAITING:
 		/* Again: what it needs may have been released or stopped since. */
 		recheck_waiting(p);
-		return 0;
-	case BRM_STOPPING:
-		p->start_after_stop = true;
-		set_cause(p, why);
 		return 0;
 	case BRM_EXITED:
 		if (!again && brm_proc_completed(p))
@@ -1067,21 +1090,18 @@ int brm_proc_restart(struct brm_proc *p)
 
 int brm_proc_restart_because(struct brm_proc *p, const char *why)
 {
+	int rc;
+
 	BRM_ASSERT_LOOP();
-	if (p->sup->shutting_down)
-		return -ESHUTDOWN;
-	if (p->removing)
-		return -EBUSY;
+	rc = request_guard(p, why);
+	if (rc <= 0)
+		return rc;
 	switch (p->state) {
 	case BRM_STARTING:
 	case BRM_RUNNING:
 		p->start_after_stop = true;
 		set_cause(p, why);
 		brm_proc_begin_stop(p);
-		return 0;
-	case BRM_STOPPING:
-		p->start_after_stop = true;
-		set_cause(p, why);
 		return 0;
 	default:
 		return start_request(p, why, true);
@@ -1108,12 +1128,16 @@ int brm_proc_signal(struct brm_proc *p, int signo, bool group)
 void brm_proc_finish_removal(struct brm_proc *p)
 {
 	struct brm_supervisor *sup = p->sup;
-	struct brm_proc **pp = &sup->procs;
 
-	while (*pp && *pp != p)
-		pp = &(*pp)->next;
-	if (*pp)
-		*pp = p->next;
+	if (p->pprev) {
+		*p->pprev = p->next;
+		if (p->next)
+			p->next->pprev = p->pprev;
+		p->pprev = NULL;
+		sup->nstate[p->state]--;
+		if (brm_spec_has_deps(p->spec))
+			sup->nwith_deps--;
+	}
 	sup->nprocs--;
 	/*
 	 * Unlinked before the observers run: the reply to `remove` they send
@@ -1157,6 +1181,9 @@ int brm_proc_remove(struct brm_proc *p)
 void brm_proc_update_spec(struct brm_proc *p, struct brm_proc_spec *spec, uint64_t generation)
 {
 	BRM_ASSERT_LOOP();
+	if (p->pprev)
+		p->sup->nwith_deps += (size_t)brm_spec_has_deps(spec) -
+				      (size_t)brm_spec_has_deps(p->spec);
 	brm_spec_destroy(p->spec);
 	p->spec = spec;
 	p->generation = generation;

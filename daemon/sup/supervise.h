@@ -114,6 +114,14 @@ void brm_supervisor_stop_all(struct brm_supervisor *sup, void (*done)(void *arg)
 /* Number of processes. */
 size_t brm_supervisor_count(struct brm_supervisor *sup);
 
+/* Number of processes in state @st, kept on each transition (no pass).
+ * Context: loop thread. */
+size_t brm_supervisor_count_state(struct brm_supervisor *sup, enum brm_state st);
+
+/* Number of processes whose spec has depends_on, kept on add, spec update
+ * and removal (no pass). Context: loop thread. */
+size_t brm_supervisor_count_with_deps(struct brm_supervisor *sup);
+
 /*
  * Requests. Each returns 0 when applied (including "already there"), or a
  * negative errno: -ESHUTDOWN while shutting down, -EBUSY when the process

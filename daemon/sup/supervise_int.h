@@ -16,6 +16,7 @@
 #include <sys/types.h>
 #include <uv.h>
 
+#include "daemon/conf/orchspec.h"
 #include "daemon/sup/supervise.h"
 
 struct brm_logcap;
@@ -75,6 +76,7 @@ struct brm_proc {
 	struct brm_orch *orch;    /* the orchestration hooks' record (deps.c) */
 
 	struct brm_proc *next;    /* sup->procs list */
+	struct brm_proc **pprev;  /* what points at it there: unlinked in O(1) */
 };
 
 struct brm_supervisor {
@@ -82,6 +84,11 @@ struct brm_supervisor {
 	struct brm_registry *reg;
 	struct brm_proc *procs;
 	size_t nprocs;
+	/* Kept on every change, so no change needs a pass over the processes:
+	 * how many are in each state (brm_proc_set_state), and how many have
+	 * depends_on (add, update_spec, removal). */
+	size_t nstate[BRM_STATE_COUNT];
+	size_t nwith_deps;
 	/* [0] control (waiters), [1] service glue, [2..] brm_supervisor_add_observer */
 	struct {
 		brm_observer_fn fn;
@@ -92,6 +99,12 @@ struct brm_supervisor {
 	void (*stop_all_done)(void *arg);
 	void *stop_all_arg;
 };
+
+/* Does @spec have depends_on? What brm_supervisor_count_with_deps counts. */
+static inline bool brm_spec_has_deps(const struct brm_proc_spec *spec)
+{
+	return spec->orch && spec->orch->ndeps;
+}
 
 /* supervise.c */
 

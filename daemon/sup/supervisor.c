@@ -110,8 +110,14 @@ int brm_supervisor_add(struct brm_supervisor *sup, struct brm_proc_spec *spec,
 	p->entry->owner = p;
 	brm_logcap_attach(p->logs, p->entry);
 	p->next = sup->procs;
+	if (p->next)
+		p->next->pprev = &p->next;
+	p->pprev = &sup->procs;
 	sup->procs = p;
 	sup->nprocs++;
+	sup->nstate[p->state]++;
+	if (brm_spec_has_deps(spec))
+		sup->nwith_deps++;
 	if (out)
 		*out = p;
 	return 0;
@@ -147,6 +153,18 @@ size_t brm_supervisor_count(struct brm_supervisor *sup)
 {
 	BRM_ASSERT_LOOP();
 	return sup->nprocs;
+}
+
+size_t brm_supervisor_count_state(struct brm_supervisor *sup, enum brm_state st)
+{
+	BRM_ASSERT_LOOP();
+	return (int)st >= 0 && st < BRM_STATE_COUNT ? sup->nstate[st] : 0;
+}
+
+size_t brm_supervisor_count_with_deps(struct brm_supervisor *sup)
+{
+	BRM_ASSERT_LOOP();
+	return sup->nwith_deps;
 }
 
 bool brm_proc_settled(const struct brm_proc *p)
