@@ -6,12 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon/log.h"
 #include "daemon/rpc/logquery.h"
 #include "daemon/rpc/follow.h"
 #include "lib/util.h"
 #include "proto/selector.h"
-
-#define MAX_WORKERS 128
 
 struct wake_slot {
 	int evfd;
@@ -19,8 +18,10 @@ struct wake_slot {
 	int pending;     /* atomic: a wake-up is in flight */
 };
 
-static struct wake_slot slots[MAX_WORKERS];
-static int nslots;   /* atomic */
+/* One per worker of the server (brm_stream_workers), so none goes unwoken. */
+static struct wake_slot *slots;
+static int slots_cap;
+static int nslots;   /* atomic: how many workers took theirs */
 static __thread struct wake_slot *my_slot;
 
 struct follow_name {
@@ -96,17 +97,34 @@ void brm_stream_init(void)
 	brm_logs_on_lines = wake_followers;
 }
 
+void brm_stream_workers(int n)
+{
+	free(slots);
+	slots = n > 0 ? brm_xcalloc((size_t)n, sizeof(*slots)) : NULL;
+	slots_cap = n > 0 ? n : 0;
+	__atomic_store_n(&nslots, 0, __ATOMIC_RELEASE);
+}
+
+void brm_stream_workers_done(void)
+{
+	brm_stream_workers(0);
+}
+
 void brm_stream_worker_init(int evfd)
 {
 	int i = __atomic_load_n(&nslots, __ATOMIC_RELAXED);
 
 	/* Workers start one after another from the main thread, but be safe. */
-	while (i < MAX_WORKERS &&
+	while (i < slots_cap &&
 	       !__atomic_compare_exchange_n(&nslots, &i, i + 1, false, __ATOMIC_ACQ_REL,
 					    __ATOMIC_RELAXED))
 		;
-	if (i >= MAX_WORKERS)
+	if (i >= slots_cap) {
+		/* More workers than brm_stream_workers() was told: a bug. */
+		brm_log_error("log follow: worker %d has no wake slot (%d made)", i + 1,
+			      slots_cap);
 		return;
+	}
 	slots[i].evfd = evfd;
 	my_slot = &slots[i];
 }

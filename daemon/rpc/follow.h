@@ -10,7 +10,8 @@
  * line was overwritten it gets a `logs.gap` notice with the count missed.
  * Closing the connection frees the follower.
  *
- * Context: worker threads, except brm_stream_init (before the workers).
+ * Context: worker threads, except brm_stream_init and brm_stream_workers
+ * (before the workers) and brm_stream_workers_done (after them).
  */
 #ifndef BRM_STREAM_H
 #define BRM_STREAM_H
@@ -25,7 +26,16 @@
 
 /* Hook the loop's "new lines" callback. Context: before threads start. */
 void brm_stream_init(void);
-/* A worker announces its eventfd. Context: the worker, at its start. */
+/*
+ * Make a wake slot for each of the server's @n workers (brm_server_adopt),
+ * as many as there are: the loop wakes every one that has followers.
+ * Context: loop thread, before the workers start.
+ */
+void brm_stream_workers(int n);
+/* Free the slots. Context: loop thread, once the workers are joined. */
+void brm_stream_workers_done(void);
+/* A worker takes its wake slot and announces its eventfd.
+ * Context: the worker, at its start. */
 void brm_stream_worker_init(int evfd);
 /* The worker's eventfd fired: clear its wake flag before pumping. */
 void brm_stream_worker_woken(void);

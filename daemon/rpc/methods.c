@@ -3,7 +3,7 @@
  * request's params against its method's schema.
  *
  * The handlers live by subject: rpc/status.c (ping, status),
- * rpc/control.c (start, stop, restart, signal, add, remove, wait, reload,
+ * rpc/commands.c (start, stop, restart, signal, add, remove, wait, reload,
  * shutdown), rpc/logs.c (logs, errors, logs_reopen), rpc/daemon_log.c and
  * sup/events.c (events).
  *
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/rpc/control.h"
+#include "daemon/rpc/commands.h"
 #include "daemon/rpc/daemon_log.h"
 #include "daemon/sup/events.h"
 #include "daemon/rpc/logs.h"

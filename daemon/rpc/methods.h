@@ -78,7 +78,7 @@ struct brm_method {
 /* The highest signal number `signal` takes. */
 #define BRM_MAX_SIGNAL 64
 
-/* ---- for the handlers (rpc/status.c, rpc/control.c) ---- */
+/* ---- for the handlers (rpc/status.c, rpc/commands.c) ---- */
 
 /* The param @key of @req, or NULL. */
 const struct cJSON *brm_req_param(const struct brm_req *req, const char *key);

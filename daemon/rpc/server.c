@@ -15,6 +15,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "daemon/rpc/follow.h"
 #include "daemon/rpc/listen.h"
 #include "daemon/rpc/server.h"
 #include "daemon/rpc/server_types.h"
@@ -53,6 +54,7 @@ int brm_server_adopt(int fd, int nworkers, const struct brm_ctx *ctx,
 	srv->limits = ctx->limits ? *ctx->limits : default_limits;
 	srv->ctx.limits = &srv->limits;
 	srv->workers = brm_xcalloc((size_t)srv->nworkers, sizeof(*srv->workers));
+	brm_stream_workers(srv->nworkers);
 	/* brm_server_stop() on a half-made server closes only what exists */
 	for (int i = 0; i < srv->nworkers; i++)
 		srv->workers[i].epfd = srv->workers[i].evfd = srv->workers[i].reserve_fd = -1;
@@ -129,6 +131,7 @@ void brm_server_stop(struct brm_server *srv)
 			close(w->reserve_fd);
 		brm_scratch_finish(&w->scratch);
 	}
+	brm_stream_workers_done();
 	close(srv->listen_fd);
 	if (srv->path)
 		unlink(srv->path);

@@ -1,11 +1,11 @@
 /*
- * control.h — the control methods' handlers (rpc/control.c), for the
+ * commands.h — the control methods' handlers (rpc/commands.c), for the
  * method table (methods.c); the loop thread's side of the same methods is
  * daemon/sup/control.h.
  * Context: worker threads (registered RCU readers).
  */
-#ifndef BRM_RPC_CONTROL_H
-#define BRM_RPC_CONTROL_H
+#ifndef BRM_RPC_COMMANDS_H
+#define BRM_RPC_COMMANDS_H
 
 #include "daemon/rpc/methods.h"
 

@@ -1,5 +1,5 @@
 /*
- * control.c — the handlers of the control methods: `start`, `stop`,
+ * commands.c — the handlers of the control methods: `start`, `stop`,
  * `restart`, `signal`, `add`, `remove`, `wait`, `reload` and `shutdown`
  * (proto/PROTOCOL.md). Each fills in the command that brm_method_call
  * (methods.c) made for the method's loop op, once the params fit the
@@ -16,7 +16,7 @@
 
 #include "daemon/conf/config.h"
 #include "daemon/conf/values.h"
-#include "daemon/rpc/control.h"
+#include "daemon/rpc/commands.h"
 #include "daemon/rpc/methods.h"
 #include "daemon/rpc/targets.h"
 #include "proto/proto.h"
