@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tests/e2e.h"
@@ -312,11 +313,79 @@ START_TEST(brummctl_fails_on_a_full_stdout)
 }
 END_TEST
 
+/*
+ * A SIGTERM shutdown waits for every child, and only for as long as it
+ * must: six sleepers go at once, "slow" ignores SIGTERM and is SIGKILLed
+ * after its stop_timeout_secs (1 s). brummd is still there, with slow,
+ * once the six are gone, and exits only after slow was killed, never
+ * before its timeout (the stop of all learns that the last child is down
+ * from a count kept on each exit, not a pass; a wrong count ends it early
+ * or never).
+ */
+static double mono_secs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+START_TEST(shutdown_waits_for_the_last_child)
+{
+	static const char *const quick[] = { "q0", "q1", "q2", "q3", "q4", "q5" };
+	long pids[6], slow;
+	double t0, quick_gone;
+	int rc;
+
+	brmh_check_start(&H,
+		"{\"processes\": {"
+		" \"q0\": {\"cmd\": [\"%s\", \"sleep\", \"30\"], \"start_secs\": 0},"
+		" \"q1\": {\"cmd\": [\"%s\", \"sleep\", \"30\"], \"start_secs\": 0},"
+		" \"q2\": {\"cmd\": [\"%s\", \"sleep\", \"30\"], \"start_secs\": 0},"
+		" \"slow\": {\"cmd\": [\"%s\", \"ignore-term\"], \"start_secs\": 0,"
+		"   \"stop_timeout_secs\": 1},"
+		" \"q3\": {\"cmd\": [\"%s\", \"sleep\", \"30\"], \"start_secs\": 0},"
+		" \"q4\": {\"cmd\": [\"%s\", \"sleep\", \"30\"], \"start_secs\": 0},"
+		" \"q5\": {\"cmd\": [\"%s\", \"sleep\", \"30\"], \"start_secs\": 0}}}",
+		brmh_child(), brmh_child(), brmh_child(), brmh_child(), brmh_child(),
+		brmh_child(), brmh_child());
+	for (int i = 0; i < 6; i++) {
+		ck_assert(brmh_wait_state(&H, quick[i], "running", 5000));
+		pids[i] = brmh_check_pid(&H, quick[i]);
+	}
+	ck_assert(brmh_wait_state(&H, "slow", "running", 5000));
+	free(brmh_wait_log(&H, "slow", "ignoring TERM", 5000));
+	slow = brmh_check_pid(&H, "slow");
+	t0 = mono_secs();
+	ck_assert_int_eq(kill(H.pid, SIGTERM), 0);
+	for (int i = 0; i < 6; i++)
+		ck_assert_msg(brmh_wait_pid_gone((pid_t)pids[i], 10000),
+			      "%s (pid %ld) still there after SIGTERM", quick[i], pids[i]);
+	quick_gone = mono_secs() - t0;
+	if (quick_gone < 0.8) {
+		/* Judged only with time to spare before slow's SIGKILL. */
+		ck_assert_msg(brmh_pid_alive(H.pid), "brummd exited %.3fs after SIGTERM,"
+			      " before slow (stop_timeout_secs 1) was down", quick_gone);
+		ck_assert_msg(brmh_pid_alive((pid_t)slow), "slow gone %.3fs after SIGTERM,"
+			      " before its stop timeout", quick_gone);
+	}
+	rc = brmh_wait_exit(H.pid, 15000);
+	H.pid = 0;
+	ck_assert_msg(rc == 0, "brummd did not exit cleanly after SIGTERM (%d)", rc);
+	ck_assert_msg(mono_secs() - t0 >= 0.95, "brummd exited %.3fs after SIGTERM, before"
+		      " slow's stop_timeout_secs (1)", mono_secs() - t0);
+	ck_assert_msg(brmh_wait_pid_gone((pid_t)slow, 2000), "slow (pid %ld) outlived brummd",
+		      slow);
+	brmh_stop(&H, 1000);
+}
+END_TEST
+
 BRM_TEST_CASE("behaviour", "behaviour", 20,
 	stop_timeout_kills_a_term_ignoring_grandchild,
 	signal_reaches_the_process_group,
 	health_retries_and_start_period,
 	a_process_without_a_check_has_health_null,
 	shutdown_stops_dependents_first,
+	shutdown_waits_for_the_last_child,
 	restart_lifts_a_persisted_stop,
 	brummctl_fails_on_a_full_stdout);

@@ -378,6 +378,9 @@ static bool has_live_dependent(struct brm_deps *dd, struct brm_proc *p)
 {
 	struct live_ctx c = { dd, p, false };
 
+	/* None has depends_on: no pass (stop of all asks this of each). */
+	if (!brm_supervisor_count_with_deps(dd->sup))
+		return false;
 	brm_supervisor_each(dd->sup, live_one, &c);
 	return c.found;
 }

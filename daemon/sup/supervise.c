@@ -146,7 +146,15 @@ void brm_proc_set_state(struct brm_proc *p, enum brm_state st)
 		}
 		p->state = st;
 		p->since_ms = brm_now_wall_ms();
+		brm_proc_count_settled(p);
 	}
+}
+
+/* Every change of the main pid goes here: settledness follows it. */
+static void set_pid(struct brm_proc *p, pid_t pid)
+{
+	p->pid = pid;
+	brm_proc_count_settled(p);
 }
 
 static bool group_alive(pid_t pgid)
@@ -475,7 +483,7 @@ static void do_spawn(struct brm_proc *p)
 		failed_start(p, err);
 		return;
 	}
-	p->pid = out.pid;
+	set_pid(p, out.pid);
 	p->pgid = out.pid;
 	p->started_ms = brm_now_wall_ms();
 	p->started_mono_ns = brm_now_mono_ns();
@@ -497,7 +505,7 @@ static void do_spawn(struct brm_proc *p)
 		uv_close((uv_handle_t *)&w->poll, brm_proc_on_watch_closed);
 		close(out.stdout_fd);
 		close(out.stderr_fd);
-		p->pid = 0;
+		set_pid(p, 0);
 		failed_start(p, "cannot watch the process for its exit");
 		return;
 	}
@@ -648,7 +656,7 @@ static void handle_exit(struct brm_proc *p, int status)
 	brm_proc_drain_pipes(p);
 	brm_logcap_end_run(p->logs);
 	brm_logcap_meta(p->logs, "pid %d %s", (int)p->pid, what);
-	p->pid = 0;
+	set_pid(p, 0);
 	p->started_ms = 0;
 
 	if (is_oneshot(p) && (p->state == BRM_STARTING || p->state == BRM_RUNNING)) {
@@ -1134,6 +1142,7 @@ void brm_proc_finish_removal(struct brm_proc *p)
 		if (p->next)
 			p->next->pprev = p->pprev;
 		p->pprev = NULL;
+		brm_proc_count_settled(p);
 		sup->nstate[p->state]--;
 		if (brm_spec_has_deps(p->spec))
 			sup->nwith_deps--;

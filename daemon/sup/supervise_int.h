@@ -64,6 +64,7 @@ struct brm_proc {
 	bool start_after_stop;    /* restart / start while stopping */
 	bool stop_pending;        /* stop --all: waits for its dependents to stop */
 	bool held;                /* stopped by an operator's request (brm_proc_held) */
+	bool unsettled;           /* counted in sup->nunsettled (brm_proc_count_settled) */
 	bool removing;
 	bool freed;               /* unlinked; waiting for handle closes */
 	int closing;              /* handles still closing */
@@ -89,6 +90,9 @@ struct brm_supervisor {
 	 * depends_on (add, update_spec, removal). */
 	size_t nstate[BRM_STATE_COUNT];
 	size_t nwith_deps;
+	/* How many linked records are not brm_proc_settled: the stop of all
+	 * is done when it reaches 0, learnt without a pass per exit. */
+	size_t nunsettled;
 	/* [0] control (waiters), [1] service glue, [2..] brm_supervisor_add_observer */
 	struct {
 		brm_observer_fn fn;
@@ -134,6 +138,8 @@ void brm_proc_drain_pipes(struct brm_proc *p);
 
 /* supervisor.c */
 
+/* After a change of @p's pid or state: count it in nunsettled or not. */
+void brm_proc_count_settled(struct brm_proc *p);
 /* Shutting down and every process settled: call stop_all's done callback. */
 void brm_supervisor_maybe_stop_all_done(struct brm_supervisor *sup);
 

@@ -179,15 +179,26 @@ bool brm_proc_removing(const struct brm_proc *p)
 	return p->removing;
 }
 
+void brm_proc_count_settled(struct brm_proc *p)
+{
+	bool unsettled = p->pprev && !brm_proc_settled(p);
+
+	if (unsettled != p->unsettled) {
+		p->unsettled = unsettled;
+		if (unsettled)
+			p->sup->nunsettled++;
+		else
+			p->sup->nunsettled--;
+	}
+}
+
+/* O(1) per call: it runs on every exit while shutting down. */
 void brm_supervisor_maybe_stop_all_done(struct brm_supervisor *sup)
 {
 	void (*done)(void *);
 
-	if (!sup->shutting_down || !sup->stop_all_done)
+	if (!sup->shutting_down || !sup->stop_all_done || sup->nunsettled)
 		return;
-	for (struct brm_proc *p = sup->procs; p; p = p->next)
-		if (!brm_proc_settled(p))
-			return;
 	done = sup->stop_all_done;
 	sup->stop_all_done = NULL;
 	done(sup->stop_all_arg);
