@@ -4,6 +4,7 @@ as the number of processes grows, for one or two builds of brummd in the
 same run (the tree under test and, with --base, an older build beside it).
 
   python3 bench/flat.py [--quick] --bindir DIR [--base DIR] [--ns 1,100,1000]
+  python3 bench/flat.py --stop [--rounds 3] --bindir DIR [--base DIR] [--ns 1000]
 
 Per build and N (processes `brm-testchild sleep 3600`, start_secs 0,
 restart always, no backoff, max_processes raised to N):
@@ -19,6 +20,14 @@ restart always, no backoff, max_processes raised to N):
                  (falls back to CPU time per restart when perf cannot count)
 - stop_ms:       `stop {"all":true,"wait":true}` until the reply
 - rss_kib:       VmRSS after the kills
+
+With --stop, only the two ways down, each --rounds times per build and N
+(builds interleaved; the median is reported):
+
+- stop_ms:       as above, after a `start` of all
+- stop_cpu:      the loop thread's CPU ms over that stop (schedstat)
+- term_ms:       SIGTERM to brummd (after a `start` of all) until brummd has
+                 exited, i.e. every child reaped and the state written
 
 and once at N=1000 (or the largest N below): `brummctl status` of all and
 `brummctl status NAME` as whole commands beside `/bin/true`, via
@@ -175,6 +184,43 @@ def bench_one(tag, bindir, n, a):
         b.stop()
 
 
+def bench_stop(tag, bindir, n, a):
+    """--stop: stop of all, then SIGTERM shutdown, each after a start of all."""
+    log(f"== {tag}, N={n} (stop)")
+    b = Brumm(bindir, n, a.tmp)
+    k = f"{tag}.{n}"
+    try:
+        b.call("start", {"all": True, "wait": True, "timeout_secs": 600})
+        c0, t0 = thread_cpu_ns(b.pid), time.perf_counter()
+        b.call("stop", {"all": True, "wait": True, "timeout_secs": 600})
+        R.setdefault(f"{k}.stop_ms_all", []).append((time.perf_counter() - t0) * 1000)
+        R.setdefault(f"{k}.stop_cpu_all", []).append((thread_cpu_ns(b.pid) - c0) / 1e6)
+        b.call("start", {"all": True, "wait": True, "timeout_secs": 600})
+        t0 = time.perf_counter()
+        b.proc.send_signal(signal.SIGTERM)
+        b.proc.wait(600)
+        R.setdefault(f"{k}.term_ms_all", []).append((time.perf_counter() - t0) * 1000)
+    finally:
+        b.stop()
+
+
+def stop_table(tags, ns):
+    keys = ("stop_ms", "stop_cpu", "term_ms")
+    out = ["| build | N | stop all ms | its loop CPU ms | SIGTERM until exit ms | rounds |",
+           "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for t in tags:
+        for n in ns:
+            cells = []
+            for key in keys:
+                v = R.get(f"{t}.{n}.{key}_all", [])
+                if v:
+                    R[f"{t}.{n}.{key}"] = statistics.median(v)
+                cells.append(f"{R.get(f'{t}.{n}.{key}', float('nan')):.0f}")
+            out.append(f"| {t} | {n} | " + " | ".join(cells) +
+                       f" | {len(R.get(f'{t}.{n}.stop_ms_all', []))} |")
+    return "\n".join(out)
+
+
 COLS = [("start_ms", "start all ms", "%.0f"), ("statusall_us", "status all us", "%.0f"),
         ("restart_p50_us", "restart p50 us", "%.0f"), ("restart_p99_us", "p99 us", "%.0f"),
         ("loop_insn", "loop insn/restart", "%.0f"), ("loop_cpu_us", "loop CPU us/restart", "%.0f"),
@@ -259,11 +305,14 @@ def main():
     ap.add_argument("--base", help="bindir of an older build, measured beside it")
     ap.add_argument("--ns", help="comma-separated N (default 1,100,1000,10000; quick 1,1000)")
     ap.add_argument("--json", help="write every figure here")
+    ap.add_argument("--stop", action="store_true",
+                    help="only stop of all and SIGTERM shutdown (default N 1000)")
+    ap.add_argument("--rounds", type=int, default=3, help="--stop: rounds per build and N")
     ap.add_argument("--tmp", default=None)
     a = ap.parse_args()
     a.bindir = os.path.abspath(a.bindir)
     a.sbdir = a.bindir
-    ns = [int(x) for x in (a.ns or ("1,1000" if a.quick else "1,100,1000,10000")).split(",")]
+    ns = [int(x) for x in (a.ns or ("1000" if a.stop else "1,1000" if a.quick else "1,100,1000,10000")).split(",")]
     a.cmd_n = max([n for n in ns if n <= 1000] or [ns[0]])
     # brummd holds ~3 descriptors per child: raise the limit (as root, past
     # the hard limit too); an N that does not fit is left out and said so
@@ -280,6 +329,19 @@ def main():
             log(f"N={n} does not fit RLIMIT_NOFILE {lim} (~{4 * n + 1024} needed): N={fit} instead")
             ns[i] = fit
     builds = [("new", a.bindir)] + ([("base", os.path.abspath(a.base))] if a.base else [])
+    if a.stop:
+        for n in ns:
+            for _ in range(a.rounds):
+                for tag, d in builds:
+                    bench_stop(tag, d, n, a)
+        print(stop_table([t for t, _ in builds], ns))
+        st = R.get(f"new.{ns[-1]}.stop_ms")
+        if st is not None and ns[-1] == 1000:
+            print(f"\n  {'met   ' if st <= 150 else 'MISSED'}  graceful stop of 1000 <= 150 ms: {st:.0f} ms")
+        if a.json:
+            with open(a.json, "w") as f:
+                json.dump(R, f, indent=1, sort_keys=True)
+        return
     # interleaved per N, so both builds see the same machine minute
     for n in ns:
         for tag, d in builds:
