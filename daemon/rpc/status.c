@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/rpc/methods.h"
 #include "daemon/rpc/status.h"
 #include "daemon/rpc/targets.h"
 #include "daemon/sup/procstat.h"
