@@ -13,7 +13,7 @@
 
 #include "daemon/rpc/status.h"
 #include "daemon/rpc/targets.h"
-#include "daemon/sup/procstat.h"
+#include "daemon/procstat.h"
 #include "lib/snapjson.h"
 #include "proto/proto.h"
 #include "proto/rpc.h"
