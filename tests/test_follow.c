@@ -26,7 +26,7 @@
 #define NWORKERS 160
 
 static int evfds[NWORKERS];
-static void *held[NWORKERS];
+static struct brm_wake_slot *held[NWORKERS];
 
 static void *play_worker(void *arg)
 {

@@ -26,7 +26,7 @@
 struct follower {
 	struct brm_sub base;   /* first: the connection's slot holds a struct brm_sub */
 	uint64_t next;
-	void *slot;            /* rpc/follow.c wake slot */
+	struct brm_wake_slot *slot;   /* rpc/follow.c */
 };
 
 /* One kept line as the protocol's object. */
@@ -45,9 +45,9 @@ static void line_json(struct brm_buf *out, const struct brm_logline *l, const ch
 	brm_buf_addc(out, '}');
 }
 
-static void follower_destroy(void *arg)
+static void follower_destroy(struct brm_sub *sub)
 {
-	struct follower *f = arg;
+	struct follower *f = (struct follower *)sub;   /* its first member */
 
 	if (!f)
 		return;
@@ -65,9 +65,9 @@ static void gap_notice(struct brm_buf *out, uint64_t missed, uint64_t next)
 	brm_buf_adds(out, "}}\n");
 }
 
-static void follower_pump(void *arg, struct brm_buf *out, struct brm_buf *line)
+static void follower_pump(struct brm_sub *sub, struct brm_buf *out, struct brm_buf *line)
 {
-	struct follower *f = arg;
+	struct follower *f = (struct follower *)sub;   /* its first member */
 	const struct brm_logring *ring = brm_log_ring();
 	uint64_t first, next;
 
@@ -170,7 +170,7 @@ enum brm_method_result brm_m_daemon_log(struct brm_req *req, struct brm_cmd **cm
 		f->next = next;
 		brm_sub_destroy(*req->events);
 		f->slot = brm_stream_hold();
-		*req->events = f;
+		*req->events = &f->base;
 	}
 	return BRM_REPLIED;
 }

@@ -94,7 +94,7 @@ static void log_denied(const char *method, const struct brm_peer *peer)
 
 bool brm_server_dispatch(const struct brm_ctx *ctx, struct brm_scratch *scratch,
 			 const struct brm_peer *peer, char *line, size_t len,
-			 struct brm_buf *out, void **stream, void **evsub,
+			 struct brm_buf *out, struct brm_stream **stream, struct brm_sub **evsub,
 			 struct brm_cmd **cmdp)
 {
 	const struct brm_limits *lim = ctx->limits ? ctx->limits : &default_limits;

@@ -13,6 +13,8 @@ struct brm_scratch;
 struct brm_peer;
 struct brm_buf;
 struct brm_cmd;
+struct brm_stream;
+struct brm_sub;
 
 /*
  * Parse and dispatch one request line (@len bytes at @line, no newline;
@@ -28,7 +30,7 @@ struct brm_cmd;
  */
 bool brm_server_dispatch(const struct brm_ctx *ctx, struct brm_scratch *scratch,
 			 const struct brm_peer *peer, char *line, size_t len,
-			 struct brm_buf *out, void **stream, void **evsub,
+			 struct brm_buf *out, struct brm_stream **stream, struct brm_sub **evsub,
 			 struct brm_cmd **cmd);
 
 #endif

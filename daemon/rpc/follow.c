@@ -12,17 +12,17 @@
 #include "lib/util.h"
 #include "proto/selector.h"
 
-struct wake_slot {
+struct brm_wake_slot {
 	int evfd;
 	int nfollow;     /* atomic: followers on this worker */
 	int pending;     /* atomic: a wake-up is in flight */
 };
 
 /* One per worker of the server (brm_stream_workers), so none goes unwoken. */
-static struct wake_slot *slots;
+static struct brm_wake_slot *slots;
 static int slots_cap;
 static int nslots;   /* atomic: how many workers took theirs */
-static __thread struct wake_slot *my_slot;
+static __thread struct brm_wake_slot *my_slot;
 
 struct follow_name {
 	char *name;
@@ -39,7 +39,7 @@ struct brm_stream {
 	struct brm_pattern *re;   /* grep, or NULL */
 	unsigned turn;            /* the name a pump starts with */
 	bool yielded;             /* the last pump ran out of its time slice */
-	struct wake_slot *slot;
+	struct brm_wake_slot *slot;
 	struct brm_targets targets;
 	bool dynamic;             /* all, a group or a pattern: look again on changes */
 	uint64_t changes;         /* brm_registry_changes when last looked */
@@ -52,7 +52,7 @@ static void wake_followers(void)
 	uint64_t one = 1;
 
 	for (int i = 0; i < n; i++) {
-		struct wake_slot *s = &slots[i];
+		struct brm_wake_slot *s = &slots[i];
 
 		if (!__atomic_load_n(&s->nfollow, __ATOMIC_RELAXED))
 			continue;
@@ -69,7 +69,7 @@ void brm_stream_wake_all(void)
 	wake_followers();
 }
 
-void *brm_stream_hold(void)
+struct brm_wake_slot *brm_stream_hold(void)
 {
 	if (!my_slot)
 		return NULL;
@@ -84,12 +84,10 @@ void *brm_stream_hold(void)
 	return my_slot;
 }
 
-void brm_stream_release(void *slot)
+void brm_stream_release(struct brm_wake_slot *slot)
 {
-	struct wake_slot *s = slot;
-
-	if (s)
-		__atomic_sub_fetch(&s->nfollow, 1, __ATOMIC_RELAXED);
+	if (slot)
+		__atomic_sub_fetch(&slot->nfollow, 1, __ATOMIC_RELAXED);
 }
 
 void brm_stream_init(void)
@@ -140,10 +138,8 @@ bool brm_stream_worker_busy(void)
 	return my_slot && __atomic_load_n(&my_slot->nfollow, __ATOMIC_RELAXED) > 0;
 }
 
-void brm_stream_destroy(void *stream)
+void brm_stream_destroy(struct brm_stream *st)
 {
-	struct brm_stream *st = stream;
-
 	if (!st)
 		return;
 	if (st->slot)
@@ -170,7 +166,7 @@ static bool listed(char **names, size_t n, const char *name)
 	return false;
 }
 
-void brm_stream_follow(void **slot, struct brm_logs_query *q, char **names,
+void brm_stream_follow(struct brm_stream **slot, struct brm_logs_query *q, char **names,
 		       const uint64_t *nexts, size_t n, uint64_t changes)
 {
 	struct brm_stream *st = brm_xcalloc(1, sizeof(*st));
@@ -287,10 +283,9 @@ static void skip_notice(struct brm_buf *out, const char *name, uint64_t seq, con
  * wakes its worker again and returns, so that a costly pattern on a busy
  * process delays the worker's other connections by one slice at most.
  */
-void brm_stream_pump(void *stream, struct brm_registry *reg, struct brm_buf *out,
+void brm_stream_pump(struct brm_stream *st, struct brm_registry *reg, struct brm_buf *out,
 		     struct brm_buf *line)
 {
-	struct brm_stream *st = stream;
 	struct brm_logs_query q;
 	uint64_t t0 = brm_now_mono_ns();
 	unsigned searched = 0;

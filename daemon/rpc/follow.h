@@ -24,6 +24,9 @@
 
 #define BRM_STREAM_OUT_MAX (256u << 10)
 
+struct brm_stream;      /* one connection's log follower */
+struct brm_wake_slot;   /* one worker's wake-up: its eventfd, its followers */
+
 /* Hook the loop's "new lines" callback. Context: before threads start. */
 void brm_stream_init(void);
 /*
@@ -46,8 +49,8 @@ void brm_stream_worker_woken(void);
  * less.
  */
 void brm_stream_wake_all(void);
-void *brm_stream_hold(void);
-void brm_stream_release(void *slot);
+struct brm_wake_slot *brm_stream_hold(void);
+void brm_stream_release(struct brm_wake_slot *slot);
 /* Does this worker have followers? */
 bool brm_stream_worker_busy(void);
 
@@ -61,11 +64,11 @@ bool brm_stream_worker_busy(void);
  * targets take that it does not follow yet is followed from its oldest
  * line held, one that is gone is dropped.
  */
-void brm_stream_follow(void **slot, struct brm_logs_query *q, char **names,
+void brm_stream_follow(struct brm_stream **slot, struct brm_logs_query *q, char **names,
 		       const uint64_t *nexts, size_t n, uint64_t changes);
 /* Append what is new (up to the bound). */
-void brm_stream_pump(void *stream, struct brm_registry *reg, struct brm_buf *out,
+void brm_stream_pump(struct brm_stream *st, struct brm_registry *reg, struct brm_buf *out,
 		     struct brm_buf *line);
-void brm_stream_destroy(void *stream);
+void brm_stream_destroy(struct brm_stream *st);
 
 #endif

@@ -23,6 +23,8 @@ struct brm_limits;
 struct brm_access;
 struct brm_snapshot;
 struct brm_cmd;
+struct brm_stream;   /* rpc/follow.h */
+struct brm_sub;      /* rpc/sub.h */
 struct cJSON;
 
 /* What request handlers may use; read-only after brm_server_start(). */
@@ -51,8 +53,8 @@ struct brm_req {
 	const char *id_json;          /* "null" for notifications too */
 	struct brm_buf *out;          /* the reply line goes here */
 	struct brm_scratch *scratch;
-	void **stream;                /* the connection's log follower slot, or NULL */
-	void **events;                /* the connection's subscription slot (sub.h) */
+	struct brm_stream **stream;   /* the connection's log follower slot, or NULL */
+	struct brm_sub **events;      /* the connection's subscription slot (sub.h) */
 };
 
 enum brm_method_result {

@@ -20,6 +20,8 @@
 #include "lib/registry.h"
 
 struct worker;
+struct brm_stream;   /* rpc/follow.h */
+struct brm_sub;      /* rpc/sub.h */
 
 struct conn {
 	int fd;
@@ -33,10 +35,10 @@ struct conn {
 	bool close_after_flush;  /* a fatal protocol error was answered */
 	bool dead;               /* fd closed; freed when pending drops to 0 */
 	uint32_t events;         /* current epoll interest */
-	void *stream;            /* log follower (rpc/follow.c), or NULL */
+	struct brm_stream *stream;   /* log follower (rpc/follow.c), or NULL */
 	struct brm_peer peer;    /* SO_PEERCRED at accept */
 	uint64_t last_active_ns; /* for the idle timeout */
-	void *evsub;             /* subscription (sub.h: events, daemon_log), or NULL */
+	struct brm_sub *evsub;       /* subscription (sub.h: events, daemon_log), or NULL */
 	bool uid_counted;        /* counts against max_clients_per_uid */
 	struct conn *prev, *next;
 };

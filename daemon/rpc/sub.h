@@ -16,11 +16,13 @@
 
 #include "lib/buf.h"
 
+struct brm_sub;
+
 struct brm_sub_ops {
 	/* Append what is new to @out as notifications, up to the kind's bound;
 	 * @line is the worker's scratch buffer. */
-	void (*pump)(void *sub, struct brm_buf *out, struct brm_buf *line);
-	void (*destroy)(void *sub);
+	void (*pump)(struct brm_sub *sub, struct brm_buf *out, struct brm_buf *line);
+	void (*destroy)(struct brm_sub *sub);
 };
 
 struct brm_sub {
@@ -28,16 +30,16 @@ struct brm_sub {
 };
 
 /* Both do nothing for NULL. */
-static inline void brm_sub_pump(void *sub, struct brm_buf *out, struct brm_buf *line)
+static inline void brm_sub_pump(struct brm_sub *sub, struct brm_buf *out, struct brm_buf *line)
 {
 	if (sub)
-		((struct brm_sub *)sub)->ops->pump(sub, out, line);
+		sub->ops->pump(sub, out, line);
 }
 
-static inline void brm_sub_destroy(void *sub)
+static inline void brm_sub_destroy(struct brm_sub *sub)
 {
 	if (sub)
-		((struct brm_sub *)sub)->ops->destroy(sub);
+		sub->ops->destroy(sub);
 }
 
 #endif

@@ -24,6 +24,7 @@
 #include "lib/buf.h"
 
 struct brm_proc_spec;
+struct brm_persist;   /* daemon/sup/persist.h: a held reply's gate */
 
 /*
  * The queues hand a command from thread to thread through liburcu's
@@ -112,7 +113,7 @@ struct brm_cmd {
 	 */
 	uint64_t durable_gen;
 	void (*handback)(struct brm_cmd *cmd);
-	void *gate_arg;
+	struct brm_persist *gate_arg;
 	struct brm_cmd *held_next;    /* on the state's list of held replies */
 };
 

@@ -32,7 +32,7 @@ struct sub {
 	uint64_t next;
 	char *names[MAX_FILTER];
 	unsigned nnames;      /* 0: every process */
-	void *slot;           /* rpc/follow.c wake slot */
+	struct brm_wake_slot *slot;   /* rpc/follow.c */
 };
 
 /* ---- the loop side ------------------------------------------------------ */
@@ -338,9 +338,9 @@ void brm_events_shutdown(struct brm_supervisor *sup)
 
 /* ---- the worker side ---------------------------------------------------- */
 
-void brm_events_sub_destroy(void *arg)
+static void events_sub_destroy(struct brm_sub *base)
 {
-	struct sub *sub = arg;
+	struct sub *sub = (struct sub *)base;   /* its first member */
 
 	if (!sub)
 		return;
@@ -378,9 +378,9 @@ static void gap_notice(struct brm_buf *out, uint64_t missed, uint64_t next)
 	brm_buf_adds(out, "}}\n");
 }
 
-void brm_events_pump(void *arg, struct brm_buf *out, struct brm_buf *line)
+static void events_pump(struct brm_sub *base, struct brm_buf *out, struct brm_buf *line)
 {
-	struct sub *sub = arg;
+	struct sub *sub = (struct sub *)base;   /* its first member */
 	uint64_t first, next;
 
 	if (!ring)
@@ -440,8 +440,8 @@ static void history_array(struct sub *sub, uint64_t next, struct brm_buf *out,
 
 
 static const struct brm_sub_ops sub_ops = {
-	.pump = brm_events_pump,
-	.destroy = brm_events_sub_destroy,
+	.pump = events_pump,
+	.destroy = events_sub_destroy,
 };
 
 enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
@@ -484,7 +484,7 @@ enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 	if (since) {
 		start = (uint64_t)since_n;
 		if (start > next) {
-			brm_events_sub_destroy(sub);
+			events_sub_destroy(&sub->base);
 			return brm_req_invalid(req, "params.since_seq: %llu is beyond the newest"
 					       " event (next_seq %llu); brummd may have restarted",
 					       (unsigned long long)start, (unsigned long long)next);
@@ -508,12 +508,12 @@ enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 		brm_buf_adds(req->out, ",\"events\":[");
 		history_array(sub, next, req->out, &req->scratch->line);
 		brm_buf_adds(req->out, "]}}\n");
-		brm_events_sub_destroy(sub);
+		events_sub_destroy(&sub->base);
 		return BRM_REPLIED;
 	}
 	brm_buf_adds(req->out, "}}\n");
 	brm_sub_destroy(*req->events);
 	sub->slot = brm_stream_hold();
-	*req->events = sub;
+	*req->events = &sub->base;
 	return BRM_REPLIED;
 }

@@ -40,8 +40,4 @@ void brm_events_shutdown(struct brm_supervisor *sup);
 /* The `events` method. Context: worker. */
 enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd);
 
-/* Append what is new for the subscriber @sub (up to the bound). Context: its worker. */
-void brm_events_pump(void *sub, struct brm_buf *out, struct brm_buf *scratch);
-void brm_events_sub_destroy(void *sub);
-
 #endif
