@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "daemon/sup/events.h"
+#include "daemon/eventring.h"
 #include "daemon/rpc/follow.h"
 #include "daemon/rpc/sub.h"
 #include "daemon/rpc/targets.h"
@@ -25,7 +26,7 @@
 
 #define MAX_FILTER 64
 
-static struct brm_logring *ring;   /* set before the workers start, freed after */
+static struct brm_logring *ring;   /* the writer's handle on daemon/eventring.h's ring */
 
 struct sub {
 	struct brm_sub base;  /* first: the connection's slot holds a struct brm_sub */
@@ -324,7 +325,7 @@ void brm_events_init(struct brm_supervisor *sup, size_t bytes)
 		if (*env && !*end && kib >= 4 && kib <= (1ul << 20))
 			bytes = (size_t)kib << 10;
 	}
-	ring = brm_logring_create(bytes ? bytes : BRM_EVENTS_RING_DEFAULT);
+	ring = brm_eventring_create(bytes);
 	brm_supervisor_add_observer(sup, observe, NULL);
 }
 
@@ -332,7 +333,7 @@ void brm_events_shutdown(struct brm_supervisor *sup)
 {
 	if (sup)
 		brm_supervisor_remove_observer(sup, observe, NULL);
-	brm_logring_destroy(ring);
+	brm_eventring_destroy();
 	ring = NULL;
 }
 
@@ -383,18 +384,18 @@ static void events_pump(struct brm_sub *base, struct brm_buf *out, struct brm_bu
 	struct sub *sub = (struct sub *)base;   /* its first member */
 	uint64_t first, next;
 
-	if (!ring)
+	if (!brm_eventring())
 		return;
-	brm_logring_bounds(ring, &first, &next);
+	brm_logring_bounds(brm_eventring(), &first, &next);
 	brm_buf_reset(line);
-	brm_buf_grow(line, brm_logring_max_line(ring) + 1);
+	brm_buf_grow(line, brm_logring_max_line(brm_eventring()) + 1);
 	while (sub->next < next && out->len < BRM_EVENTS_OUT_MAX) {
 		struct brm_logline l;
-		int r = brm_logring_read(ring, sub->next, &l, line->p, line->cap - 1);
+		int r = brm_logring_read(brm_eventring(), sub->next, &l, line->p, line->cap - 1);
 		const char *nl;
 
 		if (r == -ENOENT) {
-			uint64_t to = brm_logring_resume(ring, sub->next);
+			uint64_t to = brm_logring_resume(brm_eventring(), sub->next);
 
 			gap_notice(out, to - sub->next, to);
 			sub->next = to;
@@ -420,12 +421,12 @@ static void history_array(struct sub *sub, uint64_t next, struct brm_buf *out,
 	bool any = false;
 
 	brm_buf_reset(line);
-	brm_buf_grow(line, brm_logring_max_line(ring) + 1);
+	brm_buf_grow(line, brm_logring_max_line(brm_eventring()) + 1);
 	for (; sub->next < next; sub->next++) {
 		struct brm_logline l;
 		const char *nl;
 
-		if (brm_logring_read(ring, sub->next, &l, line->p, line->cap - 1) < 0)
+		if (brm_logring_read(brm_eventring(), sub->next, &l, line->p, line->cap - 1) < 0)
 			continue;   /* overwritten meanwhile */
 		nl = memchr(line->p, '\n', l.len);
 		if (!nl || !wanted(sub, line->p, (size_t)(nl - line->p)))
@@ -453,7 +454,7 @@ enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 	int64_t since_n = 0, history_n = 0;
 
 	(void)cmd;
-	if (!req->events || !ring)
+	if (!req->events || !brm_eventring())
 		return brm_req_invalid(req, "events: not available on this connection");
 	since = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "since_seq") : NULL;
 	history = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "history") : NULL;
@@ -479,7 +480,7 @@ enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 		t.sel[i] = NULL;
 	}
 	brm_targets_finish(&t);
-	brm_logring_bounds(ring, &first, &next);
+	brm_logring_bounds(brm_eventring(), &first, &next);
 	start = next;
 	if (since) {
 		start = (uint64_t)since_n;

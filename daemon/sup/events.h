@@ -23,7 +23,6 @@
 #include "daemon/sup/supervise.h"
 
 #define BRM_EVENTS_OUT_MAX (64u << 10)
-#define BRM_EVENTS_RING_DEFAULT (256u << 10)
 /* Bytes of probe output a health event carries (then "..."). */
 #define BRM_EVENT_OUTPUT_MAX 200
 
