@@ -2,16 +2,14 @@
  * events.c — the `events` method and its subscribers, on the workers
  * (events.h): the history of state and health events read from the ring
  * the loop thread writes (daemon/eventring.h, sup/events.c), and with
- * "follow" a subscriber the worker pumps whenever the loop wakes it.
+ * "follow" a subscriber the worker pumps (sub.c) whenever the loop wakes it.
  */
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon/rpc/events.h"
 #include "daemon/eventring.h"
-#include "daemon/rpc/follow.h"
 #include "daemon/rpc/sub.h"
 #include "daemon/rpc/targets.h"
 #include "lib/logring.h"
@@ -22,23 +20,17 @@
 #define MAX_FILTER 64
 
 struct sub {
-	struct brm_sub base;  /* first: the connection's slot holds a struct brm_sub */
-	uint64_t next;
+	struct brm_ring_sub rs;   /* first: sub.c pumps and frees it */
 	char *names[MAX_FILTER];
-	unsigned nnames;      /* 0: every process */
-	struct brm_wake_slot *slot;   /* rpc/follow.c */
+	unsigned nnames;          /* 0: every process */
 };
 
-static void events_sub_destroy(struct brm_sub *base)
+static void sub_finish(struct brm_ring_sub *rs)
 {
-	struct sub *sub = (struct sub *)base;   /* its first member */
+	struct sub *sub = (struct sub *)rs;   /* its first member */
 
-	if (!sub)
-		return;
-	brm_stream_release(sub->slot);
 	for (unsigned i = 0; i < sub->nnames; i++)
 		free(sub->names[i]);
-	free(sub);
 }
 
 /* Does event @name (@len bytes) pass the filter? Each filter entry is a
@@ -60,63 +52,45 @@ static bool wanted(const struct sub *sub, const char *name, size_t len)
 	return false;
 }
 
-static void gap_notice(struct brm_buf *out, uint64_t missed, uint64_t next)
+/* Is the event in @text (@len bytes, "NAME\n{JSON}") one @rs wants? */
+static bool event_wanted(const struct brm_ring_sub *rs, const char *text, size_t len)
 {
-	brm_buf_adds(out, "{\"jsonrpc\":\"2.0\",\"method\":\"events.gap\",\"params\":{\"missed\":");
-	brm_json_uint(out, missed);
-	brm_buf_adds(out, ",\"next_seq\":");
-	brm_json_uint(out, next);
-	brm_buf_adds(out, "}}\n");
+	const char *nl = memchr(text, '\n', len);
+
+	return nl && wanted((const struct sub *)rs, text, (size_t)(nl - text));
 }
 
-static void events_pump(struct brm_sub *base, struct brm_buf *out, struct brm_buf *line)
+/* The event's JSON, after its "NAME\n" (event_wanted found the newline). */
+static void event_params(struct brm_buf *out, const struct brm_logline *l, const char *text)
 {
-	struct sub *sub = (struct sub *)base;   /* its first member */
-	uint64_t first, next;
+	const char *json = (const char *)memchr(text, '\n', l->len) + 1;
 
-	if (!brm_eventring())
-		return;
-	brm_logring_bounds(brm_eventring(), &first, &next);
-	brm_buf_reset(line);
-	brm_buf_grow(line, brm_logring_max_line(brm_eventring()) + 1);
-	while (sub->next < next && out->len < BRM_EVENTS_OUT_MAX) {
-		struct brm_logline l;
-		int r = brm_logring_read(brm_eventring(), sub->next, &l, line->p, line->cap - 1);
-		const char *nl;
-
-		if (r == -ENOENT) {
-			uint64_t to = brm_logring_resume(brm_eventring(), sub->next);
-
-			gap_notice(out, to - sub->next, to);
-			sub->next = to;
-			continue;
-		}
-		if (r < 0)
-			break;
-		sub->next++;
-		nl = memchr(line->p, '\n', l.len);
-		if (!nl || !wanted(sub, line->p, (size_t)(nl - line->p)))
-			continue;
-		nl++;
-		brm_buf_adds(out, "{\"jsonrpc\":\"2.0\",\"method\":\"events\",\"params\":");
-		brm_buf_add(out, nl, l.len - (size_t)(nl - line->p));
-		brm_buf_adds(out, "}\n");
-	}
+	brm_buf_add(out, json, l->len - (size_t)(json - text));
 }
 
-/* The events from sub->next up to @next as array members (no follow). */
+static const struct brm_ring_sub_kind sub_kind = {
+	.method = "events",
+	.out_max = BRM_EVENTS_OUT_MAX,
+	.ring = brm_eventring,
+	.wanted = event_wanted,
+	.params = event_params,
+	.finish = sub_finish,
+};
+
+/* The events from sub->rs.next up to @next as array members (no follow). */
 static void history_array(struct sub *sub, uint64_t next, struct brm_buf *out,
 			  struct brm_buf *line)
 {
+	const struct brm_logring *ring = brm_eventring();
 	bool any = false;
 
 	brm_buf_reset(line);
-	brm_buf_grow(line, brm_logring_max_line(brm_eventring()) + 1);
-	for (; sub->next < next; sub->next++) {
+	brm_buf_grow(line, brm_logring_max_line(ring) + 1);
+	for (; sub->rs.next < next; sub->rs.next++) {
 		struct brm_logline l;
 		const char *nl;
 
-		if (brm_logring_read(brm_eventring(), sub->next, &l, line->p, line->cap - 1) < 0)
+		if (brm_logring_read(ring, sub->rs.next, &l, line->p, line->cap - 1) < 0)
 			continue;   /* overwritten meanwhile */
 		nl = memchr(line->p, '\n', l.len);
 		if (!nl || !wanted(sub, line->p, (size_t)(nl - line->p)))
@@ -129,14 +103,9 @@ static void history_array(struct sub *sub, uint64_t next, struct brm_buf *out,
 	}
 }
 
-
-static const struct brm_sub_ops sub_ops = {
-	.pump = events_pump,
-	.destroy = events_sub_destroy,
-};
-
 enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 {
+	const struct brm_logring *ring = brm_eventring();
 	const cJSON *since, *history, *follow;
 	struct brm_targets t;
 	struct sub *sub;
@@ -144,7 +113,7 @@ enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 	int64_t since_n = 0, history_n = 0;
 
 	(void)cmd;
-	if (!req->events || !brm_eventring())
+	if (!req->events || !ring)
 		return brm_req_invalid(req, "events: not available on this connection");
 	since = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "since_seq") : NULL;
 	history = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "history") : NULL;
@@ -164,18 +133,18 @@ enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 		return BRM_REPLIED;
 	}
 	sub = brm_xcalloc(1, sizeof(*sub));
-	sub->base.ops = &sub_ops;
+	brm_ring_sub_init(&sub->rs, &sub_kind, 0);
 	for (size_t i = 0; i < t.n; i++) {
 		sub->names[sub->nnames++] = t.sel[i];
 		t.sel[i] = NULL;
 	}
 	brm_targets_finish(&t);
-	brm_logring_bounds(brm_eventring(), &first, &next);
+	brm_logring_bounds(ring, &first, &next);
 	start = next;
 	if (since) {
 		start = (uint64_t)since_n;
 		if (start > next) {
-			events_sub_destroy(&sub->base);
+			brm_sub_destroy(&sub->rs.base);
 			return brm_req_invalid(req, "params.since_seq: %llu is beyond the newest"
 					       " event (next_seq %llu); brummd may have restarted",
 					       (unsigned long long)start, (unsigned long long)next);
@@ -186,7 +155,7 @@ enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 		uint64_t n = (uint64_t)history_n;
 		start = next - first > n ? next - n : first;
 	}
-	sub->next = start;
+	sub->rs.next = start;
 	brm_buf_adds(req->out, "{\"jsonrpc\":\"2.0\",\"id\":");
 	brm_buf_adds(req->out, req->id_json);
 	brm_buf_adds(req->out, ",\"result\":{\"first_seq\":");
@@ -199,12 +168,10 @@ enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 		brm_buf_adds(req->out, ",\"events\":[");
 		history_array(sub, next, req->out, &req->scratch->line);
 		brm_buf_adds(req->out, "]}}\n");
-		events_sub_destroy(&sub->base);
+		brm_sub_destroy(&sub->rs.base);
 		return BRM_REPLIED;
 	}
 	brm_buf_adds(req->out, "}}\n");
-	brm_sub_destroy(*req->events);
-	sub->slot = brm_stream_hold();
-	*req->events = &sub->base;
+	brm_ring_sub_follow(&sub->rs, req->events);
 	return BRM_REPLIED;
 }
