@@ -14,6 +14,7 @@
 #include "daemon/eventring.h"
 #include "daemon/rpc/follow.h"
 #include "lib/logring.h"
+#include "lib/util.h"
 #include "proto/proto.h"
 #include "proto/rpc.h"
 
@@ -264,11 +265,6 @@ static void append_health_event(const char *name, const char *from,
 	brm_buf_finish(&out);
 }
 
-static bool str_eq(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
-}
-
 /* Context: loop thread (the supervisor's observer). */
 static void observe(void *arg, struct brm_proc *p, enum brm_proc_event ev)
 {
@@ -291,7 +287,7 @@ static void observe(void *arg, struct brm_proc *p, enum brm_proc_event ev)
 			     s->pid > 0 ? s->pid : brm_proc_prev_pid(p), s, brm_proc_cause(p));
 	/* A verdict that changed the health; "unknown" (a new run, no check
 	 * yet) is not one. */
-	if (s->health && !str_eq(s->health, hfrom) &&
+	if (s->health && !brm_streq(s->health, hfrom) &&
 	    (!strcmp(s->health, "healthy") || !strcmp(s->health, "unhealthy")))
 		append_health_event(brm_proc_name(p), hfrom, s);
 }
