@@ -267,6 +267,7 @@ LINT_SRC := lib daemon cli proto
 lint:
 	python3 scripts/check-layout.py --self-test
 	python3 scripts/check-layout.py
+	python3 scripts/map.py --check
 	@command -v cppcheck >/dev/null 2>&1 || { \
 	    echo "make lint: cppcheck is missing; install it with: apt-get install -y cppcheck" >&2; \
 	    exit 1; }

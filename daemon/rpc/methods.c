@@ -36,19 +36,6 @@
  * before the cast to milliseconds. */
 #define MAX_SINCE 10000000000000LL
 
-/* ---- helpers ------------------------------------------------------------ */
-
-const char *brm_json_type(const cJSON *v)
-{
-	if (cJSON_IsString(v)) return "a string";
-	if (cJSON_IsNumber(v)) return "a number";
-	if (cJSON_IsBool(v)) return "a boolean";
-	if (cJSON_IsNull(v)) return "null";
-	if (cJSON_IsArray(v)) return "an array";
-	if (cJSON_IsObject(v)) return "an object";
-	return "an unknown value";
-}
-
 /* ---- the schema check -------------------------------------------------- */
 
 /* Does @v have a type, and a value in the range, that @p allows? */
@@ -174,11 +161,6 @@ enum brm_method_result brm_method_call(const struct brm_method *m, struct brm_re
 }
 
 /* ---- parameters the schema cannot check ---------------------------------- */
-
-const cJSON *brm_req_param(const struct brm_req *req, const char *key)
-{
-	return req->params ? cJSON_GetObjectItemCaseSensitive(req->params, key) : NULL;
-}
 
 /* ---- the table ---------------------------------------------------------- */
 
