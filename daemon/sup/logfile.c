@@ -44,6 +44,7 @@
 
 #include "daemon/log.h"
 #include "daemon/sup/creds.h"
+#include "daemon/logpub.h"
 #include "daemon/sup/logfile.h"
 #include "daemon/sup/pathwalk.h"
 #include "lib/util.h"
