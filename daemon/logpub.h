@@ -9,7 +9,8 @@
  * Why here, in daemon/ and not in sup/: a worker reads these without
  * including the loop thread's files, so it can reach nothing of the
  * capture but what is published for it; the loop thread (the one writer)
- * fills them in through logcap.h.
+ * fills them in through logcap.h. logpub.c holds the hook and the reopen
+ * count.
  */
 #ifndef BRM_LOGPUB_H
 #define BRM_LOGPUB_H
@@ -57,5 +58,8 @@ extern void (*brm_logs_on_lines)(void);
 /* Reopen every log file before its next write (sup/logfile.c's writer).
  * Context: any thread. */
 void brm_logfile_reopen_all(void);
+/* A count that brm_logfile_reopen_all moves on: the writer reopens a file
+ * whose count it last saw differs. Context: any thread. */
+uint64_t brm_logfile_reopen_gen(void);
 
 #endif
