@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz/line.h"
 #include "lib/buf.h"
 #include "proto/envelope.h"
 #include "proto/proto.h"
@@ -44,6 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct brm_envelope env;
 	int depth = BRM_MAX_JSON_DEPTH;
 	char *line;
+	size_t len;
 
 	/* The first byte, when it is a small number, picks another depth limit. */
 	if (size > 1 && data[0] < 8) {
@@ -51,17 +53,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data++;
 		size--;
 	}
-	if (size >= BRM_MAX_MESSAGE_BYTES)
-		return 0;   /* the server refuses such lines before decoding */
-	{
-		const uint8_t *nl = memchr(data, '\n', size);
-		if (nl)
-			size = (size_t)(nl - data);
-	}
-	line = malloc(size + 1);
-	memcpy(line, data, size);
+	line = brm_fuzz_line(data, size, BRM_MAX_MESSAGE_BYTES, &len);
+	if (!line)
+		return 0;
 	brm_buf_reset(&out);
-	if (brm_envelope_decode(&env, line, size, depth, &tmp, &out)) {
+	if (brm_envelope_decode(&env, line, len, depth, &tmp, &out)) {
 		if (out.len || !env.root || !env.method || env.notify != !env.id_json)
 			abort();
 		if (env.id_json) {
