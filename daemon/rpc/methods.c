@@ -5,7 +5,7 @@
  * The handlers live by subject: rpc/status.c (ping, status),
  * rpc/commands.c (start, stop, restart, signal, add, remove, wait, reload,
  * shutdown), rpc/logs.c (logs, errors, logs_reopen), rpc/daemon_log.c and
- * sup/events.c (events).
+ * rpc/events.c (events).
  *
  * Every parameter is checked on the worker, so the loop thread only sees
  * well-formed commands: first against the method's schema in the table
@@ -21,7 +21,7 @@
 
 #include "daemon/rpc/commands.h"
 #include "daemon/rpc/daemon_log.h"
-#include "daemon/sup/events.h"
+#include "daemon/rpc/events.h"
 #include "daemon/rpc/logs.h"
 #include "daemon/rpc/methods.h"
 #include "daemon/rpc/status.h"
