@@ -312,7 +312,7 @@ bench-quick: $(PROGRAMS) $(BENCH_BIN)
 # the growing corpus goes to fuzz/corpus/TARGET (not committed), crashes to
 # fuzz/crash-*. A crash becomes a regression test, then its file is deleted.
 FUZZ_TIME    ?= 30
-FUZZ_TARGETS ?= request config pattern
+FUZZ_TARGETS ?= request envelope config pattern
 FUZZ_BIN     := bin-fuzz
 
 .PHONY: fuzz fuzz-build fuzz-bins
