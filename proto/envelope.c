@@ -178,7 +178,17 @@ static bool string_verbatim(const unsigned char *s, size_t n)
 	return true;
 }
 
-char *brm_rpc_id_json(const char *json, size_t len, const cJSON *id)
+/*
+ * The reply id for @id, the "id" member of the request object parsed from
+ * @json (@len bytes; the whole line cJSON parsed): its text exactly as the
+ * client sent it (18446744073709551617 stays that, 1.50 stays 1.50), so
+ * that no id is rounded through a double. A string id that holds control
+ * or invalid UTF-8 bytes is re-encoded instead (escaped), so the reply
+ * stays valid JSON. Returns NULL for a number outside JSON's grammar, which
+ * cJSON tolerates (+1, 01, .5, 1.), or when no "id" member is found.
+ * Ownership: caller frees.
+ */
+static char *id_text(const char *json, size_t len, const cJSON *id)
 {
 	const char *end = json + len, *p = skip_ws(json, end), *v = NULL, *vend;
 	struct brm_buf b = BRM_BUF_INIT;
@@ -215,7 +225,8 @@ char *brm_rpc_id_json(const char *json, size_t len, const cJSON *id)
 	return brm_buf_detach(&b);
 }
 
-size_t brm_rpc_key_count(const cJSON *obj, const char *key)
+/* How many members of object @obj are named @key (case-sensitive). */
+static size_t key_count(const cJSON *obj, const char *key)
 {
 	const cJSON *c;
 	size_t n = 0;
@@ -308,7 +319,14 @@ static bool walk_dup(const cJSON *v, const struct dup_path *here, struct brm_buf
 	return false;
 }
 
-bool brm_rpc_duplicate_key(const cJSON *root, struct brm_buf *msg)
+/*
+ * Find a key that occurs twice in one object anywhere in @root (cJSON
+ * keeps both and its lookups return the first). Returns false, or true
+ * with `duplicate key "K"` (and ` in PATH` below the top level, like
+ * `params.spec.env`) appended to @msg. O(n log n) in the number of keys;
+ * recursion as deep as @root's nesting (which the caller bounds).
+ */
+static bool duplicate_key(const cJSON *root, struct brm_buf *msg)
 {
 	struct dup_path top = { NULL, NULL, 0 };
 
@@ -408,7 +426,7 @@ bool brm_envelope_decode(struct brm_envelope *env, char *line, size_t len, int m
 	}
 	id = cJSON_GetObjectItemCaseSensitive(root, "id");
 	notify = id == NULL;
-	if (brm_rpc_key_count(root, "id") > 1) {
+	if (key_count(root, "id") > 1) {
 		brm_rpc_error(out, NULL, BRM_E_INVALID_REQUEST,
 			      "invalid request: duplicate key \"id\"", NULL);
 		goto fail;
@@ -419,14 +437,14 @@ bool brm_envelope_decode(struct brm_envelope *env, char *line, size_t len, int m
 		goto fail;
 	}
 	/* The id as sent: a reply never rounds it through a double. */
-	id_json = id ? brm_rpc_id_json(line, len, id) : NULL;
+	id_json = id ? id_text(line, len, id) : NULL;
 	if (id && !id_json) {
 		brm_rpc_error(out, NULL, BRM_E_INVALID_REQUEST,
 			      "invalid request: \"id\" is not a valid JSON number", NULL);
 		goto fail;
 	}
 	brm_buf_reset(tmp);
-	if (brm_rpc_duplicate_key(root, tmp)) {
+	if (duplicate_key(root, tmp)) {
 		char *msg = brm_xasprintf("invalid request: %s", tmp->p);
 		brm_rpc_error(out, id_json, BRM_E_INVALID_REQUEST, msg, NULL);
 		free(msg);

@@ -24,7 +24,7 @@ struct brm_envelope {
 	cJSON *root;             /* the parsed line */
 	const char *method;      /* "method", in root */
 	const cJSON *params;     /* "params" as sent, in root; NULL when absent or null */
-	char *id_json;           /* the id's text as sent (brm_rpc_id_json), NULL without id */
+	char *id_json;           /* the id's text as sent (PROTOCOL.md: 1.50 stays 1.50), NULL without id */
 	bool notify;             /* no "id": a notification, whose reply is dropped */
 };
 
@@ -56,29 +56,5 @@ void brm_envelope_finish(struct brm_envelope *env);
  * included), after which the server closes the connection.
  */
 void brm_envelope_too_long(struct brm_buf *out, size_t max);
-
-/*
- * The reply id for @id, the "id" member of the request object parsed from
- * @json (@len bytes; the whole line cJSON parsed): its text exactly as the
- * client sent it (18446744073709551617 stays that, 1.50 stays 1.50), so
- * that no id is rounded through a double. A string id that holds control
- * or invalid UTF-8 bytes is re-encoded instead (escaped), so the reply
- * stays valid JSON. Returns NULL for a number outside JSON's grammar, which
- * cJSON tolerates (+1, 01, .5, 1.), or when no "id" member is found.
- * Ownership: caller frees.
- */
-char *brm_rpc_id_json(const char *json, size_t len, const cJSON *id);
-
-/*
- * Find a key that occurs twice in one object anywhere in @root (cJSON
- * keeps both and its lookups return the first). Returns false, or true
- * with `duplicate key "K"` (and ` in PATH` below the top level, like
- * `params.spec.env`) appended to @msg. O(n log n) in the number of keys;
- * recursion as deep as @root's nesting (which the caller bounds).
- */
-bool brm_rpc_duplicate_key(const cJSON *root, struct brm_buf *msg);
-
-/* How many members of object @obj are named @key (case-sensitive). */
-size_t brm_rpc_key_count(const cJSON *obj, const char *key);
 
 #endif
