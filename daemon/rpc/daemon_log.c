@@ -45,11 +45,6 @@ static const struct brm_ring_sub_kind follower_kind = {
 	.params = line_json,
 };
 
-static const cJSON *param(const struct brm_req *req, const char *key)
-{
-	return req->params ? cJSON_GetObjectItemCaseSensitive(req->params, key) : NULL;
-}
-
 enum brm_method_result brm_m_daemon_log(struct brm_req *req, struct brm_cmd **cmd)
 {
 	const struct brm_logring *ring = brm_log_ring();
@@ -63,11 +58,11 @@ enum brm_method_result brm_m_daemon_log(struct brm_req *req, struct brm_cmd **cm
 
 	(void)cmd;
 	/* Types and ranges are the schema's (methods.c): 1e300 never reaches a cast. */
-	if ((v = param(req, "lines")))
+	if ((v = brm_req_param(req, "lines")))
 		lines = (unsigned)v->valuedouble;
-	if ((v = param(req, "since")))
+	if ((v = brm_req_param(req, "since")))
 		since_ms = (int64_t)ceil(v->valuedouble * 1000.0 - 0.5);
-	if ((v = param(req, "follow")))
+	if ((v = brm_req_param(req, "follow")))
 		follow = cJSON_IsTrue(v);
 	if (follow && !req->events)
 		return brm_req_invalid(req, "params.follow: not available on this connection");

@@ -115,9 +115,9 @@ enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
 	(void)cmd;
 	if (!req->events || !ring)
 		return brm_req_invalid(req, "events: not available on this connection");
-	since = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "since_seq") : NULL;
-	history = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "history") : NULL;
-	follow = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "follow") : NULL;
+	since = brm_req_param(req, "since_seq");
+	history = brm_req_param(req, "history");
+	follow = brm_req_param(req, "follow");
 	if (since && history)
 		return brm_req_invalid(req, "params: give \"since_seq\" or \"history\", not both");
 	/* Types and ranges are the schema's (methods.c); these read the values. */

@@ -127,7 +127,7 @@ static bool params_fit(const struct brm_method *m, struct brm_req *req)
 		}
 	}
 	for (p = m->params; p->name; p++) {
-		v = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, p->name) : NULL;
+		v = brm_req_param(req, p->name);
 		if (!v && p->required) {
 			brm_buf_addf(tmp, "params: missing \"%s\"", p->name);
 			goto fail;
