@@ -24,7 +24,7 @@ struct brm_envelope {
 	cJSON *root;             /* the parsed line */
 	const char *method;      /* "method", in root */
 	const cJSON *params;     /* "params" as sent, in root; NULL when absent or null */
-	char *id_json;           /* the id's text as sent (brm_rpc_id_json), NULL without id */
+	char *id_json;           /* the id's text as sent (PROTOCOL.md: 1.50 stays 1.50), NULL without id */
 	bool notify;             /* no "id": a notification, whose reply is dropped */
 };
 
