@@ -267,6 +267,7 @@ LINT_SRC := lib daemon cli proto
 lint:
 	python3 scripts/check-layout.py --self-test
 	python3 scripts/check-layout.py
+	python3 scripts/map.py --check
 	@command -v cppcheck >/dev/null 2>&1 || { \
 	    echo "make lint: cppcheck is missing; install it with: apt-get install -y cppcheck" >&2; \
 	    exit 1; }
@@ -311,7 +312,7 @@ bench-quick: $(PROGRAMS) $(BENCH_BIN)
 # the growing corpus goes to fuzz/corpus/TARGET (not committed), crashes to
 # fuzz/crash-*. A crash becomes a regression test, then its file is deleted.
 FUZZ_TIME    ?= 30
-FUZZ_TARGETS ?= request config pattern
+FUZZ_TARGETS ?= request envelope config pattern
 FUZZ_BIN     := bin-fuzz
 
 .PHONY: fuzz fuzz-build fuzz-bins

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/sup/procstat.h"
+#include "daemon/procstat.h"
 #include "daemon/sup/proctree.h"
 
 static double now_us(void)

@@ -1,9 +1,10 @@
 /*
  * fuzz_request.c — libFuzzer target for one request line: framing checks,
  * JSON parsing, the JSON-RPC envelope, permissions and every method's
- * parameter checks (brm_server_dispatch), against a registry holding a few
- * processes. Mutating methods stop at the command they would queue: the
- * loop thread is not part of this target.
+ * parameter checks (brm_server_dispatch, whose envelope is
+ * proto/envelope.c), against a registry holding a few processes. Mutating
+ * methods stop at the command they would queue: the loop thread is not
+ * part of this target.
  *
  * Each input is one line; the first byte picks the peer's access level,
  * so the not-permitted paths are fuzzed too.
@@ -17,6 +18,7 @@
 #include "daemon/conf/limits.h"
 #include "daemon/rpc/methods.h"
 #include "daemon/rpc/dispatch.h"
+#include "fuzz/line.h"
 #include "lib/registry.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -54,24 +56,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct brm_peer peer = { .pid = 1, .uid = 0, .gid = 0, .level = BRM_ACCESS_ALL };
 	struct brm_cmd *cmd = NULL;
 	char *line;
+	size_t len;
 
 	if (size && data[0] < 3 && size > 1) {
 		peer.level = (enum brm_access_level)data[0];
 		data++;
 		size--;
 	}
-	if (size >= limits.max_message_bytes)
-		return 0;   /* the server refuses such lines before dispatch */
-	/* The server hands over one line: up to, not including, a newline. */
-	{
-		const uint8_t *nl = memchr(data, '\n', size);
-		if (nl)
-			size = (size_t)(nl - data);
-	}
-	line = malloc(size + 1);
-	memcpy(line, data, size);
+	line = brm_fuzz_line(data, size, limits.max_message_bytes, &len);
+	if (!line)
+		return 0;
 	brm_buf_reset(&out);
-	if (brm_server_dispatch(&ctx, &scratch, &peer, line, size, &out, NULL, NULL, &cmd))
+	if (brm_server_dispatch(&ctx, &scratch, &peer, line, len, &out, NULL, NULL, &cmd))
 		brm_cmd_destroy(cmd);
 	/* Every reply is one complete line. */
 	if (out.len && (out.p[out.len - 1] != '\n' || memchr(out.p, '\n', out.len) != out.p + out.len - 1))

@@ -30,7 +30,7 @@
 #include <urcu.h>
 #include <urcu/rculfhash.h>
 
-#include "proto/proto.h"
+#include "lib/procstate.h"
 
 /*
  * An immutable snapshot of one process's state. Strings point into data[],

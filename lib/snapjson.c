@@ -2,6 +2,8 @@
  * snapjson.c — serialise a snapshot by hand rather than through cJSON: no
  * allocation per value, and about ten times faster for a status of all.
  */
+#include "lib/procstate.h"
+#include "lib/signame.h"
 #include "lib/snapjson.h"
 
 static void time_or_null(struct brm_buf *out, int64_t ms)

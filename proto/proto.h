@@ -2,7 +2,8 @@
  * proto.h — what brummd and its clients agree on: process states, error
  * codes, signal names, limits. The specification is proto/PROTOCOL.md; this
  * header is its twin in C, shared by daemon/ and cli/ (as sway shares
- * include/ipc.h between sway and swaymsg).
+ * include/ipc.h between sway and swaymsg). The states and signal names are
+ * defined in lib/ (the registry's snapshots hold them) and included here.
  *
  * Everything here is safe from any thread.
  */
@@ -12,23 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Process states; the order is part of no contract, the names are. */
-enum brm_state {
-	BRM_STOPPED = 0,
-	BRM_STARTING,
-	BRM_RUNNING,
-	BRM_BACKOFF,
-	BRM_STOPPING,
-	BRM_EXITED,
-	BRM_FATAL,
-	BRM_WAITING,     /* start requested; its dependencies are not met yet */
-	BRM_STATE_COUNT
-};
-
-/* "stopped", "starting", ...; "unknown" for an out-of-range value. */
-const char *brm_state_name(enum brm_state s);
-/* Returns the state or -1 for an unknown name. */
-int brm_state_parse(const char *name);
+#include "lib/procstate.h"   /* enum brm_state and its names */
+#include "lib/signame.h"     /* signals by name */
 
 /* JSON-RPC 2.0 error codes, and brummd's application codes. */
 enum brm_rpc_error {
@@ -61,13 +47,5 @@ enum brm_rpc_error {
  * '.' or '-'. Returns true when valid.
  */
 bool brm_name_valid(const char *name);
-
-/*
- * Signals by name: "TERM", "SIGTERM", "term" and "15" all give 15.
- * Returns the signal number or -1.
- */
-int brm_signal_parse(const char *s);
-/* "TERM" for 15, or NULL for an unknown number. */
-const char *brm_signal_name(int signo);
 
 #endif

@@ -17,8 +17,8 @@
 #include "daemon/conf/config.h"
 #include "daemon/conf/values.h"
 #include "daemon/rpc/commands.h"
-#include "daemon/rpc/methods.h"
 #include "daemon/rpc/targets.h"
+#include "daemon/sup/cmd.h"
 #include "proto/proto.h"
 #include "proto/rpc.h"
 

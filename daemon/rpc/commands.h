@@ -7,7 +7,10 @@
 #ifndef BRM_RPC_COMMANDS_H
 #define BRM_RPC_COMMANDS_H
 
-#include "daemon/rpc/methods.h"
+#include "daemon/rpc/request.h"
+
+/* The highest signal number `signal` takes. */
+#define BRM_MAX_SIGNAL 64
 
 /* start, stop and restart: which of them is the command's op. */
 enum brm_method_result brm_m_lifecycle(struct brm_req *req, struct brm_cmd **cmd);

@@ -33,6 +33,7 @@
 #include "daemon/rpc/server_types.h"
 #include "daemon/rpc/sub.h"
 #include "daemon/sup/cmd.h"
+#include "proto/envelope.h"
 #include "proto/proto.h"
 #include "proto/rpc.h"
 
@@ -225,15 +226,6 @@ static bool handle_line(struct conn *c, char *line, size_t len)
 	return true;
 }
 
-static void line_too_long(struct conn *c, size_t max)
-{
-	char msg[96];
-
-	snprintf(msg, sizeof(msg), "request line longer than %zu bytes (max_message_bytes); closing",
-		 max);
-	brm_rpc_error(&c->out, NULL, BRM_E_LIMIT, msg, NULL);
-}
-
 /*
  * Answer complete lines in the input buffer until one goes to the loop or
  * the replies waiting to be sent reach max_queued_bytes. The answered lines
@@ -254,7 +246,7 @@ static void conn_process(struct conn *c)
 		if (!nl) {
 			c->scanned = c->in.len;
 			if (c->in.len - pos >= max) {
-				line_too_long(c, max);
+				brm_envelope_too_long(&c->out, max);
 				c->close_after_flush = true;
 				brm_buf_reset(&c->in);
 				c->scanned = 0;
@@ -268,7 +260,7 @@ static void conn_process(struct conn *c)
 		}
 		len = (size_t)(nl - (c->in.p + pos));
 		if (len >= max) {
-			line_too_long(c, max);
+			brm_envelope_too_long(&c->out, max);
 			c->close_after_flush = true;
 			brm_buf_reset(&c->in);
 			c->scanned = 0;

@@ -2,32 +2,24 @@
  * daemon_log.c — `daemon_log` (proto/PROTOCOL.md): the last lines of
  * brummd's own log from daemon/log.c's ring, filtered by time, newest last;
  * with "follow" the connection's subscription slot (sub.h) gets a follower
- * that the worker pumps whenever a line is written (log.c calls rpc/follow.c's
- * wake-up after each kept line).
+ * that the worker pumps (sub.c) whenever a line is written (log.c calls
+ * rpc/follow.c's wake-up after each kept line).
  *
  * A line's level is the ring line's `stream` byte (log.h).
  */
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon/rpc/daemon_log.h"
 #include "daemon/log.h"
-#include "daemon/rpc/follow.h"
 #include "daemon/rpc/sub.h"
 #include "lib/logring.h"
 #include "proto/proto.h"
 #include "proto/rpc.h"
 
 #define DEFAULT_LINES 100
-
-struct follower {
-	struct brm_sub base;   /* first: the connection's slot holds a struct brm_sub */
-	uint64_t next;
-	struct brm_wake_slot *slot;   /* rpc/follow.c */
-};
 
 /* One kept line as the protocol's object. */
 static void line_json(struct brm_buf *out, const struct brm_logline *l, const char *text)
@@ -45,66 +37,13 @@ static void line_json(struct brm_buf *out, const struct brm_logline *l, const ch
 	brm_buf_addc(out, '}');
 }
 
-static void follower_destroy(struct brm_sub *sub)
-{
-	struct follower *f = (struct follower *)sub;   /* its first member */
-
-	if (!f)
-		return;
-	brm_stream_release(f->slot);
-	free(f);
-}
-
-static void gap_notice(struct brm_buf *out, uint64_t missed, uint64_t next)
-{
-	brm_buf_adds(out, "{\"jsonrpc\":\"2.0\",\"method\":\"daemon_log.gap\",\"params\":"
-		     "{\"missed\":");
-	brm_json_uint(out, missed);
-	brm_buf_adds(out, ",\"next_seq\":");
-	brm_json_uint(out, next);
-	brm_buf_adds(out, "}}\n");
-}
-
-static void follower_pump(struct brm_sub *sub, struct brm_buf *out, struct brm_buf *line)
-{
-	struct follower *f = (struct follower *)sub;   /* its first member */
-	const struct brm_logring *ring = brm_log_ring();
-	uint64_t first, next;
-
-	if (!ring)
-		return;
-	brm_logring_bounds(ring, &first, &next);
-	brm_buf_reset(line);
-	brm_buf_grow(line, brm_logring_max_line(ring) + 1);
-	while (f->next < next && out->len < BRM_DAEMON_LOG_OUT_MAX) {
-		struct brm_logline l;
-		int r = brm_logring_read(ring, f->next, &l, line->p, line->cap - 1);
-
-		if (r == -ENOENT) {
-			uint64_t to = brm_logring_resume(ring, f->next);
-
-			gap_notice(out, to - f->next, to);
-			f->next = to;
-			continue;
-		}
-		if (r < 0)
-			break;
-		f->next++;
-		brm_buf_adds(out, "{\"jsonrpc\":\"2.0\",\"method\":\"daemon_log\",\"params\":");
-		line_json(out, &l, line->p);
-		brm_buf_adds(out, "}\n");
-	}
-}
-
-static const struct brm_sub_ops follower_ops = {
-	.pump = follower_pump,
-	.destroy = follower_destroy,
+/* Kept lines as `daemon_log` notifications (sub.h). */
+static const struct brm_ring_sub_kind follower_kind = {
+	.method = "daemon_log",
+	.out_max = BRM_DAEMON_LOG_OUT_MAX,
+	.ring = brm_log_ring,
+	.params = line_json,
 };
-
-static const cJSON *param(const struct brm_req *req, const char *key)
-{
-	return req->params ? cJSON_GetObjectItemCaseSensitive(req->params, key) : NULL;
-}
 
 enum brm_method_result brm_m_daemon_log(struct brm_req *req, struct brm_cmd **cmd)
 {
@@ -119,11 +58,11 @@ enum brm_method_result brm_m_daemon_log(struct brm_req *req, struct brm_cmd **cm
 
 	(void)cmd;
 	/* Types and ranges are the schema's (methods.c): 1e300 never reaches a cast. */
-	if ((v = param(req, "lines")))
+	if ((v = brm_req_param(req, "lines")))
 		lines = (unsigned)v->valuedouble;
-	if ((v = param(req, "since")))
+	if ((v = brm_req_param(req, "since")))
 		since_ms = (int64_t)ceil(v->valuedouble * 1000.0 - 0.5);
-	if ((v = param(req, "follow")))
+	if ((v = brm_req_param(req, "follow")))
 		follow = cJSON_IsTrue(v);
 	if (follow && !req->events)
 		return brm_req_invalid(req, "params.follow: not available on this connection");
@@ -164,13 +103,10 @@ enum brm_method_result brm_m_daemon_log(struct brm_req *req, struct brm_cmd **cm
 		brm_buf_adds(req->out, ",\"follow\":true");
 	brm_buf_adds(req->out, "}}\n");
 	if (follow) {
-		struct follower *f = brm_xcalloc(1, sizeof(*f));
+		struct brm_ring_sub *f = brm_xcalloc(1, sizeof(*f));
 
-		f->base.ops = &follower_ops;
-		f->next = next;
-		brm_sub_destroy(*req->events);
-		f->slot = brm_stream_hold();
-		*req->events = &f->base;
+		brm_ring_sub_init(f, &follower_kind, next);
+		brm_ring_sub_follow(f, req->events);
 	}
 	return BRM_REPLIED;
 }

@@ -18,8 +18,8 @@ struct brm_sub;
 
 /*
  * Parse and dispatch one request line (@len bytes at @line, no newline;
- * line[len] must be writable) from @peer: checks framing limits, JSON, the
- * JSON-RPC envelope and permissions, then calls the method's handler. A reply
+ * line[len] must be writable) from @peer: decodes the JSON-RPC envelope
+ * (proto/envelope.h), checks permissions, then calls the method's handler. A reply
  * (or nothing, for a notification) is appended to @out. Returns true with
  * *@cmd set when the method must go to the loop thread: the caller routes
  * it (cmd->no_reply is already set for notifications). @stream is the

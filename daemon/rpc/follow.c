@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "daemon/logpub.h"
 #include "daemon/rpc/logquery.h"
 #include "daemon/rpc/follow.h"
+#include "lib/registry.h"
 #include "lib/util.h"
 #include "proto/selector.h"
 

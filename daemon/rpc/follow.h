@@ -43,10 +43,10 @@ void brm_stream_worker_init(int evfd);
 /* The worker's eventfd fired: clear its wake flag before pumping. */
 void brm_stream_worker_woken(void);
 /*
- * For other kinds of followers (events.c): wake every worker that has
- * followers (context: loop thread, never blocks); count one more follower
- * on this worker and wake it once (returns a handle for release); count one
- * less.
+ * For other kinds of followers (sub.h's ring subscriptions, which
+ * sup/events.c wakes): wake every worker that has followers (context: loop
+ * thread, never blocks); count one more follower on this worker and wake
+ * it once (returns a handle for release); count one less.
  */
 void brm_stream_wake_all(void);
 struct brm_wake_slot *brm_stream_hold(void);

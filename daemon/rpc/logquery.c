@@ -46,11 +46,6 @@ void brm_logline_json(struct brm_buf *out, const char *name, const struct brm_lo
 	brm_buf_addc(out, '}');
 }
 
-static const cJSON *param(const struct brm_req *req, const char *key)
-{
-	return req->params ? cJSON_GetObjectItemCaseSensitive(req->params, key) : NULL;
-}
-
 /*
  * Parsed `logs` params, shared with rpc/follow.c for follow. Their types
  * and ranges are the method table's schema's to check (methods.c).
@@ -69,15 +64,15 @@ int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 		return -1;
 	}
 	/* In range (the schema): 1e300 never reaches a cast. */
-	if ((v = param(req, "lines")))
+	if ((v = brm_req_param(req, "lines")))
 		q->lines = (unsigned)v->valuedouble;
-	if ((v = param(req, "since_seq"))) {
+	if ((v = brm_req_param(req, "since_seq"))) {
 		q->since_seq = (uint64_t)v->valuedouble;
 		q->have_since = true;
 	}
-	if ((v = param(req, "since")))
+	if ((v = brm_req_param(req, "since")))
 		q->since_ms = (int64_t)ceil(v->valuedouble * 1000.0 - 0.5);
-	if ((v = param(req, "stream"))) {
+	if ((v = brm_req_param(req, "stream"))) {
 		if (!strcmp(v->valuestring, "stdout"))
 			q->streams = 1 << BRM_LOG_STDOUT;
 		else if (!strcmp(v->valuestring, "stderr"))
@@ -92,7 +87,7 @@ int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 	} else {
 		q->streams = 7 << 1;
 	}
-	if ((v = param(req, "grep"))) {
+	if ((v = brm_req_param(req, "grep"))) {
 		char *why = NULL;
 
 		if (brm_pattern_compile(v->valuestring, &q->re, &why) < 0) {
@@ -101,7 +96,7 @@ int brm_logs_parse(struct brm_req *req, struct brm_logs_query *q)
 			goto fail;
 		}
 	}
-	if ((v = param(req, "follow")))
+	if ((v = brm_req_param(req, "follow")))
 		q->follow = cJSON_IsTrue(v);
 	return 0;
 

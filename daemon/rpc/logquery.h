@@ -12,7 +12,7 @@
 
 #include "daemon/rpc/request.h"
 #include "daemon/rpc/targets.h"
-#include "daemon/sup/logcap.h"
+#include "daemon/logpub.h"
 #include "lib/logring.h"
 #include "lib/pattern.h"
 

@@ -17,13 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/sup/logfile.h"
-#include "daemon/sup/logcap.h"
+#include "daemon/logpub.h"
 #include "daemon/rpc/logs.h"
 #include "daemon/rpc/follow.h"
 #include "daemon/rpc/logquery.h"
 #include "daemon/rpc/targets.h"
 #include "lib/pattern.h"
+#include "lib/registry.h"
 #include "lib/util.h"
 #include "proto/proto.h"
 #include "proto/rpc.h"

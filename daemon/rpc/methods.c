@@ -5,7 +5,7 @@
  * The handlers live by subject: rpc/status.c (ping, status),
  * rpc/commands.c (start, stop, restart, signal, add, remove, wait, reload,
  * shutdown), rpc/logs.c (logs, errors, logs_reopen), rpc/daemon_log.c and
- * sup/events.c (events).
+ * rpc/events.c (events).
  *
  * Every parameter is checked on the worker, so the loop thread only sees
  * well-formed commands: first against the method's schema in the table
@@ -21,7 +21,7 @@
 
 #include "daemon/rpc/commands.h"
 #include "daemon/rpc/daemon_log.h"
-#include "daemon/sup/events.h"
+#include "daemon/rpc/events.h"
 #include "daemon/rpc/logs.h"
 #include "daemon/rpc/methods.h"
 #include "daemon/rpc/status.h"
@@ -35,19 +35,6 @@
 /* "since", in seconds since the epoch: far beyond any clock, and a bound
  * before the cast to milliseconds. */
 #define MAX_SINCE 10000000000000LL
-
-/* ---- helpers ------------------------------------------------------------ */
-
-const char *brm_json_type(const cJSON *v)
-{
-	if (cJSON_IsString(v)) return "a string";
-	if (cJSON_IsNumber(v)) return "a number";
-	if (cJSON_IsBool(v)) return "a boolean";
-	if (cJSON_IsNull(v)) return "null";
-	if (cJSON_IsArray(v)) return "an array";
-	if (cJSON_IsObject(v)) return "an object";
-	return "an unknown value";
-}
 
 /* ---- the schema check -------------------------------------------------- */
 
@@ -140,7 +127,7 @@ static bool params_fit(const struct brm_method *m, struct brm_req *req)
 		}
 	}
 	for (p = m->params; p->name; p++) {
-		v = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, p->name) : NULL;
+		v = brm_req_param(req, p->name);
 		if (!v && p->required) {
 			brm_buf_addf(tmp, "params: missing \"%s\"", p->name);
 			goto fail;
@@ -174,11 +161,6 @@ enum brm_method_result brm_method_call(const struct brm_method *m, struct brm_re
 }
 
 /* ---- parameters the schema cannot check ---------------------------------- */
-
-const cJSON *brm_req_param(const struct brm_req *req, const char *key)
-{
-	return req->params ? cJSON_GetObjectItemCaseSensitive(req->params, key) : NULL;
-}
 
 /* ---- the table ---------------------------------------------------------- */
 

@@ -75,17 +75,6 @@ struct brm_method {
 	struct brm_param params[BRM_PARAMS_MAX];
 };
 
-/* The highest signal number `signal` takes. */
-#define BRM_MAX_SIGNAL 64
-
-/* ---- for the handlers (rpc/status.c, rpc/commands.c) ---- */
-
-/* The param @key of @req, or NULL. */
-const struct cJSON *brm_req_param(const struct brm_req *req, const char *key);
-
-/* The kind of @v for a message: "a string", "a number", "null", ... */
-const char *brm_json_type(const struct cJSON *v);
-
 /* The method called @name, or NULL. */
 const struct brm_method *brm_method_find(const char *name);
 

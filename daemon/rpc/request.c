@@ -1,8 +1,10 @@
 /*
- * request.c — the helpers every method handler shares: the error replies
- * and the worker's scratch memory (request.h). Apart from the method table
- * so that handler files need only request.h, not methods.h.
+ * request.c — the helpers every method handler shares: the error replies,
+ * the worker's scratch memory, a param's lookup and a value's kind
+ * (request.h). Apart from the method table so that handler files need only
+ * request.h, not methods.h.
  */
+#include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdlib.h>
 
@@ -59,4 +61,20 @@ void brm_scratch_finish(struct brm_scratch *s)
 	brm_buf_finish(&s->tmp);
 	brm_buf_finish(&s->line);
 	brm_scratch_init(s);
+}
+
+const cJSON *brm_req_param(const struct brm_req *req, const char *key)
+{
+	return req->params ? cJSON_GetObjectItemCaseSensitive(req->params, key) : NULL;
+}
+
+const char *brm_json_type(const cJSON *v)
+{
+	if (cJSON_IsString(v)) return "a string";
+	if (cJSON_IsNumber(v)) return "a number";
+	if (cJSON_IsBool(v)) return "a boolean";
+	if (cJSON_IsNull(v)) return "null";
+	if (cJSON_IsArray(v)) return "an array";
+	if (cJSON_IsObject(v)) return "an object";
+	return "an unknown value";
 }

@@ -73,6 +73,12 @@ enum brm_method_result brm_req_error(struct brm_req *req, int code, const char *
 enum brm_method_result brm_req_invalid(struct brm_req *req, const char *fmt, ...)
 	BRM_PRINTF(2, 3);
 
+/* The param @key of @req, or NULL. */
+const struct cJSON *brm_req_param(const struct brm_req *req, const char *key);
+
+/* The kind of @v for a message: "a string", "a number", "null", ... */
+const char *brm_json_type(const struct cJSON *v);
+
 /* Ownership: memory the caller provides; finish frees what init's user grew. */
 void brm_scratch_init(struct brm_scratch *s);
 void brm_scratch_finish(struct brm_scratch *s);

@@ -11,10 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/rpc/methods.h"
 #include "daemon/rpc/status.h"
 #include "daemon/rpc/targets.h"
-#include "daemon/sup/procstat.h"
+#include "daemon/procstat.h"
 #include "lib/snapjson.h"
 #include "proto/proto.h"
 #include "proto/rpc.h"

@@ -6,7 +6,7 @@
 #ifndef BRM_RPC_STATUS_H
 #define BRM_RPC_STATUS_H
 
-#include "daemon/rpc/methods.h"
+#include "daemon/rpc/request.h"
 
 enum brm_method_result brm_m_ping(struct brm_req *req, struct brm_cmd **cmd);
 enum brm_method_result brm_m_status(struct brm_req *req, struct brm_cmd **cmd);

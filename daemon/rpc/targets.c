@@ -15,21 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/rpc/request.h"
 #include "daemon/rpc/targets.h"
 #include "lib/registry.h"
 #include "lib/util.h"
 #include "proto/selector.h"
-
-static const char *json_type(const cJSON *v)
-{
-	if (cJSON_IsString(v)) return "a string";
-	if (cJSON_IsNumber(v)) return "a number";
-	if (cJSON_IsBool(v)) return "a boolean";
-	if (cJSON_IsNull(v)) return "null";
-	if (cJSON_IsArray(v)) return "an array";
-	if (cJSON_IsObject(v)) return "an object";
-	return "an unknown value";
-}
 
 /* Check one selector @v at @path; counts patterns in *@npat. */
 static bool check_one(const cJSON *v, const char *path, unsigned *npat, struct brm_buf *err)
@@ -38,7 +28,7 @@ static bool check_one(const cJSON *v, const char *path, unsigned *npat, struct b
 
 	if (!cJSON_IsString(v)) {
 		brm_buf_addf(err, "%s: expected a process name, group or pattern (a string), got %s",
-			     path, json_type(v));
+			     path, brm_json_type(v));
 		return false;
 	}
 	why = brm_selector_check(v->valuestring);
@@ -86,7 +76,7 @@ int brm_targets_parse(const cJSON *params, unsigned flags, size_t max_names,
 	if (all) {
 		if (!cJSON_IsTrue(all)) {
 			brm_buf_addf(err, "params.all: expected true, got %s",
-				     cJSON_IsFalse(all) ? "false" : json_type(all));
+				     cJSON_IsFalse(all) ? "false" : brm_json_type(all));
 			return -EINVAL;
 		}
 		t->all = true;
@@ -106,11 +96,11 @@ int brm_targets_parse(const cJSON *params, unsigned flags, size_t max_names,
 			brm_buf_addf(err, "params.names: expected an array of 1 to %zu process"
 				     " names, groups or patterns, got %s", max_names,
 				     cJSON_IsArray(names) ? (cJSON_GetArraySize(names) ? "more" :
-							     "an empty array") : json_type(names));
+							     "an empty array") : brm_json_type(names));
 		else
 			brm_buf_addf(err, "params.names: expected a non-empty array of process"
 				     " names, groups or patterns, got %s",
-				     cJSON_IsArray(names) ? "an empty array" : json_type(names));
+				     cJSON_IsArray(names) ? "an empty array" : brm_json_type(names));
 		return -EINVAL;
 	}
 	cJSON_ArrayForEach(it, names) {

@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "daemon/sup/creds.h"
-#include "daemon/sup/spawn.h"
 #include "lib/util.h"
 
 static bool parse_id(const char *s, unsigned long *out)
@@ -132,7 +131,7 @@ static int lookup_group(const char *group, gid_t *gid, char *err, size_t errlen)
 	return brm_fail_err(err, errlen, ENOENT, "group '%s': no such group", group);
 }
 
-int brm_creds_resolve(const struct brm_spawn_req *req, struct brm_creds *cr, char *err,
+int brm_creds_resolve(const char *user, const char *group, struct brm_creds *cr, char *err,
 		      size_t errlen)
 {
 	struct passwd pw;
@@ -141,15 +140,15 @@ int brm_creds_resolve(const struct brm_spawn_req *req, struct brm_creds *cr, cha
 	int rc;
 
 	memset(cr, 0, sizeof(*cr));
-	if (!req->user && !req->group)
+	if (!user && !group)
 		return 0;
 
-	if (req->group) {
-		rc = lookup_group(req->group, &cr->gid, err, errlen);
+	if (group) {
+		rc = lookup_group(group, &cr->gid, err, errlen);
 		if (rc < 0)
 			return rc;
 	}
-	if (!req->user) {
+	if (!user) {
 		/* Group only: drop root's supplementary groups when we can. */
 		cr->set_gid = true;
 		if (geteuid() == 0) {
@@ -161,15 +160,15 @@ int brm_creds_resolve(const struct brm_spawn_req *req, struct brm_creds *cr, cha
 		return 0;
 	}
 
-	rc = lookup_user(req->user, &pw, &pwbuf, &found, err, errlen);
+	rc = lookup_user(user, &pw, &pwbuf, &found, err, errlen);
 	if (rc < 0)
 		goto out_free;
 	cr->uid = pw.pw_uid;
-	if (!req->group) {
+	if (!group) {
 		if (!found) {
 			rc = brm_fail_err(err, errlen, EINVAL,
 					  "user '%s': not in the user database, a group is needed",
-					  req->user);
+					  user);
 			goto out_free;
 		}
 		cr->gid = pw.pw_gid;
@@ -195,7 +194,7 @@ int brm_creds_resolve(const struct brm_spawn_req *req, struct brm_creds *cr, cha
 				n = want * 2;
 			if (n > 65536) {
 				rc = brm_fail_err(err, errlen, E2BIG, "user '%s': too many groups",
-						  req->user);
+						  user);
 				goto out_free;
 			}
 		}

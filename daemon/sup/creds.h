@@ -10,7 +10,6 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-struct brm_spawn_req;
 struct passwd;
 
 /*
@@ -28,13 +27,13 @@ struct brm_creds {
 };
 
 /*
- * Resolve @req->user and @req->group into @cr (zeroed first; nothing set
+ * Resolve @user and @group (each NULL when not given) into @cr (zeroed first; nothing set
  * when neither is given). Returns 0, or a negative errno with a message in
  * @err ("user 'bob': no such user").
  * Ownership: on success the caller frees @cr->groups and each @cr->ident[i].
  * Context: the spawning thread (NSS may block: the loop thread in brummd).
  */
-int brm_creds_resolve(const struct brm_spawn_req *req, struct brm_creds *cr, char *err,
+int brm_creds_resolve(const char *user, const char *group, struct brm_creds *cr, char *err,
 		      size_t errlen);
 
 /*

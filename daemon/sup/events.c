@@ -1,41 +1,24 @@
 /*
- * events.c — state and health events: the loop's observer that records
- * them, and the `events` method and subscribers on the workers (events.h).
+ * events.c — state and health events on the loop thread: the supervisor's
+ * observer that turns each change into an event and appends it to the ring
+ * (daemon/eventring.h says how an event is stored). The `events` method
+ * that reads them on the workers is rpc/events.c.
  *
- * An event is stored in the ring as "NAME\n{JSON}": the name before the
- * newline lets a subscriber filter without parsing, and the JSON is sent as
- * it is. The ring's own sequence numbers are the events' "seq" (the loop
- * thread is the only writer, so the number an append will get is known
- * before it is made). Numbering starts at 1 with each start of brummd.
+ * The loop thread is the ring's only writer, so the number an append will
+ * get, the event's "seq", is known before it is made.
  */
-#include <cjson/cJSON.h>
-#include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon/sup/events.h"
+#include "daemon/eventring.h"
 #include "daemon/rpc/follow.h"
-#include "daemon/rpc/sub.h"
-#include "daemon/rpc/targets.h"
 #include "lib/logring.h"
+#include "lib/util.h"
 #include "proto/proto.h"
 #include "proto/rpc.h"
-#include "proto/selector.h"
 
-#define MAX_FILTER 64
-
-static struct brm_logring *ring;   /* set before the workers start, freed after */
-
-struct sub {
-	struct brm_sub base;  /* first: the connection's slot holds a struct brm_sub */
-	uint64_t next;
-	char *names[MAX_FILTER];
-	unsigned nnames;      /* 0: every process */
-	struct brm_wake_slot *slot;   /* rpc/follow.c */
-};
-
-/* ---- the loop side ------------------------------------------------------ */
+static struct brm_logring *ring;   /* the writer's handle on daemon/eventring.h's ring */
 
 static void exit_text(struct brm_buf *b, const struct brm_snapshot *s)
 {
@@ -282,11 +265,6 @@ static void append_health_event(const char *name, const char *from,
 	brm_buf_finish(&out);
 }
 
-static bool str_eq(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
-}
-
 /* Context: loop thread (the supervisor's observer). */
 static void observe(void *arg, struct brm_proc *p, enum brm_proc_event ev)
 {
@@ -309,7 +287,7 @@ static void observe(void *arg, struct brm_proc *p, enum brm_proc_event ev)
 			     s->pid > 0 ? s->pid : brm_proc_prev_pid(p), s, brm_proc_cause(p));
 	/* A verdict that changed the health; "unknown" (a new run, no check
 	 * yet) is not one. */
-	if (s->health && !str_eq(s->health, hfrom) &&
+	if (s->health && !brm_streq(s->health, hfrom) &&
 	    (!strcmp(s->health, "healthy") || !strcmp(s->health, "unhealthy")))
 		append_health_event(brm_proc_name(p), hfrom, s);
 }
@@ -324,7 +302,7 @@ void brm_events_init(struct brm_supervisor *sup, size_t bytes)
 		if (*env && !*end && kib >= 4 && kib <= (1ul << 20))
 			bytes = (size_t)kib << 10;
 	}
-	ring = brm_logring_create(bytes ? bytes : BRM_EVENTS_RING_DEFAULT);
+	ring = brm_eventring_create(bytes);
 	brm_supervisor_add_observer(sup, observe, NULL);
 }
 
@@ -332,188 +310,6 @@ void brm_events_shutdown(struct brm_supervisor *sup)
 {
 	if (sup)
 		brm_supervisor_remove_observer(sup, observe, NULL);
-	brm_logring_destroy(ring);
+	brm_eventring_destroy();
 	ring = NULL;
-}
-
-/* ---- the worker side ---------------------------------------------------- */
-
-static void events_sub_destroy(struct brm_sub *base)
-{
-	struct sub *sub = (struct sub *)base;   /* its first member */
-
-	if (!sub)
-		return;
-	brm_stream_release(sub->slot);
-	for (unsigned i = 0; i < sub->nnames; i++)
-		free(sub->names[i]);
-	free(sub);
-}
-
-/* Does event @name (@len bytes) pass the filter? Each filter entry is a
- * selector (proto/selector.h), judged by the name: "web" takes "web" and
- * its instances "web:0", ..., "w*" every name it matches. */
-static bool wanted(const struct sub *sub, const char *name, size_t len)
-{
-	char buf[BRM_MAX_NAME_LEN + 1];
-
-	if (!sub->nnames)
-		return true;
-	if (len > BRM_MAX_NAME_LEN)
-		return false;
-	memcpy(buf, name, len);
-	buf[len] = '\0';
-	for (unsigned i = 0; i < sub->nnames; i++)
-		if (brm_selector_matches(sub->names[i], buf))
-			return true;
-	return false;
-}
-
-static void gap_notice(struct brm_buf *out, uint64_t missed, uint64_t next)
-{
-	brm_buf_adds(out, "{\"jsonrpc\":\"2.0\",\"method\":\"events.gap\",\"params\":{\"missed\":");
-	brm_json_uint(out, missed);
-	brm_buf_adds(out, ",\"next_seq\":");
-	brm_json_uint(out, next);
-	brm_buf_adds(out, "}}\n");
-}
-
-static void events_pump(struct brm_sub *base, struct brm_buf *out, struct brm_buf *line)
-{
-	struct sub *sub = (struct sub *)base;   /* its first member */
-	uint64_t first, next;
-
-	if (!ring)
-		return;
-	brm_logring_bounds(ring, &first, &next);
-	brm_buf_reset(line);
-	brm_buf_grow(line, brm_logring_max_line(ring) + 1);
-	while (sub->next < next && out->len < BRM_EVENTS_OUT_MAX) {
-		struct brm_logline l;
-		int r = brm_logring_read(ring, sub->next, &l, line->p, line->cap - 1);
-		const char *nl;
-
-		if (r == -ENOENT) {
-			uint64_t to = brm_logring_resume(ring, sub->next);
-
-			gap_notice(out, to - sub->next, to);
-			sub->next = to;
-			continue;
-		}
-		if (r < 0)
-			break;
-		sub->next++;
-		nl = memchr(line->p, '\n', l.len);
-		if (!nl || !wanted(sub, line->p, (size_t)(nl - line->p)))
-			continue;
-		nl++;
-		brm_buf_adds(out, "{\"jsonrpc\":\"2.0\",\"method\":\"events\",\"params\":");
-		brm_buf_add(out, nl, l.len - (size_t)(nl - line->p));
-		brm_buf_adds(out, "}\n");
-	}
-}
-
-/* The events from sub->next up to @next as array members (no follow). */
-static void history_array(struct sub *sub, uint64_t next, struct brm_buf *out,
-			  struct brm_buf *line)
-{
-	bool any = false;
-
-	brm_buf_reset(line);
-	brm_buf_grow(line, brm_logring_max_line(ring) + 1);
-	for (; sub->next < next; sub->next++) {
-		struct brm_logline l;
-		const char *nl;
-
-		if (brm_logring_read(ring, sub->next, &l, line->p, line->cap - 1) < 0)
-			continue;   /* overwritten meanwhile */
-		nl = memchr(line->p, '\n', l.len);
-		if (!nl || !wanted(sub, line->p, (size_t)(nl - line->p)))
-			continue;
-		nl++;
-		if (any)
-			brm_buf_addc(out, ',');
-		any = true;
-		brm_buf_add(out, nl, l.len - (size_t)(nl - line->p));
-	}
-}
-
-
-static const struct brm_sub_ops sub_ops = {
-	.pump = events_pump,
-	.destroy = events_sub_destroy,
-};
-
-enum brm_method_result brm_m_events(struct brm_req *req, struct brm_cmd **cmd)
-{
-	const cJSON *since, *history, *follow;
-	struct brm_targets t;
-	struct sub *sub;
-	uint64_t first, next, start;
-	int64_t since_n = 0, history_n = 0;
-
-	(void)cmd;
-	if (!req->events || !ring)
-		return brm_req_invalid(req, "events: not available on this connection");
-	since = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "since_seq") : NULL;
-	history = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "history") : NULL;
-	follow = req->params ? cJSON_GetObjectItemCaseSensitive(req->params, "follow") : NULL;
-	if (since && history)
-		return brm_req_invalid(req, "params: give \"since_seq\" or \"history\", not both");
-	/* Types and ranges are the schema's (methods.c); these read the values. */
-	if (since)
-		brm_rpc_int_in(since, 1, BRM_RPC_INT_MAX, &since_n);
-	if (history && cJSON_IsNumber(history))
-		brm_rpc_int_in(history, 0, BRM_RPC_INT_MAX, &history_n);
-
-	if (brm_targets_parse(req->params, BRM_TARGETS_NONE_IS_ALL, MAX_FILTER, &t,
-			      &req->scratch->tmp) < 0) {
-		brm_rpc_error(req->out, req->id_json, BRM_E_INVALID_PARAMS, req->scratch->tmp.p,
-			      NULL);
-		return BRM_REPLIED;
-	}
-	sub = brm_xcalloc(1, sizeof(*sub));
-	sub->base.ops = &sub_ops;
-	for (size_t i = 0; i < t.n; i++) {
-		sub->names[sub->nnames++] = t.sel[i];
-		t.sel[i] = NULL;
-	}
-	brm_targets_finish(&t);
-	brm_logring_bounds(ring, &first, &next);
-	start = next;
-	if (since) {
-		start = (uint64_t)since_n;
-		if (start > next) {
-			events_sub_destroy(&sub->base);
-			return brm_req_invalid(req, "params.since_seq: %llu is beyond the newest"
-					       " event (next_seq %llu); brummd may have restarted",
-					       (unsigned long long)start, (unsigned long long)next);
-		}
-	} else if (cJSON_IsTrue(history)) {
-		start = first;
-	} else if (history && cJSON_IsNumber(history)) {
-		uint64_t n = (uint64_t)history_n;
-		start = next - first > n ? next - n : first;
-	}
-	sub->next = start;
-	brm_buf_adds(req->out, "{\"jsonrpc\":\"2.0\",\"id\":");
-	brm_buf_adds(req->out, req->id_json);
-	brm_buf_adds(req->out, ",\"result\":{\"first_seq\":");
-	brm_json_uint(req->out, first);
-	brm_buf_adds(req->out, ",\"next_seq\":");
-	brm_json_uint(req->out, next);
-	brm_buf_adds(req->out, ",\"from_seq\":");
-	brm_json_uint(req->out, start);
-	if (cJSON_IsFalse(follow)) {
-		brm_buf_adds(req->out, ",\"events\":[");
-		history_array(sub, next, req->out, &req->scratch->line);
-		brm_buf_adds(req->out, "]}}\n");
-		events_sub_destroy(&sub->base);
-		return BRM_REPLIED;
-	}
-	brm_buf_adds(req->out, "}}\n");
-	brm_sub_destroy(*req->events);
-	sub->slot = brm_stream_hold();
-	*req->events = &sub->base;
-	return BRM_REPLIED;
 }

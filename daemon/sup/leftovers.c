@@ -20,7 +20,7 @@
 #include "daemon/sup/leftovers.h"
 #include "daemon/sup/loopcheck.h"
 #include "daemon/log.h"
-#include "daemon/sup/procstat.h"
+#include "daemon/procstat.h"
 #include "daemon/sup/proctree.h"
 #include "lib/util.h"
 

@@ -38,8 +38,6 @@
 #include "lib/pattern.h"
 #include "lib/util.h"
 
-void (*brm_logs_on_lines)(void);
-
 struct extra {
 	struct rcu_head rcu;
 	char s[];

@@ -1,8 +1,9 @@
 /*
  * logcap.h — capture of child output on the loop thread: split into lines,
  * stamp, keep in the process's ring, append to its log file, spot URLs and
- * group error lines with their stack traces; and what worker threads read
- * of it through the registry entry (struct brm_reg_entry.logs).
+ * group error lines with their stack traces; what worker threads read of
+ * it through the registry entry (struct brm_reg_entry.logs) is
+ * daemon/logpub.h.
  */
 #ifndef BRM_LOGS_H
 #define BRM_LOGS_H
@@ -13,35 +14,9 @@
 #include <uv.h>
 
 #include "daemon/conf/logspec.h"
+#include "daemon/logpub.h"
 #include "lib/logring.h"
 #include "lib/registry.h"
-
-/* One error block: the matching line and the context lines after it. */
-struct brm_logerr {
-	struct rcu_head rcu;
-	uint64_t seq;            /* of the first line */
-	int64_t ts_ms;
-	int stream;
-	uint32_t nlines;
-	bool open;               /* more context lines may still come */
-	size_t len;
-	char text[];             /* lines joined by '\n' */
-};
-
-/* The recent error blocks of a process, oldest first; immutable once published. */
-struct brm_errset {
-	struct rcu_head rcu;
-	uint64_t total;          /* blocks seen since the process was added */
-	uint32_t n;
-	struct brm_logerr *recs[];
-};
-
-/* What readers find at entry->logs (rcu_dereference it). */
-struct brm_logpub {
-	struct rcu_head rcu;
-	struct brm_logring *ring;
-	struct brm_errset *errs; /* RCU pointer, may be NULL */
-};
 
 #define BRM_LOG_MAX_URLS 16
 #define BRM_LOG_MAX_ERRORS 50
@@ -97,11 +72,5 @@ const char *brm_logcap_extra_json(struct brm_logcap *c);
 
 /* Strip ANSI escape sequences from @s (@n bytes) into @out; returns length. */
 size_t brm_ansi_strip(const char *s, size_t n, char *out);
-
-/*
- * Called on the loop thread after new lines (coalesced per read): rpc/follow.c
- * wakes followers. Context: set once before threads start.
- */
-extern void (*brm_logs_on_lines)(void);
 
 #endif

@@ -44,6 +44,7 @@
 
 #include "daemon/log.h"
 #include "daemon/sup/creds.h"
+#include "daemon/logpub.h"
 #include "daemon/sup/logfile.h"
 #include "daemon/sup/pathwalk.h"
 #include "lib/util.h"
@@ -93,7 +94,6 @@ static struct {
 	struct chunk *head, **tail;
 	size_t queued;
 	bool stop, running;
-	uint64_t reopen_gen;
 	pthread_t thread;
 	void (*notify)(void *);
 	void *notify_arg;
@@ -384,7 +384,7 @@ static void rotate(struct brm_logfile *f)
 
 static void file_write(struct brm_logfile *f, const char *p, size_t n)
 {
-	uint64_t gen = __atomic_load_n(&W.reopen_gen, __ATOMIC_RELAXED);
+	uint64_t gen = brm_logfile_reopen_gen();
 	uint64_t ugen = __atomic_load_n(&f->user_gen, __ATOMIC_RELAXED);
 
 	if (f->reopen_gen != gen || f->user_seen != ugen) {
@@ -592,11 +592,6 @@ void brm_logfile_close(struct brm_logfile *f)
 	c->f = f;
 	c->close = true;
 	enqueue(c, true);
-}
-
-void brm_logfile_reopen_all(void)
-{
-	__atomic_add_fetch(&W.reopen_gen, 1, __ATOMIC_RELAXED);
 }
 
 uint64_t brm_logfile_status(struct brm_logfile *f, char *err, size_t errlen, uint64_t *dropped)

@@ -55,8 +55,6 @@ void brm_logfile_set_user(struct brm_logfile *f, const char *user);
 void brm_logfile_write(struct brm_logfile *f, const char *data, size_t n);
 /* The writer closes and frees it after what is queued. */
 void brm_logfile_close(struct brm_logfile *f);
-/* Reopen every file before the next write. Context: any thread. */
-void brm_logfile_reopen_all(void);
 
 /*
  * The last write error or refusal ("" when none) into @err (at most

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon/sup/procstat.h"
+#include "daemon/procstat.h"
 #include "daemon/sup/proctree.h"
 #include "lib/util.h"
 

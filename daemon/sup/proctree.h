@@ -1,6 +1,6 @@
 /*
  * proctree.h — the descendants of a process, found through
- * /proc/PID/task/TID/children (daemon/sup/procstat.h reads them), for a stop to
+ * /proc/PID/task/TID/children (daemon/procstat.h reads them), for a stop to
  * reach those that left the process group (a setsid() grandchild), as
  * pm2's tree-kill does. Without cgroups this is best effort: a descendant
  * whose parent chain to the main process is already broken (its parent

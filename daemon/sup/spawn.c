@@ -638,7 +638,7 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 		return brm_fail_err(err, errlen, EINVAL, "pdeathsig %d: invalid signal",
 				    req->pdeathsig);
 
-	rc = brm_creds_resolve(req, &cr, err, errlen);
+	rc = brm_creds_resolve(req->user, req->group, &cr, err, errlen);
 	if (rc < 0)
 		return rc;
 	rc = build_envp(req->env, cr.ident, &envp, err, errlen);

@@ -18,7 +18,10 @@
  *                between members count once per member)
  *
  * Context: any thread; reads /proc and takes a mutex that only readers of
- * this module take (never the loop thread).
+ * this module take (never the loop thread). That is why it lives in
+ * daemon/, beside neither sup/ nor rpc/: the workers read the figures
+ * (rpc/status.c) and the loop thread reads /proc/PID/stat through
+ * brm_pstat_read and brm_pstat_children (sup/proctree.c, sup/leftovers.c).
  */
 #ifndef BRM_PROCSTAT_H
 #define BRM_PROCSTAT_H

@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/sup/procstat.h"
+#include "daemon/procstat.h"
 #include "lib/registry.h"
 #include "lib/util.h"
 
