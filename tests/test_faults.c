@@ -782,9 +782,22 @@ START_TEST(limits_from_the_config_are_enforced)
 
 	start_catalogue_daemon(&b, "\"limits\": {\"max_clients\": 4, \"max_message_bytes\": 2048,"
 			       " \"max_json_depth\": 4, \"max_processes\": 1, \"max_name_len\": 8},");
-	/* H.fd is client 1; three more fill the limit; the fifth is refused. */
-	for (int i = 0; i < 3; i++)
+	/* H.fd is client 1; three more fill the limit; the fifth is refused.
+	 * Each answers a ping before the next connects: four workers accept
+	 * in any order, so without it the fifth could be counted before the
+	 * fourth and the fourth refused (broke under load). */
+	for (int i = 0; i < 3; i++) {
+		static const char ping[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n";
+
 		fds[i] = brmh_connect(&H);
+		ck_assert(fds[i] >= 0);
+		write_all(fds[i], ping, sizeof(ping) - 1);
+		len = 0;
+		s = read_line_fd(fds[i], buf, &len, sizeof(buf), 3000);
+		ck_assert_msg(s && strstr(s, "\"result\""), "filling client %d: %s", i + 2, s);
+		free(s);
+	}
+	len = 0;
 	fd = brmh_connect(&H);
 	s = read_line_fd(fd, buf, &len, sizeof(buf), 3000);
 	ck_assert_msg(s && strstr(s, "-32004") && strstr(s, "too many clients"), "got %s", s);
