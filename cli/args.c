@@ -54,7 +54,7 @@ static const struct cli_command commands[] = {
 	{ "shutdown", CMD_SHUTDOWN, "",
 	  "stop every process in dependency order, then brummd exits" },
 	{ "metrics", CMD_METRICS, "",
-	  "print every process's state and figures in the Prometheus text format" },
+	  "print the processes' states and figures in the Prometheus text format" },
 };
 
 enum opt_id {
