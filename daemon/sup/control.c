@@ -106,7 +106,7 @@ static bool going_down(const struct brm_proc *p)
 static void restartset_free(struct restartset *rs)
 {
 	if (rs->w)
-		rs->w->rs = NULL;
+		waiter_set_restartset(rs->w, NULL);
 	free(rs->procs);
 	free(rs);
 }
@@ -355,7 +355,7 @@ static void exec_lifecycle(struct brm_control *ctl, struct brm_cmd *cmd)
 	if (rs) {
 		rs->w = w;
 		if (w)
-			w->rs = rs;
+			waiter_set_restartset(w, rs);
 		rs->next = ctl->sets;
 		ctl->sets = rs;
 		/* Members already down (or none with dependents) go on at once. */
@@ -449,8 +449,6 @@ static void exec_wait(struct brm_control *ctl, struct brm_cmd *cmd)
 	}
 	w = waiter_add(ctl, cmd, GOAL_STATE, procs, n,
 		       cmd->timeout_secs > 0 ? cmd->timeout_secs : DEFAULT_WAIT_SECS);
-	w->want_state = cmd->want_state;
-	w->want_health = cmd->want_health ? brm_xstrdup(cmd->want_health) : NULL;
 	free(procs);
 	waiter_check(w);
 }
@@ -598,12 +596,6 @@ void brm_control_destroy(struct brm_control *ctl)
 		ctl->sets = rs->next;
 		restartset_free(rs);
 	}
-	while (ctl->waiters) {
-		struct waiter *w = ctl->waiters;
-		waiter_unlink(w);
-		brm_cmd_destroy(w->cmd);
-		waiter_free(w);
-	}
-	free(ctl->buckets);
+	waiter_free_all(ctl);
 	free(ctl);
 }

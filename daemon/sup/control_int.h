@@ -1,9 +1,9 @@
 /*
  * control_int.h — inside control: what control.c (executing the requests)
  * and waiter.c (waiting for their targets' states) share: the control
- * record, the waiter and restart-set records that point at each other, the
- * replies both write, and the waiter functions control.c calls. Nothing
- * else includes it; the rest of brummd sees control.h.
+ * record, the restart-set record (whose waiter unhooks itself when it goes
+ * first), the replies both write, and the waiter functions control.c
+ * calls. Nothing else includes it; the rest of brummd sees control.h.
  *
  * Context: loop thread only, like all of control.
  */
@@ -21,6 +21,7 @@
 #include "lib/buf.h"
 
 struct restartset;
+struct waiter;   /* waiter.c's */
 struct wlink;
 
 enum goal {
@@ -30,30 +31,11 @@ enum goal {
 	GOAL_STATE,     /* wait: want_state and/or want_health */
 };
 
-struct waiter {
-	struct brm_control *ctl;
-	struct brm_cmd *cmd;
-	enum goal goal;
-	size_t n;
-	struct brm_proc **procs;   /* NULL entries: removed meanwhile */
-	struct wlink *links;       /* [n]: links[i] watches procs[i] */
-	size_t npending, nfailed;  /* links with that verdict */
-	size_t nfinal;             /* links with final set */
-	int want_state;            /* GOAL_STATE: enum brm_state, or -1 */
-	char *want_health;         /* GOAL_STATE: or NULL */
-	uv_timer_t *timer;         /* NULL without a timeout */
-	double timeout_secs;
-	struct waiter *ready_next; /* observe(): to answer after the pass */
-	bool ready;
-	struct restartset *rs;     /* its first phase still runs: judge nothing yet */
-	struct waiter *prev, *next;
-};
-
 /* A restart of several processes: all stop (reverse dependency order), then all start. */
 struct restartset {
 	struct brm_proc **procs;   /* NULL entries: removed meanwhile */
 	size_t n;
-	struct waiter *w;          /* the request's wait, or NULL */
+	struct waiter *w;          /* the request's wait, or NULL (waiter.c clears it) */
 	struct restartset *next;
 };
 
@@ -61,8 +43,9 @@ struct brm_control {
 	uv_loop_t *loop;
 	struct brm_supervisor *sup;
 	struct restartset *sets;
+	/* waiter.c's: the waiters, and the index of their links by process */
 	struct waiter *waiters;
-	struct wlink **buckets;    /* the index: process -> links; power of two */
+	struct wlink **buckets;    /* power of two */
 	size_t nbuckets;
 	size_t nlinks;
 	uint64_t generation;
@@ -81,12 +64,25 @@ void reply_error(struct brm_cmd *cmd, int code, const char *msg,
 
 /* waiter.c */
 
+/*
+ * Wait until @cmd's targets @procs[@n] reach @goal (GOAL_STATE: the state
+ * and health @cmd asks for), for at most @timeout_secs (0: no limit).
+ * Returns the waiter; judge it first with waiter_check. It writes @cmd's
+ * reply and calls cmd->done when it settles, times out or is cancelled.
+ * Ownership: takes @cmd; copies @procs.
+ */
 struct waiter *waiter_add(struct brm_control *ctl, struct brm_cmd *cmd, enum goal goal,
 			  struct brm_proc **procs, size_t n, double timeout_secs);
+/* Judge every target of a new @w; answer it when settled. */
 void waiter_check(struct waiter *w);
+/* @w judges nothing while restart set @rs runs its first phase; NULL
+ * ends that (waiter_check then judges it). */
+void waiter_set_restartset(struct waiter *w, struct restartset *rs);
+/* Drop the wait of command @serial unanswered: its connection closed. */
 void waiter_cancel(struct brm_control *ctl, uint64_t serial);
-void waiter_unlink(struct waiter *w);
-void waiter_free(struct waiter *w);
+/* @p changed or is going: judge the waiters on it, answer the settled ones. */
 void observe_links(struct brm_control *ctl, struct brm_proc *p, enum brm_proc_event ev);
+/* Free every waiter unanswered (their workers are gone), and the index. */
+void waiter_free_all(struct brm_control *ctl);
 
 #endif

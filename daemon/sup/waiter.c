@@ -44,6 +44,26 @@ struct wlink {
 	struct wlink *prev, *next;   /* in the index bucket of p */
 };
 
+/* One wait: a request's targets, its goal, and how far they got. */
+struct waiter {
+	struct brm_control *ctl;
+	struct brm_cmd *cmd;
+	enum goal goal;
+	size_t n;
+	struct brm_proc **procs;   /* NULL entries: removed meanwhile */
+	struct wlink *links;       /* [n]: links[i] watches procs[i] */
+	size_t npending, nfailed;  /* links with that verdict */
+	size_t nfinal;             /* links with final set */
+	int want_state;            /* GOAL_STATE: enum brm_state, or -1 */
+	char *want_health;         /* GOAL_STATE: or NULL */
+	uv_timer_t *timer;         /* NULL without a timeout */
+	double timeout_secs;
+	struct waiter *ready_next; /* observe(): to answer after the pass */
+	bool ready;
+	struct restartset *rs;     /* its first phase still runs: judge nothing yet */
+	struct waiter *prev, *next;
+};
+
 /* ---- waiters ------------------------------------------------------------ */
 
 /*
@@ -116,7 +136,7 @@ static void on_timer_closed(uv_handle_t *h)
 	free(h);
 }
 
-void waiter_free(struct waiter *w)
+static void waiter_free(struct waiter *w)
 {
 	if (w->rs)
 		w->rs->w = NULL;
@@ -131,7 +151,7 @@ void waiter_free(struct waiter *w)
 	free(w);
 }
 
-void waiter_unlink(struct waiter *w)
+static void waiter_unlink(struct waiter *w)
 {
 	if (w->prev)
 		w->prev->next = w->next;
@@ -401,6 +421,11 @@ void waiter_check(struct waiter *w)
 		waiter_answer(w);
 }
 
+void waiter_set_restartset(struct waiter *w, struct restartset *rs)
+{
+	w->rs = rs;
+}
+
 static void on_wait_timeout(uv_timer_t *t)
 {
 	struct waiter *w = t->data;
@@ -425,7 +450,9 @@ struct waiter *waiter_add(struct brm_control *ctl, struct brm_cmd *cmd, enum goa
 	w->cmd = cmd;
 	w->goal = goal;
 	w->n = n;
-	w->want_state = -1;
+	w->want_state = goal == GOAL_STATE ? cmd->want_state : -1;
+	if (goal == GOAL_STATE && cmd->want_health)
+		w->want_health = brm_xstrdup(cmd->want_health);
 	w->procs = brm_xcalloc(n ? n : 1, sizeof(*w->procs));
 	memcpy(w->procs, procs, n * sizeof(*procs));
 	w->links = brm_xcalloc(n ? n : 1, sizeof(*w->links));
@@ -520,4 +547,17 @@ void brm_control_cancel_all(struct brm_control *ctl)
 		reply_error(w->cmd, BRM_E_INTERNAL, "brummd is shutting down", w->procs, w->n);
 		waiter_done(w);
 	}
+}
+
+void waiter_free_all(struct brm_control *ctl)
+{
+	while (ctl->waiters) {
+		struct waiter *w = ctl->waiters;
+		waiter_unlink(w);
+		brm_cmd_destroy(w->cmd);
+		waiter_free(w);
+	}
+	free(ctl->buckets);
+	ctl->buckets = NULL;
+	ctl->nbuckets = 0;
 }
