@@ -35,7 +35,7 @@
 
 /* ---- replies ------------------------------------------------------------ */
 
-void snapshots_json(struct brm_buf *b, struct brm_proc **procs, size_t n)
+void brm_control_snapshots_json(struct brm_buf *b, struct brm_proc **procs, size_t n)
 {
 	int64_t now = brm_now_wall_ms();
 	bool first = true;
@@ -53,16 +53,16 @@ void snapshots_json(struct brm_buf *b, struct brm_proc **procs, size_t n)
 	brm_buf_adds(b, "]}");
 }
 
-void reply_snapshots(struct brm_cmd *cmd, struct brm_proc **procs, size_t n)
+void brm_control_reply_snapshots(struct brm_cmd *cmd, struct brm_proc **procs, size_t n)
 {
 	struct brm_buf b = BRM_BUF_INIT;
 
-	snapshots_json(&b, procs, n);
+	brm_control_snapshots_json(&b, procs, n);
 	brm_rpc_result(&cmd->reply, cmd->id_json, b.p, b.len);
 	brm_buf_finish(&b);
 }
 
-void reply_one(struct brm_cmd *cmd, const struct brm_snapshot *s)
+void brm_control_reply_one(struct brm_cmd *cmd, const struct brm_snapshot *s)
 {
 	struct brm_buf b = BRM_BUF_INIT;
 
@@ -71,13 +71,13 @@ void reply_one(struct brm_cmd *cmd, const struct brm_snapshot *s)
 	brm_buf_finish(&b);
 }
 
-void reply_error(struct brm_cmd *cmd, int code, const char *msg,
-		 struct brm_proc **procs, size_t n)
+void brm_control_reply_error(struct brm_cmd *cmd, int code, const char *msg,
+			     struct brm_proc **procs, size_t n)
 {
 	struct brm_buf data = BRM_BUF_INIT;
 
 	if (procs)
-		snapshots_json(&data, procs, n);
+		brm_control_snapshots_json(&data, procs, n);
 	brm_rpc_error(&cmd->reply, cmd->id_json, code, msg, procs ? data.p : NULL);
 	brm_buf_finish(&data);
 }
@@ -92,7 +92,7 @@ static void reply_errorf(struct brm_cmd *cmd, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	brm_buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
-	reply_error(cmd, code, msg.p, NULL, 0);
+	brm_control_reply_error(cmd, code, msg.p, NULL, 0);
 	brm_buf_finish(&msg);
 }
 
@@ -106,7 +106,7 @@ static bool going_down(const struct brm_proc *p)
 static void restartset_free(struct restartset *rs)
 {
 	if (rs->w)
-		waiter_set_restartset(rs->w, NULL);
+		brm_waiter_set_restartset(rs->w, NULL);
 	free(rs->procs);
 	free(rs);
 }
@@ -138,7 +138,7 @@ static void restartset_start(struct restartset *rs)
 	}
 	restartset_free(rs);
 	if (w)
-		waiter_check(w);
+		brm_waiter_check(w);
 }
 
 /* After every change: a set whose members are all down goes on to start them. */
@@ -177,7 +177,7 @@ static void observe(void *arg, struct brm_proc *p, enum brm_proc_event ev)
 	struct brm_control *ctl = arg;
 
 	if (ctl->nlinks)
-		observe_links(ctl, p, ev);
+		brm_waiter_observe(ctl, p, ev);
 	if (ctl->sets)
 		observe_sets(ctl, p, ev);
 }
@@ -228,7 +228,7 @@ static struct brm_proc **resolve(struct brm_control *ctl, struct brm_cmd *cmd, s
 	void **items;
 
 	if (brm_targets_resolve(&t, &src, &items, n, &err) < 0) {
-		reply_error(cmd, BRM_E_NO_PROCESS, err.p, NULL, 0);
+		brm_control_reply_error(cmd, BRM_E_NO_PROCESS, err.p, NULL, 0);
 		brm_buf_finish(&err);
 		return NULL;
 	}
@@ -278,7 +278,7 @@ static bool restartable(struct brm_cmd *cmd, struct brm_proc **procs, size_t n)
 
 			brm_buf_addf(&msg, "cannot restart '%s': %s", brm_proc_name(procs[i]),
 				     errno_text(r));
-			reply_error(cmd, BRM_E_CONFLICT, msg.p, procs, n);
+			brm_control_reply_error(cmd, BRM_E_CONFLICT, msg.p, procs, n);
 			brm_buf_finish(&msg);
 			return false;
 		}
@@ -329,7 +329,7 @@ static void exec_lifecycle(struct brm_control *ctl, struct brm_cmd *cmd)
 				     brm_proc_name(procs[i]), errno_text(r));
 			if (r == -ESRCH)
 				brm_buf_addf(&msg, " (state %s)", brm_state_name(brm_proc_state(procs[i])));
-			reply_error(cmd, BRM_E_CONFLICT, msg.p, procs, n);
+			brm_control_reply_error(cmd, BRM_E_CONFLICT, msg.p, procs, n);
 			brm_buf_finish(&msg);
 			free(procs);
 			cmd->done(cmd);
@@ -343,19 +343,19 @@ static void exec_lifecycle(struct brm_control *ctl, struct brm_cmd *cmd)
 		rs->n = n;
 	}
 	if (!cmd->wait) {
-		reply_snapshots(cmd, procs, n);
+		brm_control_reply_snapshots(cmd, procs, n);
 		free(procs);
 		cmd->done(cmd);
 		w = NULL;
 	} else {
-		w = waiter_add(ctl, cmd, goal, procs, n,
-			       cmd->timeout_secs > 0 ? cmd->timeout_secs : DEFAULT_WAIT_SECS);
+		w = brm_waiter_add(ctl, cmd, goal, procs, n,
+				   cmd->timeout_secs > 0 ? cmd->timeout_secs : DEFAULT_WAIT_SECS);
 		free(procs);
 	}
 	if (rs) {
 		rs->w = w;
 		if (w)
-			waiter_set_restartset(w, rs);
+			brm_waiter_set_restartset(w, rs);
 		rs->next = ctl->sets;
 		ctl->sets = rs;
 		/* Members already down (or none with dependents) go on at once. */
@@ -363,7 +363,7 @@ static void exec_lifecycle(struct brm_control *ctl, struct brm_cmd *cmd)
 		return;
 	}
 	if (w)
-		waiter_check(w);
+		brm_waiter_check(w);
 }
 
 /*
@@ -425,7 +425,7 @@ static void exec_signal(struct brm_control *ctl, struct brm_cmd *cmd)
 		else
 			brm_buf_addf(&why, "cannot signal: none of the %zu targets is running: %s",
 				     n, msg.p);
-		reply_error(cmd, BRM_E_CONFLICT, why.p, procs, n);
+		brm_control_reply_error(cmd, BRM_E_CONFLICT, why.p, procs, n);
 		brm_buf_finish(&why);
 	}
 	brm_buf_finish(&b);
@@ -447,10 +447,10 @@ static void exec_wait(struct brm_control *ctl, struct brm_cmd *cmd)
 		cmd->done(cmd);
 		return;
 	}
-	w = waiter_add(ctl, cmd, GOAL_STATE, procs, n,
-		       cmd->timeout_secs > 0 ? cmd->timeout_secs : DEFAULT_WAIT_SECS);
+	w = brm_waiter_add(ctl, cmd, GOAL_STATE, procs, n,
+			   cmd->timeout_secs > 0 ? cmd->timeout_secs : DEFAULT_WAIT_SECS);
 	free(procs);
-	waiter_check(w);
+	brm_waiter_check(w);
 }
 
 static void exec_add(struct brm_control *ctl, struct brm_cmd *cmd)
@@ -480,7 +480,7 @@ static void exec_add(struct brm_control *ctl, struct brm_cmd *cmd)
 			ctl->hooks.applied(ctl->hooks.arg, cmd, p);
 		if (brm_proc_spec(p)->autostart)
 			brm_proc_start(p);
-		reply_one(cmd, brm_proc_snapshot(p));
+		brm_control_reply_one(cmd, brm_proc_snapshot(p));
 	}
 	free(name);
 	cmd->done(cmd);
@@ -503,7 +503,7 @@ static void exec_remove(struct brm_control *ctl, struct brm_cmd *cmd)
 		return;
 	}
 	/* Registered first: removal may complete inside brm_proc_remove. */
-	waiter_add(ctl, cmd, GOAL_REMOVED, procs, 1, 0);
+	brm_waiter_add(ctl, cmd, GOAL_REMOVED, procs, 1, 0);
 	brm_log_info("%s: removing", brm_proc_name(procs[0]));
 	if (ctl->hooks.applied)
 		ctl->hooks.applied(ctl->hooks.arg, cmd, procs[0]);
@@ -515,7 +515,7 @@ static void exec_remove(struct brm_control *ctl, struct brm_cmd *cmd)
 
 static void exec_cancel(struct brm_control *ctl, struct brm_cmd *cmd)
 {
-	waiter_cancel(ctl, cmd->cancel_serial);
+	brm_waiter_cancel(ctl, cmd->cancel_serial);
 	cmd->done(cmd);
 }
 
@@ -596,6 +596,6 @@ void brm_control_destroy(struct brm_control *ctl)
 		ctl->sets = rs->next;
 		restartset_free(rs);
 	}
-	waiter_free_all(ctl);
+	brm_waiter_free_all(ctl);
 	free(ctl);
 }

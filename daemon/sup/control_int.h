@@ -56,33 +56,35 @@ struct brm_control {
 
 /* control.c: the replies */
 
-void snapshots_json(struct brm_buf *b, struct brm_proc **procs, size_t n);
-void reply_snapshots(struct brm_cmd *cmd, struct brm_proc **procs, size_t n);
-void reply_one(struct brm_cmd *cmd, const struct brm_snapshot *s);
-void reply_error(struct brm_cmd *cmd, int code, const char *msg,
-		 struct brm_proc **procs, size_t n);
+void brm_control_snapshots_json(struct brm_buf *b, struct brm_proc **procs, size_t n);
+void brm_control_reply_snapshots(struct brm_cmd *cmd, struct brm_proc **procs, size_t n);
+void brm_control_reply_one(struct brm_cmd *cmd, const struct brm_snapshot *s);
+void brm_control_reply_error(struct brm_cmd *cmd, int code, const char *msg,
+			     struct brm_proc **procs, size_t n);
 
 /* waiter.c */
 
 /*
  * Wait until @cmd's targets @procs[@n] reach @goal (GOAL_STATE: the state
  * and health @cmd asks for), for at most @timeout_secs (0: no limit).
- * Returns the waiter; judge it first with waiter_check. It writes @cmd's
+ * Returns the waiter; judge it first with brm_waiter_check. It writes @cmd's
  * reply and calls cmd->done when it settles, times out or is cancelled.
  * Ownership: takes @cmd; copies @procs.
  */
-struct waiter *waiter_add(struct brm_control *ctl, struct brm_cmd *cmd, enum goal goal,
-			  struct brm_proc **procs, size_t n, double timeout_secs);
+struct waiter *brm_waiter_add(struct brm_control *ctl, struct brm_cmd *cmd,
+			      enum goal goal, struct brm_proc **procs, size_t n,
+			      double timeout_secs);
 /* Judge every target of a new @w; answer it when settled. */
-void waiter_check(struct waiter *w);
+void brm_waiter_check(struct waiter *w);
 /* @w judges nothing while restart set @rs runs its first phase; NULL
- * ends that (waiter_check then judges it). */
-void waiter_set_restartset(struct waiter *w, struct restartset *rs);
+ * ends that (brm_waiter_check then judges it). */
+void brm_waiter_set_restartset(struct waiter *w, struct restartset *rs);
 /* Drop the wait of command @serial unanswered: its connection closed. */
-void waiter_cancel(struct brm_control *ctl, uint64_t serial);
+void brm_waiter_cancel(struct brm_control *ctl, uint64_t serial);
 /* @p changed or is going: judge the waiters on it, answer the settled ones. */
-void observe_links(struct brm_control *ctl, struct brm_proc *p, enum brm_proc_event ev);
+void brm_waiter_observe(struct brm_control *ctl, struct brm_proc *p,
+			enum brm_proc_event ev);
 /* Free every waiter unanswered (their workers are gone), and the index. */
-void waiter_free_all(struct brm_control *ctl);
+void brm_waiter_free_all(struct brm_control *ctl);
 
 #endif

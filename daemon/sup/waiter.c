@@ -58,7 +58,7 @@ struct waiter {
 	char *want_health;         /* GOAL_STATE: or NULL */
 	uv_timer_t *timer;         /* NULL without a timeout */
 	double timeout_secs;
-	struct waiter *ready_next; /* observe(): to answer after the pass */
+	struct waiter *ready_next; /* brm_waiter_observe(): to answer after the pass */
 	bool ready;
 	struct restartset *rs;     /* its first phase still runs: judge nothing yet */
 	struct waiter *prev, *next;
@@ -366,7 +366,7 @@ static void reply_waiter_error(struct waiter *w, int code, const char *msg)
 	struct brm_buf data = BRM_BUF_INIT;
 	bool first = true;
 
-	snapshots_json(&data, w->procs, w->n);
+	brm_control_snapshots_json(&data, w->procs, w->n);
 	data.len--;   /* reopen the object */
 	brm_buf_adds(&data, ",\"failed\":[");
 	for (size_t i = 0; i < w->n; i++) {
@@ -408,20 +408,20 @@ static void waiter_answer(struct waiter *w)
 		reply_waiter_error(w, BRM_E_CONFLICT, msg.p);
 		brm_buf_finish(&msg);
 	} else {
-		reply_snapshots(w->cmd, w->procs, w->n);
+		brm_control_reply_snapshots(w->cmd, w->procs, w->n);
 	}
 	waiter_done(w);
 }
 
 /* Judge every target of a new @w; answer it when settled. */
-void waiter_check(struct waiter *w)
+void brm_waiter_check(struct waiter *w)
 {
 	rejudge_all(w);
 	if (waiter_settled(w))
 		waiter_answer(w);
 }
 
-void waiter_set_restartset(struct waiter *w, struct restartset *rs)
+void brm_waiter_set_restartset(struct waiter *w, struct restartset *rs)
 {
 	w->rs = rs;
 }
@@ -441,8 +441,9 @@ static void on_wait_timeout(uv_timer_t *t)
 	waiter_done(w);
 }
 
-struct waiter *waiter_add(struct brm_control *ctl, struct brm_cmd *cmd, enum goal goal,
-			  struct brm_proc **procs, size_t n, double timeout_secs)
+struct waiter *brm_waiter_add(struct brm_control *ctl, struct brm_cmd *cmd,
+			      enum goal goal, struct brm_proc **procs, size_t n,
+			      double timeout_secs)
 {
 	struct waiter *w = brm_xcalloc(1, sizeof(*w));
 
@@ -483,7 +484,7 @@ struct waiter *waiter_add(struct brm_control *ctl, struct brm_cmd *cmd, enum goa
  * answer (the worker discards what comes back for a closed connection).
  * The command may have been answered already: then nothing is found.
  */
-void waiter_cancel(struct brm_control *ctl, uint64_t serial)
+void brm_waiter_cancel(struct brm_control *ctl, uint64_t serial)
 {
 	for (struct waiter *w = ctl->waiters; w; w = w->next) {
 		if (w->cmd->serial != serial)
@@ -498,7 +499,8 @@ void waiter_cancel(struct brm_control *ctl, uint64_t serial)
  * @p changed or is going: judge the links on it, then answer the waiters
  * that settled (answering frees links, so not during the walk).
  */
-void observe_links(struct brm_control *ctl, struct brm_proc *p, enum brm_proc_event ev)
+void brm_waiter_observe(struct brm_control *ctl, struct brm_proc *p,
+			enum brm_proc_event ev)
 {
 	struct waiter *ready = NULL;
 	struct wlink *l, *next;
@@ -511,7 +513,7 @@ void observe_links(struct brm_control *ctl, struct brm_proc *p, enum brm_proc_ev
 			continue;
 		if (ev == BRM_EV_REMOVED) {
 			if (w->goal == GOAL_REMOVED) {
-				reply_one(w->cmd, brm_proc_snapshot(p));
+				brm_control_reply_one(w->cmd, brm_proc_snapshot(p));
 				w->ready = true;
 				w->ready_next = ready;
 				ready = w;
@@ -544,12 +546,13 @@ void brm_control_cancel_all(struct brm_control *ctl)
 {
 	while (ctl->waiters) {
 		struct waiter *w = ctl->waiters;
-		reply_error(w->cmd, BRM_E_INTERNAL, "brummd is shutting down", w->procs, w->n);
+		brm_control_reply_error(w->cmd, BRM_E_INTERNAL, "brummd is shutting down",
+					w->procs, w->n);
 		waiter_done(w);
 	}
 }
 
-void waiter_free_all(struct brm_control *ctl)
+void brm_waiter_free_all(struct brm_control *ctl)
 {
 	while (ctl->waiters) {
 		struct waiter *w = ctl->waiters;
