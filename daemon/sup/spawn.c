@@ -221,7 +221,7 @@ static atomic_flag spawn_busy = ATOMIC_FLAG_INIT;
  * descriptors below files_above (stdio and the slots), whatever N. After
  * clone the slots point at /dev/null again, so the daemon holds no write
  * end of a child's pipes. Without slots, or where clone refuses CLONE_FILES
- * (valgrind does), the child gets the copy as before.
+ * (or valgrind runs us), the child gets the copy as before.
  */
 enum { SLOT_NULL, SLOT_OUT, SLOT_ERR, SLOT_EXTRA, NSLOTS };
 static int slot[NSLOTS] = { -1, -1, -1, -1 };
@@ -593,12 +593,28 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/*
+ * Valgrind (3.19) stops the whole program at a clone with CLONE_FILES
+ * ("Unsupported clone() flags") instead of failing it; its preloaded
+ * libraries tell that it runs us.
+ */
+static bool under_valgrind(void)
+{
+	const char *pre = getenv("LD_PRELOAD");
+
+	return pre && strstr(pre, "/vgpreload_");
+}
+
 int brm_spawn_reserve_fds(void)
 {
 	int null, fd[NSLOTS], top = 0, e;
 
 	if (slots_above)
 		return 0;
+	if (under_valgrind()) {
+		clone_files_refused = true;
+		return 0;
+	}
 	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (null < 0)
 		return -errno;
@@ -833,7 +849,7 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 	pid = brm_raw_clone(child_main, child_stack, flags | (slots ? CLONE_FILES : 0),
 			    &c, &pidfd);
 	if (pid < 0 && errno == EINVAL && slots) {
-		/* valgrind runs no CLONE_FILES clone; the child's close_range
+		/* a sandbox may refuse CLONE_FILES; the child's close_range
 		 * then trims its own copy of the table */
 		clone_files_refused = true;
 		pid = brm_raw_clone(child_main, child_stack, flags, &c, &pidfd);
