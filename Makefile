@@ -54,6 +54,15 @@ endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CHK_CFLAGS := $(shell pkg-config --cflags $(TESTPKGS) 2>/dev/null)
+# brummctl links only what it uses, PCRE2 statically (performance issue 13:
+# `brummctl status NAME` near /bin/true). A dynamic libpcre2-8 would be
+# mapped and relocated on every run, though only --grep patterns use it;
+# the CLI has no libm call (cli_ts_ms() is its llround), and --as-needed
+# keeps libm out unless a build (-O0: floor() not inlined) calls it.
+# tests/test_cli.c's usage_loads_no_pcre2 checks what the loader maps.
+CLI_LIBS   := $(shell pkg-config --libs libcjson 2>/dev/null) \
+              -Wl,-Bstatic -lpcre2-8 -Wl,-Bdynamic \
+              -Wl,--as-needed -lm -Wl,--no-as-needed
 CHK_LIBS   := $(shell pkg-config --libs $(TESTPKGS) 2>/dev/null)
 
 OPT     ?= -O2
@@ -142,7 +151,7 @@ $(BINOUT)/brummd: $(OBJDIR)/daemon/main.o $(LIBDAEMON) $(LIBBRM)
 
 $(BINOUT)/brummctl: $(CLI_OBJ) $(LIBBRM)
 	@mkdir -p $(dir $@)
-	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CLI_LIBS)
 
 # The test child stands in for a supervised program, not for brummd: it has
 # one thread, and TSan's shadow memory would add ~2x to the RSS that

@@ -192,6 +192,10 @@ void cli_print_json(FILE *f, const struct cJSON *v);
 /* Format @secs like 45s, 3m12s, 2h05m, 3d04h into @buf. */
 const char *cli_human_secs(double secs, char *buf, size_t size);
 
+/* A timestamp @ts (seconds since the epoch) in milliseconds, to the
+ * nearest; 0 when it is not a positive, finite time that fits. */
+long long cli_ts_ms(double ts);
+
 /* Print a result the human way: the table of its snapshots, or for ping
  * the version line. */
 void cli_print_result(FILE *f, enum cli_cmd_id cmd, const struct cJSON *result, bool color);

@@ -10,7 +10,6 @@
  * or SIGTERM (exit 0) or until brummd goes away (exit 3).
  */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -33,8 +32,7 @@ static void print_line(FILE *f, const cJSON *l, bool color)
 	const cJSON *lv = cJSON_GetObjectItemCaseSensitive(l, "level");
 	const cJSON *text = cJSON_GetObjectItemCaseSensitive(l, "line");
 	const char *level = cJSON_IsString(lv) ? lv->valuestring : "info";
-	long long ms = cJSON_IsNumber(ts) && isfinite(ts->valuedouble) && ts->valuedouble > 0 ?
-		       llround(ts->valuedouble * 1000.0) : 0;
+	long long ms = cli_ts_ms(cJSON_IsNumber(ts) ? ts->valuedouble : 0);
 	time_t secs = (time_t)(ms / 1000);
 	const char *hue = !color ? "" : !strcmp(level, "error") ? RED :
 			  !strcmp(level, "warn") ? YELLOW : !strcmp(level, "debug") ? DIM : "";

@@ -17,7 +17,6 @@
  * stdout, '!' for stderr and '-' for brummd's own lines about the process.
  */
 #include <errno.h>
-#include <math.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -131,7 +130,7 @@ static bool put_text(FILE *f, const char *s, bool color)
 /* "2026-11-26 17:03:12" (local time) and, with @ms, ".123". */
 static void put_time(FILE *f, double ts, bool ms)
 {
-	long long t = isfinite(ts) && ts > 0 ? llround(ts * 1000.0) : 0;
+	long long t = cli_ts_ms(ts);
 	time_t secs = (time_t)(t / 1000);
 	struct tm tm;
 	char buf[32];

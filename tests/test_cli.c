@@ -85,14 +85,21 @@ static void run_finish(struct run *r)
 /* The directory run_ctl runs brummctl in; NULL: the test's. */
 static const char *ctl_cwd;
 
+/* The brummctl the tests run, as its argv[0]. Ownership: caller frees. */
+static char *ctl_prog(void)
+{
+	const char *bindir = getenv("BRM_BINDIR");
+
+	return brm_xasprintf("%s/brummctl", bindir && *bindir ? bindir : "./bin");
+}
+
 /*
  * Run brummctl with @args (NULL-terminated, without argv[0]). @env lists
  * "K=V" to set and "K" to unset; BRUMMD_SOCKET is unset unless listed.
  */
 static struct run run_ctl(const char *const *args, const char *const *env)
 {
-	const char *bindir = getenv("BRM_BINDIR");
-	char *prog = brm_xasprintf("%s/brummctl", bindir && *bindir ? bindir : "./bin");
+	char *prog = ctl_prog();
 	char *outp = tmp_path("stdout"), *errp = tmp_path("stderr");
 	const char *argv[64] = { prog };
 	struct run r = { 0 };
@@ -269,6 +276,31 @@ START_TEST(usage_help)
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_contains(r.out, "brummctl " BRM_VERSION);
 	run_finish(&r);
+}
+END_TEST
+
+/*
+ * Performance issue 13: every run of brummctl pays for each library the
+ * loader maps. PCRE2 (only --grep uses it) is linked in statically, and
+ * the CLI needs no libm; LD_DEBUG=files shows what the loader maps and for
+ * whom (a sanitizer's runtime may need libm itself, brummctl may not).
+ */
+START_TEST(usage_loads_no_pcre2)
+{
+	char *prog = ctl_prog();
+	char *needed_by = brm_xasprintf("needed by %s [", prog);
+	struct run r = run_ctl(ARGS("--help"), ARGS("LD_DEBUG=files"));
+	char *line, *save = NULL;
+
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_contains(r.err, "file=libc.so");   /* LD_DEBUG did speak */
+	ck_assert_msg(!strstr(r.err, "libpcre2"), "brummctl maps libpcre2:\n%s", r.err);
+	for (line = strtok_r(r.err, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		ck_assert_msg(!(strstr(line, "file=libm.so") && strstr(line, needed_by)),
+			      "brummctl needs libm: %s", line);
+	run_finish(&r);
+	free(needed_by);
+	free(prog);
 }
 END_TEST
 
@@ -1050,6 +1082,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, usage_add_bad_values);
 	tcase_add_test(tc, usage_bad_options);
 	tcase_add_test(tc, usage_help);
+	tcase_add_test(tc, usage_loads_no_pcre2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("connect");
