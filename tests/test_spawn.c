@@ -684,6 +684,129 @@ START_TEST(test_no_fd_leak)
 }
 END_TEST
 
+/* The slots' fixture: as brummd does at start-up, before anything is open. */
+static void setup_slots(void)
+{
+	setup_tmp();
+	ck_assert_int_eq(brm_spawn_reserve_fds(), 0);
+}
+
+/* FDSize of /proc/@pid/status: the size of its descriptor table. */
+static long fd_table_size(pid_t pid)
+{
+	char path[64], *text, *p;
+	long n;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	text = wait_file(path, 1000);
+	p = strstr(text, "FDSize:");
+	ck_assert_msg(p != NULL, "no FDSize in %s", path);
+	n = strtol(p + 7, NULL, 10);
+	free(text);
+	return n;
+}
+
+/*
+ * With slots, a daemon holding many descriptors gives the child a table
+ * of its stdio only: not a copy of 2000 descriptors closed at exec. The
+ * kernel never shrinks a table, so its size shows what the child got.
+ * Without slots (the spawn tcase) the same child's table holds 2048.
+ */
+START_TEST(test_slots_child_table_is_small)
+{
+	char *file = tmp_path("fds.txt");
+	char *argv[] = { child_bin, "fds", file, NULL };
+	struct brm_spawn_req req = req_for(argv);
+	struct brm_spawned s;
+	int many[2000];
+	char *fds;
+
+	for (int i = 0; i < 2000; i++) {
+		many[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		ck_assert_int_ge(many[i], 0);
+	}
+	spawn_ok(&req, &s);
+	fds = wait_file(file, 3000);
+	ck_assert_str_eq(fds, "0 1 2");
+	free(fds);
+	ck_assert_int_le(fd_table_size(s.pid), 64);
+	kill_and_reap(&s);
+	for (int i = 0; i < 2000; i++)
+		close(many[i]);
+	free(file);
+}
+END_TEST
+
+/* The same child without slots: the copy (so the test above can fail). */
+START_TEST(test_no_slots_child_gets_a_copy)
+{
+	char *file = tmp_path("fds.txt");
+	char *argv[] = { child_bin, "fds", file, NULL };
+	struct brm_spawn_req req = req_for(argv);
+	struct brm_spawned s;
+	int many[2000];
+	char *fds;
+
+	for (int i = 0; i < 2000; i++) {
+		many[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		ck_assert_int_ge(many[i], 0);
+	}
+	spawn_ok(&req, &s);
+	fds = wait_file(file, 3000);
+	ck_assert_str_eq(fds, "0 1 2");
+	free(fds);
+	ck_assert_int_ge(fd_table_size(s.pid), 2000);
+	kill_and_reap(&s);
+	for (int i = 0; i < 2000; i++)
+		close(many[i]);
+	free(file);
+}
+END_TEST
+
+/*
+ * Through the slots: an extra descriptor arrives at its number, also one
+ * of the slots' own numbers, and after the spawn the daemon holds no end
+ * of the child's pipes (the child's exit gives EOF).
+ */
+START_TEST(test_slots_extra_fd_and_eof)
+{
+	char *file = tmp_path("fds.txt");
+	char *argv[] = { child_bin, "fds", file, NULL };
+	char *argv2[] = { child_bin, "print", "--exit", "out", "done", NULL };
+	struct brm_spawn_req req = req_for(argv);
+	struct brm_spawned s;
+	int p[2];
+	char *fds, want[32], *text;
+
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	for (int num = 3; num <= 9; num += 3) {
+		unlink(file);
+		req.extra_fd = p[1];
+		req.extra_fd_num = num;
+		spawn_ok(&req, &s);
+		fds = wait_file(file, 3000);
+		snprintf(want, sizeof(want), "0 1 2 %d", num);
+		ck_assert_str_eq(fds, want);
+		free(fds);
+		kill_and_reap(&s);
+	}
+	close(p[0]);
+	close(p[1]);
+
+	req = req_for(argv2);
+	spawn_ok(&req, &s);
+	text = read_all(s.stdout_fd, 2000);
+	ck_assert_str_eq(text, "done\n");
+	free(text);
+	text = read_all(s.stderr_fd, 2000);
+	ck_assert_str_eq(text, "");
+	free(text);
+	ck_assert_int_eq(WEXITSTATUS(wait_exit(&s, 2000)), 0);
+	close_spawned(&s);
+	free(file);
+}
+END_TEST
+
 /* Wait until @pid (our child as subreaper, or gone) has died of SIGKILL. */
 static void wait_gone(pid_t pid, int timeout_ms)
 {
@@ -1017,6 +1140,21 @@ static Suite *spawn_suite(void)
 	tcase_add_test(tc, test_pdeathsig_with_user);
 	tcase_add_test(tc, test_user_nobody);
 	tcase_add_test(tc, test_flood);
+	tcase_add_test(tc, test_no_slots_child_gets_a_copy);
+	suite_add_tcase(s, tc);
+	/* The same again through descriptor slots, as in brummd. */
+	tc = tcase_create("slots");
+	tcase_add_checked_fixture(tc, setup_slots, teardown_tmp);
+	tcase_add_test(tc, test_slots_child_table_is_small);
+	tcase_add_test(tc, test_slots_extra_fd_and_eof);
+	tcase_add_test(tc, test_exit_zero);
+	tcase_add_test(tc, test_missing_binary);
+	tcase_add_test(tc, test_bad_cwd);
+	tcase_add_test(tc, test_stdio);
+	tcase_add_test(tc, test_stdio_daemon_fds_closed);
+	tcase_add_test(tc, test_no_fd_leak);
+	tcase_add_test(tc, test_signals_reset);
+	tcase_add_test(tc, test_env);
 	suite_add_tcase(s, tc);
 
 	/*
