@@ -375,6 +375,21 @@ START_TEST(a_full_disk_answers_at_once_and_retries_on_schedule)
 		      "not written within 3 s of freeing space");
 	/* The replies now wait for the disk again, and succeed. */
 	call_ok("stop", "{\"name\":\"b\"}");
+	/* b's exit is one more write (its process group leaves the file): let
+	 * it land before the disk is filled, or its rename frees the old
+	 * file's space after the fill (broke under load). */
+	ck_assert(brmh_wait_state(&H, "b", "stopped", 3000));
+	snprintf(path, sizeof(path), "%s/state.json", state_dir);
+	for (int i = 0; i < 300; i++) {
+		char *text = brmh_read_file(path);
+		bool settled = text && strstr(text, "\"b\":{\"stopped\":true}");
+
+		free(text);
+		if (settled)
+			break;
+		brmh_sleep_ms(10);
+	}
+	brmh_sleep_ms(50);
 	/* Full once more: a change fails; once space is freed, the next change
 	 * is saved and acknowledged at once, not after the scheduled retry. */
 	fd = open(fill, O_WRONLY | O_CREAT | O_TRUNC, 0600);
