@@ -356,6 +356,12 @@ def table(a):
         f"| fork+exec {g('spawn.fork_exec.0mibfds_us_p50')}; posix_spawn {g('spawn.posix_spawn.0mibfds_us_p50')} "
         f"| {ratio('spawn.brm_spawn.0mibfds_us_p50', 'spawn.brm_spawn.0mib_us_p50')} of 0 fds | <= 150 us | "
         f"{verdict(R.get('spawn.brm_spawn.0mibfds_us_p50', 1e9) <= 150)} |")
+    add(f"| spawn with 3000 fds open through slots (as brummd), us p50; until reaped | "
+        f"{g('spawn.brm_spawn.0mibfdsslots_us_p50')}; {g('spawn.brm_spawn.0mibfdsslots_done_us_p50')} "
+        f"| without slots {g('spawn.brm_spawn.0mibfds_us_p50')}; {g('spawn.brm_spawn.0mibfds_done_us_p50')} "
+        f"| until reaped {ratio('spawn.brm_spawn.0mibfdsslots_done_us_p50', 'spawn.brm_spawn.0mibfds_done_us_p50')} of without | "
+        f"<= 0 fds ({g('spawn.brm_spawn.0mib_us_p50')}) x 1.2 | "
+        f"{verdict(R.get('spawn.brm_spawn.0mibfdsslots_us_p50', 1e9) <= 1.2 * R.get('spawn.brm_spawn.0mib_us_p50', 0))} |")
     add(f"| floor: run `/bin/true` as a whole command, us p50 | | {g('exec_true_p50_us')} | | | |")
     for n in a.ns:
         k = f"brummd.{n}"
@@ -509,6 +515,11 @@ def main():
         R.update(d)
         d = run([os.path.join(a.bindir, "bench_spawnbench"), os.path.join(a.bindir, "brm-testchild"),
                  "100" if a.quick else "400", "0"], env=dict(os.environ, BRM_BENCH_FDS="3000"))
+        R.update(d)
+        # as brummd spawns: through descriptor slots taken at start-up
+        d = run([os.path.join(a.bindir, "bench_spawnbench"), os.path.join(a.bindir, "brm-testchild"),
+                 "100" if a.quick else "400", "0"],
+                env=dict(os.environ, BRM_BENCH_FDS="3000", BRM_BENCH_SLOTS="1"))
         R.update(d)
         d = run([sb, "cmd", "100" if a.quick else "300", "/bin/true"])
         R["exec_true_p50_us"] = d["cmd_p50"]

@@ -8,10 +8,16 @@
  * The child is `brm-testchild exit 0`; each child is reaped outside the
  * timed section. Usage: spawnbench TESTCHILD COUNT [MIB...]
  * With BRM_BENCH_FDS=K, K extra CLOEXEC descriptors are open first (as in
- * a daemon with K/3 children); the keys then end in "mibfds".
- * Prints "spawn.<how>.<MiB>mib_us_p50 X" lines.
+ * a daemon with K/3 children); the keys then end in "mibfds". With
+ * BRM_BENCH_SLOTS=1, brm_spawn_reserve_fds() is called before anything is
+ * opened, as brummd does at start-up (the child then gets no copy of the
+ * table); the keys end in "slots".
+ * Prints "spawn.<how>.<MiB>mib_us_p50 X" lines, and "..._done_us_p50" for
+ * the time until the child has exited (exec finished, the descriptors it
+ * inherited closed, `exit 0` run) and is reaped.
  */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,10 +48,17 @@ int main(int argc, char **argv)
 	char *child[] = { argv[1], "exit", "0", NULL };
 	int count = argc > 2 ? atoi(argv[2]) : 200;
 	double *v = malloc(sizeof(double) * (size_t)count);
+	double *done = malloc(sizeof(double) * (size_t)count);
 	size_t held = 0;
 	const char *fe = getenv("BRM_BENCH_FDS");
 	int extra = fe ? atoi(fe) : 0;
-	const char *tag = extra ? "fds" : "";
+	bool slots = getenv("BRM_BENCH_SLOTS") && atoi(getenv("BRM_BENCH_SLOTS"));
+	const char *tag = extra ? (slots ? "fdsslots" : "fds") : (slots ? "slots" : "");
+
+	if (slots && brm_spawn_reserve_fds() < 0) {
+		perror("brm_spawn_reserve_fds");
+		return 1;
+	}
 
 	/* Open descriptors like a daemon with many children has (3 per child). */
 	for (int i = 0; i + 1 < extra; i += 2) {
@@ -88,6 +101,7 @@ int main(int argc, char **argv)
 				}
 				v[i] = now_us() - t0;
 				waitpid(pid, NULL, 0);
+				done[i] = now_us() - t0;
 				if (how == 0) {
 					close(out.pidfd);
 					close(out.stdout_fd);
@@ -95,9 +109,12 @@ int main(int argc, char **argv)
 				}
 			}
 			qsort(v, (size_t)count, sizeof(double), cmp_d);
+			qsort(done, (size_t)count, sizeof(double), cmp_d);
 			printf("spawn.%s.%zumib%s_us_p50 %.1f\n", hn[how], held, tag, v[count / 2]);
 			printf("spawn.%s.%zumib%s_us_p99 %.1f\n", hn[how], held, tag,
 			       v[(size_t)((count - 1) * 0.99)]);
+			printf("spawn.%s.%zumib%s_done_us_p50 %.1f\n", hn[how], held, tag,
+			       done[count / 2]);
 			fflush(stdout);
 		}
 		if (ai >= argc)

@@ -113,6 +113,12 @@ int brm_daemon_start(struct brm_daemon *d, const struct brm_options *o)
 	brm_notify_init();
 	/* No inherited descriptor may reach a child. */
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	/* While the table is still short: a spawn's cost then does not grow
+	 * with the descriptors brummd holds (daemon/sup/spawn.h). */
+	r = brm_spawn_reserve_fds();
+	if (r < 0)
+		brm_log_warn("spawn descriptor slots: %s; every spawn copies the"
+			     " descriptor table", strerror(-r));
 	raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
 

@@ -4,7 +4,8 @@
  * `signal` with "to": "group" reaching the whole process group; health `retries` counted exactly and failures inside
  * `start_period_secs` not counted; shutdown stopping a dependent before
  * its dependency; `restart` lifting a persisted "stopped" across a restart
- * of brummd; brummctl failing when its stdout cannot be written.
+ * of brummd; brummctl failing when its stdout cannot be written; a child
+ * getting no copy of brummd's descriptor table.
  *
  * (`signal` refused for readers is in test_method_access, with every
  * other method.)
@@ -380,6 +381,54 @@ START_TEST(shutdown_waits_for_the_last_child)
 }
 END_TEST
 
+/*
+ * A child of a brummd that holds hundreds of descriptors (three per
+ * process) starts with a descriptor table of its stdio only: no copy of
+ * brummd's table, closed at exec (daemon/sup/spawn.c's slots). The kernel
+ * never shrinks a table, so FDSize in /proc shows what the child got; a
+ * copy of 450 descriptors is 512.
+ */
+START_TEST(children_do_not_get_a_copy_of_brummds_descriptors)
+{
+	char *cfg = malloc(64 * 1024), path[64], *st, *p;
+	size_t o = 0;
+	long pid, size;
+
+	ck_assert_ptr_nonnull(cfg);
+	o += (size_t)snprintf(cfg + o, 64 * 1024 - o, "{\"processes\": {");
+	for (int i = 0; i < 150; i++)
+		o += (size_t)snprintf(cfg + o, 64 * 1024 - o,
+				      "%s\"p%03d\": {\"cmd\": [\"%s\", \"sleep\", \"60\"],"
+				      " \"start_secs\": 0}", i ? "," : "", i, brmh_child());
+	snprintf(cfg + o, 64 * 1024 - o, "}}");
+	ck_assert_msg(brmh_start(&H, cfg, NULL) == 0, "brummd did not start (log: %s)", H.log);
+	free(cfg);
+	ck_assert(brmh_wait_state(&H, "p149", "running", 10000));
+	/* started again now, with all 150 processes' descriptors open */
+	pid = brmh_check_pid(&H, "p000");
+	ck_assert_int_eq(kill((pid_t)pid, SIGKILL), 0);
+	ck_assert(brmh_wait_pid_gone((pid_t)pid, 5000));
+	for (int i = 0; i < 500; i++) {
+		long now = brmh_check_pid(&H, "p000");
+
+		if (now > 0 && now != pid) {
+			pid = now;
+			break;
+		}
+		brmh_sleep_ms(10);
+	}
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	st = brmh_wait_file(path, 2000);
+	ck_assert_ptr_nonnull(st);
+	p = strstr(st, "FDSize:");
+	ck_assert_ptr_nonnull(p);
+	size = strtol(p + 7, NULL, 10);
+	free(st);
+	ck_assert_msg(size <= 64, "p000 (pid %ld) has a descriptor table of %ld", pid, size);
+	brmh_check_stop(&H);
+}
+END_TEST
+
 BRM_TEST_CASE("behaviour", "behaviour", 20,
 	stop_timeout_kills_a_term_ignoring_grandchild,
 	signal_reaches_the_process_group,
@@ -388,4 +437,5 @@ BRM_TEST_CASE("behaviour", "behaviour", 20,
 	shutdown_stops_dependents_first,
 	shutdown_waits_for_the_last_child,
 	restart_lifts_a_persisted_stop,
-	brummctl_fails_on_a_full_stdout);
+	brummctl_fails_on_a_full_stdout,
+	children_do_not_get_a_copy_of_brummds_descriptors);

@@ -684,6 +684,106 @@ START_TEST(test_no_fd_leak)
 }
 END_TEST
 
+/* The slots' fixture: as brummd does at start-up, before anything is open. */
+static void setup_slots(void)
+{
+	setup_tmp();
+	ck_assert_int_eq(brm_spawn_reserve_fds(), 0);
+}
+
+/* FDSize of /proc/@pid/status: the size of its descriptor table. */
+static long fd_table_size(pid_t pid)
+{
+	char path[64], *text, *p;
+	long n;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	text = wait_file(path, 1000);
+	p = strstr(text, "FDSize:");
+	ck_assert_msg(p != NULL, "no FDSize in %s", path);
+	n = strtol(p + 7, NULL, 10);
+	free(text);
+	return n;
+}
+
+/*
+ * The descriptor table size (FDSize) of a child spawned while 2000 more
+ * descriptors are open here; its open descriptors must be 0, 1, 2 either
+ * way. The kernel never shrinks a table, so its size shows what the child
+ * got: with slots a table of its stdio only, without them a copy.
+ */
+static long child_table_with_many_open(void)
+{
+	char *file = tmp_path("fds.txt");
+	char *argv[] = { child_bin, "fds", file, NULL };
+	struct brm_spawn_req req = req_for(argv);
+	struct brm_spawned s;
+	int many[2000];
+	char *fds;
+	long size;
+
+	for (int i = 0; i < 2000; i++) {
+		many[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		ck_assert_int_ge(many[i], 0);
+	}
+	spawn_ok(&req, &s);
+	fds = wait_file(file, 3000);
+	ck_assert_str_eq(fds, "0 1 2");
+	free(fds);
+	size = fd_table_size(s.pid);
+	kill_and_reap(&s);
+	for (int i = 0; i < 2000; i++)
+		close(many[i]);
+	free(file);
+	return size;
+}
+
+/* With slots: no copy of 2000 descriptors, closed at exec. */
+START_TEST(test_slots_child_table_is_small)
+{
+	ck_assert_int_le(child_table_with_many_open(), 64);
+}
+END_TEST
+
+/* Without slots: the copy (so the test above can fail). */
+START_TEST(test_no_slots_child_gets_a_copy)
+{
+	ck_assert_int_ge(child_table_with_many_open(), 2000);
+}
+END_TEST
+
+/*
+ * Through the slots: an extra descriptor arrives at its number, also one
+ * of the slots' own numbers. (That the daemon keeps no end of the child's
+ * pipes, so its exit gives EOF, is test_stdio's, also run with slots.)
+ */
+START_TEST(test_slots_extra_fd)
+{
+	char *file = tmp_path("fds.txt");
+	char *argv[] = { child_bin, "fds", file, NULL };
+	struct brm_spawn_req req = req_for(argv);
+	struct brm_spawned s;
+	int p[2];
+	char *fds, want[32];
+
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	for (int num = 3; num <= 9; num += 3) {
+		unlink(file);
+		req.extra_fd = p[1];
+		req.extra_fd_num = num;
+		spawn_ok(&req, &s);
+		fds = wait_file(file, 3000);
+		snprintf(want, sizeof(want), "0 1 2 %d", num);
+		ck_assert_str_eq(fds, want);
+		free(fds);
+		kill_and_reap(&s);
+	}
+	close(p[0]);
+	close(p[1]);
+	free(file);
+}
+END_TEST
+
 /* Wait until @pid (our child as subreaper, or gone) has died of SIGKILL. */
 static void wait_gone(pid_t pid, int timeout_ms)
 {
@@ -1017,6 +1117,21 @@ static Suite *spawn_suite(void)
 	tcase_add_test(tc, test_pdeathsig_with_user);
 	tcase_add_test(tc, test_user_nobody);
 	tcase_add_test(tc, test_flood);
+	tcase_add_test(tc, test_no_slots_child_gets_a_copy);
+	suite_add_tcase(s, tc);
+	/* The same again through descriptor slots, as in brummd. */
+	tc = tcase_create("slots");
+	tcase_add_checked_fixture(tc, setup_slots, teardown_tmp);
+	tcase_add_test(tc, test_slots_child_table_is_small);
+	tcase_add_test(tc, test_slots_extra_fd);
+	tcase_add_test(tc, test_exit_zero);
+	tcase_add_test(tc, test_missing_binary);
+	tcase_add_test(tc, test_bad_cwd);
+	tcase_add_test(tc, test_stdio);
+	tcase_add_test(tc, test_stdio_daemon_fds_closed);
+	tcase_add_test(tc, test_no_fd_leak);
+	tcase_add_test(tc, test_signals_reset);
+	tcase_add_test(tc, test_env);
 	suite_add_tcase(s, tc);
 
 	/*

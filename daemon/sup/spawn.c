@@ -19,6 +19,12 @@
  * loop watches: it becomes readable when the child exits, and
  * waitid(P_PIDFD, ...) reaps exactly that child, O(1) per exit.
  *
+ * Nor does it depend on the number of descriptors the daemon holds (three
+ * per process): with descriptor slots (brm_spawn_reserve_fds) the clone
+ * also shares the descriptor table (CLONE_FILES), and the child's first
+ * system call leaves it a table of its stdio only, so nothing is copied at
+ * clone and nothing closed at exec (measured in bench/spawnbench.c).
+ *
  * Rules for the child, which runs on our memory until execve:
  *  - no malloc, no stdio, no locks, nothing that is not async-signal-safe;
  *    everything it needs (argv, envp, candidate program paths, ids, groups,
@@ -82,6 +88,9 @@
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE (1U << 1)
+#endif
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
@@ -136,6 +145,7 @@ extern int __clone(int (*fn)(void *), void *stack, int flags, void *arg, ...);
 
 enum step {
 	STEP_NONE = 0,
+	STEP_FILES,
 	STEP_SIGNALS,
 	STEP_SETSID,
 	STEP_STDIO,
@@ -161,6 +171,8 @@ struct child {
 	const char *cwd;
 	int fd_in, fd_out, fd_err;  /* all >= 3 */
 	int extra_fd, extra_fd_num; /* extra_fd_num 0: none */
+	unsigned files_above;   /* != 0: the table is shared (CLONE_FILES) and
+	                           only descriptors below this are the child's */
 	int umask;
 	int pdeathsig;
 	pid_t ppid;
@@ -196,6 +208,25 @@ struct ksigaction {
 
 static void *child_stack;
 static atomic_flag spawn_busy = ATOMIC_FLAG_INIT;
+
+/*
+ * Descriptor slots (brm_spawn_reserve_fds). A child made by clone() without
+ * CLONE_FILES gets a copy of the daemon's whole descriptor table, about
+ * three descriptors per supervised process: the copy (in clone, while the
+ * loop waits) and the close of every one at exec grow with N. So a spawn
+ * puts what the child needs into a few descriptors kept open at the bottom
+ * of the table since start-up, clones with CLONE_FILES (nothing copied),
+ * and the child's first act is close_range(files_above, ~0,
+ * CLOSE_RANGE_UNSHARE): the kernel gives it a table of only the
+ * descriptors below files_above (stdio and the slots), whatever N. After
+ * clone the slots point at /dev/null again, so the daemon holds no write
+ * end of a child's pipes. Without slots, or where clone refuses CLONE_FILES
+ * (or valgrind runs us), the child gets the copy as before.
+ */
+enum { SLOT_NULL, SLOT_OUT, SLOT_ERR, SLOT_EXTRA, NSLOTS };
+static int slot[NSLOTS] = { -1, -1, -1, -1 };
+static unsigned slots_above;        /* 0: no slots */
+static bool clone_files_refused;
 static bool child_nofile_set;
 static struct rlimit child_nofile;
 
@@ -293,6 +324,13 @@ static NO_ASAN int child_main(void *arg)
 	uint64_t empty = 0;
 	bool eacces = false;
 	int last = ENOENT;
+
+	/* First: until here the descriptor table is the daemon's own. An old
+	 * kernel without CLOSE_RANGE_UNSHARE (before 5.9) copies all of it. */
+	if (c->files_above &&
+	    syscall(SYS_close_range, c->files_above, ~0U, CLOSE_RANGE_UNSHARE) < 0 &&
+	    syscall(SYS_unshare, CLONE_FILES) < 0)
+		child_fail(c, STEP_FILES, errno);
 
 	for (int sig = 1; sig < 65; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
@@ -555,6 +593,83 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/*
+ * Valgrind (3.19) stops the whole program at a clone with CLONE_FILES
+ * ("Unsupported clone() flags") instead of failing it; its preloaded
+ * libraries tell that it runs us.
+ */
+static bool under_valgrind(void)
+{
+	const char *pre = getenv("LD_PRELOAD");
+
+	return pre && strstr(pre, "/vgpreload_");
+}
+
+int brm_spawn_reserve_fds(void)
+{
+	int null, fd[NSLOTS], top = 0, e;
+
+	if (slots_above)
+		return 0;
+	if (under_valgrind()) {
+		clone_files_refused = true;
+		return 0;
+	}
+	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null < 0)
+		return -errno;
+	for (int i = 0; i < NSLOTS; i++) {
+		/* above stdio: a slot is dup3()'d onto 0, 1 or 2 in the child */
+		fd[i] = fcntl(null, F_DUPFD_CLOEXEC, 3);
+		if (fd[i] < 0) {
+			e = errno;
+			while (i--)
+				close(fd[i]);
+			close(null);
+			return -e;
+		}
+		if (fd[i] > top)
+			top = fd[i];
+	}
+	close(null);
+	memcpy(slot, fd, sizeof(slot));
+	slots_above = (unsigned)top + 1;
+	return 0;
+}
+
+/* The slots point at /dev/null again: the daemon keeps no pipe end. */
+static void slots_clear(void)
+{
+	for (int i = SLOT_OUT; i < NSLOTS; i++) {
+		if (dup3(slot[SLOT_NULL], slot[i], O_CLOEXEC) >= 0)
+			continue;
+		/* never keep a child's pipe end open: give the slot up */
+		close(slot[i]);
+		slot[i] = -1;
+		slots_above = 0;
+	}
+}
+
+/* Put @c's descriptors into the slots, for a clone with CLONE_FILES. */
+static int slots_fill(struct child *c)
+{
+	if (dup3(c->fd_out, slot[SLOT_OUT], O_CLOEXEC) < 0 ||
+	    dup3(c->fd_err, slot[SLOT_ERR], O_CLOEXEC) < 0 ||
+	    (c->extra_fd_num > 0 && dup3(c->extra_fd, slot[SLOT_EXTRA], O_CLOEXEC) < 0)) {
+		int e = errno;
+
+		slots_clear();
+		return -e;
+	}
+	c->fd_in = slot[SLOT_NULL];
+	c->fd_out = slot[SLOT_OUT];
+	c->fd_err = slot[SLOT_ERR];
+	if (c->extra_fd_num > 0)
+		c->extra_fd = slot[SLOT_EXTRA];
+	c->files_above = slots_above;
+	return 0;
+}
+
 static const char *rlimit_name(int resource)
 {
 	switch (resource) {
@@ -573,6 +688,8 @@ static int child_error(const struct child *c, const struct brm_spawn_req *req,
 	const char *es = strerror(e);
 
 	switch (c->step) {
+	case STEP_FILES:
+		return brm_fail_err(err, errlen, e, "unshare the descriptor table: %s", es);
 	case STEP_SIGNALS:
 		return brm_fail_err(err, errlen, e, "reset signal mask: %s", es);
 	case STEP_SETSID:
@@ -625,8 +742,8 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 	struct brm_creds cr = { 0 };
 	char **envp = NULL, **paths = NULL;
 	int in = -1, opipe[2] = { -1, -1 }, epipe[2] = { -1, -1 };
-	int pidfd = -1, rc;
-	bool nofile_given = false;
+	int pidfd = -1, rc, flags;
+	bool nofile_given = false, slots = slots_above && !clone_files_refused;
 	sigset_t all, old;
 	pid_t pid;
 
@@ -685,8 +802,9 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 								      : (uint64_t)child_nofile.rlim_max;
 	}
 
-	in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (in < 0) {
+	/* with slots, stdin is the null slot */
+	in = slots ? -1 : open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (!slots && in < 0) {
 		rc = brm_fail_err(err, errlen, errno, "open '/dev/null': %s", strerror(errno));
 		goto out_close;
 	}
@@ -694,7 +812,7 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 		rc = brm_fail_err(err, errlen, errno, "pipe: %s", strerror(errno));
 		goto out_close;
 	}
-	if ((rc = fd_above_stdio(&in)) < 0 ||
+	if ((!slots && (rc = fd_above_stdio(&in)) < 0) ||
 	    (rc = fd_above_stdio(&opipe[1])) < 0 ||
 	    (rc = fd_above_stdio(&epipe[1])) < 0 ||
 	    (rc = brm_fd_set_nonblock(opipe[0], true)) < 0 ||
@@ -719,13 +837,27 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
 		goto out_close;
 	}
 	c.ppid = getpid();
+	if (slots && (rc = slots_fill(&c)) < 0) {
+		atomic_flag_clear(&spawn_busy);
+		rc = brm_fail_err(err, errlen, -rc, "stdio descriptors: %s", strerror(-rc));
+		goto out_close;
+	}
 
+	flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pid = brm_raw_clone(child_main, child_stack,
-		    CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &c, &pidfd);
+	pid = brm_raw_clone(child_main, child_stack, flags | (slots ? CLONE_FILES : 0),
+			    &c, &pidfd);
+	if (pid < 0 && errno == EINVAL && slots) {
+		/* a sandbox may refuse CLONE_FILES; the child's close_range
+		 * then trims its own copy of the table */
+		clone_files_refused = true;
+		pid = brm_raw_clone(child_main, child_stack, flags, &c, &pidfd);
+	}
 	rc = pid < 0 ? errno : 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (slots)
+		slots_clear();
 	atomic_flag_clear(&spawn_busy);
 
 	if (pid < 0) {

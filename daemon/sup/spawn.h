@@ -72,7 +72,8 @@ struct brm_spawned {
  * Context: any one thread at a time (in brummd: the loop thread); a call
  * overlapping another one fails with -EBUSY. It blocks until the child has
  * called execve or failed, typically ~100 us whatever the daemon's memory
- * size (longer when the CPUs are busy: the child must be scheduled). With
+ * size, and with brm_spawn_reserve_fds() whatever the number of its
+ * descriptors (longer when the CPUs are busy: the child must be scheduled). With
  * @req->user or ->group it looks them up through NSS (getpwnam_r), which can
  * block on a network directory.
  */
@@ -88,6 +89,17 @@ int brm_spawn(const struct brm_spawn_req *req, struct brm_spawned *out,
  * Context: before the first spawn, or on the spawning thread.
  */
 void brm_spawn_set_child_nofile(const struct rlimit *rl);
+
+/*
+ * Keep a few descriptors open at the bottom of the table (they must be
+ * taken before the daemon opens its many: call this at start-up), through
+ * which every later brm_spawn() hands the child its stdio, so that neither
+ * the clone nor the exec costs anything per descriptor the daemon holds
+ * (spawn.c says how). Without it a child starts with a copy of the whole
+ * table, closed at exec. Returns 0 or -errno.
+ * Context: before the first spawn, or on the spawning thread.
+ */
+int brm_spawn_reserve_fds(void);
 
 /*
  * Reap the child behind @pidfd without blocking.
