@@ -362,6 +362,27 @@ static __attribute__((noinline)) int tmp_close(int fd)
 }
 
 /*
+ * Write @len bytes of @text to the temporary file and fsync it; 0 or
+ * -errno. Not inlined, for the same reason as tmp_close: its write() is the
+ * first use of a number the loop may have had for a socket that libuv
+ * closed unseen (seen in CI: a health probe's socket, test_deps).
+ */
+static __attribute__((noinline)) int tmp_fill(int fd, const char *text, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		off += (size_t)n;
+	}
+	return fsync(fd) < 0 ? -errno : 0;
+}
+
+/*
  * Thread pool: write st->text atomically, relative to the checked
  * directory: the temporary file is created afresh (O_EXCL|O_NOFOLLOW, after
  * removing a stale one), so nothing planted can redirect the write. Touches
@@ -370,7 +391,6 @@ static __attribute__((noinline)) int tmp_close(int fd)
 static void write_work(uv_work_t *w)
 {
 	struct brm_persist *st = w->data;
-	size_t len = strlen(st->text), off = 0;
 	int fd, r = 0;
 
 	if (unlinkat(st->dfd, st->tmp, 0) < 0 && errno != ENOENT) {
@@ -382,18 +402,7 @@ static void write_work(uv_work_t *w)
 		r = -errno;
 		goto out;
 	}
-	while (off < len) {
-		ssize_t n = write(fd, st->text + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		off += (size_t)n;
-	}
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
+	r = tmp_fill(fd, st->text, strlen(st->text));
 	if (tmp_close(fd) < 0 && r == 0)
 		r = -errno;
 	if (r == 0 && renameat(st->dfd, st->tmp, st->dfd, st->file) < 0)
