@@ -20,40 +20,40 @@
 #include "proto/selector.h"
 
 static const struct cli_command commands[] = {
-	{ "status", CMD_STATUS, "[NAME...] [--stats|--no-stats]",
+	{ "status", CMD_STATUS, ARGS_NAMES, "[NAME...] [--stats|--no-stats]",
 	  "show the state of every process, or of the named ones" },
-	{ "start", CMD_START, "NAME...|--all [--no-wait] [--timeout SECS]",
+	{ "start", CMD_START, ARGS_NAMES, "NAME...|--all [--no-wait] [--timeout SECS]",
 	  "start processes and wait until they are running" },
-	{ "stop", CMD_STOP, "NAME...|--all [--no-wait] [--timeout SECS]",
+	{ "stop", CMD_STOP, ARGS_NAMES, "NAME...|--all [--no-wait] [--timeout SECS]",
 	  "stop processes and wait until they are down" },
-	{ "restart", CMD_RESTART, "NAME...|--all [--no-wait] [--timeout SECS]",
+	{ "restart", CMD_RESTART, ARGS_NAMES, "NAME...|--all [--no-wait] [--timeout SECS]",
 	  "stop, then start processes and wait until they are running" },
-	{ "signal", CMD_SIGNAL, "NAME... SIG|--all SIG [--group]",
+	{ "signal", CMD_SIGNAL, ARGS_NAMES_SIG, "NAME... SIG|--all SIG [--group]",
 	  "send a signal (HUP, SIGUSR1, 15, ...) to the main process, or its group" },
-	{ "add", CMD_ADD, "NAME [OPTIONS] -- CMD [ARGS...]",
+	{ "add", CMD_ADD, ARGS_NEW, "NAME [OPTIONS] -- CMD [ARGS...]",
 	  "add a process (and start it, unless --no-autostart)" },
-	{ "remove", CMD_REMOVE, "NAME",
+	{ "remove", CMD_REMOVE, ARGS_NAME, "NAME",
 	  "stop a process and remove it" },
-	{ "ping", CMD_PING, "",
+	{ "ping", CMD_PING, ARGS_NONE, "",
 	  "check that brummd answers; print its version, pid and uptime" },
-	{ "reload", CMD_RELOAD, "",
+	{ "reload", CMD_RELOAD, ARGS_NONE, "",
 	  "re-read the config file and apply the difference" },
-	{ "logs", CMD_LOGS, "[NAME...] [-n N] [-f] [--since TIME] [--stdout|--stderr] [--grep RE] | --reopen",
+	{ "logs", CMD_LOGS, ARGS_NAMES, "[NAME...] [-n N] [-f] [--since TIME] [--stdout|--stderr] [--grep RE] | --reopen",
 	  "show the last lines of processes' output, of every process without a NAME"
 	  " (-f: and follow it)" },
-	{ "urls", CMD_URLS, "[NAME...]",
+	{ "urls", CMD_URLS, ARGS_NAMES, "[NAME...]",
 	  "list the http(s) URLs processes printed" },
-	{ "errors", CMD_ERRORS, "[NAME]",
+	{ "errors", CMD_ERRORS, ARGS_NAME, "[NAME]",
 	  "show recent error blocks (stack traces kept together)" },
-	{ "events", CMD_EVENTS, "[NAME...] [-f] [--history|--since SEQ] [--count N]",
+	{ "events", CMD_EVENTS, ARGS_NAMES, "[NAME...] [-f] [--history|--since SEQ] [--count N]",
 	  "print state and health changes as they happen, one line each" },
-	{ "wait", CMD_WAIT, "NAME...|--all --state S [--health H] [--timeout SECS]",
+	{ "wait", CMD_WAIT, ARGS_NAMES, "NAME...|--all --state S [--health H] [--timeout SECS]",
 	  "wait until processes reach a state (exit 0), or say why not (exit 1)" },
-	{ "log", CMD_DLOG, "[-n N] [-f] [--since TIME]",
+	{ "log", CMD_DLOG, ARGS_NONE, "[-n N] [-f] [--since TIME]",
 	  "show brummd's own log (-f: and follow it)" },
-	{ "shutdown", CMD_SHUTDOWN, "",
+	{ "shutdown", CMD_SHUTDOWN, ARGS_NONE, "",
 	  "stop every process in dependency order, then brummd exits" },
-	{ "metrics", CMD_METRICS, "",
+	{ "metrics", CMD_METRICS, ARGS_NONE, "",
 	  "print the processes' states and figures in the Prometheus text format" },
 };
 
@@ -83,44 +83,64 @@ static const struct opt {
 	bool has_arg;
 	enum opt_id id;
 	unsigned cmds;            /* commands that take it; GLOBAL for all */
+	const char *values;       /* its values for completion (complete.c) */
 } opts[] = {
-	{ "socket", 's', true, O_SOCKET, GLOBAL },
-	{ "json", 0, false, O_JSON, GLOBAL },
-	{ "help", 'h', false, O_HELP, GLOBAL },
-	{ "version", 0, false, O_VERSION, GLOBAL },
-	{ "all", 0, false, O_ALL, WAITERS | WAIT | SIGNAL },
-	{ "wait", 0, false, O_WAIT, WAITERS },
-	{ "no-wait", 0, false, O_NO_WAIT, WAITERS },
-	{ "timeout", 0, true, O_TIMEOUT, WAITERS | WAIT },
-	{ "restart", 0, true, O_RESTART, ADD },
-	{ "type", 0, true, O_TYPE, ADD },
-	{ "no-autostart", 0, false, O_NO_AUTOSTART, ADD },
-	{ "cwd", 0, true, O_CWD, ADD },
-	{ "env", 0, true, O_ENV, ADD },
-	{ "start-secs", 0, true, O_START_SECS, ADD },
-	{ "start-retries", 0, true, O_START_RETRIES, ADD },
-	{ "stop-signal", 0, true, O_STOP_SIGNAL, ADD },
-	{ "stop-timeout", 0, true, O_STOP_TIMEOUT, ADD },
-	{ "user", 0, true, O_USER, ADD },
-	{ "group", 0, true, O_GROUP, ADD },
-	{ "group", 0, false, O_TO_GROUP, SIGNAL },   /* same name, other command */
-	{ "shell", 0, false, O_SHELL, ADD },
-	{ "no-color", 0, false, O_NO_COLOR, GLOBAL },
-	{ "lines", 'n', true, O_LINES, LOGS | DLOG },
-	{ "follow", 'f', false, O_FOLLOW, LOGS | EVENTS | DLOG },
-	{ "stdout", 0, false, O_STDOUT, LOGS },
-	{ "stderr", 0, false, O_STDERR, LOGS },
-	{ "grep", 0, true, O_GREP, LOGS },
-	{ "since-seq", 0, true, O_SINCE_SEQ, LOGS },
-	{ "reopen", 0, false, O_REOPEN, LOGS },
-	{ "history", 0, false, O_HISTORY, EVENTS },
-	{ "since", 0, true, O_SINCE, EVENTS | LOGS | DLOG },
-	{ "count", 0, true, O_COUNT, EVENTS },
-	{ "state", 0, true, O_STATE, WAIT },
-	{ "health", 0, true, O_HEALTH, WAIT },
-	{ "stats", 0, false, O_STATS, BIT(CMD_STATUS) },
-	{ "no-stats", 0, false, O_NO_STATS, BIT(CMD_STATUS) },
+	{ "socket", 's', true, O_SOCKET, GLOBAL, CLI_VALUES_FILE },
+	{ "json", 0, false, O_JSON, GLOBAL, NULL },
+	{ "help", 'h', false, O_HELP, GLOBAL, NULL },
+	{ "version", 0, false, O_VERSION, GLOBAL, NULL },
+	{ "all", 0, false, O_ALL, WAITERS | WAIT | SIGNAL, NULL },
+	{ "wait", 0, false, O_WAIT, WAITERS, NULL },
+	{ "no-wait", 0, false, O_NO_WAIT, WAITERS, NULL },
+	{ "timeout", 0, true, O_TIMEOUT, WAITERS | WAIT, NULL },
+	{ "restart", 0, true, O_RESTART, ADD, "always on-failure never" },
+	{ "type", 0, true, O_TYPE, ADD, "simple oneshot" },
+	{ "no-autostart", 0, false, O_NO_AUTOSTART, ADD, NULL },
+	{ "cwd", 0, true, O_CWD, ADD, CLI_VALUES_DIR },
+	{ "env", 0, true, O_ENV, ADD, NULL },
+	{ "start-secs", 0, true, O_START_SECS, ADD, NULL },
+	{ "start-retries", 0, true, O_START_RETRIES, ADD, NULL },
+	{ "stop-signal", 0, true, O_STOP_SIGNAL, ADD, CLI_VALUES_SIGNAL },
+	{ "stop-timeout", 0, true, O_STOP_TIMEOUT, ADD, NULL },
+	{ "user", 0, true, O_USER, ADD, CLI_VALUES_USER },
+	{ "group", 0, true, O_GROUP, ADD, CLI_VALUES_GROUP },
+	{ "group", 0, false, O_TO_GROUP, SIGNAL, NULL },   /* same name, other command */
+	{ "shell", 0, false, O_SHELL, ADD, NULL },
+	{ "no-color", 0, false, O_NO_COLOR, GLOBAL, NULL },
+	{ "lines", 'n', true, O_LINES, LOGS | DLOG, NULL },
+	{ "follow", 'f', false, O_FOLLOW, LOGS | EVENTS | DLOG, NULL },
+	{ "stdout", 0, false, O_STDOUT, LOGS, NULL },
+	{ "stderr", 0, false, O_STDERR, LOGS, NULL },
+	{ "grep", 0, true, O_GREP, LOGS, NULL },
+	{ "since-seq", 0, true, O_SINCE_SEQ, LOGS, NULL },
+	{ "reopen", 0, false, O_REOPEN, LOGS, NULL },
+	{ "history", 0, false, O_HISTORY, EVENTS, NULL },
+	{ "since", 0, true, O_SINCE, EVENTS | LOGS | DLOG, NULL },
+	{ "count", 0, true, O_COUNT, EVENTS, NULL },
+	{ "state", 0, true, O_STATE, WAIT, CLI_VALUES_STATE },
+	{ "health", 0, true, O_HEALTH, WAIT, NULL },
+	{ "stats", 0, false, O_STATS, BIT(CMD_STATUS), NULL },
+	{ "no-stats", 0, false, O_NO_STATS, BIT(CMD_STATUS), NULL },
 };
+
+const struct cli_command *cli_command_at(size_t i)
+{
+	return i < BRM_ARRAY_SIZE(commands) ? &commands[i] : NULL;
+}
+
+bool cli_option_at(size_t i, const struct cli_command *cmd, struct cli_option *opt,
+		   bool *applies)
+{
+	if (i >= BRM_ARRAY_SIZE(opts))
+		return false;
+	opt->name = opts[i].name;
+	opt->short_name = opts[i].short_name;
+	opt->has_arg = opts[i].has_arg;
+	opt->global = opts[i].cmds == GLOBAL;
+	opt->values = opts[i].values;
+	*applies = opt->global || (cmd && (opts[i].cmds & BIT(cmd->id)));
+	return true;
+}
 
 void cli_print_help(FILE *f)
 {
@@ -132,7 +152,9 @@ void cli_print_help(FILE *f)
 	for (size_t i = 0; i < BRM_ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-8s %s\n           %s\n", commands[i].name,
 			commands[i].usage, commands[i].summary);
-	fputs("\n"
+	fputs("  completion bash|zsh|fish\n"
+	      "           print the shell completion script: source <(brummctl completion bash)\n"
+	      "\n"
 	      "NAME is a process (web), an instance group (worker: worker:0, worker:1, ...)\n"
 	      "or a glob pattern in quotes ('web*', 'worker:[02]', '?b'); at most 8\n"
 	      "patterns, each at most 64 bytes. A NAME that takes nothing is an error.\n"
@@ -273,7 +295,7 @@ enum cli_parse_result cli_usage_error(const struct cli_command *cmd, const char 
 	return CLI_PARSE_USAGE;
 }
 
-static const struct cli_command *find_command(const char *name)
+const struct cli_command *cli_command_find(const char *name)
 {
 	for (size_t i = 0; i < BRM_ARRAY_SIZE(commands); i++)
 		if (strcmp(commands[i].name, name) == 0)
@@ -836,7 +858,7 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_opts *o)
 	if (i >= argc)
 		return cli_usage_error(NULL, "missing command");
 	if (strcmp(argv[i], "help") == 0) {
-		const struct cli_command *cmd = i + 1 < argc ? find_command(argv[i + 1]) : NULL;
+		const struct cli_command *cmd = i + 1 < argc ? cli_command_find(argv[i + 1]) : NULL;
 
 		if (cmd)
 			print_cmd_help(stdout, cmd);
@@ -844,7 +866,15 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_opts *o)
 			cli_print_help(stdout);
 		return CLI_PARSE_DONE;
 	}
-	o->cmd = find_command(argv[i]);
+	if (strcmp(argv[i], "completion") == 0) {
+		if (i + 2 != argc)
+			return cli_usage_error(NULL, "usage: brummctl completion bash|zsh|fish");
+		if (cli_completion_script(stdout, argv[i + 1]) < 0)
+			return cli_usage_error(NULL, "completion: unknown shell '%s' (expected "
+					       "bash, zsh or fish)", argv[i + 1]);
+		return CLI_PARSE_DONE;
+	}
+	o->cmd = cli_command_find(argv[i]);
 	if (!o->cmd)
 		return cli_usage_error(NULL, "unknown command '%s'", argv[i]);
 	i++;

@@ -8,6 +8,7 @@
  *   logs.c     logs (and follow), urls, errors: their output
  *   dlog.c     log: brummd's own log (and follow)
  *   metrics.c  metrics: the Prometheus text format
+ *   complete.c shell completion: the scripts, and the candidates for a word
  *   main.c     connecting, calling, exit codes
  *
  * Everything here runs on brummctl's only thread.
@@ -50,11 +51,41 @@ enum cli_cmd_id {
 	CMD_METRICS,
 };
 
+/* What a command's positional arguments are, for completion (complete.c). */
+enum cli_args {
+	ARGS_NONE,        /* ping, reload, ...: nothing */
+	ARGS_NAMES,       /* NAME...: processes of the running brummd */
+	ARGS_NAME,        /* one NAME (remove, errors) */
+	ARGS_NAMES_SIG,   /* NAME... SIG, or --all SIG (signal) */
+	ARGS_NEW,         /* a new NAME, then -- CMD ARGS... (add) */
+};
+
 struct cli_command {
 	const char *name;
 	enum cli_cmd_id id;
+	enum cli_args args;
 	const char *usage;       /* after "brummctl NAME " */
 	const char *summary;
+};
+
+/*
+ * An option's values as completion offers them: a list of words separated
+ * by spaces, or one of these kinds (complete.c expands them).
+ */
+#define CLI_VALUES_FILE   ":file"
+#define CLI_VALUES_DIR    ":dir"
+#define CLI_VALUES_USER   ":user"
+#define CLI_VALUES_GROUP  ":group"
+#define CLI_VALUES_SIGNAL ":signal"
+#define CLI_VALUES_STATE  ":state"
+
+/* One option of the table in args.c, as completion sees it. */
+struct cli_option {
+	const char *name;        /* long name, without "--" */
+	char short_name;         /* 0 when none */
+	bool has_arg;
+	bool global;             /* taken before and after every command */
+	const char *values;      /* CLI_VALUES_* or a word list; NULL: any */
 };
 
 /* The parsed command line. Strings point into argv; arrays are owned. */
@@ -137,6 +168,32 @@ void cli_print_help(FILE *f);
  * CLI_PARSE_USAGE. */
 enum cli_parse_result cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* The command of that name, or NULL. */
+const struct cli_command *cli_command_find(const char *name);
+/* The @i-th command of the table, or NULL past its end. */
+const struct cli_command *cli_command_at(size_t i);
+/*
+ * The @i-th entry of the option table in *@opt; false past its end. An
+ * entry applies to @cmd when opt->global or @cmd takes it (with @cmd NULL:
+ * only the global ones); cli_option_applies() says which.
+ */
+bool cli_option_at(size_t i, const struct cli_command *cmd, struct cli_option *opt,
+		   bool *applies);
+
+/* complete.c */
+
+/*
+ * Print the completion script for @shell ("bash", "zsh", "fish") to @f.
+ * Returns 0, or -1 for another shell.
+ */
+int cli_completion_script(FILE *f, const char *shell);
+/*
+ * `brummctl __complete CWORD WORD0 WORD1 ...` (argv from CWORD on): print
+ * the candidates for word CWORD of the command line, one a line, quietly:
+ * nothing on stderr, exit 0, also when brummd cannot be reached.
+ */
+int cli_complete(int argc, char **argv);
 
 /* request.c */
 

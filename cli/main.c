@@ -196,6 +196,10 @@ int main(int argc, char **argv)
 	struct cli_opts o;
 	int ret;
 
+	/* Completion's own call, from the scripts (complete.c): never parsed
+	 * as a command line, never a usage error. */
+	if (argc > 1 && strcmp(argv[1], "__complete") == 0)
+		return cli_complete(argc - 2, argv + 2);
 	switch (cli_parse(argc, argv, &o)) {
 	case CLI_PARSE_DONE:
 		ret = CLI_EXIT_OK;
