@@ -6,7 +6,8 @@
 #   make examples        check the examples of README.md and man/ alone
 #   make run             start brummd in the foreground on its embedded default,
 #                        with its socket and state in ./run (RUNDIR)
-#   make install         PREFIX=/usr/local DESTDIR= (binaries, units, config, man pages)
+#   make install         PREFIX=/usr/local DESTDIR= (binaries, units, config, man pages,
+#                        shell completions)
 #   make installcheck    install into a scratch DESTDIR and check what landed
 #   make deps            install missing build dependencies (apt-get); the
 #                        only target that does: the others stop and say so
@@ -29,6 +30,11 @@ PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR  ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
+# Where Debian's bash-completion, zsh and fish packages look.
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR  ?= $(DATADIR)/zsh/vendor-completions
+FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
 SYSCONFDIR ?= /etc
 UNITDIR ?= /etc/systemd/system
 DESTDIR ?=
@@ -214,6 +220,8 @@ run: $(BINOUT)/brummd $(BINOUT)/brummctl
 	    --socket $(RUNDIR)/brummd.sock $(RUNFLAGS)
 
 # The units name /usr/local/sbin/brummd; installing elsewhere rewrites it.
+# The completion scripts come from the built brummctl itself
+# (`brummctl completion SHELL`), so they match its commands and options.
 # An existing /etc/brummd/brummd.json is never overwritten.
 install: $(BINOUT)/brummd $(BINOUT)/brummctl
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
@@ -230,6 +238,12 @@ install: $(BINOUT)/brummd $(BINOUT)/brummctl
 	install -m 0644 man/brummctl.1 $(DESTDIR)$(MANDIR)/man1/brummctl.1
 	install -m 0644 man/brummd.json.5 $(DESTDIR)$(MANDIR)/man5/brummd.json.5
 	install -m 0644 man/brummd.8 $(DESTDIR)$(MANDIR)/man8/brummd.8
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	$(BINOUT)/brummctl completion bash > $(DESTDIR)$(BASHCOMPDIR)/brummctl
+	$(BINOUT)/brummctl completion zsh > $(DESTDIR)$(ZSHCOMPDIR)/_brummctl
+	$(BINOUT)/brummctl completion fish > $(DESTDIR)$(FISHCOMPDIR)/brummctl.fish
+	chmod 0644 $(DESTDIR)$(BASHCOMPDIR)/brummctl $(DESTDIR)$(ZSHCOMPDIR)/_brummctl \
+	    $(DESTDIR)$(FISHCOMPDIR)/brummctl.fish
 
 # Install into a scratch DESTDIR and check what landed (CI runs it).
 installcheck: $(BINOUT)/brummd $(BINOUT)/brummctl
@@ -241,6 +255,8 @@ uninstall:
 	rm -f $(DESTDIR)$(UNITDIR)/brummd.service $(DESTDIR)$(UNITDIR)/brummd.socket
 	rm -f $(DESTDIR)$(MANDIR)/man1/brummctl.1 $(DESTDIR)$(MANDIR)/man5/brummd.json.5 \
 	    $(DESTDIR)$(MANDIR)/man8/brummd.8
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/brummctl $(DESTDIR)$(ZSHCOMPDIR)/_brummctl \
+	    $(DESTDIR)$(FISHCOMPDIR)/brummctl.fish
 
 deps:
 	sh scripts/deps.sh

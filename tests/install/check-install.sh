@@ -2,7 +2,8 @@
 # make installcheck: install into a scratch DESTDIR and check what landed.
 #   binaries run, the units name the installed brummd and pass systemd-analyze
 #   verify where it exists, the man pages render without warnings, the default
-#   config is valid, and a second install keeps an edited config.
+#   config is valid, the shell completions are in place, a second install
+#   keeps an edited config, and make uninstall removes what install put.
 # Usage: make installcheck (from the top of the tree).
 set -u
 dest=$(mktemp -d /tmp/brminstall.XXXXXX)
@@ -46,9 +47,21 @@ for page in man1/brummctl.1 man5/brummd.json.5 man8/brummd.8; do
 		echo "SKIP: groff is not installed; $page not rendered"
 	fi
 done
+share=$dest/opt/brm/share
+check "bash completion installed" grep -q "complete -F _brummctl brummctl" \
+	"$share/bash-completion/completions/brummctl"
+check "zsh completion installed" grep -q "^#compdef brummctl" "$share/zsh/vendor-completions/_brummctl"
+check "fish completion installed" grep -q "^complete -c brummctl" \
+	"$share/fish/vendor_completions.d/brummctl.fish"
+check "the bash completion parses" bash -n "$share/bash-completion/completions/brummctl"
 check "the default config is valid" "$sbin" --check-config "$conf"
 echo '{ "workers": 3 } // edited by the admin' > "$conf"
 make -s --no-print-directory install DESTDIR="$dest" PREFIX=/opt/brm >/dev/null 2>&1
 check "a second install keeps the edited config" grep -q "edited by the admin" "$conf"
+make -s --no-print-directory uninstall DESTDIR="$dest" PREFIX=/opt/brm >/dev/null 2>&1
+check "make uninstall removes the bash completion" \
+	test ! -e "$share/bash-completion/completions/brummctl"
+check "make uninstall removes the zsh and fish completions" \
+	sh -c "test ! -e '$share/zsh/vendor-completions/_brummctl' && test ! -e '$share/fish/vendor_completions.d/brummctl.fish'"
 echo "installcheck: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
