@@ -64,6 +64,10 @@
  * Files are written atomically (a temporary file, then rename), so a test
  * polling for a file never reads half of it. An unknown mode or bad
  * arguments print a usage message and exit 2. Only libc is used.
+ *
+ * Long because: it is one program with a short function per mode; split,
+ * it would be several programs (or files) for the Makefile to build and
+ * the tests to find, for no gain in reading any one mode.
  */
 #include <dirent.h>
 #include <stddef.h>
