@@ -53,6 +53,8 @@ static const struct cli_command commands[] = {
 	  "show brummd's own log (-f: and follow it)" },
 	{ "shutdown", CMD_SHUTDOWN, "",
 	  "stop every process in dependency order, then brummd exits" },
+	{ "metrics", CMD_METRICS, "",
+	  "print the processes' states and figures in the Prometheus text format" },
 };
 
 enum opt_id {
@@ -217,6 +219,11 @@ void cli_print_help(FILE *f)
 	      "shutdown:\n"
 	      "  Stops every process (dependents before what they depend on), answers\n"
 	      "  once all are down, then brummd exits 0.\n"
+	      "\n"
+	      "metrics:\n"
+	      "  The Prometheus text format (0.0.4) for node_exporter's textfile\n"
+	      "  collector: brummd_process_state{name,state}, _up, _restarts_total,\n"
+	      "  _uptime_seconds, CPU, memory, health, and brummd's own uptime.\n"
 	      "\n"
 	      "Options that take a value take it as '--name VALUE', '--name=VALUE',\n"
 	      "and for one-letter ones also '-n VALUE' or '-nVALUE'.\n"
@@ -794,6 +801,13 @@ static enum cli_parse_result check_args(struct cli_opts *o, bool dashdash)
 	case CMD_SHUTDOWN:
 		if (o->nargs)
 			return cli_usage_error(cmd, "shutdown: takes no arguments");
+		return CLI_PARSE_RUN;
+	case CMD_METRICS:
+		if (o->nargs)
+			return cli_usage_error(cmd, "metrics: takes no arguments");
+		if (o->json)
+			return cli_usage_error(cmd, "metrics: prints the Prometheus text format;"
+					       " --json does not apply");
 		return CLI_PARSE_RUN;
 	}
 	return CLI_PARSE_RUN;

@@ -7,6 +7,7 @@
  *   stream.c   the status table read straight from the reply's text
  *   logs.c     logs (and follow), urls, errors: their output
  *   dlog.c     log: brummd's own log (and follow)
+ *   metrics.c  metrics: the Prometheus text format
  *   main.c     connecting, calling, exit codes
  *
  * Everything here runs on brummctl's only thread.
@@ -46,6 +47,7 @@ enum cli_cmd_id {
 	CMD_WAIT,
 	CMD_DLOG,        /* `log`: brummd's own log */
 	CMD_SHUTDOWN,
+	CMD_METRICS,
 };
 
 struct cli_command {
@@ -244,5 +246,16 @@ bool cli_put_text(FILE *f, const char *s, bool color);
 void cli_dlog_print_result(FILE *f, const struct cli_opts *o, const struct cJSON *result,
 			   bool color);
 int cli_dlog_follow(FILE *f, struct brm_client *c, const struct cli_opts *o, bool color);
+
+/*
+ * metrics.c: after @status, the result of `status` with stats, ask brummd
+ * for ping on @c and print both in the Prometheus text format on @f.
+ * Returns what brm_client_call() returned for the ping (0: printed; >0:
+ * *@err holds brummd's error; <0: the connection failed); nothing is
+ * printed unless 0.
+ */
+struct brm_rpc_err;
+int cli_metrics_print(FILE *f, struct brm_client *c, const struct cJSON *status,
+		      struct brm_rpc_err *err);
 
 #endif

@@ -154,6 +154,11 @@ static int run(const struct cli_opts *o)
 		/* The reply only confirms the subscription; events follow. */
 		ret = cli_events_follow(o, c) < 0 ? lost(o, path, c) : CLI_EXIT_OK;
 	} else {
+		if (o->cmd->id == CMD_METRICS) {
+			r = cli_metrics_print(stdout, c, result, &err);
+			ret = r < 0 ? lost(o, path, c) : r > 0 ? rpc_error(o, &err) : CLI_EXIT_OK;
+			goto out_result;
+		}
 		if (is_logs_cmd(o->cmd->id))
 			cli_logs_print_result(stdout, o, result, color);
 		else if (o->cmd->id == CMD_DLOG)
@@ -176,6 +181,7 @@ static int run(const struct cli_opts *o)
 		if (o->cmd->id == CMD_SHUTDOWN && !o->json)
 			puts("every process is down; brummd exits");
 	}
+out_result:
 	cJSON_Delete(result);
 	brm_rpc_err_finish(&err);
 	brm_client_destroy(c);

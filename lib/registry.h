@@ -91,7 +91,7 @@ struct brm_reg_entry {
 	unsigned long hash;
 	const char *name;            /* == the first snapshot's name copy, owned */
 	void *owner;                 /* loop thread's private record; readers ignore */
-	void *logs;                  /* RCU pointer: struct brm_logpub (daemon/sup/logcap.h), or NULL */
+	void *logs;                  /* RCU pointer: struct brm_logpub (daemon/logpub.h), or NULL */
 };
 
 /*

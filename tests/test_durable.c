@@ -309,14 +309,34 @@ static bool log_has(const char *needle)
 	return r;
 }
 
+/*
+ * Fill the file system of @path, and top it up after a while: a state
+ * write under way when the fill began frees the old file's space at its
+ * rename, after the fill (broke under load).
+ */
+static void fill_disk(const char *path)
+{
+	static char block[4096];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	for (int round = 0; round < 3; round++) {
+		while (write(fd, block, sizeof(block)) > 0)
+			;
+		while (write(fd, block, 1) > 0)
+			;
+		brmh_sleep_ms(100);
+	}
+	close(fd);
+}
+
 START_TEST(a_full_disk_answers_at_once_and_retries_on_schedule)
 {
 	char fill[128], path[128];
 	char *cfg = strdup(two_procs());
 	cJSON *r;
-	int code = 0, fd;
+	int code = 0;
 	long t_free, t_written = -1;
-	static char block[4096];
 
 	snprintf(state_dir, sizeof(state_dir), "/tmp/brmdisk.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(state_dir));
@@ -331,11 +351,7 @@ START_TEST(a_full_disk_answers_at_once_and_retries_on_schedule)
 	ck_assert(brmh_wait_state(&H, "a", "running", 3000));
 	/* Fill the file system. */
 	snprintf(fill, sizeof(fill), "%s/fill", state_dir);
-	fd = open(fill, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_ge(fd, 0);
-	while (write(fd, block, sizeof(block)) > 0)
-		;
-	close(fd);
+	fill_disk(fill);
 
 	r = brmh_call(&H, "stop", "{\"name\":\"a\"}");
 	ck_assert_ptr_nonnull(r);
@@ -375,13 +391,24 @@ START_TEST(a_full_disk_answers_at_once_and_retries_on_schedule)
 		      "not written within 3 s of freeing space");
 	/* The replies now wait for the disk again, and succeed. */
 	call_ok("stop", "{\"name\":\"b\"}");
+	/* b's exit is one more write (its process group leaves the file): let
+	 * it land before the disk is filled, or its rename frees the old
+	 * file's space after the fill (broke under load). */
+	ck_assert(brmh_wait_state(&H, "b", "stopped", 3000));
+	snprintf(path, sizeof(path), "%s/state.json", state_dir);
+	for (int i = 0; i < 300; i++) {
+		char *text = brmh_read_file(path);
+		bool settled = text && strstr(text, "\"b\":{\"stopped\":true}");
+
+		free(text);
+		if (settled)
+			break;
+		brmh_sleep_ms(10);
+	}
+	brmh_sleep_ms(50);
 	/* Full once more: a change fails; once space is freed, the next change
 	 * is saved and acknowledged at once, not after the scheduled retry. */
-	fd = open(fill, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_ge(fd, 0);
-	while (write(fd, block, sizeof(block)) > 0)
-		;
-	close(fd);
+	fill_disk(fill);
 	r = brmh_call(&H, "start", "{\"name\":\"b\"}");
 	brmh_result(r, &code);
 	cJSON_Delete(r);

@@ -277,8 +277,11 @@ void *worker_main(void *arg)
 		}
 		bury_dead(w);
 	}
-	/* Deliver what came back, then close everything. */
+	/* Deliver what came back and what the followers have not had yet (the
+	 * last events before the exit: a stop's "stopped" ones), then close
+	 * everything. */
 	drain_returns(w);
+	pump_streams(w);
 	while (w->conns) {
 		struct conn *c = w->conns;
 		conn_flush(c);
