@@ -34,6 +34,7 @@ struct brm_daemon {
 	struct brm_persist *state;
 	struct brm_reload *rl;
 	bool stopping;
+	int exit_status;      /* main()'s: 0, or a critical process's (critical.h) */
 	/* `shutdown` requests, answered once every process is down and the
 	 * state is on disk (then shutdown_answered). */
 	struct brm_cmd **held;
@@ -77,6 +78,8 @@ void brm_daemon_on_signal(int signo, pid_t pid, uid_t uid, void *arg);
 
 /* Stop everything; the steps of the shutdown follow. */
 void brm_daemon_begin_shutdown(struct brm_daemon *d, const char *who);
+/* A critical process ended (daemon/sup/critical.h): shut down, exit @status. */
+void brm_daemon_on_critical(void *arg, int status, const char *why);
 /* A `shutdown` request (control.h): held until every process is down. */
 void brm_daemon_on_shutdown_request(void *arg, struct brm_cmd *cmd);
 /* After the loop has ended: free what is left and say so. */

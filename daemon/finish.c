@@ -20,6 +20,7 @@
 #include "daemon/signals.h"
 #include "daemon/sup/cmd.h"
 #include "daemon/sup/control.h"
+#include "daemon/sup/critical.h"
 #include "daemon/sup/deps.h"
 #include "daemon/sup/events.h"
 #include "daemon/sup/logcap.h"
@@ -65,6 +66,7 @@ static void finish_shutdown(uv_timer_t *t)
 	brm_logs_shutdown();
 	brm_persist_shutdown(d->state);
 	brm_orphans_close();
+	brm_critical_close();
 	brm_signals_close(d->sigs);
 	d->sigs = NULL;
 	free(d->held);
@@ -156,6 +158,18 @@ void brm_daemon_begin_shutdown(struct brm_daemon *d, const char *who)
 	brm_service_stopping(d->svc);
 	brm_reload_shutdown(d->rl);
 	brm_supervisor_stop_all(d->sup, supervised_stopped, d);
+}
+
+/* Context: loop thread, from critical.c's timer. */
+void brm_daemon_on_critical(void *arg, int status, const char *why)
+{
+	struct brm_daemon *d = arg;
+
+	if (d->stopping)
+		return;
+	d->exit_status = status;
+	brm_log_error("%s; brummd shuts down and exits with status %d", why, status);
+	brm_daemon_begin_shutdown(d, why);
 }
 
 /* Context: loop thread, executing a `shutdown` request (control.h). */

@@ -31,6 +31,10 @@
  * 5 s); wait until the state file holds what the last change made of it;
  * answer the `shutdown` requests, then the other outstanding ones; stop
  * the workers, free everything after a grace period (rcu_barrier), exit 0.
+ * The same shutdown follows the end of a critical process (or, with
+ * "exit_with": "first_failure", any failure; daemon/sup/critical.h), and
+ * brummd then exits with that process's status: as a container's init
+ * (PID 1), the container ends with its service's status.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -94,5 +98,5 @@ int main(int argc, char **argv)
 		return r;
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 	brm_daemon_finish(&d);
-	return 0;
+	return d.exit_status;
 }

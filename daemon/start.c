@@ -29,6 +29,7 @@
 #include "daemon/signals.h"
 #include "daemon/sup/cmd.h"
 #include "daemon/sup/control.h"
+#include "daemon/sup/critical.h"
 #include "daemon/sup/deps.h"
 #include "daemon/sup/events.h"
 #include "daemon/sup/leftovers.h"
@@ -199,6 +200,8 @@ int brm_daemon_start(struct brm_daemon *d, const struct brm_options *o)
 		brm_log_error("cannot record process groups: no observer slot left; processes"
 			      " left over if brummd dies will not be found");
 	d->rl = brm_reload_create(d->sup, d->ctl, d->svc, d->state, config_path, cfg);
+	if (brm_critical_watch(&d->loop, d->sup, cfg->exit_with, brm_daemon_on_critical, d) < 0)
+		brm_log_error("cannot watch critical processes: no observer slot left");
 
 	d->ctx.reg = d->reg;
 	d->ctx.cmdq = &d->cmdq;

@@ -4,7 +4,8 @@
  * umask, orphan, ready, notify_fd) restart it, and the new process shows
  * the new value (read back from what the child reports about itself); the
  * others (autostart, type, restart, start_secs, start_retries, backoff_secs,
- * backoff_max_secs, min_uptime_secs, stop_signal, stop_timeout_secs, depends_on, health)
+ * backoff_max_secs, min_uptime_secs, stop_signal, stop_timeout_secs, critical,
+ * depends_on, health)
  * apply live: the pid stays, the reply lists the process as `updated`, and
  * the value shows in status where status has it; an unchanged process is
  * `unchanged`. One brummd, one process per row, one reload.
@@ -69,6 +70,7 @@ static const struct field_row rows[] = {
 	{ "min_uptime_secs", "%C", "%C, \"min_uptime_secs\": 3", LIVE, NULL, NULL, NULL },
 	{ "stop_signal", "%C", "%C, \"stop_signal\": \"INT\"", LIVE, NULL, NULL, NULL },
 	{ "stop_timeout_secs", "%C", "%C, \"stop_timeout_secs\": 3", LIVE, NULL, NULL, NULL },
+	{ "critical", "%C", "%C, \"critical\": true", LIVE, NULL, NULL, NULL },
 	{ "depends_on", "%C", "%C, \"depends_on\": [\"same\"]", LIVE, NULL, NULL, NULL },
 	{ "health", "%C", "%C, \"health\": {\"exec\": [\"true\"], \"interval_secs\": 30}", LIVE,
 	  NULL, "health", "!null" },

@@ -25,6 +25,11 @@
  *                              fork a grandchild (same process group) that
  *                              sleeps forever, optionally ignoring SIGTERM;
  *                              write its pid to PIDFILE; sleep forever
+ *   orphans N PIDFILE          leave N orphans: each of N children forks a
+ *                              grandchild that sleeps 0.2 s and exits, and
+ *                              exits at once (its grandchild goes to the
+ *                              subreaper, or to init); write our pid to
+ *                              PIDFILE once all N are left; sleep forever
  *   fds OUTFILE                write our open descriptors ("0 1 2") to
  *                              OUTFILE; sleep forever
  *   info OUTFILE               write one KEY=VALUE per line: pid, ppid, pgid,
@@ -59,6 +64,10 @@
  * Files are written atomically (a temporary file, then rename), so a test
  * polling for a file never reads half of it. An unknown mode or bad
  * arguments print a usage message and exit 2. Only libc is used.
+ *
+ * Long because: it is one program with a short function per mode; split,
+ * it would be several programs (or files) for the Makefile to build and
+ * the tests to find, for no gain in reading any one mode.
  */
 #include <dirent.h>
 #include <stddef.h>
@@ -73,6 +82,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -83,7 +93,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: brm-testchild MODE ARGS...\n"
 		"modes: sleep SECS | exit CODE [DELAY] | ignore-term [SECS] |\n"
-		"       grandchild PIDFILE [ignore-term] | fds OUTFILE | info OUTFILE |\n"
+		"       grandchild PIDFILE [ignore-term] | orphans N PIDFILE |\n"
+		"       fds OUTFILE | info OUTFILE |\n"
 		"       print [--exit] out|err TEXT... | flood BYTES | abort [DELAY] |\n"
 		"       pidfile FILE SECS | burn SECS [SLEEP] | alloc MIB [SLEEP] |\n"
 		"       raise SIG [DELAY] | sigreport [ignore-term] | prefork N\n");
@@ -177,6 +188,34 @@ static void ignore(int sig)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
 	sigaction(sig, &sa, NULL);
+}
+
+static int mode_orphans(const char *count, const char *pidfile)
+{
+	int n = (int)num(count), len;
+	char buf[32];
+
+	for (int i = 0; i < n; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			die("fork", "orphan");
+		if (pid == 0) {
+			pid_t g = fork();
+
+			if (g == 0) {
+				sleep_secs(0.2);
+				_exit(0);
+			}
+			_exit(g < 0 ? 1 : 0);
+		}
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	len = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	write_atomic(pidfile, buf, (size_t)len);
+	sleep_forever();
+	return 0;
 }
 
 static int mode_grandchild(int argc, char **argv)
@@ -526,6 +565,11 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(mode, "grandchild") == 0)
 		return mode_grandchild(argc, argv);
+	if (strcmp(mode, "orphans") == 0) {
+		if (argc != 4)
+			usage();
+		return mode_orphans(argv[2], argv[3]);
+	}
 	if (strcmp(mode, "prefork") == 0) {
 		if (argc != 3)
 			usage();

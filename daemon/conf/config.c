@@ -39,9 +39,28 @@
 
 static const char *const top_keys[] = {
 	"socket", "workers", "processes", "state_dir",
-	"socket_mode", "socket_group", "access", "limits",
+	"socket_mode", "socket_group", "access", "limits", "exit_with",
 	BRM_LOG_KEYS, NULL
 };
+
+const char *brm_exit_with_name(enum brm_exit_with w)
+{
+	return w == BRM_EXIT_WITH_FIRST_FAILURE ? "first_failure" : "critical";
+}
+
+static void get_exit_with(struct brm_report *r, const char *path, const cJSON *v,
+			  enum brm_exit_with *out)
+{
+	struct brm_quoted q;
+
+	if (cJSON_IsString(v) && !strcmp(v->valuestring, "critical"))
+		*out = BRM_EXIT_WITH_CRITICAL;
+	else if (cJSON_IsString(v) && !strcmp(v->valuestring, "first_failure"))
+		*out = BRM_EXIT_WITH_FIRST_FAILURE;
+	else
+		brm_report(r, path, "expected \"critical\" or \"first_failure\", got %s",
+			   cJSON_IsString(v) ? brm_quote(&q, v->valuestring) : brm_type_name(v));
+}
 
 /* Line and column (from 1, in bytes) of offset @pos in @s. */
 static void line_col(const char *s, size_t pos, unsigned *line, unsigned *col)
@@ -384,6 +403,8 @@ static void parse_top(struct brm_report *r, const cJSON *root, struct brm_config
 				cfg->workers = (int)l;
 		} else if (!strcmp(k, "processes")) {
 			parse_processes(r, c, cfg);
+		} else if (!strcmp(k, "exit_with")) {
+			get_exit_with(r, p, c, &cfg->exit_with);
 		} else if (brm_log_spec_key(k)) {
 			brm_log_key(r, p, k, c, &cfg->log);
 		} else if (parse_harden_key(r, p, k, c, cfg)) {

@@ -25,6 +25,18 @@
 
 struct brm_log_spec;
 
+/*
+ * "exit_with": what besides a signal or a `shutdown` request ends brummd
+ * (daemon/sup/critical.h): the end of a process with "critical": true, or
+ * also the first failure of any process.
+ */
+enum brm_exit_with {
+	BRM_EXIT_WITH_CRITICAL = 0,  /* default */
+	BRM_EXIT_WITH_FIRST_FAILURE,
+};
+/* "critical" | "first_failure" (static). */
+const char *brm_exit_with_name(enum brm_exit_with w);
+
 struct brm_config {
 	char *source;             /* file name, or "<default>" */
 	char *socket;             /* NULL: not set in the file */
@@ -37,6 +49,7 @@ struct brm_config {
 	size_t nprocs;
 	struct brm_proc_spec **procs; /* sorted by name */
 	struct brm_log_spec *log; /* top-level log_* defaults, or NULL */
+	enum brm_exit_with exit_with;
 };
 
 /*

@@ -34,7 +34,7 @@ static const char *const spec_keys[] = {
 	"start_retries", "backoff_secs", "backoff_max_secs", "min_uptime_secs",
 	"stop_signal",
 	"stop_timeout_secs", "user", "group", "umask", "orphan", "port",
-	"env_file", "rlimits", "nice", "oom_score_adj", BRM_LOG_KEYS,
+	"env_file", "rlimits", "nice", "oom_score_adj", "critical", BRM_LOG_KEYS,
 	BRM_ORCH_KEYS, NULL
 };
 
@@ -442,6 +442,8 @@ struct brm_proc_spec *brm_spec_read(struct brm_report *r, const cJSON *orig,
 			parse_env(r, base, c, s);
 		else if (!strcmp(k, "autostart"))
 			brm_conf_get_bool(r, p, c, &s->autostart);
+		else if (!strcmp(k, "critical"))
+			brm_conf_get_bool(r, p, c, &s->critical);
 		else if (!strcmp(k, "type"))
 			get_type(r, p, c, &s->type);
 		else if (!strcmp(k, "restart")) {

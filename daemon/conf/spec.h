@@ -81,6 +81,8 @@ struct brm_proc_spec {
 	bool oom_score_adj_set;
 	int oom_score_adj;        /* -1000..1000, with oom_score_adj_set */
 	long port;                /* "port" (+ the instance number); 0: none */
+	bool critical;            /* default false: its end for good ends brummd
+	                             (daemon/sup/critical.h) */
 };
 
 /*

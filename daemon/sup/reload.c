@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/sup/critical.h"
 #include "daemon/sup/deps.h"
 #include "daemon/log.h"
 #include "daemon/conf/logspec.h"
@@ -99,6 +100,7 @@ enum brm_spec_change brm_spec_diff(const struct brm_proc_spec *a,
 	else if (a->min_uptime_secs != b->min_uptime_secs) f = "min_uptime_secs";
 	else if (a->stop_signal != b->stop_signal) f = "stop_signal";
 	else if (a->stop_timeout_secs != b->stop_timeout_secs) f = "stop_timeout_secs";
+	else if (a->critical != b->critical) f = "critical";
 	else if (!brm_orch_deps_equal(a->orch, b->orch)) f = "depends_on";
 	else if (!brm_health_spec_equal(a->orch ? a->orch->health : NULL,
 					b->orch ? b->orch->health : NULL)) f = "health";
@@ -391,6 +393,7 @@ static void apply(struct brm_reload *rl, struct brm_config *cfg, struct lists *l
 		list_add(&l->not_applied, "state_dir");
 	if (cfg->workers != rl->workers)
 		list_add(&l->not_applied, "workers");
+	brm_critical_set_exit_with(cfg->exit_with);
 
 	for (size_t i = 0; i < cfg->nprocs; i++) {
 		struct brm_proc_spec *spec = cfg->procs[i];

@@ -40,10 +40,10 @@ enum brm_spec_change {
 /*
  * Compare two specs of the same process. Live fields: autostart, restart,
  * start_secs, start_retries, backoff_secs, backoff_max_secs, min_uptime_secs,
- * stop_signal, stop_timeout_secs, depends_on, health. Restart fields: cmd, shell, cwd,
- * env, user, group, umask, orphan, ready (and notify_fd), env_file (the
- * list of files: their contents are read at each start anyway), rlimits,
- * nice, oom_score_adj. *@field (may be NULL) names the first restart field
+ * stop_signal, stop_timeout_secs, critical, depends_on, health. Restart
+ * fields: cmd, shell, cwd, env, user, group, umask, orphan, ready (and
+ * notify_fd), env_file (the list of files: their contents are read at each
+ * start anyway), rlimits, nice, oom_score_adj. *@field (may be NULL) names the first restart field
  * found, else the first live one. Context: any thread.
  */
 enum brm_spec_change brm_spec_diff(const struct brm_proc_spec *old,
