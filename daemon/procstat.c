@@ -56,29 +56,63 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
 	return n;
 }
 
+/* One space-separated decimal field at *@pp (a '-' allowed); false if none. */
+static bool stat_field(const char **pp, long long *out)
+{
+	const char *p = *pp;
+	unsigned long long v = 0;
+	bool neg = false;
+
+	while (*p == ' ')
+		p++;
+	if (*p == '-') {
+		neg = true;
+		p++;
+	}
+	if (*p < '0' || *p > '9')
+		return false;
+	while (*p >= '0' && *p <= '9')
+		v = v * 10 + (unsigned)(*p++ - '0');
+	*out = neg ? -(long long)v : (long long)v;
+	*pp = p;
+	return true;
+}
+
+int brm_pstat_parse(const char *text, struct brm_pstat *sl)
+{
+	/* fields 3.. : state ppid pgrp session tty tpgid flags minflt cminflt
+	 * majflt cmajflt utime stime cutime cstime priority nice num_threads
+	 * itrealvalue starttime vsize rss; f[N] is field N */
+	long long f[25];
+	const char *p = strrchr(text, ')');   /* the name may hold spaces and parens */
+	char state;
+
+	if (!p || p[1] != ' ' || !p[2] || p[2] == ' ')
+		return -EINVAL;
+	state = p[2];
+	p += 3;
+	for (int i = 4; i <= 24; i++)
+		if (!stat_field(&p, &f[i]))
+			return -EINVAL;
+	sl->state = state;
+	sl->pgrp = (pid_t)f[5];
+	sl->nthreads = (long)f[20];
+	sl->start = (unsigned long long)f[22];
+	sl->rss_pages = (long)f[24];
+	sl->ticks = (unsigned long long)f[14] + (unsigned long long)f[15] +
+		    (unsigned long long)(f[16] > 0 ? f[16] : 0) +
+		    (unsigned long long)(f[17] > 0 ? f[17] : 0);
+	return 0;
+}
+
 int brm_pstat_read(pid_t pid, struct brm_pstat *sl)
 {
 	char path[64], buf[1024];
-	unsigned long long ut, st;
-	long long cut, cst;
-	char *p;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	if (read_small(path, buf, sizeof(buf)) <= 0)
 		return -ESRCH;
-	p = strrchr(buf, ')');   /* the command name may hold spaces and parens */
-	if (!p)
-		return -EINVAL;
-	/* fields 3.. : state ppid pgrp session tty tpgid flags minflt cminflt
-	 * majflt cmajflt utime stime cutime cstime priority nice num_threads
-	 * itrealvalue starttime vsize rss */
-	if (sscanf(p + 2, "%c %*d %d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld"
-		   " %*d %*d %ld %*d %llu %*s %ld", &sl->state, &sl->pgrp, &ut, &st, &cut, &cst,
-		   &sl->nthreads, &sl->start, &sl->rss_pages) != 9)
-		return -EINVAL;
-	sl->ticks = ut + st + (unsigned long long)(cut > 0 ? cut : 0) +
-		    (unsigned long long)(cst > 0 ? cst : 0);
-	return 0;
+	return brm_pstat_parse(buf, sl);
 }
 
 void brm_pstat_children(pid_t pid, long nthreads, pid_t *q, size_t *nq, size_t max)
