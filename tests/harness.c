@@ -203,6 +203,7 @@ int brmh_start(struct brmh *h, const char *config_json, ...)
 			h->pid = 0;
 			return -1;
 		}
+		h->rlen = 0;
 		h->fd = connect_to(h->sock);
 		if (h->fd >= 0)
 			return 0;
@@ -264,6 +265,7 @@ int brmh_start_activated(struct brmh *h, const char *config_json)
 	close(logfd);
 	close(lfd);
 	start_janitor(h);
+	h->rlen = 0;
 	h->fd = connect_to(h->sock);
 	deadline = now_ms() + 5000;
 	while (h->fd >= 0 && now_ms() < deadline) {
@@ -361,8 +363,11 @@ cJSON *brmh_raw(struct brmh *h, const char *line)
 	char *reply;
 	cJSON *j;
 
-	if (h->fd < 0)
+	if (h->fd < 0) {
+		/* A new connection: what was buffered from the old one is not its. */
+		h->rlen = 0;
 		h->fd = connect_to(h->sock);
+	}
 	if (h->fd < 0)
 		return NULL;
 	if (write(h->fd, line, len) != (ssize_t)len || write(h->fd, "\n", 1) != 1)
