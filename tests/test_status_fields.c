@@ -69,7 +69,16 @@ START_TEST(only_the_fields_asked_for)
 	char *k;
 
 	start_two();
-	full = status("{\"name\":\"web\"}");
+	/* the URL line is read after "running": wait for it */
+	for (int i = 0;; i++) {
+		full = status("{\"name\":\"web\"}");
+		if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+			    cJSON_GetObjectItemCaseSensitive(full, "result"), "urls")) == 1)
+			break;
+		cJSON_Delete(full);
+		ck_assert_int_lt(i, 250);
+		brmh_sleep_ms(20);
+	}
 	part = status("{\"name\":\"web\",\"fields\":[\"pid\",\"urls\",\"state\",\"log_dropped\"]}");
 	f = cJSON_GetObjectItemCaseSensitive(full, "result");
 	p = cJSON_GetObjectItemCaseSensitive(part, "result");
