@@ -50,6 +50,7 @@ struct brm_snapshot {
 	int64_t started_ms;       /* wall clock when pid was started, 0 when none */
 	int64_t next_retry_ms;    /* wall clock of the next start in backoff, else 0 */
 	bool autostart;
+	bool critical;            /* its end for good ends brummd (daemon/sup/critical.h) */
 	const char *restart;      /* "always" | "on-failure" | "never" (static) */
 	const char *type;         /* "simple" | "oneshot" (static); NULL: "simple" */
 	const char *name;         /* into data[] */

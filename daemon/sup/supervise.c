@@ -246,6 +246,7 @@ void brm_proc_publish(struct brm_proc *p)
 	s->started_ms = p->pid ? p->started_ms : 0;
 	s->next_retry_ms = p->state == BRM_BACKOFF ? p->next_retry_ms : 0;
 	s->autostart = p->spec->autostart;
+	s->critical = p->spec->critical;
 	s->restart = restart_name(p->spec->restart);
 	s->type = brm_proc_type_name(p->spec->type);
 	s->extra_json = brm_logcap_extra_json(p->logs);
