@@ -494,6 +494,39 @@ START_TEST(logs_are_capped)
 }
 END_TEST
 
+START_TEST(start_option_starts_brummd)
+{
+	char dir[256], *sock;
+	cJSON *res, *ping;
+	static struct brmh h;
+	long pid;
+	int code;
+
+	ck_assert(brmh_tmpdir(dir, sizeof(dir), "brmmcp"));
+	sock = brmh_fmt("%s/run/brummd.sock", dir);
+	setenv("BRUMMD_STATE_DIR", dir, 1);
+	mcp_start(&M, sock, "--start", NULL);
+	res = tool(&M, "list_processes", "{}", false);
+	ck_assert_msg(strstr(text_of(res), "(no processes)"), "%s", text_of(res));
+	cJSON_Delete(res);
+	mcp_stop(&M);
+
+	/* It runs on after the session; end it by its pid. */
+	memset(&h, 0, sizeof(h));
+	h.fd = -1;
+	snprintf(h.sock, sizeof(h.sock), "%s", sock);
+	ping = brmh_call(&h, "ping", NULL);
+	ck_assert(ping);
+	pid = brmh_int(brmh_result(ping, &code), "pid");
+	cJSON_Delete(ping);
+	if (h.fd >= 0)
+		close(h.fd);
+	ck_assert_int_gt(pid, 1);
+	ck_assert(kill((pid_t)pid, SIGTERM) == 0);
+	ck_assert(brmh_wait_pid_gone((pid_t)pid, 15000));
+}
+END_TEST
+
 Suite *brm_test_suite(void)
 {
 	const TTest *const tests[] = {
@@ -505,6 +538,7 @@ Suite *brm_test_suite(void)
 		bad_lines_and_notifications,
 		no_brummd_gives_error_results,
 		logs_are_capped,
+		start_option_starts_brummd,
 		NULL,
 	};
 
