@@ -151,12 +151,11 @@ int mcp_procs_result(struct mcp_call *c, const char *head, cJSON *res)
 	return 0;
 }
 
-/* Cut @s in place to at most @max bytes, on a UTF-8 character boundary. */
-static bool cut_utf8(char *s, size_t max)
+/* Cut @s (@n bytes; NULL: none) in place to at most @max bytes, on a UTF-8
+ * character boundary: whether it was longer. */
+static bool cut_utf8(char *s, size_t n, size_t max)
 {
-	size_t n = strlen(s);
-
-	if (n <= max)
+	if (!s || n <= max)
 		return false;
 	while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
 		max--;
@@ -183,8 +182,18 @@ char *mcp_fit(struct mcp_call *c, cJSON *res, const char *key, const char *field
 	cJSON_ArrayForEach(it, arr) {
 		cJSON *v = cJSON_GetObjectItemCaseSensitive(it, field);
 
-		if (cJSON_IsString(v) && cut_utf8(v->valuestring, field_max))
-			mcp_add(it, "mcp_cut", cJSON_CreateTrue());
+		size_t len = cJSON_IsString(v) ? strlen(v->valuestring) : 0;
+		char *marked;
+
+		if (!cut_utf8(cJSON_IsString(v) ? v->valuestring : NULL, len, field_max))
+			continue;
+		/* Said in the text itself, where the model reads it. */
+		marked = brm_xasprintf("%s [... %zu more bytes]", v->valuestring,
+				       len - strlen(v->valuestring));
+		if (!cJSON_SetValuestring(v, marked))
+			brm_oom(0);
+		free(marked);
+		mcp_add(it, "mcp_cut", cJSON_CreateTrue());
 	}
 	for (;;) {
 		struct mcp_text t;

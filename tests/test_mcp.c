@@ -475,11 +475,28 @@ START_TEST(logs_are_capped)
 	cJSON *res;
 	const cJSON *sc;
 
-	/* 200 KiB of 64-byte lines: 1000 lines print as ~100 KiB. */
+	char long_line[6001];
+	const cJSON *l;
+
+	/* 200 KiB of 64-byte lines: 1000 lines print as ~100 KiB. And one
+	 * line of 6000 bytes, over the 4096 a line keeps. */
+	memset(long_line, 'y', 6000);
+	long_line[6000] = '\0';
 	brmh_check_start(&H, "{\"processes\":{\"flood\":{\"cmd\":[\"%s\",\"flood\",\"204800\"],"
-			 "\"restart\":\"never\",\"start_secs\":0}}}", brmh_child());
+			 "\"restart\":\"never\",\"start_secs\":0},"
+			 "\"long\":{\"cmd\":[\"%s\",\"print\",\"out\",\"%s\"],\"start_secs\":0}}}",
+			 brmh_child(), brmh_child(), long_line);
 	ck_assert(brmh_wait_state(&H, "flood", "exited", 10000));
+	free(brmh_wait_log(&H, "long", "yyyy", 10000));
 	mcp_start(&M, H.sock, NULL);
+	res = tool(&M, "logs", "{\"names\":[\"long\"],\"stream\":\"stdout\"}", false);
+	l = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(res, "structuredContent"),
+						   "lines"), 0);
+	ck_assert_msg(strstr(text_of(res), "yyyy [... 1904 more bytes]"), "%.200s",
+		      text_of(res));
+	ck_assert_uint_eq(strlen(brmh_str(l, "line")), 4096 + strlen(" [... 1904 more bytes]"));
+	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(l, "mcp_cut")));
+	cJSON_Delete(res);
 	res = tool(&M, "logs", "{\"names\":[\"flood\"],\"lines\":1000}", false);
 	sc = cJSON_GetObjectItem(res, "structuredContent");
 	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(sc, "truncated")));
