@@ -245,6 +245,9 @@ struct cli_row {
 	bool has_cpu;                    /* "cpu_percent" present, whatever its value */
 };
 
+/* The SNAP members struct cli_row holds, as `status` {"fields": [...]}. */
+struct cJSON *cli_row_fields(void);
+
 /* Which field of struct cli_row the snapshot key @key (@len bytes) fills:
  * its index (in str[] or, *@is_num, num[]), or -1 for none. */
 int cli_row_key(const char *key, size_t len, bool *is_num);

@@ -16,6 +16,7 @@
 #include "cli/mcp.h"
 #include "lib/client.h"
 #include "lib/util.h"
+#include "proto/proto.h"
 
 /* With --json, errors also go to stdout as {"error":{...}}; code may be NULL. */
 static void json_error(const cJSON *code, const char *message, const cJSON *data)
@@ -107,6 +108,44 @@ static bool is_logs_cmd(enum cli_cmd_id id)
 	return id == CMD_LOGS || id == CMD_URLS || id == CMD_ERRORS;
 }
 
+/* An older brummd, which knows no "fields" (or not one we asked for). */
+static bool fields_refused(const struct brm_rpc_err *err)
+{
+	return err->code == BRM_E_INVALID_PARAMS &&
+	       strncmp(err->message, "params.fields", strlen("params.fields")) == 0;
+}
+
+/*
+ * `status` for the table: only the fields it shows (request.c), and the
+ * table straight from the reply's text (stream.c); any other reply goes
+ * the way of every command's. A brummd that refuses "fields" is asked
+ * again without them. Returns as brm_client_call(); *@streamed when the
+ * table is printed.
+ */
+static int status_table(struct brm_client *c, const struct cli_opts *o, cJSON *params,
+			bool color, bool *streamed, cJSON **result, struct brm_rpc_err *err)
+{
+	const char *method, *text;
+	size_t len;
+	uint64_t id;
+	int r;
+
+	for (int again = 0;; again++) {
+		r = brm_client_call_text(c, "status", params, &text, &len, &id);
+		if (r == 0 && cli_stream_status(stdout, text, len, id, color)) {
+			*streamed = true;
+			return 0;
+		}
+		if (r == 0)
+			r = brm_client_call_finish(c, text, len, id, result, err);
+		if (r <= 0 || again || !fields_refused(err))
+			return r;
+		brm_rpc_err_finish(err);
+		params = cli_request(o, &method);
+		cJSON_DeleteItemFromObjectCaseSensitive(params, "fields");
+	}
+}
+
 static int run(const struct cli_opts *o)
 {
 	struct brm_rpc_err err = BRM_RPC_ERR_INIT;
@@ -131,17 +170,7 @@ static int run(const struct cli_opts *o)
 
 	params = cli_request(o, &method);
 	if (o->cmd->id == CMD_STATUS && !o->json) {
-		/* The table straight from the reply's text (stream.c); any
-		 * other reply goes the way of every command's. */
-		const char *text;
-		size_t len;
-		uint64_t id;
-
-		r = brm_client_call_text(c, method, params, &text, &len, &id);
-		if (r == 0 && cli_stream_status(stdout, text, len, id, color))
-			streamed = true;
-		else if (r == 0)
-			r = brm_client_call_finish(c, text, len, id, &result, &err);
+		r = status_table(c, o, params, color, &streamed, &result, &err);
 	} else {
 		r = brm_client_call(c, method, params, &result, &err);
 	}

@@ -162,6 +162,14 @@ cJSON *cli_request(const struct cli_opts *o, const char **method)
 				p = checked(cJSON_CreateObject());
 			add_item(p, "stats", cJSON_CreateTrue());
 		}
+		/* The table shows a third of each SNAP: brummd writes, and we
+		 * read, only that third (main.c asks again without, of a brummd
+		 * that knows no "fields"). */
+		if (!o->json) {
+			if (!p)
+				p = checked(cJSON_CreateObject());
+			add_item(p, "fields", cli_row_fields());
+		}
 		break;
 	case CMD_START:
 	case CMD_STOP:

@@ -118,6 +118,21 @@ static const char *const row_nums[CLI_ROW_NNUM] = {
 	[CLI_ROW_EXIT_CODE] = "exit_code",
 };
 
+cJSON *cli_row_fields(void)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	if (!a)
+		brm_oom(0);
+	for (int i = 0; i < CLI_ROW_NSTR; i++)
+		if (!cJSON_AddItemToArray(a, cJSON_CreateString(row_strs[i])))
+			brm_oom(0);
+	for (int i = 0; i < CLI_ROW_NNUM; i++)
+		if (!cJSON_AddItemToArray(a, cJSON_CreateString(row_nums[i])))
+			brm_oom(0);
+	return a;
+}
+
 int cli_row_key(const char *key, size_t len, bool *is_num)
 {
 	static size_t str_len[CLI_ROW_NSTR], num_len[CLI_ROW_NNUM];

@@ -980,6 +980,63 @@ START_TEST(status_table_other_replies_as_before)
 }
 END_TEST
 
+/*
+ * The table asks only for the fields it shows; a brummd that refuses
+ * "fields" (older than the option) is asked again without them, and the
+ * table is the same.
+ */
+START_TEST(status_table_asks_for_fields_and_falls_back)
+{
+	const struct step steps[] = {
+		{ .chunks = { "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32602,\"message\":"
+			      "\"params.fields: unknown parameter; status takes name, names, stats\"}}\n" } },
+		{ .chunks = { "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"processes\":[{\"name\":\"old\","
+			      "\"state\":\"running\",\"pid\":7,\"cmd\":\"x\"}]}}\n" } },
+	};
+	struct fake f = { 0 };
+	struct run r;
+	const char *second;
+	cJSON *req, *fields;
+
+	fake_start(&f, steps, 2);
+	r = run_ctl(ARGS("--socket", f.path, "status", "--no-stats"), NULL);
+	fake_join(&f);
+	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+	ck_assert_contains(r.out, "old    running");
+	/* The first request names the table's fields, the second none. */
+	second = strchr(f.requests.p, '\n');
+	ck_assert_ptr_nonnull(second);
+	req = cJSON_ParseWithLength(f.requests.p, (size_t)(second - f.requests.p));
+	ck_assert_ptr_nonnull(req);
+	fields = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(req, "params"),
+						  "fields");
+	ck_assert(cJSON_IsArray(fields));
+	ck_assert_int_ge(cJSON_GetArraySize(fields), 8);
+	ck_assert_ptr_null(strstr(f.requests.p, "\"cmd\""));
+	cJSON_Delete(req);
+	ck_assert_ptr_null(strstr(second, "fields"));
+	ck_assert_contains(second, "\"status\"");
+	run_finish(&r);
+	brm_buf_finish(&f.requests);
+	free(f.path);
+	/* --json asks for every field. */
+	{
+		const struct step one[] = { { .chunks = {
+			"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"processes\":[]}}\n" } } };
+		struct fake g = { 0 };
+
+		fake_start(&g, one, 1);
+		r = run_ctl(ARGS("--socket", g.path, "status", "--json"), NULL);
+		fake_join(&g);
+		ck_assert_int_eq(r.status, 0);
+		ck_assert_ptr_null(strstr(g.requests.p, "fields"));
+		run_finish(&r);
+		brm_buf_finish(&g.requests);
+		free(g.path);
+	}
+}
+END_TEST
+
 START_TEST(framing_malformed_replies)
 {
 	static const char *const bad[] = {
@@ -1115,6 +1172,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, framing_malformed_replies);
 	tcase_add_test(tc, status_table_streamed_equals_parsed);
 	tcase_add_test(tc, status_table_other_replies_as_before);
+	tcase_add_test(tc, status_table_asks_for_fields_and_falls_back);
 	tcase_add_test(tc, framing_big_reply);
 	tcase_add_test(tc, framing_connect_errors);
 	suite_add_tcase(s, tc);

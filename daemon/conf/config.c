@@ -28,6 +28,7 @@
 #include "daemon/conf/diag.h"
 #include "daemon/conf/instances.h"
 #include "daemon/conf/logspec.h"
+#include "daemon/conf/scripts.h"
 #include "daemon/conf/spec.h"
 #include "daemon/conf/values.h"
 #include "lib/buf.h"
@@ -38,7 +39,7 @@
 #define MAX_SOCKET_PATH (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 
 static const char *const top_keys[] = {
-	"socket", "workers", "processes", "state_dir",
+	"socket", "workers", "processes", "scripts_from", "state_dir",
 	"socket_mode", "socket_group", "access", "limits", "exit_with",
 	BRM_LOG_KEYS, NULL
 };
@@ -373,7 +374,7 @@ static void check_name_lengths(struct brm_report *r, const cJSON *procs,
 
 static void parse_top(struct brm_report *r, const cJSON *root, struct brm_config *cfg)
 {
-	const cJSON *c;
+	const cJSON *c, *scripts = NULL;
 	bool *dup;
 	size_t i = 0;
 	long l;
@@ -403,6 +404,8 @@ static void parse_top(struct brm_report *r, const cJSON *root, struct brm_config
 				cfg->workers = (int)l;
 		} else if (!strcmp(k, "processes")) {
 			parse_processes(r, c, cfg);
+		} else if (!strcmp(k, "scripts_from")) {
+			scripts = c;   /* after "processes", which win */
 		} else if (!strcmp(k, "exit_with")) {
 			get_exit_with(r, p, c, &cfg->exit_with);
 		} else if (brm_log_spec_key(k)) {
@@ -415,6 +418,10 @@ static void parse_top(struct brm_report *r, const cJSON *root, struct brm_config
 		free(p);
 	}
 	free(dup);
+	if (scripts) {
+		brm_scripts_read(r, scripts, cfg->source, &cfg->procs, &cfg->nprocs);
+		qsort(cfg->procs, cfg->nprocs, sizeof(*cfg->procs), spec_cmp);
+	}
 	if (cfg->nprocs > (size_t)cfg->limits.max_processes)
 		brm_report(r, "limits.max_processes", "is %d but %zu processes are configured",
 			   cfg->limits.max_processes, cfg->nprocs);

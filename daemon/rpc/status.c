@@ -64,17 +64,28 @@ static void scratch_reserve(struct brm_scratch *s, size_t n)
 	s->cap = cap;
 }
 
-/* One SNAP, with CPU and memory when @stats (procstat.h). */
+/* What one status call writes of each SNAP: its members, CPU and memory. */
+struct view {
+	uint64_t fields;                        /* BRM_SNAP_ALL_FIELDS: all */
+	const struct brm_procstat_set *stats;   /* NULL: no CPU and memory */
+};
+
+/* One SNAP, with CPU and memory when @v->stats (procstat.h). */
 static void snap_out(struct brm_req *req, const struct brm_snapshot *s, int64_t now,
-		     const struct brm_procstat_set *stats)
+		     const struct view *v)
 {
-	brm_snapshot_json(req->out, s, now);
-	if (stats)
-		brm_procstat_json(req->out, brm_procstat_find(stats, s->pid));
+	size_t at;
+
+	brm_snapshot_json_fields(req->out, s, now, v->fields);
+	if (!v->stats)
+		return;
+	at = req->out->len - 1;   /* the SNAP's '}', which the stats replace */
+	brm_procstat_json(req->out, brm_procstat_find(v->stats, s->pid));
+	if (v->fields != BRM_SNAP_ALL_FIELDS)
+		brm_snap_filter_members(req->out, at, v->fields);
 }
 
-static enum brm_method_result status_all(struct brm_req *req,
-					 const struct brm_procstat_set *stats)
+static enum brm_method_result status_all(struct brm_req *req, const struct view *v)
 {
 	struct brm_scratch *s = req->scratch;
 	struct brm_reg_iter it;
@@ -95,7 +106,7 @@ static enum brm_method_result status_all(struct brm_req *req,
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			brm_buf_addc(req->out, ',');
-		snap_out(req, s->snaps[i], now, stats);
+		snap_out(req, s->snaps[i], now, v);
 	}
 	rcu_read_unlock();
 	brm_buf_adds(req->out, "]}");
@@ -103,8 +114,7 @@ static enum brm_method_result status_all(struct brm_req *req,
 	return BRM_REPLIED;
 }
 
-static enum brm_method_result status(struct brm_req *req,
-				      const struct brm_procstat_set *stats);
+static enum brm_method_result status(struct brm_req *req, const struct view *v);
 
 /* Reply with the error @code whose message was built in the scratch's tmp. */
 static enum brm_method_result tmp_error(struct brm_req *req, int code)
@@ -143,27 +153,74 @@ static const char **target_names(struct brm_req *req, const struct brm_targets *
  * reads). Off by default: for every process it costs a few /proc reads,
  * about 10-20 us each, which a status of all would pay on every call.
  */
+/*
+ * "fields": ["name", "state", ...] picks the SNAP members a reply carries
+ * (a table needs a third of them, and a status of all then writes, sends
+ * and parses a third of the text). Returns 0 and *@mask, or -1 with the
+ * message in the scratch's tmp.
+ */
+static int parse_fields(struct brm_req *req, uint64_t *mask)
+{
+	const cJSON *f = brm_req_param(req, "fields"), *it;
+	struct brm_buf *tmp = &req->scratch->tmp;
+	int i = 0;
+
+	*mask = BRM_SNAP_ALL_FIELDS;
+	if (!f)
+		return 0;
+	*mask = 1;   /* "name" */
+	if (cJSON_GetArraySize(f) > 64) {
+		tmp->len = 0;
+		brm_buf_adds(tmp, "params.fields: at most 64 names");
+		return -1;
+	}
+	cJSON_ArrayForEach(it, f) {
+		int bit = cJSON_IsString(it) ? brm_snap_field_bit(it->valuestring,
+								 strlen(it->valuestring)) : -1;
+
+		if (bit < 0) {
+			tmp->len = 0;
+			if (!cJSON_IsString(it)) {
+				brm_buf_addf(tmp, "params.fields[%d]: not a string", i);
+				return -1;
+			}
+			brm_buf_addf(tmp, "params.fields[%d]: unknown field '%.64s'; a SNAP has", i,
+				     it->valuestring);
+			for (int k = 0; brm_snap_field_name(k); k++)
+				brm_buf_addf(tmp, "%s %s", k ? "," : "", brm_snap_field_name(k));
+			return -1;
+		}
+		*mask |= UINT64_C(1) << bit;
+		i++;
+	}
+	return 0;
+}
+
 enum brm_method_result brm_m_status(struct brm_req *req, struct brm_cmd **cmd)
 {
 	const cJSON *stats = brm_req_param(req, "stats");
 	struct brm_procstat_set set = { 0 };
+	struct view v = { BRM_SNAP_ALL_FIELDS, NULL };
 	struct brm_targets t;
 	const char **list = NULL;
 	size_t n = 0;
 	enum brm_method_result r;
 
+	if (parse_fields(req, &v.fields) < 0)
+		return tmp_error(req, BRM_E_INVALID_PARAMS);
 	if (!cJSON_IsTrue(stats))
-		return status(req, NULL);
+		return status(req, &v);
 	/* Bad targets are status()'s to report; here they just have no stats. */
 	if (brm_targets_parse(req->params, BRM_TARGETS_NONE_IS_ALL, 0, &t, &req->scratch->tmp) == 0) {
 		if (!t.all && !(list = target_names(req, &t, &n))) {
 			brm_targets_finish(&t);
-			return status(req, NULL);
+			return status(req, &v);
 		}
 		brm_targets_finish(&t);
 	}
 	brm_procstat_collect(req->ctx->reg, list, n, &set);
-	r = status(req, &set);
+	v.stats = &set;
+	r = status(req, &v);
 	for (size_t i = 0; list && i < n; i++)
 		free((char *)list[i]);
 	free(list);
@@ -176,7 +233,7 @@ enum brm_method_result brm_m_status(struct brm_req *req, struct brm_cmd **cmd)
  * measured against a bare round trip): one lookup, no allocation. A group,
  * a pattern or several names go through the resolver.
  */
-static enum brm_method_result status(struct brm_req *req, const struct brm_procstat_set *stats)
+static enum brm_method_result status(struct brm_req *req, const struct view *v)
 {
 	const cJSON *name = brm_req_param(req, "name");
 	struct brm_target_src src;
@@ -192,7 +249,7 @@ static enum brm_method_result status(struct brm_req *req, const struct brm_procs
 		e = brm_registry_find(req->ctx->reg, name->valuestring);
 		if (e) {
 			result_begin(req);
-			snap_out(req, brm_entry_snapshot(e), now, stats);
+			snap_out(req, brm_entry_snapshot(e), now, v);
 			rcu_read_unlock();
 			result_end(req);
 			return BRM_REPLIED;
@@ -203,7 +260,7 @@ static enum brm_method_result status(struct brm_req *req, const struct brm_procs
 	if (brm_targets_parse(req->params, BRM_TARGETS_NONE_IS_ALL, 0, &t, &req->scratch->tmp) < 0)
 		return tmp_error(req, BRM_E_INVALID_PARAMS);
 	if (t.all)
-		return status_all(req, stats);
+		return status_all(req, v);
 
 	brm_targets_registry_src(&src, req->ctx->reg);
 	rcu_read_lock();
@@ -217,7 +274,7 @@ static enum brm_method_result status(struct brm_req *req, const struct brm_procs
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			brm_buf_addc(req->out, ',');
-		snap_out(req, brm_entry_snapshot(items[i]), now, stats);
+		snap_out(req, brm_entry_snapshot(items[i]), now, v);
 	}
 	rcu_read_unlock();
 	brm_buf_adds(req->out, "]}");

@@ -1,0 +1,364 @@
+/*
+ * scripts.c — "scripts_from": processes from a package.json, a Procfile
+ * or a Makefile (scripts.h says what each becomes and why).
+ *
+ * Each entry is written as the spec a person would have written in
+ * "processes" (a cJSON object) and read by brm_spec_read(), so it gets
+ * exactly the same checks and defaults as a hand-written one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "daemon/conf/diag.h"
+#include "daemon/conf/scripts.h"
+#include "daemon/conf/spec.h"
+#include "lib/buf.h"
+#include "lib/util.h"
+#include "proto/proto.h"
+
+#define MAX_SCRIPTS_FILE (1024 * 1024)
+
+enum kind { K_PACKAGE_JSON, K_PROCFILE, K_MAKEFILE };
+
+struct out {
+	struct brm_report *r;
+	const char *path;       /* key path for problems: scripts_from[I] */
+	const char *file;       /* the file, for messages */
+	char *dir;              /* its directory: the processes' cwd */
+	char user[16];          /* "" or the owner's uid, when we are root */
+	struct brm_proc_spec ***procs;
+	size_t *n, cap;
+};
+
+static bool taken(const struct out *o, const char *name)
+{
+	for (size_t i = 0; i < *o->n; i++)
+		if (!strcmp((*o->procs)[i]->name, name))
+			return true;
+	return false;
+}
+
+/* Append the process @raw_name running @cmd (a JSON array), autostart @autostart. */
+static void add(struct out *o, const char *raw_name, cJSON *cmd, bool autostart)
+{
+	char name[BRM_MAX_NAME_LEN + 1], *p;
+	cJSON *spec;
+	struct brm_proc_spec *s;
+	unsigned before = o->r->n;
+	size_t i;
+
+	for (i = 0; i < BRM_MAX_NAME_LEN && raw_name[i]; i++) {
+		char c = raw_name[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || strchr("._:@-", c);
+
+		name[i] = ok ? c : '-';
+	}
+	name[i] = '\0';
+	if (raw_name[i] || !brm_name_valid(name) || taken(o, name)) {
+		cJSON_Delete(cmd);
+		return;
+	}
+	spec = cJSON_CreateObject();
+	cJSON_AddItemToObject(spec, "cmd", cmd);
+	cJSON_AddStringToObject(spec, "cwd", o->dir);
+	cJSON_AddBoolToObject(spec, "autostart", autostart);
+	if (o->user[0])
+		cJSON_AddStringToObject(spec, "user", o->user);
+	p = brm_xasprintf("%s:%s", o->path, name);
+	s = brm_spec_read(o->r, spec, name, p, -1);
+	free(p);
+	cJSON_Delete(spec);
+	if (!s)
+		return;
+	if (o->r->n != before) {
+		brm_spec_destroy(s);
+		return;
+	}
+	if (*o->n == o->cap) {
+		o->cap = o->cap * 2 + 16;
+		*o->procs = brm_xrealloc(*o->procs, o->cap * sizeof(**o->procs));
+	}
+	(*o->procs)[(*o->n)++] = s;
+}
+
+static cJSON *argv3(const char *a, const char *b, const char *c)
+{
+	cJSON *v = cJSON_CreateArray();
+
+	cJSON_AddItemToArray(v, cJSON_CreateString(a));
+	cJSON_AddItemToArray(v, cJSON_CreateString(b));
+	cJSON_AddItemToArray(v, cJSON_CreateString(c));
+	return v;
+}
+
+static bool exists_in(int dfd, const char *name)
+{
+	return faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* The package manager: "packageManager" ("pnpm@9.1.0"), else a lockfile, else npm. */
+static const char *package_manager(const cJSON *root, int dfd)
+{
+	static const char *const known[] = { "npm", "yarn", "pnpm", "bun" };
+	const cJSON *pm = cJSON_GetObjectItemCaseSensitive(root, "packageManager");
+
+	if (cJSON_IsString(pm)) {
+		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+			size_t k = strlen(known[i]);
+
+			if (!strncmp(pm->valuestring, known[i], k) &&
+			    (pm->valuestring[k] == '@' || pm->valuestring[k] == '\0'))
+				return known[i];
+		}
+	}
+	if (exists_in(dfd, "bun.lockb") || exists_in(dfd, "bun.lock"))
+		return "bun";
+	if (exists_in(dfd, "pnpm-lock.yaml"))
+		return "pnpm";
+	if (exists_in(dfd, "yarn.lock"))
+		return "yarn";
+	return "npm";
+}
+
+static void read_package_json(struct out *o, const char *text, size_t len, int dfd)
+{
+	cJSON *root = cJSON_ParseWithLength(text, len);
+	const cJSON *scripts, *it;
+	const char *pm;
+
+	if (!root) {
+		size_t at = (size_t)(cJSON_GetErrorPtr() - text);
+		unsigned line = 1, col = 1;
+
+		for (size_t i = 0; i < at && i < len; i++, col++)
+			if (text[i] == '\n')
+				line++, col = 0;
+		brm_report(o->r, o->path, "'%s': not valid JSON (at line %u, column %u)", o->file,
+			   line, col);
+		return;
+	}
+	scripts = cJSON_GetObjectItemCaseSensitive(root, "scripts");
+	if (scripts && !cJSON_IsObject(scripts)) {
+		brm_report(o->r, o->path, "'%s': \"scripts\" is %s, not an object", o->file,
+			   brm_type_name(scripts));
+	} else {
+		pm = package_manager(root, dfd);
+		cJSON_ArrayForEach(it, scripts)
+			if (cJSON_IsString(it))
+				add(o, it->string, argv3(pm, "run", it->string), false);
+	}
+	cJSON_Delete(root);
+}
+
+/* "NAME: COMMAND" lines; '#' comments and blank lines are skipped. */
+static void read_procfile(struct out *o, char *text)
+{
+	unsigned line = 0;
+
+	for (char *l = text, *next; l && *l; l = next) {
+		char *colon, *cmd, *end;
+
+		next = strchr(l, '\n');
+		if (next)
+			*next++ = '\0';
+		line++;
+		while (*l == ' ' || *l == '\t')
+			l++;
+		if (!*l || *l == '#')
+			continue;
+		colon = strchr(l, ':');
+		if (!colon || colon == l) {
+			brm_report(o->r, o->path, "'%s' line %u: expected \"NAME: COMMAND\"", o->file,
+				   line);
+			continue;
+		}
+		*colon = '\0';
+		for (end = colon; end > l && (end[-1] == ' ' || end[-1] == '\t'); end--)
+			end[-1] = '\0';
+		cmd = colon + 1;
+		while (*cmd == ' ' || *cmd == '\t')
+			cmd++;
+		for (end = cmd + strlen(cmd); end > cmd && strchr(" \t\r", end[-1]); end--)
+			end[-1] = '\0';
+		if (!*cmd) {
+			brm_report(o->r, o->path, "'%s' line %u: '%s' has no command", o->file, line, l);
+			continue;
+		}
+		add(o, l, argv3("/bin/sh", "-c", cmd), true);
+	}
+}
+
+/* The targets of every ".PHONY:" line (continued by a trailing '\'). */
+static void read_makefile(struct out *o, char *text)
+{
+	bool phony = false;
+
+	for (char *l = text, *next; l && *l; l = next) {
+		size_t len;
+		bool cont;
+
+		next = strchr(l, '\n');
+		if (next)
+			*next++ = '\0';
+		len = strlen(l);
+		cont = len && l[len - 1] == '\\';
+		if (cont)
+			l[len - 1] = '\0';
+		if (!phony) {
+			if (strncmp(l, ".PHONY", 6) != 0)
+				continue;
+			l += 6;
+			while (*l == ' ' || *l == '\t')
+				l++;
+			if (*l != ':')
+				continue;
+			l++;
+		}
+		phony = cont;
+		for (char *save = NULL, *t = strtok_r(l, " \t\r", &save); t;
+		     t = strtok_r(NULL, " \t\r", &save)) {
+			cJSON *cmd = cJSON_CreateArray();
+
+			cJSON_AddItemToArray(cmd, cJSON_CreateString("make"));
+			cJSON_AddItemToArray(cmd, cJSON_CreateString(t));
+			add(o, t, cmd, false);
+		}
+	}
+}
+
+static enum kind kind_of(const char *base, bool *ok)
+{
+	*ok = true;
+	if (!strcmp(base, "package.json"))
+		return K_PACKAGE_JSON;
+	if (!strcmp(base, "Procfile") || !strncmp(base, "Procfile.", 9))
+		return K_PROCFILE;
+	if (!strcmp(base, "Makefile") || !strcmp(base, "makefile") || !strcmp(base, "GNUmakefile"))
+		return K_MAKEFILE;
+	*ok = false;
+	return K_PACKAGE_JSON;
+}
+
+/* One file of "scripts_from" (@file: as given; @full: resolved). */
+static void read_one(struct out *o, const char *full)
+{
+	struct brm_buf b = BRM_BUF_INIT;
+	const char *slash = strrchr(full, '/');
+	const char *base = slash ? slash + 1 : full;
+	struct stat dst, fst;
+	enum kind k;
+	bool known;
+	int dfd = -1, fd = -1, rc;
+
+	k = kind_of(base, &known);
+	if (!known) {
+		brm_report(o->r, o->path, "'%s': not a package.json, Procfile or Makefile", o->file);
+		return;
+	}
+	o->dir = slash ? (slash == full ? brm_xstrdup("/") : brm_xstrndup(full, (size_t)(slash - full)))
+		       : brm_xstrdup(".");
+	dfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fstat(dfd, &dst) < 0) {
+		brm_report(o->r, o->path, "'%s': cannot open its directory: %s", o->file,
+			   strerror(errno));
+		goto out;
+	}
+	fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		brm_report(o->r, o->path, "'%s': cannot open: %s%s", o->file, strerror(errno),
+			   errno == ELOOP ? " (a symlink: name the file itself)" : "");
+		goto out;
+	}
+	if (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode)) {
+		brm_report(o->r, o->path, "'%s': not a regular file", o->file);
+		goto out;
+	}
+	/* A file its directory's owner does not own (a hard link to another
+	 * user's file, root's included) is nobody's project. */
+	if (fst.st_uid != dst.st_uid) {
+		brm_report(o->r, o->path, "'%s': owned by uid %u, but its directory by uid %u",
+			   o->file, (unsigned)fst.st_uid, (unsigned)dst.st_uid);
+		goto out;
+	}
+	if (geteuid() == 0 && fst.st_uid != 0)
+		snprintf(o->user, sizeof(o->user), "%u", (unsigned)fst.st_uid);
+	rc = brm_buf_read_file(&b, fd, MAX_SCRIPTS_FILE);
+	if (rc < 0) {
+		brm_report(o->r, o->path, "'%s': %s", o->file,
+			   rc == -EFBIG ? "larger than 1 MiB" : strerror(-rc));
+		goto out;
+	}
+	if (memchr(b.p ? b.p : "", '\0', b.len)) {
+		brm_report(o->r, o->path, "'%s': contains a NUL byte", o->file);
+		goto out;
+	}
+	brm_buf_addc(&b, '\0');
+	b.len--;
+	if (k == K_PACKAGE_JSON)
+		read_package_json(o, b.p, b.len, dfd);
+	else if (k == K_PROCFILE)
+		read_procfile(o, b.p);
+	else
+		read_makefile(o, b.p);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	brm_buf_finish(&b);
+	free(o->dir);
+	o->dir = NULL;
+}
+
+void brm_scripts_read(struct brm_report *r, const cJSON *v, const char *config_path,
+		      struct brm_proc_spec ***procs, size_t *n)
+{
+	const char *cslash = config_path ? strrchr(config_path, '/') : NULL;
+	struct out o = { .r = r, .procs = procs, .n = n, .cap = *n };
+	const cJSON *it;
+	int i = 0;
+
+	if (!cJSON_IsString(v) && !cJSON_IsArray(v)) {
+		brm_report(r, "scripts_from", "expected a path or an array of paths, got %s",
+			   brm_type_name(v));
+		return;
+	}
+	for (it = cJSON_IsArray(v) ? v->child : v; it; it = cJSON_IsArray(v) ? it->next : NULL, i++) {
+		char *path = cJSON_IsArray(v) ? brm_xasprintf("scripts_from[%d]", i)
+					      : brm_xstrdup("scripts_from");
+		char *full;
+
+		if (!cJSON_IsString(it) || !it->valuestring[0]) {
+			brm_report(r, path, "expected a path, got %s",
+				   cJSON_IsString(it) ? "an empty string" : brm_type_name(it));
+			free(path);
+			continue;
+		}
+		if (it->valuestring[0] == '/' || !cslash)
+			full = brm_xstrdup(it->valuestring);
+		else
+			full = brm_xasprintf("%.*s/%s", (int)(cslash - config_path), config_path,
+					     it->valuestring);
+		if (full[0] != '/') {   /* a process's cwd is absolute */
+			char cwd[4096], *rel = full;
+
+			full = brm_xasprintf("%s/%s", getcwd(cwd, sizeof(cwd)) ? cwd : "", rel);
+			free(rel);
+		}
+		o.path = path;
+		o.file = full;
+		o.user[0] = '\0';
+		read_one(&o, full);
+		free(full);
+		free(path);
+	}
+}
