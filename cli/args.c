@@ -55,6 +55,8 @@ static const struct cli_command commands[] = {
 	  "stop every process in dependency order, then brummd exits" },
 	{ "metrics", CMD_METRICS, ARGS_NONE, "",
 	  "print the processes' states and figures in the Prometheus text format" },
+	{ "mcp", CMD_MCP, ARGS_NONE, "[--start] [--allow-changes]",
+	  "serve the Model Context Protocol on stdin/stdout, for AI coding agents" },
 };
 
 enum opt_id {
@@ -64,7 +66,7 @@ enum opt_id {
 	O_STOP_SIGNAL, O_STOP_TIMEOUT, O_USER, O_GROUP, O_SHELL,
 	O_NO_COLOR, O_LINES, O_FOLLOW, O_STDOUT, O_STDERR, O_GREP, O_SINCE_SEQ, O_REOPEN,
 	O_HISTORY, O_SINCE, O_COUNT, O_STATE, O_HEALTH, O_STATS, O_NO_STATS,
-	O_TO_GROUP,
+	O_TO_GROUP, O_MCP_START, O_ALLOW_CHANGES,
 };
 
 #define BIT(c) (1u << (c))
@@ -76,6 +78,7 @@ enum opt_id {
 #define WAIT BIT(CMD_WAIT)
 #define SIGNAL BIT(CMD_SIGNAL)
 #define DLOG BIT(CMD_DLOG)
+#define MCP BIT(CMD_MCP)
 
 static const struct opt {
 	const char *name;
@@ -121,6 +124,8 @@ static const struct opt {
 	{ "health", 0, true, O_HEALTH, WAIT, NULL },
 	{ "stats", 0, false, O_STATS, BIT(CMD_STATUS), NULL },
 	{ "no-stats", 0, false, O_NO_STATS, BIT(CMD_STATUS), NULL },
+	{ "start", 0, false, O_MCP_START, MCP, NULL },
+	{ "allow-changes", 0, false, O_ALLOW_CHANGES, MCP, NULL },
 };
 
 const struct cli_command *cli_command_at(size_t i)
@@ -246,6 +251,14 @@ void cli_print_help(FILE *f)
 	      "  The Prometheus text format (0.0.4) for node_exporter's textfile\n"
 	      "  collector: brummd_process_state{name,state}, _up, _restarts_total,\n"
 	      "  _uptime_seconds, CPU, memory, health, and brummd's own uptime.\n"
+	      "\n"
+	      "mcp:\n"
+	      "  A Model Context Protocol server (stdio transport) for AI coding agents:\n"
+	      "  tools list_processes, status, start, stop, restart, logs, errors, urls,\n"
+	      "  wait. Run by the agent, e.g. {\"command\": \"brummctl\", \"args\": [\"mcp\"]}.\n"
+	      "      --start         start brummd (beside brummctl, on the socket above)\n"
+	      "                      when none answers\n"
+	      "      --allow-changes also the tools add and remove\n"
 	      "\n"
 	      "Options that take a value take it as '--name VALUE', '--name=VALUE',\n"
 	      "and for one-letter ones also '-n VALUE' or '-nVALUE'.\n"
@@ -434,6 +447,8 @@ static enum cli_parse_result apply_opt(struct cli_opts *o, const struct opt *opt
 	case O_STATS: o->stats = 1; break;
 	case O_NO_STATS: o->stats = -1; break;
 	case O_TO_GROUP: o->to_group = true; break;
+	case O_MCP_START: o->mcp_start = true; break;
+	case O_ALLOW_CHANGES: o->allow_changes = true; break;
 	}
 	return CLI_PARSE_RUN;
 }
@@ -579,7 +594,7 @@ static bool parse_time(const char *s, double *out)
 }
 
 /* --since TIME for logs and log: *@ts, seconds since the epoch. */
-static bool parse_since(const char *s, double *ts)
+bool cli_parse_since(const char *s, double *ts)
 {
 	struct timespec now;
 	double ago;
@@ -598,7 +613,7 @@ static enum cli_parse_result check_since(struct cli_opts *o)
 {
 	if (!o->since)
 		return CLI_PARSE_RUN;
-	if (!parse_since(o->since, &o->since_ts))
+	if (!cli_parse_since(o->since, &o->since_ts))
 		return cli_usage_error(o->cmd, "invalid --since '%s' (expected a duration ago: a"
 				       " number and s, m, h or d, as in 10m; or a time"
 				       " YYYY-MM-DDTHH:MM[:SS], local unless it ends in Z or"
@@ -829,6 +844,13 @@ static enum cli_parse_result check_args(struct cli_opts *o, bool dashdash)
 			return cli_usage_error(cmd, "metrics: takes no arguments");
 		if (o->json)
 			return cli_usage_error(cmd, "metrics: prints the Prometheus text format;"
+					       " --json does not apply");
+		return CLI_PARSE_RUN;
+	case CMD_MCP:
+		if (o->nargs)
+			return cli_usage_error(cmd, "mcp: takes no arguments");
+		if (o->json)
+			return cli_usage_error(cmd, "mcp: speaks JSON-RPC on stdout already;"
 					       " --json does not apply");
 		return CLI_PARSE_RUN;
 	}

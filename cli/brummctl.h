@@ -9,6 +9,7 @@
  *   dlog.c     log: brummd's own log (and follow)
  *   metrics.c  metrics: the Prometheus text format
  *   complete.c shell completion: the scripts, and the candidates for a word
+ *   mcp.c      mcp: an MCP server on stdio for AI agents (mcp.h, mcp_tools.c)
  *   main.c     connecting, calling, exit codes
  *
  * Everything here runs on brummctl's only thread.
@@ -49,6 +50,7 @@ enum cli_cmd_id {
 	CMD_DLOG,        /* `log`: brummd's own log */
 	CMD_SHUTDOWN,
 	CMD_METRICS,
+	CMD_MCP,         /* an MCP server on stdio (mcp.c) */
 };
 
 /* What a command's positional arguments are, for completion (complete.c). */
@@ -145,6 +147,10 @@ struct cli_opts {
 	/* logs, log: --since TIME as seconds since the epoch (set by cli_parse) */
 	bool have_since_ts;
 	double since_ts;
+
+	/* mcp */
+	bool mcp_start;          /* --start: start brummd when none answers */
+	bool allow_changes;      /* --allow-changes: the add and remove tools */
 };
 
 /* brummd's limits for `logs`: "lines", and names per request. */
@@ -163,6 +169,10 @@ enum cli_parse_result {
 enum cli_parse_result cli_parse(int argc, char **argv, struct cli_opts *o);
 void cli_opts_finish(struct cli_opts *o);
 void cli_print_help(FILE *f);
+
+/* A --since TIME (a duration ago, 10m; or a time, 2026-12-05T10:00:00) as
+ * seconds since the epoch in *@ts; false when it is neither. */
+bool cli_parse_since(const char *s, double *ts);
 
 /* Print "brummctl: MSG" and a pointer to --help to stderr; returns
  * CLI_PARSE_USAGE. */

@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/brummctl.h"
+#include "cli/mcp.h"
 #include "lib/client.h"
 #include "lib/util.h"
 #include "proto/proto.h"
@@ -238,7 +239,7 @@ int main(int argc, char **argv)
 		break;
 	case CLI_PARSE_RUN:
 	default:
-		ret = run(&o);
+		ret = o.cmd->id == CMD_MCP ? cli_mcp_run(&o) : run(&o);
 		break;
 	}
 	cli_opts_finish(&o);

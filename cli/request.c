@@ -249,6 +249,7 @@ cJSON *cli_request(const struct cli_opts *o, const char **method)
 			add_item(p, "follow", cJSON_CreateTrue());
 		break;
 	case CMD_SHUTDOWN:
+	case CMD_MCP:
 		break;
 	case CMD_METRICS:
 		/* Every process, with CPU and memory; ping follows (metrics.c). */
