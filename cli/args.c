@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/brummctl.h"
 #include "lib/pattern.h"
@@ -55,6 +56,9 @@ static const struct cli_command commands[] = {
 	  "stop every process in dependency order, then brummd exits" },
 	{ "metrics", CMD_METRICS, ARGS_NONE, "",
 	  "print the processes' states and figures in the Prometheus text format" },
+	{ "top", CMD_TOP, ARGS_NONE, "",
+	  "a live view of the processes: sort, filter, start/stop/restart, follow logs"
+	  " (keys: ? in top)" },
 };
 
 enum opt_id {
@@ -830,6 +834,16 @@ static enum cli_parse_result check_args(struct cli_opts *o, bool dashdash)
 		if (o->json)
 			return cli_usage_error(cmd, "metrics: prints the Prometheus text format;"
 					       " --json does not apply");
+		return CLI_PARSE_RUN;
+	case CMD_TOP:
+		if (o->nargs)
+			return cli_usage_error(cmd, "top: takes no arguments");
+		if (o->json)
+			return cli_usage_error(cmd, "top: draws a live screen; --json does not apply"
+					       " (use 'status --json' or 'events --json')");
+		if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))
+			return cli_usage_error(cmd, "top: needs a terminal on stdin and stdout"
+					       " (for scripts: 'status', 'events')");
 		return CLI_PARSE_RUN;
 	}
 	return CLI_PARSE_RUN;
