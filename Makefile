@@ -183,6 +183,9 @@ $(BINOUT)/test_%: $(OBJDIR)/tests/test_%.o $(TESTLIB_OBJ) $(LIBDAEMON) $(LIBBRM)
 	@mkdir -p $(dir $@)
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHK_LIBS)
 
+# test_top checks top's model (rows, events, view) beside the screen.
+$(BINOUT)/test_top: $(OBJDIR)/cli/topmodel.o
+
 # The read path's "allocates nothing" test and benchmark count with it.
 $(BINOUT)/test_registry $(BINOUT)/bench_regbench: $(ALLOCCOUNT_OBJ)
 
