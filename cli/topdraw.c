@@ -138,11 +138,14 @@ static const char *cell(const struct top_proc *p, enum top_col c, char *b, size_
 	return "";
 }
 
-/* Put @s in a field of @w columns at (@y, @x), cut or padded. */
+/* Put @s in a field of @w columns at (@y, @x), cut or padded, and cut at
+ * the screen's right edge (curses would wrap it onto the next row). */
 static void field(int y, int x, int w, bool right, const char *s)
 {
 	int len = (int)strlen(s);
 
+	if (x + w > COLS)
+		w = COLS - x;
 	if (len > w)
 		len = w;
 	if (right)
