@@ -218,7 +218,8 @@ static void top_quit(void)
 }
 
 #define THREE "{\"processes\":{" \
-	"\"alpha\":{\"cmd\":[\"%s\",\"sleep\",\"3600\"],\"start_secs\":0.05}," \
+	"\"alpha\":{\"cmd\":[\"%s\",\"print\",\"out\",\"hello from alpha\"]," \
+	"\"start_secs\":0.05}," \
 	"\"beta\":{\"cmd\":[\"%s\",\"sleep\",\"3600\"],\"start_secs\":0.05}," \
 	"\"gamma\":{\"cmd\":[\"%s\",\"sleep\",\"3600\"],\"start_secs\":0.05}}}"
 
@@ -286,13 +287,26 @@ static bool alpha_stopped(const char *scr, const void *arg)
 
 START_TEST(top_stop_asks_then_stops)
 {
-	cJSON *st;
+	cJSON *st, *reply;
+	long pid;
 
 	if (!have_tmux("top_stop_asks_then_stops"))
 		return;
 	brmh_check_start(&H, THREE, brmh_child(), brmh_child(), brmh_child());
 	top_start(H.sock);
 	free(wait_screen("three running rows", all_running, abc));
+
+	/* l follows alpha's log: what it printed, then the lines of a restart. */
+	keys("l");
+	wait_text("log of alpha (any key returns)");
+	wait_text("hello from alpha");
+	pid = brmh_check_pid(&H, "alpha");
+	reply = brmh_call(&H, "restart", "{\"name\":\"alpha\",\"wait\":true}");
+	cJSON_Delete(reply);
+	wait_text(brmh_fmt("started with pid %ld", brmh_check_pid(&H, "alpha")));
+	ck_assert_int_ne(brmh_check_pid(&H, "alpha"), pid);
+	keys("x");
+	free(wait_screen("the table again", all_running, abc));
 
 	keys("S");
 	wait_text("stop alpha? (y/n)");
