@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/brummctl.h"
 #include "lib/pattern.h"
@@ -57,6 +58,9 @@ static const struct cli_command commands[] = {
 	  "print the processes' states and figures in the Prometheus text format" },
 	{ "mcp", CMD_MCP, ARGS_NONE, "[--start] [--allow-changes]",
 	  "serve the Model Context Protocol on stdin/stdout, for AI coding agents" },
+	{ "top", CMD_TOP, ARGS_NONE, "",
+	  "a live view of the processes: sort, filter, start/stop/restart, follow logs"
+	  " (keys: ? in top)" },
 };
 
 enum opt_id {
@@ -852,6 +856,16 @@ static enum cli_parse_result check_args(struct cli_opts *o, bool dashdash)
 		if (o->json)
 			return cli_usage_error(cmd, "mcp: speaks JSON-RPC on stdout already;"
 					       " --json does not apply");
+		return CLI_PARSE_RUN;
+	case CMD_TOP:
+		if (o->nargs)
+			return cli_usage_error(cmd, "top: takes no arguments");
+		if (o->json)
+			return cli_usage_error(cmd, "top: draws a live screen; --json does not apply"
+					       " (use 'status --json' or 'events --json')");
+		if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))
+			return cli_usage_error(cmd, "top: needs a terminal on stdin and stdout"
+					       " (for scripts: 'status', 'events')");
 		return CLI_PARSE_RUN;
 	}
 	return CLI_PARSE_RUN;

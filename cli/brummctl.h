@@ -8,6 +8,7 @@
  *   logs.c     logs (and follow), urls, errors: their output
  *   dlog.c     log: brummd's own log (and follow)
  *   metrics.c  metrics: the Prometheus text format
+ *   top.c      top: the live view (top.h; drawn by topdraw.c)
  *   complete.c shell completion: the scripts, and the candidates for a word
  *   mcp.c      mcp: an MCP server on stdio for AI agents (mcp.h, mcp_tools.c)
  *   main.c     connecting, calling, exit codes
@@ -51,6 +52,7 @@ enum cli_cmd_id {
 	CMD_SHUTDOWN,
 	CMD_METRICS,
 	CMD_MCP,         /* an MCP server on stdio (mcp.c) */
+	CMD_TOP,
 };
 
 /* What a command's positional arguments are, for completion (complete.c). */
@@ -327,5 +329,13 @@ int cli_dlog_follow(FILE *f, struct brm_client *c, const struct cli_opts *o, boo
 struct brm_rpc_err;
 int cli_metrics_print(FILE *f, struct brm_client *c, const struct cJSON *status,
 		      struct brm_rpc_err *err);
+
+/*
+ * top.c: `brummctl top` on @c, connected to @path: subscribe to events,
+ * then the live view until q (CLI_EXIT_OK). An error before the screen is
+ * up is printed and returned as an exit code. *@c may be replaced (a
+ * reconnect) or NULL at the end; the caller destroys it.
+ */
+int cli_top(const struct cli_opts *o, const char *path, struct brm_client **c);
 
 #endif

@@ -167,6 +167,11 @@ static int run(const struct cli_opts *o)
 		ret = cannot_connect(o, path, origin, msg, errnum);
 		goto out_free_path;
 	}
+	if (o->cmd->id == CMD_TOP) {
+		ret = cli_top(o, path, &c);
+		brm_client_destroy(c);
+		goto out_free_path;
+	}
 
 	params = cli_request(o, &method);
 	if (o->cmd->id == CMD_STATUS && !o->json) {

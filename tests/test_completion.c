@@ -114,7 +114,7 @@ START_TEST(commands_options_names_signals)
 	expect("brummctl st", "start\nstatus\nstop\n");
 	expect("brummctl ", "add\ncompletion\nerrors\nevents\nhelp\nlog\nlogs\nmcp\nmetrics\n"
 	       "ping\nreload\nremove\nrestart\nshutdown\nsignal\nstart\nstatus\nstop\n"
-	       "urls\nwait\n");
+	       "top\nurls\nwait\n");
 	expect("brummctl restart w", "web\nworker\n");
 	expect("brummctl stop --all --no-wait w", "web\nworker\n");
 	expect("brummctl logs --", "--follow\n--grep\n--help\n--json\n--lines\n--no-color\n"
