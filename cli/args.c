@@ -55,6 +55,9 @@ static const struct cli_command commands[] = {
 	  "stop every process in dependency order, then brummd exits" },
 	{ "metrics", CMD_METRICS, ARGS_NONE, "",
 	  "print the processes' states and figures in the Prometheus text format" },
+	{ "run", CMD_RUN, ARGS_NAME, "NAME",
+	  "start a process and print its output until it ends or ^C stops it;"
+	  " exit with its status" },
 };
 
 enum opt_id {
@@ -246,6 +249,13 @@ void cli_print_help(FILE *f)
 	      "  The Prometheus text format (0.0.4) for node_exporter's textfile\n"
 	      "  collector: brummd_process_state{name,state}, _up, _restarts_total,\n"
 	      "  _uptime_seconds, CPU, memory, health, and brummd's own uptime.\n"
+	      "\n"
+	      "run:\n"
+	      "  Starts one process and prints its output (stdout, stderr and brummd's\n"
+	      "  notes) as it comes. Ends when the process ends: exited, fatal or\n"
+	      "  stopped (a restart by its policy goes on). ^C or SIGTERM stops it and\n"
+	      "  waits until it is down. The exit status is the process's: its code,\n"
+	      "  or 128 + the signal that ended it; 1 when it could not be started.\n"
 	      "\n"
 	      "Options that take a value take it as '--name VALUE', '--name=VALUE',\n"
 	      "and for one-letter ones also '-n VALUE' or '-nVALUE'.\n"
@@ -824,6 +834,14 @@ static enum cli_parse_result check_args(struct cli_opts *o, bool dashdash)
 		if (o->nargs)
 			return cli_usage_error(cmd, "shutdown: takes no arguments");
 		return CLI_PARSE_RUN;
+	case CMD_RUN:
+		if (o->nargs != 1)
+			return cli_usage_error(cmd, o->nargs ? "run: too many arguments (one NAME)"
+						      : "run: missing NAME");
+		if (o->json)
+			return cli_usage_error(cmd, "run: prints the process's output; --json"
+					       " does not apply (use 'logs -f --json')");
+		return check_plain_name(o);
 	case CMD_METRICS:
 		if (o->nargs)
 			return cli_usage_error(cmd, "metrics: takes no arguments");
