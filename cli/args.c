@@ -61,6 +61,9 @@ static const struct cli_command commands[] = {
 	{ "top", CMD_TOP, ARGS_NONE, "",
 	  "a live view of the processes: sort, filter, start/stop/restart, follow logs"
 	  " (keys: ? in top)" },
+	{ "run", CMD_RUN, ARGS_NAME, "NAME",
+	  "start a process and print its output until it ends or ^C stops it;"
+	  " exit with its status" },
 };
 
 enum opt_id {
@@ -263,6 +266,13 @@ void cli_print_help(FILE *f)
 	      "      --start         start brummd (beside brummctl, on the socket above)\n"
 	      "                      when none answers\n"
 	      "      --allow-changes also the tools add and remove\n"
+	      "\n"
+	      "run:\n"
+	      "  Starts one process and prints its output (stdout, stderr and brummd's\n"
+	      "  notes) as it comes. Ends when the process ends: exited, fatal or\n"
+	      "  stopped (a restart by its policy goes on). ^C or SIGTERM stops it and\n"
+	      "  waits until it is down. The exit status is the process's: its code,\n"
+	      "  or 128 + the signal that ended it; 1 when it could not be started.\n"
 	      "\n"
 	      "Options that take a value take it as '--name VALUE', '--name=VALUE',\n"
 	      "and for one-letter ones also '-n VALUE' or '-nVALUE'.\n"
@@ -843,6 +853,14 @@ static enum cli_parse_result check_args(struct cli_opts *o, bool dashdash)
 		if (o->nargs)
 			return cli_usage_error(cmd, "shutdown: takes no arguments");
 		return CLI_PARSE_RUN;
+	case CMD_RUN:
+		if (o->nargs != 1)
+			return cli_usage_error(cmd, o->nargs ? "run: too many arguments (one NAME)"
+						      : "run: missing NAME");
+		if (o->json)
+			return cli_usage_error(cmd, "run: prints the process's output; --json"
+					       " does not apply (use 'logs -f --json')");
+		return check_plain_name(o);
 	case CMD_METRICS:
 		if (o->nargs)
 			return cli_usage_error(cmd, "metrics: takes no arguments");

@@ -53,6 +53,7 @@ enum cli_cmd_id {
 	CMD_METRICS,
 	CMD_MCP,         /* an MCP server on stdio (mcp.c) */
 	CMD_TOP,
+	CMD_RUN,
 };
 
 /* What a command's positional arguments are, for completion (complete.c). */
@@ -310,6 +311,17 @@ int cli_logs_follow(FILE *f, struct brm_client *c, const struct cli_opts *o, boo
 void cli_logs_catch_signals(void);
 /* Did SIGINT or SIGTERM come since cli_logs_catch_signals()? */
 bool cli_logs_stop_requested(void);
+/* Print one message of a `logs` follow (a line, a gap, a stray error) as
+ * cli_logs_follow() does, names padded to @width. */
+void cli_logs_print_message(FILE *f, const struct cli_opts *o, const struct cJSON *m,
+			    int width, bool color);
+
+/*
+ * run.c: `run NAME`: start the process, print its output until it ends (or
+ * ^C stops it); the process's exit status, or CLI_EXIT_* after saying why.
+ * @calls is a connection to @path, which it opens twice more.
+ */
+int cli_run(const struct cli_opts *o, struct brm_client *calls, const char *path, bool color);
 /* A text from brummd or a child, with escape sequences and control bytes
  * made harmless (see logs.c); true when a colour sequence passed. */
 bool cli_put_text(FILE *f, const char *s, bool color);

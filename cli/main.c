@@ -173,6 +173,11 @@ static int run(const struct cli_opts *o)
 		goto out_free_path;
 	}
 
+	if (o->cmd->id == CMD_RUN) {
+		ret = cli_run(o, c, path, color);
+		brm_client_destroy(c);
+		goto out_free_path;
+	}
 	params = cli_request(o, &method);
 	if (o->cmd->id == CMD_STATUS && !o->json) {
 		r = status_table(c, o, params, color, &streamed, &result, &err);

@@ -251,6 +251,8 @@ cJSON *cli_request(const struct cli_opts *o, const char **method)
 	case CMD_SHUTDOWN:
 	case CMD_MCP:
 		break;
+	case CMD_RUN:   /* run.c makes its own calls */
+		break;
 	case CMD_METRICS:
 		/* Every process, with CPU and memory; ping follows (metrics.c). */
 		*method = "status";

@@ -113,7 +113,7 @@ START_TEST(commands_options_names_signals)
 	env_for(H.sock);
 	expect("brummctl st", "start\nstatus\nstop\n");
 	expect("brummctl ", "add\ncompletion\nerrors\nevents\nhelp\nlog\nlogs\nmcp\nmetrics\n"
-	       "ping\nreload\nremove\nrestart\nshutdown\nsignal\nstart\nstatus\nstop\n"
+	       "ping\nreload\nremove\nrestart\nrun\nshutdown\nsignal\nstart\nstatus\nstop\n"
 	       "top\nurls\nwait\n");
 	expect("brummctl restart w", "web\nworker\n");
 	expect("brummctl stop --all --no-wait w", "web\nworker\n");
