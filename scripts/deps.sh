@@ -12,7 +12,8 @@ command -v python3 >/dev/null 2>&1 || need="$need python3"
 command -v jq >/dev/null 2>&1 || need="$need jq"
 command -v socat >/dev/null 2>&1 || need="$need socat"
 for pair in libuv:libuv1-dev libcjson:libcjson-dev liburcu-memb:liburcu-dev \
-            liburcu-cds:liburcu-dev libpcre2-8:libpcre2-dev check:check; do
+            liburcu-cds:liburcu-dev libpcre2-8:libpcre2-dev libmicrohttpd:libmicrohttpd-dev \
+            check:check; do
 	pc=${pair%%:*}; deb=${pair#*:}
 	if ! pkg-config --exists "$pc" 2>/dev/null; then
 		case " $need " in *" $deb "*) ;; *) need="$need $deb" ;; esac
@@ -23,7 +24,7 @@ done
 echo "deps: missing build dependencies:$need" >&2
 if ! command -v apt-get >/dev/null 2>&1; then
 	echo "deps: no apt-get here; install the equivalents of:$need" >&2
-	echo "deps: (libuv >= 1.44, cJSON, liburcu >= 0.13, Check, pkg-config; python3, jq and" >&2
+	echo "deps: (libuv >= 1.44, cJSON, liburcu >= 0.13, libmicrohttpd >= 0.9.75, Check, pkg-config; python3, jq and" >&2
 	echo "deps: socat for make check)" >&2
 	exit 1
 fi
