@@ -243,10 +243,6 @@ cJSON *cli_request(const struct cli_opts *o, const char **method)
 	case CMD_SHUTDOWN:
 		break;
 	case CMD_METRICS:
-		/* Every process, with CPU and memory; ping follows (metrics.c). */
-		*method = "status";
-		p = checked(cJSON_CreateObject());
-		add_item(p, "stats", cJSON_CreateTrue());
 		break;
 	}
 	return p;

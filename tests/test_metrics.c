@@ -67,7 +67,7 @@ static void has_line(const char *out, const char *line)
 	for (const char *p = out; (p = strstr(p, line)); p++)
 		if ((p == out || p[-1] == '\n') && p[n] == '\n')
 			return;
-	ck_abort_msg("no line '%s' in:\n%s", line, out);
+	ck_abort_msg("no line '%s' in:\n%.3000s", line, out);
 }
 
 /* ---- the exposition format, strictly ---- */
@@ -284,7 +284,19 @@ START_TEST(states_up_and_format)
 	ck_assert_msg(!strstr(out, "brummd_process_healthy{"), "health without a check:\n%s",
 		      out);
 	ck_assert_msg(strstr(out, "\nbrummd_uptime_seconds "), "no uptime:\n%s", out);
-	ck_assert_int_eq(check_format(out), 12);
+	/* brummd's own: requests, counted as answered (this one is not yet),
+	 * and the connection this metrics call came on. */
+	has_line(out, "brummd_process_start_failures_total{name=\"bad\"} 1");
+	has_line(out, "brummd_requests_total{method=\"metrics\",outcome=\"ok\"} 0");
+	has_line(out, "brummd_requests_total{method=\"other\",outcome=\"error\"} 0");
+	/* this call's connection, and the harness's own if it holds one */
+	ck_assert_msg(strstr(out, "\nbrummd_clients ") &&
+			      atoi(strstr(out, "\nbrummd_clients ") + 16) >= 1,
+		      "no clients:\n%.3000s", out);
+	ck_assert_msg(strstr(out, "\nbrummd_resident_memory_bytes "), "no rss:\n%s", out);
+	ck_assert_msg(strstr(out, "\nbrummd_process_log_lines_total{name=\"web\"} "),
+		      "no log lines of web:\n%s", out);
+	ck_assert_int_eq(check_format(out), 17);
 	promtool_check(out);
 	free(out);
 	brmh_check_stop(&H);

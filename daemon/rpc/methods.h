@@ -78,6 +78,9 @@ struct brm_method {
 /* The method called @name, or NULL. */
 const struct brm_method *brm_method_find(const char *name);
 
+/* The method whose loop op is @op, or NULL (brm_op_cancel: no method). */
+const struct brm_method *brm_method_by_op(const struct brm_cmd_op *op);
+
 /* Every method, NULL-terminated by name (for tests and documentation). */
 extern const struct brm_method brm_methods[];
 

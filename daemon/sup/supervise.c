@@ -248,7 +248,9 @@ void brm_proc_publish(struct brm_proc *p)
 	s->autostart = p->spec->autostart;
 	s->restart = restart_name(p->spec->restart);
 	s->type = brm_proc_type_name(p->spec->type);
+	s->start_failures_total = p->start_failures_total;
 	s->extra_json = brm_logcap_extra_json(p->logs);
+	s->log_dropped = brm_logcap_dropped(p->logs);
 	s->health = p->health;
 	if (p->entry)
 		brm_registry_publish(sup->reg, p->entry, s);
@@ -370,6 +372,7 @@ static void failed_start(struct brm_proc *p, const char *why)
 
 	set_error(p, why);
 	p->start_failures++;
+	p->start_failures_total++;
 	if (p->sup->shutting_down || p->removing) {
 		settle_stopped(p);
 		return;
@@ -611,6 +614,7 @@ static void oneshot_exit(struct brm_proc *p, int code, const char *what)
 		return;
 	}
 	p->start_failures++;
+	p->start_failures_total++;
 	if (p->spec->restart == BRM_RESTART_ON_FAILURE && !p->sup->shutting_down &&
 	    !p->removing && p->start_failures <= p->spec->start_retries) {
 		d = p->spec->backoff_secs * ldexp(1.0, (int)p->start_failures - 1);

@@ -1,0 +1,31 @@
+/*
+ * metrics.h — brummd's state in the Prometheus text exposition format
+ * 0.0.4, rendered from the registry's snapshots: the one renderer behind
+ * the `metrics` method (`brummctl metrics`) and GET /metrics of
+ * metrics_listen (rpc/httpm.h).
+ *
+ * Context: a registered RCU reader (a worker, the HTTP thread), outside any
+ * read-side section: it reads /proc (CPU and memory, procstat.h) before it
+ * takes the read lock for the snapshots. The loop thread is not involved.
+ */
+#ifndef BRM_RPC_METRICS_H
+#define BRM_RPC_METRICS_H
+
+#include "daemon/rpc/request.h"
+#include "lib/buf.h"
+
+/* The content type of what brm_metrics_render writes. */
+#define BRM_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/*
+ * Append the whole exposition to @out: brummd's own families, then one
+ * block per family with a sample per process, processes sorted by name.
+ * A figure a snapshot does not have (no pid, no health check) is left out
+ * rather than made up. Allocates per call (a row per process).
+ */
+void brm_metrics_render(const struct brm_ctx *ctx, struct brm_buf *out);
+
+/* The `metrics` method: {"text": EXPOSITION}. */
+enum brm_method_result brm_m_metrics(struct brm_req *req, struct brm_cmd **cmd);
+
+#endif
