@@ -1,0 +1,40 @@
+/*
+ * httpm.h — GET /metrics over HTTP on "metrics_listen" (README.md
+ * "Prometheus"): the text of rpc/metrics.h for a Prometheus server to
+ * scrape, without authentication and off unless configured.
+ *
+ * libmicrohttpd (Debian's libmicrohttpd-dev) parses HTTP on one thread of
+ * its own (its internal polling thread, epoll), which registers with RCU
+ * and reads the registry like a worker; the loop thread is not involved.
+ * Bounded: BRM_HTTPM_MAX_CONNS connections (BRM_HTTPM_MAX_PER_IP from one
+ * address), BRM_HTTPM_TIMEOUT_SECS of inactivity, BRM_HTTPM_MEMORY bytes
+ * of request per connection; GET and HEAD of /metrics only (405 for other
+ * methods, 404 for other paths, 413 for a request with a body).
+ */
+#ifndef BRM_RPC_HTTPM_H
+#define BRM_RPC_HTTPM_H
+
+struct brm_ctx;
+struct brm_httpm;
+
+#define BRM_HTTPM_MAX_CONNS 16
+#define BRM_HTTPM_MAX_PER_IP 8
+#define BRM_HTTPM_TIMEOUT_SECS 10
+#define BRM_HTTPM_MEMORY (16u << 10)
+
+/*
+ * Listen on @host (an IP literal) port @port and serve from @ctx (valid
+ * until brm_httpm_stop). @as_written is the config's value, for messages.
+ * Returns 0 and *@out, or -errno and *@err (caller frees): "metrics_listen
+ * '127.0.0.1:9721': cannot listen: Address already in use".
+ * Context: the main thread at start-up, with every signal blocked (the
+ * HTTP thread inherits the mask).
+ */
+int brm_httpm_start(const char *host, int port, const char *as_written,
+		    const struct brm_ctx *ctx, struct brm_httpm **out, char **err);
+
+/* Stop serving, join the thread, close the socket. stop(NULL) does nothing.
+ * Context: the main (loop) thread. */
+void brm_httpm_stop(struct brm_httpm *h);
+
+#endif
