@@ -29,8 +29,10 @@
 #include "lib/util.h"
 
 struct brm_httpm {
-	struct MHD_Daemon *mhd;
+	struct MHD_Daemon *mhd;    /* NULL until brm_httpm_serve */
 	const struct brm_ctx *ctx;
+	int fd;                    /* MHD's once it serves */
+	char *as_written;
 };
 
 static pthread_key_t rcu_key;
@@ -170,8 +172,8 @@ static int listen_on(const char *host, int port)
 	return fd;
 }
 
-int brm_httpm_start(const char *host, int port, const char *as_written,
-		    const struct brm_ctx *ctx, struct brm_httpm **out, char **err)
+int brm_httpm_listen(const char *host, int port, const char *as_written,
+		     struct brm_httpm **out, char **err)
 {
 	struct brm_httpm *h;
 	int fd;
@@ -189,22 +191,28 @@ int brm_httpm_start(const char *host, int port, const char *as_written,
 		return fd;
 	}
 	h = brm_xcalloc(1, sizeof(*h));
+	h->fd = fd;
+	h->as_written = brm_xstrdup(as_written);
+	*out = h;
+	return 0;
+}
+
+int brm_httpm_serve(struct brm_httpm *h, const struct brm_ctx *ctx, char **err)
+{
 	h->ctx = ctx;
 	h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
 				  on_request, h,
-				  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+				  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)h->fd,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)BRM_HTTPM_MAX_CONNS,
 				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)BRM_HTTPM_MAX_PER_IP,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)BRM_HTTPM_TIMEOUT_SECS,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)BRM_HTTPM_MEMORY,
 				  MHD_OPTION_END);
 	if (!h->mhd) {
-		close(fd);
-		free(h);
-		*err = brm_xasprintf("metrics_listen '%s': cannot start the HTTP server", as_written);
+		*err = brm_xasprintf("metrics_listen '%s': cannot start the HTTP server",
+				     h->as_written);
 		return -EIO;
 	}
-	*out = h;
 	return 0;
 }
 
@@ -214,6 +222,10 @@ void brm_httpm_stop(struct brm_httpm *h)
 		return;
 	/* Joins MHD's thread (its RCU registration ends with it) and closes
 	 * the listening socket. */
-	MHD_stop_daemon(h->mhd);
+	if (h->mhd)
+		MHD_stop_daemon(h->mhd);
+	else
+		close(h->fd);
+	free(h->as_written);
 	free(h);
 }

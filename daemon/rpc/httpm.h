@@ -23,17 +23,25 @@ struct brm_httpm;
 #define BRM_HTTPM_MEMORY (16u << 10)
 
 /*
- * Listen on @host (an IP literal) port @port and serve from @ctx (valid
- * until brm_httpm_stop). @as_written is the config's value, for messages.
- * Returns 0 and *@out, or -errno and *@err (caller frees): "metrics_listen
- * '127.0.0.1:9721': cannot listen: Address already in use".
+ * Listen on @host (an IP literal) port @port; nothing is served yet.
+ * @as_written is the config's value, for messages. Returns 0 and *@out,
+ * or -errno and *@err (caller frees): "metrics_listen '127.0.0.1:9721':
+ * cannot listen: Address already in use".
+ * Context: the main thread at start-up, before anything else listens.
+ */
+int brm_httpm_listen(const char *host, int port, const char *as_written,
+		     struct brm_httpm **out, char **err);
+
+/*
+ * Start serving from @ctx (valid until brm_httpm_stop) on MHD's thread.
+ * Returns 0, or -EIO with *@err.
  * Context: the main thread at start-up, with every signal blocked (the
  * HTTP thread inherits the mask).
  */
-int brm_httpm_start(const char *host, int port, const char *as_written,
-		    const struct brm_ctx *ctx, struct brm_httpm **out, char **err);
+int brm_httpm_serve(struct brm_httpm *h, const struct brm_ctx *ctx, char **err);
 
-/* Stop serving, join the thread, close the socket. stop(NULL) does nothing.
+/* Stop serving, join the thread, close the socket; also after listen
+ * alone. stop(NULL) does nothing.
  * Context: the main (loop) thread. */
 void brm_httpm_stop(struct brm_httpm *h);
 
