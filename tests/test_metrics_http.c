@@ -226,8 +226,18 @@ START_TEST(series_and_values)
 	has_line(body, "brummd_requests_total{method=\"ping\",outcome=\"error\"} 0");
 	has_line(body, "brummd_requests_total{method=\"status\",outcome=\"error\"} 1");
 	has_line(body, "brummd_requests_total{method=\"other\",outcome=\"error\"} 1");
+	/* No /proc figures unless asked for. */
+	ck_assert_msg(!strstr(body, "brummd_process_resident_memory_bytes{"),
+		      "memory without ?stats=1:\n%.3000s", body);
+	promtool_check(body);
+	free(resp);
+	resp = http(port, "GET /metrics?stats=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+		    &code, &body);
+	ck_assert_int_eq(code, 200);
 	ck_assert_msg(strstr(body, "\nbrummd_process_resident_memory_bytes{name=\"web\"} "),
 		      "no memory of web:\n%.3000s", body);
+	ck_assert_msg(strstr(body, "\nbrummd_process_cpu_seconds_total{name=\"web\"} "),
+		      "no CPU of web:\n%.3000s", body);
 	ck_assert_msg(!strstr(body, "brummd_process_resident_memory_bytes{name=\"idle\"}"),
 		      "memory of a process without a pid:\n%.3000s", body);
 	promtool_check(body);

@@ -92,7 +92,9 @@ static bool has_body(struct MHD_Connection *conn)
  * A refusal is answered at the request's first call, before any body is
  * read (a request that has one gets 413, and MHD closes the connection).
  * A scrape is answered at its second call, once MHD has the whole request,
- * so the connection can be kept alive for the next scrape.
+ * so the connection can be kept alive for the next scrape. Per-process CPU
+ * and memory only with ?stats=1: their /proc reads cost ~40 us a process
+ * here, 40 ms at 1000 processes, against ~3 ms for all the rest.
  */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version,
@@ -103,6 +105,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct MHD_Response *r;
 	struct brm_buf b = BRM_BUF_INIT;
 	enum MHD_Result ret;
+	const char *stats;
 	size_t len;
 	char *text;
 
@@ -118,7 +121,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	ensure_rcu_reader();
-	brm_metrics_render(h->ctx, &b);
+	stats = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "stats");
+	brm_metrics_render(h->ctx, &b, stats && !strcmp(stats, "1"));
 	len = b.len;
 	text = brm_buf_detach(&b);
 	r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);

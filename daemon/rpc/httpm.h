@@ -10,6 +10,9 @@
  * address), BRM_HTTPM_TIMEOUT_SECS of inactivity, BRM_HTTPM_MEMORY bytes
  * of request per connection; GET and HEAD of /metrics only (405 for other
  * methods, 404 for other paths, 413 for a request with a body).
+ * GET /metrics?stats=1 adds each process's CPU and memory (from /proc, as
+ * `brummctl metrics` has them); without it those families are empty, which
+ * keeps a scrape of 1000 processes within a few milliseconds.
  */
 #ifndef BRM_RPC_HTTPM_H
 #define BRM_RPC_HTTPM_H

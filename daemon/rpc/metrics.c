@@ -38,8 +38,12 @@ struct row {
 /* A label value between quotes, escaped for the exposition format. */
 static void put_label_value(struct brm_buf *b, const char *s)
 {
+	size_t plain = strcspn(s, "\\\"\n");
+
 	brm_buf_addc(b, '"');
-	for (; *s; s++) {
+	/* Process names never need escaping: copy them whole. */
+	brm_buf_add(b, s, plain);
+	for (s += plain; *s; s++) {
 		if (*s == '\\')
 			brm_buf_adds(b, "\\\\");
 		else if (*s == '"')
@@ -55,11 +59,25 @@ static void put_label_value(struct brm_buf *b, const char *s)
 /*
  * @v in the fewest digits that read back as the same double (1.509, not
  * 1.5089999999999999): 15 significant digits when they do, else 17.
+ * Whole numbers, nearly every sample, skip printf and strtod: a scrape of
+ * 1000 processes writes some 18,000 values.
  */
 static void put_value(struct brm_buf *b, double v)
 {
 	char buf[32];
 
+	if (v >= 0 && v < 1e15 && v == (double)(uint64_t)v) {
+		uint64_t u = (uint64_t)v;
+		char *p = buf + sizeof(buf);
+
+		*--p = '\n';
+		do {
+			*--p = (char)('0' + u % 10);
+			u /= 10;
+		} while (u);
+		brm_buf_add(b, p, (size_t)(buf + sizeof(buf) - p));
+		return;
+	}
 	snprintf(buf, sizeof(buf), "%.15g", v);
 	if (strtod(buf, NULL) != v)
 		snprintf(buf, sizeof(buf), "%.17g", v);
@@ -76,7 +94,8 @@ static void family(struct brm_buf *b, const char *name, const char *type, const 
 static void sample(struct brm_buf *b, const char *metric, const char *proc,
 		   const char *state, double v)
 {
-	brm_buf_addf(b, "%s{name=", metric);
+	brm_buf_adds(b, metric);
+	brm_buf_adds(b, "{name=");
 	put_label_value(b, proc);
 	if (state) {
 		brm_buf_adds(b, ",state=");
@@ -230,7 +249,7 @@ static int cmp_row(const void *a, const void *b)
 	return strcmp(((const struct row *)a)->s->name, ((const struct row *)b)->s->name);
 }
 
-void brm_metrics_render(const struct brm_ctx *ctx, struct brm_buf *out)
+void brm_metrics_render(const struct brm_ctx *ctx, struct brm_buf *out, bool with_stats)
 {
 	struct brm_procstat_set stats = { 0 };
 	struct brm_reg_iter it;
@@ -239,7 +258,8 @@ void brm_metrics_render(const struct brm_ctx *ctx, struct brm_buf *out)
 	size_t n = 0, cap;
 	int64_t now = brm_now_wall_ms();
 
-	brm_procstat_collect(ctx->reg, NULL, 0, &stats);
+	if (with_stats)
+		brm_procstat_collect(ctx->reg, NULL, 0, &stats);
 	rcu_read_lock();
 	cap = brm_registry_count(ctx->reg) + 16;
 	rows = brm_xcalloc(cap, sizeof(*rows));
@@ -264,6 +284,8 @@ void brm_metrics_render(const struct brm_ctx *ctx, struct brm_buf *out)
 		}
 	}
 	qsort(rows, n, sizeof(*rows), cmp_row);
+	/* About 750 bytes per process: grown once, not doubled ten times. */
+	brm_buf_grow(out, 4096 + n * 800);
 	render_daemon(out, ctx, n);
 	render_processes(out, rows, n, now);
 	rcu_read_unlock();
@@ -276,7 +298,7 @@ enum brm_method_result brm_m_metrics(struct brm_req *req, struct brm_cmd **cmd)
 	struct brm_buf *text = &req->scratch->tmp;
 
 	brm_buf_reset(text);
-	brm_metrics_render(req->ctx, text);
+	brm_metrics_render(req->ctx, text, true);
 	brm_buf_adds(req->out, "{\"jsonrpc\":\"2.0\",\"id\":");
 	brm_buf_adds(req->out, req->id_json);
 	brm_buf_adds(req->out, ",\"result\":{\"text\":");
