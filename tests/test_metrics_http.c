@@ -249,11 +249,11 @@ START_TEST(series_and_values)
 			     "brummd_process_restarts_total{name=\"web\"} 2\n"),
 		      "the method says otherwise");
 	cJSON_Delete(r);
-	free(resp);
 
 	/* Both kills came within min_uptime_secs: failed starts. A restart by
 	 * request begins a new series; the total keeps them. */
 	has_line(body, "brummd_process_start_failures{name=\"web\"} 2");
+	free(resp);
 	r = brmh_call(&H, "restart", "{\"name\":\"web\"}");
 	ck_assert_ptr_nonnull(brmh_result(r, &code));
 	cJSON_Delete(r);
