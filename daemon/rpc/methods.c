@@ -24,7 +24,6 @@
 #include "daemon/rpc/events.h"
 #include "daemon/rpc/logs.h"
 #include "daemon/rpc/methods.h"
-#include "daemon/rpc/metrics.h"
 #include "daemon/rpc/status.h"
 #include "proto/proto.h"
 #include "proto/rpc.h"

@@ -19,6 +19,7 @@
 
 #include "daemon/logpub.h"
 #include "daemon/procstat.h"
+#include "daemon/rpc/methods.h"
 #include "daemon/rpc/metrics.h"
 #include "daemon/rpc/reqstats.h"
 #include "lib/logring.h"

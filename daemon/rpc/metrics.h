@@ -30,7 +30,4 @@
  */
 void brm_metrics_render(const struct brm_ctx *ctx, struct brm_buf *out, bool stats);
 
-/* The `metrics` method: {"text": EXPOSITION}. */
-enum brm_method_result brm_m_metrics(struct brm_req *req, struct brm_cmd **cmd);
-
 #endif
