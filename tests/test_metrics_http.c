@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "tests/e2e.h"
+#include "tests/expo.h"
 #include "tests/harness.h"
 #include "tests/suite.h"
 
@@ -122,43 +123,6 @@ static char *scrape(int port, const char **body)
 	return resp;
 }
 
-/* Asserts @line (without its newline) is a whole line of @out. */
-static void has_line(const char *out, const char *line)
-{
-	size_t n = strlen(line);
-
-	for (const char *p = out; (p = strstr(p, line)); p++)
-		if ((p == out || p[-1] == '\n') && p[n] == '\n')
-			return;
-	ck_abort_msg("no line '%s' in:\n%.3000s", line, out);
-}
-
-/* When promtool is installed, `promtool check metrics` must accept @text. */
-static void promtool_check(const char *text)
-{
-	char path[] = "/tmp/brm-metrics-http.XXXXXX";
-	char *res;
-	int fd, st;
-
-	if (system("command -v promtool >/dev/null 2>&1") != 0) {
-		printf("SKIP: metrics_http: promtool check metrics (promtool not installed;"
-		       " Debian package prometheus)\n");
-		fflush(stdout);
-		return;
-	}
-	fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	st = system(brmh_fmt("promtool check metrics < %s > %s.out 2>&1", path, path));
-	res = brmh_read_file(brmh_fmt("%s.out", path));
-	unlink(brmh_fmt("%s.out", path));
-	unlink(path);
-	ck_assert_msg(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		      "promtool check metrics: status %d: %s", st, res ? res : "");
-	free(res);
-}
-
 /* SIGKILL @name's pid and wait until it runs again with another pid. */
 static void kill_and_wait_restart(const char *name)
 {
@@ -213,23 +177,24 @@ START_TEST(series_and_values)
 	resp = scrape(port, &body);
 	ck_assert_msg(strstr(resp, "Content-Type: text/plain; version=0.0.4"),
 		      "content type:\n%.500s", resp);
-	has_line(body, "brummd_process_restarts_total{name=\"web\"} 2");
-	has_line(body, "brummd_process_up{name=\"web\"} 1");
-	has_line(body, "brummd_process_start_failures_total{name=\"web\"} 2");
-	has_line(body, "brummd_process_state{name=\"web\",state=\"running\"} 1");
-	has_line(body, "brummd_process_up{name=\"idle\"} 0");
-	has_line(body, "brummd_process_state{name=\"idle\",state=\"stopped\"} 1");
-	has_line(body, "brummd_process_state{name=\"idle\",state=\"running\"} 0");
-	has_line(body, "brummd_process_uptime_seconds{name=\"idle\"} 0");
-	has_line(body, "brummd_processes 2");
-	has_line(body, "brummd_requests_total{method=\"ping\",outcome=\"ok\"} 3");
-	has_line(body, "brummd_requests_total{method=\"ping\",outcome=\"error\"} 0");
-	has_line(body, "brummd_requests_total{method=\"status\",outcome=\"error\"} 1");
-	has_line(body, "brummd_requests_total{method=\"other\",outcome=\"error\"} 1");
+	brmt_has_line(body, "brummd_process_restarts_total{name=\"web\"} 2");
+	brmt_has_line(body, "brummd_process_up{name=\"web\"} 1");
+	brmt_has_line(body, "brummd_process_start_failures_total{name=\"web\"} 2");
+	brmt_has_line(body, "brummd_process_state{name=\"web\",state=\"running\"} 1");
+	brmt_has_line(body, "brummd_process_up{name=\"idle\"} 0");
+	brmt_has_line(body, "brummd_process_state{name=\"idle\",state=\"stopped\"} 1");
+	brmt_has_line(body, "brummd_process_state{name=\"idle\",state=\"running\"} 0");
+	brmt_has_line(body, "brummd_process_uptime_seconds{name=\"idle\"} 0");
+	brmt_has_line(body, "brummd_processes 2");
+	brmt_has_line(body, "brummd_requests_total{method=\"ping\",outcome=\"ok\"} 3");
+	brmt_has_line(body, "brummd_requests_total{method=\"ping\",outcome=\"error\"} 0");
+	brmt_has_line(body, "brummd_requests_total{method=\"status\",outcome=\"error\"} 1");
+	brmt_has_line(body, "brummd_requests_total{method=\"other\",outcome=\"error\"} 1");
+	ck_assert_int_eq(brmt_check_format(body), 17);
 	/* No /proc figures unless asked for. */
 	ck_assert_msg(!strstr(body, "brummd_process_resident_memory_bytes{"),
 		      "memory without ?stats=1:\n%.3000s", body);
-	promtool_check(body);
+	brmt_promtool_check("metrics_http", body);
 	free(resp);
 	resp = http(port, "GET /metrics?stats=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
 		    &code, &body);
@@ -240,7 +205,8 @@ START_TEST(series_and_values)
 		      "no CPU of web:\n%.3000s", body);
 	ck_assert_msg(!strstr(body, "brummd_process_resident_memory_bytes{name=\"idle\"}"),
 		      "memory of a process without a pid:\n%.3000s", body);
-	promtool_check(body);
+	brmt_check_format(body);
+	brmt_promtool_check("metrics_http", body);
 
 	/* The same text as the metrics method, but for the figures that move. */
 	r = brmh_call(&H, "metrics", NULL);
@@ -252,15 +218,15 @@ START_TEST(series_and_values)
 
 	/* Both kills came within min_uptime_secs: failed starts. A restart by
 	 * request begins a new series; the total keeps them. */
-	has_line(body, "brummd_process_start_failures{name=\"web\"} 2");
+	brmt_has_line(body, "brummd_process_start_failures{name=\"web\"} 2");
 	free(resp);
 	r = brmh_call(&H, "restart", "{\"name\":\"web\"}");
 	ck_assert_ptr_nonnull(brmh_result(r, &code));
 	cJSON_Delete(r);
 	ck_assert(brmh_wait_state(&H, "web", "running", 5000));
 	resp = scrape(port, &body);
-	has_line(body, "brummd_process_start_failures{name=\"web\"} 0");
-	has_line(body, "brummd_process_start_failures_total{name=\"web\"} 2");
+	brmt_has_line(body, "brummd_process_start_failures{name=\"web\"} 0");
+	brmt_has_line(body, "brummd_process_start_failures_total{name=\"web\"} 2");
 	free(resp);
 	brmh_check_stop(&H);
 }
