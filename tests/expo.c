@@ -115,6 +115,34 @@ static const char *check_sample(const char *line, char *name, size_t size, char 
 }
 
 /*
+ * A sample of histogram @fam: NAME_bucket{le="B"} (cumulative: never less
+ * than the bucket before, *@last; the +Inf one into *@inf), NAME_sum, or
+ * NAME_count (equal to the +Inf bucket). False when it is none of them.
+ */
+static bool histogram_sample(const char *line, const char *name, const char *fam,
+			     double *last, double *inf)
+{
+	size_t n = strlen(fam);
+	double v = strtod(strrchr(line, ' ') + 1, NULL);
+
+	if (strncmp(name, fam, n) != 0)
+		return false;
+	if (!strcmp(name + n, "_bucket")) {
+		ck_assert_msg(strstr(line, "{le=\""), "bucket without le: '%s'", line);
+		ck_assert_msg(v >= *last, "bucket less than the one before: '%s'", line);
+		*last = v;
+		if (strstr(line, "{le=\"+Inf\"}"))
+			*inf = v;
+		return true;
+	}
+	if (!strcmp(name + n, "_count")) {
+		ck_assert_msg(v == *inf, "count %g, +Inf bucket %g", v, *inf);
+		return true;
+	}
+	return !strcmp(name + n, "_sum");
+}
+
+/*
  * Holds @out to the format: every line a HELP, a TYPE or a sample; each
  * family's HELP then TYPE once, before its samples, which come together;
  * a series once. Returns the number of families.
@@ -123,7 +151,8 @@ int brmt_check_format(const char *out)
 {
 	char fams[64][128], series[256][512], name[128], cur[128] = "";
 	int nfam = 0, nser = 0;
-	bool typed = false;
+	bool typed = false, histogram = false;
+	double inf_bucket = -1, last_bucket = 0;
 
 	ck_assert_msg(*out && out[strlen(out) - 1] == '\n', "no final newline:\n%s", out);
 	for (const char *line = out; *line;) {
@@ -154,8 +183,12 @@ int brmt_check_format(const char *out)
 				      "bad TYPE line '%s'", buf);
 			ck_assert_msg(!strcmp(name, cur) && !typed,
 				      "TYPE of %s not right after its HELP", name);
-			ck_assert_msg(!strcmp(p, "counter") || !strcmp(p, "gauge"),
+			ck_assert_msg(!strcmp(p, "counter") || !strcmp(p, "gauge") ||
+					      !strcmp(p, "histogram"),
 				      "type '%s' of %s", p, name);
+			histogram = !strcmp(p, "histogram");
+			inf_bucket = -1;
+			last_bucket = 0;
 			ck_assert_msg(strcmp(p, "counter") ||
 					      (strlen(name) > 6 && !strcmp(name + strlen(name) - 6, "_total")),
 				      "counter %s without _total", name);
@@ -167,7 +200,9 @@ int brmt_check_format(const char *out)
 			ck_assert_int_lt(nser, 256);
 			why = check_sample(buf, name, sizeof(name), series[nser], sizeof(series[0]));
 			ck_assert_msg(!why, "sample line '%s': %s", buf, why);
-			ck_assert_msg(typed && !strcmp(name, cur),
+			ck_assert_msg(typed && (histogram ? histogram_sample(buf, name, cur, &last_bucket,
+										    &inf_bucket)
+							   : !strcmp(name, cur)),
 				      "sample '%s' outside the block of its family", buf);
 			for (int i = 0; i < nser; i++)
 				ck_assert_msg(strcmp(series[i], series[nser]), "series twice: %s", buf);

@@ -11,8 +11,9 @@
 void brmt_has_line(const char *out, const char *line);
 
 /*
- * Holds @out to the format, strictly: every line a HELP, a TYPE (counter or
- * gauge; a counter's name ends in _total) or a sample; each family's HELP
+ * Holds @out to the format, strictly: every line a HELP, a TYPE (counter,
+ * gauge or histogram; a counter's name ends in _total; a histogram's
+ * buckets cumulative, its +Inf bucket equal to its _count) or a sample; each family's HELP
  * then TYPE once, before its samples, which come together; label values
  * escaped; a series once. Returns the number of families.
  */

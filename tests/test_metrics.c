@@ -105,7 +105,7 @@ START_TEST(states_up_and_format)
 	ck_assert_msg(strstr(out, "\nbrummd_resident_memory_bytes "), "no rss:\n%s", out);
 	ck_assert_msg(strstr(out, "\nbrummd_process_log_lines_total{name=\"web\"} "),
 		      "no log lines of web:\n%s", out);
-	ck_assert_int_eq(brmt_check_format(out), 17);
+	ck_assert_int_eq(brmt_check_format(out), 18);
 	brmt_promtool_check("metrics", out);
 	free(out);
 	brmh_check_stop(&H);

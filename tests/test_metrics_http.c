@@ -190,7 +190,10 @@ START_TEST(series_and_values)
 	brmt_has_line(body, "brummd_requests_total{method=\"ping\",outcome=\"error\"} 0");
 	brmt_has_line(body, "brummd_requests_total{method=\"status\",outcome=\"error\"} 1");
 	brmt_has_line(body, "brummd_requests_total{method=\"other\",outcome=\"error\"} 1");
-	ck_assert_int_eq(brmt_check_format(body), 17);
+	ck_assert_int_eq(brmt_check_format(body), 18);
+	/* web's three starts, each timed on the loop thread; idle never started */
+	brmt_has_line(body, "brummd_spawn_duration_seconds_count 3");
+	brmt_has_line(body, "brummd_spawn_duration_seconds_bucket{le=\"+Inf\"} 3");
 	/* No /proc figures unless asked for. */
 	ck_assert_msg(!strstr(body, "brummd_process_resident_memory_bytes{"),
 		      "memory without ?stats=1:\n%.3000s", body);

@@ -19,6 +19,7 @@
 
 #include "daemon/logpub.h"
 #include "daemon/procstat.h"
+#include "daemon/spawnstat.h"
 #include "daemon/rpc/methods.h"
 #include "daemon/rpc/metrics.h"
 #include "daemon/rpc/reqstats.h"
@@ -243,6 +244,7 @@ static void render_daemon(struct brm_buf *b, const struct brm_ctx *ctx, size_t n
 		put_value(b, v);
 	}
 	brm_reqstats_render(b, ctx);
+	brm_spawnstat_render(b);
 }
 
 static int cmp_row(const void *a, const void *b)

@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "daemon/spawnstat.h"
 #include "daemon/sup/logcap.h"
 #include "daemon/sup/proctree.h"
 #include "daemon/sup/envfile.h"
@@ -462,6 +463,7 @@ static void do_spawn(struct brm_proc *p)
 	struct brm_spawned out;
 	char err[512], **env;
 	struct exitwatch *w;
+	uint64_t t0;
 	int r;
 
 	/* Read again at each start: an edit applies at the next restart. */
@@ -476,7 +478,9 @@ static void do_spawn(struct brm_proc *p)
 	start_limits(p->spec, &req, rl);
 	if (hk->prepare_spawn)
 		hk->prepare_spawn(hk->arg, p, &req);
+	t0 = brm_now_mono_ns();
 	r = brm_spawn(&req, &out, err, sizeof(err));
+	brm_spawnstat_record(brm_now_mono_ns() - t0);
 	brm_strv_free(env);
 	if (hk->spawned)
 		hk->spawned(hk->arg, p, r == 0 ? out.pid : 0);
