@@ -51,16 +51,19 @@ static int free_port(void)
 	return port;
 }
 
-/* A TCP connection to 127.0.0.1:@port, or -errno. */
-static int tcp_connect(int port)
+/* A TCP connection from 127.0.0.@src to 127.0.0.1:@port, or -errno. */
+static int tcp_connect_from(int port, int src)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in from = { .sin_family = AF_INET };
 	struct timeval tv = { .tv_sec = 20 };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	from.sin_addr.s_addr = htonl(0x7f000000u | (uint32_t)src);
 	ck_assert_int_ge(fd, 0);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&from, sizeof(from)), 0);
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		int e = -errno;
 
@@ -68,6 +71,41 @@ static int tcp_connect(int port)
 		return e;
 	}
 	return fd;
+}
+
+static char *read_all(int fd);
+
+static int tcp_connect(int port)
+{
+	return tcp_connect_from(port, 1);
+}
+
+/* A connection from 127.0.0.@src that MHD has accepted: it answered a HEAD. */
+static int answered_conn(int port, int src)
+{
+	const char *req = "HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+	int fd = tcp_connect_from(port, src);
+	char buf[512];
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	ck_assert_msg(read(fd, buf, sizeof(buf)) > 0, "no answer to a connection from 127.0.0.%d",
+		      src);
+	return fd;
+}
+
+/* Asserts a connection from 127.0.0.@src is closed without an answer. */
+static void refused_conn(int port, int src, const char *why)
+{
+	int fd = tcp_connect_from(port, src);
+	char *rest;
+
+	ck_assert_int_ge(fd, 0);
+	(void)!write(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 35);
+	rest = read_all(fd);
+	ck_assert_msg(!rest[0], "%s was answered: %zu bytes: %.300s", why, strlen(rest), rest);
+	free(rest);
+	close(fd);
 }
 
 /* Everything @fd sends until it closes (or 20 s pass), NUL-terminated. */
@@ -237,10 +275,9 @@ END_TEST
 
 START_TEST(refusals)
 {
-	int port = free_port(), status, conns[8];
+	int port = free_port(), status;
 	const char *body;
-	char *resp, *rest;
-	int fd;
+	char *resp;
 
 	start_on(port, "");
 	resp = http(port, "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
@@ -261,29 +298,41 @@ START_TEST(refusals)
 	ck_assert_msg(status == 200 && !*body, "HEAD: %d, body '%.100s'", status, body);
 	free(resp);
 
-	/* At most 8 connections from one address: the 9th is closed unanswered,
-	 * and once the 8 are gone a scrape works again. */
-	for (int i = 0; i < 8; i++) {
-		conns[i] = tcp_connect(port);
-		ck_assert_int_ge(conns[i], 0);
-	}
-	/* Each of the 8 answers, so MHD has accepted them all. */
-	for (int i = 0; i < 8; i++) {
-		const char *req = "HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
-		char buf[512];
+	brmh_check_stop(&H);
+}
+END_TEST
 
-		ck_assert_int_eq(write(conns[i], req, strlen(req)), (ssize_t)strlen(req));
-		ck_assert_int_gt(read(conns[i], buf, sizeof(buf)), 0);
-	}
-	fd = tcp_connect(port);
-	ck_assert_int_ge(fd, 0);
-	(void)!write(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 35);
-	rest = read_all(fd);
-	ck_assert_msg(!rest[0], "a 9th connection from one address was answered:\n%.300s",
-		      rest);
-	free(rest);
-	close(fd);
+/*
+ * At most 8 connections from one address: the 9th is closed unanswered.
+ * At most 16 in all: the 17th waits in the listen backlog, unaccepted,
+ * until one of the 16 goes. Once they are gone a scrape works again.
+ */
+START_TEST(connection_bounds)
+{
+	const char *get = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	int port = free_port(), status, conns[16], fd;
+	struct pollfd pfd;
+	const char *body;
+	char *resp;
+
+	start_on(port, "");
 	for (int i = 0; i < 8; i++)
+		conns[i] = answered_conn(port, 1);
+	refused_conn(port, 1, "a 9th connection from one address");
+	for (int i = 8; i < 16; i++)
+		conns[i] = answered_conn(port, 2);
+	fd = tcp_connect_from(port, 3);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, get, strlen(get)), (ssize_t)strlen(get));
+	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+	ck_assert_msg(poll(&pfd, 1, 1000) == 0, "a 17th connection was served at once");
+	close(conns[0]);
+	resp = read_all(fd);
+	ck_assert_msg(!strncmp(resp, "HTTP/1.1 200 ", 13),
+		      "the 17th connection, once one of 16 closed: '%.200s'", resp);
+	free(resp);
+	close(fd);
+	for (int i = 1; i < 16; i++)
 		close(conns[i]);
 	for (int i = 0; i < 500; i++) {
 		resp = http(port, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
@@ -389,5 +438,5 @@ START_TEST(reload_keeps_the_listener)
 }
 END_TEST
 
-BRM_TEST_CASE("metrics_http", "metrics_http", 60, series_and_values, refusals, config_errors,
-	      reload_keeps_the_listener);
+BRM_TEST_CASE("metrics_http", "metrics_http", 60, series_and_values, refusals, connection_bounds,
+	      config_errors, reload_keeps_the_listener);

@@ -6,8 +6,9 @@
  * libmicrohttpd (Debian's libmicrohttpd-dev) parses HTTP on one thread of
  * its own (its internal polling thread, epoll), which registers with RCU
  * and reads the registry like a worker; the loop thread is not involved.
- * Bounded: BRM_HTTPM_MAX_CONNS connections (BRM_HTTPM_MAX_PER_IP from one
- * address), BRM_HTTPM_TIMEOUT_SECS of inactivity, BRM_HTTPM_MEMORY bytes
+ * Bounded: BRM_HTTPM_MAX_CONNS connections (more wait in the listen
+ * backlog, 64, until one goes), BRM_HTTPM_MAX_PER_IP from one address
+ * (more are closed at once), BRM_HTTPM_TIMEOUT_SECS of inactivity, BRM_HTTPM_MEMORY bytes
  * of request per connection; GET and HEAD of /metrics only (405 for other
  * methods, 404 for other paths, 413 for a request with a body).
  * GET /metrics?stats=1 adds each process's CPU and memory (from /proc, as
