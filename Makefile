@@ -40,7 +40,8 @@ UNITDIR ?= /etc/systemd/system
 DESTDIR ?=
 
 CC      ?= cc
-PKGS     = libuv libcjson liburcu-memb liburcu-cds libpcre2-8
+# libmicrohttpd serves metrics_listen (daemon/rpc/httpm.c).
+PKGS     = libuv libcjson liburcu-memb liburcu-cds libpcre2-8 libmicrohttpd
 TESTPKGS = check
 # brummctl top only (cli/top*.c), linked statically into brummctl (below).
 CLIPKGS  = ncursesw

@@ -332,15 +332,10 @@ void cli_dlog_print_result(FILE *f, const struct cli_opts *o, const struct cJSON
 int cli_dlog_follow(FILE *f, struct brm_client *c, const struct cli_opts *o, bool color);
 
 /*
- * metrics.c: after @status, the result of `status` with stats, ask brummd
- * for ping on @c and print both in the Prometheus text format on @f.
- * Returns what brm_client_call() returned for the ping (0: printed; >0:
- * *@err holds brummd's error; <0: the connection failed); nothing is
- * printed unless 0.
+ * metrics.c: print the text of @result, the `metrics` method's, on @f.
+ * Returns 0, or -1 (nothing printed) when it has no "text".
  */
-struct brm_rpc_err;
-int cli_metrics_print(FILE *f, struct brm_client *c, const struct cJSON *status,
-		      struct brm_rpc_err *err);
+int cli_metrics_print(FILE *f, const struct cJSON *result);
 
 /*
  * top.c: `brummctl top` on @c, connected to @path: subscribe to events,

@@ -195,8 +195,12 @@ static int run(const struct cli_opts *o)
 		ret = cli_events_follow(o, c) < 0 ? lost(o, path, c) : CLI_EXIT_OK;
 	} else {
 		if (o->cmd->id == CMD_METRICS) {
-			r = cli_metrics_print(stdout, c, result, &err);
-			ret = r < 0 ? lost(o, path, c) : r > 0 ? rpc_error(o, &err) : CLI_EXIT_OK;
+			if (cli_metrics_print(stdout, result) == 0) {
+				ret = CLI_EXIT_OK;
+			} else {
+				fprintf(stderr, "brummctl: metrics: brummd's reply has no \"text\"\n");
+				ret = CLI_EXIT_ERROR;
+			}
 			goto out_result;
 		}
 		if (is_logs_cmd(o->cmd->id))
