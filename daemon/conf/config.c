@@ -442,7 +442,8 @@ static void parse_top(struct brm_report *r, const cJSON *root, struct brm_config
 	free(dup);
 	if (scripts) {
 		brm_scripts_read(r, scripts, cfg->source, &cfg->procs, &cfg->nprocs);
-		qsort(cfg->procs, cfg->nprocs, sizeof(*cfg->procs), spec_cmp);
+		if (cfg->nprocs)   /* else procs may be NULL, which qsort may not get */
+			qsort(cfg->procs, cfg->nprocs, sizeof(*cfg->procs), spec_cmp);
 	}
 	if (cfg->nprocs > (size_t)cfg->limits.max_processes)
 		brm_report(r, "limits.max_processes", "is %d but %zu processes are configured",
