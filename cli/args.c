@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "cli/brummctl.h"
+#include "cli/import.h"
 #include "lib/pattern.h"
 #include "lib/util.h"
 #include "proto/proto.h"
@@ -154,6 +155,9 @@ void cli_print_help(FILE *f)
 			commands[i].usage, commands[i].summary);
 	fputs("  completion bash|zsh|fish\n"
 	      "           print the shell completion script: source <(brummctl completion bash)\n"
+	      "  import [--from supervisord|procfile|pm2] [-o FILE [--force]] FILE\n"
+	      "           convert a supervisord, Procfile or pm2 config into brummd's\n"
+	      "           (brummctl import --help)\n"
 	      "\n"
 	      "NAME is a process (web), an instance group (worker: worker:0, worker:1, ...)\n"
 	      "or a glob pattern in quotes ('web*', 'worker:[02]', '?b'); at most 8\n"
@@ -873,6 +877,11 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_opts *o)
 			return cli_usage_error(NULL, "completion: unknown shell '%s' (expected "
 					       "bash, zsh or fish)", argv[i + 1]);
 		return CLI_PARSE_DONE;
+	}
+	if (strcmp(argv[i], "import") == 0) {
+		/* local: reads a file, never talks to brummd (import.c) */
+		o->exit_code = cli_import_main(argc - i, argv + i);
+		return CLI_PARSE_EXIT;
 	}
 	o->cmd = cli_command_find(argv[i]);
 	if (!o->cmd)

@@ -90,6 +90,7 @@ struct cli_option {
 
 /* The parsed command line. Strings point into argv; arrays are owned. */
 struct cli_opts {
+	int exit_code;           /* with CLI_PARSE_EXIT */
 	const char *socket;      /* --socket, or NULL */
 	bool json;
 	bool no_color;
@@ -158,6 +159,7 @@ enum cli_parse_result {
 	CLI_PARSE_RUN,           /* run o->cmd */
 	CLI_PARSE_DONE,          /* --help or --version printed: exit 0 */
 	CLI_PARSE_USAGE,         /* a usage error was printed to stderr: exit 2 */
+	CLI_PARSE_EXIT,          /* a local command ran (import): exit o->exit_code */
 };
 
 enum cli_parse_result cli_parse(int argc, char **argv, struct cli_opts *o);
