@@ -26,7 +26,7 @@ void imp_note(struct imp *im, int line, const char *where, const char *fmt, ...)
 {
 	va_list ap;
 
-	brm_buf_addf(&im->notes, "%s:%d: %s: ", im->path, line, where);
+	brm_buf_addf(&im->notes, "%s:%d: %s ", im->path, line, where);
 	va_start(ap, fmt);
 	brm_buf_vaddf(&im->notes, fmt, ap);
 	va_end(ap);

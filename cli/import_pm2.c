@@ -443,7 +443,7 @@ static void app(struct imp *im, const struct js *j, const cJSON *a, int idx, int
 
 	pname = cJSON_IsString(name) ? brm_xstrdup(name->valuestring) :
 		brm_xasprintf("app%d", idx);
-	snprintf(where, sizeof(where), "apps[%d] %s", idx, pname);
+	snprintf(where, sizeof(where), "apps[%d] (%s)", idx, pname);
 	if (!cJSON_IsString(script) || !script->valuestring[0]) {
 		imp_note(im, line, where, "not converted (no \"script\")");
 		free(pname);
@@ -625,7 +625,7 @@ int imp_pm2(struct imp *im)
 	}
 	cJSON_ArrayForEach(a, apps) {
 		if (!cJSON_IsObject(a))
-			imp_note(im, line_of(&j, apps), "apps", "entry %d: not converted (not an"
+			imp_note(im, line_of(&j, apps), "apps", "[%d]: not converted (not an"
 				 " object)", idx);
 		else
 			app(im, &j, a, idx, line_of(&j, a));

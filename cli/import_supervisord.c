@@ -274,7 +274,7 @@ static void program(struct imp *im, const struct section *s)
 	x = expand(v, &ctx);
 	ctx.in_cmd = false;
 	if (!x) {
-		imp_note(im, line, where, "command: not converted (%s cannot be expressed)",
+		imp_note(im, line, where, "command=: not converted (%s cannot be expressed)",
 			 ctx.unknown);
 		cJSON_DeleteItemFromObjectCaseSensitive(im->procs, name);
 		goto out_free;
