@@ -9,6 +9,7 @@
  *   dlog.c     log: brummd's own log (and follow)
  *   metrics.c  metrics: the Prometheus text format
  *   complete.c shell completion: the scripts, and the candidates for a word
+ *   import.c   import: another process manager's config as brummd's (import.h)
  *   main.c     connecting, calling, exit codes
  *
  * Everything here runs on brummctl's only thread.
