@@ -192,7 +192,10 @@ static const char supervisord_conf[] =
 	"programs=gunicorn,nginx\n"
 	"\n"
 	"[include]\n"                                                           /* 53 */
-	"files = /etc/supervisor/conf.d/*.conf\n";
+	"files = /etc/supervisor/conf.d/*.conf\n"
+	"\n"
+	"[program:cron-watch]\n"
+	"command=tail -F /var/log/syslog | grep --line-buffered CRON\n";
 
 START_TEST(supervisord_programs_become_processes)
 {
@@ -246,6 +249,9 @@ START_TEST(supervisord_programs_become_processes)
 	ck_assert_str_eq(val(conf, "report", "cmd"),
 			 "\"/usr/bin/env REPORT_DIR=${HOME}/reports make report | tee -a /tmp/r.log\"");
 	ck_assert_str_eq(val(conf, "report", "autostart"), "false");
+	ck_assert_str_eq(val(conf, "cron-watch", "cmd"),
+			 "\"tail -F /var/log/syslog | grep --line-buffered CRON\"");
+	ck_assert_str_eq(val(conf, "cron-watch", "shell"), "true");
 
 	/* what was not converted: file, line, section, setting, why */
 	has(err, "supervisord.conf:38: [program:gunicorn] priority=10: not converted (brummd starts"
@@ -264,7 +270,7 @@ START_TEST(supervisord_programs_become_processes)
 
 	ck_assert_msg(check_config(out, &report) == 0, "check-config refused it:\n%s\n%s",
 		      report, out);
-	has(report, "ok, 7 processes");
+	has(report, "ok, 8 processes");
 	cJSON_Delete(conf);
 	free(report);
 	free(out);
