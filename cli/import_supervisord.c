@@ -328,7 +328,7 @@ static void program(struct imp *im, const struct section *s)
 			size_t n = 0;
 			const char *p = strncasecmp(kv->value, "SIG", 3) ? kv->value : kv->value + 3;
 
-			for (; p[n] && n < sizeof(sig) - 1; n++)
+			for (; n < sizeof(sig) - 1 && p[n]; n++)
 				sig[n] = (char)toupper((unsigned char)p[n]);
 			sig[n] = '\0';
 			cJSON_AddStringToObject(spec, "stop_signal", sig);
