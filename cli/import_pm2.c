@@ -511,7 +511,10 @@ static void app(struct imp *im, const struct js *j, const cJSON *a, int idx, int
 					cJSON_IsBool(e) ? brm_xstrdup(cJSON_IsTrue(e) ? "true" : "false") :
 					NULL;
 
-				if (s)
+				if (!e->string[0] || strchr(e->string, '='))
+					imp_note(im, line_of(j, e), where, "env.%s: not converted (not a"
+						 " variable name)", e->string);
+				else if (s)
 					cJSON_AddStringToObject(env, e->string, s);
 				else
 					imp_note(im, line_of(j, e), where, "env.%s: not converted (not a string,"

@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/import.h"
+#include "lib/signame.h"
 #include "lib/util.h"
 
 struct kv {
@@ -179,8 +180,14 @@ static bool parse_env(const char *s, cJSON *env, struct expand_ctx *ctx, char **
 		x = expand(val.p, ctx);
 		if (!x) {
 			if (!*bad)
-				*bad = brm_xasprintf("%s (%s)", key, ctx->unknown);
-		} else if (*key) {
+				*bad = brm_xasprintf("%s=%s: not converted (%s cannot be expressed;"
+						     " brummd passes its own environment on, so"
+						     " %s is inherited)", key, val.p, ctx->unknown,
+						     key);
+		} else if (!*key) {
+			if (!*bad)
+				*bad = brm_xasprintf("=%s: not converted (no name)", val.p);
+		} else {
 			cJSON_DeleteItemFromObjectCaseSensitive(env, key);
 			cJSON_AddStringToObject(env, key, x);
 		}
@@ -250,7 +257,7 @@ static void program(struct imp *im, const struct section *s)
 	const char *v, *out_log = NULL, *err_log = NULL;
 	char where[256], *name = NULL, *x;
 	bool redirect = false;
-	int line, err_line = s->line;
+	int line, err_line = s->line, out_line = s->line;
 	double d;
 	cJSON *spec, *env = NULL;
 
@@ -303,8 +310,18 @@ static void program(struct imp *im, const struct section *s)
 			if (ctx.numprocs > 1 || strcmp(kv->value, "%(program_name)s"))
 				imp_note(im, kv->line, where, "process_name=%s: not converted (brummd"
 					 " names the copies %s:0, %s:1, ...)", kv->value, name, name);
-		} else if (!strcmp(k, "autostart") && b >= 0) {
-			cJSON_AddBoolToObject(spec, "autostart", b);
+		} else if (!strcmp(k, "autostart") || !strcmp(k, "stopasgroup") ||
+			   !strcmp(k, "killasgroup") || !strcmp(k, "redirect_stderr")) {
+			if (b < 0)
+				imp_note(im, kv->line, where, "%s=%s: not converted (expected true or"
+					 " false)", k, kv->value);
+			else if (!strcmp(k, "autostart"))
+				cJSON_AddBoolToObject(spec, "autostart", b);
+			else if (!strcmp(k, "redirect_stderr"))
+				redirect = b == 1;
+			else if (!b)
+				imp_note(im, kv->line, where, "%s=%s: not converted (brummd always"
+					 " signals the whole process group)", k, kv->value);
 		} else if (!strcmp(k, "autorestart")) {
 			const char *r = !strcasecmp(kv->value, "unexpected") ? "on-failure" :
 				b == 1 ? "always" : b == 0 ? "never" : NULL;
@@ -317,12 +334,16 @@ static void program(struct imp *im, const struct section *s)
 			if (r && !strcmp(r, "on-failure"))
 				imp_comment(im, name, "restart", "unexpected: a signal or an exit code"
 					    " other than 0 restarts it");
-		} else if (!strcmp(k, "startsecs") && num) {
-			cJSON_AddNumberToObject(spec, "start_secs", d);
-		} else if (!strcmp(k, "startretries") && num && d <= 1000) {
-			cJSON_AddNumberToObject(spec, "start_retries", (long)d);
-		} else if (!strcmp(k, "stopwaitsecs") && num) {
-			cJSON_AddNumberToObject(spec, "stop_timeout_secs", d);
+		} else if (!strcmp(k, "startsecs") || !strcmp(k, "startretries") ||
+			   !strcmp(k, "stopwaitsecs")) {
+			if (!num || (k[5] == 'r' && (d > 1000 || d != (long)d)))
+				imp_note(im, kv->line, where, "%s=%s: not converted (expected %s)", k,
+					 kv->value, k[5] == 'r' ? "a whole number up to 1000" :
+					 "a number of seconds");
+			else
+				cJSON_AddNumberToObject(spec, k[5] == 's' ? "start_secs" :
+							k[5] == 'r' ? "start_retries" :
+							"stop_timeout_secs", d);
 		} else if (!strcmp(k, "stopsignal")) {
 			char sig[16];
 			size_t n = 0;
@@ -331,11 +352,11 @@ static void program(struct imp *im, const struct section *s)
 			for (; n < sizeof(sig) - 1 && p[n]; n++)
 				sig[n] = (char)toupper((unsigned char)p[n]);
 			sig[n] = '\0';
-			cJSON_AddStringToObject(spec, "stop_signal", sig);
-		} else if (!strcmp(k, "stopasgroup") || !strcmp(k, "killasgroup")) {
-			if (b != 1)
-				imp_note(im, kv->line, where, "%s=%s: not converted (brummd always"
-					 " signals the whole process group)", k, kv->value);
+			if (brm_signal_parse(sig) > 0)
+				cJSON_AddStringToObject(spec, "stop_signal", sig);
+			else
+				imp_note(im, kv->line, where, "stopsignal=%s: not converted (not a"
+					 " signal name)", kv->value);
 		} else if (!strcmp(k, "directory") || !strcmp(k, "user") || !strcmp(k, "umask")) {
 			x = expand(kv->value, &ctx);
 			if (!x)
@@ -354,16 +375,17 @@ static void program(struct imp *im, const struct section *s)
 			else if (cJSON_GetArraySize(env))
 				cJSON_AddItemToObject(spec, "env", cJSON_Duplicate(env, 1));
 			if (bad)
-				imp_note(im, kv->line, where, "environment %s: not converted (cannot be"
-					 " expressed; brummd adds its own environment, so an unset"
-					 " variable is inherited)", bad);
+				imp_note(im, kv->line, where, "environment %s", bad);
 			free(bad);
 			cJSON_Delete(env);
 			env = NULL;
-		} else if (!strcmp(k, "redirect_stderr")) {
-			redirect = b == 1;
 		} else if (!strcmp(k, "stdout_logfile")) {
 			out_log = kv->value;
+			out_line = kv->line;
+			if (!strcasecmp(out_log, "AUTO"))
+				imp_note(im, kv->line, where, "stdout_logfile=AUTO: not converted"
+					 " (brummd keeps output in memory, 'brummctl logs'; name a"
+					 " file for log_file)");
 		} else if (!strcmp(k, "stderr_logfile")) {
 			err_log = kv->value;
 			err_line = kv->line;
@@ -402,7 +424,7 @@ static void program(struct imp *im, const struct section *s)
 
 		x = expand(file, &ctx);
 		if (!x) {
-			imp_note(im, s->line, where, "%s=%s: not converted (%s cannot be expressed)",
+			imp_note(im, out_log ? out_line : err_line, where, "%s=%s: not converted (%s cannot be expressed)",
 				 key, file, ctx.unknown);
 		} else {
 			cJSON_AddStringToObject(spec, "log_file", x);

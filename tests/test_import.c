@@ -259,8 +259,8 @@ START_TEST(supervisord_programs_become_processes)
 	has(err, "supervisord.conf:43: [program:nginx] exitcodes=0,2: not converted");
 	has(err, "supervisord.conf:37: [program:gunicorn] stderr_logfile=/var/log/gunicorn/err.log:"
 	    " not converted");
-	has(err, "supervisord.conf:28: [program:gunicorn] environment HOME (%(ENV_HOME)s): not"
-	    " converted");
+	has(err, "supervisord.conf:28: [program:gunicorn] environment HOME=%(ENV_HOME)s: not"
+	    " converted (%(ENV_HOME)s cannot be expressed");
 	has(err, "supervisord.conf:12: [program:celery] process_name=");
 	has(err, "supervisord.conf:2: [unix_http_server] section not converted");
 	has(err, "supervisord.conf:6: [supervisord] section not converted");
@@ -271,6 +271,54 @@ START_TEST(supervisord_programs_become_processes)
 	ck_assert_msg(check_config(out, &report) == 0, "check-config refused it:\n%s\n%s",
 		      report, out);
 	has(report, "ok, 8 processes");
+	cJSON_Delete(conf);
+	free(report);
+	free(out);
+	free(err);
+}
+END_TEST
+
+/* Values supervisord would refuse or brummd cannot take are notes, and the
+ * rest still converts into a config brummd accepts. */
+START_TEST(bad_values_are_notes_and_the_rest_converts)
+{
+	char *out, *err, *report;
+	cJSON *conf;
+
+	put("odd.conf",
+	    "[program:a]\n"
+	    "command=./run.sh\n"
+	    "stopsignal=FOO\n"
+	    "startsecs=abc\n"
+	    "stdout_logfile=AUTO\n"
+	    "autostart=maybe\n"
+	    "environment==x,B=2\n"
+	    "startretries=7\n");
+	put("odd.config.js", "module.exports = {apps: [{name: 'w', script: 'w.sh',"
+	    " env: {'': 'x', 'A=B': 'y', OK: true}}]}\n");
+	ck_assert_int_eq(import(&out, &err, "odd.conf"), 0);
+	has(err, "odd.conf:3: [program:a] stopsignal=FOO: not converted (not a signal name)\n");
+	has(err, "odd.conf:4: [program:a] startsecs=abc: not converted (expected a number of"
+	    " seconds)\n");
+	has(err, "odd.conf:5: [program:a] stdout_logfile=AUTO: not converted");
+	has(err, "odd.conf:6: [program:a] autostart=maybe: not converted (expected true or false)");
+	has(err, "odd.conf:7: [program:a] environment =x: not converted (no name)");
+	conf = parse_jsonc(out);
+	ck_assert_str_eq(val(conf, "a", "env"), "{\"B\":\"2\"}");
+	ck_assert_str_eq(val(conf, "a", "start_retries"), "7");
+	ck_assert_str_eq(val(conf, "a", "stop_signal"), "null");
+	ck_assert_msg(check_config(out, &report) == 0, "check-config refused it:\n%s", report);
+	cJSON_Delete(conf);
+	free(report);
+	free(out);
+	free(err);
+
+	ck_assert_int_eq(import(&out, &err, "odd.config.js"), 0);
+	has(err, "odd.config.js:1: apps[0] (w) env.A=B: not converted (not a variable name)");
+	conf = parse_jsonc(out);
+	ck_assert_str_eq(val(conf, "w", "cmd"), "[\"bash\",\"w.sh\"]");
+	ck_assert_str_eq(val(conf, "w", "env"), "{\"OK\":\"true\"}");
+	ck_assert_msg(check_config(out, &report) == 0, "check-config refused it:\n%s", report);
 	cJSON_Delete(conf);
 	free(report);
 	free(out);
@@ -524,6 +572,7 @@ Suite *brm_test_suite(void)
 		supervisord_programs_become_processes,
 		pm2_ecosystem_js_apps_become_processes,
 		pm2_json_and_from,
+		bad_values_are_notes_and_the_rest_converts,
 		procfile_lines_run_by_the_shell,
 		garbage_is_refused_with_its_line,
 		output_file_is_never_overwritten_without_force,
