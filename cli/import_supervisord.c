@@ -52,6 +52,22 @@ static const char *get(const struct section *s, const char *key, int *line)
 	return NULL;
 }
 
+/* Whether shell text @s ends inside single quotes (where ${X} stays as is). */
+static bool in_single_quotes(const char *s)
+{
+	bool sq = false, dq = false;
+
+	for (; *s; s++) {
+		if (*s == '\\' && !sq && s[1])
+			s++;
+		else if (*s == '\'' && !dq)
+			sq = !sq;
+		else if (*s == '"' && !sq)
+			dq = !dq;
+	}
+	return sq;
+}
+
 /*
  * @v with the %(...)s expansions done and literal braces escaped; NULL, with
  * ctx->unknown set, when one cannot be expressed. Caller frees.
@@ -111,12 +127,14 @@ static char *expand(const char *v, struct expand_ctx *ctx)
 				brm_buf_addc(&b, '0');
 			if (n && ctx->numprocs > 1)
 				ctx->padded = true;
-		} else if (!strncmp(name, "ENV_", 4) && ctx->in_cmd) {
+		} else if (!strncmp(name, "ENV_", 4) && ctx->in_cmd && !in_single_quotes(b.p)) {
 			brm_buf_addf(&b, "${%s}", name + 4);
 			ctx->used_env = true;
 		} else {
 			free(ctx->unknown);
-			ctx->unknown = brm_xasprintf("%%(%s)s", name);
+			ctx->unknown = brm_xasprintf("%%(%s)s%s", name,
+						     ctx->in_cmd && !strncmp(name, "ENV_", 4) ?
+						     " in single quotes" : "");
 			goto out_fail;
 		}
 	}

@@ -195,7 +195,10 @@ static const char supervisord_conf[] =
 	"files = /etc/supervisor/conf.d/*.conf\n"
 	"\n"
 	"[program:cron-watch]\n"
-	"command=tail -F /var/log/syslog | grep --line-buffered CRON\n";
+	"command=tail -F /var/log/syslog | grep --line-buffered CRON\n"
+	"\n"
+	"[program:quoted]\n"                                                   /* 59 */
+	"command=sh -c 'exec worker --home %(ENV_HOME)s'\n";
 
 START_TEST(supervisord_programs_become_processes)
 {
@@ -252,6 +255,11 @@ START_TEST(supervisord_programs_become_processes)
 	ck_assert_str_eq(val(conf, "cron-watch", "cmd"),
 			 "\"tail -F /var/log/syslog | grep --line-buffered CRON\"");
 	ck_assert_str_eq(val(conf, "cron-watch", "shell"), "true");
+	/* in single quotes the shell would not expand ${HOME}: not converted */
+	has(err, "supervisord.conf:60: [program:quoted] command=: not converted (%(ENV_HOME)s"
+	    " in single quotes cannot be expressed)");
+	ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(conf, "processes"), "quoted"));
 
 	/* what was not converted: file, line, section, setting, why */
 	has(err, "supervisord.conf:38: [program:gunicorn] priority=10: not converted (brummd starts"
