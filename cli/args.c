@@ -863,8 +863,11 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_opts *o)
 		return cli_usage_error(NULL, "missing command");
 	if (strcmp(argv[i], "help") == 0) {
 		const struct cli_command *cmd = i + 1 < argc ? cli_command_find(argv[i + 1]) : NULL;
+		static char *import_help[] = { "import", "--help", NULL };
 
-		if (cmd)
+		if (i + 1 < argc && strcmp(argv[i + 1], "import") == 0)
+			cli_import_main(2, import_help);
+		else if (cmd)
 			print_cmd_help(stdout, cmd);
 		else
 			cli_print_help(stdout);

@@ -556,6 +556,11 @@ START_TEST(output_file_is_never_overwritten_without_force)
 	has(file, "\"web\": {");
 	free(file);
 
+	ck_assert_int_eq(import(&out, &err, "--help"), 0);
+	has(out, "usage: brummctl import [--from supervisord|procfile|pm2]");
+	free(out);
+	free(err);
+
 	/* usage errors are exit 2 */
 	ck_assert_int_eq(import(&out, &err, ""), 2);
 	has(err, "missing FILE");
