@@ -275,7 +275,7 @@ static void program(struct imp *im, const struct section *s)
 	const char *v, *out_log = NULL, *err_log = NULL;
 	char where[256], *name = NULL, *x;
 	bool redirect = false;
-	int line, err_line = s->line, out_line = s->line;
+	int line, err_line = 0, out_line = 0;   /* of stderr_logfile, stdout_logfile */
 	double d;
 	cJSON *spec, *env = NULL;
 
