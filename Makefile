@@ -40,8 +40,11 @@ UNITDIR ?= /etc/systemd/system
 DESTDIR ?=
 
 CC      ?= cc
-PKGS     = libuv libcjson liburcu-memb liburcu-cds libpcre2-8
+# libmicrohttpd serves metrics_listen (daemon/rpc/httpm.c).
+PKGS     = libuv libcjson liburcu-memb liburcu-cds libpcre2-8 libmicrohttpd
 TESTPKGS = check
+# brummctl top only (cli/top*.c), linked statically into brummctl (below).
+CLIPKGS  = ncursesw
 
 # The libraries are checked here, never installed: installing is `make deps`
 # (scripts/deps.sh, apt-get), run once by hand, by .ci/run and by the
@@ -50,7 +53,7 @@ ifeq ($(filter clean deps,$(MAKECMDGOALS)),)
 ifeq ($(shell command -v pkg-config),)
 $(error pkg-config is missing: run 'make deps' (or 'sh scripts/deps.sh') to install the build dependencies)
 endif
-MISSING_PKGS := $(shell for p in $(PKGS) $(TESTPKGS); do \
+MISSING_PKGS := $(shell for p in $(PKGS) $(CLIPKGS) $(TESTPKGS); do \
                   pkg-config --exists $$p 2>/dev/null || echo $$p; done)
 ifneq ($(MISSING_PKGS),)
 $(error missing build dependencies (pkg-config): $(MISSING_PKGS); run 'make deps' (or 'sh scripts/deps.sh') to install them)
@@ -65,9 +68,15 @@ CHK_CFLAGS := $(shell pkg-config --cflags $(TESTPKGS) 2>/dev/null)
 # mapped and relocated on every run, though only --grep patterns use it;
 # the CLI has no libm call (cli_ts_ms() is its llround), and --as-needed
 # keeps libm out unless a build (-O0: floor() not inlined) calls it.
+# ncursesw and its tinfo are static for the same reason: only `brummctl
+# top` draws with them, and every other command would map and relocate two
+# more libraries at start (Debian's libncurses-dev ships the .a files; the
+# terminfo database is still read at run time, from Debian's paths).
 # tests/test_cli.c's usage_loads_no_pcre2 checks what the loader maps.
+CURSES_CFLAGS := $(shell pkg-config --cflags $(CLIPKGS) 2>/dev/null)
+CURSES_LIBS   := $(shell pkg-config --libs-only-L $(CLIPKGS) 2>/dev/null) -lncursesw -ltinfo
 CLI_LIBS   := $(shell pkg-config --libs libcjson 2>/dev/null) \
-              -Wl,-Bstatic -lpcre2-8 -Wl,-Bdynamic \
+              -Wl,-Bstatic -lpcre2-8 $(CURSES_LIBS) -Wl,-Bdynamic \
               -Wl,--as-needed -lm -Wl,--no-as-needed
 CHK_LIBS   := $(shell pkg-config --libs $(TESTPKGS) 2>/dev/null)
 
@@ -139,6 +148,9 @@ $(OBJDIR)/%.o: %.c $(OBJDIR)/.cflags
 	@mkdir -p $(dir $@)
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# Only top's files see the curses headers' flags.
+$(OBJDIR)/cli/top.o $(OBJDIR)/cli/topdraw.o: ALL_CFLAGS += $(CURSES_CFLAGS)
+
 $(OBJDIR)/tests/%.o: tests/%.c $(OBJDIR)/.cflags
 	@mkdir -p $(dir $@)
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) $(CHK_CFLAGS) -c -o $@ $<
@@ -171,6 +183,9 @@ $(BINOUT)/brm-testchild: $(OBJDIR)/tests/testchild.o
 $(BINOUT)/test_%: $(OBJDIR)/tests/test_%.o $(TESTLIB_OBJ) $(LIBDAEMON) $(LIBBRM)
 	@mkdir -p $(dir $@)
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHK_LIBS)
+
+# test_top checks top's model (rows, events, view) beside the screen.
+$(BINOUT)/test_top: $(OBJDIR)/cli/topmodel.o
 
 # The read path's "allocates nothing" test and benchmark count with it.
 $(BINOUT)/test_registry $(BINOUT)/bench_regbench: $(ALLOCCOUNT_OBJ)

@@ -57,7 +57,7 @@ def idle_cpu_ms(pid, secs):
 # ---------------------------------------------------------------- brummd
 
 class Brumm:
-    def __init__(self, bindir, n, tmp, limits=None):
+    def __init__(self, bindir, n, tmp, limits=None, extra=None):
         self.bindir, self.n = bindir, n
         self.dir = tempfile.mkdtemp(prefix=f"brm-bench-{n}-", dir=tmp)
         self.sock = os.path.join(self.dir, "brummd.sock")
@@ -74,7 +74,7 @@ class Brumm:
         cfg = os.path.join(self.dir, "brummd.json")
         with open(cfg, "w") as f:
             json.dump({"workers": 4, "processes": procs,
-                       **({"limits": limits} if limits else {})}, f)
+                       **({"limits": limits} if limits else {}), **(extra or {})}, f)
         self.err = open(os.path.join(self.dir, "brummd.log"), "w")
         cmd = [os.path.join(bindir, "brummd"), "-c", cfg, "-s", self.sock]
         LOG.append(" ".join(cmd[:1] + ["-c", "CFG", "-s", "SOCK"]))
@@ -180,6 +180,67 @@ def bench_brummd(a, sb, n, echo_sock):
         R[f"{k}.stop_all_ms"] = (time.perf_counter() - t0) * 1000
     finally:
         b.stop()
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def bench_scrape(a, sb, n):
+    """GET /metrics of metrics_listen (issue 16) with N processes running,
+    against the status of all over the socket and `brummctl status` of all
+    in the same run. The HTTP client is Python's http.client on one
+    keep-alive connection, so its time includes reading the body."""
+    log(f"== metrics scrape, N={n}")
+    port = free_port()
+    b = Brumm(a.bindir, n, a.tmp, extra={"metrics_listen": f"127.0.0.1:{port}"})
+    k = f"scrape.{n}"
+    try:
+        b.call("start", {"all": True, "wait": True, "timeout_secs": 120})
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        cnt = 30 if a.quick else 100
+        for path, key in (("/metrics", "http"), ("/metrics?stats=1", "http_stats")):
+            lat = []
+            for _ in range(cnt):
+                t1 = time.perf_counter()
+                c.request("GET", path)
+                body = c.getresponse().read()
+                lat.append((time.perf_counter() - t1) * 1e6)
+            lat.sort()
+            R[f"{k}.{key}_p50_us"] = statistics.median(lat)
+            R[f"{k}.{key}_min_us"] = lat[0]
+            R[f"{k}.{key}_bytes"] = len(body)
+        LOG.append(f"python3 http.client GET http://127.0.0.1:PORT/metrics[?stats=1] x {cnt}")
+        c.close()
+        d = run([sb, "lat", b.sock, str(cnt), status_line()])
+        R[f"{k}.statusall_p50_us"] = d["lat_p50"]
+        ctl = os.path.join(a.bindir, "brummctl")
+        d = run([sb, "cmd", str(cnt // 3), ctl, "--socket", b.sock, "status"])
+        R[f"{k}.ctlall_p50_us"] = d["cmd_p50"]
+        d = run([sb, "cmd", str(cnt // 3), ctl, "--socket", b.sock, "metrics"])
+        R[f"{k}.ctlmetrics_p50_us"] = d["cmd_p50"]
+    finally:
+        b.stop()
+
+
+def scrape_rows(a, add):
+    for n in a.ns:
+        k = f"scrape.{n}"
+        if f"{k}.http_p50_us" not in R:
+            continue
+        h = R[f"{k}.http_p50_us"]
+        tgt = n >= 1000
+        add(f"| GET /metrics, N = {n}, us p50 (min; {g(k + '.http_bytes')} B) | {h:.0f} ({g(k + '.http_min_us')}) "
+            f"| status of all over socket {g(k + '.statusall_p50_us')}; `brummctl status` {g(k + '.ctlall_p50_us')} "
+            f"| {ratio(k + '.http_p50_us', k + '.ctlall_p50_us')} of `brummctl status` | {'<= 5000' if tgt else ''} "
+            f"| {verdict(h <= 5000) if tgt else ''} |")
+        add(f"| GET /metrics?stats=1 (CPU, memory from /proc), N = {n}, us p50 (min) | "
+            f"{g(k + '.http_stats_p50_us')} ({g(k + '.http_stats_min_us')}) | `brummctl metrics` (with /proc) "
+            f"{g(k + '.ctlmetrics_p50_us')} | | | |")
 
 
 # ---------------------------------------------------------------- supervisord
@@ -410,6 +471,7 @@ def table(a):
             ic = R[f"{k}.idle_cpu_ms"]
             add(f"| daemon CPU in {a.idle:g} s idle, ms | {ic:.0f} | " + (f"supervisord {g(sv + '.idle_cpu_ms')}" if has_sv and sv + '.idle_cpu_ms' in R else "")
                 + f" | | ~0 | {verdict(ic <= 10)} |")
+    scrape_rows(a, add)
     if "persist.burst_writes" in R:
         fpc = R["persist.burst_fsyncs_per_change"]
         add(f"| an acknowledged change on disk: 1000 stops over {R['persist.burst_conns']:.0f} connections, "
@@ -487,6 +549,8 @@ def main():
     ap.add_argument("--bindir", default=os.path.join(os.path.dirname(HERE), "bin"))
     ap.add_argument("--install", action="store_true")
     ap.add_argument("--no-supervisord", action="store_true")
+    ap.add_argument("--scrape-only", action="store_true",
+                    help="only the metrics scrape (GET /metrics) and its baselines; prints the rows")
     a = ap.parse_args()
     if a.install:
         subprocess.run(["apt-get", "install", "-y", "supervisor", "gnuplot-nox"], check=True)
@@ -498,6 +562,15 @@ def main():
     t_start = time.time()
     a.tmp = tempfile.mkdtemp(prefix="brm-bench-")
     sb = os.path.join(a.bindir, "bench_sockbench")
+    if a.scrape_only:
+        for n in a.ns:
+            bench_scrape(a, sb, n)
+        rows = ["| measurement | brummd | baseline (same run) | ratio | target | verdict |",
+                "| --- | --- | --- | --- | --- | --- |"]
+        scrape_rows(a, rows.append)
+        print("\n".join(rows))
+        shutil.rmtree(a.tmp, ignore_errors=True)
+        return
     echo_sock = os.path.join(a.tmp, "echo.sock")
     echo = subprocess.Popen([sb, "echo", echo_sock, "4"])
     LOG.append(f"{sb} echo SOCK 4")
@@ -533,6 +606,7 @@ def main():
             time.sleep(0.01)
         for n in a.ns:
             bench_brummd(a, sb, n, echo_sock)
+            bench_scrape(a, sb, n)
         for n in a.svns:
             bench_supervisord(a, sb, n)
     finally:

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/brummctl.h"
 #include "cli/import.h"
@@ -56,6 +57,14 @@ static const struct cli_command commands[] = {
 	  "stop every process in dependency order, then brummd exits" },
 	{ "metrics", CMD_METRICS, ARGS_NONE, "",
 	  "print the processes' states and figures in the Prometheus text format" },
+	{ "mcp", CMD_MCP, ARGS_NONE, "[--start] [--allow-changes]",
+	  "serve the Model Context Protocol on stdin/stdout, for AI coding agents" },
+	{ "top", CMD_TOP, ARGS_NONE, "",
+	  "a live view of the processes: sort, filter, start/stop/restart, follow logs"
+	  " (keys: ? in top)" },
+	{ "run", CMD_RUN, ARGS_NAME, "NAME",
+	  "start a process and print its output until it ends or ^C stops it;"
+	  " exit with its status" },
 };
 
 enum opt_id {
@@ -65,7 +74,7 @@ enum opt_id {
 	O_STOP_SIGNAL, O_STOP_TIMEOUT, O_USER, O_GROUP, O_SHELL,
 	O_NO_COLOR, O_LINES, O_FOLLOW, O_STDOUT, O_STDERR, O_GREP, O_SINCE_SEQ, O_REOPEN,
 	O_HISTORY, O_SINCE, O_COUNT, O_STATE, O_HEALTH, O_STATS, O_NO_STATS,
-	O_TO_GROUP,
+	O_TO_GROUP, O_MCP_START, O_ALLOW_CHANGES,
 };
 
 #define BIT(c) (1u << (c))
@@ -77,6 +86,7 @@ enum opt_id {
 #define WAIT BIT(CMD_WAIT)
 #define SIGNAL BIT(CMD_SIGNAL)
 #define DLOG BIT(CMD_DLOG)
+#define MCP BIT(CMD_MCP)
 
 static const struct opt {
 	const char *name;
@@ -122,6 +132,8 @@ static const struct opt {
 	{ "health", 0, true, O_HEALTH, WAIT, NULL },
 	{ "stats", 0, false, O_STATS, BIT(CMD_STATUS), NULL },
 	{ "no-stats", 0, false, O_NO_STATS, BIT(CMD_STATUS), NULL },
+	{ "start", 0, false, O_MCP_START, MCP, NULL },
+	{ "allow-changes", 0, false, O_ALLOW_CHANGES, MCP, NULL },
 };
 
 const struct cli_command *cli_command_at(size_t i)
@@ -249,7 +261,24 @@ void cli_print_help(FILE *f)
 	      "metrics:\n"
 	      "  The Prometheus text format (0.0.4) for node_exporter's textfile\n"
 	      "  collector: brummd_process_state{name,state}, _up, _restarts_total,\n"
-	      "  _uptime_seconds, CPU, memory, health, and brummd's own uptime.\n"
+	      "  _uptime_seconds, CPU, memory, health, log lines, and brummd's own\n"
+	      "  uptime, memory, requests, clients and spawn times. brummd renders\n"
+	      "  it: the same text its metrics_listen serves at GET /metrics.\n"
+	      "\n"
+	      "mcp:\n"
+	      "  A Model Context Protocol server (stdio transport) for AI coding agents:\n"
+	      "  tools list_processes, status, start, stop, restart, logs, errors, urls,\n"
+	      "  wait. Run by the agent, e.g. {\"command\": \"brummctl\", \"args\": [\"mcp\"]}.\n"
+	      "      --start         start brummd (beside brummctl, on the socket above)\n"
+	      "                      when none answers\n"
+	      "      --allow-changes also the tools add and remove\n"
+	      "\n"
+	      "run:\n"
+	      "  Starts one process and prints its output (stdout, stderr and brummd's\n"
+	      "  notes) as it comes. Ends when the process ends: exited, fatal or\n"
+	      "  stopped (a restart by its policy goes on). ^C or SIGTERM stops it and\n"
+	      "  waits until it is down. The exit status is the process's: its code,\n"
+	      "  or 128 + the signal that ended it; 1 when it could not be started.\n"
 	      "\n"
 	      "Options that take a value take it as '--name VALUE', '--name=VALUE',\n"
 	      "and for one-letter ones also '-n VALUE' or '-nVALUE'.\n"
@@ -438,6 +467,8 @@ static enum cli_parse_result apply_opt(struct cli_opts *o, const struct opt *opt
 	case O_STATS: o->stats = 1; break;
 	case O_NO_STATS: o->stats = -1; break;
 	case O_TO_GROUP: o->to_group = true; break;
+	case O_MCP_START: o->mcp_start = true; break;
+	case O_ALLOW_CHANGES: o->allow_changes = true; break;
 	}
 	return CLI_PARSE_RUN;
 }
@@ -583,7 +614,7 @@ static bool parse_time(const char *s, double *out)
 }
 
 /* --since TIME for logs and log: *@ts, seconds since the epoch. */
-static bool parse_since(const char *s, double *ts)
+bool cli_parse_since(const char *s, double *ts)
 {
 	struct timespec now;
 	double ago;
@@ -602,7 +633,7 @@ static enum cli_parse_result check_since(struct cli_opts *o)
 {
 	if (!o->since)
 		return CLI_PARSE_RUN;
-	if (!parse_since(o->since, &o->since_ts))
+	if (!cli_parse_since(o->since, &o->since_ts))
 		return cli_usage_error(o->cmd, "invalid --since '%s' (expected a duration ago: a"
 				       " number and s, m, h or d, as in 10m; or a time"
 				       " YYYY-MM-DDTHH:MM[:SS], local unless it ends in Z or"
@@ -828,12 +859,37 @@ static enum cli_parse_result check_args(struct cli_opts *o, bool dashdash)
 		if (o->nargs)
 			return cli_usage_error(cmd, "shutdown: takes no arguments");
 		return CLI_PARSE_RUN;
+	case CMD_RUN:
+		if (o->nargs != 1)
+			return cli_usage_error(cmd, o->nargs ? "run: too many arguments (one NAME)"
+						      : "run: missing NAME");
+		if (o->json)
+			return cli_usage_error(cmd, "run: prints the process's output; --json"
+					       " does not apply (use 'logs -f --json')");
+		return check_plain_name(o);
 	case CMD_METRICS:
 		if (o->nargs)
 			return cli_usage_error(cmd, "metrics: takes no arguments");
 		if (o->json)
 			return cli_usage_error(cmd, "metrics: prints the Prometheus text format;"
 					       " --json does not apply");
+		return CLI_PARSE_RUN;
+	case CMD_MCP:
+		if (o->nargs)
+			return cli_usage_error(cmd, "mcp: takes no arguments");
+		if (o->json)
+			return cli_usage_error(cmd, "mcp: speaks JSON-RPC on stdout already;"
+					       " --json does not apply");
+		return CLI_PARSE_RUN;
+	case CMD_TOP:
+		if (o->nargs)
+			return cli_usage_error(cmd, "top: takes no arguments");
+		if (o->json)
+			return cli_usage_error(cmd, "top: draws a live screen; --json does not apply"
+					       " (use 'status --json' or 'events --json')");
+		if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))
+			return cli_usage_error(cmd, "top: needs a terminal on stdin and stdout"
+					       " (for scripts: 'status', 'events')");
 		return CLI_PARSE_RUN;
 	}
 	return CLI_PARSE_RUN;

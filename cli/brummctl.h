@@ -8,8 +8,10 @@
  *   logs.c     logs (and follow), urls, errors: their output
  *   dlog.c     log: brummd's own log (and follow)
  *   metrics.c  metrics: the Prometheus text format
+ *   top.c      top: the live view (top.h; drawn by topdraw.c)
  *   complete.c shell completion: the scripts, and the candidates for a word
  *   import.c   import: another process manager's config as brummd's (import.h)
+ *   mcp.c      mcp: an MCP server on stdio for AI agents (mcp.h, mcp_tools.c)
  *   main.c     connecting, calling, exit codes
  *
  * Everything here runs on brummctl's only thread.
@@ -50,6 +52,9 @@ enum cli_cmd_id {
 	CMD_DLOG,        /* `log`: brummd's own log */
 	CMD_SHUTDOWN,
 	CMD_METRICS,
+	CMD_MCP,         /* an MCP server on stdio (mcp.c) */
+	CMD_TOP,
+	CMD_RUN,
 };
 
 /* What a command's positional arguments are, for completion (complete.c). */
@@ -147,6 +152,10 @@ struct cli_opts {
 	/* logs, log: --since TIME as seconds since the epoch (set by cli_parse) */
 	bool have_since_ts;
 	double since_ts;
+
+	/* mcp */
+	bool mcp_start;          /* --start: start brummd when none answers */
+	bool allow_changes;      /* --allow-changes: the add and remove tools */
 };
 
 /* brummd's limits for `logs`: "lines", and names per request. */
@@ -166,6 +175,10 @@ enum cli_parse_result {
 enum cli_parse_result cli_parse(int argc, char **argv, struct cli_opts *o);
 void cli_opts_finish(struct cli_opts *o);
 void cli_print_help(FILE *f);
+
+/* A --since TIME (a duration ago, 10m; or a time, 2026-12-05T10:00:00) as
+ * seconds since the epoch in *@ts; false when it is neither. */
+bool cli_parse_since(const char *s, double *ts);
 
 /* Print "brummctl: MSG" and a pointer to --help to stderr; returns
  * CLI_PARSE_USAGE. */
@@ -301,6 +314,17 @@ int cli_logs_follow(FILE *f, struct brm_client *c, const struct cli_opts *o, boo
 void cli_logs_catch_signals(void);
 /* Did SIGINT or SIGTERM come since cli_logs_catch_signals()? */
 bool cli_logs_stop_requested(void);
+/* Print one message of a `logs` follow (a line, a gap, a stray error) as
+ * cli_logs_follow() does, names padded to @width. */
+void cli_logs_print_message(FILE *f, const struct cli_opts *o, const struct cJSON *m,
+			    int width, bool color);
+
+/*
+ * run.c: `run NAME`: start the process, print its output until it ends (or
+ * ^C stops it); the process's exit status, or CLI_EXIT_* after saying why.
+ * @calls is a connection to @path, which it opens twice more.
+ */
+int cli_run(const struct cli_opts *o, struct brm_client *calls, const char *path, bool color);
 /* A text from brummd or a child, with escape sequences and control bytes
  * made harmless (see logs.c); true when a colour sequence passed. */
 bool cli_put_text(FILE *f, const char *s, bool color);
@@ -311,14 +335,17 @@ void cli_dlog_print_result(FILE *f, const struct cli_opts *o, const struct cJSON
 int cli_dlog_follow(FILE *f, struct brm_client *c, const struct cli_opts *o, bool color);
 
 /*
- * metrics.c: after @status, the result of `status` with stats, ask brummd
- * for ping on @c and print both in the Prometheus text format on @f.
- * Returns what brm_client_call() returned for the ping (0: printed; >0:
- * *@err holds brummd's error; <0: the connection failed); nothing is
- * printed unless 0.
+ * metrics.c: print the text of @result, the `metrics` method's, on @f.
+ * Returns 0, or -1 (nothing printed) when it has no "text".
  */
-struct brm_rpc_err;
-int cli_metrics_print(FILE *f, struct brm_client *c, const struct cJSON *status,
-		      struct brm_rpc_err *err);
+int cli_metrics_print(FILE *f, const struct cJSON *result);
+
+/*
+ * top.c: `brummctl top` on @c, connected to @path: subscribe to events,
+ * then the live view until q (CLI_EXIT_OK). An error before the screen is
+ * up is printed and returned as an exit code. *@c may be replaced (a
+ * reconnect) or NULL at the end; the caller destroys it.
+ */
+int cli_top(const struct cli_opts *o, const char *path, struct brm_client **c);
 
 #endif

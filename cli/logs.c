@@ -434,6 +434,12 @@ int cli_logs_follow(FILE *f, struct brm_client *c, const struct cli_opts *o, boo
 	return 0;
 }
 
+void cli_logs_print_message(FILE *f, const struct cli_opts *o, const cJSON *m, int width,
+			    bool color)
+{
+	handle_message(f, o, m, width, color);
+}
+
 bool cli_logs_stop_requested(void)
 {
 	return stop_signal != 0;

@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/brummctl.h"
+#include "cli/mcp.h"
 #include "lib/client.h"
 #include "lib/util.h"
 #include "proto/proto.h"
@@ -166,7 +167,17 @@ static int run(const struct cli_opts *o)
 		ret = cannot_connect(o, path, origin, msg, errnum);
 		goto out_free_path;
 	}
+	if (o->cmd->id == CMD_TOP) {
+		ret = cli_top(o, path, &c);
+		brm_client_destroy(c);
+		goto out_free_path;
+	}
 
+	if (o->cmd->id == CMD_RUN) {
+		ret = cli_run(o, c, path, color);
+		brm_client_destroy(c);
+		goto out_free_path;
+	}
 	params = cli_request(o, &method);
 	if (o->cmd->id == CMD_STATUS && !o->json) {
 		r = status_table(c, o, params, color, &streamed, &result, &err);
@@ -184,8 +195,12 @@ static int run(const struct cli_opts *o)
 		ret = cli_events_follow(o, c) < 0 ? lost(o, path, c) : CLI_EXIT_OK;
 	} else {
 		if (o->cmd->id == CMD_METRICS) {
-			r = cli_metrics_print(stdout, c, result, &err);
-			ret = r < 0 ? lost(o, path, c) : r > 0 ? rpc_error(o, &err) : CLI_EXIT_OK;
+			if (cli_metrics_print(stdout, result) == 0) {
+				ret = CLI_EXIT_OK;
+			} else {
+				fprintf(stderr, "brummctl: metrics: brummd's reply has no \"text\"\n");
+				ret = CLI_EXIT_ERROR;
+			}
 			goto out_result;
 		}
 		if (is_logs_cmd(o->cmd->id))
@@ -241,7 +256,7 @@ int main(int argc, char **argv)
 		break;
 	case CLI_PARSE_RUN:
 	default:
-		ret = run(&o);
+		ret = o.cmd->id == CMD_MCP ? cli_mcp_run(&o) : run(&o);
 		break;
 	}
 	cli_opts_finish(&o);

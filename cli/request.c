@@ -249,12 +249,14 @@ cJSON *cli_request(const struct cli_opts *o, const char **method)
 			add_item(p, "follow", cJSON_CreateTrue());
 		break;
 	case CMD_SHUTDOWN:
+	case CMD_MCP:
+		break;
+	case CMD_RUN:   /* run.c makes its own calls */
 		break;
 	case CMD_METRICS:
-		/* Every process, with CPU and memory; ping follows (metrics.c). */
-		*method = "status";
-		p = checked(cJSON_CreateObject());
-		add_item(p, "stats", cJSON_CreateTrue());
+		break;
+	case CMD_TOP:
+		/* top makes its own calls (top.c). */
 		break;
 	}
 	return p;

@@ -30,6 +30,7 @@ struct brm_daemon {
 	struct brm_control *ctl;
 	struct brm_cmdq cmdq;
 	struct brm_server *srv;
+	struct brm_httpm *httpm;   /* metrics_listen's HTTP server, or NULL */
 	struct brm_service *svc;
 	struct brm_persist *state;
 	struct brm_reload *rl;

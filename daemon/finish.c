@@ -15,6 +15,7 @@
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
+#include "daemon/rpc/httpm.h"
 #include "daemon/rpc/server.h"
 #include "daemon/service.h"
 #include "daemon/signals.h"
@@ -51,6 +52,8 @@ static void finish_shutdown(uv_timer_t *t)
 	uv_close((uv_handle_t *)t, on_finish_timer_closed);
 	brm_control_cancel_all(d->ctl);
 	brm_cmdq_close(&d->cmdq);
+	brm_httpm_stop(d->httpm);   /* it reads with the server's ctx */
+	d->httpm = NULL;
 	brm_server_stop(d->srv);
 	d->srv = NULL;
 	brm_cmdq_discard(&d->cmdq);

@@ -23,6 +23,7 @@
 #include "daemon/log.h"
 #include "daemon/notify.h"
 #include "daemon/rpc/follow.h"
+#include "daemon/rpc/httpm.h"
 #include "daemon/rpc/request.h"
 #include "daemon/rpc/server.h"
 #include "daemon/service.h"
@@ -209,6 +210,15 @@ int brm_daemon_start(struct brm_daemon *d, const struct brm_options *o)
 	d->ctx.start_mono_ns = brm_now_mono_ns();
 	if (harden_ctx(cfg, &d->ctx, &d->access) < 0)
 		return 1;
+	/* Before the socket listens and any process starts: a port in use
+	 * stops brummd, naming the key and the address. */
+	if (cfg->metrics_host &&
+	    brm_httpm_listen(cfg->metrics_host, cfg->metrics_port, cfg->metrics_listen,
+			     &d->httpm, &err) < 0) {
+		fprintf(stderr, "brummd: not started: %s\n", err);
+		free(err);
+		return 1;
+	}
 	if (listen_fd >= 0) {
 		r = brm_server_adopt(listen_fd, cfg->workers, &d->ctx, &d->srv, &err);
 		free(d->socket_path);
@@ -221,6 +231,14 @@ int brm_daemon_start(struct brm_daemon *d, const struct brm_options *o)
 		free(err);
 		return 1;
 	}
+	if (d->httpm && brm_httpm_serve(d->httpm, brm_server_ctx(d->srv), &err) < 0) {
+		fprintf(stderr, "brummd: not started: %s\n", err);
+		free(err);
+		return 1;
+	}
+	if (d->httpm)
+		brm_log_info("serving metrics at http://%s/metrics (no authentication)",
+			     cfg->metrics_listen);
 	/* Processes are in the registry before the first request is read. */
 	brm_log_info("brummd %s (pid %d) listening on %s, config %s, %zu processes, %d workers,"
 		     " state %s", BRM_VERSION, (int)getpid(), d->socket_path, cfg->source,

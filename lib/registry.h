@@ -46,10 +46,13 @@ struct brm_snapshot {
 	int exit_signal;          /* signal that ended the last run, 0 when none */
 	uint32_t restarts;        /* automatic restarts since added/started by hand */
 	uint32_t start_failures;  /* failed starts in the current series */
+	uint32_t start_failures_total; /* failed starts since the process was added */
+	uint64_t log_dropped;     /* output chunks its log file's writer dropped */
 	int64_t since_ms;         /* wall clock of the last state change */
 	int64_t started_ms;       /* wall clock when pid was started, 0 when none */
 	int64_t next_retry_ms;    /* wall clock of the next start in backoff, else 0 */
 	bool autostart;
+	bool critical;            /* its end for good ends brummd (daemon/sup/critical.h) */
 	const char *restart;      /* "always" | "on-failure" | "never" (static) */
 	const char *type;         /* "simple" | "oneshot" (static); NULL: "simple" */
 	const char *name;         /* into data[] */

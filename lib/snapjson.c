@@ -26,7 +26,7 @@ static void time_or_null(struct brm_buf *out, int64_t ms)
 static const char *const fields[] = {
 	"name", "state", "pid", "since", "started", "uptime_secs", "restarts",
 	"exit_code", "exit_signal", "error", "next_retry", "start_failures",
-	"autostart", "restart", "type", "cmd", "generation", "version", "health",
+	"autostart", "critical", "restart", "type", "cmd", "generation", "version", "health",
 	"health_output", "waiting_for",
 	"urls", "log_file", "log_error", "log_dropped",
 	"cpu_percent", "cpu_secs", "rss_bytes",
@@ -37,7 +37,7 @@ _Static_assert(NFIELDS <= 64, "a field mask is 64 bits");
 enum {
 	F_NAME, F_STATE, F_PID, F_SINCE, F_STARTED, F_UPTIME, F_RESTARTS,
 	F_EXIT_CODE, F_EXIT_SIGNAL, F_ERROR, F_NEXT_RETRY, F_START_FAILURES,
-	F_AUTOSTART, F_RESTART, F_TYPE, F_CMD, F_GENERATION, F_VERSION, F_HEALTH,
+	F_AUTOSTART, F_CRITICAL, F_RESTART, F_TYPE, F_CMD, F_GENERATION, F_VERSION, F_HEALTH,
 	F_HEALTH_OUTPUT, F_WAITING_FOR,
 };
 
@@ -126,6 +126,8 @@ void brm_snapshot_json_fields(struct brm_buf *out, const struct brm_snapshot *s,
 		brm_json_uint(out, s->start_failures);
 	if (member(out, want, F_AUTOSTART))
 		brm_json_bool(out, s->autostart);
+	if (member(out, want, F_CRITICAL))
+		brm_json_bool(out, s->critical);
 	if (member(out, want, F_RESTART))
 		brm_json_str(out, s->restart);
 	if (member(out, want, F_TYPE))

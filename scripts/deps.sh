@@ -11,8 +11,11 @@ command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 command -v python3 >/dev/null 2>&1 || need="$need python3"
 command -v jq >/dev/null 2>&1 || need="$need jq"
 command -v socat >/dev/null 2>&1 || need="$need socat"
+# tests/test_top.c drives `brummctl top` in a detached tmux (it SKIPs without).
+command -v tmux >/dev/null 2>&1 || need="$need tmux"
 for pair in libuv:libuv1-dev libcjson:libcjson-dev liburcu-memb:liburcu-dev \
-            liburcu-cds:liburcu-dev libpcre2-8:libpcre2-dev check:check; do
+            liburcu-cds:liburcu-dev libpcre2-8:libpcre2-dev ncursesw:libncurses-dev \
+            libmicrohttpd:libmicrohttpd-dev check:check; do
 	pc=${pair%%:*}; deb=${pair#*:}
 	if ! pkg-config --exists "$pc" 2>/dev/null; then
 		case " $need " in *" $deb "*) ;; *) need="$need $deb" ;; esac
@@ -23,8 +26,8 @@ done
 echo "deps: missing build dependencies:$need" >&2
 if ! command -v apt-get >/dev/null 2>&1; then
 	echo "deps: no apt-get here; install the equivalents of:$need" >&2
-	echo "deps: (libuv >= 1.44, cJSON, liburcu >= 0.13, Check, pkg-config; python3, jq and" >&2
-	echo "deps: socat for make check)" >&2
+	echo "deps: (libuv >= 1.44, cJSON, liburcu >= 0.13, libmicrohttpd >= 0.9.75, ncursesw with" >&2
+	echo "deps: its static libraries, Check, pkg-config; python3, jq, socat and tmux for make check)" >&2
 	exit 1
 fi
 if [ "$(id -u)" -eq 0 ]; then

@@ -295,6 +295,9 @@ START_TEST(usage_loads_no_pcre2)
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_contains(r.err, "file=libc.so");   /* LD_DEBUG did speak */
 	ck_assert_msg(!strstr(r.err, "libpcre2"), "brummctl maps libpcre2:\n%s", r.err);
+	/* ncurses is for `top` alone: linked statically, never mapped here. */
+	ck_assert_msg(!strstr(r.err, "libncurses") && !strstr(r.err, "libtinfo"),
+		      "brummctl maps ncurses:\n%s", r.err);
 	for (line = strtok_r(r.err, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		ck_assert_msg(!(strstr(line, "file=libm.so") && strstr(line, needed_by)),
 			      "brummctl needs libm: %s", line);

@@ -112,15 +112,17 @@ START_TEST(commands_options_names_signals)
 	start_three();
 	env_for(H.sock);
 	expect("brummctl st", "start\nstatus\nstop\n");
-	expect("brummctl ", "add\ncompletion\nerrors\nevents\nhelp\nimport\nlog\nlogs\nmetrics\n"
-	       "ping\nreload\nremove\nrestart\nshutdown\nsignal\nstart\nstatus\nstop\n"
-	       "urls\nwait\n");
+	expect("brummctl ", "add\ncompletion\nerrors\nevents\nhelp\nimport\nlog\nlogs\nmcp\nmetrics\n"
+	       "ping\nreload\nremove\nrestart\nrun\nshutdown\nsignal\nstart\nstatus\nstop\n"
+	       "top\nurls\nwait\n");
 	expect("brummctl restart w", "web\nworker\n");
 	expect("brummctl import --", "--force\n--from\n--help\n--output\n");
 	expect("brummctl import --from ", "pm2\nprocfile\nsupervisord\n");
 	expect("brummctl stop --all --no-wait w", "web\nworker\n");
 	expect("brummctl logs --", "--follow\n--grep\n--help\n--json\n--lines\n--no-color\n"
 	       "--reopen\n--since\n--since-seq\n--socket\n--stderr\n--stdout\n--version\n");
+	expect("brummctl mcp --", "--allow-changes\n--help\n--json\n--no-color\n--socket\n"
+	       "--start\n--version\n");
 	expect("brummctl signal web ", SIGNALS "db\nweb\nworker\n");
 	expect("brummctl signal ", "db\nweb\nworker\n");
 	expect("brummctl signal --all T", "TERM\nTRAP\nTSTP\nTTIN\nTTOU\n");

@@ -128,6 +128,14 @@ START_TEST(package_json_procfile_and_makefile)
 		ck_assert_int_lt(i, 199);
 		brmh_sleep_ms(25);
 	}
+	/* a task is not tried again behind the user's back */
+	ck_assert(brmh_wait_state(&H, "dev", "fatal", 5000));
+	{
+		cJSON *s = brmh_status(&H, "dev");
+
+		ck_assert_int_eq(brmh_int(s, "start_failures"), 1);
+		cJSON_Delete(s);
+	}
 
 	/* Reload reads the files again: a new script, a removed one, and the
 	 * packageManager field now beats the lockfile. */

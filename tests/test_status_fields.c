@@ -25,7 +25,8 @@ static void start_two(void)
 		"{\"processes\":{"
 		"\"web\":{\"cmd\":[\"%s\",\"print\",\"out\",\"listening on http://localhost:3999/\","
 		"\"sleep\",\"60\"],\"start_secs\":0},"
-		"\"idle\":{\"cmd\":[\"%s\",\"sleep\",\"60\"],\"autostart\":false}}}",
+		"\"idle\":{\"cmd\":[\"%s\",\"sleep\",\"60\"],\"autostart\":false,"
+		"\"critical\":true}}}",
 		brmh_child(), brmh_child());
 	ck_assert(brmh_wait_state(&H, "web", "running", 5000));
 }
@@ -69,7 +70,16 @@ START_TEST(only_the_fields_asked_for)
 	char *k;
 
 	start_two();
-	full = status("{\"name\":\"web\"}");
+	/* the URL line is read after "running": wait for it */
+	for (int i = 0;; i++) {
+		full = status("{\"name\":\"web\"}");
+		if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+			    cJSON_GetObjectItemCaseSensitive(full, "result"), "urls")) == 1)
+			break;
+		cJSON_Delete(full);
+		ck_assert_int_lt(i, 250);
+		brmh_sleep_ms(20);
+	}
 	part = status("{\"name\":\"web\",\"fields\":[\"pid\",\"urls\",\"state\",\"log_dropped\"]}");
 	f = cJSON_GetObjectItemCaseSensitive(full, "result");
 	p = cJSON_GetObjectItemCaseSensitive(part, "result");
@@ -96,6 +106,16 @@ START_TEST(only_the_fields_asked_for)
 	k = keys(cJSON_GetObjectItemCaseSensitive(part, "result"));
 	ck_assert_str_eq(k, "name,state");
 	free(k);
+	cJSON_Delete(part);
+
+	/* "critical" comes from the spec. */
+	part = status("{\"names\":[\"idle\",\"web\"],\"fields\":[\"critical\"]}");
+	procs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(part, "result"),
+						 "processes");
+	ck_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(procs, 0),
+								"critical")));
+	ck_assert(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(procs, 1),
+								 "critical")));
 	cJSON_Delete(part);
 
 	/* All, and a pattern: every SNAP cut the same way. */

@@ -40,13 +40,33 @@
 
 static const char *const top_keys[] = {
 	"socket", "workers", "processes", "scripts_from", "state_dir",
-	"socket_mode", "socket_group", "access", "limits", "exit_with",
+	"socket_mode", "socket_group", "access", "limits", "exit_with", "metrics_listen",
 	BRM_LOG_KEYS, NULL
 };
 
 const char *brm_exit_with_name(enum brm_exit_with w)
 {
 	return w == BRM_EXIT_WITH_FIRST_FAILURE ? "first_failure" : "critical";
+}
+
+/*
+ * "metrics_listen": "HOST:PORT", where GET /metrics is served (rpc/httpm.h).
+ * Only an IP literal or localhost: brummd does no name lookups.
+ */
+static void get_metrics_listen(struct brm_report *r, const char *path, const cJSON *v,
+			       struct brm_config *cfg)
+{
+	if (!brm_conf_get_string(r, path, v, &cfg->metrics_listen))
+		return;
+	if (!brm_parse_hostport(cfg->metrics_listen, &cfg->metrics_host, &cfg->metrics_port)) {
+		brm_report(r, path, "expected \"HOST:PORT\" with an IP address or localhost and a"
+			   " port from 1 to 65535, like \"127.0.0.1:9721\", got \"%.100s\"",
+			   cfg->metrics_listen);
+		free(cfg->metrics_listen);
+		free(cfg->metrics_host);
+		cfg->metrics_listen = cfg->metrics_host = NULL;
+		cfg->metrics_port = 0;
+	}
 }
 
 static void get_exit_with(struct brm_report *r, const char *path, const cJSON *v,
@@ -408,6 +428,8 @@ static void parse_top(struct brm_report *r, const cJSON *root, struct brm_config
 			scripts = c;   /* after "processes", which win */
 		} else if (!strcmp(k, "exit_with")) {
 			get_exit_with(r, p, c, &cfg->exit_with);
+		} else if (!strcmp(k, "metrics_listen")) {
+			get_metrics_listen(r, p, c, cfg);
 		} else if (brm_log_spec_key(k)) {
 			brm_log_key(r, p, k, c, &cfg->log);
 		} else if (parse_harden_key(r, p, k, c, cfg)) {
@@ -548,6 +570,8 @@ void brm_config_destroy(struct brm_config *cfg)
 	free(cfg->socket);
 	free(cfg->state_dir);
 	free(cfg->socket_group);
+	free(cfg->metrics_listen);
+	free(cfg->metrics_host);
 	brm_strv_free(cfg->access.users);
 	brm_strv_free(cfg->access.groups);
 	brm_strv_free(cfg->access.reader_users);

@@ -50,6 +50,11 @@ struct brm_config {
 	struct brm_proc_spec **procs; /* sorted by name */
 	struct brm_log_spec *log; /* top-level log_* defaults, or NULL */
 	enum brm_exit_with exit_with;
+	/* "metrics_listen": the value as written (for messages), and its
+	 * address; NULL and 0: not set, no HTTP metrics. */
+	char *metrics_listen;
+	char *metrics_host;       /* an IP literal, without brackets */
+	int metrics_port;
 };
 
 /*

@@ -2,7 +2,6 @@
  * orchspec.c — parsing and checking the orchestration keys of one spec
  * (orchspec.h); the checks across all processes are depcheck.c's.
  */
-#include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <errno.h>
@@ -201,43 +200,6 @@ static void parse_depends(struct brm_orch_spec *s, const cJSON *v, struct brm_bu
 	}
 }
 
-/* "HOST:PORT" with HOST an IPv4 literal, [IPv6] or localhost. */
-static bool parse_hostport(const char *s, char **host, int *port)
-{
-	const char *colon;
-	char *end;
-	long p;
-	size_t hl;
-
-	if (s[0] == '[') {
-		const char *rb = strchr(s, ']');
-		if (!rb || rb[1] != ':')
-			return false;
-		colon = rb + 1;
-		hl = (size_t)(rb - s - 1);
-		s++;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return false;
-		hl = (size_t)(colon - s);
-	}
-	p = strtol(colon + 1, &end, 10);
-	if (!colon[1] || *end || p < 1 || p > 65535 || hl == 0 || hl > 63)
-		return false;
-	free(*host);
-	*host = brm_xstrndup(s, hl);
-	if (!strcmp(*host, "localhost")) {
-		free(*host);
-		*host = brm_xstrdup("127.0.0.1");
-	}
-	*port = (int)p;
-	{
-		unsigned char buf[16];
-		return inet_pton(AF_INET, *host, buf) == 1 || inet_pton(AF_INET6, *host, buf) == 1;
-	}
-}
-
 /* A duration of at least @min into *@out, or a line in @why naming @key. */
 static void get_secs(struct brm_buf *why, const char *key, const cJSON *v, double *out,
 		     double min)
@@ -286,7 +248,7 @@ static void parse_health(struct brm_orch_spec *s, const cJSON *v, struct brm_buf
 		} else if (!strcmp(k, "tcp")) {
 			kinds++;
 			h->kind = BRM_HEALTH_TCP;
-			if (!cJSON_IsString(c) || !parse_hostport(c->valuestring, &h->host, &h->port))
+			if (!cJSON_IsString(c) || !brm_parse_hostport(c->valuestring, &h->host, &h->port))
 				addwhy(why, "tcp: expected \"HOST:PORT\" with an IP address or localhost");
 		} else if (!strcmp(k, "http")) {
 			const char *u = cJSON_IsString(c) ? c->valuestring : "";
@@ -307,7 +269,7 @@ static void parse_health(struct brm_orch_spec *s, const cJSON *v, struct brm_buf
 				free(hp);
 				hp = t;
 			}
-			if (!parse_hostport(hp, &h->host, &h->port))
+			if (!brm_parse_hostport(hp, &h->host, &h->port))
 				addwhy(why, "http: expected \"http://HOST:PORT/PATH\" with an IP address or localhost");
 			free(hp);
 			h->path = brm_xstrdup(slash ? slash : "/");

@@ -46,7 +46,12 @@ static bool taken(const struct out *o, const char *name)
 	return false;
 }
 
-/* Append the process @raw_name running @cmd (a JSON array), autostart @autostart. */
+/*
+ * Append the process @raw_name running @cmd (a JSON array), autostart
+ * @autostart. A script or target that is not autostarted is a task a
+ * person runs (a build, a test, a dev server): one that fails at once is
+ * not tried again behind their back ("start_retries": 0).
+ */
 static void add(struct out *o, const char *raw_name, cJSON *cmd, bool autostart)
 {
 	char name[BRM_MAX_NAME_LEN + 1], *p;
@@ -71,6 +76,8 @@ static void add(struct out *o, const char *raw_name, cJSON *cmd, bool autostart)
 	cJSON_AddItemToObject(spec, "cmd", cmd);
 	cJSON_AddStringToObject(spec, "cwd", o->dir);
 	cJSON_AddBoolToObject(spec, "autostart", autostart);
+	if (!autostart)
+		cJSON_AddNumberToObject(spec, "start_retries", 0);
 	if (o->user[0])
 		cJSON_AddStringToObject(spec, "user", o->user);
 	p = brm_xasprintf("%s:%s", o->path, name);

@@ -4,6 +4,7 @@
  * Each getter checks one JSON value, stores it, or reports what was
  * expected and what was found. No global state: safe from any thread.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -189,4 +190,40 @@ int brm_duration_parse_json(const cJSON *v, double *secs)
 	if (cJSON_IsString(v))
 		return brm_duration_parse(v->valuestring, secs);
 	return -EINVAL;
+}
+
+bool brm_parse_hostport(const char *s, char **host, int *port)
+{
+	const char *colon;
+	char *end;
+	long p;
+	size_t hl;
+
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+		if (!rb || rb[1] != ':')
+			return false;
+		colon = rb + 1;
+		hl = (size_t)(rb - s - 1);
+		s++;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return false;
+		hl = (size_t)(colon - s);
+	}
+	p = strtol(colon + 1, &end, 10);
+	if (!colon[1] || *end || p < 1 || p > 65535 || hl == 0 || hl > 63)
+		return false;
+	free(*host);
+	*host = brm_xstrndup(s, hl);
+	if (!strcmp(*host, "localhost")) {
+		free(*host);
+		*host = brm_xstrdup("127.0.0.1");
+	}
+	*port = (int)p;
+	{
+		unsigned char buf[16];
+		return inet_pton(AF_INET, *host, buf) == 1 || inet_pton(AF_INET6, *host, buf) == 1;
+	}
 }

@@ -30,6 +30,13 @@ int brm_duration_parse(const char *s, double *secs);
 char *brm_duration_check(const struct cJSON *v, double min, double *secs);
 
 /*
+ * "HOST:PORT" with HOST an IPv4 literal, [IPv6] or localhost (given back
+ * as 127.0.0.1) and PORT 1..65535: true with *@host (replaced, freed;
+ * without brackets) and *@port, else false.
+ */
+bool brm_parse_hostport(const char *s, char **host, int *port);
+
+/*
  * The getters of conf/'s parsers: each checks @v, stores it in *@out and
  * returns true, or reports at @path what was expected (diag.h) and returns
  * false, leaving *@out alone.

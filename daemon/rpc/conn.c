@@ -30,6 +30,8 @@
 #include "daemon/rpc/conn.h"
 #include "daemon/rpc/dispatch.h"
 #include "daemon/rpc/follow.h"
+#include "daemon/rpc/methods.h"
+#include "daemon/rpc/reqstats.h"
 #include "daemon/rpc/server_types.h"
 #include "daemon/rpc/sub.h"
 #include "daemon/sup/cmd.h"
@@ -345,9 +347,13 @@ void drain_returns(struct worker *w)
 
 	while ((node = cds_wfcq_dequeue_blocking(&w->rhead, &w->rtail))) {
 		struct brm_cmd *cmd = caa_container_of(node, struct brm_cmd, ret_node);
+		const struct brm_method *m;
 		struct conn *c;
 
 		BRM_HANDOFF_ACQUIRE(cmd);
+		m = brm_method_by_op(cmd->op);
+		if (m)
+			brm_reqstats_count(m, cmd->id_json, cmd->reply.p, cmd->reply.len);
 		c = cmd->owner;
 		c->pending--;
 		if (c->dead) {

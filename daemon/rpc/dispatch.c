@@ -12,6 +12,7 @@
 #include "daemon/log.h"
 #include "daemon/rpc/dispatch.h"
 #include "daemon/rpc/methods.h"
+#include "daemon/rpc/reqstats.h"
 #include "proto/envelope.h"
 #include "proto/proto.h"
 #include "proto/rpc.h"
@@ -62,10 +63,16 @@ bool brm_server_dispatch(const struct brm_ctx *ctx, struct brm_scratch *scratch,
 	struct brm_cmd *cmd = NULL;
 	bool notify, queued = false;
 	struct brm_buf discard = BRM_BUF_INIT;
+	struct brm_buf *dst;
+	size_t from;
 
-	if (!brm_envelope_decode(&env, line, len, lim->max_json_depth, &scratch->tmp, out))
+	if (!brm_envelope_decode(&env, line, len, lim->max_json_depth, &scratch->tmp, out)) {
+		brm_reqstats_add(NULL, true);
 		return false;
+	}
 	notify = env.notify;
+	dst = notify ? &discard : out;
+	from = dst->len;
 	m = brm_method_find(env.method);
 	if (m && !brm_access_allows(peer, m->access != BRM_METHOD_READ)) {
 		log_denied(m->name, peer);
@@ -102,6 +109,9 @@ bool brm_server_dispatch(const struct brm_ctx *ctx, struct brm_scratch *scratch,
 		queued = true;
 	}
 out:
+	/* A queued one is counted when its reply comes back (conn.c). */
+	if (!queued)
+		brm_reqstats_count(m, env.id_json, dst->p + from, dst->len - from);
 	brm_buf_finish(&discard);
 	brm_envelope_finish(&env);
 	return queued;

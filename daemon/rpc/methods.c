@@ -201,6 +201,8 @@ const struct brm_method brm_methods[] = {
 	    P("stream", BRM_P_STRING), P("grep", BRM_P_STRING), P_FOLLOW } },
 	{ "logs_reopen", BRM_METHOD_MUTATING, NULL, brm_m_logs_reopen,
 	  { P_NONE } },
+	{ "metrics", BRM_METHOD_READ, NULL, brm_m_metrics,
+	  { P_NONE } },
 	{ "ping", BRM_METHOD_READ, NULL, brm_m_ping,
 	  { P_NONE } },
 	{ "reload", BRM_METHOD_MUTATING, &brm_op_reload, brm_m_reload,
@@ -231,6 +233,14 @@ const struct brm_method brm_methods[] = {
 static int cmp_method(const void *key, const void *elem)
 {
 	return strcmp(key, ((const struct brm_method *)elem)->name);
+}
+
+const struct brm_method *brm_method_by_op(const struct brm_cmd_op *op)
+{
+	for (const struct brm_method *m = brm_methods; m->name; m++)
+		if (op && m->loop == op)
+			return m;
+	return NULL;
 }
 
 const struct brm_method *brm_method_find(const char *name)

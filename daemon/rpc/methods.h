@@ -75,8 +75,19 @@ struct brm_method {
 	struct brm_param params[BRM_PARAMS_MAX];
 };
 
+/*
+ * The `metrics` method's handler, {"text": EXPOSITION}: defined in
+ * rpc/metrics.c, but declared here, not in metrics.h, because the renderer
+ * depends on this table (its request counters name every method), and the
+ * table must not depend on it in turn.
+ */
+enum brm_method_result brm_m_metrics(struct brm_req *req, struct brm_cmd **cmd);
+
 /* The method called @name, or NULL. */
 const struct brm_method *brm_method_find(const char *name);
+
+/* The method whose loop op is @op, or NULL (brm_op_cancel: no method). */
+const struct brm_method *brm_method_by_op(const struct brm_cmd_op *op);
 
 /* Every method, NULL-terminated by name (for tests and documentation). */
 extern const struct brm_method brm_methods[];

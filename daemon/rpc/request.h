@@ -37,6 +37,7 @@ struct brm_ctx {
 	const struct brm_access *access;  /* NULL: root and the daemon's uid only */
 	unsigned socket_mode;             /* 0: 0600 */
 	gid_t socket_gid;                 /* (gid_t)-1 or 0: the daemon's group */
+	const int *nclients;              /* atomic: open connections (the server's), or NULL */
 };
 
 /* Per-worker memory reused from request to request (no allocation once grown). */

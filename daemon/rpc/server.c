@@ -40,6 +40,11 @@ int brm_server_create(const char *path, int nworkers, const struct brm_ctx *ctx,
 	return r;
 }
 
+const struct brm_ctx *brm_server_ctx(const struct brm_server *srv)
+{
+	return &srv->ctx;
+}
+
 int brm_server_adopt(int fd, int nworkers, const struct brm_ctx *ctx,
 		     struct brm_server **out, char **err)
 {
@@ -53,6 +58,7 @@ int brm_server_adopt(int fd, int nworkers, const struct brm_ctx *ctx,
 	srv->ctx = *ctx;
 	srv->limits = ctx->limits ? *ctx->limits : default_limits;
 	srv->ctx.limits = &srv->limits;
+	srv->ctx.nclients = &srv->nclients;
 	srv->workers = brm_xcalloc((size_t)srv->nworkers, sizeof(*srv->workers));
 	brm_stream_workers(srv->nworkers);
 	/* brm_server_stop() on a half-made server closes only what exists */

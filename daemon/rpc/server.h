@@ -44,6 +44,13 @@ int brm_server_create(const char *path, int nworkers, const struct brm_ctx *ctx,
 int brm_server_adopt(int fd, int nworkers, const struct brm_ctx *ctx,
 		     struct brm_server **out, char **err);
 
+/*
+ * The context the workers answer with (its limits and client count are the
+ * server's): for another reader of the registry, the HTTP metrics thread.
+ * Valid until brm_server_stop(). Context: any thread.
+ */
+const struct brm_ctx *brm_server_ctx(const struct brm_server *srv);
+
 /* Start the worker threads. Returns 0 or -errno. Context: loop thread. */
 int brm_server_start(struct brm_server *srv);
 

@@ -363,6 +363,12 @@ bool brm_logcap_take_dirty(struct brm_logcap *c)
 	return c->dirty;
 }
 
+uint64_t brm_logcap_dropped(const struct brm_logcap *c)
+{
+	BRM_ASSERT_LOOP();
+	return c->dropped;
+}
+
 const char *brm_logcap_extra_json(struct brm_logcap *c)
 {
 	BRM_ASSERT_LOOP();
@@ -387,6 +393,7 @@ const char *brm_logcap_extra_json(struct brm_logcap *c)
 	brm_json_str(&b, err[0] ? err : NULL);
 	brm_buf_adds(&b, ",\"log_dropped\":");
 	brm_json_uint(&b, dropped);
+	c->dropped = dropped;
 	x = brm_xmalloc(sizeof(*x) + b.len + 1);
 	memset(&x->rcu, 0, sizeof(x->rcu));
 	memcpy(x->s, b.p, b.len + 1);

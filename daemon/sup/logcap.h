@@ -69,6 +69,8 @@ bool brm_logcap_take_dirty(struct brm_logcap *c);
  * next change is published plus a grace period. Never NULL.
  */
 const char *brm_logcap_extra_json(struct brm_logcap *c);
+/* The log file's dropped chunks as of the last brm_logcap_extra_json(). */
+uint64_t brm_logcap_dropped(const struct brm_logcap *c);
 
 /* Strip ANSI escape sequences from @s (@n bytes) into @out; returns length. */
 size_t brm_ansi_strip(const char *s, size_t n, char *out);

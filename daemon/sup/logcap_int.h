@@ -33,6 +33,7 @@ struct brm_logcap {
 	struct partial part[2];
 	struct brm_logfile *file;
 	uint64_t file_gen;
+	uint64_t dropped;         /* the file writer's, as of the last extra_json */
 	struct brm_buf fbuf;     /* file text of the current read */
 	struct brm_buf strip;    /* scratch: a line without ANSI escapes */
 	char *urls[BRM_LOG_MAX_URLS];

@@ -50,6 +50,8 @@ struct brm_reload {
 	struct brm_log_spec *log;  /* top-level log defaults, as started */
 	int socket_mode;           /* access settings, as started: the server */
 	char *socket_group;        /* and its workers hold them until a restart */
+	char *metrics_host;        /* metrics_listen, as started: its thread and */
+	int metrics_port;          /* socket stay until a restart */
 	struct brm_access_spec access;
 	struct brm_limits limits;
 	struct readd *readds;      /* specs to add once their name is free */
@@ -383,6 +385,9 @@ static void apply(struct brm_reload *rl, struct brm_config *cfg, struct lists *l
 	 * change under a running ring or file yet. */
 	if (!brm_log_spec_equal(cfg->log, rl->log))
 		list_add(&l->not_applied, "log_*");
+	if (!brm_streq(cfg->metrics_host, rl->metrics_host) ||
+	    cfg->metrics_port != rl->metrics_port)
+		list_add(&l->not_applied, "metrics_listen");
 	if (!brm_streq(cfg->socket, rl->socket))
 		list_add(&l->not_applied, "socket");
 	if (!brm_streq(cfg->socket_group, rl->socket_group))
@@ -610,6 +615,8 @@ struct brm_reload *brm_reload_create(struct brm_supervisor *sup, struct brm_cont
 	rl->log = brm_log_spec_dup(cfg->log);
 	rl->socket_mode = cfg->socket_mode;
 	rl->socket_group = cfg->socket_group ? brm_xstrdup(cfg->socket_group) : NULL;
+	rl->metrics_host = cfg->metrics_host ? brm_xstrdup(cfg->metrics_host) : NULL;
+	rl->metrics_port = cfg->metrics_port;
 	rl->access.users = brm_strv_dup(cfg->access.users);
 	rl->access.groups = brm_strv_dup(cfg->access.groups);
 	rl->access.reader_users = brm_strv_dup(cfg->access.reader_users);
@@ -642,6 +649,7 @@ void brm_reload_destroy(struct brm_reload *rl)
 	free(rl->state_dir);
 	brm_log_spec_destroy(rl->log);
 	free(rl->socket_group);
+	free(rl->metrics_host);
 	brm_strv_free(rl->access.users);
 	brm_strv_free(rl->access.groups);
 	brm_strv_free(rl->access.reader_users);

@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "daemon/spawnstat.h"
 #include "daemon/sup/logcap.h"
 #include "daemon/sup/proctree.h"
 #include "daemon/sup/envfile.h"
@@ -246,9 +247,12 @@ void brm_proc_publish(struct brm_proc *p)
 	s->started_ms = p->pid ? p->started_ms : 0;
 	s->next_retry_ms = p->state == BRM_BACKOFF ? p->next_retry_ms : 0;
 	s->autostart = p->spec->autostart;
+	s->critical = p->spec->critical;
 	s->restart = restart_name(p->spec->restart);
 	s->type = brm_proc_type_name(p->spec->type);
+	s->start_failures_total = p->start_failures_total;
 	s->extra_json = brm_logcap_extra_json(p->logs);
+	s->log_dropped = brm_logcap_dropped(p->logs);
 	s->health = p->health;
 	if (p->entry)
 		brm_registry_publish(sup->reg, p->entry, s);
@@ -370,6 +374,7 @@ static void failed_start(struct brm_proc *p, const char *why)
 
 	set_error(p, why);
 	p->start_failures++;
+	p->start_failures_total++;
 	if (p->sup->shutting_down || p->removing) {
 		settle_stopped(p);
 		return;
@@ -459,6 +464,7 @@ static void do_spawn(struct brm_proc *p)
 	struct brm_spawned out;
 	char err[512], **env;
 	struct exitwatch *w;
+	uint64_t t0;
 	int r;
 
 	/* Read again at each start: an edit applies at the next restart. */
@@ -473,7 +479,9 @@ static void do_spawn(struct brm_proc *p)
 	start_limits(p->spec, &req, rl);
 	if (hk->prepare_spawn)
 		hk->prepare_spawn(hk->arg, p, &req);
+	t0 = brm_now_mono_ns();
 	r = brm_spawn(&req, &out, err, sizeof(err));
+	brm_spawnstat_record(brm_now_mono_ns() - t0);
 	brm_strv_free(env);
 	if (hk->spawned)
 		hk->spawned(hk->arg, p, r == 0 ? out.pid : 0);
@@ -611,6 +619,7 @@ static void oneshot_exit(struct brm_proc *p, int code, const char *what)
 		return;
 	}
 	p->start_failures++;
+	p->start_failures_total++;
 	if (p->spec->restart == BRM_RESTART_ON_FAILURE && !p->sup->shutting_down &&
 	    !p->removing && p->start_failures <= p->spec->start_retries) {
 		d = p->spec->backoff_secs * ldexp(1.0, (int)p->start_failures - 1);

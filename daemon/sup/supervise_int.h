@@ -46,6 +46,7 @@ struct brm_proc {
 	int exit_signal;
 	uint32_t restarts;
 	uint32_t start_failures;
+	uint32_t start_failures_total;  /* never reset: for metrics */
 	uint32_t rapid_exits;     /* restarts in a row that ran < RAPID_EXIT_SECS */
 	int64_t since_ms;
 	int64_t started_ms;
