@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli/brummctl.h"
+#include "cli/import.h"
 #include "lib/pattern.h"
 #include "lib/util.h"
 #include "proto/proto.h"
@@ -166,6 +167,9 @@ void cli_print_help(FILE *f)
 			commands[i].usage, commands[i].summary);
 	fputs("  completion bash|zsh|fish\n"
 	      "           print the shell completion script: source <(brummctl completion bash)\n"
+	      "  import [--from supervisord|procfile|pm2] [-o FILE [--force]] FILE\n"
+	      "           convert a supervisord, Procfile or pm2 config into brummd's\n"
+	      "           (brummctl import --help)\n"
 	      "\n"
 	      "NAME is a process (web), an instance group (worker: worker:0, worker:1, ...)\n"
 	      "or a glob pattern in quotes ('web*', 'worker:[02]', '?b'); at most 8\n"
@@ -915,8 +919,11 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_opts *o)
 		return cli_usage_error(NULL, "missing command");
 	if (strcmp(argv[i], "help") == 0) {
 		const struct cli_command *cmd = i + 1 < argc ? cli_command_find(argv[i + 1]) : NULL;
+		static char *import_help[] = { "import", "--help", NULL };
 
-		if (cmd)
+		if (i + 1 < argc && strcmp(argv[i + 1], "import") == 0)
+			cli_import_main(2, import_help);
+		else if (cmd)
 			print_cmd_help(stdout, cmd);
 		else
 			cli_print_help(stdout);
@@ -929,6 +936,11 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_opts *o)
 			return cli_usage_error(NULL, "completion: unknown shell '%s' (expected "
 					       "bash, zsh or fish)", argv[i + 1]);
 		return CLI_PARSE_DONE;
+	}
+	if (strcmp(argv[i], "import") == 0) {
+		/* local: reads a file, never talks to brummd (import.c) */
+		o->exit_code = cli_import_main(argc - i, argv + i);
+		return CLI_PARSE_EXIT;
 	}
 	o->cmd = cli_command_find(argv[i]);
 	if (!o->cmd)

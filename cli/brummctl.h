@@ -10,6 +10,7 @@
  *   metrics.c  metrics: the Prometheus text format
  *   top.c      top: the live view (top.h; drawn by topdraw.c)
  *   complete.c shell completion: the scripts, and the candidates for a word
+ *   import.c   import: another process manager's config as brummd's (import.h)
  *   mcp.c      mcp: an MCP server on stdio for AI agents (mcp.h, mcp_tools.c)
  *   main.c     connecting, calling, exit codes
  *
@@ -95,6 +96,7 @@ struct cli_option {
 
 /* The parsed command line. Strings point into argv; arrays are owned. */
 struct cli_opts {
+	int exit_code;           /* with CLI_PARSE_EXIT */
 	const char *socket;      /* --socket, or NULL */
 	bool json;
 	bool no_color;
@@ -167,6 +169,7 @@ enum cli_parse_result {
 	CLI_PARSE_RUN,           /* run o->cmd */
 	CLI_PARSE_DONE,          /* --help or --version printed: exit 0 */
 	CLI_PARSE_USAGE,         /* a usage error was printed to stderr: exit 2 */
+	CLI_PARSE_EXIT,          /* a local command ran (import): exit o->exit_code */
 };
 
 enum cli_parse_result cli_parse(int argc, char **argv, struct cli_opts *o);

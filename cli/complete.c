@@ -216,6 +216,8 @@ struct line {
 	bool all, dashdash;
 	bool bad;                           /* a word that is no command: offer nothing */
 	bool help, completion;              /* the words of `help` and `completion` */
+	bool import;                        /* `import` (import.c parses it) */
+	int import_pending;                 /* 1: after --from, 2: after -o */
 	size_t npos;                        /* positional words after the command */
 	size_t nafter;                      /* words after "--" */
 };
@@ -229,6 +231,18 @@ static void scan(struct line *l, char **words, int cword)
 		const char *w = words[i];
 
 		l->pending = NULL;
+		l->import_pending = 0;
+		if (l->import) {
+			int v = !strcmp(w, "--from") ? 1 : !strcmp(w, "-o") || !strcmp(w, "--output") ? 2 : 0;
+
+			if (v && i + 1 < cword)
+				i++;
+			else if (v)
+				l->import_pending = v;
+			else if (w[0] != '-')
+				l->npos++;
+			continue;
+		}
 		if (l->dashdash) {
 			l->nafter++;
 		} else if (!strcmp(w, "--")) {
@@ -260,7 +274,8 @@ static void scan(struct line *l, char **words, int cword)
 			l->cmd = cli_command_find(w);
 			l->help = !strcmp(w, "help");
 			l->completion = !strcmp(w, "completion");
-			if (!l->cmd && !l->help && !l->completion) {
+			l->import = !strcmp(w, "import");
+			if (!l->cmd && !l->help && !l->completion && !l->import) {
 				l->bad = true;
 				return;
 			}
@@ -278,6 +293,7 @@ static void offer_commands(const char *cur)
 		offer(cur, c->name);
 	offer(cur, "help");
 	offer(cur, "completion");
+	offer(cur, "import");
 }
 
 static void offer_options(const struct cli_command *cmd, const char *cur)
@@ -355,7 +371,20 @@ int cli_complete(int argc, char **argv)
 	if (!strcmp(cur, "="))
 		cur = "";
 
-	if (l.pending) {
+	if (l.import) {
+		if (l.import_pending == 1) {
+			offer(cur, "pm2");
+			offer(cur, "procfile");
+			offer(cur, "supervisord");
+		} else if (cur[0] == '-' && !l.import_pending) {
+			offer(cur, "--force");
+			offer(cur, "--from");
+			offer(cur, "--help");
+			offer(cur, "--output");
+		} else if (l.import_pending || l.npos == 0) {
+			puts(":file");
+		}
+	} else if (l.pending) {
 		offer_values(l.pending, cur);
 	} else if (l.dashdash) {
 		if (l.cmd->id != CMD_ADD)

@@ -251,6 +251,9 @@ int main(int argc, char **argv)
 	case CLI_PARSE_USAGE:
 		ret = CLI_EXIT_USAGE;
 		break;
+	case CLI_PARSE_EXIT:
+		ret = o.exit_code;
+		break;
 	case CLI_PARSE_RUN:
 	default:
 		ret = o.cmd->id == CMD_MCP ? cli_mcp_run(&o) : run(&o);

@@ -112,10 +112,12 @@ START_TEST(commands_options_names_signals)
 	start_three();
 	env_for(H.sock);
 	expect("brummctl st", "start\nstatus\nstop\n");
-	expect("brummctl ", "add\ncompletion\nerrors\nevents\nhelp\nlog\nlogs\nmcp\nmetrics\n"
+	expect("brummctl ", "add\ncompletion\nerrors\nevents\nhelp\nimport\nlog\nlogs\nmcp\nmetrics\n"
 	       "ping\nreload\nremove\nrestart\nrun\nshutdown\nsignal\nstart\nstatus\nstop\n"
 	       "top\nurls\nwait\n");
 	expect("brummctl restart w", "web\nworker\n");
+	expect("brummctl import --", "--force\n--from\n--help\n--output\n");
+	expect("brummctl import --from ", "pm2\nprocfile\nsupervisord\n");
 	expect("brummctl stop --all --no-wait w", "web\nworker\n");
 	expect("brummctl logs --", "--follow\n--grep\n--help\n--json\n--lines\n--no-color\n"
 	       "--reopen\n--since\n--since-seq\n--socket\n--stderr\n--stdout\n--version\n");
