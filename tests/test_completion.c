@@ -158,6 +158,64 @@ START_TEST(names_without_brummd_are_quiet)
 }
 END_TEST
 
+/*
+ * In a real interactive bash (in tmux), where ':' breaks words
+ * (COMP_WORDBREAKS): "app:g" + Tab completes to "app:green"; the reply
+ * the script gives bash is what follows the ':'.
+ */
+START_TEST(names_with_a_colon_in_real_bash)
+{
+	char dir[256], *cmd, *scr = NULL;
+	int rc;
+
+	brmh_check_start(&H, "{\"processes\":{"
+		"\"app:green\":{\"cmd\":[\"%s\",\"sleep\",\"60\"],\"autostart\":false},"
+		"\"app:blue\":{\"cmd\":[\"%s\",\"sleep\",\"60\"],\"autostart\":false}}}",
+		brmh_child(), brmh_child());
+	env_for(H.sock);
+	/* bash puts a reply in place of what follows the word's last ':' */
+	expect("brummctl stop app:g", "green\n");
+	if (system("command -v tmux >/dev/null 2>&1") != 0) {
+		puts("SKIP: test_completion: tmux is not installed (scripts/deps.sh installs it)");
+		brmh_check_stop(&H);
+		return;
+	}
+	ck_assert_ptr_nonnull(brmh_tmpdir(dir, sizeof(dir), "brmcomp"));
+	cmd = brm_xasprintf("tmux -S '%s/t.sock' -f /dev/null new-session -d -x 100 -y 10 -s c "
+			    "'env -i PATH=\"%s\" BRUMMD_SOCKET=\"%s\" TERM=xterm PS1=\"$ \" "
+			    "bash --norc --noprofile -i' >/dev/null 2>&1", dir, getenv("PATH"), H.sock);
+	rc = system(cmd);
+	free(cmd);
+	ck_assert_int_eq(rc, 0);
+	cmd = brm_xasprintf("tmux -S '%s/t.sock' send-keys -t c 'source <(brummctl completion bash)'"
+			    " Enter 'brummctl stop app:g' Tab >/dev/null 2>&1", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	cmd = brm_xasprintf("tmux -S '%s/t.sock' capture-pane -p -t c 2>/dev/null", dir);
+	for (int i = 0; i < 500; i++) {
+		FILE *p = popen(cmd, "r");
+		char buf[4096];
+		size_t n = p ? fread(buf, 1, sizeof(buf) - 1, p) : 0;
+
+		if (p)
+			pclose(p);
+		buf[n] = '\0';
+		free(scr);
+		scr = brm_xstrdup(buf);
+		if (strstr(scr, "brummctl stop app:green"))
+			break;
+		brmh_sleep_ms(20);
+	}
+	free(cmd);
+	cmd = brm_xasprintf("tmux -S '%s/t.sock' kill-server >/dev/null 2>&1", dir);
+	(void)!system(cmd);
+	free(cmd);
+	ck_assert_msg(strstr(scr, "brummctl stop app:green"), "the screen:\n%s", scr);
+	free(scr);
+	brmh_check_stop(&H);
+}
+END_TEST
+
 START_TEST(zsh_and_fish_load)
 {
 	char *out, *err;
@@ -191,4 +249,5 @@ START_TEST(zsh_and_fish_load)
 END_TEST
 
 BRM_TEST_CASE("completion", "completion", 60, commands_options_names_signals,
+	      names_with_a_colon_in_real_bash,
 	      names_without_brummd_are_quiet, zsh_and_fish_load);
