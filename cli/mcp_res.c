@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <cjson/cJSON.h>
 
@@ -220,18 +222,29 @@ static void sub_destroy(struct mcp_sub *sub)
 	free(sub);
 }
 
-/* Open @sub's follow: 0, or -1 with *@why (caller frees) and sub->c NULL. */
-static int sub_connect(struct mcp_server *s, struct mcp_sub *sub, char **why)
+/*
+ * Open @sub's follow: 0, or -1 with *@why (caller frees) and sub->c NULL.
+ * A retry (@retry) never starts brummd, even with --start: one shut down
+ * on purpose stays down until a request needs it.
+ */
+static int sub_connect(struct mcp_server *s, struct mcp_sub *sub, bool retry, char **why)
 {
 	struct brm_rpc_err err = BRM_RPC_ERR_INIT;
 	cJSON *params = mcp_checked(cJSON_CreateObject()), *res = NULL;
+	struct timeval tv = { .tv_sec = 30 };
+	bool start = s->start;
 	int r;
 
+	if (retry)
+		s->start = false;
 	sub->c = mcp_connect(s, why);
+	s->start = start;
 	if (!sub->c) {
 		cJSON_Delete(params);
 		return -1;
 	}
+	/* A brummd that accepts but does not answer cannot hang the session. */
+	setsockopt(brm_client_fd(sub->c), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (sub->name) {
 		mcp_add(params, "names", cJSON_CreateStringArray((const char *const *)&sub->name, 1));
 		mcp_add(params, "lines", cJSON_CreateNumber(0));
@@ -296,7 +309,7 @@ int mcp_subscribe(struct mcp_server *s, const cJSON *params, bool on, cJSON **re
 	sub->name = *name ? name : NULL;
 	if (!*name)
 		free(name);
-	if (sub_connect(s, sub, &why) < 0) {
+	if (sub_connect(s, sub, false, &why) < 0) {
 		int r = why && strstr(why, "(error -32001)") ? not_found(uri, why, msg) : -32603;
 
 		if (r == -32603)
@@ -383,7 +396,7 @@ void mcp_subs_service(struct mcp_server *s, const struct pollfd *fds)
 		if (!sub->c && now >= sub->retry_ns) {
 			char *why = NULL;
 
-			if (sub_connect(s, sub, &why) == 0)
+			if (sub_connect(s, sub, true, &why) == 0)
 				sub->changed = true;
 			else
 				sub->retry_ns = now + MCP_SUB_RETRY_NS;
