@@ -8,6 +8,7 @@
  * tools.
  */
 #include <check.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -250,6 +252,52 @@ END_TEST
 #define NOBODY 65534
 #define MCP_SOCK_GID 64030
 
+/* The role brummd's ping gives NOBODY (in the socket's group): "?" when
+ * there is none. */
+static const char *role_as_nobody(void)
+{
+	static char role[32];
+	int pfd[2], st;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(pfd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		gid_t groups[2] = { NOBODY, MCP_SOCK_GID };
+		const char *req = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n";
+		char buf[4096] = "", out[32] = "?";
+		struct pollfd p;
+		const char *got;
+		cJSON *r;
+		ssize_t n;
+		int fd;
+
+		close(pfd[0]);
+		if (setgroups(2, groups) < 0 || setresgid(NOBODY, NOBODY, NOBODY) < 0 ||
+		    setresuid(NOBODY, NOBODY, NOBODY) < 0 || (fd = brmh_connect(&H)) < 0 ||
+		    write(fd, req, strlen(req)) != (ssize_t)strlen(req))
+			_exit(1);
+		p = (struct pollfd){ .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, 10000) == 1 && (n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+			buf[n] = '\0';
+			r = cJSON_Parse(buf);
+			got = brmh_str(cJSON_GetObjectItem(r, "result"), "role");
+			if (got)
+				snprintf(out, sizeof(out), "%s", got);
+		}
+		_exit(write(pfd[1], out, strlen(out) + 1) > 0 ? 0 : 1);
+	}
+	close(pfd[1]);
+	snprintf(role, sizeof(role), "?");
+	if (read(pfd[0], role, sizeof(role) - 1) <= 0)
+		snprintf(role, sizeof(role), "?");
+	role[sizeof(role) - 1] = '\0';
+	close(pfd[0]);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	return role;
+}
+
 START_TEST(a_reader_gets_only_the_read_only_tools)
 {
 	cJSON *res, *r;
@@ -272,6 +320,7 @@ START_TEST(a_reader_gets_only_the_read_only_tools)
 	r = brmh_call(&H, "ping", NULL);
 	ck_assert_str_eq(brmh_str(cJSON_GetObjectItem(r, "result"), "role"), "operator");
 	cJSON_Delete(r);
+	ck_assert_str_eq(role_as_nobody(), "reader");
 
 	run_as_uid = NOBODY;
 	run_as_groups[0] = NOBODY;
