@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +51,7 @@ enum {
 
 static bool out_failed;
 
-static void send_msg(cJSON *msg)
+void mcp_send(cJSON *msg)
 {
 	char *text = cJSON_PrintUnformatted(msg);
 
@@ -79,7 +80,7 @@ static void send_result(const cJSON *id, cJSON *result)
 
 	if (!cJSON_AddItemToObject(msg, "result", result))
 		brm_oom(0);
-	send_msg(msg);
+	mcp_send(msg);
 }
 
 static void send_error(const cJSON *id, int code, const char *message)
@@ -89,7 +90,7 @@ static void send_error(const cJSON *id, int code, const char *message)
 	if (!e || !cJSON_AddNumberToObject(e, "code", code) ||
 	    !cJSON_AddStringToObject(e, "message", message))
 		brm_oom(0);
-	send_msg(msg);
+	mcp_send(msg);
 }
 
 /* ---- reaching brummd ----------------------------------------------------- */
@@ -215,7 +216,7 @@ static cJSON *initialize(const cJSON *params)
 {
 	const cJSON *asked = cJSON_GetObjectItemCaseSensitive(params, "protocolVersion");
 	const char *version = versions[0];
-	cJSON *r = cJSON_CreateObject(), *caps, *tools, *info;
+	cJSON *r = cJSON_CreateObject(), *caps, *tools, *res, *info;
 
 	/* The client's revision when we speak it; else our newest, and the
 	 * client decides whether it can go on with that. */
@@ -226,6 +227,9 @@ static cJSON *initialize(const cJSON *params)
 	    !(caps = cJSON_AddObjectToObject(r, "capabilities")) ||
 	    !(tools = cJSON_AddObjectToObject(caps, "tools")) ||
 	    !cJSON_AddFalseToObject(tools, "listChanged") ||
+	    !(res = cJSON_AddObjectToObject(caps, "resources")) ||
+	    !cJSON_AddTrueToObject(res, "subscribe") ||
+	    !cJSON_AddFalseToObject(res, "listChanged") ||
 	    !(info = cJSON_AddObjectToObject(r, "serverInfo")) ||
 	    !cJSON_AddStringToObject(info, "name", "brummctl") ||
 	    !cJSON_AddStringToObject(info, "version", BRM_VERSION) ||
@@ -233,7 +237,9 @@ static cJSON *initialize(const cJSON *params)
 				     "brummd supervises the processes of this project (servers, "
 				     "workers, jobs). Use list_processes to see them and their "
 				     "states, logs and errors to read their output, and start, "
-				     "stop, restart and wait to control them."))
+				     "stop, restart and wait to control them. The resource "
+				     "brummd://processes and brummd://logs/{name} can be "
+				     "subscribed to: a change is notified."))
 		brm_oom(0);
 	return r;
 }
@@ -325,6 +331,24 @@ static void handle(struct mcp_server *s, const cJSON *msg)
 		send_result(id, r);
 	} else if (strcmp(method->valuestring, "tools/call") == 0) {
 		tools_call(s, id, params);
+	} else if (strcmp(method->valuestring, "resources/list") == 0) {
+		send_result(id, mcp_resources_list());
+	} else if (strcmp(method->valuestring, "resources/templates/list") == 0) {
+		send_result(id, mcp_resource_templates());
+	} else if (strcmp(method->valuestring, "resources/read") == 0 ||
+		   strcmp(method->valuestring, "resources/subscribe") == 0 ||
+		   strcmp(method->valuestring, "resources/unsubscribe") == 0) {
+		const char *m = method->valuestring + strlen("resources/");
+		cJSON *result = NULL;
+		char *why = NULL;
+		int r = strcmp(m, "read") == 0 ? mcp_resource_read(s, params, &result, &why) :
+			mcp_subscribe(s, params, strcmp(m, "subscribe") == 0, &result, &why);
+
+		if (r == 0)
+			send_result(id, result);
+		else
+			send_error(id, r, why);
+		free(why);
 	} else {
 		char *m = brm_xasprintf("method not found: '%.100s'", method->valuestring);
 
@@ -374,7 +398,9 @@ static void handle_line(struct mcp_server *s, const char *line, size_t len)
 
 /*
  * Read stdin line by line into a buffer of MCP_MAX_LINE bytes. A line
- * that does not fit is skipped to its newline and answered once.
+ * that does not fit is skipped to its newline and answered once. Requests
+ * are handled one at a time; between them, and while stdin is quiet, poll
+ * also reads the subscriptions' follows and sends what they notify.
  */
 static void serve(struct mcp_server *s)
 {
@@ -383,10 +409,26 @@ static void serve(struct mcp_server *s)
 	bool skipping = false;
 
 	while (!out_failed) {
+		struct pollfd fds[1 + MCP_MAX_SUBS];
+		size_t nsubs = mcp_subs_pollfds(s, fds + 1);
 		char *nl;
-		ssize_t n = read(STDIN_FILENO, buf + len, MCP_MAX_LINE - len);
+		ssize_t n;
 
-		if (n < 0 && errno == EINTR)
+		fds[0].fd = STDIN_FILENO;
+		fds[0].events = POLLIN;
+		fds[0].revents = 0;
+		if (poll(fds, 1 + nsubs, mcp_subs_timeout_ms(s)) < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "brummctl mcp: poll: %s\n", strerror(errno));
+			break;
+		}
+		/* Before stdin: an unsubscribe there reorders the list. */
+		mcp_subs_service(s, fds + 1);
+		if (!fds[0].revents)
+			continue;
+		n = read(STDIN_FILENO, buf + len, MCP_MAX_LINE - len);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0) {
 			if (len && !skipping)
@@ -440,6 +482,7 @@ int cli_mcp_run(const struct cli_opts *o)
 		free(why);
 	}
 	serve(&s);
+	mcp_subs_free(&s);
 	free(s.socket);
 	if (out_failed) {
 		fprintf(stderr, "brummctl mcp: cannot write to stdout: %s\n", strerror(errno));

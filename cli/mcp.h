@@ -12,6 +12,8 @@
  *                call's arguments against it
  *   mcp_reply.c  calling brummd for a tool, and the results: text, tables,
  *                and the cap on their size
+ *   mcp_res.c    the resources, their subscriptions (each a follow on its
+ *                own connection to brummd), and the caller's role
  *
  * Everything runs on brummctl's only thread.
  */
@@ -38,12 +40,22 @@ struct brm_rpc_err;
 /* wait, start, stop, restart: the longest timeout a tool call may ask for. */
 #define MCP_MAX_TIMEOUT_SECS 300
 
+/* At most this many resource subscriptions at once. */
+#define MCP_MAX_SUBS 32
+/* The MCP error for a URI that names no resource. */
+#define MCP_RES_NOT_FOUND (-32002)
+
+struct mcp_sub;
+struct pollfd;
+
 /* The session: how to reach brummd, and what the client may do. */
 struct mcp_server {
 	const struct cli_opts *o;
 	char *socket;             /* resolved socket path */
 	bool start;               /* --start: start brummd when none answers */
 	bool allow_changes;       /* --allow-changes: add and remove exist */
+	struct mcp_sub *subs[MCP_MAX_SUBS];
+	size_t nsubs;
 };
 
 /* mcp.c */
@@ -60,10 +72,42 @@ int cli_mcp_run(const struct cli_opts *o);
  */
 struct brm_client *mcp_connect(struct mcp_server *s, char **why);
 
+/* Send one whole message (a notification) on stdout. Takes @msg. */
+void mcp_send(struct cJSON *msg);
+
+/* mcp_res.c */
+
+/* Does brummd's ping say this uid is a reader (only the read-only methods)?
+ * False when brummd cannot be reached. */
+bool mcp_is_reader(struct mcp_server *s);
+/* The results of resources/list and resources/templates/list. Ownership:
+ * caller deletes them. */
+struct cJSON *mcp_resources_list(void);
+struct cJSON *mcp_resource_templates(void);
+/*
+ * resources/read, and resources/subscribe (@on) or unsubscribe, of
+ * params.uri: 0 and *@result, or a JSON-RPC error code (MCP_RES_NOT_FOUND
+ * for a URI that names nothing) and *@msg.
+ * Ownership: caller deletes *@result and frees *@msg.
+ */
+int mcp_resource_read(struct mcp_server *s, const struct cJSON *params,
+		      struct cJSON **result, char **msg);
+int mcp_subscribe(struct mcp_server *s, const struct cJSON *params, bool on,
+		  struct cJSON **result, char **msg);
+/* The subscriptions' sockets for poll(): s->nsubs entries of @fds (fd -1
+ * for one not connected); how long poll may wait (-1: for ever); and, after
+ * poll, reading them and sending the notifications that are due. */
+size_t mcp_subs_pollfds(struct mcp_server *s, struct pollfd *fds);
+int mcp_subs_timeout_ms(const struct mcp_server *s);
+void mcp_subs_service(struct mcp_server *s, const struct pollfd *fds);
+void mcp_subs_free(struct mcp_server *s);
+
 /* mcp_tools.c */
 
-/* The "tools" array of tools/list. Ownership: caller deletes it. */
-struct cJSON *mcp_tools_list(const struct mcp_server *s);
+/* The "tools" array of tools/list: without the tools that change
+ * processes when brummd says this uid is a reader. Ownership: caller
+ * deletes it. */
+struct cJSON *mcp_tools_list(struct mcp_server *s);
 
 /*
  * tools/call of @name with @args (an object or NULL). Returns 0 and the

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -137,15 +138,17 @@ static const struct mcp_tool tools[] = {
 	      NULL } } },
 };
 
-cJSON *mcp_tools_list(const struct mcp_server *s)
+cJSON *mcp_tools_list(struct mcp_server *s)
 {
 	cJSON *list = mcp_checked(cJSON_CreateArray());
+	/* A reader's uid may only look: the tools that change are left out. */
+	bool reader = mcp_is_reader(s);
 
 	for (size_t i = 0; i < BRM_ARRAY_SIZE(tools); i++) {
 		const struct mcp_tool *t = &tools[i];
 		cJSON *d, *ann;
 
-		if (t->changes && !s->allow_changes)
+		if ((t->changes && !s->allow_changes) || (reader && !t->read_only))
 			continue;
 		d = mcp_checked(cJSON_CreateObject());
 		mcp_add(d, "name", cJSON_CreateString(t->name));
@@ -488,8 +491,16 @@ int mcp_tools_call(struct mcp_server *s, const char *name, const cJSON *args,
 		return -32602;
 	}
 	r = mcp_check_args(&c);
-	if (r == 0)
+	if (r == 0 && !c.t->read_only && mcp_is_reader(s)) {
+		char *m = brm_xasprintf("not permitted: brummd lets this uid (%u) only read "
+					"(it is one of the config's access.readers), so '%s' is not "
+					"offered; the read-only tools work", (unsigned)getuid(), name);
+
+		mcp_fail(&c, m);
+		free(m);
+	} else if (r == 0) {
 		r = c.t->run(&c);
+	}
 	if (r != 0) {
 		cJSON_Delete(c.result);
 		*msg = c.msg ? c.msg : brm_xasprintf("tool '%s': bad arguments", name);

@@ -102,6 +102,7 @@ bool brm_server_dispatch(const struct brm_ctx *ctx, struct brm_scratch *scratch,
 	req.scratch = scratch;
 	req.stream = stream;
 	req.events = evsub;
+	req.peer = peer;
 	if (brm_method_call(m, &req, &cmd) == BRM_QUEUED) {
 		/* A notification is executed, but its reply is dropped. */
 		cmd->no_reply = notify;

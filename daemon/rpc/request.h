@@ -21,6 +21,7 @@ struct brm_registry;
 struct brm_cmdq;
 struct brm_limits;
 struct brm_access;
+struct brm_peer;
 struct brm_snapshot;
 struct brm_cmd;
 struct brm_stream;   /* rpc/follow.h */
@@ -56,6 +57,7 @@ struct brm_req {
 	struct brm_scratch *scratch;
 	struct brm_stream **stream;   /* the connection's log follower slot, or NULL */
 	struct brm_sub **events;      /* the connection's subscription slot (sub.h) */
+	const struct brm_peer *peer;  /* who asked (conf/access.h) */
 };
 
 enum brm_method_result {

@@ -13,6 +13,7 @@
 
 #include "daemon/rpc/status.h"
 #include "daemon/rpc/targets.h"
+#include "daemon/conf/access.h"
 #include "daemon/procstat.h"
 #include "lib/snapjson.h"
 #include "proto/proto.h"
@@ -41,6 +42,11 @@ enum brm_method_result brm_m_ping(struct brm_req *req, struct brm_cmd **cmd)
 	brm_json_int(req->out, req->ctx->pid);
 	brm_buf_adds(req->out, ",\"uptime_secs\":");
 	brm_buf_addf(req->out, "%.3f", up);
+	/* What the caller may do, so a client can offer only that. Anyone
+	 * below a reader got -32003 before this runs. */
+	brm_buf_adds(req->out, ",\"role\":");
+	brm_buf_adds(req->out, req->peer && req->peer->level == BRM_ACCESS_READ ?
+		     "\"reader\"" : "\"operator\"");
 	brm_buf_addc(req->out, '}');
 	result_end(req);
 	return BRM_REPLIED;
