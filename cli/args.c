@@ -280,7 +280,9 @@ void cli_print_help(FILE *f)
 	      "  2  usage error: unknown command or option, missing argument\n"
 	      "  3  cannot reach brummd: no connection, or it closed the connection\n"
 	      "     (during logs -f too; ^C or SIGTERM ends logs -f with 0)\n"
-	      "     or answered with something that is not the protocol\n", f);
+	      "     or answered with something that is not the protocol; with -H also\n"
+	      "     when ssh, the remote brummctl or its connection to brummd failed\n"
+	      "  With several -H: the worst host's, in the order 3, 2, 1, 0.\n", f);
 }
 
 static void print_cmd_help(FILE *f, const struct cli_command *cmd)
