@@ -399,8 +399,11 @@ static void set_opt(const char **slot, const char *value)
 static enum cli_parse_result add_host(struct cli_opts *o, const char *url, const char *from)
 {
 	struct cli_host h;
-	const char *why = cli_host_parse(url, &h);
+	const char *why;
 
+	if (!url)   /* find_opt gives every option that takes one a value */
+		return cli_usage_error(o->cmd, "%s needs a value", from);
+	why = cli_host_parse(url, &h);
 	if (why)
 		return cli_usage_error(o->cmd, "invalid %s '%.80s%s': %s", from, url,
 				       strlen(url) > 80 ? "..." : "", why);
