@@ -68,7 +68,7 @@ static const struct cli_command commands[] = {
 };
 
 enum opt_id {
-	O_SOCKET, O_JSON, O_HELP, O_VERSION,
+	O_SOCKET, O_HOST, O_JSON, O_HELP, O_VERSION,
 	O_ALL, O_WAIT, O_NO_WAIT, O_TIMEOUT,
 	O_RESTART, O_TYPE, O_NO_AUTOSTART, O_CWD, O_ENV, O_START_SECS, O_START_RETRIES,
 	O_STOP_SIGNAL, O_STOP_TIMEOUT, O_USER, O_GROUP, O_SHELL,
@@ -97,6 +97,7 @@ static const struct opt {
 	const char *values;       /* its values for completion (complete.c) */
 } opts[] = {
 	{ "socket", 's', true, O_SOCKET, GLOBAL, CLI_VALUES_FILE },
+	{ "host", 'H', true, O_HOST, GLOBAL, NULL },
 	{ "json", 0, false, O_JSON, GLOBAL, NULL },
 	{ "help", 'h', false, O_HELP, GLOBAL, NULL },
 	{ "version", 0, false, O_VERSION, GLOBAL, NULL },
@@ -157,7 +158,8 @@ bool cli_option_at(size_t i, const struct cli_command *cmd, struct cli_option *o
 
 void cli_print_help(FILE *f)
 {
-	fputs("usage: brummctl [--socket PATH] [--json] COMMAND [ARGS...]\n"
+	fputs("usage: brummctl [-H ssh://[USER@]HOST[:PORT]]... [--socket PATH] [--json]\n"
+	      "                COMMAND [ARGS...]\n"
 	      "\n"
 	      "Control brummd, the process manager.\n"
 	      "\n"
@@ -170,6 +172,9 @@ void cli_print_help(FILE *f)
 	      "  import [--from supervisord|procfile|pm2] [-o FILE [--force]] FILE\n"
 	      "           convert a supervisord, Procfile or pm2 config into brummd's\n"
 	      "           (brummctl import --help)\n"
+	      "  dial-stdio [--socket PATH]\n"
+	      "           copy stdin to the local brummd's socket and its replies to stdout\n"
+	      "           (what -H runs on the other host through ssh)\n"
 	      "\n"
 	      "NAME is a process (web), an instance group (worker: worker:0, worker:1, ...)\n"
 	      "or a glob pattern in quotes ('web*', 'worker:[02]', '?b'); at most 8\n"
@@ -181,6 +186,14 @@ void cli_print_help(FILE *f)
 	      "                      /run/brummd/brummd.sock, else /tmp/brummd-UID/brummd.sock);\n"
 	      "                      refused unless root or you own it and its directories\n"
 	      "                      ($BRUMMD_SOCKET_TRUST_UID=UID trusts one more user)\n"
+	      "  -H, --host ssh://[USER@]HOST[:PORT]\n"
+	      "                      the brummd of another host, through ssh (default:\n"
+	      "                      $BRUMMD_HOST); there, 'brummctl dial-stdio' ($BRUMMCTL_REMOTE)\n"
+	      "                      connects to brummd; --socket is then that host's socket.\n"
+	      "                      ssh is $BRUMMCTL_SSH (default ssh; split at spaces).\n"
+	      "                      Given more than once (at most 64): the command runs on\n"
+	      "                      every host at once, each line prefixed 'HOST: ', with\n"
+	      "                      ssh in BatchMode; exit status the worst host's (3, 1, 0)\n"
 	      "      --json          print the result as one line of JSON (for scripts)\n"
 	      "      --no-color      no colours, even on a terminal (so does NO_COLOR)\n"
 	      "  -h, --help          show this help (after a command: that command's)\n"
@@ -303,7 +316,9 @@ void cli_print_help(FILE *f)
 	      "  2  usage error: unknown command or option, missing argument\n"
 	      "  3  cannot reach brummd: no connection, or it closed the connection\n"
 	      "     (during logs -f too; ^C or SIGTERM ends logs -f with 0)\n"
-	      "     or answered with something that is not the protocol\n", f);
+	      "     or answered with something that is not the protocol; with -H also\n"
+	      "     when ssh, the remote brummctl or its connection to brummd failed\n"
+	      "  With several -H: the worst host's, in the order 3, 2, 1, 0.\n", f);
 }
 
 static void print_cmd_help(FILE *f, const struct cli_command *cmd)
@@ -415,12 +430,36 @@ static void set_opt(const char **slot, const char *value)
 	*slot = value;
 }
 
+/* One more -H (or $BRUMMD_HOST, named by @from): checked now, so a bad
+ * one is a usage error before any ssh runs. */
+static enum cli_parse_result add_host(struct cli_opts *o, const char *url, const char *from)
+{
+	struct cli_host h;
+	const char *why;
+
+	if (!url)   /* find_opt gives every option that takes one a value */
+		return cli_usage_error(o->cmd, "%s needs a value", from);
+	why = cli_host_parse(url, &h);
+	if (why)
+		return cli_usage_error(o->cmd, "invalid %s '%.80s%s': %s", from, url,
+				       strlen(url) > 80 ? "..." : "", why);
+	cli_host_finish(&h);
+	for (size_t i = 0; i < o->nhosts; i++)
+		if (!strcmp(o->hosts[i], url))
+			return cli_usage_error(o->cmd, "-H '%s' given twice", url);
+	if (o->nhosts == CLI_MAX_HOSTS)
+		return cli_usage_error(o->cmd, "more than %d -H", CLI_MAX_HOSTS);
+	o->hosts[o->nhosts++] = url;
+	return CLI_PARSE_RUN;
+}
+
 /* Apply one option. Returns CLI_PARSE_RUN to go on. */
 static enum cli_parse_result apply_opt(struct cli_opts *o, const struct opt *opt,
 				       const char *value)
 {
 	switch (opt->id) {
 	case O_SOCKET: set_opt(&o->socket, value); break;
+	case O_HOST: return add_host(o, value, "-H");
 	case O_JSON: o->json = true; break;
 	case O_HELP:
 		if (o->cmd)
@@ -898,6 +937,34 @@ static enum cli_parse_result check_args(struct cli_opts *o, bool dashdash)
 	return CLI_PARSE_RUN;
 }
 
+/*
+ * `dial-stdio [--socket PATH]` from argv[@i] on: global options only. It
+ * always serves the local brummd: -H makes no sense and $BRUMMD_HOST is
+ * not read (it may well be set on the host ssh lands on).
+ */
+static enum cli_parse_result parse_dial_stdio(int argc, char **argv, int i, struct cli_opts *o)
+{
+	const struct opt *opt;
+	const char *value;
+	enum cli_parse_result r;
+
+	for (; i < argc; i++) {
+		if (argv[i][0] != '-' || !argv[i][1])
+			return cli_usage_error(NULL, "dial-stdio: takes no arguments");
+		opt = find_opt(argc, argv, &i, NULL, &value);
+		if (!opt)
+			return CLI_PARSE_USAGE;
+		r = apply_opt(o, opt, value);
+		if (r != CLI_PARSE_RUN)
+			return r;
+	}
+	if (o->nhosts)
+		return cli_usage_error(NULL, "dial-stdio: serves the local brummd; -H does"
+				       " not apply");
+	o->dial_stdio = true;
+	return CLI_PARSE_RUN;
+}
+
 enum cli_parse_result cli_parse(int argc, char **argv, struct cli_opts *o)
 {
 	const struct opt *opt;
@@ -945,6 +1012,8 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_opts *o)
 		o->exit_code = cli_import_main(argc - i, argv + i);
 		return CLI_PARSE_EXIT;
 	}
+	if (strcmp(argv[i], "dial-stdio") == 0)
+		return parse_dial_stdio(argc, argv, i + 1, o);
 	o->cmd = cli_command_find(argv[i]);
 	if (!o->cmd)
 		return cli_usage_error(NULL, "unknown command '%s'", argv[i]);
@@ -981,6 +1050,12 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_opts *o)
 	} else {
 		for (; i < argc; i++)
 			o->args[o->nargs++] = argv[i];
+	}
+	if (!o->nhosts) {
+		const char *env = getenv("BRUMMD_HOST");
+
+		if (env && *env && add_host(o, env, "$BRUMMD_HOST") != CLI_PARSE_RUN)
+			return CLI_PARSE_USAGE;
 	}
 	return check_args(o, dashdash);
 }

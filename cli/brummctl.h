@@ -12,6 +12,9 @@
  *   complete.c shell completion: the scripts, and the candidates for a word
  *   import.c   import: another process manager's config as brummd's (import.h)
  *   mcp.c      mcp: an MCP server on stdio for AI agents (mcp.h, mcp_tools.c)
+ *   remote.c   -H ssh://...: the -H value, starting ssh, what its end means
+ *   dialstdio.c dial-stdio: the far end of -H, stdin/stdout to the socket
+ *   fanout.c   several -H: a child per host, lines prefixed with the host
  *   main.c     connecting, calling, exit codes
  *
  * Everything here runs on brummctl's only thread.
@@ -23,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 struct cJSON;
 
@@ -94,10 +98,17 @@ struct cli_option {
 	const char *values;      /* CLI_VALUES_* or a word list; NULL: any */
 };
 
+/* At most this many -H: each costs a process and an ssh. */
+#define CLI_MAX_HOSTS 64
+
 /* The parsed command line. Strings point into argv; arrays are owned. */
 struct cli_opts {
 	int exit_code;           /* with CLI_PARSE_EXIT */
-	const char *socket;      /* --socket, or NULL */
+	const char *socket;      /* --socket, or NULL (with -H: the remote one) */
+	const char *hosts[CLI_MAX_HOSTS];   /* -H values (or $BRUMMD_HOST), checked */
+	size_t nhosts;
+	bool dial_stdio;         /* `dial-stdio`: cmd is NULL */
+	int color;               /* 1 / -1: decided for us (fan-out child); 0: look */
 	bool json;
 	bool no_color;
 	const struct cli_command *cmd;
@@ -210,6 +221,54 @@ int cli_completion_script(FILE *f, const char *shell);
  * nothing on stderr, exit 0, also when brummd cannot be reached.
  */
 int cli_complete(int argc, char **argv);
+
+/* remote.c */
+
+/* One -H value, taken apart. Ownership: cli_host_finish() frees it. */
+struct cli_host {
+	const char *url;         /* as given */
+	char *user;              /* NULL: ssh's choice */
+	char *host;              /* without [] */
+	char *port;              /* NULL: ssh's choice; else 1..65535 */
+};
+
+/* Parse ssh://[USER@]HOST[:PORT] into @h: NULL, or why not (a static
+ * string; @h then holds nothing to free). */
+const char *cli_host_parse(const char *url, struct cli_host *h);
+void cli_host_finish(struct cli_host *h);
+/* @url without "ssh://", for messages and the fan-out's line prefix. */
+const char *cli_host_label(const char *url);
+/* $BRUMMCTL_REMOTE, else "brummctl". */
+const char *cli_remote_program(void);
+
+/*
+ * Start ssh to @h running `brummctl dial-stdio [--socket @socket]` there
+ * (@batch: -o BatchMode=yes) and return a client on it, *@pid the ssh
+ * process; or NULL and *@err (caller frees) when ssh cannot be run.
+ * Nothing is known about the host yet: a failure shows up as the first
+ * call failing; cli_ssh_reap() and cli_ssh_why() then say what it was.
+ */
+struct brm_client *cli_ssh_connect(const struct cli_host *h, const char *socket, bool batch,
+				   pid_t *pid, char **err);
+/* Wait for ssh @pid at most @timeout_ms (then SIGTERM it): its wait
+ * status, or -1 when it had to be stopped. */
+int cli_ssh_reap(pid_t pid, int timeout_ms);
+/* What went wrong with @h, from ssh's wait @status (-1: unknown) and the
+ * client's own message. Ownership: caller frees. */
+char *cli_ssh_why(const struct cli_host *h, int status, const char *conn_err);
+
+/* dialstdio.c: bridge stdin/stdout and the connected socket @sock until
+ * one side closes. Returns the exit code (0 on a clean close). */
+int cli_dial_stdio(int sock);
+
+/*
+ * fanout.c: run @o on each of its hosts (o->nhosts > 1) in a child of its
+ * own. The parent prints the children's lines prefixed with their host and
+ * returns the worst exit code (>= 0) once all ended; in each child it
+ * returns -1 with *@host the index of the host that child serves (its
+ * stdout and stderr are then pipes to the parent).
+ */
+int cli_fanout(const struct cli_opts *o, size_t *host);
 
 /* request.c */
 

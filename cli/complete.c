@@ -188,12 +188,21 @@ static void offer_values(const struct cli_option *opt, const char *cur)
 }
 
 /* The processes of the running brummd at @socket that start with @cur. */
+/* -H or $BRUMMD_HOST on the line: the names would be another host's,
+ * and asking for them takes ssh, which may prompt: none are offered. */
+static bool names_remote;
+
 static void offer_names(const char *socket, const char *cur)
 {
 	struct brm_rpc_err err = BRM_RPC_ERR_INIT;
 	struct brm_client *c;
 	cJSON *result = NULL, *procs, *p;
-	char *path = brm_socket_resolve(socket), *msg = NULL;
+	char *path, *msg = NULL;
+	const char *env = getenv("BRUMMD_HOST");
+
+	if (names_remote || (env && *env))
+		return;
+	path = brm_socket_resolve(socket);
 
 	c = brm_client_connect(path, &msg);
 	if (!c)
@@ -221,6 +230,7 @@ out_free_path:
 struct line {
 	const struct cli_command *cmd;
 	const char *socket;
+	bool remote;                        /* -H or $BRUMMD_HOST: names are not ours */
 	const struct cli_option *pending;  /* the word before wants this option's value */
 	struct cli_option pending_opt;
 	bool all, dashdash;
@@ -276,6 +286,8 @@ static void scan(struct line *l, char **words, int cword)
 			}
 			if (!strcmp(o.name, "socket") && value)
 				l->socket = value;
+			if (!strcmp(o.name, "host"))
+				l->remote = true;
 			if (!strcmp(o.name, "all"))
 				l->all = true;
 		} else if (w[0] == '-' && w[1]) {
@@ -304,6 +316,7 @@ static void offer_commands(const char *cur)
 	offer(cur, "help");
 	offer(cur, "completion");
 	offer(cur, "import");
+	offer(cur, "dial-stdio");
 }
 
 static void offer_options(const struct cli_command *cmd, const char *cur)
@@ -373,6 +386,7 @@ int cli_complete(int argc, char **argv)
 		return 0;
 	cur = cword < argc - 1 ? words[cword] : "";
 	scan(&l, words, cword);
+	names_remote = l.remote;
 	/* bash splits "--since=TIME" at '=': the value of the option before it */
 	if (!l.pending && cword >= 2 && !strcmp(words[cword - 1], "=") &&
 	    words[cword - 2][0] == '-' && lookup_opt(words[cword - 2], l.cmd, &l.pending_opt) &&

@@ -92,9 +92,26 @@ static int rpc_error(const struct cli_opts *o, const struct brm_rpc_err *err)
 	return CLI_EXIT_ERROR;
 }
 
-static int lost(const struct cli_opts *o, const char *path, struct brm_client *c)
+/* Where the command goes: the local socket, or a host through ssh. */
+struct target {
+	const char *path;            /* the socket, or the -H value */
+	struct cli_host host;        /* host.url NULL: local */
+	pid_t ssh;
+};
+
+static int lost(const struct cli_opts *o, struct target *t, struct brm_client *c)
 {
-	char *m = brm_xasprintf("lost brummd at '%s': %s", path, brm_client_strerror(c));
+	char *m;
+
+	if (t->host.url) {
+		/* ssh's end says what it was; it has nothing more to carry. */
+		int st = cli_ssh_reap(t->ssh, 10000);
+
+		t->ssh = -1;
+		m = cli_ssh_why(&t->host, st, brm_client_strerror(c));
+	} else {
+		m = brm_xasprintf("lost brummd at '%s': %s", t->path, brm_client_strerror(c));
+	}
 
 	fprintf(stderr, "brummctl: %s\n", m);
 	if (o->json)
@@ -146,33 +163,86 @@ static int status_table(struct brm_client *c, const struct cli_opts *o, cJSON *p
 	}
 }
 
-static int run(const struct cli_opts *o)
+/* `dial-stdio`: the local brummd's socket on stdin and stdout. */
+static int run_dial_stdio(const struct cli_opts *o)
 {
-	struct brm_rpc_err err = BRM_RPC_ERR_INIT;
 	enum brm_socket_origin origin;
 	struct brm_client *c;
+	char *path, *msg = NULL;
+	int errnum, ret;
+
+	path = brm_socket_resolve_origin(o->socket, &origin);
+	c = brm_client_connect_errno(path, &msg, &errnum);
+	if (!c)
+		ret = cannot_connect(o, path, origin, msg, errnum);
+	else
+		ret = cli_dial_stdio(brm_client_fd(c));
+	brm_client_destroy(c);
+	free(msg);
+	free(path);
+	return ret;
+}
+
+/* Connect to @t: the local socket, or ssh to host @host of o->hosts. */
+static struct brm_client *connect_target(const struct cli_opts *o, size_t host,
+					 struct target *t, char **path_buf, int *ret)
+{
+	enum brm_socket_origin origin;
+	struct brm_client *c;
+	char *msg = NULL;
+	int errnum;
+
+	memset(t, 0, sizeof(*t));
+	t->ssh = -1;
+	if (o->nhosts) {
+		t->path = o->hosts[host];
+		if (cli_host_parse(t->path, &t->host))
+			abort();   /* cli_parse checked it */
+		c = cli_ssh_connect(&t->host, o->socket, o->nhosts > 1, &t->ssh, &msg);
+		if (!c) {
+			char *m = brm_xasprintf("cannot reach brummd on '%s': %s", t->path, msg);
+
+			fprintf(stderr, "brummctl: %s\n", m);
+			if (o->json)
+				json_error(NULL, m, NULL);
+			free(m);
+			*ret = CLI_EXIT_CONNECT;
+		}
+		free(msg);
+		return c;
+	}
+	*path_buf = brm_socket_resolve_origin(o->socket, &origin);
+	t->path = *path_buf;
+	c = brm_client_connect_errno(t->path, &msg, &errnum);
+	if (!c)
+		*ret = cannot_connect(o, t->path, origin, msg, errnum);
+	free(msg);
+	return c;
+}
+
+static int run(const struct cli_opts *o, size_t host)
+{
+	struct brm_rpc_err err = BRM_RPC_ERR_INIT;
+	struct brm_client *c;
+	struct target t;
 	const char *method;
 	cJSON *params, *result = NULL;
-	char *path, *msg = NULL;
-	int r, ret, errnum;
+	char *path = NULL;
+	int r, ret;
 	bool streamed = false;
 
-	bool color = cli_want_color() && !o->no_color;
+	bool color = o->color ? o->color > 0 : cli_want_color() && !o->no_color;
 
 	if ((o->cmd->id == CMD_LOGS || o->cmd->id == CMD_DLOG) && o->follow)
 		cli_logs_catch_signals();
-	path = brm_socket_resolve_origin(o->socket, &origin);
-	c = brm_client_connect_errno(path, &msg, &errnum);
-	if (!c) {
-		ret = cannot_connect(o, path, origin, msg, errnum);
+	c = connect_target(o, host, &t, &path, &ret);
+	if (!c)
 		goto out_free_path;
-	}
 	if (o->cmd->id == CMD_TOP) {
 		ret = cli_top(o, path, &c);
 		brm_client_destroy(c);
 		goto out_free_path;
 	}
-
 	if (o->cmd->id == CMD_RUN) {
 		ret = cli_run(o, c, path, color);
 		brm_client_destroy(c);
@@ -185,14 +255,14 @@ static int run(const struct cli_opts *o)
 		r = brm_client_call(c, method, params, &result, &err);
 	}
 	if (r < 0) {
-		ret = lost(o, path, c);
+		ret = lost(o, &t, c);
 	} else if (r > 0) {
 		ret = rpc_error(o, &err);
 	} else if (streamed) {
 		ret = CLI_EXIT_OK;
 	} else if (o->cmd->id == CMD_EVENTS) {
 		/* The reply only confirms the subscription; events follow. */
-		ret = cli_events_follow(o, c) < 0 ? lost(o, path, c) : CLI_EXIT_OK;
+		ret = cli_events_follow(o, c) < 0 ? lost(o, &t, c) : CLI_EXIT_OK;
 	} else {
 		if (o->cmd->id == CMD_METRICS) {
 			if (cli_metrics_print(stdout, result) == 0) {
@@ -215,12 +285,12 @@ static int run(const struct cli_opts *o)
 		if (o->cmd->id == CMD_LOGS && o->follow) {
 			fflush(stdout);
 			if (cli_logs_follow(stdout, c, o, color) < 0)
-				ret = lost(o, path, c);
+				ret = lost(o, &t, c);
 		}
 		if (o->cmd->id == CMD_DLOG && o->follow) {
 			fflush(stdout);
 			if (cli_dlog_follow(stdout, c, o, color) < 0)
-				ret = lost(o, path, c);
+				ret = lost(o, &t, c);
 		}
 		if (o->cmd->id == CMD_SHUTDOWN && !o->json)
 			puts("every process is down; brummd exits");
@@ -229,8 +299,11 @@ out_result:
 	cJSON_Delete(result);
 	brm_rpc_err_finish(&err);
 	brm_client_destroy(c);
+	/* Our end is closed: ssh passes that on and ends. */
+	if (t.ssh > 0)
+		cli_ssh_reap(t.ssh, 5000);
 out_free_path:
-	free(msg);
+	cli_host_finish(&t.host);
 	free(path);
 	return ret;
 }
@@ -256,7 +329,29 @@ int main(int argc, char **argv)
 		break;
 	case CLI_PARSE_RUN:
 	default:
-		ret = o.cmd->id == CMD_MCP ? cli_mcp_run(&o) : run(&o);
+		if (o.nhosts && (o.cmd->id == CMD_MCP || o.cmd->id == CMD_TOP ||
+				 o.cmd->id == CMD_RUN)) {
+			/* They open connections of their own, to the local socket. */
+			fprintf(stderr, "brummctl: %s: not over -H (run it on that host)\n",
+				o.cmd->name);
+			ret = CLI_EXIT_USAGE;
+		} else if (o.cmd->id == CMD_MCP) {
+			ret = cli_mcp_run(&o);
+		} else if (o.dial_stdio) {
+			ret = run_dial_stdio(&o);
+		} else if (o.nhosts > 1) {
+			size_t host = 0;
+
+			if (!o.no_color && cli_want_color())
+				o.color = 1;
+			else
+				o.color = -1;
+			ret = cli_fanout(&o, &host);
+			if (ret < 0)
+				ret = run(&o, host);   /* the child for that host */
+		} else {
+			ret = run(&o, 0);
+		}
 		break;
 	}
 	cli_opts_finish(&o);

@@ -257,7 +257,6 @@ out_free:
 struct brm_client *brm_client_connect_errno(const char *path, char **err, int *errnum)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct brm_client *c;
 	size_t len = strlen(path);
 	int fd, sfd, e;
 
@@ -302,12 +301,7 @@ struct brm_client *brm_client_connect_errno(const char *path, char **err, int *e
 		goto out_err;
 	}
 	close(sfd);
-
-	c = brm_xcalloc(1, sizeof(*c));
-	c->fd = fd;
-	c->next_id = 1;
-	brm_buf_init(&c->wbuf);
-	return c;
+	return brm_client_from_fd(fd);
 
 out_err:
 	close(sfd);
@@ -315,6 +309,16 @@ out_err:
 	if (errnum)
 		*errnum = e;
 	return NULL;
+}
+
+struct brm_client *brm_client_from_fd(int fd)
+{
+	struct brm_client *c = brm_xcalloc(1, sizeof(*c));
+
+	c->fd = fd;
+	c->next_id = 1;
+	brm_buf_init(&c->wbuf);
+	return c;
 }
 
 struct brm_client *brm_client_connect(const char *path, char **err)

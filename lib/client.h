@@ -95,6 +95,15 @@ void brm_rpc_err_finish(struct brm_rpc_err *e);
 struct brm_client *brm_client_connect(const char *path, char **err);
 struct brm_client *brm_client_connect_errno(const char *path, char **err, int *errnum);
 
+/*
+ * A client on @fd, a stream socket already connected to brummd or to
+ * something that carries its protocol (brummctl -H: one end of a
+ * socketpair whose other end is ssh's stdin and stdout). No check is made:
+ * the caller vouches for the peer. Ownership: takes @fd (closed by
+ * brm_client_destroy()); caller destroys the client.
+ */
+struct brm_client *brm_client_from_fd(int fd);
+
 /* Close the connection and free everything, queued notifications too.
  * brm_client_destroy(NULL) does nothing. */
 void brm_client_destroy(struct brm_client *c);

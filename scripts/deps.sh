@@ -13,6 +13,11 @@ command -v jq >/dev/null 2>&1 || need="$need jq"
 command -v socat >/dev/null 2>&1 || need="$need socat"
 # tests/test_top.c drives `brummctl top` in a detached tmux (it SKIPs without).
 command -v tmux >/dev/null 2>&1 || need="$need tmux"
+# tests/test_ssh.c runs brummctl -H against a throwaway sshd on 127.0.0.1
+# (it SKIPs without them). Debian's openssh-server also enables the ssh
+# service where an init system runs.
+command -v ssh >/dev/null 2>&1 || need="$need openssh-client"
+[ -x /usr/sbin/sshd ] || need="$need openssh-server"
 for pair in libuv:libuv1-dev libcjson:libcjson-dev liburcu-memb:liburcu-dev \
             liburcu-cds:liburcu-dev libpcre2-8:libpcre2-dev ncursesw:libncurses-dev \
             libmicrohttpd:libmicrohttpd-dev check:check; do
@@ -27,7 +32,8 @@ echo "deps: missing build dependencies:$need" >&2
 if ! command -v apt-get >/dev/null 2>&1; then
 	echo "deps: no apt-get here; install the equivalents of:$need" >&2
 	echo "deps: (libuv >= 1.44, cJSON, liburcu >= 0.13, libmicrohttpd >= 0.9.75, ncursesw with" >&2
-	echo "deps: its static libraries, Check, pkg-config; python3, jq, socat and tmux for make check)" >&2
+	echo "deps: its static libraries, Check, pkg-config; python3, jq, socat and tmux for make check;" >&2
+	echo "deps: OpenSSH's client and server for test_ssh)" >&2
 	exit 1
 fi
 if [ "$(id -u)" -eq 0 ]; then

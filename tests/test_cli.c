@@ -220,6 +220,23 @@ START_TEST(usage_add_bad_values)
 }
 END_TEST
 
+/* top, run and mcp open connections of their own: not through -H. */
+START_TEST(usage_local_only_commands_refuse_hosts)
+{
+	static const char *const cmds[] = { "top", "mcp", "run" };
+
+	for (size_t i = 0; i < BRM_ARRAY_SIZE(cmds); i++) {
+		struct run r = i == 2 ? run_ctl(ARGS("-H", "ssh://example.invalid", "run", "web"), NULL)
+				      : run_ctl(ARGS("-H", "ssh://example.invalid", cmds[i]), NULL);
+
+		ck_assert_msg(r.status == 2, "%s: exit %d: %s", cmds[i], r.status, r.err);
+		/* top on a pipe is refused before that: no terminal */
+		ck_assert_contains(r.err, i == 0 ? "needs a terminal" : "not over -H");
+		run_finish(&r);
+	}
+}
+END_TEST
+
 START_TEST(usage_bad_options)
 {
 	expect_usage(ARGS("status", "--frobnicate"), "unknown option '--frobnicate'");
@@ -1141,6 +1158,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, usage_add_needs_dashdash);
 	tcase_add_test(tc, usage_add_bad_values);
 	tcase_add_test(tc, usage_bad_options);
+	tcase_add_test(tc, usage_local_only_commands_refuse_hosts);
 	tcase_add_test(tc, usage_help);
 	tcase_add_test(tc, usage_loads_no_pcre2);
 	suite_add_tcase(s, tc);

@@ -112,14 +112,14 @@ START_TEST(commands_options_names_signals)
 	start_three();
 	env_for(H.sock);
 	expect("brummctl st", "start\nstatus\nstop\n");
-	expect("brummctl ", "add\ncompletion\nerrors\nevents\nhelp\nimport\nlog\nlogs\nmcp\nmetrics\n"
-	       "ping\nreload\nremove\nrestart\nrun\nshutdown\nsignal\nstart\nstatus\nstop\n"
+	expect("brummctl ", "add\ncompletion\ndial-stdio\nerrors\nevents\nhelp\nimport\nlog\nlogs\nmcp\n"
+	       "metrics\nping\nreload\nremove\nrestart\nrun\nshutdown\nsignal\nstart\nstatus\nstop\n"
 	       "top\nurls\nwait\n");
 	expect("brummctl restart w", "web\nworker\n");
 	expect("brummctl import --", "--force\n--from\n--help\n--output\n");
 	expect("brummctl import --from ", "pm2\nprocfile\nsupervisord\n");
 	expect("brummctl stop --all --no-wait w", "web\nworker\n");
-	expect("brummctl logs --", "--follow\n--grep\n--help\n--json\n--lines\n--no-color\n"
+	expect("brummctl logs --", "--follow\n--grep\n--help\n--host\n--json\n--lines\n--no-color\n"
 	       "--reopen\n--since\n--since-seq\n--socket\n--stderr\n--stdout\n--version\n");
 	expect("brummctl mcp --", "--allow-changes\n--help\n--json\n--no-color\n--socket\n"
 	       "--start\n--version\n");
@@ -129,6 +129,8 @@ START_TEST(commands_options_names_signals)
 	expect("brummctl wait web --state r", "running\n");
 	expect("brummctl add api --restart ", "always\nnever\non-failure\n");
 	expect("brummctl remove web ", "");
+	/* Another host's names would take ssh at the prompt: none. */
+	expect("brummctl -H ssh://web1 restart w", "");
 	expect("brummctl ping ", "");
 	expect("brummctl completion ", "bash\nfish\nzsh\n");
 	/* --socket earlier on the line beats $BRUMMD_SOCKET */
