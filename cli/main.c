@@ -329,16 +329,16 @@ int main(int argc, char **argv)
 		break;
 	case CLI_PARSE_RUN:
 	default:
-		if (o.nhosts && (o.cmd->id == CMD_MCP || o.cmd->id == CMD_TOP ||
-				 o.cmd->id == CMD_RUN)) {
+		if (o.dial_stdio) {   /* o.cmd is NULL */
+			ret = run_dial_stdio(&o);
+		} else if (o.nhosts && (o.cmd->id == CMD_MCP || o.cmd->id == CMD_TOP ||
+					o.cmd->id == CMD_RUN)) {
 			/* They open connections of their own, to the local socket. */
 			fprintf(stderr, "brummctl: %s: not over -H (run it on that host)\n",
 				o.cmd->name);
 			ret = CLI_EXIT_USAGE;
 		} else if (o.cmd->id == CMD_MCP) {
 			ret = cli_mcp_run(&o);
-		} else if (o.dial_stdio) {
-			ret = run_dial_stdio(&o);
 		} else if (o.nhosts > 1) {
 			size_t host = 0;
 

@@ -121,7 +121,7 @@ START_TEST(commands_options_names_signals)
 	expect("brummctl stop --all --no-wait w", "web\nworker\n");
 	expect("brummctl logs --", "--follow\n--grep\n--help\n--host\n--json\n--lines\n--no-color\n"
 	       "--reopen\n--since\n--since-seq\n--socket\n--stderr\n--stdout\n--version\n");
-	expect("brummctl mcp --", "--allow-changes\n--help\n--json\n--no-color\n--socket\n"
+	expect("brummctl mcp --", "--allow-changes\n--help\n--host\n--json\n--no-color\n--socket\n"
 	       "--start\n--version\n");
 	expect("brummctl signal web ", SIGNALS "db\nweb\nworker\n");
 	expect("brummctl signal ", "db\nweb\nworker\n");
