@@ -294,6 +294,7 @@ static void offer_commands(const char *cur)
 	offer(cur, "help");
 	offer(cur, "completion");
 	offer(cur, "import");
+	offer(cur, "init");
 }
 
 static void offer_options(const struct cli_command *cmd, const char *cur)

@@ -112,7 +112,7 @@ START_TEST(commands_options_names_signals)
 	start_three();
 	env_for(H.sock);
 	expect("brummctl st", "start\nstatus\nstop\n");
-	expect("brummctl ", "add\ncompletion\nerrors\nevents\nhelp\nimport\nlog\nlogs\nmcp\nmetrics\n"
+	expect("brummctl ", "add\ncompletion\nerrors\nevents\nhelp\nimport\ninit\nlog\nlogs\nmcp\nmetrics\n"
 	       "ping\nreload\nremove\nrestart\nrun\nshutdown\nsignal\nstart\nstatus\nstop\n"
 	       "top\nurls\nwait\n");
 	expect("brummctl restart w", "web\nworker\n");
