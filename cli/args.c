@@ -169,6 +169,9 @@ void cli_print_help(FILE *f)
 			commands[i].usage, commands[i].summary);
 	fputs("  completion bash|zsh|fish\n"
 	      "           print the shell completion script: source <(brummctl completion bash)\n"
+	      "  init [--force] [DIR]\n"
+	      "           write DIR/brummd.json: the project's package.json, Procfile and\n"
+	      "           Makefile as processes (brummctl init --help)\n"
 	      "  import [--from supervisord|procfile|pm2] [-o FILE [--force]] FILE\n"
 	      "           convert a supervisord, Procfile or pm2 config into brummd's\n"
 	      "           (brummctl import --help)\n"
@@ -1006,6 +1009,11 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_opts *o)
 			return cli_usage_error(NULL, "completion: unknown shell '%s' (expected "
 					       "bash, zsh or fish)", argv[i + 1]);
 		return CLI_PARSE_DONE;
+	}
+	if (strcmp(argv[i], "init") == 0) {
+		/* local: writes a config, never talks to brummd (init.c) */
+		o->exit_code = cli_init_main(argc - i, argv + i);
+		return CLI_PARSE_EXIT;
 	}
 	if (strcmp(argv[i], "import") == 0) {
 		/* local: reads a file, never talks to brummd (import.c) */

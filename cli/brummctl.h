@@ -378,6 +378,9 @@ bool cli_logs_stop_requested(void);
 void cli_logs_print_message(FILE *f, const struct cli_opts *o, const struct cJSON *m,
 			    int width, bool color);
 
+/* init.c: `init [--force] [DIR]` (@argv[0] is "init"): the exit status. */
+int cli_init_main(int argc, char **argv);
+
 /*
  * run.c: `run NAME`: start the process, print its output until it ends (or
  * ^C stops it); the process's exit status, or CLI_EXIT_* after saying why.

@@ -317,6 +317,7 @@ static void offer_commands(const char *cur)
 	offer(cur, "completion");
 	offer(cur, "import");
 	offer(cur, "dial-stdio");
+	offer(cur, "init");
 }
 
 static void offer_options(const struct cli_command *cmd, const char *cur)

@@ -112,8 +112,8 @@ START_TEST(commands_options_names_signals)
 	start_three();
 	env_for(H.sock);
 	expect("brummctl st", "start\nstatus\nstop\n");
-	expect("brummctl ", "add\ncompletion\ndial-stdio\nerrors\nevents\nhelp\nimport\nlog\nlogs\nmcp\n"
-	       "metrics\nping\nreload\nremove\nrestart\nrun\nshutdown\nsignal\nstart\nstatus\nstop\n"
+	expect("brummctl ", "add\ncompletion\ndial-stdio\nerrors\nevents\nhelp\nimport\ninit\nlog\nlogs\n"
+	       "mcp\nmetrics\nping\nreload\nremove\nrestart\nrun\nshutdown\nsignal\nstart\nstatus\nstop\n"
 	       "top\nurls\nwait\n");
 	expect("brummctl restart w", "web\nworker\n");
 	expect("brummctl import --", "--force\n--from\n--help\n--output\n");

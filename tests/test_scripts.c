@@ -23,6 +23,8 @@
 
 static struct brmh H;
 
+static int check_config(const char *dir, const char *file, char **err);
+
 static void put(const char *dir, const char *name, const char *text)
 {
 	char path[512];
@@ -149,6 +151,34 @@ START_TEST(package_json_procfile_and_makefile)
 	expect_cmd("dev", "pnpm run dev", false);
 	ck_assert_ptr_null(cmd_of("test-unit", NULL));
 	brmh_check_stop(&H);
+}
+END_TEST
+
+/* npm/yarn workspaces: each package's scripts as DIR-SCRIPT; patterns stay inside. */
+START_TEST(workspaces_add_their_packages_scripts)
+{
+	char dir[256], sub[320], *err;
+
+	ck_assert_ptr_nonnull(brmh_tmpdir(dir, sizeof(dir), "brm-scripts"));
+	put(dir, "package.json", "{\"scripts\":{\"dev\":\"x\"},\"workspaces\":{\"packages\":[\"apps/*\"]}}");
+	put(dir, "yarn.lock", "");
+	snprintf(sub, sizeof(sub), "%s/apps", dir);
+	ck_assert_int_eq(mkdir(sub, 0755), 0);
+	snprintf(sub, sizeof(sub), "%s/apps/web", dir);
+	ck_assert_int_eq(mkdir(sub, 0755), 0);
+	put(sub, "package.json", "{\"name\":\"@acme/web\",\"scripts\":{\"dev\":\"next\",\"build\":\"next build\"}}");
+	snprintf(sub, sizeof(sub), "%s/apps/docs", dir);   /* no package.json: not a package */
+	ck_assert_int_eq(mkdir(sub, 0755), 0);
+	brmh_check_start(&H, "{\"scripts_from\":\"%s/package.json\"}", dir);
+	expect_cmd("dev", "yarn run dev", false);
+	expect_cmd("web-dev", "yarn run dev", false);
+	expect_cmd("web-build", "yarn run build", false);
+	brmh_check_stop(&H);
+	put(dir, "package.json", "{\"workspaces\":[\"../other/*\"]}");
+	snprintf(sub, sizeof(sub), "%s/package.json", dir);
+	ck_assert_int_eq(check_config(dir, sub, &err), 1);
+	ck_assert_msg(strstr(err, "workspace '../other/*': not a pattern inside the project"), "%s", err);
+	free(err);
 }
 END_TEST
 
@@ -281,5 +311,6 @@ START_TEST(a_users_file_runs_as_that_user)
 END_TEST
 
 BRM_TEST_CASE("scripts", "scripts_from", 60, package_json_procfile_and_makefile,
+	      workspaces_add_their_packages_scripts,
 	      lockfiles_choose_the_package_manager, bad_files_are_errors_that_name_them,
 	      a_users_file_runs_as_that_user);

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +137,98 @@ static const char *package_manager(const cJSON *root, int dfd)
 	return "npm";
 }
 
+#define MAX_WORKSPACE_PACKAGES 256
+
+static int open_checked(struct out *o, const char *dir, const char *base, const char *file,
+			struct brm_buf *b);
+
+/* The scripts of one workspace package in @pkgdir, named DIRNAME/SCRIPT
+ * (the '/' becomes '-'), run in @pkgdir by the root's @pm. */
+static void read_workspace_package(struct out *o, const char *pkgdir, const char *pm)
+{
+	struct brm_buf b = BRM_BUF_INIT;
+	const char *slash = strrchr(pkgdir, '/');
+	char *file = brm_xasprintf("%s/package.json", pkgdir), *root_dir = o->dir;
+	char root_user[sizeof(o->user)];
+	cJSON *pkg = NULL;
+	int dfd;
+
+	memcpy(root_user, o->user, sizeof(root_user));
+	if (faccessat(AT_FDCWD, file, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		goto out;   /* a directory the pattern took that is no package */
+	dfd = open_checked(o, pkgdir, "package.json", file, &b);
+	if (dfd < 0)
+		goto out;
+	close(dfd);
+	pkg = cJSON_ParseWithLength(b.p, b.len);
+	if (!pkg) {
+		brm_report(o->r, o->path, "'%s': not valid JSON", file);
+		goto out;
+	}
+	o->dir = (char *)pkgdir;
+	{
+		const cJSON *it, *scripts = cJSON_GetObjectItemCaseSensitive(pkg, "scripts");
+
+		if (!cJSON_IsObject(scripts))
+			scripts = NULL;
+		cJSON_ArrayForEach(it, scripts) {
+			char *name = brm_xasprintf("%s/%s", slash ? slash + 1 : pkgdir, it->string);
+
+			if (cJSON_IsString(it))
+				add(o, name, argv3(pm, "run", it->string), false);
+			free(name);
+		}
+	}
+	o->dir = root_dir;
+out:
+	memcpy(o->user, root_user, sizeof(root_user));
+	cJSON_Delete(pkg);
+	brm_buf_finish(&b);
+	free(file);
+}
+
+/*
+ * npm's and yarn's "workspaces": ["packages/STAR"] (yarn also
+ * {"packages": [...]}): each package's scripts, as DIR/SCRIPT. Patterns
+ * stay inside the project: none absolute, none with "..".
+ */
+static void read_workspaces(struct out *o, const cJSON *root, const char *pm)
+{
+	const cJSON *ws = cJSON_GetObjectItemCaseSensitive(root, "workspaces"), *it;
+	size_t taken = 0;
+
+	if (cJSON_IsObject(ws))
+		ws = cJSON_GetObjectItemCaseSensitive(ws, "packages");
+	if (!cJSON_IsArray(ws))
+		return;
+	cJSON_ArrayForEach(it, ws) {
+		glob_t g;
+		char *pat;
+
+		if (!cJSON_IsString(it) || !it->valuestring[0] || it->valuestring[0] == '/' ||
+		    strstr(it->valuestring, "..")) {
+			brm_report(o->r, o->path, "'%s': workspace '%s': not a pattern inside the"
+				   " project", o->file, cJSON_IsString(it) ? it->valuestring : "?");
+			continue;
+		}
+		pat = brm_xasprintf("%s/%s", o->dir, it->valuestring);
+		if (glob(pat, GLOB_ONLYDIR, NULL, &g) == 0) {
+			for (size_t i = 0; i < g.gl_pathc; i++) {
+				if (++taken > MAX_WORKSPACE_PACKAGES) {
+					brm_report(o->r, o->path, "'%s': more than %d workspace"
+						   " packages", o->file, MAX_WORKSPACE_PACKAGES);
+					break;
+				}
+				read_workspace_package(o, g.gl_pathv[i], pm);
+			}
+			globfree(&g);
+		}
+		free(pat);
+		if (taken > MAX_WORKSPACE_PACKAGES)
+			break;
+	}
+}
+
 static void read_package_json(struct out *o, const char *text, size_t len, int dfd)
 {
 	cJSON *root = cJSON_ParseWithLength(text, len);
@@ -162,6 +255,7 @@ static void read_package_json(struct out *o, const char *text, size_t len, int d
 		cJSON_ArrayForEach(it, scripts)
 			if (cJSON_IsString(it))
 				add(o, it->string, argv3(pm, "run", it->string), false);
+		read_workspaces(o, root, pm);
 	}
 	cJSON_Delete(root);
 }
@@ -255,16 +349,75 @@ static enum kind kind_of(const char *base, bool *ok)
 	return K_PACKAGE_JSON;
 }
 
+/*
+ * Open @base in the directory @dir as the rules say (scripts.h), set
+ * o->user, and read it into @b (NUL-terminated). @file names it in
+ * messages. Returns the directory's descriptor (caller closes), or -1
+ * after reporting why.
+ */
+static int open_checked(struct out *o, const char *dir, const char *base, const char *file,
+			struct brm_buf *b)
+{
+	struct stat dst, fst;
+	int dfd, fd = -1, rc;
+
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fstat(dfd, &dst) < 0) {
+		brm_report(o->r, o->path, "'%s': cannot open its directory: %s", file,
+			   strerror(errno));
+		goto fail;
+	}
+	fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		brm_report(o->r, o->path, "'%s': cannot open: %s%s", file, strerror(errno),
+			   errno == ELOOP ? " (a symlink: name the file itself)" : "");
+		goto fail;
+	}
+	if (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode)) {
+		brm_report(o->r, o->path, "'%s': not a regular file", file);
+		goto fail;
+	}
+	/* A file its directory's owner does not own (a hard link to another
+	 * user's file, root's included) is nobody's project. */
+	if (fst.st_uid != dst.st_uid) {
+		brm_report(o->r, o->path, "'%s': owned by uid %u, but its directory by uid %u",
+			   file, (unsigned)fst.st_uid, (unsigned)dst.st_uid);
+		goto fail;
+	}
+	o->user[0] = '\0';
+	if (geteuid() == 0 && fst.st_uid != 0)
+		snprintf(o->user, sizeof(o->user), "%u", (unsigned)fst.st_uid);
+	rc = brm_buf_read_file(b, fd, MAX_SCRIPTS_FILE);
+	if (rc < 0) {
+		brm_report(o->r, o->path, "'%s': %s", file,
+			   rc == -EFBIG ? "larger than 1 MiB" : strerror(-rc));
+		goto fail;
+	}
+	if (memchr(b->p ? b->p : "", '\0', b->len)) {
+		brm_report(o->r, o->path, "'%s': contains a NUL byte", file);
+		goto fail;
+	}
+	brm_buf_addc(b, '\0');
+	b->len--;
+	close(fd);
+	return dfd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	return -1;
+}
+
 /* One file of "scripts_from" (@file: as given; @full: resolved). */
 static void read_one(struct out *o, const char *full)
 {
 	struct brm_buf b = BRM_BUF_INIT;
 	const char *slash = strrchr(full, '/');
 	const char *base = slash ? slash + 1 : full;
-	struct stat dst, fst;
 	enum kind k;
 	bool known;
-	int dfd = -1, fd = -1, rc;
+	int dfd;
 
 	k = kind_of(base, &known);
 	if (!known) {
@@ -273,54 +426,16 @@ static void read_one(struct out *o, const char *full)
 	}
 	o->dir = slash ? (slash == full ? brm_xstrdup("/") : brm_xstrndup(full, (size_t)(slash - full)))
 		       : brm_xstrdup(".");
-	dfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fstat(dfd, &dst) < 0) {
-		brm_report(o->r, o->path, "'%s': cannot open its directory: %s", o->file,
-			   strerror(errno));
-		goto out;
-	}
-	fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0) {
-		brm_report(o->r, o->path, "'%s': cannot open: %s%s", o->file, strerror(errno),
-			   errno == ELOOP ? " (a symlink: name the file itself)" : "");
-		goto out;
-	}
-	if (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode)) {
-		brm_report(o->r, o->path, "'%s': not a regular file", o->file);
-		goto out;
-	}
-	/* A file its directory's owner does not own (a hard link to another
-	 * user's file, root's included) is nobody's project. */
-	if (fst.st_uid != dst.st_uid) {
-		brm_report(o->r, o->path, "'%s': owned by uid %u, but its directory by uid %u",
-			   o->file, (unsigned)fst.st_uid, (unsigned)dst.st_uid);
-		goto out;
-	}
-	if (geteuid() == 0 && fst.st_uid != 0)
-		snprintf(o->user, sizeof(o->user), "%u", (unsigned)fst.st_uid);
-	rc = brm_buf_read_file(&b, fd, MAX_SCRIPTS_FILE);
-	if (rc < 0) {
-		brm_report(o->r, o->path, "'%s': %s", o->file,
-			   rc == -EFBIG ? "larger than 1 MiB" : strerror(-rc));
-		goto out;
-	}
-	if (memchr(b.p ? b.p : "", '\0', b.len)) {
-		brm_report(o->r, o->path, "'%s': contains a NUL byte", o->file);
-		goto out;
-	}
-	brm_buf_addc(&b, '\0');
-	b.len--;
-	if (k == K_PACKAGE_JSON)
-		read_package_json(o, b.p, b.len, dfd);
-	else if (k == K_PROCFILE)
-		read_procfile(o, b.p);
-	else
-		read_makefile(o, b.p);
-out:
-	if (fd >= 0)
-		close(fd);
-	if (dfd >= 0)
+	dfd = open_checked(o, o->dir, base, o->file, &b);
+	if (dfd >= 0) {
+		if (k == K_PACKAGE_JSON)
+			read_package_json(o, b.p, b.len, dfd);
+		else if (k == K_PROCFILE)
+			read_procfile(o, b.p);
+		else
+			read_makefile(o, b.p);
 		close(dfd);
+	}
 	brm_buf_finish(&b);
 	free(o->dir);
 	o->dir = NULL;
