@@ -4,7 +4,8 @@
  * forked by the main process (found through the process group), a socket
  * that the main process and its child both hold (listed once), a child
  * with only a connected socket (no port), a stopped process (null), an
- * IPv6 listener on ::1 (SKIP without IPv6 loopback), the "fields" filter,
+ * IPv6 listener on ::1 (SKIP without IPv6 loopback), a process in its own
+ * network namespace (SKIP unless root), the "fields" filter,
  * and the parser of /proc/net/tcp lines.
  */
 #include <arpa/inet.h>
@@ -176,6 +177,28 @@ START_TEST(an_ipv6_listener)
 }
 END_TEST
 
+/* A main process in a network namespace of its own: its /proc/PID/net/tcp. */
+START_TEST(another_network_namespace)
+{
+	int p = free_port(false);
+	char cfg[1024], want[256];
+
+	if (geteuid() != 0 || access("/usr/bin/unshare", X_OK) != 0) {
+		printf("SKIP: ports: another_network_namespace (needs root and /usr/bin/unshare)\n");
+		return;
+	}
+	ck_assert_int_gt(p, 0);
+	snprintf(cfg, sizeof(cfg),
+		 "{\"processes\":{\"ns\":{\"cmd\":[\"/usr/bin/unshare\",\"-n\",\"%s\",\"listen\","
+		 "\"%d\"],\"start_secs\":0}}}", brmh_child(), p);
+	ck_assert(brmh_start(&H, cfg, NULL) == 0);
+	ck_assert_ptr_nonnull(brmh_wait_log(&H, "ns", "listening on", 10000));
+	snprintf(want, sizeof(want), "[{\"port\":%d,\"addr\":\"127.0.0.1\"}]", p);
+	expect_ports("ns", want);
+	brmh_check_stop(&H);
+}
+END_TEST
+
 START_TEST(lines_of_proc_net_tcp)
 {
 	unsigned long long ino;
@@ -215,4 +238,5 @@ END_TEST
 BRM_TEST_CASE("ports", "ports", 60,
 	listeners_of_the_tree_and_not_connections,
 	an_ipv6_listener,
+	another_network_namespace,
 	lines_of_proc_net_tcp);
