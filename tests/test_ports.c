@@ -141,6 +141,24 @@ START_TEST(listeners_of_the_tree_and_not_connections)
 		free(s);
 	}
 	cJSON_Delete(r);
+	/* brummctl: a PORTS column only with --ports (streamed table and one SNAP) */
+	{
+		char *out = NULL, *err = NULL, cell[32];
+
+		snprintf(cell, sizeof(cell), "   %d   ", p1);
+		ck_assert_int_eq(brmh_ctl(&H, &out, &err, "status", "--ports", NULL), 0);
+		ck_assert_msg(strstr(out, "PORTS") && strstr(out, cell), "%s", out);
+		free(out);
+		free(err);
+		ck_assert_int_eq(brmh_ctl(&H, &out, &err, "status", "web", "--ports", NULL), 0);
+		ck_assert_msg(strstr(out, "PORTS") && strstr(out, cell), "%s", out);
+		free(out);
+		free(err);
+		ck_assert_int_eq(brmh_ctl(&H, &out, &err, "status", NULL), 0);
+		ck_assert_msg(!strstr(out, "PORTS"), "%s", out);
+		free(out);
+		free(err);
+	}
 	r = brmh_call(&H, "status", "{\"ports\":1}");
 	brmh_result(r, &code);
 	ck_assert_int_eq(code, -32602);
