@@ -180,6 +180,23 @@ int cli_row_key(const char *key, size_t len, bool *is_num)
 	return -1;
 }
 
+/* SNAP's "ports" into @row: the "port" of each object, in order. */
+static void row_ports(struct cli_row *row, const cJSON *ports)
+{
+	const cJSON *it, *port;
+
+	row->has_ports = ports != NULL;
+	if (!cJSON_IsArray(ports))
+		return;
+	cJSON_ArrayForEach(it, ports) {
+		if (!cJSON_IsObject(it))
+			continue;
+		port = field(it, "port");
+		if (port && cJSON_IsNumber(port))
+			cli_row_add_port(row, port->valuedouble);
+	}
+}
+
 /* The fields of @snap the table shows. Ownership: the strings are @snap's. */
 static void row_of(struct cli_row *row, const cJSON *snap)
 {
@@ -195,17 +212,7 @@ static void row_of(struct cli_row *row, const cJSON *snap)
 		}
 	}
 	row->has_cpu = field(snap, "cpu_percent") != NULL;
-	row->has_ports = field(snap, "ports") != NULL;
-	if (cJSON_IsArray(field(snap, "ports"))) {
-		const cJSON *it;
-
-		cJSON_ArrayForEach(it, field(snap, "ports")) {
-			const cJSON *port = cJSON_IsObject(it) ? field(it, "port") : NULL;
-
-			if (cJSON_IsNumber(port))
-				cli_row_add_port(row, port->valuedouble);
-		}
-	}
+	row_ports(row, field(snap, "ports"));
 }
 
 static bool is_num(const struct cli_row *row, enum cli_row_num i)

@@ -79,8 +79,7 @@ static void expect_ports(const char *name, const char *want)
 
 START_TEST(listeners_of_the_tree_and_not_connections)
 {
-	int p1 = free_port(false), p2 = free_port(false), p3 = free_port(false);
-	int lp = free_port(false);
+	int p1 = free_port(false), p2, p3, lp;
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	char cfg[2048], want[256];
 	int lfd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
@@ -88,7 +87,17 @@ START_TEST(listeners_of_the_tree_and_not_connections)
 	const cJSON *procs;
 	int code;
 
-	ck_assert(p1 && p2 && p3 && lp && p1 != p2 && p2 != p3 && p1 != p3);
+	/* four different ones (the kernel may hand out a freed one again) */
+	do
+		p2 = free_port(false);
+	while (p2 == p1);
+	do
+		p3 = free_port(false);
+	while (p3 == p1 || p3 == p2);
+	do
+		lp = free_port(false);
+	while (lp == p1 || lp == p2 || lp == p3);
+	ck_assert(p1 && p2 && p3 && lp);
 	/* the test's own listener, for "conn" to connect to */
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sa.sin_port = htons((unsigned short)lp);
