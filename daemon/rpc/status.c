@@ -158,6 +158,9 @@ static const char **target_names(struct brm_req *req, const struct brm_targets *
  * the snapshots are (two short read-side sections, none around the
  * reads). Off by default: for every process it costs a few /proc reads,
  * about 10-20 us each, which a status of all would pay on every call.
+ * "ports": true likewise adds each process tree's listening TCP ports
+ * (ports.h), its own parameter because it walks every descriptor of every
+ * member: about twice the cost of the stats (proto/PROTOCOL.md).
  */
 /*
  * "fields": ["name", "state", ...] picks the SNAP members a reply carries
