@@ -22,7 +22,7 @@
 #include "proto/selector.h"
 
 static const struct cli_command commands[] = {
-	{ "status", CMD_STATUS, ARGS_NAMES, "[NAME...] [--stats|--no-stats]",
+	{ "status", CMD_STATUS, ARGS_NAMES, "[NAME...] [--stats|--no-stats] [--ports]",
 	  "show the state of every process, or of the named ones" },
 	{ "start", CMD_START, ARGS_NAMES, "NAME...|--all [--no-wait] [--timeout SECS]",
 	  "start processes and wait until they are running" },
@@ -73,7 +73,7 @@ enum opt_id {
 	O_RESTART, O_TYPE, O_NO_AUTOSTART, O_CWD, O_ENV, O_START_SECS, O_START_RETRIES,
 	O_STOP_SIGNAL, O_STOP_TIMEOUT, O_USER, O_GROUP, O_SHELL,
 	O_NO_COLOR, O_LINES, O_FOLLOW, O_STDOUT, O_STDERR, O_GREP, O_SINCE_SEQ, O_REOPEN,
-	O_HISTORY, O_SINCE, O_COUNT, O_STATE, O_HEALTH, O_STATS, O_NO_STATS,
+	O_HISTORY, O_SINCE, O_COUNT, O_STATE, O_HEALTH, O_STATS, O_NO_STATS, O_PORTS,
 	O_TO_GROUP, O_MCP_START, O_ALLOW_CHANGES,
 };
 
@@ -135,6 +135,7 @@ static const struct opt {
 	{ "no-stats", 0, false, O_NO_STATS, BIT(CMD_STATUS), NULL },
 	{ "start", 0, false, O_MCP_START, MCP, NULL },
 	{ "allow-changes", 0, false, O_ALLOW_CHANGES, MCP, NULL },
+	{ "ports", 0, false, O_PORTS, BIT(CMD_STATUS), NULL },
 };
 
 const struct cli_command *cli_command_at(size_t i)
@@ -249,6 +250,9 @@ void cli_print_help(FILE *f)
 	      "                      reading them costs brummd a few /proc reads per\n"
 	      "                      process)\n"
 	      "      --no-stats      without them\n"
+	      "      --ports         the TCP ports each process tree listens on (a PORTS\n"
+	      "                      column; brummd walks every descriptor of every\n"
+	      "                      process: off by default)\n"
 	      "\n"
 	      "events:\n"
 	      "  -f, --follow        accepted for habit's sake: events always follow\n"
@@ -511,6 +515,7 @@ static enum cli_parse_result apply_opt(struct cli_opts *o, const struct opt *opt
 	case O_HEALTH: set_opt(&o->health, value); break;
 	case O_STATS: o->stats = 1; break;
 	case O_NO_STATS: o->stats = -1; break;
+	case O_PORTS: o->ports = true; break;
 	case O_TO_GROUP: o->to_group = true; break;
 	case O_MCP_START: o->mcp_start = true; break;
 	case O_ALLOW_CHANGES: o->allow_changes = true; break;

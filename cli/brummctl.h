@@ -127,6 +127,7 @@ struct cli_opts {
 
 	/* status: 1 --stats, -1 --no-stats, 0 the default (table: yes, --json: no) */
 	int stats;
+	bool ports;   /* status --ports */
 
 	/* events */
 	bool history;
@@ -308,10 +309,17 @@ struct cli_row {
 	double num[CLI_ROW_NNUM];
 	unsigned is_num;                 /* bit i: num[i] was a number */
 	bool has_cpu;                    /* "cpu_percent" present, whatever its value */
+	bool has_ports;                  /* "ports" present (status --ports) */
+	unsigned last_port;              /* the last port added to ports[] */
+	char ports[48];                  /* "8080,9090": each port once; ",..." ends it
+					  * when more would not fit */
 };
 
+/* Add one "port" of a SNAP's "ports" to @row (both parsers, in order). */
+void cli_row_add_port(struct cli_row *row, double port);
+
 /* The SNAP members struct cli_row holds, as `status` {"fields": [...]}. */
-struct cJSON *cli_row_fields(void);
+struct cJSON *cli_row_fields(bool ports);
 
 /* Which field of struct cli_row the snapshot key @key (@len bytes) fills:
  * its index (in str[] or, *@is_num, num[]), or -1 for none. */

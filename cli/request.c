@@ -162,13 +162,19 @@ cJSON *cli_request(const struct cli_opts *o, const char **method)
 				p = checked(cJSON_CreateObject());
 			add_item(p, "stats", cJSON_CreateTrue());
 		}
+		/* Only when asked: each process's descriptors are walked. */
+		if (o->ports) {
+			if (!p)
+				p = checked(cJSON_CreateObject());
+			add_item(p, "ports", cJSON_CreateTrue());
+		}
 		/* The table shows a third of each SNAP: brummd writes, and we
 		 * read, only that third (main.c asks again without, of a brummd
 		 * that knows no "fields"). */
 		if (!o->json) {
 			if (!p)
 				p = checked(cJSON_CreateObject());
-			add_item(p, "fields", cli_row_fields());
+			add_item(p, "fields", cli_row_fields(o->ports));
 		}
 		break;
 	case CMD_START:

@@ -338,7 +338,51 @@ struct snaps {
 	struct cli_row *v;
 	size_t n, cap;
 	unsigned seen_str, seen_num;   /* the current row's fields already set */
+	bool seen_ports;
 };
+
+/* A member of one of "ports"' objects: its "port" (the first) is added. */
+static bool port_member(struct scan *s, const char *key, size_t len, void *arg, int depth)
+{
+	bool *seen = ((void **)arg)[1];
+	double d;
+
+	if (len == 4 && !memcmp(key, "port", 4) && !*seen && s->p < s->end &&
+	    (*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))) {
+		*seen = true;
+		if (!number(s, &d))
+			return false;
+		cli_row_add_port(((void **)arg)[0], d);
+		return true;
+	}
+	if (len == 4 && !memcmp(key, "port", 4))
+		*seen = true;
+	return skip_value(s, depth);
+}
+
+/* SNAP's "ports": [{"port": N, "addr": "..."}, ...], or anything else. */
+static bool ports_value(struct scan *s, struct cli_row *row, int depth)
+{
+	if (s->p >= s->end || *s->p != '[')
+		return skip_value(s, depth);
+	s->p++;
+	if (eat(s, ']'))
+		return true;
+	do {
+		bool seen = false;
+		void *arg[2] = { row, &seen };
+
+		ws(s);
+		if (s->p < s->end && *s->p == '{') {
+			s->p++;
+			if (!members(s, depth + 2, port_member, arg))
+				return false;
+		} else if (!skip_value(s, depth + 1)) {
+			return false;
+		}
+	} while (eat(s, ','));
+	return eat(s, ']');
+}
 
 /* A snapshot's member: the table's fields are kept, the first of a name
  * wins (as cJSON_GetObjectItem finds it). */
@@ -353,6 +397,13 @@ static bool snap_member(struct scan *s, const char *key, size_t len, void *arg, 
 
 	if (len == 11 && !memcmp(key, "cpu_percent", 11))
 		row->has_cpu = true;
+	if (len == 5 && !memcmp(key, "ports", 5)) {
+		row->has_ports = true;
+		if (sn->seen_ports)
+			return skip_value(s, depth);
+		sn->seen_ports = true;
+		return ports_value(s, row, depth);
+	}
 	if (i < 0)
 		return skip_value(s, depth);
 	if (is_num) {
@@ -404,6 +455,7 @@ static bool processes(struct scan *s, struct snaps *sn)
 		}
 		memset(&sn->v[sn->n], 0, sizeof(sn->v[sn->n]));
 		sn->seen_str = sn->seen_num = 0;
+		sn->seen_ports = false;
 		if (!members(s, 3, snap_member, sn))
 			return false;
 		sn->n++;
@@ -462,7 +514,7 @@ static bool top_member(struct scan *s, const char *key, size_t len, void *arg, i
 
 bool cli_stream_status(FILE *f, const char *text, size_t len, uint64_t id, bool color)
 {
-	struct snaps sn = { NULL, 0, 0, 0, 0 };
+	struct snaps sn = { NULL, 0, 0, 0, 0, false };
 	struct top t = { &sn, id, false, false, false, false, false };
 	struct scan s = { text, text + len, brm_xmalloc(len + 1), 0 };
 	bool ok;

@@ -16,11 +16,12 @@
 #include "lib/buf.h"
 #include "lib/util.h"
 
-enum { COL_NAME, COL_STATE, COL_HEALTH, COL_PID, COL_UPTIME, COL_CPU, COL_MEM, COL_RESTARTS,
-       COL_EXIT, COL_NOTE, NCOLS };
+enum { COL_NAME, COL_STATE, COL_HEALTH, COL_PID, COL_UPTIME, COL_CPU, COL_MEM, COL_PORTS,
+       COL_RESTARTS, COL_EXIT, COL_NOTE, NCOLS };
 
 static const char *const headers[NCOLS] = {
-	"NAME", "STATE", "HEALTH", "PID", "UPTIME", "CPU", "MEM", "RESTARTS", "LAST EXIT", "NOTE",
+	"NAME", "STATE", "HEALTH", "PID", "UPTIME", "CPU", "MEM", "PORTS", "RESTARTS", "LAST EXIT",
+	"NOTE",
 };
 
 #define GAP 3
@@ -118,7 +119,26 @@ static const char *const row_nums[CLI_ROW_NNUM] = {
 	[CLI_ROW_EXIT_CODE] = "exit_code",
 };
 
-cJSON *cli_row_fields(void)
+void cli_row_add_port(struct cli_row *row, double port)
+{
+	size_t len = strlen(row->ports), cap = sizeof(row->ports);
+	char num[8];
+	int n;
+
+	if (!(port >= 1 && port <= 65535) || (unsigned)port == row->last_port)
+		return;
+	row->last_port = (unsigned)port;
+	if (len >= 4 && !strcmp(row->ports + len - 4, ",..."))
+		return;
+	n = snprintf(num, sizeof(num), "%u", (unsigned)port);
+	/* room for ",NUM" and, later, ",..." */
+	if (len + 1 + (size_t)n + 4 < cap)
+		snprintf(row->ports + len, cap - len, "%s%s", len ? "," : "", num);
+	else
+		snprintf(row->ports + len, cap - len, ",...");
+}
+
+cJSON *cli_row_fields(bool ports)
 {
 	cJSON *a = cJSON_CreateArray();
 
@@ -130,6 +150,8 @@ cJSON *cli_row_fields(void)
 	for (int i = 0; i < CLI_ROW_NNUM; i++)
 		if (!cJSON_AddItemToArray(a, cJSON_CreateString(row_nums[i])))
 			brm_oom(0);
+	if (ports && !cJSON_AddItemToArray(a, cJSON_CreateString("ports")))
+		brm_oom(0);
 	return a;
 }
 
@@ -158,6 +180,23 @@ int cli_row_key(const char *key, size_t len, bool *is_num)
 	return -1;
 }
 
+/* SNAP's "ports" into @row: the "port" of each object, in order. */
+static void row_ports(struct cli_row *row, const cJSON *ports)
+{
+	const cJSON *it, *port;
+
+	row->has_ports = ports != NULL;
+	if (!cJSON_IsArray(ports))
+		return;
+	cJSON_ArrayForEach(it, ports) {
+		if (!cJSON_IsObject(it))
+			continue;
+		port = field(it, "port");
+		if (port && cJSON_IsNumber(port))
+			cli_row_add_port(row, port->valuedouble);
+	}
+}
+
 /* The fields of @snap the table shows. Ownership: the strings are @snap's. */
 static void row_of(struct cli_row *row, const cJSON *snap)
 {
@@ -173,6 +212,7 @@ static void row_of(struct cli_row *row, const cJSON *snap)
 		}
 	}
 	row->has_cpu = field(snap, "cpu_percent") != NULL;
+	row_ports(row, field(snap, "ports"));
 }
 
 static bool is_num(const struct cli_row *row, enum cli_row_num i)
@@ -313,6 +353,7 @@ static void cells_of(struct cells *k, const struct cli_row *row)
 		? cli_human_secs(row->num[CLI_ROW_UPTIME], k->buf[COL_UPTIME], CELL_BUF) : "-";
 	k->c[COL_CPU] = cpu_cell(k, row);
 	k->c[COL_MEM] = mem_cell(k, row);
+	k->c[COL_PORTS] = row->ports[0] ? row->ports : "-";
 	k->c[COL_RESTARTS] = num_cell(k, COL_RESTARTS, row, CLI_ROW_RESTARTS);
 	k->c[COL_EXIT] = exit_cell(k, row);
 	k->c[COL_NOTE] = note_cell(k, row);
@@ -330,11 +371,14 @@ void cli_print_rows(FILE *f, const struct cli_row *rows, size_t n, bool color)
 	struct cells *cells = brm_xcalloc(n + 1, sizeof(*cells));
 	struct brm_buf out = BRM_BUF_INIT;
 	bool stats = false;   /* CPU and MEM only when the result has them (status --stats) */
+	bool ports = false;   /* PORTS likewise (status --ports) */
 
 	for (size_t c = 0; c < NCOLS; c++)
 		width[c] = strlen(headers[c]);
 	for (size_t r = 0; r < n; r++)
 		stats |= rows[r].has_cpu;
+	for (size_t r = 0; r < n; r++)
+		ports |= rows[r].has_ports;
 	for (size_t r = 0; r < n; r++) {
 		struct cells *k = &cells[r];
 
@@ -361,6 +405,8 @@ void cli_print_rows(FILE *f, const struct cli_row *rows, size_t n, bool color)
 			size_t len = strlen(text);
 
 			if (!stats && (c == COL_CPU || c == COL_MEM))
+				continue;
+			if (!ports && c == COL_PORTS)
 				continue;
 			if (on)
 				brm_buf_adds(&out, on);

@@ -20,7 +20,7 @@ static void time_or_null(struct brm_buf *out, int64_t ms)
 /*
  * SNAP's members in the order they are written: the bit of each is its
  * index. The last ones are written by others (logcap.c's extra members,
- * procstat.c's CPU and memory); tests/test_status_fields.c checks that
+ * procstat.c's CPU and memory, ports.c's ports); tests/test_status_fields.c checks that
  * every member of a full reply is here.
  */
 static const char *const fields[] = {
@@ -29,7 +29,7 @@ static const char *const fields[] = {
 	"autostart", "critical", "restart", "type", "cmd", "generation", "version", "health",
 	"health_output", "waiting_for",
 	"urls", "log_file", "log_error", "log_dropped",
-	"cpu_percent", "cpu_secs", "rss_bytes",
+	"cpu_percent", "cpu_secs", "rss_bytes", "ports",
 };
 enum { NFIELDS = sizeof(fields) / sizeof(fields[0]) };
 _Static_assert(NFIELDS <= 64, "a field mask is 64 bits");

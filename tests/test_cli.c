@@ -945,6 +945,16 @@ START_TEST(status_table_streamed_equals_parsed)
 		"{\"name\":\"u\",\"rss_bytes\":1000,\"restarts\":2.5,\"exit_code\":-0,"
 		"\"pid\":-0.0},{\"name\":\"v\",\"restarts\":1e2,\"pid\":123456789012345678,"
 		"\"exit_code\":01}]",
+		/* ports (status --ports): each port once, in order; odd shapes */
+		"[{\"name\":\"p\",\"state\":\"running\",\"pid\":3,\"ports\":[{\"port\":80,"
+		"\"addr\":\"0.0.0.0\"},{\"port\":80,\"addr\":\"::\"},{\"addr\":\"x\",\"port\":443},"
+		"7,[1],{\"port\":\"22\",\"port\":23},{\"port\":8080.9,\"port\":1},{\"port\":0},"
+		"{\"port\":70000},{\"port\":null},{}],\"ports\":[{\"port\":9}]},"
+		"{\"name\":\"q\",\"ports\":null},{\"name\":\"r\",\"ports\":[]},"
+		"{\"name\":\"many\",\"ports\":[{\"port\":10001},{\"port\":10002},{\"port\":10003},"
+		"{\"port\":10004},{\"port\":10005},{\"port\":10006},{\"port\":10007},"
+		"{\"port\":10008},{\"port\":10009},{\"port\":10010},{\"port\":10011}]},"
+		"{\"name\":\"s\",\"ports\":{\"port\":5}}]",
 	};
 
 	for (size_t i = 0; i < BRM_ARRAY_SIZE(sets); i++) {
@@ -961,6 +971,13 @@ START_TEST(status_table_streamed_equals_parsed)
 		ck_assert_str_eq(a.err, b.err);
 		if (i == 1)
 			ck_assert_contains(a.out, "waiting for web: not \"healthy\"\n yet");
+		if (i == 3) {
+			ck_assert_contains(a.out, "PORTS");
+			ck_assert_contains(a.out, "   80,443,8080   ");
+			ck_assert_contains(a.out, "10001,10002,10003,10004,10005,10006,10007,...");
+		}
+		if (i == 2)
+			ck_assert(!strstr(a.out, "PORTS"));
 		run_finish(&a);
 		run_finish(&b);
 		free(streamed);

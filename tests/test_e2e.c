@@ -502,7 +502,7 @@ START_TEST(protocol_errors_leave_the_connection_usable)
 	cJSON_Delete(r);
 	expect_error("frobnicate", NULL, -32601, "method not found: \"frobnicate\"");
 	expect_error("status", "{\"nmae\":\"x\"}", -32602,
-		     "params.nmae: unknown parameter; status takes \"name\", \"names\", \"stats\" or \"fields\"");
+		     "params.nmae: unknown parameter; status takes \"name\", \"names\", \"stats\", \"ports\" or \"fields\"");
 	expect_error("status", "{\"name\":5}", -32602, "params.name: expected a string, got 5");
 	expect_error("stop", "{}", -32602, "missing \"name\"");
 	expect_error("stop", "{\"name\":\"nope\"}", -32001, "no such process 'nope'");

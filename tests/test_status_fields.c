@@ -139,10 +139,10 @@ START_TEST(only_the_fields_asked_for)
 	free(k);
 	cJSON_Delete(all);
 
-	/* Every member of a full reply (with stats) can be asked for, and
+	/* Every member of a full reply (with stats and ports) can be asked for, and
 	 * asking for all of them gives the full reply. */
 	cJSON_Delete(full);
-	full = status("{\"name\":\"web\",\"stats\":true}");
+	full = status("{\"name\":\"web\",\"stats\":true,\"ports\":true}");
 	f = cJSON_GetObjectItemCaseSensitive(full, "result");
 	{
 		cJSON *params = cJSON_CreateObject(), *names = cJSON_AddArrayToObject(params, "fields");
@@ -150,6 +150,7 @@ START_TEST(only_the_fields_asked_for)
 
 		cJSON_AddStringToObject(params, "name", "web");
 		cJSON_AddTrueToObject(params, "stats");
+		cJSON_AddTrueToObject(params, "ports");
 		cJSON_ArrayForEach(it, f)
 			cJSON_AddItemToArray(names, cJSON_CreateString(it->string));
 		text = cJSON_PrintUnformatted(params);

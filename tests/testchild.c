@@ -52,6 +52,13 @@
  *   listen PORT [DELAY]        sleep DELAY, then listen on 127.0.0.1:PORT and
  *                              answer every connection with an HTTP 200
  *                              ("listening on PORT" on stdout first)
+ *   listen-fork PORT           listen on 127.0.0.1:PORT, fork a child (same
+ *                              process group) that keeps the socket too, print
+ *                              "listening on PORT"; both sleep forever
+ *   listen6 PORT               listen on [::1]:PORT ("listening on PORT" on
+ *                              stdout), accept nothing; sleep forever
+ *   connect PORT               connect to 127.0.0.1:PORT ("connected" on
+ *                              stdout), listen on nothing; sleep forever
  *   notify-fd FD [DELAY]       sleep DELAY, write a newline to FD (s6-style
  *                              readiness), sleep forever
  *   sd-notify [DELAY]          sleep DELAY, send READY=1 to $NOTIFY_SOCKET,
@@ -649,6 +656,62 @@ int main(int argc, char **argv)
 			(void)!write(c, resp, sizeof(resp) - 1);
 			close(c);
 		}
+	}
+	if (strcmp(mode, "listen-fork") == 0) {
+		struct sockaddr_in sa = { .sin_family = AF_INET };
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		pid_t pid;
+
+		if (argc != 3)
+			usage();
+		sa.sin_port = htons((unsigned short)num(argv[2]));
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+			perror("listen-fork");
+			return 1;
+		}
+		pid = fork();
+		if (pid < 0)
+			return 1;
+		if (pid > 0) {
+			printf("listening on %s\n", argv[2]);
+			fflush(stdout);
+		}
+		sleep_secs(3600);
+		return 0;
+	}
+	if (strcmp(mode, "listen6") == 0) {
+		struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+		int fd = socket(AF_INET6, SOCK_STREAM, 0);
+
+		if (argc != 3)
+			usage();
+		sa6.sin6_port = htons((unsigned short)num(argv[2]));
+		if (fd < 0 || bind(fd, (struct sockaddr *)&sa6, sizeof(sa6)) < 0 || listen(fd, 16) < 0) {
+			perror("listen6");
+			return 1;
+		}
+		printf("listening on %s\n", argv[2]);
+		fflush(stdout);
+		sleep_secs(3600);
+		return 0;
+	}
+	if (strcmp(mode, "connect") == 0) {
+		struct sockaddr_in sa = { .sin_family = AF_INET };
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (argc != 3)
+			usage();
+		sa.sin_port = htons((unsigned short)num(argv[2]));
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			perror("connect");
+			return 1;
+		}
+		printf("connected\n");
+		fflush(stdout);
+		sleep_secs(3600);
+		return 0;
 	}
 	if (strcmp(mode, "notify-fd") == 0) {
 		if (argc < 3 || argc > 4)

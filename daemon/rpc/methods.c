@@ -221,7 +221,8 @@ const struct brm_method brm_methods[] = {
 	{ "start", BRM_METHOD_MUTATING, &brm_op_start, brm_m_lifecycle,
 	  { P_TARGETS, P_WAIT } },
 	{ "status", BRM_METHOD_READ, NULL, brm_m_status,
-	  { P_NAMES, P("stats", BRM_P_BOOL), P("fields", BRM_P_ARRAY) } },
+	  { P_NAMES, P("stats", BRM_P_BOOL), P("ports", BRM_P_BOOL),
+	    P("fields", BRM_P_ARRAY) } },
 	{ "stop", BRM_METHOD_MUTATING, &brm_op_stop, brm_m_lifecycle,
 	  { P_TARGETS, P_WAIT } },
 	/* Changes nothing, so readers may; runs on the loop, among its waiters. */

@@ -14,6 +14,7 @@
 #include "daemon/rpc/status.h"
 #include "daemon/rpc/targets.h"
 #include "daemon/conf/access.h"
+#include "daemon/ports.h"
 #include "daemon/procstat.h"
 #include "lib/snapjson.h"
 #include "proto/proto.h"
@@ -74,19 +75,24 @@ static void scratch_reserve(struct brm_scratch *s, size_t n)
 struct view {
 	uint64_t fields;                        /* BRM_SNAP_ALL_FIELDS: all */
 	const struct brm_procstat_set *stats;   /* NULL: no CPU and memory */
+	const struct brm_ports_set *ports;      /* NULL: no ports */
 };
 
-/* One SNAP, with CPU and memory when @v->stats (procstat.h). */
+/* One SNAP, with CPU and memory when @v->stats (procstat.h), ports when
+ * @v->ports (ports.h). */
 static void snap_out(struct brm_req *req, const struct brm_snapshot *s, int64_t now,
 		     const struct view *v)
 {
 	size_t at;
 
 	brm_snapshot_json_fields(req->out, s, now, v->fields);
-	if (!v->stats)
+	if (!v->stats && !v->ports)
 		return;
 	at = req->out->len - 1;   /* the SNAP's '}', which the stats replace */
-	brm_procstat_json(req->out, brm_procstat_find(v->stats, s->pid));
+	if (v->stats)
+		brm_procstat_json(req->out, brm_procstat_find(v->stats, s->pid));
+	if (v->ports)
+		brm_ports_json(req->out, brm_ports_find(v->ports, s->pid));
 	if (v->fields != BRM_SNAP_ALL_FIELDS)
 		brm_snap_filter_members(req->out, at, v->fields);
 }
@@ -158,6 +164,9 @@ static const char **target_names(struct brm_req *req, const struct brm_targets *
  * the snapshots are (two short read-side sections, none around the
  * reads). Off by default: for every process it costs a few /proc reads,
  * about 10-20 us each, which a status of all would pay on every call.
+ * "ports": true likewise adds each process tree's listening TCP ports
+ * (ports.h), its own parameter because it walks every descriptor of every
+ * member: about twice the cost of the stats (proto/PROTOCOL.md).
  */
 /*
  * "fields": ["name", "state", ...] picks the SNAP members a reply carries
@@ -204,9 +213,11 @@ static int parse_fields(struct brm_req *req, uint64_t *mask)
 
 enum brm_method_result brm_m_status(struct brm_req *req, struct brm_cmd **cmd)
 {
-	const cJSON *stats = brm_req_param(req, "stats");
+	bool stats = cJSON_IsTrue(brm_req_param(req, "stats"));
+	bool ports = cJSON_IsTrue(brm_req_param(req, "ports"));
 	struct brm_procstat_set set = { 0 };
-	struct view v = { BRM_SNAP_ALL_FIELDS, NULL };
+	struct brm_ports_set pset = { 0 };
+	struct view v = { BRM_SNAP_ALL_FIELDS, NULL, NULL };
 	struct brm_targets t;
 	const char **list = NULL;
 	size_t n = 0;
@@ -214,7 +225,7 @@ enum brm_method_result brm_m_status(struct brm_req *req, struct brm_cmd **cmd)
 
 	if (parse_fields(req, &v.fields) < 0)
 		return tmp_error(req, BRM_E_INVALID_PARAMS);
-	if (!cJSON_IsTrue(stats))
+	if (!stats && !ports)
 		return status(req, &v);
 	/* Bad targets are status()'s to report; here they just have no stats. */
 	if (brm_targets_parse(req->params, BRM_TARGETS_NONE_IS_ALL, 0, &t, &req->scratch->tmp) == 0) {
@@ -224,13 +235,20 @@ enum brm_method_result brm_m_status(struct brm_req *req, struct brm_cmd **cmd)
 		}
 		brm_targets_finish(&t);
 	}
-	brm_procstat_collect(req->ctx->reg, list, n, &set);
-	v.stats = &set;
+	if (stats) {
+		brm_procstat_collect(req->ctx->reg, list, n, &set);
+		v.stats = &set;
+	}
+	if (ports) {
+		brm_ports_collect(req->ctx->reg, list, n, &pset);
+		v.ports = &pset;
+	}
 	r = status(req, &v);
 	for (size_t i = 0; list && i < n; i++)
 		free((char *)list[i]);
 	free(list);
 	brm_procstat_set_finish(&set);
+	brm_ports_set_finish(&pset);
 	return r;
 }
 
