@@ -116,7 +116,8 @@ START_TEST(memory_of_a_child_and_a_group)
 		rss = num(s, "rss_bytes");
 		cJSON_Delete(r);
 	}
-	ck_assert_msg(rss >= 32 * MIB && rss < 48 * MIB, "group rss_bytes %g MiB", rss / MIB);
+	/* below 64: not counted twice (a sanitizer's runtime adds ~9 MiB a process) */
+	ck_assert_msg(rss >= 32 * MIB && rss < 64 * MIB, "group rss_bytes %g MiB", rss / MIB);
 
 	/* No process: nulls. Without "stats": no such fields at all. */
 	s = stats_of(&r, "off");
