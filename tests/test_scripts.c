@@ -185,6 +185,16 @@ START_TEST(workspaces_add_their_packages_scripts)
 	expect_cmd("web-dev", "pnpm run dev", false);
 	expect_cmd("web-build", "pnpm run build", false);
 	brmh_check_stop(&H);
+	/* "!PATTERN" excludes */
+	put(dir, "pnpm-workspace.yaml", "packages:\n  - apps/*\n  - '!apps/web'\n");
+	brmh_check_start(&H, "{\"scripts_from\":\"%s/package.json\"}", dir);
+	{
+		cJSON *st = brmh_status(&H, "web-dev");
+
+		ck_assert_msg(!st || !brmh_str(st, "cmd"), "apps/web was excluded");
+		cJSON_Delete(st);
+	}
+	brmh_check_stop(&H);
 	put(dir, "package.json", "{\"workspaces\":[\"../other/*\"]}");
 	snprintf(sub, sizeof(sub), "%s/package.json", dir);
 	ck_assert_int_eq(check_config(dir, sub, &err), 1);

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <glob.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -190,11 +191,12 @@ out:
 /*
  * pnpm-workspace.yaml's "packages:" list, the one part of it that names
  * packages, read as the subset pnpm writes: a top-level "packages:" line,
- * then "- PATTERN" items (quoted or not, a '#' comment after). Exclusions
- * ("!PATTERN") are left out of the list. Returns a cJSON array, or NULL
- * when the file is not there (or was reported).
+ * then "- PATTERN" items (quoted or not, a '#' comment after); those
+ * starting with '!' exclude what they match. Returns a cJSON array (the
+ * exclusions in *@excl, also an array), or NULL when the file is not there
+ * (or was reported).
  */
-static cJSON *pnpm_workspace_patterns(struct out *o, int dfd)
+static cJSON *pnpm_workspace_patterns(struct out *o, int dfd, cJSON **excl)
 {
 	struct brm_buf b = BRM_BUF_INIT;
 	char *file = brm_xasprintf("%s/pnpm-workspace.yaml", o->dir), *l, *next;
@@ -212,6 +214,7 @@ static cJSON *pnpm_workspace_patterns(struct out *o, int dfd)
 		goto out;
 	close(fd);
 	list = cJSON_CreateArray();
+	*excl = cJSON_CreateArray();
 	for (l = b.p; l && *l; l = next) {
 		char *end;
 
@@ -241,13 +244,26 @@ static cJSON *pnpm_workspace_patterns(struct out *o, int dfd)
 				end--;
 		}
 		*end = '\0';
-		if (*l && *l != '!')
+		if (*l == '!' && l[1])
+			cJSON_AddItemToArray(*excl, cJSON_CreateString(l + 1));
+		else if (*l && *l != '!')
 			cJSON_AddItemToArray(list, cJSON_CreateString(l));
 	}
 out:
 	brm_buf_finish(&b);
 	free(file);
 	return list;
+}
+
+/* Does one of @excl's patterns take the package directory @rel? */
+static bool excluded(const cJSON *excl, const char *rel)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, excl)
+		if (fnmatch(it->valuestring, rel, FNM_PATHNAME) == 0)
+			return true;
+	return false;
 }
 
 /*
@@ -259,13 +275,13 @@ out:
 static void read_workspaces(struct out *o, const cJSON *root, const char *pm, int dfd)
 {
 	const cJSON *ws = cJSON_GetObjectItemCaseSensitive(root, "workspaces"), *it;
-	cJSON *pnpm = NULL;
+	cJSON *pnpm = NULL, *excl = NULL;
 	size_t taken = 0;
 
 	if (cJSON_IsObject(ws))
 		ws = cJSON_GetObjectItemCaseSensitive(ws, "packages");
 	if (!ws)
-		ws = pnpm = pnpm_workspace_patterns(o, dfd);
+		ws = pnpm = pnpm_workspace_patterns(o, dfd, &excl);
 	if (!cJSON_IsArray(ws))
 		return;
 	cJSON_ArrayForEach(it, ws) {
@@ -286,7 +302,8 @@ static void read_workspaces(struct out *o, const cJSON *root, const char *pm, in
 						   " packages", o->file, MAX_WORKSPACE_PACKAGES);
 					break;
 				}
-				read_workspace_package(o, g.gl_pathv[i], pm);
+				if (!excluded(excl, g.gl_pathv[i] + strlen(o->dir) + 1))
+					read_workspace_package(o, g.gl_pathv[i], pm);
 			}
 			globfree(&g);
 		}
@@ -295,6 +312,7 @@ static void read_workspaces(struct out *o, const cJSON *root, const char *pm, in
 			break;
 	}
 	cJSON_Delete(pnpm);
+	cJSON_Delete(excl);
 }
 
 static void read_package_json(struct out *o, const char *text, size_t len, int dfd)
