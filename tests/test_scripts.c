@@ -174,6 +174,27 @@ START_TEST(workspaces_add_their_packages_scripts)
 	expect_cmd("web-dev", "yarn run dev", false);
 	expect_cmd("web-build", "yarn run build", false);
 	brmh_check_stop(&H);
+	/* pnpm: pnpm-workspace.yaml's packages list */
+	put(dir, "package.json", "{\"scripts\":{}}");
+	snprintf(sub, sizeof(sub), "%s/yarn.lock", dir);
+	unlink(sub);
+	put(dir, "pnpm-lock.yaml", "");
+	put(dir, "pnpm-workspace.yaml", "# the monorepo\npackages:\n  - 'apps/*'   # apps\n"
+	    "  - \"!apps/docs\"\ncatalog:\n  - 'ignored/*'\n");
+	brmh_check_start(&H, "{\"scripts_from\":\"%s/package.json\"}", dir);
+	expect_cmd("web-dev", "pnpm run dev", false);
+	expect_cmd("web-build", "pnpm run build", false);
+	brmh_check_stop(&H);
+	/* "!PATTERN" excludes */
+	put(dir, "pnpm-workspace.yaml", "packages:\n  - apps/*\n  - '!apps/web'\n");
+	brmh_check_start(&H, "{\"scripts_from\":\"%s/package.json\"}", dir);
+	{
+		cJSON *st = brmh_status(&H, "web-dev");
+
+		ck_assert_msg(!st || !brmh_str(st, "cmd"), "apps/web was excluded");
+		cJSON_Delete(st);
+	}
+	brmh_check_stop(&H);
 	put(dir, "package.json", "{\"workspaces\":[\"../other/*\"]}");
 	snprintf(sub, sizeof(sub), "%s/package.json", dir);
 	ck_assert_int_eq(check_config(dir, sub, &err), 1);

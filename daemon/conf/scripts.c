@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <glob.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -188,17 +189,99 @@ out:
 }
 
 /*
- * npm's and yarn's "workspaces": ["packages/STAR"] (yarn also
- * {"packages": [...]}): each package's scripts, as DIR/SCRIPT. Patterns
- * stay inside the project: none absolute, none with "..".
+ * pnpm-workspace.yaml's "packages:" list, the one part of it that names
+ * packages, read as the subset pnpm writes: a top-level "packages:" line,
+ * then "- PATTERN" items (quoted or not, a '#' comment after); those
+ * starting with '!' exclude what they match. Returns a cJSON array (the
+ * exclusions in *@excl, also an array), or NULL when the file is not there
+ * (or was reported).
  */
-static void read_workspaces(struct out *o, const cJSON *root, const char *pm)
+static cJSON *pnpm_workspace_patterns(struct out *o, int dfd, cJSON **excl)
+{
+	struct brm_buf b = BRM_BUF_INIT;
+	char *file = brm_xasprintf("%s/pnpm-workspace.yaml", o->dir), *l, *next;
+	char user[sizeof(o->user)];
+	cJSON *list = NULL;
+	bool in_packages = false;
+	int fd;
+
+	if (faccessat(dfd, "pnpm-workspace.yaml", F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		goto out;
+	memcpy(user, o->user, sizeof(user));
+	fd = open_checked(o, o->dir, "pnpm-workspace.yaml", file, &b);
+	memcpy(o->user, user, sizeof(user));
+	if (fd < 0)
+		goto out;
+	close(fd);
+	list = cJSON_CreateArray();
+	*excl = cJSON_CreateArray();
+	for (l = b.p; l && *l; l = next) {
+		char *end;
+
+		next = strchr(l, '\n');
+		if (next)
+			*next++ = '\0';
+		if (*l != ' ' && *l != '\t' && *l != '-') {   /* a top-level key */
+			in_packages = !strncmp(l, "packages:", 9);
+			continue;
+		}
+		if (!in_packages)
+			continue;
+		while (*l == ' ' || *l == '\t')
+			l++;
+		if (*l != '-')
+			continue;
+		for (l++; *l == ' ' || *l == '\t'; l++)
+			;
+		if (*l == '"' || *l == '\'') {
+			end = strchr(l + 1, *l);
+			if (!end)
+				continue;
+			l++;
+		} else {
+			end = l + strcspn(l, "#");
+			while (end > l && strchr(" \t\r", end[-1]))
+				end--;
+		}
+		*end = '\0';
+		if (*l == '!' && l[1])
+			cJSON_AddItemToArray(*excl, cJSON_CreateString(l + 1));
+		else if (*l && *l != '!')
+			cJSON_AddItemToArray(list, cJSON_CreateString(l));
+	}
+out:
+	brm_buf_finish(&b);
+	free(file);
+	return list;
+}
+
+/* Does one of @excl's patterns take the package directory @rel? */
+static bool excluded(const cJSON *excl, const char *rel)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, excl)
+		if (fnmatch(it->valuestring, rel, FNM_PATHNAME) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * npm's and yarn's "workspaces": ["packages/STAR"] (yarn also
+ * {"packages": [...]}), and pnpm's pnpm-workspace.yaml: each package's
+ * scripts, as DIR/SCRIPT. Patterns stay inside the project: none
+ * absolute, none with "..".
+ */
+static void read_workspaces(struct out *o, const cJSON *root, const char *pm, int dfd)
 {
 	const cJSON *ws = cJSON_GetObjectItemCaseSensitive(root, "workspaces"), *it;
+	cJSON *pnpm = NULL, *excl = NULL;
 	size_t taken = 0;
 
 	if (cJSON_IsObject(ws))
 		ws = cJSON_GetObjectItemCaseSensitive(ws, "packages");
+	if (!ws)
+		ws = pnpm = pnpm_workspace_patterns(o, dfd, &excl);
 	if (!cJSON_IsArray(ws))
 		return;
 	cJSON_ArrayForEach(it, ws) {
@@ -219,7 +302,8 @@ static void read_workspaces(struct out *o, const cJSON *root, const char *pm)
 						   " packages", o->file, MAX_WORKSPACE_PACKAGES);
 					break;
 				}
-				read_workspace_package(o, g.gl_pathv[i], pm);
+				if (!excluded(excl, g.gl_pathv[i] + strlen(o->dir) + 1))
+					read_workspace_package(o, g.gl_pathv[i], pm);
 			}
 			globfree(&g);
 		}
@@ -227,6 +311,8 @@ static void read_workspaces(struct out *o, const cJSON *root, const char *pm)
 		if (taken > MAX_WORKSPACE_PACKAGES)
 			break;
 	}
+	cJSON_Delete(pnpm);
+	cJSON_Delete(excl);
 }
 
 static void read_package_json(struct out *o, const char *text, size_t len, int dfd)
@@ -255,7 +341,7 @@ static void read_package_json(struct out *o, const char *text, size_t len, int d
 		cJSON_ArrayForEach(it, scripts)
 			if (cJSON_IsString(it))
 				add(o, it->string, argv3(pm, "run", it->string), false);
-		read_workspaces(o, root, pm);
+		read_workspaces(o, root, pm, dfd);
 	}
 	cJSON_Delete(root);
 }
