@@ -174,6 +174,23 @@ START_TEST(workspaces_add_their_packages_scripts)
 	expect_cmd("web-dev", "yarn run dev", false);
 	expect_cmd("web-build", "yarn run build", false);
 	brmh_check_stop(&H);
+	/* another user's package (a link to their project, say): refused */
+	if (geteuid() == 0 && getpwnam("nobody")) {
+		struct passwd *pw = getpwnam("nobody");
+		char pj[400];
+
+		snprintf(sub, sizeof(sub), "%s/apps/web", dir);
+		snprintf(pj, sizeof(pj), "%s/package.json", sub);
+		ck_assert_int_eq(chown(sub, pw->pw_uid, pw->pw_gid), 0);
+		ck_assert_int_eq(chown(pj, pw->pw_uid, pw->pw_gid), 0);
+		snprintf(sub, sizeof(sub), "%s/package.json", dir);
+		ck_assert_int_eq(check_config(dir, sub, &err), 1);
+		ck_assert_msg(strstr(err, "not by the project's owner"), "%s", err);
+		free(err);
+		ck_assert_int_eq(chown(pj, 0, 0), 0);
+		snprintf(sub, sizeof(sub), "%s/apps/web", dir);
+		ck_assert_int_eq(chown(sub, 0, 0), 0);
+	}
 	/* pnpm: pnpm-workspace.yaml's packages list */
 	put(dir, "package.json", "{\"scripts\":{}}");
 	snprintf(sub, sizeof(sub), "%s/yarn.lock", dir);

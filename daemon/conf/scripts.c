@@ -36,6 +36,7 @@ struct out {
 	const char *file;       /* the file, for messages */
 	char *dir;              /* its directory: the processes' cwd */
 	char user[16];          /* "" or the owner's uid, when we are root */
+	uid_t owner;            /* the last file's owner (open_checked) */
 	struct brm_proc_spec ***procs;
 	size_t *n, cap;
 };
@@ -151,6 +152,7 @@ static void read_workspace_package(struct out *o, const char *pkgdir, const char
 	const char *slash = strrchr(pkgdir, '/');
 	char *file = brm_xasprintf("%s/package.json", pkgdir), *root_dir = o->dir;
 	char root_user[sizeof(o->user)];
+	uid_t root_owner = o->owner;
 	cJSON *pkg = NULL;
 	int dfd;
 
@@ -161,6 +163,13 @@ static void read_workspace_package(struct out *o, const char *pkgdir, const char
 	if (dfd < 0)
 		goto out;
 	close(dfd);
+	/* A pattern (or a link in the project) may reach another user's
+	 * project: its scripts would run as that user. */
+	if (o->owner != root_owner) {
+		brm_report(o->r, o->path, "'%s': owned by uid %u, not by the project's owner"
+			   " (uid %u)", file, (unsigned)o->owner, (unsigned)root_owner);
+		goto out;
+	}
 	pkg = cJSON_ParseWithLength(b.p, b.len);
 	if (!pkg) {
 		brm_report(o->r, o->path, "'%s': not valid JSON", file);
@@ -183,6 +192,7 @@ static void read_workspace_package(struct out *o, const char *pkgdir, const char
 	o->dir = root_dir;
 out:
 	memcpy(o->user, root_user, sizeof(root_user));
+	o->owner = root_owner;
 	cJSON_Delete(pkg);
 	brm_buf_finish(&b);
 	free(file);
@@ -207,9 +217,12 @@ static cJSON *pnpm_workspace_patterns(struct out *o, int dfd, cJSON **excl)
 
 	if (faccessat(dfd, "pnpm-workspace.yaml", F_OK, AT_SYMLINK_NOFOLLOW) < 0)
 		goto out;
+	uid_t owner = o->owner;
+
 	memcpy(user, o->user, sizeof(user));
 	fd = open_checked(o, o->dir, "pnpm-workspace.yaml", file, &b);
 	memcpy(o->user, user, sizeof(user));
+	o->owner = owner;
 	if (fd < 0)
 		goto out;
 	close(fd);
@@ -470,6 +483,7 @@ static int open_checked(struct out *o, const char *dir, const char *base, const 
 			   file, (unsigned)fst.st_uid, (unsigned)dst.st_uid);
 		goto fail;
 	}
+	o->owner = fst.st_uid;
 	o->user[0] = '\0';
 	if (geteuid() == 0 && fst.st_uid != 0)
 		snprintf(o->user, sizeof(o->user), "%u", (unsigned)fst.st_uid);
